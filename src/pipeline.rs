@@ -1,0 +1,219 @@
+//! The pipeline: stages built once from a rule set, run in order on each document.
+
+use serde::Serialize;
+
+use crate::document::{BlockKind, Document, Format};
+use crate::error::{Error, RuleError};
+use crate::report::Report;
+use crate::rules::RuleSet;
+use crate::stages::{self, Stage, StageName, decode};
+
+/// Which stages a pipeline runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// Every implemented stage: `sluice clean`.
+    Clean,
+    /// Only stages that repair without removing content: `sluice repair`.
+    Repair,
+}
+
+/// A compiled pipeline. Build it once per run; `clean` is safe to call from many threads.
+pub struct Pipeline {
+    stages: Vec<Box<dyn Stage>>,
+    max_input_bytes: usize,
+}
+
+/// The result of cleaning one document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cleaned {
+    /// The body: one paragraph per line.
+    pub text: String,
+    pub title: Option<String>,
+    pub format: Format,
+    /// The kind of each line of `text`, when the input was typed (HTML).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<BlockKind>,
+    pub report: Report,
+}
+
+impl Cleaned {
+    /// The text output of `sluice clean`: the title, a blank line, then the body.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if let Some(title) = &self.title {
+            out.push_str(title);
+            out.push_str("\n\n");
+        }
+        out.push_str(&self.text);
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl Pipeline {
+    /// The full cleaning pipeline.
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        Self::with_profile(rules, Profile::Clean)
+    }
+
+    pub fn with_profile(rules: &RuleSet, profile: Profile) -> Result<Self, RuleError> {
+        let names = StageName::ALL
+            .into_iter()
+            .filter(|n| profile == Profile::Clean || n.repairs_only());
+        Self::with_stages(rules, names)
+    }
+
+    /// A pipeline of just the named stages (those implemented), in pipeline order.
+    pub fn with_stages(
+        rules: &RuleSet,
+        names: impl IntoIterator<Item = StageName>,
+    ) -> Result<Self, RuleError> {
+        let mut names: Vec<StageName> = names.into_iter().collect();
+        names.sort();
+        names.dedup();
+        let stages = names
+            .into_iter()
+            .filter_map(|n| stages::build(n, rules))
+            .collect::<Result<Vec<_>, _>>()?;
+        let max_mib: usize = rules.setting(StageName::Decode, "max_input_mib", 64)?;
+        Ok(Pipeline {
+            stages,
+            max_input_bytes: max_mib << 20,
+        })
+    }
+
+    /// The stages this pipeline runs, in order.
+    pub fn stage_names(&self) -> Vec<StageName> {
+        self.stages.iter().map(|s| s.name()).collect()
+    }
+
+    /// Clean raw bytes in any charset; HTML or text is sniffed from the bytes.
+    pub fn clean(&self, bytes: &[u8]) -> Result<Cleaned, Error> {
+        self.check_input(bytes)?;
+        let doc = Document::from_bytes(bytes.to_vec(), Format::sniff(bytes));
+        Ok(self.run(doc))
+    }
+
+    /// Clean a prepared document (text already decoded, a transport charset set, a forced format).
+    pub fn clean_document(&self, doc: Document) -> Result<Cleaned, Error> {
+        if doc.raw.is_empty() && doc.text.trim().is_empty() && doc.html.is_none() {
+            return Err(Error::Input("empty document".into()));
+        }
+        if !doc.raw.is_empty() {
+            self.check_input(&doc.raw)?;
+        }
+        Ok(self.run(doc))
+    }
+
+    fn check_input(&self, bytes: &[u8]) -> Result<(), Error> {
+        if bytes.len() > self.max_input_bytes {
+            return Err(Error::Input(format!(
+                "{} bytes is over the limit of {} MiB (setting decode.max_input_mib)",
+                bytes.len(),
+                self.max_input_bytes >> 20
+            )));
+        }
+        decode::check_is_text(bytes)
+    }
+
+    /// Run the stages. A stage only runs when its input exists: `decode` on raw bytes, the others on
+    /// text (the `html` stage on decoded markup).
+    pub fn run(&self, mut doc: Document) -> Cleaned {
+        for stage in &self.stages {
+            let name = stage.name();
+            let runs = match name {
+                StageName::Decode => !doc.raw.is_empty(),
+                StageName::Html => doc.html.is_some(),
+                _ => true,
+            };
+            if runs {
+                stage.run(&mut doc);
+                doc.report.stages.push(name);
+            }
+        }
+        if let Some(html) = doc.html.take() {
+            // No html stage in this pipeline: keep the markup as text rather than lose it.
+            doc.text = html;
+        }
+        finish(doc)
+    }
+}
+
+/// Lay out the final text: lines trimmed, blank lines dropped, the title split off. This is a fixed
+/// rendering, not an edit: the report's edits reproduce the text before it.
+fn finish(doc: Document) -> Cleaned {
+    let mut title = None;
+    let mut body_lines = Vec::new();
+    for (index, line) in doc.text.split('\n').enumerate() {
+        let trimmed = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        if trimmed.is_empty() {
+            continue;
+        }
+        let is_first = title.is_none() && body_lines.is_empty();
+        let is_title = if doc.kinds.is_empty() {
+            is_first && looks_like_title(trimmed)
+        } else {
+            is_first && doc.kind_of_line(index) == BlockKind::Title
+        };
+        if is_title {
+            title = Some(trimmed.to_string());
+        } else {
+            body_lines.push((trimmed, doc.kind_of_line(index)));
+        }
+    }
+    let kinds = if doc.kinds.is_empty() {
+        Vec::new()
+    } else {
+        body_lines.iter().map(|(_, k)| *k).collect()
+    };
+    Cleaned {
+        text: body_lines
+            .iter()
+            .map(|(l, _)| *l)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        title,
+        format: doc.format,
+        kinds,
+        report: doc.report,
+    }
+}
+
+/// A first line of plain text is a title when it is short and does not end like a sentence.
+fn looks_like_title(line: &str) -> bool {
+    const SENTENCE_END: &[char] = &['。', '，', ',', '；', ';', '：', ':', '、'];
+    let chars = line.chars().count();
+    (2..=64).contains(&chars)
+        && line.chars().any(char::is_alphanumeric)
+        && !line.ends_with(SENTENCE_END)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_title_blank_line_body() {
+        let pipeline = Pipeline::from_rules(&RuleSet::defaults().unwrap()).unwrap();
+        let cleaned = pipeline
+            .clean("標題在這裡\n\n  第一段，內容。  \n\n第二段。".as_bytes())
+            .unwrap();
+        assert_eq!(cleaned.title.as_deref(), Some("標題在這裡"));
+        assert_eq!(cleaned.render(), "標題在這裡\n\n第一段，內容。\n第二段。\n");
+    }
+
+    #[test]
+    fn a_sentence_is_not_a_title() {
+        assert!(!looks_like_title("這是一句話，"));
+        assert!(looks_like_title("你了解微營銷是什么嗎?其實你不懂"));
+    }
+
+    #[test]
+    fn empty_and_binary_inputs_are_errors() {
+        let pipeline = Pipeline::from_rules(&RuleSet::defaults().unwrap()).unwrap();
+        assert!(pipeline.clean(b"").is_err());
+        assert!(pipeline.clean(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0").is_err());
+    }
+}

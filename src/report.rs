@@ -1,0 +1,79 @@
+//! The per-document report: how the bytes were decoded, every edit every stage made, and flags for
+//! what a stage saw but did not change.
+
+use serde::Serialize;
+
+use crate::stages::StageName;
+
+/// One change made by one stage. `start..end` is a byte range in that stage's *input* text, so the
+/// edits of a stage, applied in order to its input, reproduce its output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    pub stage: StageName,
+    pub rule: String,
+    pub start: usize,
+    pub end: usize,
+    /// The text that was removed or replaced.
+    pub before: String,
+    /// The replacement; empty for a removal.
+    pub after: String,
+    /// Why: the evidence the rule used.
+    pub reason: String,
+}
+
+/// Something a stage noticed but left alone (or a cap it hit), with the position in its input text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flag {
+    pub stage: StageName,
+    pub rule: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
+}
+
+/// How a document's bytes became text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DecodeReport {
+    /// The encoding used (WHATWG name, e.g. `GB18030`, `Big5`, `UTF-8`).
+    pub encoding: String,
+    /// How it was decided: `bom`, `utf8`, `declared`, `transport`, `detected`, `near-miss`, `given`.
+    pub method: String,
+    /// The charset the document declared in `<meta>` or an XML declaration, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared: Option<String>,
+    /// The charset a transport header (HTTP/WARC) gave, as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
+    /// Set when a declared or transport charset was not used, with the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overridden: Option<String>,
+    /// Number of malformed byte sequences (each became U+FFFD).
+    pub errors: usize,
+    /// Byte offsets in the input of the first malformed sequences (at most 64).
+    pub error_offsets: Vec<usize>,
+}
+
+/// Everything sluice did to one document.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decode: Option<DecodeReport>,
+    pub stages: Vec<StageName>,
+    pub edits: Vec<Edit>,
+    pub flags: Vec<Flag>,
+}
+
+impl Report {
+    /// Number of edits per stage, in pipeline order.
+    pub fn edits_per_stage(&self) -> Vec<(StageName, usize)> {
+        let mut counts: Vec<(StageName, usize)> = Vec::new();
+        for edit in &self.edits {
+            match counts.iter_mut().find(|(s, _)| *s == edit.stage) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((edit.stage, 1)),
+            }
+        }
+        counts.sort_by_key(|(s, _)| *s);
+        counts
+    }
+}

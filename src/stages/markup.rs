@@ -1,0 +1,281 @@
+//! `markup`: residual markup in text — injected tag-soup lines and stray backslashes.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::document::{Change, Document};
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+use crate::stages::{Stage, StageName};
+use crate::text::chars::is_han;
+
+pub struct Markup {
+    rules: Vec<MarkupRule>,
+}
+
+enum MarkupRule {
+    TagSoup { id: String, max_id_len: usize, bullets: Vec<char> },
+    TagSoupRemnant { id: String, bullets: Vec<char> },
+    StrayBackslash { id: String, after: Vec<char> },
+}
+
+impl Markup {
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        let rules = rules
+            .for_stage(StageName::Markup)
+            .map(compile)
+            .collect::<Result<_, _>>()?;
+        Ok(Markup { rules })
+    }
+}
+
+fn compile(rule: &Rule) -> Result<MarkupRule, RuleError> {
+    let kind: String = rule.param("kind")?;
+    let id = rule.id.clone();
+    let chars = |key: &str| -> Result<Vec<char>, RuleError> {
+        Ok(rule.param::<String>(key)?.chars().collect())
+    };
+    match kind.as_str() {
+        "tag-soup" => {
+            rule.expect_keys(&["kind", "max_id_len", "bullets"])?;
+            Ok(MarkupRule::TagSoup {
+                id,
+                max_id_len: rule.param("max_id_len")?,
+                bullets: chars("bullets")?,
+            })
+        }
+        "tag-soup-remnant" => {
+            rule.expect_keys(&["kind", "bullets"])?;
+            Ok(MarkupRule::TagSoupRemnant { id, bullets: chars("bullets")? })
+        }
+        "stray-backslash" => {
+            rule.expect_keys(&["kind", "after"])?;
+            Ok(MarkupRule::StrayBackslash { id, after: chars("after")? })
+        }
+        other => Err(rule.error(format!(
+            "unknown kind `{other}` (markup rules are tag-soup, tag-soup-remnant, stray-backslash)"
+        ))),
+    }
+}
+
+impl Stage for Markup {
+    fn name(&self) -> StageName {
+        StageName::Markup
+    }
+
+    fn run(&self, doc: &mut Document) {
+        let lines = lines_with_ranges(&doc.text);
+        let mut changes = Vec::new();
+        let mut soup_lines: HashSet<usize> = HashSet::new();
+        for rule in &self.rules {
+            if let MarkupRule::TagSoup { id, max_id_len, bullets } = rule {
+                for (index, range) in tag_soup_lines(&doc.text, &lines, *max_id_len, bullets) {
+                    soup_lines.insert(index);
+                    changes.push(Change::remove(range, id, "line of empty elements sharing one id"));
+                }
+            }
+        }
+        for rule in &self.rules {
+            match rule {
+                MarkupRule::TagSoup { .. } => {}
+                MarkupRule::TagSoupRemnant { id, bullets } => {
+                    for (index, range) in lines.iter().enumerate() {
+                        let line = &doc.text[range.clone()];
+                        if is_remnant(line, bullets) && follows_soup(&doc.text, &lines, index, &soup_lines) {
+                            changes.push(Change::remove(
+                                with_newline(&doc.text, range.clone()),
+                                id,
+                                "bullet and bracket left after tag soup",
+                            ));
+                        }
+                    }
+                }
+                MarkupRule::StrayBackslash { id, after } => {
+                    for at in stray_backslashes(&doc.text, after) {
+                        changes.push(Change::remove(at..at + 1, id, "backslash before a line or sentence"));
+                    }
+                }
+            }
+        }
+        doc.apply(StageName::Markup, changes);
+    }
+}
+
+/// Byte ranges of the lines of `text`, without their newlines.
+fn lines_with_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut start = 0;
+    text.split('\n')
+        .map(|line| {
+            let range = start..start + line.len();
+            start += line.len() + 1;
+            range
+        })
+        .collect()
+}
+
+/// A line's range extended over its newline (or the preceding one for the last line).
+fn with_newline(text: &str, range: Range<usize>) -> Range<usize> {
+    if range.end < text.len() {
+        range.start..range.end + 1
+    } else {
+        range.start.saturating_sub(1)..range.end
+    }
+}
+
+fn tag_regex() -> &'static Regex {
+    static TAG: OnceLock<Regex> = OnceLock::new();
+    TAG.get_or_init(|| {
+        Regex::new(r#"<\s*(/?)\s*[A-Za-z][A-Za-z0-9]*([^<>]*)>"#).expect("valid regex")
+    })
+}
+
+fn id_regex() -> &'static Regex {
+    static ID: OnceLock<Regex> = OnceLock::new();
+    ID.get_or_init(|| Regex::new(r#"\bid\s*=\s*["']?([A-Za-z0-9_-]+)"#).expect("valid regex"))
+}
+
+/// The id shared by every opening tag of a line made only of tags, and how many opening tags.
+fn soup_id<'a>(line: &'a str, bullets: &[char]) -> Option<(&'a str, usize)> {
+    let body = line.trim().trim_start_matches(|c: char| bullets.contains(&c) || c.is_whitespace());
+    if !body.starts_with('<') {
+        return None;
+    }
+    let mut covered = 0;
+    let mut shared: Option<&str> = None;
+    let mut opening = 0;
+    for tag in tag_regex().captures_iter(body) {
+        let whole = tag.get(0).expect("group 0");
+        if !body[covered..whole.start()].trim().is_empty() {
+            return None;
+        }
+        covered = whole.end();
+        if &tag[1] == "/" {
+            continue;
+        }
+        opening += 1;
+        let id = id_regex().captures(tag.get(2).expect("group 2").as_str())?.get(1)?.as_str();
+        if shared.is_some_and(|s| s != id) {
+            return None;
+        }
+        shared = Some(id);
+    }
+    if !body[covered..].trim().is_empty() {
+        return None;
+    }
+    shared.map(|id| (id, opening))
+}
+
+fn tag_soup_lines(
+    text: &str,
+    lines: &[Range<usize>],
+    max_id_len: usize,
+    bullets: &[char],
+) -> Vec<(usize, Range<usize>)> {
+    let candidates: Vec<(usize, &str, usize)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| soup_id(&text[r.clone()], bullets).map(|(id, n)| (i, id, n)))
+        .filter(|(_, id, _)| id.len() <= max_id_len)
+        .collect();
+    let soup_ids: HashSet<&str> = candidates
+        .iter()
+        .filter(|(_, _, opening)| *opening >= 2)
+        .map(|(_, id, _)| *id)
+        .collect();
+    candidates
+        .into_iter()
+        .filter(|(_, id, _)| soup_ids.contains(id))
+        .map(|(i, _, _)| (i, with_newline(text, lines[i].clone())))
+        .collect()
+}
+
+fn is_remnant(line: &str, bullets: &[char]) -> bool {
+    let trimmed = line.trim();
+    trimmed.contains(['<', '>'])
+        && trimmed
+            .chars()
+            .all(|c| bullets.contains(&c) || c.is_whitespace() || matches!(c, '<' | '>' | '/'))
+}
+
+/// Whether the nearest non-blank line above `index` is a removed tag-soup line.
+fn follows_soup(text: &str, lines: &[Range<usize>], index: usize, soup: &HashSet<usize>) -> bool {
+    (0..index)
+        .rev()
+        .find(|&i| !text[lines[i].clone()].trim().is_empty())
+        .is_some_and(|i| soup.contains(&i))
+}
+
+/// Offsets of backslashes that start a line or a sentence.
+fn stray_backslashes(text: &str, after: &[char]) -> Vec<usize> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices('\\') {
+        let before = text[..at].chars().next_back();
+        let starts_line = text[..at]
+            .rsplit('\n')
+            .next()
+            .is_some_and(|prefix| prefix.chars().all(char::is_whitespace));
+        let after_sentence = before.is_some_and(|c| after.contains(&c));
+        if !(starts_line || after_sentence) {
+            continue;
+        }
+        let rest = &text[at + 1..];
+        let token = rest.split(char::is_whitespace).next().unwrap_or("");
+        let han_follows = rest.chars().next().is_some_and(is_han);
+        if han_follows || is_capitalised_word(token) {
+            found.push(at);
+        }
+    }
+    found
+}
+
+/// `Next`, `Page`: a capital then lower-case letters only, so paths, escapes and macros are not words.
+fn is_capitalised_word(token: &str) -> bool {
+    let mut chars = token.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn markup() -> Markup {
+        Markup::from_rules(&RuleSet::defaults().unwrap()).unwrap()
+    }
+
+    fn run(text: &str) -> Document {
+        let mut doc = Document::from_text(text);
+        markup().run(&mut doc);
+        doc
+    }
+
+    #[test]
+    fn removes_seed_000_tag_soup_with_bullets_and_remnant() {
+        let text = "標題\n\n  • <xmp id=\"masw4\"><nav id=\"masw4\"></nav> <xmp id=\"masw4\"><menu id=\"masw4\"></menu>\n  • <nav id=\"masw4\"><strong id=\"masw4\"></strong></nav>\n  • >\n    正文";
+        let doc = run(text);
+        assert_eq!(doc.text, "標題\n\n    正文");
+        let rules: Vec<&str> = doc.report.edits.iter().map(|e| e.rule.as_str()).collect();
+        assert_eq!(rules, ["markup.tag-soup-line", "markup.tag-soup-line", "markup.tag-soup-remnant"]);
+    }
+
+    #[test]
+    fn a_single_tag_line_with_a_known_soup_id_goes_too() {
+        let doc = run("<a id=\"k2\"></a><b id=\"k2\"></b>\n正文\n<i id=\"k2\"></i>\n");
+        assert_eq!(doc.text, "正文\n");
+    }
+
+    #[test]
+    fn legitimate_markup_and_backslashes_stay() {
+        for text in ["<xmp>code</xmp>", "見 C:\\Windows\\System32", "a\\nb", "  • >", "\\Users\\me"] {
+            assert_eq!(run(text).text, text);
+        }
+    }
+
+    #[test]
+    fn removes_stray_backslashes_of_seed_004() {
+        assert_eq!(run("壁壘。\\版權聲明:本").text, "壁壘。版權聲明:本");
+        assert_eq!(run("\\Next Page").text, "Next Page");
+    }
+}

@@ -1,0 +1,41 @@
+//! Character classes used across stages.
+
+/// A Han ideograph (CJK Unified Ideographs and extensions, compatibility ideographs).
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2EBEF | 0x30000..=0x323AF)
+}
+
+/// Chinese sentence and clause punctuation, full-width and the ASCII forms that width folding makes.
+pub fn is_cjk_punct(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。' | '！' | '？' | '；' | '：' | '、' | '“' | '”' | '‘' | '’' | '（' | '）' | '《' | '》'
+            | '「' | '」' | '『' | '』' | '【' | '】' | '…' | '—' | '·' | '〈' | '〉'
+    )
+}
+
+/// Private-use code points: what a legacy decoder makes of byte pairs outside the standard tables.
+pub fn is_private_use(c: char) -> bool {
+    matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)
+}
+
+/// Invisible characters that obfuscate keywords: zero-width spaces and joiners, bidi controls, the
+/// word joiner family, the soft hyphen and a BOM inside text.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert!(is_han('國') && is_han('𠮷') && !is_han('。') && !is_han('a'));
+        assert!(is_cjk_punct('。') && !is_cjk_punct('.'));
+        assert!(is_private_use('\u{E1E9}') && !is_private_use('國'));
+        assert!(is_invisible('\u{200B}') && !is_invisible(' '));
+    }
+}

@@ -1,0 +1,169 @@
+//! A Chinese language model for choosing between candidate texts.
+//!
+//! The score of a text is the log-probability of its best segmentation into dictionary words, as
+//! jieba's DAG route computes it, over the jieba word-frequency dictionary (MIT). Characters the
+//! dictionary does not know cost a fixed out-of-vocabulary penalty; punctuation, digits and Latin
+//! runs cost fixed amounts, so candidates of different lengths stay comparable per character.
+//! No crate exposes jieba's route probability, so the dynamic programme is written here.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::OnceLock;
+
+use crate::text::chars::{is_cjk_punct, is_han};
+use crate::text::fold::Folder;
+
+static DICTIONARY: &[u8] = include_bytes!("../../data/lm/jieba_dict.txt.gz");
+static TS_CHARACTERS: &str = include_str!("../../rules/script/opencc/TSCharacters.txt");
+
+/// The word model. Build it with [`model`], which loads the bundled dictionary once per process.
+pub struct LanguageModel {
+    words: HashMap<Box<str>, f32>,
+    max_word_chars: usize,
+    /// Log-probability of a Han character that is not a dictionary word by itself.
+    oov: f32,
+    /// The dictionary is simplified: traditional text is scored through this character map.
+    simplifier: Folder,
+}
+
+/// The shared model, loaded on first use (about a tenth of a second).
+pub fn model() -> &'static LanguageModel {
+    static MODEL: OnceLock<LanguageModel> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(DICTIONARY)
+            .read_to_string(&mut text)
+            .expect("the bundled dictionary is valid gzip UTF-8");
+        LanguageModel::from_jieba_dict(&text, Folder::from_opencc_ts_characters(TS_CHARACTERS))
+    })
+}
+
+const PUNCT_COST: f32 = -6.0;
+const LATIN_RUN_COST: f32 = -11.0;
+const OTHER_COST: f32 = -16.0;
+
+impl LanguageModel {
+    /// A model from a jieba-format dictionary: `word frequency [tag]` per line.
+    pub fn from_jieba_dict(dict: &str, simplifier: Folder) -> Self {
+        let entries: Vec<(&str, f64)> = dict
+            .lines()
+            .filter_map(|line| {
+                let mut parts = line.split(' ');
+                let word = parts.next()?;
+                let freq: f64 = parts.next()?.parse().ok()?;
+                (freq > 0.0).then_some((word, freq))
+            })
+            .collect();
+        let total: f64 = entries.iter().map(|(_, f)| f).sum();
+        let log_total = total.ln();
+        let mut max_word_chars = 1;
+        let words: HashMap<Box<str>, f32> = entries
+            .iter()
+            .map(|(w, f)| {
+                max_word_chars = max_word_chars.max(w.chars().count());
+                (Box::from(*w), (f.ln() - log_total) as f32)
+            })
+            .collect();
+        LanguageModel {
+            words,
+            max_word_chars: max_word_chars.min(16),
+            oov: (0.5f64.ln() - log_total) as f32 - 4.0,
+            simplifier,
+        }
+    }
+
+    /// Log-probability of a word, if the dictionary has it.
+    pub fn word_logp(&self, word: &str) -> Option<f32> {
+        self.words.get(word).copied()
+    }
+
+    /// Log-probability of the best segmentation of `text` (higher is more Chinese-like).
+    pub fn score(&self, text: &str) -> f64 {
+        let simplified: String = text
+            .chars()
+            .map(|c| self.simplifier.simplify_char(c))
+            .collect();
+        self.score_simplified(&simplified)
+    }
+
+    fn score_simplified(&self, text: &str) -> f64 {
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let n = chars.len();
+        let byte_at = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
+        let mut best = vec![f64::NEG_INFINITY; n + 1];
+        best[0] = 0.0;
+        for i in 0..n {
+            if best[i] == f64::NEG_INFINITY {
+                continue;
+            }
+            let here = best[i];
+            let c = chars[i].1;
+            if !is_han(c) {
+                let (len, cost) = self.non_han_token(&chars[i..]);
+                relax(&mut best, i + len, here + f64::from(cost));
+                continue;
+            }
+            let single = self.word_logp(&text[byte_at(i)..byte_at(i + 1)]);
+            relax(&mut best, i + 1, here + f64::from(single.unwrap_or(self.oov)));
+            for len in 2..=self.max_word_chars.min(n - i) {
+                if !is_han(chars[i + len - 1].1) {
+                    break;
+                }
+                if let Some(lp) = self.word_logp(&text[byte_at(i)..byte_at(i + len)]) {
+                    relax(&mut best, i + len, here + f64::from(lp));
+                }
+            }
+        }
+        best[n]
+    }
+
+    /// Score per character, for comparing texts of different lengths.
+    pub fn score_per_char(&self, text: &str) -> f64 {
+        let n = text.chars().count().max(1);
+        self.score(text) / n as f64
+    }
+
+    /// The length in characters and cost of the non-Han token starting the slice.
+    fn non_han_token(&self, chars: &[(usize, char)]) -> (usize, f32) {
+        let c = chars[0].1;
+        if c.is_ascii_alphanumeric() {
+            let len = chars
+                .iter()
+                .take_while(|(_, c)| c.is_ascii_alphanumeric())
+                .count();
+            (len, LATIN_RUN_COST)
+        } else if is_cjk_punct(c) || c.is_ascii_punctuation() {
+            (1, PUNCT_COST)
+        } else if c.is_whitespace() {
+            (1, PUNCT_COST / 2.0)
+        } else {
+            (1, OTHER_COST)
+        }
+    }
+}
+
+fn relax(best: &mut [f64], at: usize, value: f64) {
+    if value > best[at] {
+        best[at] = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefers_real_text_to_mojibake() {
+        let lm = model();
+        assert!(lm.score("可是人的行為慣性") > lm.score("墒侨说男袨閼T性"));
+        assert!(lm.score("微商該這樣") > lm.score("段⑸淘撨@樣"));
+    }
+
+    #[test]
+    fn prefers_text_without_an_injected_phrase() {
+        let lm = model();
+        let clean = lm.score_per_char("淘寶小店。");
+        let dirty = lm.score_per_char("淘寶小線上拉霸機,店。");
+        assert!(clean > dirty, "{clean} vs {dirty}");
+    }
+}

@@ -1,0 +1,6 @@
+//! Text tools shared by the stages: character classes, the folded matching view and the language
+//! model.
+
+pub mod chars;
+pub mod fold;
+pub mod lm;
