@@ -28,9 +28,15 @@ impl Format {
             .skip_while(|b| b.is_ascii_whitespace() || *b >= 0xEF)
             .next()
             == Some(b'<');
-        let names_html = [&b"<!doctype html"[..], b"<html", b"<head", b"<meta", b"<body"]
-            .iter()
-            .any(|needle| lower.windows(needle.len()).any(|w| w == *needle));
+        let names_html = [
+            &b"<!doctype html"[..],
+            b"<html",
+            b"<head",
+            b"<meta",
+            b"<body",
+        ]
+        .iter()
+        .any(|needle| lower.windows(needle.len()).any(|w| w == *needle));
         if starts_with_tag && names_html {
             Format::Html
         } else {
@@ -204,14 +210,21 @@ impl Document {
 }
 
 /// Give each line of the new text the kind of the old line its first byte came from.
-fn remap_kinds(old: &str, new: &str, kept: &[(usize, usize)], kinds: &[BlockKind]) -> Vec<BlockKind> {
+fn remap_kinds(
+    old: &str,
+    new: &str,
+    kept: &[(usize, usize)],
+    kinds: &[BlockKind],
+) -> Vec<BlockKind> {
     let old_line_starts: Vec<usize> = std::iter::once(0)
         .chain(old.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
     let old_position = |new_pos: usize| -> usize {
         // The last copied span starting at or before new_pos; positions inside a replacement map to
         // the end of the preceding copied span, i.e. the start of the replaced range.
-        let idx = kept.partition_point(|&(_, n)| n <= new_pos).saturating_sub(1);
+        let idx = kept
+            .partition_point(|&(_, n)| n <= new_pos)
+            .saturating_sub(1);
         let (o, n) = kept[idx];
         o + (new_pos - n)
     };
@@ -219,7 +232,9 @@ fn remap_kinds(old: &str, new: &str, kept: &[(usize, usize)], kinds: &[BlockKind
         .chain(new.match_indices('\n').map(|(i, _)| i + 1))
         .map(|start| {
             let pos = old_position(start).min(old.len());
-            let line = old_line_starts.partition_point(|&s| s <= pos).saturating_sub(1);
+            let line = old_line_starts
+                .partition_point(|&s| s <= pos)
+                .saturating_sub(1);
             kinds.get(line).copied().unwrap_or(BlockKind::Paragraph)
         })
         .collect()
@@ -274,7 +289,10 @@ mod tests {
     #[test]
     fn sniffs_html() {
         assert_eq!(Format::sniff(b"  <!DOCTYPE html><html>"), Format::Html);
-        assert_eq!(Format::sniff("<xmp id=\"a\"></xmp>正文".as_bytes()), Format::Text);
+        assert_eq!(
+            Format::sniff("<xmp id=\"a\"></xmp>正文".as_bytes()),
+            Format::Text
+        );
         assert_eq!(Format::sniff("正文".as_bytes()), Format::Text);
     }
 }

@@ -214,6 +214,10 @@ mod tests {
     fn empty_and_binary_inputs_are_errors() {
         let pipeline = Pipeline::from_rules(&RuleSet::defaults().unwrap()).unwrap();
         assert!(pipeline.clean(b"").is_err());
-        assert!(pipeline.clean(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0").is_err());
+        assert!(
+            pipeline
+                .clean(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0")
+                .is_err()
+        );
     }
 }

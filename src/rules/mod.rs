@@ -133,7 +133,8 @@ impl RuleSet {
             BTreeMap::new()
         };
         for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-            let entry = entry.map_err(|e| RuleError::new(dir.display().to_string(), 0, e.to_string()))?;
+            let entry =
+                entry.map_err(|e| RuleError::new(dir.display().to_string(), 0, e.to_string()))?;
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -143,8 +144,9 @@ impl RuleSet {
                 .unwrap_or(entry.path())
                 .to_string_lossy()
                 .replace('\\', "/");
-            let bytes = std::fs::read(entry.path())
-                .map_err(|e| RuleError::new(entry.path().display().to_string(), 0, e.to_string()))?;
+            let bytes = std::fs::read(entry.path()).map_err(|e| {
+                RuleError::new(entry.path().display().to_string(), 0, e.to_string())
+            })?;
             files.insert(rel, bytes);
         }
         Self::from_files(files)
@@ -162,7 +164,8 @@ impl RuleSet {
                 set.data.insert(path, bytes);
             }
         }
-        set.rules.sort_by(|a, b| (a.stage, &a.id).cmp(&(b.stage, &b.id)));
+        set.rules
+            .sort_by(|a, b| (a.stage, &a.id).cmp(&(b.stage, &b.id)));
         Ok(set)
     }
 
@@ -227,7 +230,11 @@ impl RuleSet {
         key: &str,
         default: T,
     ) -> Result<T, RuleError> {
-        match self.settings.get(&stage).and_then(|(t, f)| Some((t.get(key)?, f))) {
+        match self
+            .settings
+            .get(&stage)
+            .and_then(|(t, f)| Some((t.get(key)?, f)))
+        {
             Some((value, file)) => value
                 .clone()
                 .try_into()
@@ -246,23 +253,34 @@ impl RuleSet {
         *file = "command line".to_string();
     }
 
-    /// A data file by its path relative to the rules tree; `wanted_by` names the rule for the error.
-    pub fn data(&self, path: &str, wanted_by: &Rule) -> Result<&[u8], RuleError> {
+    /// A data file by its path relative to the rules tree.
+    pub fn data(&self, path: &str) -> Result<&[u8], RuleError> {
         self.data
             .get(path)
             .map(Vec::as_slice)
-            .ok_or_else(|| wanted_by.error(format!("data file `{path}` is not in the rule set")))
+            .ok_or_else(|| RuleError::new(path, 0, "data file is not in the rule set"))
     }
 
     /// A UTF-8 data file.
-    pub fn data_str(&self, path: &str, wanted_by: &Rule) -> Result<&str, RuleError> {
-        std::str::from_utf8(self.data(path, wanted_by)?)
-            .map_err(|e| wanted_by.error(format!("data file `{path}` is not UTF-8: {e}")))
+    pub fn data_str(&self, path: &str) -> Result<&str, RuleError> {
+        std::str::from_utf8(self.data(path)?)
+            .map_err(|e| RuleError::new(path, 0, format!("data file is not UTF-8: {e}")))
+    }
+
+    /// The shared folding view's character table (`script/opencc/TSCharacters.txt`).
+    pub fn folder(&self) -> Result<crate::text::fold::Folder, RuleError> {
+        Ok(crate::text::fold::Folder::from_opencc_ts_characters(
+            self.data_str(FOLD_TABLE)?,
+        ))
     }
 }
 
+/// The traditional→simplified character table behind the folded view.
+pub const FOLD_TABLE: &str = "script/opencc/TSCharacters.txt";
+
 fn validate(raw: RawRule, origin: Origin) -> Result<Rule, RuleError> {
-    let err = |m: String| RuleError::new(&origin.file, origin.line, format!("rule {}: {m}", raw.id));
+    let err =
+        |m: String| RuleError::new(&origin.file, origin.line, format!("rule {}: {m}", raw.id));
     let stage: StageName = raw.stage.parse().map_err(err)?;
     let well_formed = raw
         .id
@@ -324,7 +342,10 @@ mod tests {
     use super::*;
 
     fn one(path: &str, text: &str) -> Result<RuleSet, RuleError> {
-        RuleSet::from_files(BTreeMap::from([(path.to_string(), text.as_bytes().to_vec())]))
+        RuleSet::from_files(BTreeMap::from([(
+            path.to_string(),
+            text.as_bytes().to_vec(),
+        )]))
     }
 
     const GOOD: &str = r#"
@@ -358,11 +379,26 @@ output = ""
     #[test]
     fn rules_without_examples_or_with_foreign_ids_are_rejected() {
         let no_examples = GOOD.replace("unchanged = [\"b\"]", "");
-        assert!(one("m.toml", &no_examples).unwrap_err().message.contains("example"));
+        assert!(
+            one("m.toml", &no_examples)
+                .unwrap_err()
+                .message
+                .contains("example")
+        );
         let wrong_prefix = GOOD.replace("markup.x", "spam.x");
-        assert!(one("m.toml", &wrong_prefix).unwrap_err().message.contains("id must be"));
+        assert!(
+            one("m.toml", &wrong_prefix)
+                .unwrap_err()
+                .message
+                .contains("id must be")
+        );
         let dup = format!("{GOOD}{GOOD}");
-        assert!(one("m.toml", &dup).unwrap_err().message.contains("duplicate"));
+        assert!(
+            one("m.toml", &dup)
+                .unwrap_err()
+                .message
+                .contains("duplicate")
+        );
     }
 
     #[test]

@@ -48,10 +48,11 @@ impl Decode {
             let decoded = decode_counting(encoding, &bytes[bom_len..], bom_len);
             return finish(report, "bom", decoded);
         }
-        let claims: Vec<(&str, &'static Encoding)> = [("transport", transport), ("declared", declared.as_deref())]
-            .into_iter()
-            .filter_map(|(how, label)| Some((how, resolve_label(label?)?)))
-            .collect();
+        let claims: Vec<(&str, &'static Encoding)> =
+            [("transport", transport), ("declared", declared.as_deref())]
+                .into_iter()
+                .filter_map(|(how, label)| Some((how, resolve_label(label?)?)))
+                .collect();
         if has_non_ascii(bytes) && std::str::from_utf8(bytes).is_ok() {
             if let Some((how, enc)) = claims.iter().find(|(_, e)| *e != UTF_8) {
                 report.overridden = Some(format!(
@@ -178,7 +179,8 @@ fn decode_counting(encoding: &'static Encoding, bytes: &[u8], base: usize) -> De
         if let Some(needed) = decoder.max_utf8_buffer_length_without_replacement(remaining.len()) {
             text.reserve(needed);
         }
-        let (result, read) = decoder.decode_to_string_without_replacement(remaining, &mut text, true);
+        let (result, read) =
+            decoder.decode_to_string_without_replacement(remaining, &mut text, true);
         read_total += read;
         match result {
             DecoderResult::InputEmpty => break,
@@ -228,18 +230,27 @@ fn chinese_score(text: &str) -> f64 {
     let (mut good, mut total) = (0usize, 0usize);
     for c in text.chars().filter(|c| !c.is_ascii() && !c.is_whitespace()) {
         total += 1;
-        if (is_han(c) && common.contains(&c)) || is_cjk_punct(c) || ('\u{FF01}'..='\u{FF5E}').contains(&c) {
+        if (is_han(c) && common.contains(&c))
+            || is_cjk_punct(c)
+            || ('\u{FF01}'..='\u{FF5E}').contains(&c)
+        {
             good += 1;
         }
     }
-    if total == 0 { 0.0 } else { good as f64 / total as f64 }
+    if total == 0 {
+        0.0
+    } else {
+        good as f64 / total as f64
+    }
 }
 
 fn common_han() -> &'static HashSet<char> {
     static COMMON: OnceLock<HashSet<char>> = OnceLock::new();
     COMMON.get_or_init(|| {
         let mut set = HashSet::new();
-        let mut add = |encoding: &'static Encoding, leads: std::ops::RangeInclusive<u8>, trails: &[std::ops::RangeInclusive<u8>]| {
+        let mut add = |encoding: &'static Encoding,
+                       leads: std::ops::RangeInclusive<u8>,
+                       trails: &[std::ops::RangeInclusive<u8>]| {
             for lead in leads {
                 for trail in trails.iter().flat_map(|r| r.clone()) {
                     let pair = [lead, trail];
@@ -267,12 +278,14 @@ pub fn prescan_declared_charset(bytes: &[u8]) -> Option<String> {
     static XML: OnceLock<Regex> = OnceLock::new();
     let head = &bytes[..bytes.len().min(1024)];
     let xml = XML.get_or_init(|| {
-        Regex::new(r#"(?i-u)^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#).expect("valid regex")
+        Regex::new(r#"(?i-u)^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#)
+            .expect("valid regex")
     });
     if let Some(c) = xml.captures(head) {
         return Some(String::from_utf8_lossy(&c[1]).into_owned());
     }
-    let comment = COMMENT.get_or_init(|| Regex::new(r"(?s-u)<!--.*?(-->|\z)").expect("valid regex"));
+    let comment =
+        COMMENT.get_or_init(|| Regex::new(r"(?s-u)<!--.*?(-->|\z)").expect("valid regex"));
     let head = comment.replace_all(head, &b""[..]);
     let meta = META.get_or_init(|| Regex::new(r"(?i-u)<meta\b[^>]*>?").expect("valid regex"));
     let charset = CHARSET.get_or_init(|| {
@@ -301,7 +314,9 @@ pub fn check_is_text(bytes: &[u8]) -> Result<(), Error> {
         .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C | 0x1B))
         .count();
     if head.contains(&0) || controls * 20 > head.len() {
-        return Err(Error::Input("binary file (NUL or control bytes), not text".into()));
+        return Err(Error::Input(
+            "binary file (NUL or control bytes), not text".into(),
+        ));
     }
     Ok(())
 }
@@ -361,7 +376,9 @@ mod tests {
 
     #[test]
     fn big5_declared_as_gbk_is_overridden() {
-        let page = format!("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">{TRAD}");
+        let page = format!(
+            "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">{TRAD}"
+        );
         let (text, report) = decode(&encode(BIG5, &page), None);
         assert!(text.contains(TRAD), "{text}");
         assert_eq!(report.declared.as_deref(), Some("gb2312"));
@@ -372,7 +389,10 @@ mod tests {
     fn a_right_declaration_is_used() {
         let page = format!("<meta charset=gbk>{SIMP}");
         let (_, report) = decode(&encode(GBK, &page), None);
-        assert_eq!((report.method.as_str(), report.overridden), ("declared", None));
+        assert_eq!(
+            (report.method.as_str(), report.overridden),
+            ("declared", None)
+        );
     }
 
     #[test]
@@ -403,8 +423,15 @@ mod tests {
 
     #[test]
     fn prescan_finds_declarations_outside_comments() {
-        assert_eq!(prescan_declared_charset(b"<!-- <meta charset=big5> --><meta charset='GBK'>").as_deref(), Some("GBK"));
-        assert_eq!(prescan_declared_charset(b"<?xml version=\"1.0\" encoding=\"big5\"?>").as_deref(), Some("big5"));
+        assert_eq!(
+            prescan_declared_charset(b"<!-- <meta charset=big5> --><meta charset='GBK'>")
+                .as_deref(),
+            Some("GBK")
+        );
+        assert_eq!(
+            prescan_declared_charset(b"<?xml version=\"1.0\" encoding=\"big5\"?>").as_deref(),
+            Some("big5")
+        );
         assert_eq!(prescan_declared_charset(b"<p>charset=gbk</p>"), None);
     }
 

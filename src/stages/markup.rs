@@ -17,9 +17,19 @@ pub struct Markup {
 }
 
 enum MarkupRule {
-    TagSoup { id: String, max_id_len: usize, bullets: Vec<char> },
-    TagSoupRemnant { id: String, bullets: Vec<char> },
-    StrayBackslash { id: String, after: Vec<char> },
+    TagSoup {
+        id: String,
+        max_id_len: usize,
+        bullets: Vec<char>,
+    },
+    TagSoupRemnant {
+        id: String,
+        bullets: Vec<char>,
+    },
+    StrayBackslash {
+        id: String,
+        after: Vec<char>,
+    },
 }
 
 impl Markup {
@@ -49,11 +59,17 @@ fn compile(rule: &Rule) -> Result<MarkupRule, RuleError> {
         }
         "tag-soup-remnant" => {
             rule.expect_keys(&["kind", "bullets"])?;
-            Ok(MarkupRule::TagSoupRemnant { id, bullets: chars("bullets")? })
+            Ok(MarkupRule::TagSoupRemnant {
+                id,
+                bullets: chars("bullets")?,
+            })
         }
         "stray-backslash" => {
             rule.expect_keys(&["kind", "after"])?;
-            Ok(MarkupRule::StrayBackslash { id, after: chars("after")? })
+            Ok(MarkupRule::StrayBackslash {
+                id,
+                after: chars("after")?,
+            })
         }
         other => Err(rule.error(format!(
             "unknown kind `{other}` (markup rules are tag-soup, tag-soup-remnant, stray-backslash)"
@@ -71,10 +87,19 @@ impl Stage for Markup {
         let mut changes = Vec::new();
         let mut soup_lines: HashSet<usize> = HashSet::new();
         for rule in &self.rules {
-            if let MarkupRule::TagSoup { id, max_id_len, bullets } = rule {
+            if let MarkupRule::TagSoup {
+                id,
+                max_id_len,
+                bullets,
+            } = rule
+            {
                 for (index, range) in tag_soup_lines(&doc.text, &lines, *max_id_len, bullets) {
                     soup_lines.insert(index);
-                    changes.push(Change::remove(range, id, "line of empty elements sharing one id"));
+                    changes.push(Change::remove(
+                        range,
+                        id,
+                        "line of empty elements sharing one id",
+                    ));
                 }
             }
         }
@@ -84,7 +109,9 @@ impl Stage for Markup {
                 MarkupRule::TagSoupRemnant { id, bullets } => {
                     for (index, range) in lines.iter().enumerate() {
                         let line = &doc.text[range.clone()];
-                        if is_remnant(line, bullets) && follows_soup(&doc.text, &lines, index, &soup_lines) {
+                        if is_remnant(line, bullets)
+                            && follows_soup(&doc.text, &lines, index, &soup_lines)
+                        {
                             changes.push(Change::remove(
                                 with_newline(&doc.text, range.clone()),
                                 id,
@@ -95,7 +122,11 @@ impl Stage for Markup {
                 }
                 MarkupRule::StrayBackslash { id, after } => {
                     for at in stray_backslashes(&doc.text, after) {
-                        changes.push(Change::remove(at..at + 1, id, "backslash before a line or sentence"));
+                        changes.push(Change::remove(
+                            at..at + 1,
+                            id,
+                            "backslash before a line or sentence",
+                        ));
                     }
                 }
             }
@@ -139,7 +170,9 @@ fn id_regex() -> &'static Regex {
 
 /// The id shared by every opening tag of a line made only of tags, and how many opening tags.
 fn soup_id<'a>(line: &'a str, bullets: &[char]) -> Option<(&'a str, usize)> {
-    let body = line.trim().trim_start_matches(|c: char| bullets.contains(&c) || c.is_whitespace());
+    let body = line
+        .trim()
+        .trim_start_matches(|c: char| bullets.contains(&c) || c.is_whitespace());
     if !body.starts_with('<') {
         return None;
     }
@@ -156,7 +189,10 @@ fn soup_id<'a>(line: &'a str, bullets: &[char]) -> Option<(&'a str, usize)> {
             continue;
         }
         opening += 1;
-        let id = id_regex().captures(tag.get(2).expect("group 2").as_str())?.get(1)?.as_str();
+        let id = id_regex()
+            .captures(tag.get(2).expect("group 2").as_str())?
+            .get(1)?
+            .as_str();
         if shared.is_some_and(|s| s != id) {
             return None;
         }
@@ -257,7 +293,14 @@ mod tests {
         let doc = run(text);
         assert_eq!(doc.text, "標題\n\n    正文");
         let rules: Vec<&str> = doc.report.edits.iter().map(|e| e.rule.as_str()).collect();
-        assert_eq!(rules, ["markup.tag-soup-line", "markup.tag-soup-line", "markup.tag-soup-remnant"]);
+        assert_eq!(
+            rules,
+            [
+                "markup.tag-soup-line",
+                "markup.tag-soup-line",
+                "markup.tag-soup-remnant"
+            ]
+        );
     }
 
     #[test]
@@ -268,7 +311,13 @@ mod tests {
 
     #[test]
     fn legitimate_markup_and_backslashes_stay() {
-        for text in ["<xmp>code</xmp>", "見 C:\\Windows\\System32", "a\\nb", "  • >", "\\Users\\me"] {
+        for text in [
+            "<xmp>code</xmp>",
+            "見 C:\\Windows\\System32",
+            "a\\nb",
+            "  • >",
+            "\\Users\\me",
+        ] {
             assert_eq!(run(text).text, text);
         }
     }

@@ -104,7 +104,11 @@ impl LanguageModel {
                 continue;
             }
             let single = self.word_logp(&text[byte_at(i)..byte_at(i + 1)]);
-            relax(&mut best, i + 1, here + f64::from(single.unwrap_or(self.oov)));
+            relax(
+                &mut best,
+                i + 1,
+                here + f64::from(single.unwrap_or(self.oov)),
+            );
             for len in 2..=self.max_word_chars.min(n - i) {
                 if !is_han(chars[i + len - 1].1) {
                     break;
