@@ -25,8 +25,7 @@ impl Format {
         let starts_with_tag = lower
             .iter()
             .copied()
-            .skip_while(|b| b.is_ascii_whitespace() || *b >= 0xEF)
-            .next()
+            .find(|b| !(b.is_ascii_whitespace() || *b >= 0xEF))
             == Some(b'<');
         let names_html = [
             &b"<!doctype html"[..],

@@ -26,7 +26,8 @@ impl RuleError {
 pub enum Error {
     #[error(transparent)]
     Rule(#[from] RuleError),
-    #[error("{path}: {source}")]
+    /// Reading a file failed. The message leaves the path out: callers put it first.
+    #[error("cannot read: {source}")]
     Io {
         path: PathBuf,
         #[source]

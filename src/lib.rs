@@ -6,6 +6,7 @@
 
 pub mod document;
 pub mod error;
+pub mod io;
 pub mod pipeline;
 pub mod report;
 pub mod rules;

@@ -1,7 +1,7 @@
-fn main() {
-    std::process::exit(sluice_cli_placeholder());
-}
+//! The `sluice` command line: a thin layer over the library.
 
-fn sluice_cli_placeholder() -> i32 {
-    0
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

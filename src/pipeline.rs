@@ -118,17 +118,29 @@ impl Pipeline {
         decode::check_is_text(bytes)
     }
 
-    /// Run the stages. A stage only runs when its input exists: `decode` on raw bytes, the others on
-    /// text (the `html` stage on decoded markup).
-    pub fn run(&self, mut doc: Document) -> Cleaned {
+    /// Run the stages and lay out the result.
+    pub fn run(&self, doc: Document) -> Cleaned {
+        finish(self.run_stages(doc, |_, _| {}))
+    }
+
+    /// Run the stages and return the document as the last stage left it, without the final layout:
+    /// what `sluice repair` writes, since a repair must keep the file's own lines and spacing.
+    /// `observe` sees the document before each stage runs (`sluice explain` keeps each stage's input).
+    pub fn run_stages(
+        &self,
+        mut doc: Document,
+        mut observe: impl FnMut(StageName, &Document),
+    ) -> Document {
         for stage in &self.stages {
             let name = stage.name();
+            // A stage runs only when its input exists: decode on raw bytes, html on decoded markup.
             let runs = match name {
                 StageName::Decode => !doc.raw.is_empty(),
                 StageName::Html => doc.html.is_some(),
                 _ => true,
             };
             if runs {
+                observe(name, &doc);
                 stage.run(&mut doc);
                 doc.report.stages.push(name);
             }
@@ -137,7 +149,7 @@ impl Pipeline {
             // No html stage in this pipeline: keep the markup as text rather than lose it.
             doc.text = html;
         }
-        finish(doc)
+        doc
     }
 }
 

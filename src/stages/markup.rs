@@ -147,12 +147,12 @@ fn lines_with_ranges(text: &str) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// A line's range extended over its newline (or the preceding one for the last line).
+/// A line's range extended over its newline, when it has one.
 fn with_newline(text: &str, range: Range<usize>) -> Range<usize> {
     if range.end < text.len() {
         range.start..range.end + 1
     } else {
-        range.start.saturating_sub(1)..range.end
+        range
     }
 }
 

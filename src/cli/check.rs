@@ -1,0 +1,209 @@
+//! `sluice check`: the rules compile, every rule's examples hold, every golden fixture still produces
+//! its expected output. What a rules repository runs in its CI.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use sluice::rules::Rule;
+use sluice::{Document, Format, Pipeline, RuleSet, StageName};
+
+use super::{RuleArgs, Status};
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Golden fixtures: every `NAME.expected.txt` under DIR is the `sluice clean` output expected for
+    /// the input file `NAME.<ext>` beside it.
+    #[arg(long, value_name = "DIR", default_value = "fixtures")]
+    fixtures: PathBuf,
+    /// Write the actual output of failing fixtures to their expected files (then review the diff).
+    #[arg(long)]
+    bless: bool,
+    #[command(flatten)]
+    rules: RuleArgs,
+}
+
+pub fn run(args: CheckArgs) -> anyhow::Result<Status> {
+    let rules = args.rules.load()?;
+    let pipeline = Pipeline::from_rules(&rules).context("the rules do not compile")?;
+    let mut tally = Tally::default();
+    check_rule_examples(&rules, &mut tally)?;
+    if args.fixtures.is_dir() {
+        check_fixtures(&pipeline, &args.fixtures, args.bless, &mut tally)?;
+    } else {
+        eprintln!("sluice: no fixtures directory {}", args.fixtures.display());
+    }
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    Ok(if tally.failed == 0 {
+        Status::Success
+    } else {
+        Status::Failed
+    })
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+impl Tally {
+    fn record(&mut self, failure: Option<String>) {
+        match failure {
+            None => self.passed += 1,
+            Some(message) => {
+                self.failed += 1;
+                println!("{message}");
+            }
+        }
+    }
+}
+
+/// Run each rule's examples through a pipeline of that rule's stage alone.
+fn check_rule_examples(rules: &RuleSet, tally: &mut Tally) -> anyhow::Result<()> {
+    let mut pipelines: HashMap<StageName, Pipeline> = HashMap::new();
+    for rule in rules.rules() {
+        let pipeline = match pipelines.entry(rule.stage) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Pipeline::with_stages(rules, [rule.stage])?)
+            }
+        };
+        if pipeline.stage_names().is_empty() {
+            tally.record(Some(format!(
+                "FAIL {} ({}:{}): stage `{}` is not implemented",
+                rule.id, rule.origin.file, rule.origin.line, rule.stage
+            )));
+            continue;
+        }
+        for (n, example) in rule.examples.iter().enumerate() {
+            let (text, fired) = run_example(pipeline, rule, &example.input);
+            let failure = if text != example.output {
+                Some(format!(
+                    "FAIL {} example {} ({}:{}):\n{}",
+                    rule.id,
+                    n + 1,
+                    rule.origin.file,
+                    rule.origin.line,
+                    unified_diff(&example.output, &text, "expected", "actual")
+                ))
+            } else if !fired {
+                Some(format!(
+                    "FAIL {} example {} ({}:{}): right output, but the rule itself did not fire",
+                    rule.id,
+                    n + 1,
+                    rule.origin.file,
+                    rule.origin.line
+                ))
+            } else {
+                None
+            };
+            tally.record(failure);
+        }
+        for input in &rule.unchanged {
+            let (text, fired) = run_example(pipeline, rule, input);
+            let changed = rule.stage != StageName::Html && text != *input;
+            let failure = (changed || fired).then(|| {
+                format!(
+                    "FAIL {} unchanged input ({}:{}): {}\n{}",
+                    rule.id,
+                    rule.origin.file,
+                    rule.origin.line,
+                    if fired {
+                        "the rule fired"
+                    } else {
+                        "the stage changed it"
+                    },
+                    unified_diff(input, &text, "input", "actual")
+                )
+            });
+            tally.record(failure);
+        }
+    }
+    Ok(())
+}
+
+/// The stage's output text for an example input, and whether the rule made an edit or a flag.
+fn run_example(pipeline: &Pipeline, rule: &Rule, input: &str) -> (String, bool) {
+    let mut doc = Document::from_text(input);
+    if rule.stage == StageName::Html {
+        doc.format = Format::Html;
+        doc.html = Some(input.to_string());
+        doc.text.clear();
+    }
+    let doc = pipeline.run_stages(doc, |_, _| {});
+    let fired = doc.report.edits.iter().any(|e| e.rule == rule.id)
+        || doc.report.flags.iter().any(|f| f.rule == rule.id);
+    (doc.text, fired)
+}
+
+/// Every `X.expected.txt` against `sluice clean X.<ext>`.
+fn check_fixtures(
+    pipeline: &Pipeline,
+    dir: &Path,
+    bless: bool,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy();
+        let Some(stem) = name.strip_suffix(".expected.txt") else {
+            continue;
+        };
+        let expected = std::fs::read_to_string(entry.path())
+            .with_context(|| format!("cannot read {}", entry.path().display()))?;
+        let failure = match fixture_input(entry.path(), stem) {
+            None => Some(format!(
+                "FAIL {}: no input file {stem}.* beside it",
+                entry.path().display()
+            )),
+            Some(input) => {
+                let actual = sluice::io::read_input(&input)
+                    .and_then(|bytes| pipeline.clean(&bytes))
+                    .map(|c| c.render())
+                    .unwrap_or_else(|e| format!("error: {e}\n"));
+                if bless && actual != expected {
+                    std::fs::write(entry.path(), &actual)
+                        .with_context(|| format!("cannot write {}", entry.path().display()))?;
+                    println!("blessed {}", entry.path().display());
+                }
+                (actual != expected && !bless).then(|| {
+                    format!(
+                        "FAIL fixture {}:\n{}",
+                        input.display(),
+                        unified_diff(&expected, &actual, "expected", "actual")
+                    )
+                })
+            }
+        };
+        tally.record(failure);
+    }
+    Ok(())
+}
+
+/// The input beside an expected file: same stem, any other extension.
+fn fixture_input(expected: &Path, stem: &str) -> Option<PathBuf> {
+    let dir = expected.parent()?;
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.strip_prefix(stem)
+                .is_some_and(|rest| rest.starts_with('.'))
+                && !name.contains(".expected.")
+        })
+        .collect();
+    candidates.sort();
+    candidates.into_iter().next()
+}
+
+fn unified_diff(expected: &str, actual: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(2)
+        .header(old, new)
+        .missing_newline_hint(false)
+        .to_string()
+}

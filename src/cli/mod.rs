@@ -1,0 +1,156 @@
+//! Command-line parsing, shared options and exit codes. Each subcommand has its own module.
+
+mod check;
+mod clean;
+mod explain;
+mod jsonl;
+mod output;
+mod repair;
+mod rules;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sluice::{RuleSet, StageName};
+
+/// Clean scraped Chinese web pages before they are archived.
+#[derive(Parser)]
+#[command(name = "sluice", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Clean documents: files, directory trees (with -o) or JSON Lines (--jsonl).
+    Clean(clean::CleanArgs),
+    /// Repair one file's encoding damage without removing content.
+    Repair(repair::RepairArgs),
+    /// Compile the rules, run every rule's examples and every golden fixture.
+    Check(check::CheckArgs),
+    /// Show every edit made to one file, like a linter.
+    Explain(explain::ExplainArgs),
+    /// List the rules, or print one rule's documentation and examples.
+    Rules(rules::RulesArgs),
+}
+
+/// Options for choosing the rule set.
+#[derive(Args, Clone)]
+struct RuleArgs {
+    /// A rules directory laid over the defaults: its files replace default files of the same
+    /// relative path, other files are added.
+    #[arg(long, value_name = "DIR")]
+    rules: Option<PathBuf>,
+    /// Use only the --rules directory, not the embedded defaults.
+    #[arg(long, requires = "rules")]
+    no_default_rules: bool,
+    /// Script conversion mode (overrides the `script.mode` setting).
+    #[arg(long, value_enum, value_name = "MODE")]
+    script: Option<ScriptMode>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScriptMode {
+    Auto,
+    Hans,
+    Hant,
+    Tw,
+    Hk,
+    Keep,
+}
+
+impl RuleArgs {
+    fn load(&self) -> anyhow::Result<RuleSet> {
+        let mut rules = match &self.rules {
+            Some(dir) => RuleSet::load(dir, !self.no_default_rules)
+                .with_context(|| format!("cannot load rules from {}", dir.display()))?,
+            None => RuleSet::defaults().context("the embedded rules do not compile")?,
+        };
+        if let Some(mode) = self.script {
+            let name = mode.to_possible_value().expect("no skipped values");
+            rules.override_setting(StageName::Script, "mode", name.get_name().into());
+        }
+        Ok(rules)
+    }
+}
+
+/// Options for parallelism.
+#[derive(Args, Clone, Copy)]
+struct JobArgs {
+    /// Worker threads (default: one per core). Output is identical for any number.
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    jobs: Option<usize>,
+}
+
+impl JobArgs {
+    fn install(self) {
+        if let Some(n) = self.jobs {
+            // Only fails if a pool was already built, which happens once per process.
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build_global();
+        }
+    }
+}
+
+/// How a command ended.
+enum Status {
+    Success,
+    /// Some documents failed, or a check failed: exit 1.
+    Failed,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Clean(args) => clean::run(args),
+        Command::Repair(args) => repair::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Rules(args) => rules::run(args),
+    };
+    match result {
+        Ok(Status::Success) => ExitCode::SUCCESS,
+        Ok(Status::Failed) => ExitCode::from(1),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sluice: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A reader closed our stdout (`sluice clean … | head`): stop quietly.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        let kind = match cause.downcast_ref::<serde_json::Error>() {
+            Some(json) => json.io_error_kind(),
+            None => cause
+                .downcast_ref::<std::io::Error>()
+                .map(std::io::Error::kind),
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+fn progress(len: u64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} {eta} {msg}")
+            .expect("valid template"),
+    );
+    bar
+}
+
+/// One error line about one input, on stderr.
+fn report_error(what: &std::path::Path, error: &dyn std::fmt::Display) {
+    eprintln!("sluice: {}: {error}", what.display());
+}
