@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn sluice() -> Command {
     Command::cargo_bin("sluice").unwrap()
@@ -409,5 +409,54 @@ fn usage_errors_exit_2_and_empty_files_fail_clearly() {
     assert!(
         stderr.contains("empty.txt") && stderr.contains("empty"),
         "{stderr}"
+    );
+}
+
+fn warc_record(url: &str, http: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:{url}>\r\nWARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Target-URI: {url}\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: {}\r\n\r\n",
+        http.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(http);
+    out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
+#[test]
+fn warc_records_become_documents_with_their_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut page = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=big5\r\n\r\n".to_vec();
+    page.extend_from_slice(&std::fs::read(fixture("charset/big5-no-declaration.txt")).unwrap());
+    let mut warc = warc_record("http://example.cn/a", &page);
+    warc.extend(warc_record(
+        "http://example.cn/b.png",
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n\x89PNG",
+    ));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &warc).unwrap();
+    std::fs::write(dir.path().join("crawl.warc.gz"), gz.finish().unwrap()).unwrap();
+    let out = dir.path().join("out");
+    sluice()
+        .arg("clean")
+        .arg(dir.path().join("crawl.warc.gz"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let cleaned = std::fs::read_to_string(out.join("crawl/00000.txt")).unwrap();
+    let expected =
+        std::fs::read_to_string(fixture("charset/big5-no-declaration.expected.txt")).unwrap();
+    assert_eq!(cleaned, expected);
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("crawl/00000.json")).unwrap()).unwrap();
+    assert_eq!(report["url"], "http://example.cn/a");
+    assert_eq!(
+        (&report["decode"]["transport"], &report["decode"]["method"]),
+        (&json!("big5"), &json!("transport"))
+    );
+    assert!(
+        !out.join("crawl/00001.txt").exists(),
+        "the image record is skipped"
     );
 }

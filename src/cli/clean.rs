@@ -1,7 +1,7 @@
 //! `sluice clean`: one file to stdout, many files to an output tree, or a JSON Lines stream.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use sluice::io::warc::{self, WarcDocument, is_warc};
 use sluice::io::{InputFile, collect_inputs, read_input};
 use sluice::{Cleaned, Error, Pipeline};
 
@@ -70,68 +71,159 @@ fn jsonl_fields(cleaned: &Cleaned) -> Vec<(String, Value)> {
     ]
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(|source| {
-            Error::Io {
-                path: path.into(),
-                source,
+/// One document to clean: a file, stdin, or a record of a WARC file.
+struct Unit {
+    /// How messages name it: the path, or `path#record`.
+    name: String,
+    /// The output path before the extension is replaced.
+    relative: PathBuf,
+    source: Source,
+}
+
+enum Source {
+    File(PathBuf),
+    Stdin,
+    Record(Box<WarcDocument>),
+    /// An input that failed before it could be cleaned (unreadable directory, broken WARC record).
+    Failed(Error),
+}
+
+impl Unit {
+    fn clean(self, pipeline: &Pipeline) -> Result<Cleaned, Error> {
+        match self.source {
+            Source::File(path) => pipeline.clean(&read_input(&path)?),
+            Source::Stdin => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .lock()
+                    .read_to_end(&mut bytes)
+                    .map_err(|source| Error::Io {
+                        path: "-".into(),
+                        source,
+                    })?;
+                pipeline.clean(&bytes)
             }
-        })?;
-        return Ok(bytes);
+            Source::Record(record) => pipeline.clean_document(record.document),
+            Source::Failed(error) => Err(error),
+        }
     }
-    read_input(path)
+
+    /// Where a WARC record came from, for its report.
+    fn provenance(&self) -> Vec<(String, Value)> {
+        match &self.source {
+            Source::Record(r) => vec![
+                ("url".into(), json!(r.url)),
+                ("warc_record_id".into(), json!(r.record_id)),
+            ],
+            _ => Vec::new(),
+        }
+    }
 }
 
-fn clean_file(pipeline: &Pipeline, path: &Path) -> Result<Cleaned, Error> {
-    pipeline.clean(&read(path)?)
+/// The documents named by the command line, in order: files, directory trees (without `skip`), and
+/// the HTML and text records of WARC files (`*.warc`, `*.warc.gz`), each as `<file>/<record>.txt`.
+fn units(paths: &[PathBuf], skip: Option<&Path>) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for path in paths.iter().filter(|p| p.as_path() == Path::new("-")) {
+        units.push(Unit {
+            name: "-".into(),
+            relative: path.clone(),
+            source: Source::Stdin,
+        });
+    }
+    let files: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.as_path() != Path::new("-"))
+        .cloned()
+        .collect();
+    for input in collect_inputs(&files, skip) {
+        match input {
+            Ok(input) if is_warc_name(&input.path) => units.extend(warc_units(input)),
+            Ok(input) => units.push(Unit {
+                name: input.path.display().to_string(),
+                relative: input.relative,
+                source: Source::File(input.path),
+            }),
+            Err(error) => units.push(Unit {
+                name: "sluice".into(),
+                relative: PathBuf::new(),
+                source: Source::Failed(error),
+            }),
+        }
+    }
+    units
 }
 
-/// Print each document's text (or JSON) in input order; several documents get `==> path <==` headers
+fn is_warc_name(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    name.ends_with(".warc") || name.ends_with(".warc.gz")
+}
+
+fn warc_units(input: InputFile) -> Vec<Unit> {
+    let name = input.path.display().to_string();
+    let failed = |error| Unit {
+        name: name.clone(),
+        relative: PathBuf::new(),
+        source: Source::Failed(error),
+    };
+    let bytes = match read_input(&input.path) {
+        Ok(bytes) if is_warc(&bytes) => bytes,
+        Ok(_) => {
+            return vec![failed(Error::Input(
+                "not a WARC file (no WARC/ header)".into(),
+            ))];
+        }
+        Err(error) => return vec![failed(error)],
+    };
+    let base = input
+        .relative
+        .to_string_lossy()
+        .trim_end_matches(".gz")
+        .trim_end_matches(".warc")
+        .to_string();
+    warc::documents(&bytes)
+        .into_iter()
+        .map(|record| match record {
+            Ok(record) => Unit {
+                name: format!("{name}#{}", record.index),
+                relative: PathBuf::from(&base).join(format!("{:05}", record.index)),
+                source: Source::Record(Box::new(record)),
+            },
+            Err(error) => failed(error),
+        })
+        .collect()
+}
+
+/// Print each document's text (or JSON) in input order; several documents get `==> name <==` headers
 /// in text format and one JSON object per line in JSON format.
 fn to_stdout(
     pipeline: &Pipeline,
     paths: &[PathBuf],
     format: OutputFormat,
 ) -> anyhow::Result<Status> {
-    let inputs: Vec<Result<InputFile, Error>> = paths
-        .iter()
-        .flat_map(|p| {
-            if p == Path::new("-") {
-                vec![Ok(InputFile {
-                    path: p.clone(),
-                    relative: p.clone(),
-                })]
-            } else {
-                collect_inputs(std::slice::from_ref(p), None)
-            }
-        })
-        .collect();
-    let several = inputs.len() > 1;
-    let results: Vec<Result<(PathBuf, Cleaned), (PathBuf, Error)>> = inputs
+    let units = units(paths, None);
+    let several = units.len() > 1;
+    let results: Vec<(String, Vec<(String, Value)>, Result<Cleaned, Error>)> = units
         .into_par_iter()
-        .map(|input| {
-            let input = input.map_err(|e| (PathBuf::new(), e))?;
-            clean_file(pipeline, &input.path)
-                .map(|c| (input.path.clone(), c))
-                .map_err(|e| (input.path, e))
-        })
+        .map(|unit| (unit.name.clone(), unit.provenance(), unit.clean(pipeline)))
         .collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
-    for result in results {
+    for (name, provenance, result) in results {
         match result {
-            Ok((path, cleaned)) => match format {
+            Ok(cleaned) => match format {
                 OutputFormat::Text => {
                     if several {
-                        writeln!(out, "==> {} <==", path.display())?;
+                        writeln!(out, "==> {name} <==")?;
                     }
                     out.write_all(cleaned.render().as_bytes())?;
                 }
                 OutputFormat::Json => {
-                    let value = document_json(&cleaned, &path.display().to_string());
+                    let mut value = document_json(&cleaned, &name);
+                    if let Value::Object(object) = &mut value {
+                        object.extend(provenance);
+                    }
                     if several {
                         serde_json::to_writer(&mut out, &value)?;
                     } else {
@@ -140,10 +232,10 @@ fn to_stdout(
                     out.write_all(b"\n")?;
                 }
             },
-            Err((path, error)) => {
+            Err(error) => {
                 failed = true;
                 out.flush()?;
-                report_error(&path, &error);
+                report_error(Path::new(&name), &error);
             }
         }
     }
@@ -157,8 +249,9 @@ fn to_stdout(
 
 /// What one document contributed to the run.
 struct Outcome {
-    input: PathBuf,
+    name: String,
     output: PathBuf,
+    provenance: Vec<(String, Value)>,
     bytes: usize,
     result: Result<Cleaned, Error>,
 }
@@ -170,41 +263,38 @@ fn to_tree(pipeline: &Pipeline, paths: &[PathBuf], out: &Path) -> anyhow::Result
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let started = Instant::now();
-    let mut errors: Vec<(PathBuf, String)> = Vec::new();
-    let mut inputs = Vec::new();
-    for found in collect_inputs(paths, Some(out)) {
-        match found {
-            Ok(input) => inputs.push(input),
-            Err(e) => {
-                report_error(Path::new("sluice"), &e);
-                errors.push((PathBuf::new(), e.to_string()));
-            }
-        }
-    }
-    let (targets, renamed) = output_names(&inputs);
-    let bar = progress(inputs.len() as u64);
-    let outcomes: Vec<Outcome> = inputs
-        .par_iter()
-        .zip(targets.par_iter())
-        .map(|(input, target)| {
-            let bytes = std::fs::metadata(&input.path).map_or(0, |m| m.len() as usize);
-            let result = clean_file(pipeline, &input.path);
+    let units = units(paths, Some(out));
+    let (targets, renamed) = output_names(&units);
+    let bar = progress(units.len() as u64);
+    let outcomes: Vec<Outcome> = units
+        .into_par_iter()
+        .zip(targets.into_par_iter())
+        .map(|(unit, output)| {
+            let bytes = match &unit.source {
+                Source::File(path) => std::fs::metadata(path).map_or(0, |m| m.len() as usize),
+                Source::Record(r) => r.document.raw.len(),
+                _ => 0,
+            };
+            let (name, provenance) = (unit.name.clone(), unit.provenance());
+            let result = unit.clean(pipeline);
             bar.inc(1);
             Outcome {
-                input: input.path.clone(),
-                output: target.clone(),
+                name,
+                output,
+                provenance,
                 bytes,
                 result,
             }
         })
         .collect();
     bar.finish_and_clear();
+    let mut errors: Vec<(String, String)> = Vec::new();
     for outcome in &outcomes {
         match &outcome.result {
             Ok(cleaned) => write_outputs(out, outcome, cleaned)?,
             Err(e) => {
-                report_error(&outcome.input, e);
-                errors.push((outcome.input.clone(), e.to_string()));
+                report_error(Path::new(&outcome.name), e);
+                errors.push((outcome.name.clone(), e.to_string()));
             }
         }
     }
@@ -233,13 +323,13 @@ fn to_tree(pipeline: &Pipeline, paths: &[PathBuf], out: &Path) -> anyhow::Result
 
 /// Output paths: the relative path with `.gz` dropped and the extension replaced by `.txt`. When two
 /// inputs map to one output, the later (in input order) gets `~2`, `~3`…, and the renaming is returned.
-fn output_names(inputs: &[InputFile]) -> (Vec<PathBuf>, Vec<(PathBuf, PathBuf)>) {
+fn output_names(units: &[Unit]) -> (Vec<PathBuf>, Vec<(String, PathBuf)>) {
     let mut taken: HashSet<PathBuf> = HashSet::new();
     let mut renamed = Vec::new();
-    let targets = inputs
+    let targets = units
         .iter()
-        .map(|input| {
-            let mut base = input.relative.clone();
+        .map(|unit| {
+            let mut base = unit.relative.clone();
             if base.extension().is_some_and(|e| e == "gz") {
                 base.set_extension("");
             }
@@ -251,7 +341,7 @@ fn output_names(inputs: &[InputFile]) -> (Vec<PathBuf>, Vec<(PathBuf, PathBuf)>)
                 target = base.with_file_name(format!("{stem}~{n}.txt"));
             }
             if n > 1 {
-                renamed.push((input.path.clone(), target.clone()));
+                renamed.push((unit.name.clone(), target.clone()));
             }
             target
         })
@@ -268,7 +358,8 @@ fn write_outputs(out: &Path, outcome: &Outcome, cleaned: &Cleaned) -> anyhow::Re
     std::fs::write(&text_path, cleaned.render())
         .with_context(|| format!("cannot write {}", text_path.display()))?;
     let mut report = report_fields(cleaned);
-    report.insert("source".into(), json!(outcome.input.display().to_string()));
+    report.insert("source".into(), json!(outcome.name));
+    report.extend(outcome.provenance.iter().cloned());
     let report_path = text_path.with_extension("json");
     std::fs::write(&report_path, serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", report_path.display()))?;
@@ -277,8 +368,8 @@ fn write_outputs(out: &Path, outcome: &Outcome, cleaned: &Cleaned) -> anyhow::Re
 
 fn summary(
     outcomes: &[Outcome],
-    errors: &[(PathBuf, String)],
-    renamed: &[(PathBuf, PathBuf)],
+    errors: &[(String, String)],
+    renamed: &[(String, PathBuf)],
     seconds: f64,
 ) -> Value {
     let mut per_stage: BTreeMap<String, usize> = BTreeMap::new();
@@ -299,8 +390,8 @@ fn summary(
         "bytes_out": bytes_out,
         "edits_per_stage": per_stage,
         "edits_per_rule": per_rule,
-        "errors": errors.iter().map(|(p, e)| json!({"path": p.display().to_string(), "error": e})).collect::<Vec<_>>(),
-        "renamed": renamed.iter().map(|(i, o)| json!({"input": i.display().to_string(), "output": o.display().to_string()})).collect::<Vec<_>>(),
+        "errors": errors.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
+        "renamed": renamed.iter().map(|(i, o)| json!({"input": i, "output": o.display().to_string()})).collect::<Vec<_>>(),
         "seconds": seconds,
     })
 }

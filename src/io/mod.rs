@@ -1,6 +1,7 @@
 //! Inputs: files (plain or gzip), directory trees, and JSON Lines records.
 
 pub mod jsonl;
+pub mod warc;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
