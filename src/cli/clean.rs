@@ -108,6 +108,15 @@ impl Unit {
         }
     }
 
+    fn run(self, pipeline: &Pipeline) -> Cleaning {
+        let (name, provenance) = (self.name.clone(), self.provenance());
+        Cleaning {
+            name,
+            provenance,
+            result: self.clean(pipeline),
+        }
+    }
+
     /// Where a WARC record came from, for its report.
     fn provenance(&self) -> Vec<(String, Value)> {
         match &self.source {
@@ -203,14 +212,19 @@ fn to_stdout(
 ) -> anyhow::Result<Status> {
     let units = units(paths, None);
     let several = units.len() > 1;
-    let results: Vec<(String, Vec<(String, Value)>, Result<Cleaned, Error>)> = units
+    let results: Vec<Cleaning> = units
         .into_par_iter()
-        .map(|unit| (unit.name.clone(), unit.provenance(), unit.clean(pipeline)))
+        .map(|unit| unit.run(pipeline))
         .collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
-    for (name, provenance, result) in results {
+    for Cleaning {
+        name,
+        provenance,
+        result,
+    } in results
+    {
         match result {
             Ok(cleaned) => match format {
                 OutputFormat::Text => {
@@ -247,13 +261,18 @@ fn to_stdout(
     })
 }
 
-/// What one document contributed to the run.
-struct Outcome {
+/// A document's name, provenance and result.
+struct Cleaning {
     name: String,
-    output: PathBuf,
     provenance: Vec<(String, Value)>,
-    bytes: usize,
     result: Result<Cleaned, Error>,
+}
+
+/// What one document contributed to an output tree.
+struct Outcome {
+    cleaning: Cleaning,
+    output: PathBuf,
+    bytes: usize,
 }
 
 /// Clean every input into OUT: text, sidecar report, and a summary of the run.
@@ -275,26 +294,24 @@ fn to_tree(pipeline: &Pipeline, paths: &[PathBuf], out: &Path) -> anyhow::Result
                 Source::Record(r) => r.document.raw.len(),
                 _ => 0,
             };
-            let (name, provenance) = (unit.name.clone(), unit.provenance());
-            let result = unit.clean(pipeline);
+            let cleaning = unit.run(pipeline);
             bar.inc(1);
             Outcome {
-                name,
+                cleaning,
                 output,
-                provenance,
                 bytes,
-                result,
             }
         })
         .collect();
     bar.finish_and_clear();
     let mut errors: Vec<(String, String)> = Vec::new();
     for outcome in &outcomes {
-        match &outcome.result {
+        let cleaning = &outcome.cleaning;
+        match &cleaning.result {
             Ok(cleaned) => write_outputs(out, outcome, cleaned)?,
             Err(e) => {
-                report_error(Path::new(&outcome.name), e);
-                errors.push((outcome.name.clone(), e.to_string()));
+                report_error(Path::new(&cleaning.name), e);
+                errors.push((cleaning.name.clone(), e.to_string()));
             }
         }
     }
@@ -307,7 +324,10 @@ fn to_tree(pipeline: &Pipeline, paths: &[PathBuf], out: &Path) -> anyhow::Result
     let path = out.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let ok = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    let ok = outcomes
+        .iter()
+        .filter(|o| o.cleaning.result.is_ok())
+        .count();
     eprintln!(
         "sluice: {ok} of {} documents cleaned into {}, {} failed",
         outcomes.len(),
@@ -358,8 +378,8 @@ fn write_outputs(out: &Path, outcome: &Outcome, cleaned: &Cleaned) -> anyhow::Re
     std::fs::write(&text_path, cleaned.render())
         .with_context(|| format!("cannot write {}", text_path.display()))?;
     let mut report = report_fields(cleaned);
-    report.insert("source".into(), json!(outcome.name));
-    report.extend(outcome.provenance.iter().cloned());
+    report.insert("source".into(), json!(outcome.cleaning.name));
+    report.extend(outcome.cleaning.provenance.iter().cloned());
     let report_path = text_path.with_extension("json");
     std::fs::write(&report_path, serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("cannot write {}", report_path.display()))?;
@@ -375,7 +395,10 @@ fn summary(
     let mut per_stage: BTreeMap<String, usize> = BTreeMap::new();
     let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
     let mut bytes_out = 0;
-    for cleaned in outcomes.iter().filter_map(|o| o.result.as_ref().ok()) {
+    for cleaned in outcomes
+        .iter()
+        .filter_map(|o| o.cleaning.result.as_ref().ok())
+    {
         bytes_out += cleaned.render().len();
         for edit in &cleaned.report.edits {
             *per_stage.entry(edit.stage.to_string()).or_default() += 1;
@@ -384,7 +407,7 @@ fn summary(
     }
     json!({
         "documents": outcomes.len(),
-        "cleaned": outcomes.iter().filter(|o| o.result.is_ok()).count(),
+        "cleaned": outcomes.iter().filter(|o| o.cleaning.result.is_ok()).count(),
         "failed": errors.len(),
         "bytes_in": outcomes.iter().map(|o| o.bytes).sum::<usize>(),
         "bytes_out": bytes_out,
