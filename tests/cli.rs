@@ -460,3 +460,47 @@ fn warc_records_become_documents_with_their_urls() {
         "the image record is skipped"
     );
 }
+
+#[test]
+fn diff_shows_what_a_rule_change_does_to_a_corpus() {
+    let rules = tempfile::tempdir().unwrap();
+    let markup =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/markup.toml"))
+            .unwrap();
+    // Stop treating a backslash after 。 as stray.
+    let changed = markup.replace(
+        "after = \"。！？!?；;…」』”\"",
+        "after = \"！？!?；;…」』”\"",
+    );
+    assert_ne!(markup, changed);
+    let without_example = changed
+        .replace(
+            "對手的壁壘。\\\\版權聲明:本文",
+            "對手的壁壘！\\\\版權聲明:本文",
+        )
+        .replace("對手的壁壘。版權聲明:本文", "對手的壁壘！版權聲明:本文");
+    std::fs::write(rules.path().join("markup.toml"), without_example).unwrap();
+    let output = sluice()
+        .arg("diff")
+        .arg("--rules")
+        .arg(rules.path())
+        .arg("--exit-code")
+        .arg(fixture("seeds"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("004.txt (changed rules)"), "{stdout}");
+    assert!(stdout.contains("壁壘。\\版權聲明"), "{stdout}");
+    let counts = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("markup.stray-backslash: "))
+        .and_then(|l| l.strip_suffix(" edits"))
+        .and_then(|l| l.split_once(" → "))
+        .map(|(b, a)| (b.parse::<usize>().unwrap(), a.parse::<usize>().unwrap()));
+    assert!(matches!(counts, Some((b, a)) if b > a), "{stdout}");
+    assert!(
+        stdout.lines().last().unwrap().starts_with("1 of "),
+        "{stdout}"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod check;
 mod clean;
+mod diff;
 mod explain;
 mod jsonl;
 mod output;
@@ -32,6 +33,8 @@ enum Command {
     Repair(repair::RepairArgs),
     /// Compile the rules, run every rule's examples and every golden fixture.
     Check(check::CheckArgs),
+    /// Show what a rule change does to a corpus: unified diffs of the outputs that change.
+    Diff(diff::DiffArgs),
     /// Show every edit made to one file, like a linter.
     Explain(explain::ExplainArgs),
     /// List the rules, or print one rule's documentation and examples.
@@ -110,6 +113,7 @@ pub fn main() -> ExitCode {
         Command::Clean(args) => clean::run(args),
         Command::Repair(args) => repair::run(args),
         Command::Check(args) => check::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Rules(args) => rules::run(args),
     };

@@ -1,0 +1,96 @@
+//! `sluice diff`: what a rule change does to a corpus, before it is merged. Every input is cleaned
+//! with the base rules and with the changed rules; documents whose output differs are shown as
+//! unified diffs, with the rules whose edits appeared or disappeared.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use rayon::prelude::*;
+use sluice::io::{collect_inputs, read_input};
+use sluice::{Cleaned, Pipeline, RuleSet};
+
+use super::{JobArgs, Status};
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// Files or directories to clean with both rule sets.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+    /// The changed rules, laid over the defaults.
+    #[arg(long, value_name = "DIR")]
+    rules: PathBuf,
+    /// The base rules, laid over the defaults (default: the embedded rules alone).
+    #[arg(long, value_name = "DIR")]
+    base: Option<PathBuf>,
+    /// Exit 1 when some output changes.
+    #[arg(long)]
+    exit_code: bool,
+    #[command(flatten)]
+    jobs: JobArgs,
+}
+
+pub fn run(args: DiffArgs) -> anyhow::Result<Status> {
+    args.jobs.install();
+    let base_rules = match &args.base {
+        Some(dir) => RuleSet::load(dir, true)
+            .with_context(|| format!("cannot load rules from {}", dir.display()))?,
+        None => RuleSet::defaults()?,
+    };
+    let new_rules = RuleSet::load(&args.rules, true)
+        .with_context(|| format!("cannot load rules from {}", args.rules.display()))?;
+    let base = Pipeline::from_rules(&base_rules).context("the base rules do not compile")?;
+    let new = Pipeline::from_rules(&new_rules).context("the changed rules do not compile")?;
+    let inputs: Vec<PathBuf> = collect_inputs(&args.paths, None)
+        .into_iter()
+        .filter_map(|r| r.map(|i| i.path).ok())
+        .collect();
+    let changes: Vec<Option<String>> = inputs
+        .par_iter()
+        .map(|path| {
+            let bytes = read_input(path).ok()?;
+            let (before, after) = (base.clean(&bytes).ok()?, new.clean(&bytes).ok()?);
+            describe_change(&path.display().to_string(), &before, &after)
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let changed = changes.iter().flatten().count();
+    for change in changes.iter().flatten() {
+        write!(out, "{change}")?;
+    }
+    writeln!(out, "{changed} of {} documents change", inputs.len())?;
+    Ok(if args.exit_code && changed > 0 {
+        Status::Failed
+    } else {
+        Status::Success
+    })
+}
+
+/// A unified diff of the outputs and the change in edits per rule, or `None` when nothing changed.
+fn describe_change(name: &str, before: &Cleaned, after: &Cleaned) -> Option<String> {
+    let (old, new) = (before.render(), after.render());
+    if old == new {
+        return None;
+    }
+    let mut text = similar::TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(1)
+        .header(
+            &format!("{name} (base rules)"),
+            &format!("{name} (changed rules)"),
+        )
+        .to_string();
+    let mut counts: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for edit in &before.report.edits {
+        counts.entry(edit.rule.as_str()).or_default().0 += 1;
+    }
+    for edit in &after.report.edits {
+        counts.entry(edit.rule.as_str()).or_default().1 += 1;
+    }
+    for (rule, (b, a)) in counts.into_iter().filter(|(_, (b, a))| b != a) {
+        text.push_str(&format!("  {rule}: {b} → {a} edits\n"));
+    }
+    Some(text)
+}
