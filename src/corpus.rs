@@ -1,7 +1,7 @@
 //! Near-duplicate documents across a corpus: MinHash signatures of the folded text, LSH banding,
 //! verification by estimated Jaccard similarity, union-find clusters and a keep policy.
 //!
-//! A [`Signature`] is 128 one-permutation MinHash slots over the character 5-grams of the folded,
+//! A [`Signature`] is 256 one-permutation MinHash slots over the character 5-grams of the folded,
 //! white-space-free text (see [`shingle_hash`]). Two signatures agree in a slot with probability equal
 //! to the Jaccard similarity of the two 5-gram sets, so the share of equal slots estimates it.
 //! Everything is hashed with xxh3 (stable across machines and runs), so signatures can be stored and
@@ -24,19 +24,19 @@ use crate::text::fold::Folder;
 /// comparable with those of the next.
 pub const SHINGLE_CHARS: usize = 5;
 
-/// MinHash slots per signature; `bands × rows` must not exceed it.
-pub const SLOTS: usize = 128;
+/// MinHash slots per signature: LSH bands use the first `bands × rows` of them, verification all
+/// of them (the estimate of a Jaccard similarity of 0.6 has a standard error of 0.03).
+pub const SLOTS: usize = 256;
 
-/// The hash of one shingle (a window of characters), stable across machines: xxh3 of the code
-/// points as little-endian `u32`s.
+/// The hash of one shingle (a window of at most `SHINGLE_CHARS` characters), stable across
+/// machines: xxh3 of the code points packed 21 bits each into a little-endian `u128`, with the
+/// window length in the top byte.
 pub fn shingle_hash(window: &[char]) -> u64 {
-    let mut buf = [0u8; 4 * SHINGLE_CHARS];
-    let mut len = 0;
-    for c in window.iter().take(SHINGLE_CHARS) {
-        buf[len..len + 4].copy_from_slice(&(*c as u32).to_le_bytes());
-        len += 4;
-    }
-    xxh3_64(&buf[..len])
+    let packed = window
+        .iter()
+        .take(SHINGLE_CHARS)
+        .fold(0u128, |key, &c| (key << 21) | u128::from(u32::from(c)));
+    xxh3_64(&(packed | ((window.len() as u128) << 120)).to_le_bytes())
 }
 
 /// The characters that shingles are made of: the folded text without white space, so that line
@@ -47,12 +47,13 @@ pub fn shingle_chars(folded: &str) -> Vec<char> {
 
 /// Hashes of all character shingles of `chars`; a text shorter than one shingle is one shingle.
 pub fn shingles(chars: &[char]) -> impl Iterator<Item = u64> + '_ {
-    let windows: Box<dyn Iterator<Item = &[char]>> = match chars.len() {
-        0 => Box::new(std::iter::empty()),
-        n if n < SHINGLE_CHARS => Box::new(std::iter::once(chars)),
-        _ => Box::new(chars.windows(SHINGLE_CHARS)),
+    let width = SHINGLE_CHARS.min(chars.len());
+    let count = if chars.is_empty() {
+        0
+    } else {
+        chars.len() - width + 1
     };
-    windows.map(shingle_hash)
+    (0..count).map(move |i| shingle_hash(&chars[i..i + width]))
 }
 
 /// A one-permutation MinHash signature (with densification) of a document's folded text.
@@ -68,8 +69,7 @@ const EMPTY_SLOT: u64 = u64::MAX;
 impl Signature {
     /// The signature of `text` (after its cleaning stages), fingerprinted on the folded view.
     pub fn of(text: &str, folder: &Folder) -> Signature {
-        let folded = folder.fold(text);
-        Self::of_shingles(shingles(&shingle_chars(&folded.text)))
+        Self::of_shingles(shingles(&shingle_chars(&folder.fold_text(text))))
     }
 
     /// One-permutation hashing: each shingle hash picks a slot with its high bits and competes for
@@ -171,7 +171,7 @@ impl Default for CorpusDedup {
         CorpusDedup {
             bands: 32,
             rows: 4,
-            jaccard: 0.55,
+            jaccard: 0.5,
             keep: KeepPolicy::Longest,
             stream_bound: 100_000,
             max_bucket_compare: 32,
@@ -361,14 +361,16 @@ impl UnionFind {
 }
 
 /// First-seen-wins deduplication of a stream. Documents are numbered in the order they are checked
-/// (from 0); the index remembers the last `stream_bound` documents that were not duplicates, and
-/// forgets the oldest first, so memory stays bounded (about 1.3 KB per remembered document with the
-/// default 32 bands).
+/// (from 0). The index remembers the last `stream_bound` documents with text, duplicates included
+/// (each pointing at the first-seen copy of its cluster, so a copy that resembles only another copy
+/// is still caught), and forgets the oldest first: memory stays bounded at about 1.5 KB per
+/// remembered document with the default 32 bands.
 pub struct StreamingDeduper {
     settings: CorpusDedup,
     next_id: u64,
     buckets: HashMap<u64, Vec<u64>>,
-    remembered: HashMap<u64, Signature>,
+    /// Remembered documents: their signature and the first-seen document of their cluster.
+    remembered: HashMap<u64, (Signature, u64)>,
     order: VecDeque<(u64, Vec<u64>)>,
 }
 
@@ -383,30 +385,30 @@ impl StreamingDeduper {
         }
     }
 
-    /// Check the next document of the stream: the number of the earlier document it duplicates, or
-    /// `None` when it is new (it is then remembered).
+    /// Check the next document of the stream: the number of the first-seen document it duplicates,
+    /// or `None` when it is new.
     pub fn check(&mut self, signature: &Signature) -> Option<u64> {
         let id = self.next_id;
         self.next_id += 1;
         let keys: Vec<u64> = self.settings.band_keys(signature).collect();
-        if let Some(first) = self.find_match(signature, &keys) {
-            return Some(first);
-        }
         if keys.is_empty() {
             return None;
         }
+        let first_seen = self.find_match(signature, &keys);
         for key in &keys {
             self.buckets.entry(*key).or_default().push(id);
         }
-        self.remembered.insert(id, signature.clone());
+        self.remembered
+            .insert(id, (signature.clone(), first_seen.unwrap_or(id)));
         self.order.push_back((id, keys));
         if self.order.len() > self.settings.stream_bound {
             self.forget_oldest();
         }
-        None
+        first_seen
     }
 
-    /// The earliest remembered document similar enough to `signature`.
+    /// The first-seen document of the cluster of the earliest remembered document similar enough
+    /// to `signature`.
     fn find_match(&self, signature: &Signature, keys: &[u64]) -> Option<u64> {
         let mut candidates: Vec<u64> = keys
             .iter()
@@ -416,10 +418,9 @@ impl StreamingDeduper {
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.into_iter().find(|id| {
-            self.remembered
-                .get(id)
-                .is_some_and(|s| s.similarity(signature) >= self.settings.jaccard)
+        candidates.into_iter().find_map(|id| {
+            let (other, first_seen) = self.remembered.get(&id)?;
+            (other.similarity(signature) >= self.settings.jaccard).then_some(*first_seen)
         })
     }
 
@@ -524,8 +525,9 @@ mod tests {
         let b = Signature::of("另一篇完全無關的文章，內容關於天氣和農業收成。", &f);
         assert_eq!(stream.check(&a), None);
         assert_eq!(stream.check(&a), Some(0));
+        assert_eq!(stream.check(&a), Some(0), "still the first-seen copy");
         assert_eq!(stream.check(&b), None);
-        // The bound is 1: `a` was forgotten when `b` was remembered.
+        // The bound is 1: every `a` was forgotten when `b` was remembered.
         assert_eq!(stream.check(&a), None);
         assert_eq!(stream.remembered(), 1);
     }
