@@ -229,8 +229,7 @@ fn per_transform_recall(
 }
 
 fn exact_jaccard(a: &str, b: &str, folder: &sluice::text::fold::Folder) -> f64 {
-    let set =
-        |t: &str| -> HashSet<u64> { shingles(&shingle_chars(&folder.fold(t).text)).collect() };
+    let set = |t: &str| -> HashSet<u64> { shingles(&shingle_chars(t, folder)).collect() };
     let (a, b) = (set(a), set(b));
     a.intersection(&b).count() as f64 / a.union(&b).count().max(1) as f64
 }

@@ -41,8 +41,14 @@ pub fn shingle_hash(window: &[char]) -> u64 {
 
 /// The characters that shingles are made of: the folded text without white space, so that line
 /// breaks and spacing do not change a fingerprint.
-pub fn shingle_chars(folded: &str) -> Vec<char> {
-    folded.chars().filter(|c| !c.is_whitespace()).collect()
+pub fn shingle_chars(text: &str, folder: &Folder) -> Vec<char> {
+    let mut chars = Vec::with_capacity(text.len() / 2);
+    folder.fold_each(text, |c| {
+        if !c.is_whitespace() {
+            chars.push(c);
+        }
+    });
+    chars
 }
 
 /// Hashes of all character shingles of `chars`; a text shorter than one shingle is one shingle.
@@ -69,7 +75,7 @@ const EMPTY_SLOT: u64 = u64::MAX;
 impl Signature {
     /// The signature of `text` (after its cleaning stages), fingerprinted on the folded view.
     pub fn of(text: &str, folder: &Folder) -> Signature {
-        Self::of_shingles(shingles(&shingle_chars(&folder.fold_text(text))))
+        Self::of_shingles(shingles(&shingle_chars(text, folder)))
     }
 
     /// One-permutation hashing: each shingle hash picks a slot with its high bits and competes for

@@ -97,22 +97,38 @@ impl Folder {
     /// The folded text alone, without the map back: for fingerprints, several times cheaper.
     pub fn fold_text(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
-        for c in text.chars() {
-            self.fold_char(c, |f| out.push(f));
-        }
+        self.fold_each(text, |f| out.push(f));
         out
     }
 
-    /// Fold one character, passing each resulting character to `emit`. ASCII and the CJK unified
-    /// ideographs (most of a Chinese page) are NFKC-stable and caseless except ASCII letters, so they
-    /// skip the normaliser.
+    /// Pass each character of the folded text to `emit`, building nothing.
+    pub fn fold_each(&self, text: &str, mut emit: impl FnMut(char)) {
+        for c in text.chars() {
+            self.fold_char(c, &mut emit);
+        }
+    }
+
+    /// Fold one character, passing each resulting character to `emit`. The characters that make up
+    /// most of a Chinese page skip the normaliser with the same result: ASCII and the CJK
+    /// punctuation U+3001–U+3035 are NFKC-stable, the CJK unified ideographs also caseless, and the
+    /// full-width forms U+FF01–U+FF5E are NFKC-equivalent to ASCII.
     #[inline]
     fn fold_char(&self, c: char, mut emit: impl FnMut(char)) {
-        if c.is_ascii() {
-            emit(c.to_ascii_lowercase());
-        } else if matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF) {
-            emit(self.simplify_char(c));
-        } else if !is_invisible(c) {
+        match c as u32 {
+            0..=0x7F => emit(c.to_ascii_lowercase()),
+            0x3400..=0x4DBF | 0x4E00..=0x9FFF => emit(self.simplify_char(c)),
+            0x3001..=0x3035 => emit(c),
+            wide @ 0xFF01..=0xFF5E => {
+                let ascii = char::from_u32(wide - 0xFEE0).unwrap_or(c);
+                emit(ascii.to_ascii_lowercase());
+            }
+            _ => self.fold_slow(c, emit),
+        }
+    }
+
+    /// The general case: NFKC, lower case, then the character table.
+    fn fold_slow(&self, c: char, mut emit: impl FnMut(char)) {
+        if !is_invisible(c) {
             for n in std::iter::once(c).nfkc() {
                 for l in n.to_lowercase() {
                     emit(self.simplify_char(l));
@@ -134,6 +150,25 @@ mod tests {
     fn folds_width_case_invisibles_and_script() {
         let f = folder().fold("百家\u{200B}樂ＡＢ國");
         assert_eq!(f.text, "百家乐ab国");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_normaliser() {
+        let f = folder();
+        let ranges = [
+            0..0x80,
+            0x3001..0x3036,
+            0xFF01..0xFF5F,
+            0x3400..0x4DC0,
+            0x4E00..0xA000,
+        ];
+        for c in ranges.into_iter().flatten().filter_map(char::from_u32) {
+            let (mut fast, mut slow) = (String::new(), String::new());
+            f.fold_char(c, |x| fast.push(x));
+            f.fold_slow(c, |x| slow.push(x));
+            assert_eq!(fast, slow, "U+{:04X}", c as u32);
+        }
+        assert_eq!(f.fold_text("Ａ，國"), f.fold("Ａ，國").text);
     }
 
     #[test]
