@@ -177,17 +177,3 @@ fn text_without_newline_or_with_odd_characters_does_not_panic() {
         }
     }
 }
-
-#[test]
-fn seed_000_doubled_tag_soup_goes_when_dedup_runs_alone() {
-    // In the pipeline the markup stage removes the tag soup first; alone, dedup sees it repeated.
-    let mut doc = Document::from_text(seed("000"));
-    run_stage(StageName::Dedup, &mut doc);
-    let removed: Vec<&str> = doc.report.edits.iter().map(|e| e.before.trim()).collect();
-    assert_eq!(removed.len(), 2, "{removed:?}");
-    assert!(removed.iter().all(|r| r.starts_with("• <")), "{removed:?}");
-    assert_eq!(
-        doc.text.matches("<xmp id=\"masw4\">").count(),
-        seed("000").matches("<xmp id=\"masw4\">").count() / 2
-    );
-}

@@ -1,13 +1,12 @@
-//! `dedup` inside a document: paragraphs that repeat earlier text of the same page, the short
-//! lines that sit between such repeats (a second copy of a whole article), and repeated blocks of
-//! lines (doubled chrome).
+//! `dedup` inside a document: paragraphs that repeat earlier text of the same page, and the short
+//! lines that sit between such repeats (a second copy of a whole article, doubled chrome).
 //!
 //! A paragraph is a repeat when most of its character 5-grams (on the folded view, white space
 //! ignored) already occurred earlier in the document: containment rather than equality, because a
 //! repeat is often a part of an earlier paragraph, or carries a different lead-in. The first
 //! occurrence always stays. Corpus-level near-duplicates are in [`crate::corpus`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Range;
 
 use xxhash_rust::xxh3::xxh3_64;
@@ -24,15 +23,6 @@ pub struct Dedup {
     paragraph: Option<ParagraphRule>,
     /// The rule id of the extension over short lines between repeats, when that rule is present.
     between: Option<String>,
-    block: Option<BlockRule>,
-}
-
-/// `dedup.repeated-block`: a run of lines that repeats an earlier run line for line.
-struct BlockRule {
-    id: String,
-    min_lines: usize,
-    /// Folded non-space characters the run must have in all, so `0` / `0` is not a block.
-    min_chars: usize,
 }
 
 /// `dedup.repeated-paragraph`: containment of a paragraph's 5-grams in everything above it.
@@ -55,7 +45,6 @@ impl Dedup {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let mut paragraph = None;
         let mut between = None;
-        let mut block = None;
         for rule in rules.for_stage(StageName::Dedup) {
             let kind: String = rule.param("kind")?;
             match kind.as_str() {
@@ -64,17 +53,9 @@ impl Dedup {
                     rule.expect_keys(&["kind"])?;
                     between = Some(rule.id.clone());
                 }
-                "repeated-block" => {
-                    rule.expect_keys(&["kind", "min_lines", "min_chars"])?;
-                    block = Some(BlockRule {
-                        id: rule.id.clone(),
-                        min_lines: rule.param::<usize>("min_lines")?.max(2),
-                        min_chars: rule.param("min_chars")?,
-                    });
-                }
                 other => {
                     return Err(rule.error(format!(
-                        "unknown kind `{other}` (dedup rules are repeated-paragraph, between-repeats, repeated-block)"
+                        "unknown kind `{other}` (dedup rules are repeated-paragraph, between-repeats)"
                     )));
                 }
             }
@@ -83,7 +64,6 @@ impl Dedup {
             folder: rules.folder()?,
             paragraph,
             between,
-            block,
         })
     }
 }
@@ -133,8 +113,6 @@ enum Verdict {
     /// A short or heading line whose text occurred as a line above: removed only between whole
     /// repeats.
     ShortSeen,
-    /// A line of a run of lines that repeats an earlier run.
-    InRepeatedBlock,
 }
 
 impl Stage for Dedup {
@@ -151,9 +129,6 @@ impl Stage for Dedup {
         let mut verdicts = scan(rule, &lines, doc);
         if self.between.is_some() {
             extend_between_repeats(&lines, &mut verdicts);
-        }
-        if let Some(block) = &self.block {
-            mark_repeated_blocks(block, &lines, &mut verdicts);
         }
         let changes = self.changes(rule, doc, &folded, &lines, &verdicts);
         doc.apply(StageName::Dedup, changes);
@@ -218,17 +193,6 @@ impl Dedup {
                             whole_range(),
                             id,
                             "short line or heading that occurred above, between removed repeats",
-                        ));
-                        block_end = Some((line.range.end + 1).min(text.len()));
-                        continue;
-                    }
-                }
-                Verdict::InRepeatedBlock => {
-                    if let Some(block) = &self.block {
-                        changes.push(Change::remove(
-                            whole_range(),
-                            &block.id,
-                            "line of a block of lines that repeats an earlier block",
                         ));
                         block_end = Some((line.range.end + 1).min(text.len()));
                         continue;
@@ -401,58 +365,6 @@ fn extend_between_repeats(lines: &[Line], verdicts: &mut [Verdict]) {
             matches!((first_repeat, last_repeat), (Some(f), Some(l)) if f < index && index < l);
         if *verdict == Verdict::ShortSeen && !inside {
             *verdict = Verdict::Keep;
-        }
-    }
-}
-
-/// Runs of at least `min_lines` non-blank lines (blank lines skipped) that repeat an earlier run
-/// line for line (folded, spaces ignored), with `min_chars` characters in all: doubled navigation,
-/// tag soup, footers. Lines already removed by the other rules keep their verdict.
-fn mark_repeated_blocks(rule: &BlockRule, lines: &[Line], verdicts: &mut [Verdict]) {
-    /// Earlier starts tried per line, so a page of identical lines stays linear.
-    const MAX_STARTS: usize = 16;
-    let keyed: Vec<(usize, u64)> = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| !l.chars.is_empty())
-        .map(|(i, l)| (i, line_key(&l.chars)))
-        .collect();
-    let mut starts: HashMap<u64, Vec<usize>> = HashMap::new();
-    let mut indexed = 0;
-    let mut i = 0;
-    while i < keyed.len() {
-        // Only lines above `i` can be the earlier run.
-        while indexed < i {
-            starts.entry(keyed[indexed].1).or_default().push(indexed);
-            indexed += 1;
-        }
-        let earlier = starts.get(&keyed[i].1).map_or(&[][..], Vec::as_slice);
-        let run = earlier
-            .iter()
-            .rev()
-            .take(MAX_STARTS)
-            .map(|&j| {
-                (0..)
-                    .take_while(|&n| {
-                        j + n < i && i + n < keyed.len() && keyed[j + n].1 == keyed[i + n].1
-                    })
-                    .count()
-            })
-            .max()
-            .unwrap_or(0);
-        let chars: usize = keyed[i..i + run]
-            .iter()
-            .map(|&(line, _)| lines[line].chars.len())
-            .sum();
-        if run >= rule.min_lines && chars >= rule.min_chars {
-            for &(line, _) in &keyed[i..i + run] {
-                if verdicts[line] == Verdict::Keep {
-                    verdicts[line] = Verdict::InRepeatedBlock;
-                }
-            }
-            i += run;
-        } else {
-            i += 1;
         }
     }
 }
