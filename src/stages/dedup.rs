@@ -28,8 +28,8 @@ pub struct Dedup {
 /// `dedup.repeated-paragraph`: containment of a paragraph's 5-grams in everything above it.
 struct ParagraphRule {
     id: String,
-    /// Paragraphs shorter than this (in folded non-space characters) are never tested: short lines
-    /// such as `0` or a bullet legitimately repeat.
+    /// Paragraphs with fewer letters, digits and Han characters than this are never tested: short
+    /// lines such as `0` or a bullet legitimately repeat.
     min_chars: usize,
     /// Lines up to this long that do not end like a sentence are headings (a title repeated as a
     /// heading or in a related-articles list is not a repeated paragraph).
@@ -287,12 +287,13 @@ fn scan(rule: &ParagraphRule, lines: &[Line], doc: &Document) -> Vec<Verdict> {
         .collect()
 }
 
-/// A line tested for containment: long enough, and not a heading (typed as one, or short without a
-/// sentence end).
+/// A line tested for containment: with enough letters, digits or Han characters (a line of
+/// underscores is a form field, not a paragraph), and not a heading (typed as one, or short without
+/// a sentence end).
 fn is_paragraph(rule: &ParagraphRule, chars: &[char], kind: BlockKind) -> bool {
     let heading_like = chars.len() <= rule.heading_max_chars
         && !chars.last().is_some_and(|c| rule.sentence_ends.contains(c));
-    chars.len() >= rule.min_chars
+    chars.iter().filter(|c| c.is_alphanumeric()).count() >= rule.min_chars
         && !heading_like
         && !matches!(kind, BlockKind::Title | BlockKind::Heading)
 }
