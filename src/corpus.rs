@@ -99,9 +99,10 @@ impl Signature {
         }
     }
 
-    /// True for a document without any text: it is never a duplicate.
+    /// True for a document without any text: it is never a duplicate. A stored signature of the
+    /// wrong size (from another version) counts as empty rather than failing.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.slots.len() != SLOTS
     }
 
     /// The estimated Jaccard similarity of the two documents' shingle sets (0 when either is empty).
@@ -208,7 +209,7 @@ impl CorpusDedup {
     /// The settings from `[settings.dedup]`, validated.
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let d = CorpusDedup::default();
-        let setting_error = |m: String| RuleError::new("dedup settings", 0, m);
+        let setting_error = |m: String| RuleError::new("[settings.dedup]", 0, m);
         let settings = CorpusDedup {
             bands: rules.setting(StageName::Dedup, "bands", d.bands)?,
             rows: rules.setting(StageName::Dedup, "rows", d.rows)?,
@@ -242,8 +243,12 @@ impl CorpusDedup {
 
     /// The LSH keys of a signature, one per band (none for an empty signature).
     fn band_keys<'a>(&self, signature: &'a Signature) -> impl Iterator<Item = u64> + 'a {
-        let rows = self.rows;
-        let bands = if signature.is_empty() { 0 } else { self.bands };
+        let rows = self.rows.clamp(1, SLOTS);
+        let bands = if signature.is_empty() {
+            0
+        } else {
+            self.bands.min(SLOTS / rows)
+        };
         (0..bands).map(move |band| signature.band_key(band, rows))
     }
 
@@ -491,6 +496,16 @@ mod tests {
         assert_eq!(empty.similarity(&empty), 0.0);
         let short = Signature::of("短文", &f);
         assert!(!short.is_empty());
+        let stored: Signature = serde_json::from_str(r#"{"slots":[1,2,3]}"#).unwrap();
+        assert!(
+            stored.is_empty(),
+            "a signature of the wrong size never matches"
+        );
+        let settings = CorpusDedup::default();
+        assert_eq!(
+            settings.cluster(&[stored.clone(), stored], &[1, 1])[1].cluster,
+            None
+        );
     }
 
     #[test]
