@@ -177,3 +177,74 @@ fn text_without_newline_or_with_odd_characters_does_not_panic() {
         }
     }
 }
+
+mod corpus {
+    use super::{rules, seed};
+    use sluice::corpus::{CorpusDedup, KeepPolicy, Signature};
+
+    const SEEDS: [&str; 5] = ["000", "001", "002", "003", "004"];
+
+    /// Seed 004 republished: in simplified script (the fold's traditional→simplified table), with a
+    /// new header, the last 30% cut off.
+    fn republished_004(folder: &sluice::text::fold::Folder) -> String {
+        let simplified = folder.fold_text(&seed("004"));
+        let cut: String = simplified
+            .chars()
+            .take(simplified.chars().count() * 7 / 10)
+            .collect();
+        format!("转载自某某网 2019-05-01\n{cut}")
+    }
+
+    #[test]
+    fn distinct_seeds_are_not_clustered_and_a_republished_copy_is() {
+        let rules = rules();
+        let folder = rules.folder().unwrap();
+        let dedup = CorpusDedup::from_rules(&rules).unwrap();
+        let mut texts: Vec<String> = SEEDS.iter().map(|p| seed(p)).collect();
+        texts.push(republished_004(&folder));
+        let signatures: Vec<Signature> = texts.iter().map(|t| Signature::of(t, &folder)).collect();
+        let lengths: Vec<usize> = texts.iter().map(String::len).collect();
+        let decisions = dedup.cluster(&signatures, &lengths);
+        for (i, d) in decisions.iter().enumerate().take(4) {
+            assert_eq!(d.cluster, None, "seed {}", SEEDS[i]);
+            assert!(d.is_kept(i));
+        }
+        assert!(decisions[4].cluster.is_some());
+        assert_eq!(decisions[4].cluster, decisions[5].cluster);
+        assert_eq!(decisions[5].kept, 4, "the longer original is kept");
+        assert!(!decisions[5].is_kept(5));
+        assert!(decisions[5].similarity.unwrap() >= dedup.jaccard);
+
+        let first = CorpusDedup {
+            keep: KeepPolicy::First,
+            ..dedup.clone()
+        };
+        let reversed: Vec<Signature> = signatures.iter().rev().cloned().collect();
+        let reversed_lengths: Vec<usize> = lengths.iter().rev().copied().collect();
+        assert_eq!(first.cluster(&reversed, &reversed_lengths)[1].kept, 0);
+    }
+
+    #[test]
+    fn streaming_reports_the_first_seen_copy() {
+        let rules = rules();
+        let folder = rules.folder().unwrap();
+        let mut stream = CorpusDedup::from_rules(&rules).unwrap().streaming();
+        let copy = republished_004(&folder);
+        let order = [seed("004"), seed("001"), copy.clone(), seed("002"), copy];
+        let answers: Vec<Option<u64>> = order
+            .iter()
+            .map(|t| stream.check(&Signature::of(t, &folder)))
+            .collect();
+        assert_eq!(answers, vec![None, None, Some(0), None, Some(0)]);
+    }
+
+    #[test]
+    fn signatures_survive_a_round_trip_through_json() {
+        let folder = rules().folder().unwrap();
+        let signature = Signature::of(&seed("001"), &folder);
+        let stored = serde_json::to_string(&signature).unwrap();
+        let loaded: Signature = serde_json::from_str(&stored).unwrap();
+        assert_eq!(loaded, signature);
+        assert_eq!(loaded.similarity(&signature), 1.0);
+    }
+}
