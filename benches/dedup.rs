@@ -6,12 +6,22 @@
 //!
 //! The corpus is read from `target/dedup-corpus/corpus.jsonl` (or `$SLUICE_DEDUP_CORPUS`); without it
 //! the corpus benchmarks are skipped with a message.
+//!
+//! Times are the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`; wall time where there is no
+//! such clock): the figure asked for is per core, and on a shared machine wall time mostly measures
+//! the other processes.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
+use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice::corpus::{CorpusDedup, Signature};
 use sluice::{Document, RuleSet, StageName};
+
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+use cpu_time::thread_cpu_ns;
 
 fn corpus_texts() -> Option<Vec<String>> {
     let path = std::env::var_os("SLUICE_DEDUP_CORPUS")
@@ -34,7 +44,7 @@ fn corpus_texts() -> Option<Vec<String>> {
         .collect()
 }
 
-fn corpus(c: &mut Criterion) {
+fn corpus(c: &mut Criterion<ThreadCpuTime>) {
     let Some(texts) = corpus_texts() else {
         return;
     };
@@ -68,7 +78,7 @@ fn corpus(c: &mut Criterion) {
     group.finish();
 }
 
-fn stage(c: &mut Criterion) {
+fn stage(c: &mut Criterion<ThreadCpuTime>) {
     let rules = RuleSet::defaults().expect("rules");
     let stage = sluice::stages::build(StageName::Dedup, &rules)
         .expect("implemented")
@@ -98,5 +108,79 @@ fn stage(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, corpus, stage);
+/// CPU time of the benchmark thread, in nanoseconds (wall time where there is no thread clock).
+struct ThreadCpuTime;
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = (Option<f64>, Instant);
+    type Value = f64;
+
+    fn start(&self) -> Self::Intermediate {
+        (thread_cpu_ns(), Instant::now())
+    }
+    fn end(&self, (cpu, wall): Self::Intermediate) -> f64 {
+        match (cpu, thread_cpu_ns()) {
+            (Some(start), Some(end)) => end - start,
+            _ => wall.elapsed().as_nanos() as f64,
+        }
+    }
+    fn add(&self, a: &f64, b: &f64) -> f64 {
+        a + b
+    }
+    fn zero(&self) -> f64 {
+        0.0
+    }
+    fn to_f64(&self, value: &f64) -> f64 {
+        *value
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &CpuFormatter
+    }
+}
+
+struct CpuFormatter;
+
+impl ValueFormatter for CpuFormatter {
+    fn scale_values(&self, typical_ns: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = match typical_ns {
+            t if t < 1e3 => (1.0, "ns cpu"),
+            t if t < 1e6 => (1e-3, "µs cpu"),
+            t if t < 1e9 => (1e-6, "ms cpu"),
+            _ => (1e-9, "s cpu"),
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+
+    fn scale_throughputs(
+        &self,
+        _typical_ns: f64,
+        throughput: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        let (per_iteration, divisor, unit) = match *throughput {
+            Throughput::Bytes(b) | Throughput::BytesDecimal(b) => {
+                (b as f64, 1048576.0, "MiB/s cpu")
+            }
+            Throughput::Elements(e) | Throughput::ElementsAndBytes { elements: e, .. } => {
+                (e as f64, 1.0, "elem/s cpu")
+            }
+            Throughput::Bits(b) => (b as f64, 1e6, "Mbit/s cpu"),
+        };
+        values
+            .iter_mut()
+            .for_each(|v| *v = per_iteration * 1e9 / *v / divisor);
+        unit
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = corpus, stage
+}
 criterion_main!(benches);

@@ -5,8 +5,8 @@
 //!     cargo run --release --example eval_dedup [CORPUS.jsonl] [bands=N] [rows=N] [jaccard=X]
 //!
 //! Settings come from `[settings.dedup]`; `key=value` arguments override them for exploration.
-//! Times are the thread's CPU time (from `/proc/thread-self/schedstat` where it exists, wall time
-//! elsewhere), so that a loaded machine does not distort the per-core rate.
+//! Times are the thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`, wall time where there is none), so
+//! that a loaded machine does not distort the per-core rate.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -14,6 +14,9 @@ use std::time::Instant;
 use serde::Deserialize;
 use sluice::RuleSet;
 use sluice::corpus::{CorpusDedup, Signature, shingle_chars, shingles};
+
+#[path = "../benches/support/cpu_time.rs"]
+mod cpu_time;
 
 #[derive(Deserialize)]
 struct Doc {
@@ -126,8 +129,7 @@ impl CpuClock {
 }
 
 fn thread_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(stat.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
+    cpu_time::thread_cpu_ns().map(|ns| ns / 1e9)
 }
 
 struct PairReport {
