@@ -119,15 +119,19 @@ impl Signature {
         equal as f64 / SLOTS as f64
     }
 
-    /// The LSH key of band `band` of `rows` slots (the band index is mixed in, so that equal values
-    /// in different bands do not collide).
+    /// The LSH key of band `band` of `rows` slots (the band index is the seed, so that equal values
+    /// in different bands do not collide). Values go through a small buffer 16 at a time, chaining
+    /// the seed, so any `rows` works without allocating.
     fn band_key(&self, band: usize, rows: usize) -> u64 {
-        let mut buf = [0u8; 4 * SLOTS];
-        let values = &self.slots[band * rows..(band + 1) * rows];
-        for (i, v) in values.iter().enumerate() {
-            buf[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+        let mut key = band as u64;
+        for chunk in self.slots[band * rows..(band + 1) * rows].chunks(16) {
+            let mut buf = [0u8; 64];
+            for (i, v) in chunk.iter().enumerate() {
+                buf[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+            }
+            key = xxh3_64_with_seed(&buf[..4 * chunk.len()], key);
         }
-        xxh3_64_with_seed(&buf[..4 * rows], band as u64)
+        key
     }
 }
 
