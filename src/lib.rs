@@ -4,6 +4,7 @@
 //! a [`RuleSet`] and then cleans any number of documents: `pipeline.clean(&bytes)` returns a [`Cleaned`]
 //! with the text, the title and a [`Report`] of every change each stage made.
 
+pub mod corpus;
 pub mod document;
 pub mod error;
 pub mod io;

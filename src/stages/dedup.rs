@@ -1,0 +1,371 @@
+//! `dedup` inside a document: paragraphs that repeat earlier text of the same page, and the short
+//! lines that sit between such repeats (a second copy of a whole article, doubled chrome).
+//!
+//! A paragraph is a repeat when most of its character 5-grams (on the folded view, white space
+//! ignored) already occurred earlier in the document: containment rather than equality, because a
+//! repeat is often a part of an earlier paragraph, or carries a different lead-in. The first
+//! occurrence always stays. Corpus-level near-duplicates are in [`crate::corpus`].
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::corpus::{SHINGLE_CHARS, shingles};
+use crate::document::{BlockKind, Change, Document};
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+use crate::stages::{Stage, StageName};
+use crate::text::fold::{Folded, Folder};
+
+pub struct Dedup {
+    folder: Folder,
+    paragraph: Option<ParagraphRule>,
+    /// The rule id of the extension over short lines between repeats, when that rule is present.
+    between: Option<String>,
+}
+
+/// `dedup.repeated-paragraph`: containment of a paragraph's 5-grams in everything above it.
+struct ParagraphRule {
+    id: String,
+    /// Paragraphs with fewer letters, digits and Han characters than this are never tested: short
+    /// lines such as `0` or a bullet legitimately repeat.
+    min_chars: usize,
+    /// Lines up to this long that do not end like a sentence are headings (a title repeated as a
+    /// heading or in a related-articles list is not a repeated paragraph).
+    heading_max_chars: usize,
+    containment: f64,
+    /// An unrepeated lead-in or tail of a repeated paragraph is kept when it is a whole sentence of
+    /// at least this many letters, digits or Han characters.
+    min_kept_chars: usize,
+    sentence_ends: Vec<char>,
+}
+
+impl Dedup {
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        let mut paragraph = None;
+        let mut between = None;
+        for rule in rules.for_stage(StageName::Dedup) {
+            let kind: String = rule.param("kind")?;
+            match kind.as_str() {
+                "repeated-paragraph" => paragraph = Some(compile_paragraph(rule)?),
+                "between-repeats" => {
+                    rule.expect_keys(&["kind"])?;
+                    between = Some(rule.id.clone());
+                }
+                other => {
+                    return Err(rule.error(format!(
+                        "unknown kind `{other}` (dedup rules are repeated-paragraph, between-repeats)"
+                    )));
+                }
+            }
+        }
+        Ok(Dedup {
+            folder: rules.folder()?,
+            paragraph,
+            between,
+        })
+    }
+}
+
+fn compile_paragraph(rule: &Rule) -> Result<ParagraphRule, RuleError> {
+    rule.expect_keys(&[
+        "kind",
+        "min_chars",
+        "heading_max_chars",
+        "containment",
+        "min_kept_chars",
+        "sentence_ends",
+    ])?;
+    let containment: f64 = rule.param("containment")?;
+    if !(containment > 0.0 && containment <= 1.0) {
+        return Err(rule.error("`containment` must be in (0, 1]"));
+    }
+    Ok(ParagraphRule {
+        id: rule.id.clone(),
+        min_chars: rule.param::<usize>("min_chars")?.max(1),
+        heading_max_chars: rule.param("heading_max_chars")?,
+        containment,
+        min_kept_chars: rule.param("min_kept_chars")?,
+        sentence_ends: rule.param::<String>("sentence_ends")?.chars().collect(),
+    })
+}
+
+/// One line of the input: its byte range (without the newline) and its shingle characters (folded,
+/// no white space) with the folded byte offset of each.
+struct Line {
+    range: Range<usize>,
+    chars: Vec<char>,
+    offsets: Vec<usize>,
+}
+
+/// What the scan decided for a line.
+#[derive(Debug, Clone, PartialEq)]
+enum Verdict {
+    Keep,
+    /// A repeat: remove `chars[first..=last]`, the whole line when `whole`.
+    Repeat {
+        first: usize,
+        last: usize,
+        whole: bool,
+        containment: f64,
+    },
+    /// A short or heading line whose text occurred as a line above: removed only between whole
+    /// repeats.
+    ShortSeen,
+}
+
+impl Stage for Dedup {
+    fn name(&self) -> StageName {
+        StageName::Dedup
+    }
+
+    fn run(&self, doc: &mut Document) {
+        let Some(rule) = &self.paragraph else {
+            return;
+        };
+        let folded = self.folder.fold(&doc.text);
+        let lines = split_lines(&doc.text, &folded.text);
+        let mut verdicts = scan(rule, &lines, doc);
+        if self.between.is_some() {
+            extend_between_repeats(&lines, &mut verdicts);
+        }
+        let changes = self.changes(rule, doc, &folded, &lines, &verdicts);
+        doc.apply(StageName::Dedup, changes);
+    }
+}
+
+impl Dedup {
+    fn changes(
+        &self,
+        rule: &ParagraphRule,
+        doc: &Document,
+        folded: &Folded,
+        lines: &[Line],
+        verdicts: &[Verdict],
+    ) -> Vec<Change> {
+        let text = &doc.text;
+        let mut changes = Vec::new();
+        // Blank lines between two removed lines go with the later one, so a removed block leaves no
+        // run of empty lines behind.
+        let mut block_end: Option<usize> = None;
+        for (line, verdict) in lines.iter().zip(verdicts) {
+            let whole_range = || {
+                let start = block_end.unwrap_or(line.range.start);
+                let end = (line.range.end + 1).min(text.len());
+                start..end
+            };
+            match verdict {
+                Verdict::Keep if line.chars.is_empty() => continue,
+                Verdict::Keep => {}
+                Verdict::Repeat {
+                    whole: true,
+                    containment,
+                    ..
+                } => {
+                    changes.push(Change::remove(
+                        whole_range(),
+                        &rule.id,
+                        repeat_reason(*containment),
+                    ));
+                    block_end = Some((line.range.end + 1).min(text.len()));
+                    continue;
+                }
+                Verdict::Repeat {
+                    first,
+                    last,
+                    containment,
+                    ..
+                } => {
+                    let range = partial_range(folded, text, line, *first, *last);
+                    changes.push(Change::remove(
+                        range,
+                        &rule.id,
+                        format!(
+                            "{}; the unrepeated sentence next to it stays",
+                            repeat_reason(*containment)
+                        ),
+                    ));
+                }
+                Verdict::ShortSeen => {
+                    if let Some(id) = &self.between {
+                        changes.push(Change::remove(
+                            whole_range(),
+                            id,
+                            "short line or heading that occurred above, between removed repeats",
+                        ));
+                        block_end = Some((line.range.end + 1).min(text.len()));
+                        continue;
+                    }
+                }
+            }
+            block_end = None;
+        }
+        changes
+    }
+}
+
+fn repeat_reason(containment: f64) -> String {
+    format!(
+        "repeats earlier text of the page: {:.0}% of its 5-grams occur above",
+        containment * 100.0
+    )
+}
+
+/// The original byte range of a partial repeat: from its first repeated character (or the line
+/// start) to its last (or the line end).
+fn partial_range(
+    folded: &Folded,
+    text: &str,
+    line: &Line,
+    first: usize,
+    last: usize,
+) -> Range<usize> {
+    let start = if first == 0 {
+        line.range.start
+    } else {
+        folded
+            .original_range(line.offsets[first]..line.offsets[first], text)
+            .start
+    };
+    let end = if last + 1 == line.chars.len() {
+        line.range.end
+    } else {
+        let from = line.offsets[last];
+        folded
+            .original_range(from..from + line.chars[last].len_utf8(), text)
+            .end
+    };
+    start..end.max(start)
+}
+
+/// The lines of the text, with their shingle characters taken from the folded view (folding keeps
+/// newlines, so the folded text has the same lines).
+fn split_lines(text: &str, folded: &str) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut folded_start = 0;
+    let mut folded_lines = folded.split('\n');
+    for original in text.split('\n') {
+        let folded_line = folded_lines.next().unwrap_or("");
+        let (chars, offsets) = folded_line
+            .char_indices()
+            .filter(|(_, c)| !c.is_whitespace())
+            .map(|(i, c)| (c, folded_start + i))
+            .unzip();
+        lines.push(Line {
+            range: start..start + original.len(),
+            chars,
+            offsets,
+        });
+        start += original.len() + 1;
+        folded_start += folded_line.len() + 1;
+    }
+    lines
+}
+
+/// Decide each line against everything above it.
+fn scan(rule: &ParagraphRule, lines: &[Line], doc: &Document) -> Vec<Verdict> {
+    let mut seen_grams: HashSet<u64> = HashSet::new();
+    let mut seen_lines: HashSet<u64> = HashSet::new();
+    lines
+        .iter()
+        .enumerate()
+        .map(|(index, line)| {
+            let grams: Vec<u64> = shingles(&line.chars).collect();
+            let verdict = if is_paragraph(rule, &line.chars, doc.kind_of_line(index)) {
+                let hits: Vec<bool> = grams.iter().map(|g| seen_grams.contains(g)).collect();
+                repeat_verdict(rule, &line.chars, &hits)
+            } else if !line.chars.is_empty() && !seen_lines.insert(line_key(&line.chars)) {
+                Verdict::ShortSeen
+            } else {
+                Verdict::Keep
+            };
+            seen_grams.extend(grams);
+            verdict
+        })
+        .collect()
+}
+
+/// A line tested for containment: with enough letters, digits or Han characters (a line of
+/// underscores is a form field, not a paragraph), and not a heading (typed as one, or short without
+/// a sentence end).
+fn is_paragraph(rule: &ParagraphRule, chars: &[char], kind: BlockKind) -> bool {
+    let heading_like = chars.len() <= rule.heading_max_chars
+        && !chars.last().is_some_and(|c| rule.sentence_ends.contains(c));
+    chars.iter().filter(|c| c.is_alphanumeric()).count() >= rule.min_chars
+        && !heading_like
+        && !matches!(kind, BlockKind::Title | BlockKind::Heading)
+}
+
+fn line_key(chars: &[char]) -> u64 {
+    xxh3_64(chars.iter().collect::<String>().as_bytes())
+}
+
+/// A long line is a repeat when the share of its 5-grams seen above reaches the threshold. The
+/// repeated part runs from the first seen 5-gram to the end of the last one; what lies outside it
+/// stays only when it is a whole sentence of its own (`精力消費時代到來。` before a repeated lead).
+fn repeat_verdict(rule: &ParagraphRule, chars: &[char], hits: &[bool]) -> Verdict {
+    let seen = hits.iter().filter(|&&h| h).count();
+    let containment = seen as f64 / hits.len().max(1) as f64;
+    if seen == 0 || containment < rule.containment {
+        return Verdict::Keep;
+    }
+    let first_hit = hits.iter().position(|&h| h).unwrap_or(0);
+    let last_hit = hits.iter().rposition(|&h| h).unwrap_or(0);
+    let covered_end = (last_hit + SHINGLE_CHARS - 1).min(chars.len() - 1);
+    let is_sentence =
+        |part: &[char]| part.iter().filter(|c| c.is_alphanumeric()).count() >= rule.min_kept_chars;
+    let keep_prefix = first_hit > 0
+        && is_sentence(&chars[..first_hit])
+        && rule.sentence_ends.contains(&chars[first_hit - 1]);
+    let keep_suffix = covered_end + 1 < chars.len()
+        && is_sentence(&chars[covered_end + 1..])
+        && rule.sentence_ends.contains(&chars[covered_end]);
+    Verdict::Repeat {
+        first: if keep_prefix { first_hit } else { 0 },
+        last: if keep_suffix {
+            covered_end
+        } else {
+            chars.len() - 1
+        },
+        whole: !keep_prefix && !keep_suffix,
+        containment,
+    }
+}
+
+/// Short lines that occurred above and sit between two wholly removed repeats, with nothing but
+/// such lines and blank lines in between, belong to the repeated block: mark them for removal.
+fn extend_between_repeats(lines: &[Line], verdicts: &mut [Verdict]) {
+    let is_whole_repeat = |v: &Verdict| matches!(v, Verdict::Repeat { whole: true, .. });
+    let mut previous_repeat: Option<usize> = None;
+    for index in 0..verdicts.len() {
+        if !is_whole_repeat(&verdicts[index]) {
+            continue;
+        }
+        if let Some(prev) = previous_repeat {
+            let gap = prev + 1..index;
+            let only_short_seen_or_blank = gap
+                .clone()
+                .all(|i| verdicts[i] == Verdict::ShortSeen || lines[i].chars.is_empty());
+            if !only_short_seen_or_blank {
+                for verdict in &mut verdicts[gap] {
+                    if *verdict == Verdict::ShortSeen {
+                        *verdict = Verdict::Keep;
+                    }
+                }
+            }
+        }
+        previous_repeat = Some(index);
+    }
+    // Short seen lines outside any pair of repeats stay.
+    let last_repeat = previous_repeat;
+    let first_repeat = verdicts.iter().position(is_whole_repeat);
+    for (index, verdict) in verdicts.iter_mut().enumerate() {
+        let inside =
+            matches!((first_repeat, last_repeat), (Some(f), Some(l)) if f < index && index < l);
+        if *verdict == Verdict::ShortSeen && !inside {
+            *verdict = Verdict::Keep;
+        }
+    }
+}
