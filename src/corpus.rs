@@ -73,6 +73,11 @@ pub struct Signature {
 const EMPTY_SLOT: u64 = u64::MAX;
 
 impl Signature {
+    /// The signature of a document without text, which is never a duplicate.
+    pub fn empty() -> Signature {
+        Signature { slots: Vec::new() }
+    }
+
     /// The signature of `text` (after its cleaning stages), fingerprinted on the folded view.
     pub fn of(text: &str, folder: &Folder) -> Signature {
         Self::of_shingles(shingles(&shingle_chars(text, folder)))
@@ -92,7 +97,7 @@ impl Signature {
             any = true;
         }
         if !any {
-            return Signature { slots: Vec::new() };
+            return Signature::empty();
         }
         Signature {
             slots: densify(&mins),

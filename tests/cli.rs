@@ -202,7 +202,7 @@ fn jsonl_passes_unknown_fields_through_and_keeps_order_with_two_threads() {
     input.push_str("not json\n");
     input.push_str("{\"id\":\"no-content\"}\n");
     let output = sluice()
-        .args(["clean", "--jsonl", "-", "-j", "2"])
+        .args(["clean", "--jsonl", "-", "-j", "2", "--keep-duplicates"])
         .write_stdin(input)
         .output()
         .unwrap();
@@ -503,4 +503,101 @@ fn diff_shows_what_a_rule_change_does_to_a_corpus() {
         stdout.lines().last().unwrap().starts_with("1 of "),
         "{stdout}"
     );
+}
+
+#[test]
+fn near_duplicate_documents_keep_one_copy_in_a_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let article = std::fs::read_to_string(fixture("seeds/002.txt")).unwrap();
+    std::fs::write(dir.path().join("a.txt"), &article).unwrap();
+    let longer =
+        format!("{article}\n轉載的網站在文末多加了一段自己的說明文字，讓這一份比原文更長一些。\n");
+    std::fs::write(dir.path().join("b.txt"), longer).unwrap();
+    std::fs::copy(fixture("seeds/003.txt"), dir.path().join("c.txt")).unwrap();
+    let out = dir.path().join("out");
+    sluice()
+        .arg("clean")
+        .arg(dir.path())
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(!out.join("a.txt").exists(), "the shorter copy is dropped");
+    assert!(out.join("b.txt").is_file() && out.join("c.txt").is_file());
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("a.json")).unwrap()).unwrap();
+    assert_eq!(report["duplicates"]["kept"], false);
+    assert!(
+        report["duplicates"]["kept_copy"]
+            .as_str()
+            .unwrap()
+            .ends_with("b.txt")
+    );
+    let kept: Value = serde_json::from_slice(&std::fs::read(out.join("b.json")).unwrap()).unwrap();
+    assert_eq!(
+        kept["duplicates"]["cluster"],
+        report["duplicates"]["cluster"]
+    );
+    assert_eq!(kept["duplicates"]["kept"], true);
+    let other: Value = serde_json::from_slice(&std::fs::read(out.join("c.json")).unwrap()).unwrap();
+    assert!(other.get("duplicates").is_none());
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            &summary["duplicate_clusters"],
+            &summary["duplicates_not_written"]
+        ),
+        (&json!(1), &json!(1))
+    );
+
+    let all = dir.path().join("all");
+    sluice()
+        .arg("clean")
+        .arg(dir.path().join("a.txt"))
+        .arg(dir.path().join("b.txt"))
+        .arg("-o")
+        .arg(&all)
+        .arg("--keep-duplicates")
+        .assert()
+        .success();
+    assert!(all.join("a.txt").is_file() && all.join("b.txt").is_file());
+}
+
+#[test]
+fn jsonl_marks_later_copies_first_seen_wins() {
+    let a = std::fs::read_to_string(fixture("seeds/002.txt")).unwrap();
+    let c = std::fs::read_to_string(fixture("seeds/003.txt")).unwrap();
+    let records = [
+        json!({"id": "a", "text": a}),
+        json!({"id": "c", "text": c}),
+        json!({"id": "a2", "text": format!("轉載自別處\n{a}")}),
+    ];
+    let input: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let output = stdout_of(
+        sluice()
+            .args(["clean", "--jsonl", "-j", "2"])
+            .write_stdin(input.clone()),
+    );
+    let out: Vec<Value> = output
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(out.len(), 3);
+    assert!(out[0]["sluice"].get("duplicate_of").is_none() && out[0]["text"].is_string());
+    assert!(out[1]["sluice"].get("duplicate_of").is_none());
+    assert_eq!(out[2]["sluice"]["duplicate_of"], 0);
+    assert_eq!(out[2]["id"], "a2");
+    assert!(
+        out[2].get("text").is_none(),
+        "a dropped copy loses its text"
+    );
+    let kept = stdout_of(
+        sluice()
+            .args(["clean", "--jsonl", "--keep-duplicates"])
+            .write_stdin(input),
+    );
+    let last: Value = serde_json::from_str(kept.lines().last().unwrap()).unwrap();
+    assert_eq!(last["sluice"]["duplicate_of"], 0);
+    assert!(last["text"].is_string());
 }

@@ -9,10 +9,13 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use sluice::corpus::{CorpusDedup, Signature};
 use sluice::io::warc::{self, WarcDocument, is_warc};
 use sluice::io::{InputFile, collect_inputs, read_input};
+use sluice::text::fold::Folder;
 use sluice::{Cleaned, Error, Pipeline};
 
+use super::jsonl::{Dedup, Processed};
 use super::output::{document_json, report_fields};
 use super::{JobArgs, RuleArgs, Status, progress, report_error};
 
@@ -27,6 +30,9 @@ pub struct CleanArgs {
     /// Read JSON Lines from FILE (or stdin: `-`) and write JSON Lines to stdout.
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", conflicts_with_all = ["paths", "output"])]
     jsonl: Option<PathBuf>,
+    /// Keep near-duplicate documents in the output (they are still marked in their reports).
+    #[arg(long)]
+    keep_duplicates: bool,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
@@ -46,17 +52,37 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     args.jobs.install();
     let rules = args.rules.load()?;
     let pipeline = Pipeline::from_rules(&rules).context("the rules do not compile")?;
+    let corpus = CorpusDedup::from_rules(&rules).context("the dedup settings are invalid")?;
+    let folder = rules.folder()?;
     if let Some(source) = &args.jsonl {
-        return super::jsonl::stream(source, |doc| {
-            let cleaned = pipeline.clean_document(doc).map_err(|e| e.to_string())?;
-            Ok(jsonl_fields(&cleaned))
-        });
+        let dedup = Dedup {
+            deduper: corpus.streaming(),
+            keep_duplicates: args.keep_duplicates,
+        };
+        return super::jsonl::stream(
+            source,
+            |doc| {
+                let cleaned = pipeline.clean_document(doc).map_err(|e| e.to_string())?;
+                Ok(Processed {
+                    signature: Some(Signature::of(&cleaned.text, &folder)),
+                    fields: jsonl_fields(&cleaned),
+                })
+            },
+            Some(dedup),
+        );
     }
     if args.paths.is_empty() {
         bail!("nothing to clean: give files or directories, or --jsonl");
     }
     match &args.output {
-        Some(out) => to_tree(&pipeline, &args.paths, out),
+        Some(out) => {
+            let dedup = TreeDedup {
+                corpus: &corpus,
+                folder: &folder,
+                keep_duplicates: args.keep_duplicates,
+            };
+            to_tree(&pipeline, &args.paths, out, &dedup)
+        }
         None => to_stdout(&pipeline, &args.paths, args.format),
     }
 }
@@ -275,8 +301,60 @@ struct Outcome {
     bytes: usize,
 }
 
-/// Clean every input into OUT: text, sidecar report, and a summary of the run.
-fn to_tree(pipeline: &Pipeline, paths: &[PathBuf], out: &Path) -> anyhow::Result<Status> {
+/// Near-duplicate detection over an output tree.
+struct TreeDedup<'a> {
+    corpus: &'a CorpusDedup,
+    folder: &'a Folder,
+    keep_duplicates: bool,
+}
+
+impl TreeDedup<'_> {
+    /// Cluster the cleaned documents; for each, its report entry (when it has near-duplicates) and
+    /// whether its text is written.
+    fn decide(&self, outcomes: &[Outcome]) -> Vec<(Option<Value>, bool)> {
+        let cleaned: Vec<Option<&Cleaned>> = outcomes
+            .iter()
+            .map(|o| o.cleaning.result.as_ref().ok())
+            .collect();
+        let signatures: Vec<Signature> = cleaned
+            .par_iter()
+            .map(|c| c.map_or_else(Signature::empty, |c| Signature::of(&c.text, self.folder)))
+            .collect();
+        let lengths: Vec<usize> = cleaned
+            .iter()
+            .map(|c| c.map_or(0, |c| c.text.len()))
+            .collect();
+        self.corpus
+            .cluster(&signatures, &lengths)
+            .into_iter()
+            .enumerate()
+            .map(|(i, decision)| {
+                let Some(cluster) = decision.cluster else {
+                    return (None, true);
+                };
+                let kept = decision.is_kept(i);
+                let entry = json!({
+                    "cluster": cluster,
+                    "kept": kept,
+                    "kept_copy": outcomes[decision.kept].cleaning.name,
+                    "similarity": decision.similarity,
+                    "written": kept || self.keep_duplicates,
+                });
+                (Some(entry), kept || self.keep_duplicates)
+            })
+            .collect()
+    }
+}
+
+/// Clean every input into OUT: text, sidecar report, and a summary of the run. Near-duplicate
+/// documents are found across the whole run; only the kept copy of each cluster is written, unless
+/// duplicates are kept, and every member's report names its cluster and the kept copy.
+fn to_tree(
+    pipeline: &Pipeline,
+    paths: &[PathBuf],
+    out: &Path,
+    dedup: &TreeDedup,
+) -> anyhow::Result<Status> {
     if out.exists() && !out.is_dir() {
         bail!("{} exists and is not a directory", out.display());
     }
@@ -304,11 +382,12 @@ fn to_tree(pipeline: &Pipeline, paths: &[PathBuf], out: &Path) -> anyhow::Result
         })
         .collect();
     bar.finish_and_clear();
+    let decisions = dedup.decide(&outcomes);
     let mut errors: Vec<(String, String)> = Vec::new();
-    for outcome in &outcomes {
+    for (outcome, decision) in outcomes.iter().zip(&decisions) {
         let cleaning = &outcome.cleaning;
         match &cleaning.result {
-            Ok(cleaned) => write_outputs(out, outcome, cleaned)?,
+            Ok(cleaned) => write_outputs(out, outcome, cleaned, decision)?,
             Err(e) => {
                 report_error(Path::new(&cleaning.name), e);
                 errors.push((cleaning.name.clone(), e.to_string()));
@@ -317,6 +396,7 @@ fn to_tree(pipeline: &Pipeline, paths: &[PathBuf], out: &Path) -> anyhow::Result
     }
     let summary = summary(
         &outcomes,
+        &decisions,
         &errors,
         &renamed,
         started.elapsed().as_secs_f64(),
@@ -369,15 +449,26 @@ fn output_names(units: &[Unit]) -> (Vec<PathBuf>, Vec<(String, PathBuf)>) {
     (targets, renamed)
 }
 
-fn write_outputs(out: &Path, outcome: &Outcome, cleaned: &Cleaned) -> anyhow::Result<()> {
+/// The text (unless it is a dropped duplicate) and the sidecar report of one document.
+fn write_outputs(
+    out: &Path,
+    outcome: &Outcome,
+    cleaned: &Cleaned,
+    (duplicates, written): &(Option<Value>, bool),
+) -> anyhow::Result<()> {
     let text_path = out.join(&outcome.output);
     if let Some(parent) = text_path.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    std::fs::write(&text_path, cleaned.render())
-        .with_context(|| format!("cannot write {}", text_path.display()))?;
+    if *written {
+        std::fs::write(&text_path, cleaned.render())
+            .with_context(|| format!("cannot write {}", text_path.display()))?;
+    }
     let mut report = report_fields(cleaned);
+    if let Some(duplicates) = duplicates {
+        report.insert("duplicates".into(), duplicates.clone());
+    }
     report.insert("source".into(), json!(outcome.cleaning.name));
     report.extend(outcome.cleaning.provenance.iter().cloned());
     let report_path = text_path.with_extension("json");
@@ -388,6 +479,7 @@ fn write_outputs(out: &Path, outcome: &Outcome, cleaned: &Cleaned) -> anyhow::Re
 
 fn summary(
     outcomes: &[Outcome],
+    decisions: &[(Option<Value>, bool)],
     errors: &[(String, String)],
     renamed: &[(String, PathBuf)],
     seconds: f64,
@@ -411,6 +503,8 @@ fn summary(
         "failed": errors.len(),
         "bytes_in": outcomes.iter().map(|o| o.bytes).sum::<usize>(),
         "bytes_out": bytes_out,
+        "duplicate_clusters": decisions.iter().filter_map(|(d, _)| d.as_ref()?.get("cluster")?.as_u64()).collect::<HashSet<u64>>().len(),
+        "duplicates_not_written": decisions.iter().filter(|(d, written)| d.is_some() && !written).count(),
         "edits_per_stage": per_stage,
         "edits_per_rule": per_rule,
         "errors": errors.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),

@@ -10,6 +10,7 @@ use sluice::io::read_input;
 use sluice::stages::decode::check_is_text;
 use sluice::{Document, Format, Pipeline, Profile, Report, StageName};
 
+use super::jsonl::Processed;
 use super::output::report_only;
 use super::{JobArgs, RuleArgs, Status, report_error};
 
@@ -60,21 +61,23 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
     let pipeline =
         Pipeline::with_profile(&rules, Profile::Repair).context("the rules do not compile")?;
     if let Some(source) = &args.jsonl {
-        return super::jsonl::stream(source, |mut doc| {
+        let repair = |mut doc: Document| {
             // A repair keeps markup as it is: everything is text to it.
             if let Some(html) = doc.html.take() {
                 doc.text = html;
             }
             doc.format = Format::Text;
             let repaired = repair_document(&pipeline, doc);
-            Ok(vec![
-                ("text".into(), json!(repaired.text)),
-                (
-                    "sluice".into(),
-                    Value::Object(report_only(&repaired.report)),
-                ),
-            ])
-        });
+            let report = Value::Object(report_only(&repaired.report));
+            Ok(Processed {
+                fields: vec![
+                    ("text".into(), json!(repaired.text)),
+                    ("sluice".into(), report),
+                ],
+                signature: None,
+            })
+        };
+        return super::jsonl::stream(source, repair, None);
     }
     let mut failed = false;
     let mut would_change = false;
