@@ -39,6 +39,7 @@ struct ParagraphRule {
     /// at least this many letters, digits or Han characters.
     min_kept_chars: usize,
     sentence_ends: Vec<char>,
+    full_stops: Vec<char>,
 }
 
 impl Dedup {
@@ -76,6 +77,7 @@ fn compile_paragraph(rule: &Rule) -> Result<ParagraphRule, RuleError> {
         "containment",
         "min_kept_chars",
         "sentence_ends",
+        "full_stops",
     ])?;
     let containment: f64 = rule.param("containment")?;
     if !(containment > 0.0 && containment <= 1.0) {
@@ -88,6 +90,7 @@ fn compile_paragraph(rule: &Rule) -> Result<ParagraphRule, RuleError> {
         containment,
         min_kept_chars: rule.param("min_kept_chars")?,
         sentence_ends: rule.param::<String>("sentence_ends")?.chars().collect(),
+        full_stops: rule.param::<String>("full_stops")?.chars().collect(),
     })
 }
 
@@ -288,11 +291,13 @@ fn scan(rule: &ParagraphRule, lines: &[Line], doc: &Document) -> Vec<Verdict> {
 }
 
 /// A line tested for containment: with enough letters, digits or Han characters (a line of
-/// underscores is a form field, not a paragraph), and not a heading (typed as one, or short without
-/// a sentence end).
+/// underscores is a form field, not a paragraph), and not a heading (typed as one, or short, not
+/// ending like a sentence and without a full stop inside: a hard-wrapped line that ends
+/// mid-sentence usually has one, a `地点：…` field does not).
 fn is_paragraph(rule: &ParagraphRule, chars: &[char], kind: BlockKind) -> bool {
     let heading_like = chars.len() <= rule.heading_max_chars
-        && !chars.last().is_some_and(|c| rule.sentence_ends.contains(c));
+        && !chars.last().is_some_and(|c| rule.sentence_ends.contains(c))
+        && !chars.iter().any(|c| rule.full_stops.contains(c));
     chars.iter().filter(|c| c.is_alphanumeric()).count() >= rule.min_chars
         && !heading_like
         && !matches!(kind, BlockKind::Title | BlockKind::Heading)
