@@ -178,7 +178,7 @@ fn substitute(text: &str, seed: u64) -> String {
         .enumerate()
         .map(|(i, c)| {
             let h = xxh3_64_with_seed(&(i as u64).to_le_bytes(), seed);
-            if sluice::text::chars::is_han(c) && h % 20 == 0 {
+            if sluice::text::chars::is_han(c) && h.is_multiple_of(20) {
                 char::from_u32(0x4E00 + (h >> 32) as u32 % 0x5000).unwrap_or(c)
             } else {
                 c
