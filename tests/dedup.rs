@@ -248,3 +248,16 @@ mod corpus {
         assert_eq!(loaded.similarity(&signature), 1.0);
     }
 }
+
+#[test]
+fn seed_000_doubled_tag_soup_goes_when_dedup_runs_alone() {
+    // In the pipeline the markup stage removes the tag soup first; alone, dedup sees it repeated.
+    let original = seed("000");
+    let mut doc = Document::from_text(original.clone());
+    run_stage(StageName::Dedup, &mut doc);
+    let removed: Vec<&str> = doc.report.edits.iter().map(|e| e.before.trim()).collect();
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert!(removed.iter().all(|r| r.starts_with("• <")), "{removed:?}");
+    let soup = "<nav id=\"masw4\">";
+    assert!(doc.text.matches(soup).count() < original.matches(soup).count());
+}
