@@ -236,8 +236,15 @@ fn exact_jaccard(a: &str, b: &str, folder: &sluice::text::fold::Folder) -> f64 {
     a.intersection(&b).count() as f64 / a.union(&b).count().max(1) as f64
 }
 
+/// Resident memory of the process in bytes (Linux), to measure the streaming index.
+fn resident_bytes() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    Some(statm.split_whitespace().nth(1)?.parse::<usize>().ok()? * 4096)
+}
+
 /// First seen wins, in file order, with the configured bound.
 fn streaming(docs: &[Doc], signatures: &[Signature], settings: &CorpusDedup) {
+    let before = resident_bytes();
     let mut stream = settings.streaming();
     let mut seen_groups: HashSet<usize> = HashSet::new();
     let (mut expected, mut caught, mut wrong) = (0, 0, 0);
@@ -255,4 +262,11 @@ fn streaming(docs: &[Doc], signatures: &[Signature], settings: &CorpusDedup) {
         settings.stream_bound,
         caught as f64 / expected.max(1) as f64
     );
+    if let (Some(before), Some(after)) = (before, resident_bytes()) {
+        println!(
+            "streaming index: {} documents remembered, about {:.0} bytes each (resident memory)",
+            stream.remembered(),
+            after.saturating_sub(before) as f64 / stream.remembered().max(1) as f64
+        );
+    }
 }

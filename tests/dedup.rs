@@ -248,3 +248,62 @@ mod corpus {
         assert_eq!(loaded.similarity(&signature), 1.0);
     }
 }
+
+#[test]
+fn seed_000_doubled_tag_soup_goes_when_dedup_runs_alone() {
+    // In the pipeline the markup stage removes the tag soup first; alone, dedup sees it repeated.
+    let original = seed("000");
+    let mut doc = Document::from_text(original.clone());
+    run_stage(StageName::Dedup, &mut doc);
+    let removed: Vec<&str> = doc.report.edits.iter().map(|e| e.before.trim()).collect();
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert!(removed.iter().all(|r| r.starts_with("• <")), "{removed:?}");
+    let soup = "<nav id=\"masw4\">";
+    assert!(doc.text.matches(soup).count() < original.matches(soup).count());
+}
+
+#[test]
+fn random_texts_with_repeats_never_panic_and_edits_reproduce_the_output() {
+    // Deterministic pseudo-random documents over an alphabet of awkward characters: multi-byte,
+    // invisible, full-width, characters that NFKC expands, sentence ends, spaces and newlines.
+    const ALPHABET: &[&str] = &[
+        "中", "國", "国", "電", "商", "。", "，", "!", "Ａ", "a", "㈱", "\u{200B}", "\u{FEFF}",
+        " ", "\u{3000}", "\n", "\n", "e\u{301}", "𠮷", "”", "1", "_",
+    ];
+    let rules = rules();
+    let pipeline = Pipeline::with_stages(&rules, [StageName::Dedup]).unwrap();
+    let stage = sluice::stages::build(StageName::Dedup, &rules)
+        .unwrap()
+        .unwrap();
+    let mut with_edits = 0;
+    for seed in 0..300u64 {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let piece: String = (0..(next() % 80) as usize)
+            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+            .collect();
+        let filler: String = (0..(next() % 20) as usize)
+            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+            .collect();
+        let text = format!("{piece}\n{filler}\n{piece}{filler}\n{filler}\n{piece}");
+        let cleaned = pipeline.run(Document::from_text(text.clone()));
+        with_edits += usize::from(!cleaned.report.edits.is_empty());
+        let mut rebuilt = text.clone();
+        for edit in cleaned.report.edits.iter().rev() {
+            assert!(text.is_char_boundary(edit.start) && text.is_char_boundary(edit.end));
+            rebuilt.replace_range(edit.start..edit.end, &edit.after);
+        }
+        let mut doc = Document::from_text(text.clone());
+        stage.run(&mut doc);
+        assert_eq!(rebuilt, doc.text, "seed {seed}");
+    }
+    assert!(
+        with_edits > 100,
+        "the repeats were found: {with_edits} of 300"
+    );
+}

@@ -6,7 +6,7 @@
 //! repeat is often a part of an earlier paragraph, or carries a different lead-in. The first
 //! occurrence always stays. Corpus-level near-duplicates are in [`crate::corpus`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use xxhash_rust::xxh3::xxh3_64;
@@ -23,6 +23,8 @@ pub struct Dedup {
     paragraph: Option<ParagraphRule>,
     /// The rule id of the extension over short lines between repeats, when that rule is present.
     between: Option<String>,
+    /// The rule id of the extension over the short lines around a run of repeats.
+    around: Option<String>,
 }
 
 /// `dedup.repeated-paragraph`: containment of a paragraph's 5-grams in everything above it.
@@ -39,12 +41,14 @@ struct ParagraphRule {
     /// at least this many letters, digits or Han characters.
     min_kept_chars: usize,
     sentence_ends: Vec<char>,
+    full_stops: Vec<char>,
 }
 
 impl Dedup {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let mut paragraph = None;
         let mut between = None;
+        let mut around = None;
         for rule in rules.for_stage(StageName::Dedup) {
             let kind: String = rule.param("kind")?;
             match kind.as_str() {
@@ -53,9 +57,13 @@ impl Dedup {
                     rule.expect_keys(&["kind"])?;
                     between = Some(rule.id.clone());
                 }
+                "around-repeats" => {
+                    rule.expect_keys(&["kind"])?;
+                    around = Some(rule.id.clone());
+                }
                 other => {
                     return Err(rule.error(format!(
-                        "unknown kind `{other}` (dedup rules are repeated-paragraph, between-repeats)"
+                        "unknown kind `{other}` (dedup rules are repeated-paragraph, between-repeats, around-repeats)"
                     )));
                 }
             }
@@ -64,6 +72,7 @@ impl Dedup {
             folder: rules.folder()?,
             paragraph,
             between,
+            around,
         })
     }
 }
@@ -76,6 +85,7 @@ fn compile_paragraph(rule: &Rule) -> Result<ParagraphRule, RuleError> {
         "containment",
         "min_kept_chars",
         "sentence_ends",
+        "full_stops",
     ])?;
     let containment: f64 = rule.param("containment")?;
     if !(containment > 0.0 && containment <= 1.0) {
@@ -88,6 +98,7 @@ fn compile_paragraph(rule: &Rule) -> Result<ParagraphRule, RuleError> {
         containment,
         min_kept_chars: rule.param("min_kept_chars")?,
         sentence_ends: rule.param::<String>("sentence_ends")?.chars().collect(),
+        full_stops: rule.param::<String>("full_stops")?.chars().collect(),
     })
 }
 
@@ -103,16 +114,21 @@ struct Line {
 #[derive(Debug, Clone, PartialEq)]
 enum Verdict {
     Keep,
-    /// A repeat: remove `chars[first..=last]`, the whole line when `whole`.
+    /// A repeat: remove `chars[first..=last]`, the whole line when `whole`. `source` is the
+    /// earlier line most of its repeated 5-grams first occurred in.
     Repeat {
         first: usize,
         last: usize,
         whole: bool,
         containment: f64,
+        source: usize,
     },
     /// A short or heading line whose text occurred as a line above: removed only between whole
     /// repeats.
     ShortSeen,
+    /// A short or heading line next to a run of whole repeats that repeats, line for line, the
+    /// line next to the run's source.
+    AroundRepeats,
 }
 
 impl Stage for Dedup {
@@ -126,9 +142,12 @@ impl Stage for Dedup {
         };
         let folded = self.folder.fold(&doc.text);
         let lines = split_lines(&doc.text, &folded.text);
-        let mut verdicts = scan(rule, &lines, doc);
+        let (mut verdicts, keys) = scan(rule, &lines, doc);
         if self.between.is_some() {
             extend_between_repeats(&lines, &mut verdicts);
+        }
+        if self.around.is_some() {
+            extend_around_repeats(&keys, &mut verdicts);
         }
         let changes = self.changes(rule, doc, &folded, &lines, &verdicts);
         doc.apply(StageName::Dedup, changes);
@@ -186,6 +205,17 @@ impl Dedup {
                             repeat_reason(*containment)
                         ),
                     ));
+                }
+                Verdict::AroundRepeats => {
+                    if let Some(id) = &self.around {
+                        changes.push(Change::remove(
+                            whole_range(),
+                            id,
+                            "short line or heading next to removed repeats, as it stood next to their first occurrence",
+                        ));
+                        block_end = Some((line.range.end + 1).min(text.len()));
+                        continue;
+                    }
                 }
                 Verdict::ShortSeen => {
                     if let Some(id) = &self.between {
@@ -264,35 +294,50 @@ fn split_lines(text: &str, folded: &str) -> Vec<Line> {
     lines
 }
 
-/// Decide each line against everything above it.
-fn scan(rule: &ParagraphRule, lines: &[Line], doc: &Document) -> Vec<Verdict> {
-    let mut seen_grams: HashSet<u64> = HashSet::new();
+/// Decide each line against everything above it. Also returns each line's key (the hash of its
+/// shingle characters; 0 for a blank line).
+fn scan(rule: &ParagraphRule, lines: &[Line], doc: &Document) -> (Vec<Verdict>, Vec<u64>) {
+    // Each 5-gram with the first line it occurred in.
+    let mut seen_grams: HashMap<u64, usize> = HashMap::new();
     let mut seen_lines: HashSet<u64> = HashSet::new();
-    lines
+    let mut keys = Vec::with_capacity(lines.len());
+    let verdicts = lines
         .iter()
         .enumerate()
         .map(|(index, line)| {
+            let key = if line.chars.is_empty() {
+                0
+            } else {
+                line_key(&line.chars)
+            };
+            keys.push(key);
             let grams: Vec<u64> = shingles(&line.chars).collect();
             let verdict = if is_paragraph(rule, &line.chars, doc.kind_of_line(index)) {
-                let hits: Vec<bool> = grams.iter().map(|g| seen_grams.contains(g)).collect();
+                let hits: Vec<Option<usize>> =
+                    grams.iter().map(|g| seen_grams.get(g).copied()).collect();
                 repeat_verdict(rule, &line.chars, &hits)
-            } else if !line.chars.is_empty() && !seen_lines.insert(line_key(&line.chars)) {
+            } else if !line.chars.is_empty() && !seen_lines.insert(key) {
                 Verdict::ShortSeen
             } else {
                 Verdict::Keep
             };
-            seen_grams.extend(grams);
+            for gram in grams {
+                seen_grams.entry(gram).or_insert(index);
+            }
             verdict
         })
-        .collect()
+        .collect();
+    (verdicts, keys)
 }
 
 /// A line tested for containment: with enough letters, digits or Han characters (a line of
-/// underscores is a form field, not a paragraph), and not a heading (typed as one, or short without
-/// a sentence end).
+/// underscores is a form field, not a paragraph), and not a heading (typed as one, or short, not
+/// ending like a sentence and without a full stop inside: a hard-wrapped line that ends
+/// mid-sentence usually has one, a `地点：…` field does not).
 fn is_paragraph(rule: &ParagraphRule, chars: &[char], kind: BlockKind) -> bool {
     let heading_like = chars.len() <= rule.heading_max_chars
-        && !chars.last().is_some_and(|c| rule.sentence_ends.contains(c));
+        && !chars.last().is_some_and(|c| rule.sentence_ends.contains(c))
+        && !chars.iter().any(|c| rule.full_stops.contains(c));
     chars.iter().filter(|c| c.is_alphanumeric()).count() >= rule.min_chars
         && !heading_like
         && !matches!(kind, BlockKind::Title | BlockKind::Heading)
@@ -305,14 +350,14 @@ fn line_key(chars: &[char]) -> u64 {
 /// A long line is a repeat when the share of its 5-grams seen above reaches the threshold. The
 /// repeated part runs from the first seen 5-gram to the end of the last one; what lies outside it
 /// stays only when it is a whole sentence of its own (`精力消費時代到來。` before a repeated lead).
-fn repeat_verdict(rule: &ParagraphRule, chars: &[char], hits: &[bool]) -> Verdict {
-    let seen = hits.iter().filter(|&&h| h).count();
+fn repeat_verdict(rule: &ParagraphRule, chars: &[char], hits: &[Option<usize>]) -> Verdict {
+    let seen = hits.iter().flatten().count();
     let containment = seen as f64 / hits.len().max(1) as f64;
     if seen == 0 || containment < rule.containment {
         return Verdict::Keep;
     }
-    let first_hit = hits.iter().position(|&h| h).unwrap_or(0);
-    let last_hit = hits.iter().rposition(|&h| h).unwrap_or(0);
+    let first_hit = hits.iter().position(Option::is_some).unwrap_or(0);
+    let last_hit = hits.iter().rposition(Option::is_some).unwrap_or(0);
     let covered_end = (last_hit + SHINGLE_CHARS - 1).min(chars.len() - 1);
     let is_sentence =
         |part: &[char]| part.iter().filter(|c| c.is_alphanumeric()).count() >= rule.min_kept_chars;
@@ -331,7 +376,20 @@ fn repeat_verdict(rule: &ParagraphRule, chars: &[char], hits: &[bool]) -> Verdic
         },
         whole: !keep_prefix && !keep_suffix,
         containment,
+        source: most_common(hits.iter().flatten().copied()),
     }
+}
+
+/// The most frequent value (the smallest among ties; 0 for none).
+fn most_common(values: impl Iterator<Item = usize>) -> usize {
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(v, n)| (n, std::cmp::Reverse(v)))
+        .map_or(0, |(v, _)| v)
 }
 
 /// Short lines that occurred above and sit between two wholly removed repeats, with nothing but
@@ -367,5 +425,146 @@ fn extend_between_repeats(lines: &[Line], verdicts: &mut [Verdict]) {
         if *verdict == Verdict::ShortSeen && !inside {
             *verdict = Verdict::Keep;
         }
+    }
+}
+
+/// Around each whole repeat, walk outwards over non-blank lines in step with the lines around its
+/// source: as long as a kept line has the same text as its counterpart above (a heading or byline
+/// the repeated block carried along, such as the title line of a second copy), mark it. The walk
+/// stops at the first difference, and never lets the counterpart enter the repeat's own lines.
+fn extend_around_repeats(keys: &[u64], verdicts: &mut [Verdict]) {
+    let non_blank = |i: usize| keys[i] != 0;
+    let whole_repeats: Vec<(usize, usize)> = verdicts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| match v {
+            Verdict::Repeat {
+                whole: true,
+                source,
+                ..
+            } => Some((i, *source)),
+            _ => None,
+        })
+        .collect();
+    for (index, source) in whole_repeats {
+        // Backwards: the copy's lines before `index` against the lines before `source`.
+        let mut copy = (0..index).rev().filter(|&i| non_blank(i));
+        let mut original = (0..source).rev().filter(|&i| non_blank(i));
+        while let (Some(c), Some(o)) = (copy.next(), original.next()) {
+            if verdicts[c] != Verdict::Keep || keys[c] != keys[o] {
+                break;
+            }
+            verdicts[c] = Verdict::AroundRepeats;
+        }
+        // Forwards, with the counterpart kept above the repeat itself.
+        let mut copy = (index + 1..keys.len()).filter(|&i| non_blank(i));
+        let mut original = (source + 1..index).filter(|&i| non_blank(i));
+        while let (Some(c), Some(o)) = (copy.next(), original.next()) {
+            if verdicts[c] != Verdict::Keep || keys[c] != keys[o] || o >= c {
+                break;
+            }
+            verdicts[c] = Verdict::AroundRepeats;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule() -> ParagraphRule {
+        ParagraphRule {
+            id: "dedup.repeated-paragraph".into(),
+            min_chars: 10,
+            heading_max_chars: 64,
+            containment: 0.7,
+            min_kept_chars: 4,
+            sentence_ends: "。!?;:…”」』".chars().collect(),
+            full_stops: "。!?".chars().collect(),
+        }
+    }
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    #[test]
+    fn headings_fields_and_short_lines_are_not_paragraphs() {
+        let r = rule();
+        let p = |s: &str| is_paragraph(&r, &chars(s), BlockKind::Paragraph);
+        assert!(p("今天天氣很好，我們去公園散步。"));
+        assert!(p(
+            "张家界的春天，美得让人眩目。长期过著从家门到校门的机械生活"
+        ));
+        assert!(!p("微商,你應該這樣活下去(上)看透本質"));
+        assert!(!p("地点：经济学院第二教学楼202"));
+        assert!(!p("__________________"));
+        assert!(!p("短句。"));
+        assert!(!is_paragraph(
+            &r,
+            &chars("今天天氣很好，我們去公園散步。"),
+            BlockKind::Heading
+        ));
+    }
+
+    #[test]
+    fn an_unrepeated_lead_sentence_stays_and_a_fragment_goes() {
+        let r = rule();
+        let line =
+            chars("精力消費時代到來。無論你信不信中國都進入了中產階級主流化的社會消費者更看重品質");
+        let repeated_from = 9;
+        let hits: Vec<Option<usize>> = (0..line.len() - SHINGLE_CHARS + 1)
+            .map(|i| (i >= repeated_from).then_some(3))
+            .collect();
+        match repeat_verdict(&r, &line, &hits) {
+            Verdict::Repeat {
+                first,
+                whole,
+                source,
+                ..
+            } => {
+                assert_eq!((first, whole, source), (repeated_from, false, 3));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Without the full stop the lead-in is a fragment of the repeated sentence: all goes.
+        let line =
+            chars("精力消費時代到來無論你信不信中國都進入了中產階級主流化的社會消費者更看重品質");
+        let hits: Vec<Option<usize>> = (0..line.len() - SHINGLE_CHARS + 1)
+            .map(|i| (i >= 8).then_some(3))
+            .collect();
+        assert!(matches!(
+            repeat_verdict(&r, &line, &hits),
+            Verdict::Repeat { whole: true, .. }
+        ));
+    }
+
+    #[test]
+    fn the_walk_around_a_repeat_follows_its_source() {
+        // title, para, end, | title, para(copy of 1), end
+        let keys = [1, 2, 3, 1, 2, 3, 4];
+        let repeat = Verdict::Repeat {
+            first: 0,
+            last: 9,
+            whole: true,
+            containment: 1.0,
+            source: 1,
+        };
+        let mut verdicts = vec![Verdict::Keep; keys.len()];
+        verdicts[4] = repeat.clone();
+        extend_around_repeats(&keys, &mut verdicts);
+        assert_eq!(verdicts[3], Verdict::AroundRepeats);
+        assert_eq!(verdicts[5], Verdict::AroundRepeats);
+        assert_eq!(verdicts[6], Verdict::Keep);
+        assert_eq!(
+            verdicts[0..3],
+            [Verdict::Keep, Verdict::Keep, Verdict::Keep]
+        );
+    }
+
+    #[test]
+    fn most_common_prefers_the_earliest_on_ties() {
+        assert_eq!(most_common([4, 2, 4, 2, 7].into_iter()), 2);
+        assert_eq!(most_common(std::iter::empty()), 0);
     }
 }
