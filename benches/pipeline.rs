@@ -15,7 +15,10 @@ fn files(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<Vec<u8>> {
         .filter(|p| keep(p))
         .collect();
     paths.sort();
-    paths.iter().map(|p| std::fs::read(p).expect("readable file")).collect()
+    paths
+        .iter()
+        .map(|p| std::fs::read(p).expect("readable file"))
+        .collect()
 }
 
 fn clean_all(c: &mut Criterion) {
@@ -24,10 +27,13 @@ fn clean_all(c: &mut Criterion) {
         p.extension().is_some_and(|e| e == "txt") && !p.to_string_lossy().contains(".expected.")
     });
     let pages = files(&root.join("../shared/corpus/cwced/original"), |_| true);
-    let pipeline = Pipeline::from_rules(&RuleSet::defaults().expect("default rules")).expect("pipeline");
+    let pipeline =
+        Pipeline::from_rules(&RuleSet::defaults().expect("default rules")).expect("pipeline");
     let mut group = c.benchmark_group("clean");
     for (name, docs) in [("seed text pages", &seeds), ("cwced html pages", &pages)] {
-        group.throughput(Throughput::Bytes(docs.iter().map(Vec::len).sum::<usize>() as u64));
+        group.throughput(Throughput::Bytes(
+            docs.iter().map(Vec::len).sum::<usize>() as u64
+        ));
         group.bench_function(name, |b| {
             b.iter(|| {
                 for doc in docs.iter() {
