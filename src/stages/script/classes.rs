@@ -1,7 +1,7 @@
 //! What each character says about a page's script, in a dense table so that clean text is scanned
 //! at memory speed (a hash lookup per character would cost more than the whole stage is allowed).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
@@ -29,7 +29,8 @@ impl CharClasses {
         rules: &RuleSet,
         s2t_files: &[String],
         t2s_files: &[String],
-        hk_variants: &str,
+        hk_variants: &HashMap<char, char>,
+        tw_variants: &HashMap<char, char>,
     ) -> Result<Self, RuleError> {
         let mut classes = CharClasses {
             bmp: vec![0; DENSE],
@@ -42,13 +43,13 @@ impl CharClasses {
                 }
             }
         }
-        let mut simplified_keys = Vec::new();
+        let mut simplified_keys = HashSet::new();
         for file in s2t_files {
             for (key, values) in single_char_entries(rules.data_str(file)?) {
                 if classes.get(key) & TRADITIONAL != 0 {
                     continue;
                 }
-                simplified_keys.push(key);
+                simplified_keys.insert(key);
                 if values.iter().any(|&v| v != key) {
                     classes.set(key, COULD_BE_SIMPLIFIED);
                 }
@@ -57,13 +58,13 @@ impl CharClasses {
                 }
             }
         }
-        for (key, values) in single_char_entries(rules.data_str(hk_variants)?) {
-            let Some(&glyph) = values.first() else {
-                continue;
-            };
-            // Forms that simplified text also uses (户, 温) say nothing about the region.
-            if glyph != key && !simplified_keys.contains(&glyph) && !simplified_keys.contains(&key)
-            {
+        for (&key, &glyph) in hk_variants {
+            // Forms that simplified text (户, 温) or Taiwan (為, 眾) also uses say nothing about
+            // the region.
+            let shared = simplified_keys.contains(&glyph)
+                || simplified_keys.contains(&key)
+                || tw_variants.get(&key) == Some(&glyph);
+            if glyph != key && !shared {
                 classes.set(glyph, HK_GLYPH);
                 classes.set(key, STANDARD_GLYPH);
             }

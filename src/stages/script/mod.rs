@@ -201,7 +201,12 @@ impl Script {
             Mode::Tw => Region::Tw,
             _ => census.region(),
         };
-        self.traditional_converter(region).convert(simplified)
+        let converted = self.traditional_converter(region).convert(simplified);
+        simplified
+            .chars()
+            .zip(converted.chars())
+            .map(|(s, t)| if self.acceptable.contains(&(s, t)) { s } else { t })
+            .collect()
     }
 
     fn traditional_converter(&self, region: Region) -> &Converter {
@@ -232,21 +237,21 @@ impl Script {
     }
 
     /// Changes that bring `text` (in the given windows) into traditional script of `region`:
-    /// a masked round trip through simplified. Traditional-only characters change only to their
-    /// regional glyph, and only when `glyphs` is set (explicit modes).
+    /// a masked round trip through simplified. In an explicit mode traditional-only characters
+    /// change to their regional glyph; in `auto` they stay, and so do acceptable pairs.
     fn to_traditional(
         &self,
         text: &str,
         windows: Vec<Range<usize>>,
         region: Region,
-        glyphs: bool,
+        explicit: bool,
     ) -> Vec<CharChange> {
         let converter = self.traditional_converter(region);
         let mut changes = Vec::new();
         for window in windows {
             let original = &text[window.clone()];
             let round_trip = converter.convert(&self.to_hans.convert(original));
-            let regional = glyphs.then(|| converter.convert(original));
+            let regional = explicit.then(|| converter.convert(original));
             let regional_chars = regional.as_deref().map(str::chars);
             let mut regional_chars = regional_chars.into_iter().flatten();
             for ((offset, from), trip) in original.char_indices().zip(round_trip.chars()) {
@@ -259,7 +264,7 @@ impl Script {
                 } else {
                     trip
                 };
-                if to != from && !self.acceptable.contains(&(from, to)) {
+                if to != from && (explicit || !self.acceptable.contains(&(from, to))) {
                     let start = window.start + offset;
                     changes.push(CharChange {
                         range: start..start + from.len_utf8(),
@@ -372,7 +377,7 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
     let acceptable = parse_table(rules.data_str(&acceptable_path).map_err(with_context)?)
         .filter_map(|(a, b)| Some((a.chars().next()?, b.chars().next()?)))
         .collect();
-    let classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk_path).map_err(with_context)?;
+    let classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw).map_err(with_context)?;
     Ok(Built {
         classes,
         to_hans,

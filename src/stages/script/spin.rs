@@ -5,8 +5,11 @@
 //! Matching runs on the folded (simplified, width- and case-folded) view, so traditional and
 //! simplified pages share one table. Every candidate reversal must make its context more probable
 //! under the language model: damage by any margin (this guards 可以是 against the 以是 → 所以 pair),
-//! real words by a clear margin and only on pages flagged as spun. A page is flagged when it carries
-//! enough damage markers.
+//! real words by a clear margin. On a page not flagged as spun only damage that is not a dictionary
+//! word is reversed (朋侪, not the literary 若是 or 今朝). A page is flagged when it carries enough
+//! distinct damage markers.
+
+use std::collections::HashSet;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 
@@ -55,6 +58,8 @@ pub struct Finding {
     pub spun: String,
     pub original: String,
     pub damage: bool,
+    /// The substitute is a dictionary word (若是, 今朝): literary text may use it as written.
+    pub is_word: bool,
     pub gain: f64,
 }
 
@@ -118,6 +123,7 @@ impl SpinDetector {
             };
             if gain > margin {
                 findings.push(Finding {
+                    is_word: model.word_logp(spun).is_some(),
                     range: folded.original_range(m.start()..m.end(), text),
                     spun: spun.to_string(),
                     original: pair.original.to_string(),
@@ -126,10 +132,11 @@ impl SpinDetector {
                 });
             }
         }
-        let markers = findings.iter().filter(|f| f.damage).count();
+        let damage: Vec<&Finding> = findings.iter().filter(|f| f.damage).collect();
+        let distinct: HashSet<&str> = damage.iter().map(|f| f.spun.as_str()).collect();
         let han = text.chars().filter(|&c| is_han(c)).count().max(1);
-        let spun = markers >= self.flag_min_markers
-            && markers as f64 * 1000.0 / han as f64 >= self.flag_per_1000;
+        let spun = distinct.len() >= self.flag_min_markers
+            && damage.len() as f64 * 1000.0 / han as f64 >= self.flag_per_1000;
         (findings, spun)
     }
 
@@ -148,7 +155,7 @@ impl SpinDetector {
         }
         findings
             .into_iter()
-            .filter(|f| f.damage || spun)
+            .filter(|f| spun || (f.damage && !f.is_word))
             .map(|f| {
                 let rule = if f.damage { DAMAGE_RULE } else { WORD_RULE };
                 let reason = format!(
