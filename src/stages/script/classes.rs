@@ -9,19 +9,24 @@ use crate::text::chars::is_han;
 
 /// Changes under traditional→simplified: only traditional text uses it.
 const TRADITIONAL: u8 = 1;
-/// A simplified-table key with a different traditional form in some phrase (于, 里, 系, 只).
-const COULD_BE_SIMPLIFIED: u8 = 2;
 /// Its preferred traditional form differs: only simplified text uses it (这, 们).
 const SIMPLIFIED: u8 = 4;
 /// A Hong Kong glyph (説, 綫) and the standard glyph it replaces (說, 線).
 const HK_GLYPH: u8 = 8;
 const STANDARD_GLYPH: u8 = 16;
+/// A simplified-table key with a traditional form in some phrase (于, 里, 系, 只) that is not an
+/// acceptable alternative (了 is no suspect: its only other form is 瞭, and 了解/瞭解 are both fine).
+const SUSPECT: u8 = 2;
 
 const DENSE: usize = 0x10000;
 
 pub struct CharClasses {
     bmp: Vec<u8>,
     astral: HashMap<char, u8>,
+    /// Traditional-only characters and their simplified form (the fold inside round trips).
+    simplified: HashMap<char, char>,
+    /// The traditional forms of each simplified character (spin patterns in any script).
+    traditional_forms: HashMap<char, Vec<char>>,
 }
 
 impl CharClasses {
@@ -31,15 +36,19 @@ impl CharClasses {
         t2s_files: &[String],
         hk_variants: &HashMap<char, char>,
         tw_variants: &HashMap<char, char>,
+        acceptable: &HashSet<(char, char)>,
     ) -> Result<Self, RuleError> {
         let mut classes = CharClasses {
             bmp: vec![0; DENSE],
             astral: HashMap::new(),
+            simplified: HashMap::new(),
+            traditional_forms: HashMap::new(),
         };
         for file in t2s_files {
             for (key, values) in single_char_entries(rules.data_str(file)?) {
-                if values.first().is_some_and(|&v| v != key) {
+                if let Some(&first) = values.first().filter(|&&v| v != key) {
                     classes.set(key, TRADITIONAL);
+                    classes.simplified.entry(key).or_insert(first);
                 }
             }
         }
@@ -50,8 +59,20 @@ impl CharClasses {
                     continue;
                 }
                 simplified_keys.insert(key);
-                if values.iter().any(|&v| v != key) {
-                    classes.set(key, COULD_BE_SIMPLIFIED);
+                if values
+                    .iter()
+                    .any(|&v| v != key && !acceptable.contains(&(key, v)))
+                {
+                    classes.set(key, SUSPECT);
+                }
+                let forms = classes.traditional_forms.entry(key).or_default();
+                for &v in &values {
+                    let regional = [Some(v), tw_variants.get(&v).copied(), hk_variants.get(&v).copied()];
+                    for form in regional.into_iter().flatten() {
+                        if form != key && !forms.contains(&form) {
+                            forms.push(form);
+                        }
+                    }
                 }
                 if values.first().is_some_and(|&v| v != key) {
                     classes.set(key, SIMPLIFIED);
@@ -91,8 +112,23 @@ impl CharClasses {
         self.get(c) & TRADITIONAL != 0
     }
 
-    pub fn could_be_simplified(&self, c: char) -> bool {
-        self.get(c) & COULD_BE_SIMPLIFIED != 0
+    /// Could be simplified, with a traditional form that `auto` would write instead.
+    pub fn is_suspect(&self, c: char) -> bool {
+        self.get(c) & SUSPECT != 0
+    }
+
+    /// The character-level simplified form (the first of the traditional→simplified table).
+    pub fn simplify(&self, c: char) -> char {
+        if self.is_traditional(c) {
+            self.simplified.get(&c).copied().unwrap_or(c)
+        } else {
+            c
+        }
+    }
+
+    /// The traditional forms of a simplified character, standard and regional (empty if none).
+    pub fn traditional_forms(&self, c: char) -> &[char] {
+        self.traditional_forms.get(&c).map_or(&[], Vec::as_slice)
     }
 
     pub fn census(&self, text: &str) -> super::Census {

@@ -122,6 +122,16 @@ impl Converter {
         Converter { steps }
     }
 
+    /// Convert text that is already simplified with the first step only: regional converters
+    /// carry their glyphs in the first step's values too, and the later steps only matter for
+    /// traditional input.
+    pub fn convert_simplified_into(&self, text: &str, out: &mut String) {
+        match self.steps.first() {
+            Some(step) => step.convert_into(text, out),
+            None => out.push_str(text),
+        }
+    }
+
     /// The converted text; it has as many characters as `text`.
     pub fn convert(&self, text: &str) -> String {
         let mut current = text.to_string();

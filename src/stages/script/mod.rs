@@ -9,7 +9,7 @@
 //! round trip would damage are never touched. In `auto` a page is converted only when such changes
 //! are frequent enough (the residue rate), because genuine traditional text has a few of them too.
 
-mod classes;
+pub mod classes;
 pub mod convert;
 pub mod spin;
 
@@ -128,7 +128,7 @@ impl Script {
             .get(CONVERT_RULE)
             .ok_or_else(|| RuleError::new("rules", 0, format!("missing rule {CONVERT_RULE}")))?;
         let built = build_converters(rules, rule)?;
-        let spin = SpinDetector::from_rules(rules)?;
+        let spin = SpinDetector::from_rules(rules, &built.classes)?;
         Ok(Script {
             mode,
             min_residue,
@@ -153,24 +153,31 @@ impl Script {
 
     /// The character changes the stage makes to `text` in its mode (without spin reversals).
     pub fn conversions(&self, text: &str) -> Vec<CharChange> {
+        self.conversions_with(text, &self.census(text))
+    }
+
+    fn conversions_with(&self, text: &str, census: &Census) -> Vec<CharChange> {
         match self.mode {
             Mode::Keep => Vec::new(),
             Mode::Hans => self.to_simplified(text, std::iter::once(0..text.len())),
             Mode::Hant => self.to_traditional(text, whole(text), Region::Standard, true),
             Mode::Tw => self.to_traditional(text, whole(text), Region::Tw, true),
             Mode::Hk => self.to_traditional(text, whole(text), Region::Hk, true),
-            Mode::Auto => self.auto(text).1,
+            Mode::Auto => self.auto_with(text, census).1,
         }
     }
 
     /// `auto`: the residue rate of the page and the changes made (none below the gate).
     pub fn auto(&self, text: &str) -> (f64, Vec<CharChange>) {
-        let census = self.census(text);
+        self.auto_with(text, &self.census(text))
+    }
+
+    fn auto_with(&self, text: &str, census: &Census) -> (f64, Vec<CharChange>) {
         if census.han == 0 {
             return (0.0, Vec::new());
         }
         let changes = if census.is_traditional() {
-            let suspects = self.windows(text, |c| self.classes.could_be_simplified(c));
+            let suspects = self.windows(text, |c| self.classes.is_suspect(c));
             self.to_traditional(text, suspects, census.region(), false)
         } else {
             let suspects = self.windows(text, |c| self.classes.is_traditional(c));
@@ -248,9 +255,16 @@ impl Script {
     ) -> Vec<CharChange> {
         let converter = self.traditional_converter(region);
         let mut changes = Vec::new();
+        let mut folded = String::new();
+        let mut round_trip = String::new();
         for window in windows {
             let original = &text[window.clone()];
-            let round_trip = converter.convert(&self.to_hans.convert(original));
+            // A character-level fold is enough: it only gives the phrases around the suspect
+            // characters, which are not traditional-only and so fold to themselves.
+            folded.clear();
+            folded.extend(original.chars().map(|c| self.classes.simplify(c)));
+            round_trip.clear();
+            converter.convert_simplified_into(&folded, &mut round_trip);
             let regional = explicit.then(|| converter.convert(original));
             let regional_chars = regional.as_deref().map(str::chars);
             let mut regional_chars = regional_chars.into_iter().flatten();
@@ -361,10 +375,13 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
     let tw = char_map(rules, &tw_path).map_err(with_context)?;
     let hk = char_map(rules, &hk_path).map_err(with_context)?;
     let regional = |variants: &std::collections::HashMap<char, char>| {
+        // Step one converts simplified text straight to regional glyphs (着 → 著 too, which the
+        // standard tables leave alone); step two brings standard traditional input to them.
         let mut standard = entries(&s2t_files)?;
         standard.map_values(variants);
         let mut glyphs = Entries::default();
         for (&from, &to) in variants {
+            standard.insert(from.to_string(), to.to_string());
             glyphs.insert(from.to_string(), to.to_string());
         }
         Ok::<_, RuleError>(Converter::new(vec![standard.build()?, glyphs.build()?]))
@@ -374,10 +391,11 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
         entries(&t2s_files)?.build()?,
     ]);
     let acceptable_path: String = rule.param("acceptable")?;
-    let acceptable = parse_table(rules.data_str(&acceptable_path).map_err(with_context)?)
+    let acceptable: HashSet<(char, char)> = parse_table(rules.data_str(&acceptable_path).map_err(with_context)?)
         .filter_map(|(a, b)| Some((a.chars().next()?, b.chars().next()?)))
         .collect();
-    let classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw).map_err(with_context)?;
+    let classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw, &acceptable)
+        .map_err(with_context)?;
     Ok(Built {
         classes,
         to_hans,
@@ -394,14 +412,12 @@ impl Stage for Script {
     }
 
     fn run(&self, doc: &mut Document) {
-        let conversions = self.conversions(&doc.text);
+        let census = self.census(&doc.text);
+        let conversions = self.conversions_with(&doc.text, &census);
         let reason = |c: &CharChange| format!("{} → {}", c.from, c.to);
         let mut changes: Vec<Change> = Vec::new();
         let reversals = match &self.spin {
-            Some(spin) => {
-                let census = self.census(&doc.text);
-                spin.reversals(doc, &|s| self.in_page_script(&census, s))
-            }
+            Some(spin) => spin.reversals(doc, census.han, &|s| self.in_page_script(&census, s)),
             None => Vec::new(),
         };
         let covered = |r: &Range<usize>| {

@@ -2,14 +2,15 @@
 //! across word boundaries (朋友圈 → 朋侪圈, 微信|用户 → 微信誉户). Substitutes come in two tiers:
 //! damage (`X`: non-words such as 朋侪, 东西化) and real words (`W`: 本身, 重要, 付出).
 //!
-//! Matching runs on the folded (simplified, width- and case-folded) view, so traditional and
-//! simplified pages share one table. Every candidate reversal must make its context more probable
+//! The table is written in simplified; each substitute is matched in every mix of its characters'
+//! simplified and traditional forms (朋侪, 朋儕), straight on the page text: folding the whole page
+//! first would cost more than the rest of the stage on clean text. Every candidate reversal must make its context more probable
 //! under the language model: damage by any margin (this guards 可以是 against the 以是 → 所以 pair),
 //! real words by a clear margin. On a page not flagged as spun only damage that is not a dictionary
 //! word is reversed (朋侪, not the literary 若是 or 今朝). A page is flagged when it carries enough
 //! distinct damage markers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 
@@ -17,8 +18,7 @@ use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::StageName;
-use crate::text::chars::is_han;
-use crate::text::fold::Folder;
+use crate::stages::script::classes::CharClasses;
 use crate::text::lm;
 
 pub const DAMAGE_RULE: &str = "script.spin-damage";
@@ -35,14 +35,18 @@ enum Tier {
 }
 
 struct Pair {
+    spun: Box<str>,
     original: Box<str>,
     tier: Tier,
 }
 
+/// At most this many spellings of one substitute are matched (every mix of simplified and
+/// traditional forms up to this count, else the simplified one and the fully traditional ones).
+const MAX_SPELLINGS: usize = 64;
+
 pub struct SpinDetector {
     automaton: CharwiseDoubleArrayAhoCorasick<u32>,
     pairs: Vec<Pair>,
-    folder: Folder,
     /// A reversal must raise the context's log-probability by this much (per tier).
     damage_margin: f64,
     word_margin: f64,
@@ -65,23 +69,27 @@ pub struct Finding {
 
 impl SpinDetector {
     /// The detector, or `None` when the rule set has no spin rules.
-    pub fn from_rules(rules: &RuleSet) -> Result<Option<Self>, RuleError> {
+    pub fn from_rules(rules: &RuleSet, classes: &CharClasses) -> Result<Option<Self>, RuleError> {
         let (Some(damage), Some(word)) = (rules.get(DAMAGE_RULE), rules.get(WORD_RULE)) else {
             return Ok(None);
         };
         damage.expect_keys(&["pairs", "margin", "flag_min_markers", "flag_per_1000"])?;
         word.expect_keys(&["pairs", "margin"])?;
-        let mut patterns: Vec<(String, u32)> = Vec::new();
+        let mut patterns: HashMap<String, u32> = HashMap::new();
         let mut pairs: Vec<Pair> = Vec::new();
         for (rule, tier) in [(damage, Tier::Damage), (word, Tier::Word)] {
             let path: String = rule.param("pairs")?;
             let table = rules.data_str(&path).map_err(|e| rule.error(e))?;
             for (spun, original) in tier_entries(table, tier, rule)? {
-                if patterns.iter().any(|(p, _)| *p == spun) {
+                if patterns.contains_key(&spun) {
                     continue;
                 }
-                patterns.push((spun, pairs.len() as u32));
+                let index = pairs.len() as u32;
+                for spelling in spellings(&spun, classes) {
+                    patterns.entry(spelling).or_insert(index);
+                }
                 pairs.push(Pair {
+                    spun: spun.into_boxed_str(),
                     original: original.into_boxed_str(),
                     tier,
                 });
@@ -94,7 +102,6 @@ impl SpinDetector {
         Ok(Some(SpinDetector {
             automaton,
             pairs,
-            folder: rules.folder()?,
             damage_margin: damage.param("margin")?,
             word_margin: word.param("margin")?,
             flag_min_markers: damage.param("flag_min_markers")?,
@@ -104,46 +111,63 @@ impl SpinDetector {
 
     /// Every substitute on the page whose reversal the model prefers (damage and words alike), and
     /// whether the page is spun.
-    pub fn findings(&self, text: &str) -> (Vec<Finding>, bool) {
-        let folded = self.folder.fold(text);
-        let model = lm::model();
-        let mut findings = Vec::new();
-        for m in self.automaton.leftmost_find_iter(&folded.text) {
-            let pair = &self.pairs[m.value() as usize];
-            let spun = &folded.text[m.start()..m.end()];
-            let before = context_before(&folded.text, m.start());
-            let after = context_after(&folded.text, m.end());
-            let gain = model.score(&format!("{before}{}{after}", pair.original))
-                - model.score(&format!("{before}{spun}{after}"));
-            let damage = pair.tier == Tier::Damage;
-            let margin = if damage {
-                self.damage_margin
-            } else {
-                self.word_margin
-            };
-            if gain > margin {
-                findings.push(Finding {
-                    is_word: model.word_logp(spun).is_some(),
-                    range: folded.original_range(m.start()..m.end(), text),
-                    spun: spun.to_string(),
-                    original: pair.original.to_string(),
-                    damage,
-                    gain,
-                });
-            }
-        }
-        let damage: Vec<&Finding> = findings.iter().filter(|f| f.damage).collect();
-        let distinct: HashSet<&str> = damage.iter().map(|f| f.spun.as_str()).collect();
-        let han = text.chars().filter(|&c| is_han(c)).count().max(1);
+    /// Every substitute on the page whose reversal the model prefers, and whether the page is
+    /// spun (`han`: its number of Han characters). Real-word substitutes are scored only on spun
+    /// pages: the model is the expensive part, and common words match everywhere.
+    pub fn findings(&self, text: &str, han: usize) -> (Vec<Finding>, bool) {
+        let matches: Vec<(usize, std::ops::Range<usize>)> = self
+            .automaton
+            .leftmost_find_iter(text)
+            .map(|m| (m.value() as usize, m.start()..m.end()))
+            .collect();
+        let scored = |tier: Tier| {
+            matches
+                .iter()
+                .filter(move |(pair, _)| self.pairs[*pair].tier == tier)
+                .filter_map(|(pair, range)| self.finding(text, &self.pairs[*pair], range.clone()))
+        };
+        let mut findings: Vec<Finding> = scored(Tier::Damage).collect();
+        let distinct: HashSet<&str> = findings.iter().map(|f| f.spun.as_str()).collect();
         let spun = distinct.len() >= self.flag_min_markers
-            && damage.len() as f64 * 1000.0 / han as f64 >= self.flag_per_1000;
+            && findings.len() as f64 * 1000.0 / han.max(1) as f64 >= self.flag_per_1000;
+        if spun {
+            findings.extend(scored(Tier::Word));
+        }
         (findings, spun)
+    }
+
+    /// The finding for one match, when the model prefers the original by the tier's margin.
+    fn finding(&self, text: &str, pair: &Pair, range: std::ops::Range<usize>) -> Option<Finding> {
+        let model = lm::model();
+        let before = context_before(text, range.start);
+        let after = context_after(text, range.end);
+        let gain = model.score(&format!("{before}{}{after}", pair.original))
+            - model.score(&format!("{before}{}{after}", &text[range.clone()]));
+        let damage = pair.tier == Tier::Damage;
+        let margin = if damage {
+            self.damage_margin
+        } else {
+            self.word_margin
+        };
+        (gain > margin).then(|| Finding {
+            is_word: model.word_logp(&pair.spun).is_some(),
+            range,
+            spun: pair.spun.to_string(),
+            original: pair.original.to_string(),
+            damage,
+            gain,
+        })
     }
 
     /// The reversals to make on `doc` (flagging it when spun); `in_script` writes a simplified
     /// original in the page's script.
-    pub fn reversals(&self, doc: &mut Document, in_script: &dyn Fn(&str) -> String) -> Vec<Change> {
-        let (findings, spun) = self.findings(&doc.text);
+    pub fn reversals(
+        &self,
+        doc: &mut Document,
+        han: usize,
+        in_script: &dyn Fn(&str) -> String,
+    ) -> Vec<Change> {
+        let (findings, spun) = self.findings(&doc.text, han);
         if spun {
             let markers = findings.iter().filter(|f| f.damage).count();
             doc.flag(
@@ -164,6 +188,33 @@ impl SpinDetector {
                 );
                 Change::replace(f.range, in_script(&f.original), rule, reason)
             })
+            .collect()
+    }
+}
+
+/// The spellings of a simplified substitute on pages of any script: every mix of each character's
+/// simplified and traditional forms, or, when there are too many, the simplified spelling and the
+/// ones with every character in its first, second, … traditional form.
+fn spellings(spun: &str, classes: &CharClasses) -> Vec<String> {
+    let options: Vec<Vec<char>> = spun
+        .chars()
+        .map(|c| std::iter::once(c).chain(classes.traditional_forms(c).iter().copied()).collect())
+        .collect();
+    let count = options
+        .iter()
+        .try_fold(1usize, |n, o| n.checked_mul(o.len()))
+        .unwrap_or(usize::MAX);
+    if count <= MAX_SPELLINGS {
+        options.iter().fold(vec![String::new()], |prefixes, chars| {
+            prefixes
+                .iter()
+                .flat_map(|p| chars.iter().map(move |&c| format!("{p}{c}")))
+                .collect()
+        })
+    } else {
+        let widest = options.iter().map(Vec::len).max().unwrap_or(1);
+        (0..widest)
+            .map(|i| options.iter().map(|o| o[i.min(o.len() - 1)]).collect())
             .collect()
     }
 }
