@@ -101,8 +101,10 @@ pub struct CharChange {
 
 pub struct Script {
     mode: Mode,
-    /// `auto` converts a page only at this many changes per 1000 Han characters.
+    /// `auto` converts a page only at this many changes per 1000 Han characters, and at least
+    /// `min_changes` of them.
     min_residue: f64,
+    min_changes: usize,
     classes: CharClasses,
     to_hans: Converter,
     to_hant: Converter,
@@ -124,6 +126,7 @@ impl Script {
             )
         })?;
         let min_residue = rules.setting(StageName::Script, "min_residue", 6.0)?;
+        let min_changes = rules.setting(StageName::Script, "min_changes", 3)?;
         let rule = rules
             .get(CONVERT_RULE)
             .ok_or_else(|| RuleError::new("rules", 0, format!("missing rule {CONVERT_RULE}")))?;
@@ -132,6 +135,7 @@ impl Script {
         Ok(Script {
             mode,
             min_residue,
+            min_changes,
             classes: built.classes,
             to_hans: built.to_hans,
             to_hant: built.to_hant,
@@ -184,7 +188,7 @@ impl Script {
             self.to_simplified(text, suspects)
         };
         let residue = changes.len() as f64 * 1000.0 / census.han as f64;
-        if residue >= self.min_residue {
+        if residue >= self.min_residue && changes.len() >= self.min_changes {
             (residue, changes)
         } else {
             (residue, Vec::new())

@@ -6,8 +6,8 @@
 //! simplified and traditional forms (朋侪, 朋儕), straight on the page text: folding the whole page
 //! first would cost more than the rest of the stage on clean text. Every candidate reversal must make its context more probable
 //! under the language model: damage by any margin (this guards 可以是 against the 以是 → 所以 pair),
-//! real words by a clear margin. On a page not flagged as spun only damage that is not a dictionary
-//! word is reversed (朋侪, not the literary 若是 or 今朝). A page is flagged when it carries enough
+//! real words by a clear margin. On a page not flagged as spun only damage that is not a common
+//! dictionary word is reversed (朋侪, not the literary 若是 or 今朝). A page is flagged when it carries enough
 //! distinct damage markers.
 
 use std::collections::{HashMap, HashSet};
@@ -50,6 +50,9 @@ pub struct SpinDetector {
     /// A reversal must raise the context's log-probability by this much (per tier).
     damage_margin: f64,
     word_margin: f64,
+    /// Damage that is a dictionary word at least this probable (若是, 今朝) is reversed only on
+    /// spun pages.
+    common_word_logp: f64,
     /// A page is spun with at least this many damage markers, and this many per 1000 Han characters.
     flag_min_markers: usize,
     flag_per_1000: f64,
@@ -62,7 +65,7 @@ pub struct Finding {
     pub spun: String,
     pub original: String,
     pub damage: bool,
-    /// The substitute is a dictionary word (若是, 今朝): literary text may use it as written.
+    /// The substitute is a common dictionary word (若是, 今朝): literary text may use it as written.
     pub is_word: bool,
     pub gain: f64,
 }
@@ -73,7 +76,13 @@ impl SpinDetector {
         let (Some(damage), Some(word)) = (rules.get(DAMAGE_RULE), rules.get(WORD_RULE)) else {
             return Ok(None);
         };
-        damage.expect_keys(&["pairs", "margin", "flag_min_markers", "flag_per_1000"])?;
+        damage.expect_keys(&[
+            "pairs",
+            "margin",
+            "common_word_logp",
+            "flag_min_markers",
+            "flag_per_1000",
+        ])?;
         word.expect_keys(&["pairs", "margin"])?;
         let mut patterns: HashMap<String, u32> = HashMap::new();
         let mut pairs: Vec<Pair> = Vec::new();
@@ -104,6 +113,7 @@ impl SpinDetector {
             pairs,
             damage_margin: damage.param("margin")?,
             word_margin: word.param("margin")?,
+            common_word_logp: damage.param("common_word_logp")?,
             flag_min_markers: damage.param("flag_min_markers")?,
             flag_per_1000: damage.param("flag_per_1000")?,
         }))
@@ -150,7 +160,9 @@ impl SpinDetector {
             self.word_margin
         };
         (gain > margin).then(|| Finding {
-            is_word: model.word_logp(&pair.spun).is_some(),
+            is_word: model
+                .word_logp(&pair.spun)
+                .is_some_and(|lp| f64::from(lp) >= self.common_word_logp),
             range,
             spun: pair.spun.to_string(),
             original: pair.original.to_string(),
