@@ -126,7 +126,7 @@ def main():
     print("seed  residue  leftovers  fixed  %fixed  wrong  conversions  spun  spin-reversals")
     for name, rec in zip(names, run_stage(paths)):
         leftovers, fixed, wrong = seed_figures(rec, acceptable)
-        conversions = sum(e["rule"] == "script.convert" for e in rec["edits"])
+        conversions = sum(len(e["before"]) for e in rec["edits"] if e["rule"] == "script.convert")
         spin = [f"{e['before']}→{e['after']}" for e in rec["edits"] if e["rule"].startswith("script.spin")]
         spun = any(f["rule"] == "script.spun" for f in rec["flags"])
         pct = 100.0 * fixed / leftovers if leftovers else 100.0
@@ -135,7 +135,7 @@ def main():
     spun_pages = sorted(n for n in os.listdir(DATA) if n.startswith("spun_wild_"))
     genuine = os.path.join(DATA, "genuine_traditional_gutenberg25328.txt")
     for rec in run_stage([genuine] + [os.path.join(DATA, n) for n in spun_pages]):
-        conversions = sum(e["rule"] == "script.convert" for e in rec["edits"])
+        conversions = sum(len(e["before"]) for e in rec["edits"] if e["rule"] == "script.convert")
         spin = sum(e["rule"].startswith("script.spin") for e in rec["edits"])
         spun = any(f["rule"] == "script.spun" for f in rec["flags"])
         print(f"{os.path.basename(rec['file'])}: residue {rec['residue']:.2f}, conversions {conversions},"

@@ -105,11 +105,22 @@ fn seed_004_is_unchanged_and_naive_conversions_are_fixed() {
 #[test]
 fn only_seed_001_is_spun_and_its_damage_is_reversed() {
     for prefix in ["000", "002", "003", "004"] {
-        assert!(!is_spun(&run(auto(), &without_pinyin(&seed(prefix)))), "{prefix}");
+        assert!(
+            !is_spun(&run(auto(), &without_pinyin(&seed(prefix)))),
+            "{prefix}"
+        );
     }
     let doc = run(auto(), &seed("001"));
     assert!(is_spun(&doc));
-    for damage in ["朋侪", "朋儕", "东西化", "東西化", "若何", "不克不及", "标的目的"] {
+    for damage in [
+        "朋侪",
+        "朋儕",
+        "东西化",
+        "東西化",
+        "若何",
+        "不克不及",
+        "标的目的",
+    ] {
         assert!(!doc.text.contains(damage), "{damage} left in seed 001");
     }
     assert!(doc.text.contains("朋友圈"));
@@ -124,7 +135,12 @@ fn wild_spun_pages_are_flagged() {
     ] {
         let doc = run(auto(), &shared(&format!("data/script/{name}")));
         assert!(is_spun(&doc), "{name}");
-        assert!(doc.report.edits.iter().any(|e| e.rule.starts_with("script.spin")));
+        assert!(
+            doc.report
+                .edits
+                .iter()
+                .any(|e| e.rule.starts_with("script.spin"))
+        );
     }
 }
 
@@ -173,9 +189,18 @@ fn tw_mode_converts_one_to_many_characters_at_least_as_well_as_opencc() {
 #[test]
 fn modes_convert_simplified_text() {
     let text = "台湾的关系,于是他说里面有头发。";
-    assert_eq!(run(&script("tw"), text).text, "臺灣的關係,於是他說裡面有頭髮。");
-    assert_eq!(run(&script("hk"), text).text, "台灣的關係,於是他説裏面有頭髮。");
-    assert_eq!(run(&script("hant"), text).text, "臺灣的關係,於是他說裏面有頭髮。");
+    assert_eq!(
+        run(&script("tw"), text).text,
+        "臺灣的關係,於是他說裡面有頭髮。"
+    );
+    assert_eq!(
+        run(&script("hk"), text).text,
+        "台灣的關係,於是他説裏面有頭髮。"
+    );
+    assert_eq!(
+        run(&script("hant"), text).text,
+        "臺灣的關係,於是他說裏面有頭髮。"
+    );
     assert_eq!(run(&script("keep"), text).text, text);
     assert_eq!(run(&script("hans"), "臺灣的關係").text, "台湾的关系");
 }

@@ -67,7 +67,11 @@ impl CharClasses {
                 }
                 let forms = classes.traditional_forms.entry(key).or_default();
                 for &v in &values {
-                    let regional = [Some(v), tw_variants.get(&v).copied(), hk_variants.get(&v).copied()];
+                    let regional = [
+                        Some(v),
+                        tw_variants.get(&v).copied(),
+                        hk_variants.get(&v).copied(),
+                    ];
                     for form in regional.into_iter().flatten() {
                         if form != key && !forms.contains(&form) {
                             forms.push(form);

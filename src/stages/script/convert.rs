@@ -4,7 +4,7 @@
 //!
 //! Every conversion here is character-aligned: an entry whose value has a different number of
 //! characters than its key is left out when the table is built, so the output of a conversion has
-//! the same characters count as its input and each changed character is one edit.
+//! as many characters as its input and the stage can compare them position by position.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;

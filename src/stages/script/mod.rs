@@ -14,6 +14,7 @@ pub mod convert;
 pub mod spin;
 
 use std::collections::HashSet;
+use std::iter::once;
 use std::ops::Range;
 
 use crate::document::{Change, Document};
@@ -163,10 +164,10 @@ impl Script {
     fn conversions_with(&self, text: &str, census: &Census) -> Vec<CharChange> {
         match self.mode {
             Mode::Keep => Vec::new(),
-            Mode::Hans => self.to_simplified(text, std::iter::once(0..text.len())),
-            Mode::Hant => self.to_traditional(text, whole(text), Region::Standard, true),
-            Mode::Tw => self.to_traditional(text, whole(text), Region::Tw, true),
-            Mode::Hk => self.to_traditional(text, whole(text), Region::Hk, true),
+            Mode::Hans => self.to_simplified(text, once(0..text.len())),
+            Mode::Hant => self.to_traditional(text, once(0..text.len()), Region::Standard, true),
+            Mode::Tw => self.to_traditional(text, once(0..text.len()), Region::Tw, true),
+            Mode::Hk => self.to_traditional(text, once(0..text.len()), Region::Hk, true),
             Mode::Auto => self.auto_with(text, census).1,
         }
     }
@@ -216,7 +217,13 @@ impl Script {
         simplified
             .chars()
             .zip(converted.chars())
-            .map(|(s, t)| if self.acceptable.contains(&(s, t)) { s } else { t })
+            .map(|(s, t)| {
+                if self.acceptable.contains(&(s, t)) {
+                    s
+                } else {
+                    t
+                }
+            })
             .collect()
     }
 
@@ -253,7 +260,7 @@ impl Script {
     fn to_traditional(
         &self,
         text: &str,
-        windows: Vec<Range<usize>>,
+        windows: impl IntoIterator<Item = Range<usize>>,
         region: Region,
         explicit: bool,
     ) -> Vec<CharChange> {
@@ -318,10 +325,6 @@ impl Script {
         }
         changes
     }
-}
-
-fn whole(text: &str) -> Vec<Range<usize>> {
-    vec![0..text.len()]
 }
 
 /// The byte range of up to [`WINDOW`] Han characters before and after the character at `at`,
@@ -395,9 +398,10 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
         entries(&t2s_files)?.build()?,
     ]);
     let acceptable_path: String = rule.param("acceptable")?;
-    let acceptable: HashSet<(char, char)> = parse_table(rules.data_str(&acceptable_path).map_err(with_context)?)
-        .filter_map(|(a, b)| Some((a.chars().next()?, b.chars().next()?)))
-        .collect();
+    let acceptable: HashSet<(char, char)> =
+        parse_table(rules.data_str(&acceptable_path).map_err(with_context)?)
+            .filter_map(|(a, b)| Some((a.chars().next()?, b.chars().next()?)))
+            .collect();
     let classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw, &acceptable)
         .map_err(with_context)?;
     Ok(Built {
@@ -418,30 +422,44 @@ impl Stage for Script {
     fn run(&self, doc: &mut Document) {
         let census = self.census(&doc.text);
         let conversions = self.conversions_with(&doc.text, &census);
-        let reason = |c: &CharChange| format!("{} → {}", c.from, c.to);
-        let mut changes: Vec<Change> = Vec::new();
         let reversals = match &self.spin {
             Some(spin) => spin.reversals(doc, census.han, &|s| self.in_page_script(&census, s)),
             None => Vec::new(),
         };
-        let covered = |r: &Range<usize>| {
-            reversals
-                .iter()
-                .any(|s: &Change| s.range.start < r.end && r.start < s.range.end)
-        };
-        for c in &conversions {
-            if !covered(&c.range) {
-                changes.push(Change::replace(
-                    c.range.clone(),
-                    c.to.to_string(),
-                    CONVERT_RULE,
-                    reason(c),
-                ));
-            }
-        }
+        let mut changes = conversion_edits(&doc.text, &conversions, &reversals);
         changes.extend(reversals);
         doc.apply(StageName::Script, changes);
     }
+}
+
+/// One edit per run of adjacent converted characters (关系 → 關係), leaving out characters inside
+/// a spin reversal (which writes its own replacement in the page's script).
+fn conversion_edits(text: &str, conversions: &[CharChange], reversals: &[Change]) -> Vec<Change> {
+    let mut sorted: Vec<&Range<usize>> = reversals.iter().map(|r| &r.range).collect();
+    sorted.sort_by_key(|r| r.start);
+    let reversed = |r: &Range<usize>| {
+        let next = sorted.partition_point(|s| s.end <= r.start);
+        sorted.get(next).is_some_and(|s| s.start < r.end)
+    };
+    let mut edits: Vec<Change> = Vec::new();
+    for c in conversions.iter().filter(|c| !reversed(&c.range)) {
+        match edits.last_mut() {
+            Some(last) if last.range.end == c.range.start => {
+                last.range.end = c.range.end;
+                last.replacement.push(c.to);
+            }
+            _ => edits.push(Change::replace(
+                c.range.clone(),
+                c.to.to_string(),
+                CONVERT_RULE,
+                String::new(),
+            )),
+        }
+    }
+    for edit in &mut edits {
+        edit.reason = format!("{} → {}", &text[edit.range.clone()], edit.replacement);
+    }
+    edits
 }
 
 #[cfg(test)]
@@ -484,7 +502,11 @@ mod tests {
     #[test]
     fn auto_leaves_clean_pages_alone() {
         let s = script();
-        for text in ["我們的平台很好,了解一下。", "这是简体中文的页面,没有问题。", ""] {
+        for text in [
+            "我們的平台很好,了解一下。",
+            "这是简体中文的页面,没有问题。",
+            "",
+        ] {
             assert_eq!(run(&s, text), text);
         }
     }

@@ -210,7 +210,11 @@ impl SpinDetector {
 fn spellings(spun: &str, classes: &CharClasses) -> Vec<String> {
     let options: Vec<Vec<char>> = spun
         .chars()
-        .map(|c| std::iter::once(c).chain(classes.traditional_forms(c).iter().copied()).collect())
+        .map(|c| {
+            std::iter::once(c)
+                .chain(classes.traditional_forms(c).iter().copied())
+                .collect()
+        })
         .collect();
     let count = options
         .iter()
