@@ -106,7 +106,7 @@ pub struct Script {
     /// `min_changes` of them.
     min_residue: f64,
     min_changes: usize,
-    classes: CharClasses,
+    pub(crate) classes: CharClasses,
     to_hans: Converter,
     to_hant: Converter,
     to_tw: Converter,

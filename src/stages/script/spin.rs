@@ -277,3 +277,51 @@ fn context_after(text: &str, at: usize) -> &str {
         .map_or(at, |(i, c)| at + i + c.len_utf8());
     &text[at..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stages::script::Script;
+
+    fn script() -> Script {
+        Script::from_rules(&RuleSet::defaults().unwrap()).unwrap()
+    }
+
+    fn reversed(text: &str) -> (String, bool) {
+        let mut doc = Document::from_text(text);
+        crate::stages::Stage::run(&script(), &mut doc);
+        let spun = doc.report.flags.iter().any(|f| f.rule == SPUN_FLAG);
+        (doc.text, spun)
+    }
+
+    #[test]
+    fn damage_is_matched_in_either_script_and_reversed_in_the_page_script() {
+        assert_eq!(reversed("發到朋儕圈裡").0, "發到朋友圈裡");
+        assert_eq!(reversed("发到朋侪圈里").0, "发到朋友圈里");
+    }
+
+    #[test]
+    fn the_model_guards_word_boundaries_and_literary_words() {
+        for text in ["這可以是一個辦法。", "若是天意,今朝有酒今朝醉。"] {
+            let (out, spun) = reversed(text);
+            assert_eq!(out, text);
+            assert!(!spun);
+        }
+    }
+
+    #[test]
+    fn real_word_substitutes_wait_for_a_spun_page() {
+        assert_eq!(reversed("這個處所不錯。").0, "這個處所不錯。");
+        let (out, spun) = reversed("朋侪圈说东西化若何?以是这个处所不错。");
+        assert!(spun);
+        assert_eq!(out, "朋友圈说工具化如何?所以这个地方不错。");
+    }
+
+    #[test]
+    fn spellings_mix_scripts() {
+        let s = script();
+        let all = spellings("朋侪", &s.classes);
+        assert!(all.contains(&"朋侪".to_string()) && all.contains(&"朋儕".to_string()));
+        assert!(spellings("东西化", &s.classes).contains(&"東西化".to_string()));
+    }
+}
