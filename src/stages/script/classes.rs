@@ -23,8 +23,10 @@ const DENSE: usize = 0x10000;
 pub struct CharClasses {
     bmp: Vec<u8>,
     astral: HashMap<char, u8>,
-    /// Traditional-only characters and their simplified form (the fold inside round trips).
-    simplified: HashMap<char, char>,
+    /// The simplified form of each traditional-only character (the fold inside round trips),
+    /// dense for the BMP like the classes.
+    simplified_bmp: Vec<char>,
+    simplified_astral: HashMap<char, char>,
     /// The traditional forms of each simplified character (spin patterns in any script).
     traditional_forms: HashMap<char, Vec<char>>,
 }
@@ -41,14 +43,24 @@ impl CharClasses {
         let mut classes = CharClasses {
             bmp: vec![0; DENSE],
             astral: HashMap::new(),
-            simplified: HashMap::new(),
+            simplified_bmp: (0..DENSE as u32)
+                .map(|u| char::from_u32(u).unwrap_or('\u{FFFD}'))
+                .collect(),
+            simplified_astral: HashMap::new(),
             traditional_forms: HashMap::new(),
         };
         for file in t2s_files {
             for (key, values) in single_char_entries(rules.data_str(file)?) {
                 if let Some(&first) = values.first().filter(|&&v| v != key) {
-                    classes.set(key, TRADITIONAL);
-                    classes.simplified.entry(key).or_insert(first);
+                    if !classes.is_traditional(key) {
+                        classes.set(key, TRADITIONAL);
+                        match classes.simplified_bmp.get_mut(key as usize) {
+                            Some(slot) => *slot = first,
+                            None => {
+                                classes.simplified_astral.insert(key, first);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -123,10 +135,9 @@ impl CharClasses {
 
     /// The character-level simplified form (the first of the traditional→simplified table).
     pub fn simplify(&self, c: char) -> char {
-        if self.is_traditional(c) {
-            self.simplified.get(&c).copied().unwrap_or(c)
-        } else {
-            c
+        match self.simplified_bmp.get(c as usize) {
+            Some(&s) => s,
+            None => self.simplified_astral.get(&c).copied().unwrap_or(c),
         }
     }
 
@@ -135,7 +146,9 @@ impl CharClasses {
         self.traditional_forms.get(&c).map_or(&[], Vec::as_slice)
     }
 
-    pub fn census(&self, text: &str) -> super::Census {
+    /// Count the page's script and region markers, and note where suspect characters are (byte
+    /// offsets), in one pass.
+    pub fn scan(&self, text: &str, suspects: &mut Vec<usize>) -> super::Census {
         let mut census = super::Census {
             han: 0,
             traditional: 0,
@@ -143,7 +156,7 @@ impl CharClasses {
             hk_glyphs: 0,
             standard_glyphs: 0,
         };
-        for c in text.chars() {
+        for (at, c) in text.char_indices() {
             if !is_han(c) {
                 continue;
             }
@@ -151,6 +164,9 @@ impl CharClasses {
             let bits = self.get(c);
             if bits == 0 {
                 continue;
+            }
+            if bits & SUSPECT != 0 {
+                suspects.push(at);
             }
             census.traditional += usize::from(bits & TRADITIONAL != 0);
             census.simplified += usize::from(bits & SIMPLIFIED != 0);

@@ -92,6 +92,12 @@ impl Census {
     }
 }
 
+/// The census of a page and where its suspect characters are.
+struct Scan {
+    census: Census,
+    suspects: Vec<usize>,
+}
+
 /// One character change proposed by a conversion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CharChange {
@@ -153,40 +159,50 @@ impl Script {
 
     /// Count the page's script and region markers.
     pub fn census(&self, text: &str) -> Census {
-        self.classes.census(text)
+        self.scan(text).census
+    }
+
+    fn scan(&self, text: &str) -> Scan {
+        let mut suspects = Vec::new();
+        let census = self.classes.scan(text, &mut suspects);
+        Scan { census, suspects }
     }
 
     /// The character changes the stage makes to `text` in its mode (without spin reversals).
     pub fn conversions(&self, text: &str) -> Vec<CharChange> {
-        self.conversions_with(text, &self.census(text))
+        self.conversions_with(text, &self.scan(text))
     }
 
-    fn conversions_with(&self, text: &str, census: &Census) -> Vec<CharChange> {
+    fn conversions_with(&self, text: &str, scan: &Scan) -> Vec<CharChange> {
         match self.mode {
             Mode::Keep => Vec::new(),
             Mode::Hans => self.to_simplified(text, once(0..text.len())),
             Mode::Hant => self.to_traditional(text, once(0..text.len()), Region::Standard, true),
             Mode::Tw => self.to_traditional(text, once(0..text.len()), Region::Tw, true),
             Mode::Hk => self.to_traditional(text, once(0..text.len()), Region::Hk, true),
-            Mode::Auto => self.auto_with(text, census).1,
+            Mode::Auto => self.auto_with(text, scan).1,
         }
     }
 
     /// `auto`: the residue rate of the page and the changes made (none below the gate).
     pub fn auto(&self, text: &str) -> (f64, Vec<CharChange>) {
-        self.auto_with(text, &self.census(text))
+        self.auto_with(text, &self.scan(text))
     }
 
-    fn auto_with(&self, text: &str, census: &Census) -> (f64, Vec<CharChange>) {
+    fn auto_with(&self, text: &str, scan: &Scan) -> (f64, Vec<CharChange>) {
+        let census = &scan.census;
         if census.han == 0 {
             return (0.0, Vec::new());
         }
         let changes = if census.is_traditional() {
-            let suspects = self.windows(text, |c| self.classes.is_suspect(c));
-            self.to_traditional(text, suspects, census.region(), false)
+            let windows = merged_windows(text, scan.suspects.iter().copied());
+            self.to_traditional(text, windows, census.region(), false)
         } else {
-            let suspects = self.windows(text, |c| self.classes.is_traditional(c));
-            self.to_simplified(text, suspects)
+            let traditional = text
+                .char_indices()
+                .filter(|&(_, c)| self.classes.is_traditional(c))
+                .map(|(at, _)| at);
+            self.to_simplified(text, merged_windows(text, traditional))
         };
         let residue = changes.len() as f64 * 1000.0 / census.han as f64;
         if residue >= self.min_residue && changes.len() >= self.min_changes {
@@ -233,25 +249,6 @@ impl Script {
             Region::Tw => &self.to_tw,
             Region::Hk => &self.to_hk,
         }
-    }
-
-    /// Merged byte ranges of Han runs reaching [`WINDOW`] characters around each suspect character.
-    fn windows(&self, text: &str, suspect: impl Fn(char) -> bool) -> Vec<Range<usize>> {
-        let mut windows: Vec<Range<usize>> = Vec::new();
-        for (at, c) in text.char_indices() {
-            if !suspect(c) {
-                continue;
-            }
-            if windows.last().is_some_and(|w| at < w.end) {
-                continue;
-            }
-            let window = han_window(text, at, c);
-            match windows.last_mut() {
-                Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
-                _ => windows.push(window),
-            }
-        }
-        windows
     }
 
     /// Changes that bring `text` (in the given windows) into traditional script of `region`:
@@ -325,6 +322,26 @@ impl Script {
         }
         changes
     }
+}
+
+/// Merged byte ranges of Han runs reaching [`WINDOW`] characters around each suspect character
+/// (byte offsets, ascending).
+fn merged_windows(text: &str, suspects: impl Iterator<Item = usize>) -> Vec<Range<usize>> {
+    let mut windows: Vec<Range<usize>> = Vec::new();
+    for at in suspects {
+        if windows.last().is_some_and(|w| at < w.end) {
+            continue;
+        }
+        let Some(c) = text[at..].chars().next() else {
+            continue;
+        };
+        let window = han_window(text, at, c);
+        match windows.last_mut() {
+            Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+            _ => windows.push(window),
+        }
+    }
+    windows
 }
 
 /// The byte range of up to [`WINDOW`] Han characters before and after the character at `at`,
@@ -420,8 +437,9 @@ impl Stage for Script {
     }
 
     fn run(&self, doc: &mut Document) {
-        let census = self.census(&doc.text);
-        let conversions = self.conversions_with(&doc.text, &census);
+        let scan = self.scan(&doc.text);
+        let conversions = self.conversions_with(&doc.text, &scan);
+        let census = scan.census;
         let reversals = match &self.spin {
             Some(spin) => spin.reversals(doc, census.han, &|s| self.in_page_script(&census, s)),
             None => Vec::new(),
