@@ -51,14 +51,15 @@ impl CharClasses {
         };
         for file in t2s_files {
             for (key, values) in single_char_entries(rules.data_str(file)?) {
-                if let Some(&first) = values.first().filter(|&&v| v != key) {
-                    if !classes.is_traditional(key) {
-                        classes.set(key, TRADITIONAL);
-                        match classes.simplified_bmp.get_mut(key as usize) {
-                            Some(slot) => *slot = first,
-                            None => {
-                                classes.simplified_astral.insert(key, first);
-                            }
+                // The first file to define a character wins (overrides come first).
+                if let Some(&first) = values.first().filter(|&&v| v != key)
+                    && !classes.is_traditional(key)
+                {
+                    classes.set(key, TRADITIONAL);
+                    match classes.simplified_bmp.get_mut(key as usize) {
+                        Some(slot) => *slot = first,
+                        None => {
+                            classes.simplified_astral.insert(key, first);
                         }
                     }
                 }
