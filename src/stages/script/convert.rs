@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 
@@ -16,7 +17,7 @@ use crate::rules::RuleSet;
 
 /// One step of a conversion: a set of `key → value` entries matched leftmost-longest.
 pub struct Dictionary {
-    automaton: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
+    automaton: Option<Arc<CharwiseDoubleArrayAhoCorasick<u32>>>,
     values: Vec<Box<str>>,
 }
 
@@ -48,17 +49,18 @@ impl Entries {
         }
     }
 
-    /// Rewrite every value character by character (regional glyphs after a standard conversion).
-    pub fn map_values(&mut self, chars: &HashMap<char, char>) {
-        for value in self.map.values_mut() {
-            *value = value
-                .chars()
-                .map(|c| chars.get(&c).copied().unwrap_or(c))
-                .collect();
-        }
+    pub fn build(self) -> Result<Dictionary, RuleError> {
+        let [dictionary] = self.build_shared([&HashMap::new()])?;
+        Ok(dictionary)
     }
 
-    pub fn build(self) -> Result<Dictionary, RuleError> {
+    /// Dictionaries that share one automaton (the keys) and differ in their values: each target
+    /// rewrites the values character by character (standard, Taiwan and Hong Kong glyphs), so the
+    /// 50k-entry phrase table is compiled once.
+    pub fn build_shared<const N: usize>(
+        self,
+        targets: [&HashMap<char, char>; N],
+    ) -> Result<[Dictionary; N], RuleError> {
         let Entries { mut map, order } = self;
         let mut values = Vec::with_capacity(order.len());
         let mut patterns = Vec::with_capacity(order.len());
@@ -68,19 +70,25 @@ impl Entries {
             };
             // Identity entries stay: they stop a shorter entry from matching inside them.
             patterns.push((key, values.len() as u32));
-            values.push(value.into_boxed_str());
+            values.push(value);
         }
         let automaton = if patterns.is_empty() {
             None
         } else {
-            Some(
+            Some(Arc::new(
                 CharwiseDoubleArrayAhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostLongest)
                     .build_with_values(patterns)
                     .map_err(|e| RuleError::new("script tables", 0, e.to_string()))?,
-            )
+            ))
         };
-        Ok(Dictionary { automaton, values })
+        Ok(targets.map(|glyphs| Dictionary {
+            automaton: automaton.clone(),
+            values: values
+                .iter()
+                .map(|v| v.chars().map(|c| *glyphs.get(&c).unwrap_or(&c)).collect())
+                .collect(),
+        }))
     }
 }
 

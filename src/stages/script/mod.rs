@@ -13,7 +13,7 @@ pub mod classes;
 pub mod convert;
 pub mod spin;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::iter::once;
 use std::ops::Range;
 
@@ -398,17 +398,19 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
     let hk_path: String = rule.param("hk_variants")?;
     let tw = char_map(rules, &tw_path).map_err(with_context)?;
     let hk = char_map(rules, &hk_path).map_err(with_context)?;
-    let regional = |variants: &std::collections::HashMap<char, char>| {
-        // Step one converts simplified text straight to regional glyphs (着 → 著 too, which the
-        // standard tables leave alone); step two brings standard traditional input to them.
-        let mut standard = entries(&s2t_files)?;
-        standard.map_values(variants);
+    // Step one converts simplified text straight to each target's glyphs (着 → 著 too, which the
+    // standard tables leave alone); step two brings standard traditional input to them.
+    let mut simplified = entries(&s2t_files)?;
+    for &glyph_key in tw.keys().chain(hk.keys()) {
+        simplified.insert(glyph_key.to_string(), glyph_key.to_string());
+    }
+    let [to_hant, to_tw, to_hk] = simplified.build_shared([&HashMap::new(), &tw, &hk])?;
+    let glyphs = |variants: &HashMap<char, char>| {
         let mut glyphs = Entries::default();
         for (&from, &to) in variants {
-            standard.insert(from.to_string(), to.to_string());
             glyphs.insert(from.to_string(), to.to_string());
         }
-        Ok::<_, RuleError>(Converter::new(vec![standard.build()?, glyphs.build()?]))
+        glyphs.build()
     };
     let to_hans = Converter::new(vec![
         entries(&paths("t2s_variants")?)?.build()?,
@@ -424,9 +426,9 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
     Ok(Built {
         classes,
         to_hans,
-        to_hant: Converter::new(vec![entries(&s2t_files)?.build()?]),
-        to_tw: regional(&tw)?,
-        to_hk: regional(&hk)?,
+        to_hant: Converter::new(vec![to_hant]),
+        to_tw: Converter::new(vec![to_tw, glyphs(&tw)?]),
+        to_hk: Converter::new(vec![to_hk, glyphs(&hk)?]),
         acceptable,
     })
 }
