@@ -224,3 +224,36 @@ fn auto_follows_a_hong_kong_page() {
         "這個網站説明了綫上的衞生問題,閲讀的人很多,他們説這麼做不對。"
     );
 }
+
+#[test]
+fn odd_input_never_panics_and_edits_stay_exact() {
+    let pool: Vec<char> = "关系關系什么于是朋侪朋儕东西化若何以是干乾捨台臺裡里説說綫爲着著\u{200B}\u{FEFF}a Z9,。\n\t𠮷𩸽\u{E1E9}\u{0301}"
+        .chars()
+        .collect();
+    let stages = [auto(), &script("hans"), &script("tw"), &script("hk")];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for round in 0..400 {
+        let len = round % 60;
+        let text: String = (0..len)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                pool[(state >> 33) as usize % pool.len()]
+            })
+            .collect();
+        for stage in stages {
+            let doc = run(stage, &text);
+            // Replaying the edits on the input reproduces the output.
+            let mut replayed = String::new();
+            let mut cursor = 0;
+            for edit in &doc.report.edits {
+                replayed.push_str(&text[cursor..edit.start]);
+                replayed.push_str(&edit.after);
+                cursor = edit.end;
+            }
+            replayed.push_str(&text[cursor..]);
+            assert_eq!(replayed, doc.text, "{text}");
+        }
+    }
+}
