@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use sluice::document::Document;
 use sluice::rules::RuleSet;
-use sluice::stages::script::Script;
+use sluice::stages::script::{Region, Script};
 use sluice::stages::{Stage, StageName};
 
 const SHARED: &str = "../shared";
@@ -218,6 +218,7 @@ fn auto_brings_a_simplified_page_together() {
 #[test]
 fn auto_follows_a_hong_kong_page() {
     let text = "這個網站説明了綫上的衞生問題,閲讀的人很多,他们说這么做不對。";
+    assert_eq!(auto().census(text).region(), Region::Hk);
     let doc = run(auto(), text);
     assert_eq!(
         doc.text,

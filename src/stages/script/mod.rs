@@ -153,10 +153,6 @@ impl Script {
         })
     }
 
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
     /// Count the page's script and region markers.
     pub fn census(&self, text: &str) -> Census {
         self.scan(text).census
@@ -169,11 +165,7 @@ impl Script {
     }
 
     /// The character changes the stage makes to `text` in its mode (without spin reversals).
-    pub fn conversions(&self, text: &str) -> Vec<CharChange> {
-        self.conversions_with(text, &self.scan(text))
-    }
-
-    fn conversions_with(&self, text: &str, scan: &Scan) -> Vec<CharChange> {
+    fn conversions(&self, text: &str, scan: &Scan) -> Vec<CharChange> {
         match self.mode {
             Mode::Keep => Vec::new(),
             Mode::Hans => self.to_simplified(text, once(0..text.len())),
@@ -273,11 +265,15 @@ impl Script {
             folded.extend(original.chars().map(|c| self.classes.simplify(c)));
             round_trip.clear();
             converter.convert_simplified_into(&folded, &mut round_trip);
-            let regional = explicit.then(|| converter.convert(original));
-            let regional_chars = regional.as_deref().map(str::chars);
-            let mut regional_chars = regional_chars.into_iter().flatten();
+            // Traditional-only characters in the target's glyphs (爲 → 為): explicit modes only.
+            let regional = if explicit {
+                converter.convert(original)
+            } else {
+                String::new()
+            };
+            let mut glyphs = regional.chars();
             for ((offset, from), trip) in original.char_indices().zip(round_trip.chars()) {
-                let glyph = regional_chars.next();
+                let glyph = glyphs.next();
                 let to = if self.classes.is_traditional(from) {
                     match glyph {
                         Some(g) if self.classes.is_traditional(g) => g,
@@ -440,7 +436,7 @@ impl Stage for Script {
 
     fn run(&self, doc: &mut Document) {
         let scan = self.scan(&doc.text);
-        let conversions = self.conversions_with(&doc.text, &scan);
+        let conversions = self.conversions(&doc.text, &scan);
         let census = scan.census;
         let reversals = match &self.spin {
             Some(spin) => spin.reversals(doc, census.han, &|s| self.in_page_script(&census, s)),
