@@ -96,6 +96,7 @@ impl CharClasses {
                 }
             }
         }
+        classes.mark_ambiguous_traditional(tw_variants, hk_variants);
         for (&key, &glyph) in hk_variants {
             // Forms that simplified text (户, 温) or Taiwan (為, 眾) also uses say nothing about
             // the region.
@@ -108,6 +109,38 @@ impl CharClasses {
             }
         }
         Ok(classes)
+    }
+
+    /// Traditional characters whose simplified form has other traditional forms (盡 and 儘 are
+    /// both 尽; 沖 and 衝 both 冲) are suspects too: a half-converted word (盡管 for 儘管) is
+    /// found only by a round trip through its phrase. Glyph variants (爲, 為) do not count.
+    fn mark_ambiguous_traditional(
+        &mut self,
+        tw_variants: &HashMap<char, char>,
+        hk_variants: &HashMap<char, char>,
+    ) {
+        let glyph_pair = |a: char, b: char| {
+            [tw_variants, hk_variants]
+                .iter()
+                .any(|v| v.get(&a) == Some(&b) || v.get(&b) == Some(&a))
+        };
+        let mut ambiguous = Vec::new();
+        for (&simplified, forms) in &self.traditional_forms {
+            for &form in forms {
+                let rivals = forms.iter().any(|&other| {
+                    other != form
+                        && other != simplified
+                        && self.is_traditional(other)
+                        && !glyph_pair(form, other)
+                });
+                if self.is_traditional(form) && self.simplify(form) == simplified && rivals {
+                    ambiguous.push(form);
+                }
+            }
+        }
+        for c in ambiguous {
+            self.set(c, SUSPECT);
+        }
     }
 
     fn set(&mut self, c: char, bit: u8) {

@@ -118,6 +118,29 @@ impl Dictionary {
         }
         out.push_str(&text[cursor..]);
     }
+
+    /// Like [`Dictionary::convert_into`], and mark each character of the output with whether it
+    /// came from a phrase (an entry of two or more characters) rather than a character entry.
+    pub fn convert_marking_phrases(&self, text: &str, out: &mut String, in_phrase: &mut Vec<bool>) {
+        let Some(automaton) = &self.automaton else {
+            out.push_str(text);
+            in_phrase.extend(text.chars().map(|_| false));
+            return;
+        };
+        let mut cursor = 0;
+        for m in automaton.leftmost_find_iter(text) {
+            let gap = &text[cursor..m.start()];
+            out.push_str(gap);
+            in_phrase.extend(gap.chars().map(|_| false));
+            let value = &self.values[m.value() as usize];
+            out.push_str(value);
+            let chars = value.chars().count();
+            in_phrase.extend(std::iter::repeat_n(chars > 1, chars));
+            cursor = m.end();
+        }
+        out.push_str(&text[cursor..]);
+        in_phrase.extend(text[cursor..].chars().map(|_| false));
+    }
 }
 
 /// A chain of dictionaries applied one after another (standard traditional, then regional glyphs).
@@ -133,10 +156,14 @@ impl Converter {
     /// Convert text that is already simplified with the first step only: regional converters
     /// carry their glyphs in the first step's values too, and the later steps only matter for
     /// traditional input.
-    pub fn convert_simplified_into(&self, text: &str, out: &mut String) {
+    /// `in_phrase` marks the output characters that came from a phrase entry.
+    pub fn convert_simplified_into(&self, text: &str, out: &mut String, in_phrase: &mut Vec<bool>) {
         match self.steps.first() {
-            Some(step) => step.convert_into(text, out),
-            None => out.push_str(text),
+            Some(step) => step.convert_marking_phrases(text, out, in_phrase),
+            None => {
+                out.push_str(text);
+                in_phrase.extend(text.chars().map(|_| false));
+            }
         }
     }
 

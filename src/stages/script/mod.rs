@@ -117,6 +117,10 @@ pub struct Script {
     to_hant: Converter,
     to_tw: Converter,
     to_hk: Converter,
+    /// Regional glyphs of standard traditional characters (爲 → 為), per target.
+    no_glyphs: HashMap<char, char>,
+    tw_glyphs: HashMap<char, char>,
+    hk_glyphs: HashMap<char, char>,
     /// `(as written, conversion)` pairs where both forms are acceptable (平台/平臺).
     acceptable: HashSet<(char, char)>,
     spin: Option<SpinDetector>,
@@ -148,6 +152,9 @@ impl Script {
             to_hant: built.to_hant,
             to_tw: built.to_tw,
             to_hk: built.to_hk,
+            no_glyphs: HashMap::new(),
+            tw_glyphs: built.tw_glyphs,
+            hk_glyphs: built.hk_glyphs,
             acceptable: built.acceptable,
             spin,
         })
@@ -235,6 +242,14 @@ impl Script {
             .collect()
     }
 
+    fn glyph_map(&self, region: Region) -> &HashMap<char, char> {
+        match region {
+            Region::Standard => &self.no_glyphs,
+            Region::Tw => &self.tw_glyphs,
+            Region::Hk => &self.hk_glyphs,
+        }
+    }
+
     fn traditional_converter(&self, region: Region) -> &Converter {
         match region {
             Region::Standard => &self.to_hant,
@@ -255,8 +270,10 @@ impl Script {
     ) -> Vec<CharChange> {
         let converter = self.traditional_converter(region);
         let mut changes = Vec::new();
+        let glyphs_of = self.glyph_map(region);
         let mut folded = String::new();
         let mut round_trip = String::new();
+        let mut in_phrase = Vec::new();
         for window in windows {
             let original = &text[window.clone()];
             // A character-level fold is enough: it only gives the phrases around the suspect
@@ -264,7 +281,8 @@ impl Script {
             folded.clear();
             folded.extend(original.chars().map(|c| self.classes.simplify(c)));
             round_trip.clear();
-            converter.convert_simplified_into(&folded, &mut round_trip);
+            in_phrase.clear();
+            converter.convert_simplified_into(&folded, &mut round_trip, &mut in_phrase);
             // Traditional-only characters in the target's glyphs (爲 → 為): explicit modes only.
             let regional = if explicit {
                 converter.convert(original)
@@ -272,15 +290,25 @@ impl Script {
                 String::new()
             };
             let mut glyphs = regional.chars();
-            for ((offset, from), trip) in original.char_indices().zip(round_trip.chars()) {
+            let trips = round_trip.chars().zip(in_phrase.iter().copied());
+            for ((offset, from), (trip, phrase)) in original.char_indices().zip(trips) {
                 let glyph = glyphs.next();
-                let to = if self.classes.is_traditional(from) {
+                let to = if !self.classes.is_traditional(from) {
+                    trip
+                } else if phrase
+                    && trip != from
+                    && self.classes.is_traditional(trip)
+                    && glyphs_of.get(&from) != Some(&trip)
+                {
+                    // A half-converted word: another traditional character that a phrase asks
+                    // for (盡管 → 儘管, 沖擊 → 衝擊), not a glyph variant (爲/為). Character
+                    // defaults never replace a traditional character (捨, 乾, 鬆 stay).
+                    trip
+                } else {
                     match glyph {
                         Some(g) if self.classes.is_traditional(g) => g,
                         _ => continue,
                     }
-                } else {
-                    trip
                 };
                 if to != from && (explicit || !self.acceptable.contains(&(from, to))) {
                     let start = window.start + offset;
@@ -366,6 +394,8 @@ struct Built {
     to_hant: Converter,
     to_tw: Converter,
     to_hk: Converter,
+    tw_glyphs: HashMap<char, char>,
+    hk_glyphs: HashMap<char, char>,
     acceptable: HashSet<(char, char)>,
 }
 
@@ -425,6 +455,8 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
         to_hant: Converter::new(vec![to_hant]),
         to_tw: Converter::new(vec![to_tw, glyphs(&tw)?]),
         to_hk: Converter::new(vec![to_hk, glyphs(&hk)?]),
+        tw_glyphs: tw,
+        hk_glyphs: hk,
         acceptable,
     })
 }
@@ -504,6 +536,10 @@ mod tests {
         assert_eq!(
             run(&s, "你了解微營銷是什么嗎?我們的關系和聯系,對于這么多人"),
             "你了解微營銷是什麼嗎?我們的關係和聯繫,對於這麼多人"
+        );
+        assert_eq!(
+            run(&s, "盡管沖擊很大,這么多人還是留下來了。"),
+            "儘管衝擊很大,這麼多人還是留下來了。"
         );
     }
 
