@@ -514,8 +514,10 @@ fn conversion_edits(text: &str, conversions: &[CharChange], reversals: &[Change]
 mod tests {
     use super::*;
 
-    fn script() -> Script {
-        Script::from_rules(&RuleSet::defaults().unwrap()).unwrap()
+    /// The default stage, built once for all tests (building takes a while in debug builds).
+    pub(super) fn script() -> &'static Script {
+        static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
+        SCRIPT.get_or_init(|| Script::from_rules(&RuleSet::defaults().unwrap()).unwrap())
     }
 
     fn with_mode(mode: &str) -> Script {

@@ -281,15 +281,11 @@ fn context_after(text: &str, at: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stages::script::Script;
-
-    fn script() -> Script {
-        Script::from_rules(&RuleSet::defaults().unwrap()).unwrap()
-    }
+    use crate::stages::script::tests::script;
 
     fn reversed(text: &str) -> (String, bool) {
         let mut doc = Document::from_text(text);
-        crate::stages::Stage::run(&script(), &mut doc);
+        crate::stages::Stage::run(script(), &mut doc);
         let spun = doc.report.flags.iter().any(|f| f.rule == SPUN_FLAG);
         (doc.text, spun)
     }
