@@ -536,11 +536,11 @@ mod tests {
     fn auto_fixes_leftovers_and_half_converted_words() {
         let s = script();
         assert_eq!(
-            run(&s, "你了解微營銷是什么嗎?我們的關系和聯系,對于這么多人"),
+            run(s, "你了解微營銷是什么嗎?我們的關系和聯系,對于這么多人"),
             "你了解微營銷是什麼嗎?我們的關係和聯繫,對於這麼多人"
         );
         assert_eq!(
-            run(&s, "盡管沖擊很大,這么多人還是留下來了。"),
+            run(s, "盡管沖擊很大,這么多人還是留下來了。"),
             "儘管衝擊很大,這麼多人還是留下來了。"
         );
     }
@@ -549,7 +549,7 @@ mod tests {
     fn auto_never_touches_genuine_traditional_characters() {
         let s = script();
         let text = "捨不得乾杯,鬆了口氣。什么這么于是後來";
-        let out = run(&s, text);
+        let out = run(s, text);
         assert!(out.starts_with("捨不得乾杯,鬆了口氣。"), "{out}");
     }
 
@@ -561,7 +561,7 @@ mod tests {
             "这是简体中文的页面,没有问题。",
             "",
         ] {
-            assert_eq!(run(&s, text), text);
+            assert_eq!(run(s, text), text);
         }
     }
 
