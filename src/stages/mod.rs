@@ -12,6 +12,7 @@ use crate::rules::RuleSet;
 pub mod decode;
 pub mod dedup;
 pub mod markup;
+pub mod script;
 
 /// Every stage of the design, in pipeline order. Only stages with a module are built (see
 /// [`build`]); the others are names rule files may already use.
@@ -101,6 +102,7 @@ pub fn build(name: StageName, rules: &RuleSet) -> Option<Result<Box<dyn Stage>, 
     match name {
         StageName::Decode => Some(boxed(decode::Decode::from_rules(rules))),
         StageName::Markup => Some(boxed(markup::Markup::from_rules(rules))),
+        StageName::Script => Some(boxed(script::Script::from_rules(rules))),
         StageName::Dedup => Some(boxed(dedup::Dedup::from_rules(rules))),
         _ => None,
     }

@@ -1,0 +1,49 @@
+//! Speed of the `script` stage: `auto` on genuine traditional text (the common, clean case: census,
+//! suspect windows, spin matching) and on a naive conversion that gets converted, and an explicit
+//! `hans` conversion. Corpora are read from `../shared` relative to the repository root.
+//!
+//! cargo bench --bench script
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sluice::document::Document;
+use sluice::rules::RuleSet;
+use sluice::stages::script::Script;
+use sluice::stages::{Stage, StageName};
+
+const GENUINE: &str = "../shared/data/script/genuine_traditional_gutenberg25328.txt";
+const SEED_000: &str = "../shared/seeds/000_f9ea8ca411a4d941.txt";
+
+fn script(mode: &str) -> Script {
+    let mut rules = RuleSet::defaults().expect("default rules load");
+    rules.override_setting(StageName::Script, "mode", toml::Value::String(mode.into()));
+    Script::from_rules(&rules).expect("script stage builds")
+}
+
+fn bench_stage(c: &mut Criterion, name: &str, stage: &Script, text: &str) {
+    let mut group = c.benchmark_group("script");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let mut doc = Document::from_text(text);
+            stage.run(&mut doc);
+            black_box(doc.text.len())
+        })
+    });
+    group.finish();
+}
+
+fn script_stage(c: &mut Criterion) {
+    let genuine = std::fs::read_to_string(GENUINE).expect("genuine traditional corpus");
+    let seed = std::fs::read_to_string(SEED_000).expect("seed 000");
+    // Warm the language model outside the measurement.
+    sluice::text::lm::model();
+    let auto = script("auto");
+    bench_stage(c, "auto/genuine_traditional", &auto, &genuine);
+    bench_stage(c, "auto/seed_000", &auto, &seed);
+    bench_stage(c, "hans/genuine_traditional", &script("hans"), &genuine);
+}
+
+criterion_group!(benches, script_stage);
+criterion_main!(benches);

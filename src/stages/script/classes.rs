@@ -1,0 +1,236 @@
+//! What each character says about a page's script, in a dense table so that clean text is scanned
+//! at memory speed (a hash lookup per character would cost more than the whole stage is allowed).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::error::RuleError;
+use crate::rules::RuleSet;
+use crate::text::chars::is_han;
+
+/// Changes under traditional→simplified: only traditional text uses it.
+const TRADITIONAL: u8 = 1;
+/// Its preferred traditional form differs: only simplified text uses it (这, 们).
+const SIMPLIFIED: u8 = 4;
+/// A Hong Kong glyph (説, 綫) and the standard glyph it replaces (說, 線).
+const HK_GLYPH: u8 = 8;
+const STANDARD_GLYPH: u8 = 16;
+/// A simplified-table key with a traditional form in some phrase (于, 里, 系, 只) that is not an
+/// acceptable alternative (了 is no suspect: its only other form is 瞭, and 了解/瞭解 are both fine).
+const SUSPECT: u8 = 2;
+
+const DENSE: usize = 0x10000;
+
+pub struct CharClasses {
+    bmp: Vec<u8>,
+    astral: HashMap<char, u8>,
+    /// The simplified form of each traditional-only character (the fold inside round trips),
+    /// dense for the BMP like the classes.
+    simplified_bmp: Vec<char>,
+    simplified_astral: HashMap<char, char>,
+    /// The traditional forms of each simplified character (spin patterns in any script).
+    traditional_forms: HashMap<char, Vec<char>>,
+}
+
+impl CharClasses {
+    pub fn build(
+        rules: &RuleSet,
+        s2t_files: &[String],
+        t2s_files: &[String],
+        hk_variants: &HashMap<char, char>,
+        tw_variants: &HashMap<char, char>,
+        acceptable: &HashSet<(char, char)>,
+    ) -> Result<Self, RuleError> {
+        let mut classes = CharClasses {
+            bmp: vec![0; DENSE],
+            astral: HashMap::new(),
+            simplified_bmp: (0..DENSE as u32)
+                .map(|u| char::from_u32(u).unwrap_or('\u{FFFD}'))
+                .collect(),
+            simplified_astral: HashMap::new(),
+            traditional_forms: HashMap::new(),
+        };
+        for file in t2s_files {
+            for (key, values) in single_char_entries(rules.data_str(file)?) {
+                // The first file to define a character wins (overrides come first).
+                if let Some(&first) = values.first().filter(|&&v| v != key)
+                    && !classes.is_traditional(key)
+                {
+                    classes.set(key, TRADITIONAL);
+                    match classes.simplified_bmp.get_mut(key as usize) {
+                        Some(slot) => *slot = first,
+                        None => {
+                            classes.simplified_astral.insert(key, first);
+                        }
+                    }
+                }
+            }
+        }
+        let mut simplified_keys = HashSet::new();
+        for file in s2t_files {
+            for (key, values) in single_char_entries(rules.data_str(file)?) {
+                if classes.get(key) & TRADITIONAL != 0 {
+                    continue;
+                }
+                simplified_keys.insert(key);
+                if values
+                    .iter()
+                    .any(|&v| v != key && !acceptable.contains(&(key, v)))
+                {
+                    classes.set(key, SUSPECT);
+                }
+                let forms = classes.traditional_forms.entry(key).or_default();
+                for &v in &values {
+                    let regional = [
+                        Some(v),
+                        tw_variants.get(&v).copied(),
+                        hk_variants.get(&v).copied(),
+                    ];
+                    for form in regional.into_iter().flatten() {
+                        if form != key && !forms.contains(&form) {
+                            forms.push(form);
+                        }
+                    }
+                }
+                if values.first().is_some_and(|&v| v != key) {
+                    classes.set(key, SIMPLIFIED);
+                }
+            }
+        }
+        classes.mark_ambiguous_traditional(tw_variants, hk_variants);
+        for (&key, &glyph) in hk_variants {
+            // Forms that simplified text (户, 温) or Taiwan (為, 眾) also uses say nothing about
+            // the region.
+            let shared = simplified_keys.contains(&glyph)
+                || simplified_keys.contains(&key)
+                || tw_variants.get(&key) == Some(&glyph);
+            if glyph != key && !shared {
+                classes.set(glyph, HK_GLYPH);
+                classes.set(key, STANDARD_GLYPH);
+            }
+        }
+        Ok(classes)
+    }
+
+    /// Traditional characters whose simplified form has other traditional forms (盡 and 儘 are
+    /// both 尽; 沖 and 衝 both 冲) are suspects too: a half-converted word (盡管 for 儘管) is
+    /// found only by a round trip through its phrase. Glyph variants (爲, 為) do not count.
+    fn mark_ambiguous_traditional(
+        &mut self,
+        tw_variants: &HashMap<char, char>,
+        hk_variants: &HashMap<char, char>,
+    ) {
+        let glyph_pair = |a: char, b: char| {
+            [tw_variants, hk_variants]
+                .iter()
+                .any(|v| v.get(&a) == Some(&b) || v.get(&b) == Some(&a))
+        };
+        let mut ambiguous = Vec::new();
+        for (&simplified, forms) in &self.traditional_forms {
+            for &form in forms {
+                let rivals = forms.iter().any(|&other| {
+                    other != form
+                        && other != simplified
+                        && self.is_traditional(other)
+                        && !glyph_pair(form, other)
+                });
+                if self.is_traditional(form) && self.simplify(form) == simplified && rivals {
+                    ambiguous.push(form);
+                }
+            }
+        }
+        for c in ambiguous {
+            self.set(c, SUSPECT);
+        }
+    }
+
+    fn set(&mut self, c: char, bit: u8) {
+        match self.bmp.get_mut(c as usize) {
+            Some(slot) => *slot |= bit,
+            None => *self.astral.entry(c).or_default() |= bit,
+        }
+    }
+
+    #[inline]
+    fn get(&self, c: char) -> u8 {
+        match self.bmp.get(c as usize) {
+            Some(&bits) => bits,
+            None => self.astral.get(&c).copied().unwrap_or(0),
+        }
+    }
+
+    pub fn is_traditional(&self, c: char) -> bool {
+        self.get(c) & TRADITIONAL != 0
+    }
+
+    /// Could be simplified, with a traditional form that `auto` would write instead.
+    pub fn is_suspect(&self, c: char) -> bool {
+        self.get(c) & SUSPECT != 0
+    }
+
+    /// The character-level simplified form (the first of the traditional→simplified table).
+    pub fn simplify(&self, c: char) -> char {
+        match self.simplified_bmp.get(c as usize) {
+            Some(&s) => s,
+            None => self.simplified_astral.get(&c).copied().unwrap_or(c),
+        }
+    }
+
+    /// The traditional forms of a simplified character, standard and regional (empty if none).
+    pub fn traditional_forms(&self, c: char) -> &[char] {
+        self.traditional_forms.get(&c).map_or(&[], Vec::as_slice)
+    }
+
+    /// Count the page's script and region markers, and note where suspect characters are (byte
+    /// offsets), in one pass.
+    pub fn scan(&self, text: &str, suspects: &mut Vec<usize>) -> super::Census {
+        let mut census = super::Census {
+            han: 0,
+            traditional: 0,
+            simplified: 0,
+            hk_glyphs: 0,
+            standard_glyphs: 0,
+        };
+        for (at, c) in text.char_indices() {
+            if !is_han(c) {
+                continue;
+            }
+            census.han += 1;
+            let bits = self.get(c);
+            if bits == 0 {
+                continue;
+            }
+            if bits & SUSPECT != 0 {
+                suspects.push(at);
+            }
+            census.traditional += usize::from(bits & TRADITIONAL != 0);
+            census.simplified += usize::from(bits & SIMPLIFIED != 0);
+            census.hk_glyphs += usize::from(bits & HK_GLYPH != 0);
+            census.standard_glyphs += usize::from(bits & STANDARD_GLYPH != 0);
+        }
+        census
+    }
+}
+
+/// Single-character entries of an OpenCC table with all their values.
+fn single_char_entries(text: &str) -> impl Iterator<Item = (char, Vec<char>)> + '_ {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (key, values) = line.split_once('\t')?;
+            let mut key_chars = key.trim().chars();
+            let (k, None) = (key_chars.next()?, key_chars.next()) else {
+                return None;
+            };
+            let values = values
+                .split(' ')
+                .filter_map(|v| {
+                    let mut cs = v.trim().chars();
+                    let (c, None) = (cs.next()?, cs.next()) else {
+                        return None;
+                    };
+                    Some(c)
+                })
+                .collect();
+            Some((k, values))
+        })
+}

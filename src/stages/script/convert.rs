@@ -1,0 +1,226 @@
+//! Dictionary conversion between scripts: OpenCC-format tables matched phrase-first with a
+//! leftmost-longest double-array Aho-Corasick automaton (daachorse), as OpenCC's maximum forward
+//! matching does.
+//!
+//! Every conversion here is character-aligned: an entry whose value has a different number of
+//! characters than its key is left out when the table is built, so the output of a conversion has
+//! as many characters as its input and the stage can compare them position by position.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+
+use crate::error::RuleError;
+use crate::rules::RuleSet;
+
+/// One step of a conversion: a set of `key → value` entries matched leftmost-longest.
+pub struct Dictionary {
+    automaton: Option<Arc<CharwiseDoubleArrayAhoCorasick<u32>>>,
+    values: Vec<Box<str>>,
+}
+
+/// Entries collected from table files before the automaton is built; the first file to define a
+/// key wins, so override files go first.
+#[derive(Default)]
+pub struct Entries {
+    map: HashMap<String, String>,
+    order: Vec<String>,
+}
+
+impl Entries {
+    /// Add the entries of an OpenCC-format table (`key<TAB>value [alternatives]`, `#` comments);
+    /// the first value of a line is the conversion. Keys already present keep their value.
+    pub fn add_table(&mut self, rules: &RuleSet, path: &str) -> Result<(), RuleError> {
+        for (key, value) in parse_table(rules.data_str(path)?) {
+            self.insert(key.to_string(), value.to_string());
+        }
+        Ok(())
+    }
+
+    pub fn insert(&mut self, key: String, value: String) {
+        if key.is_empty() || key.chars().count() != value.chars().count() {
+            return;
+        }
+        if let Entry::Vacant(slot) = self.map.entry(key.clone()) {
+            slot.insert(value);
+            self.order.push(key);
+        }
+    }
+
+    pub fn build(self) -> Result<Dictionary, RuleError> {
+        let [dictionary] = self.build_shared([&HashMap::new()])?;
+        Ok(dictionary)
+    }
+
+    /// Dictionaries that share one automaton (the keys) and differ in their values: each target
+    /// rewrites the values character by character (standard, Taiwan and Hong Kong glyphs), so the
+    /// 50k-entry phrase table is compiled once.
+    pub fn build_shared<const N: usize>(
+        self,
+        targets: [&HashMap<char, char>; N],
+    ) -> Result<[Dictionary; N], RuleError> {
+        let Entries { mut map, order } = self;
+        let mut values = Vec::with_capacity(order.len());
+        let mut patterns = Vec::with_capacity(order.len());
+        for key in order {
+            let Some(value) = map.remove(&key) else {
+                continue;
+            };
+            // Identity entries stay: they stop a shorter entry from matching inside them.
+            patterns.push((key, values.len() as u32));
+            values.push(value);
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(Arc::new(
+                CharwiseDoubleArrayAhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build_with_values(patterns)
+                    .map_err(|e| RuleError::new("script tables", 0, e.to_string()))?,
+            ))
+        };
+        Ok(targets.map(|glyphs| Dictionary {
+            automaton: automaton.clone(),
+            values: values
+                .iter()
+                .map(|v| v.chars().map(|c| *glyphs.get(&c).unwrap_or(&c)).collect())
+                .collect(),
+        }))
+    }
+}
+
+/// `(key, first value)` pairs of an OpenCC-format table.
+pub fn parse_table(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (key, values) = line.split_once('\t')?;
+            let value = values.split(' ').next()?.trim();
+            (!value.is_empty()).then_some((key.trim(), value))
+        })
+}
+
+impl Dictionary {
+    /// Convert `text`, writing the result to `out` (same character count as `text`).
+    pub fn convert_into(&self, text: &str, out: &mut String) {
+        let Some(automaton) = &self.automaton else {
+            out.push_str(text);
+            return;
+        };
+        let mut cursor = 0;
+        for m in automaton.leftmost_find_iter(text) {
+            out.push_str(&text[cursor..m.start()]);
+            out.push_str(&self.values[m.value() as usize]);
+            cursor = m.end();
+        }
+        out.push_str(&text[cursor..]);
+    }
+
+    /// Like [`Dictionary::convert_into`], and mark each character of the output with whether it
+    /// came from a phrase (an entry of two or more characters) rather than a character entry.
+    pub fn convert_marking_phrases(&self, text: &str, out: &mut String, in_phrase: &mut Vec<bool>) {
+        let Some(automaton) = &self.automaton else {
+            out.push_str(text);
+            in_phrase.extend(text.chars().map(|_| false));
+            return;
+        };
+        let mut cursor = 0;
+        for m in automaton.leftmost_find_iter(text) {
+            let gap = &text[cursor..m.start()];
+            out.push_str(gap);
+            in_phrase.extend(gap.chars().map(|_| false));
+            let value = &self.values[m.value() as usize];
+            out.push_str(value);
+            let chars = value.chars().count();
+            in_phrase.extend(std::iter::repeat_n(chars > 1, chars));
+            cursor = m.end();
+        }
+        out.push_str(&text[cursor..]);
+        in_phrase.extend(text[cursor..].chars().map(|_| false));
+    }
+}
+
+/// A chain of dictionaries applied one after another (standard traditional, then regional glyphs).
+pub struct Converter {
+    steps: Vec<Dictionary>,
+}
+
+impl Converter {
+    pub fn new(steps: Vec<Dictionary>) -> Self {
+        Converter { steps }
+    }
+
+    /// Convert text that is already simplified with the first step only: regional converters
+    /// carry their glyphs in the first step's values too, and the later steps only matter for
+    /// traditional input.
+    /// `in_phrase` marks the output characters that came from a phrase entry.
+    pub fn convert_simplified_into(&self, text: &str, out: &mut String, in_phrase: &mut Vec<bool>) {
+        match self.steps.first() {
+            Some(step) => step.convert_marking_phrases(text, out, in_phrase),
+            None => {
+                out.push_str(text);
+                in_phrase.extend(text.chars().map(|_| false));
+            }
+        }
+    }
+
+    /// The converted text; it has as many characters as `text`.
+    pub fn convert(&self, text: &str) -> String {
+        let mut current = text.to_string();
+        let mut next = String::with_capacity(text.len());
+        for step in &self.steps {
+            next.clear();
+            step.convert_into(&current, &mut next);
+            std::mem::swap(&mut current, &mut next);
+        }
+        current
+    }
+}
+
+/// A character-to-character table (regional variants) from an OpenCC-format file.
+pub fn char_map(rules: &RuleSet, path: &str) -> Result<HashMap<char, char>, RuleError> {
+    Ok(parse_table(rules.data_str(path)?)
+        .filter_map(|(key, value)| Some((single_char(key)?, single_char(value)?)))
+        .collect())
+}
+
+fn single_char(s: &str) -> Option<char> {
+    let mut chars = s.chars();
+    let c = chars.next()?;
+    chars.next().is_none().then_some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dictionary(entries: &[(&str, &str)]) -> Dictionary {
+        let mut e = Entries::default();
+        for (k, v) in entries {
+            e.insert(k.to_string(), v.to_string());
+        }
+        e.build().unwrap()
+    }
+
+    #[test]
+    fn longest_phrase_wins_and_first_definition_wins() {
+        let d = dictionary(&[("干", "幹"), ("干净", "乾淨"), ("干", "乾"), ("净", "淨")]);
+        let c = Converter::new(vec![d]);
+        assert_eq!(c.convert("干活干净"), "幹活乾淨");
+    }
+
+    #[test]
+    fn entries_that_change_length_are_ignored() {
+        let d = dictionary(&[("ab", "x"), ("a", "b")]);
+        assert_eq!(Converter::new(vec![d]).convert("ab"), "bb");
+    }
+
+    #[test]
+    fn parses_opencc_lines() {
+        let t: Vec<_> = parse_table("# c\n于\t於 于\n后\t後\n").collect();
+        assert_eq!(t, [("于", "於"), ("后", "後")]);
+    }
+}

@@ -1,0 +1,589 @@
+//! `script`: bring minority-script characters into the page's own script and region (`auto`), or
+//! convert to a configured target (`hans`, `hant`, `tw`, `hk`); and flag synonym-spun pages and
+//! reverse their spin substitutions (see [`spin`]).
+//!
+//! Naive character-by-character simplified→traditional conversion leaves legal but wrong characters
+//! (什么, 于, 关系 for 關係). They are found with a masked round trip: a window around each character
+//! that could be simplified is folded to simplified and converted back phrase by phrase, and only
+//! characters that are not traditional-only may change, so genuine characters (捨, 乾, 鬆) that a
+//! round trip would damage are never touched. In `auto` a page is converted only when such changes
+//! are frequent enough (the residue rate), because genuine traditional text has a few of them too.
+
+pub mod classes;
+pub mod convert;
+pub mod spin;
+
+use std::collections::{HashMap, HashSet};
+use std::iter::once;
+use std::ops::Range;
+
+use crate::document::{Change, Document};
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+use crate::stages::{Stage, StageName};
+use crate::text::chars::is_han;
+
+use classes::CharClasses;
+use convert::{Converter, Entries, char_map, parse_table};
+use spin::SpinDetector;
+
+const CONVERT_RULE: &str = "script.convert";
+
+/// How far (in Han characters) a window reaches on either side of a suspect character: long enough
+/// for the phrases that decide its conversion.
+const WINDOW: usize = 6;
+
+/// The configured target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Auto,
+    Hans,
+    Hant,
+    Tw,
+    Hk,
+    Keep,
+}
+
+impl Mode {
+    fn parse(s: &str) -> Option<Mode> {
+        Some(match s {
+            "auto" => Mode::Auto,
+            "hans" => Mode::Hans,
+            "hant" => Mode::Hant,
+            "tw" => Mode::Tw,
+            "hk" => Mode::Hk,
+            "keep" => Mode::Keep,
+            _ => return None,
+        })
+    }
+}
+
+/// A traditional target: OpenCC standard glyphs, or a region's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Region {
+    Standard,
+    Tw,
+    Hk,
+}
+
+/// What a page is written in, from one pass over its characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Census {
+    pub han: usize,
+    /// Characters that only traditional text uses (they change under t2s).
+    pub traditional: usize,
+    /// Characters that only simplified text uses (their first s2t conversion differs).
+    pub simplified: usize,
+    pub hk_glyphs: usize,
+    pub standard_glyphs: usize,
+}
+
+impl Census {
+    pub fn is_traditional(&self) -> bool {
+        self.traditional >= self.simplified && self.traditional > 0
+    }
+
+    pub fn region(&self) -> Region {
+        if self.hk_glyphs > self.standard_glyphs {
+            Region::Hk
+        } else {
+            Region::Tw
+        }
+    }
+}
+
+/// The census of a page and where its suspect characters are.
+struct Scan {
+    census: Census,
+    suspects: Vec<usize>,
+}
+
+/// One character change proposed by a conversion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CharChange {
+    pub range: Range<usize>,
+    pub from: char,
+    pub to: char,
+}
+
+pub struct Script {
+    mode: Mode,
+    /// `auto` converts a page only at this many changes per 1000 Han characters, and at least
+    /// `min_changes` of them.
+    min_residue: f64,
+    min_changes: usize,
+    pub(crate) classes: CharClasses,
+    to_hans: Converter,
+    to_hant: Converter,
+    to_tw: Converter,
+    to_hk: Converter,
+    /// Regional glyphs of standard traditional characters (爲 → 為), per target.
+    no_glyphs: HashMap<char, char>,
+    tw_glyphs: HashMap<char, char>,
+    hk_glyphs: HashMap<char, char>,
+    /// `(as written, conversion)` pairs where both forms are acceptable (平台/平臺).
+    acceptable: HashSet<(char, char)>,
+    spin: Option<SpinDetector>,
+}
+
+impl Script {
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        let mode_name: String = rules.setting(StageName::Script, "mode", "auto".to_string())?;
+        let mode = Mode::parse(&mode_name).ok_or_else(|| {
+            RuleError::new(
+                "settings.script",
+                0,
+                format!("unknown mode `{mode_name}` (auto, hans, hant, tw, hk, keep)"),
+            )
+        })?;
+        let min_residue = rules.setting(StageName::Script, "min_residue", 6.0)?;
+        let min_changes = rules.setting(StageName::Script, "min_changes", 3)?;
+        let rule = rules
+            .get(CONVERT_RULE)
+            .ok_or_else(|| RuleError::new("rules", 0, format!("missing rule {CONVERT_RULE}")))?;
+        let built = build_converters(rules, rule)?;
+        let spin = SpinDetector::from_rules(rules, &built.classes)?;
+        Ok(Script {
+            mode,
+            min_residue,
+            min_changes,
+            classes: built.classes,
+            to_hans: built.to_hans,
+            to_hant: built.to_hant,
+            to_tw: built.to_tw,
+            to_hk: built.to_hk,
+            no_glyphs: HashMap::new(),
+            tw_glyphs: built.tw_glyphs,
+            hk_glyphs: built.hk_glyphs,
+            acceptable: built.acceptable,
+            spin,
+        })
+    }
+
+    /// Count the page's script and region markers.
+    pub fn census(&self, text: &str) -> Census {
+        self.scan(text).census
+    }
+
+    fn scan(&self, text: &str) -> Scan {
+        let mut suspects = Vec::new();
+        let census = self.classes.scan(text, &mut suspects);
+        Scan { census, suspects }
+    }
+
+    /// The character changes the stage makes to `text` in its mode (without spin reversals).
+    fn conversions(&self, text: &str, scan: &Scan) -> Vec<CharChange> {
+        match self.mode {
+            Mode::Keep => Vec::new(),
+            Mode::Hans => self.to_simplified(text, once(0..text.len())),
+            Mode::Hant => self.to_traditional(text, once(0..text.len()), Region::Standard, true),
+            Mode::Tw => self.to_traditional(text, once(0..text.len()), Region::Tw, true),
+            Mode::Hk => self.to_traditional(text, once(0..text.len()), Region::Hk, true),
+            Mode::Auto => self.auto_with(text, scan).1,
+        }
+    }
+
+    /// `auto`: the residue rate of the page and the changes made (none below the gate).
+    pub fn auto(&self, text: &str) -> (f64, Vec<CharChange>) {
+        self.auto_with(text, &self.scan(text))
+    }
+
+    fn auto_with(&self, text: &str, scan: &Scan) -> (f64, Vec<CharChange>) {
+        let census = &scan.census;
+        if census.han == 0 {
+            return (0.0, Vec::new());
+        }
+        let changes = if census.is_traditional() {
+            let windows = merged_windows(text, scan.suspects.iter().copied());
+            self.to_traditional(text, windows, census.region(), false)
+        } else {
+            let traditional = text
+                .char_indices()
+                .filter(|&(_, c)| self.classes.is_traditional(c))
+                .map(|(at, _)| at);
+            self.to_simplified(text, merged_windows(text, traditional))
+        };
+        let residue = changes.len() as f64 * 1000.0 / census.han as f64;
+        if residue >= self.min_residue && changes.len() >= self.min_changes {
+            (residue, changes)
+        } else {
+            (residue, Vec::new())
+        }
+    }
+
+    /// The converted text of a whole string in the stage's traditional or simplified target (for
+    /// spin reversals written in the page's script).
+    fn in_page_script(&self, census: &Census, simplified: &str) -> String {
+        let traditional = match self.mode {
+            Mode::Keep | Mode::Auto => census.is_traditional(),
+            Mode::Hans => false,
+            Mode::Hant | Mode::Tw | Mode::Hk => true,
+        };
+        if !traditional {
+            return simplified.to_string();
+        }
+        let region = match self.mode {
+            Mode::Hant => Region::Standard,
+            Mode::Hk => Region::Hk,
+            Mode::Tw => Region::Tw,
+            _ => census.region(),
+        };
+        let converted = self.traditional_converter(region).convert(simplified);
+        simplified
+            .chars()
+            .zip(converted.chars())
+            .map(|(s, t)| {
+                if self.acceptable.contains(&(s, t)) {
+                    s
+                } else {
+                    t
+                }
+            })
+            .collect()
+    }
+
+    fn glyph_map(&self, region: Region) -> &HashMap<char, char> {
+        match region {
+            Region::Standard => &self.no_glyphs,
+            Region::Tw => &self.tw_glyphs,
+            Region::Hk => &self.hk_glyphs,
+        }
+    }
+
+    fn traditional_converter(&self, region: Region) -> &Converter {
+        match region {
+            Region::Standard => &self.to_hant,
+            Region::Tw => &self.to_tw,
+            Region::Hk => &self.to_hk,
+        }
+    }
+
+    /// Changes that bring `text` (in the given windows) into traditional script of `region`:
+    /// a masked round trip through simplified. In an explicit mode traditional-only characters
+    /// change to their regional glyph; in `auto` they stay, and so do acceptable pairs.
+    fn to_traditional(
+        &self,
+        text: &str,
+        windows: impl IntoIterator<Item = Range<usize>>,
+        region: Region,
+        explicit: bool,
+    ) -> Vec<CharChange> {
+        let converter = self.traditional_converter(region);
+        let mut changes = Vec::new();
+        let glyphs_of = self.glyph_map(region);
+        let mut folded = String::new();
+        let mut round_trip = String::new();
+        let mut in_phrase = Vec::new();
+        for window in windows {
+            let original = &text[window.clone()];
+            // A character-level fold is enough: it only gives the phrases around the suspect
+            // characters, which are not traditional-only and so fold to themselves.
+            folded.clear();
+            folded.extend(original.chars().map(|c| self.classes.simplify(c)));
+            round_trip.clear();
+            in_phrase.clear();
+            converter.convert_simplified_into(&folded, &mut round_trip, &mut in_phrase);
+            // Traditional-only characters in the target's glyphs (爲 → 為): explicit modes only.
+            let regional = if explicit {
+                converter.convert(original)
+            } else {
+                String::new()
+            };
+            let mut glyphs = regional.chars();
+            let trips = round_trip.chars().zip(in_phrase.iter().copied());
+            for ((offset, from), (trip, phrase)) in original.char_indices().zip(trips) {
+                let glyph = glyphs.next();
+                let to = if !self.classes.is_traditional(from) {
+                    trip
+                } else if phrase
+                    && trip != from
+                    && self.classes.is_traditional(trip)
+                    && glyphs_of.get(&from) != Some(&trip)
+                {
+                    // A half-converted word: another traditional character that a phrase asks
+                    // for (盡管 → 儘管, 沖擊 → 衝擊), not a glyph variant (爲/為). Character
+                    // defaults never replace a traditional character (捨, 乾, 鬆 stay).
+                    trip
+                } else {
+                    match glyph {
+                        Some(g) if self.classes.is_traditional(g) => g,
+                        _ => continue,
+                    }
+                };
+                if to != from && (explicit || !self.acceptable.contains(&(from, to))) {
+                    let start = window.start + offset;
+                    changes.push(CharChange {
+                        range: start..start + from.len_utf8(),
+                        from,
+                        to,
+                    });
+                }
+            }
+        }
+        changes
+    }
+
+    /// Changes that bring the traditional characters of `text` (in the windows) into simplified.
+    fn to_simplified(
+        &self,
+        text: &str,
+        windows: impl IntoIterator<Item = Range<usize>>,
+    ) -> Vec<CharChange> {
+        let mut changes = Vec::new();
+        for window in windows {
+            let original = &text[window.clone()];
+            let converted = self.to_hans.convert(original);
+            for ((offset, from), to) in original.char_indices().zip(converted.chars()) {
+                if to != from {
+                    let start = window.start + offset;
+                    changes.push(CharChange {
+                        range: start..start + from.len_utf8(),
+                        from,
+                        to,
+                    });
+                }
+            }
+        }
+        changes
+    }
+}
+
+/// Merged byte ranges of Han runs reaching [`WINDOW`] characters around each suspect character
+/// (byte offsets, ascending).
+fn merged_windows(text: &str, suspects: impl Iterator<Item = usize>) -> Vec<Range<usize>> {
+    let mut windows: Vec<Range<usize>> = Vec::new();
+    for at in suspects {
+        if windows.last().is_some_and(|w| at < w.end) {
+            continue;
+        }
+        let Some(c) = text[at..].chars().next() else {
+            continue;
+        };
+        let window = han_window(text, at, c);
+        match windows.last_mut() {
+            Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+            _ => windows.push(window),
+        }
+    }
+    windows
+}
+
+/// The byte range of up to [`WINDOW`] Han characters before and after the character at `at`,
+/// stopping at anything that is not Han.
+fn han_window(text: &str, at: usize, c: char) -> Range<usize> {
+    let start = text[..at]
+        .char_indices()
+        .rev()
+        .take(WINDOW)
+        .take_while(|&(_, p)| is_han(p))
+        .last()
+        .map_or(at, |(i, _)| i);
+    let after = at + c.len_utf8();
+    let end = text[after..]
+        .char_indices()
+        .take(WINDOW)
+        .take_while(|&(_, n)| is_han(n))
+        .last()
+        .map_or(after, |(i, n)| after + i + n.len_utf8());
+    start..end
+}
+
+struct Built {
+    classes: CharClasses,
+    to_hans: Converter,
+    to_hant: Converter,
+    to_tw: Converter,
+    to_hk: Converter,
+    tw_glyphs: HashMap<char, char>,
+    hk_glyphs: HashMap<char, char>,
+    acceptable: HashSet<(char, char)>,
+}
+
+/// Build the converters from the table paths named by the `script.convert` rule.
+fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
+    rule.expect_keys(&[
+        "s2t",
+        "t2s",
+        "t2s_variants",
+        "tw_variants",
+        "hk_variants",
+        "acceptable",
+    ])?;
+    let paths = |key: &str| rule.param::<Vec<String>>(key);
+    let with_context = |e: RuleError| rule.error(e);
+    let entries = |files: &[String]| -> Result<Entries, RuleError> {
+        let mut entries = Entries::default();
+        for file in files {
+            entries.add_table(rules, file).map_err(with_context)?;
+        }
+        Ok(entries)
+    };
+    let s2t_files = paths("s2t")?;
+    let t2s_files = paths("t2s")?;
+    let tw_path: String = rule.param("tw_variants")?;
+    let hk_path: String = rule.param("hk_variants")?;
+    let tw = char_map(rules, &tw_path).map_err(with_context)?;
+    let hk = char_map(rules, &hk_path).map_err(with_context)?;
+    // Step one converts simplified text straight to each target's glyphs (着 → 著 too, which the
+    // standard tables leave alone); step two brings standard traditional input to them.
+    let mut simplified = entries(&s2t_files)?;
+    for &glyph_key in tw.keys().chain(hk.keys()) {
+        simplified.insert(glyph_key.to_string(), glyph_key.to_string());
+    }
+    let [to_hant, to_tw, to_hk] = simplified.build_shared([&HashMap::new(), &tw, &hk])?;
+    let glyphs = |variants: &HashMap<char, char>| {
+        let mut glyphs = Entries::default();
+        for (&from, &to) in variants {
+            glyphs.insert(from.to_string(), to.to_string());
+        }
+        glyphs.build()
+    };
+    let to_hans = Converter::new(vec![
+        entries(&paths("t2s_variants")?)?.build()?,
+        entries(&t2s_files)?.build()?,
+    ]);
+    let acceptable_path: String = rule.param("acceptable")?;
+    let acceptable: HashSet<(char, char)> =
+        parse_table(rules.data_str(&acceptable_path).map_err(with_context)?)
+            .filter_map(|(a, b)| Some((a.chars().next()?, b.chars().next()?)))
+            .collect();
+    let classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw, &acceptable)
+        .map_err(with_context)?;
+    Ok(Built {
+        classes,
+        to_hans,
+        to_hant: Converter::new(vec![to_hant]),
+        to_tw: Converter::new(vec![to_tw, glyphs(&tw)?]),
+        to_hk: Converter::new(vec![to_hk, glyphs(&hk)?]),
+        tw_glyphs: tw,
+        hk_glyphs: hk,
+        acceptable,
+    })
+}
+
+impl Stage for Script {
+    fn name(&self) -> StageName {
+        StageName::Script
+    }
+
+    fn run(&self, doc: &mut Document) {
+        let scan = self.scan(&doc.text);
+        let conversions = self.conversions(&doc.text, &scan);
+        let census = scan.census;
+        let reversals = match &self.spin {
+            Some(spin) => spin.reversals(doc, census.han, &|s| self.in_page_script(&census, s)),
+            None => Vec::new(),
+        };
+        let mut changes = conversion_edits(&doc.text, &conversions, &reversals);
+        changes.extend(reversals);
+        doc.apply(StageName::Script, changes);
+    }
+}
+
+/// One edit per run of adjacent converted characters (关系 → 關係), leaving out characters inside
+/// a spin reversal (which writes its own replacement in the page's script).
+fn conversion_edits(text: &str, conversions: &[CharChange], reversals: &[Change]) -> Vec<Change> {
+    let mut sorted: Vec<&Range<usize>> = reversals.iter().map(|r| &r.range).collect();
+    sorted.sort_by_key(|r| r.start);
+    let reversed = |r: &Range<usize>| {
+        let next = sorted.partition_point(|s| s.end <= r.start);
+        sorted.get(next).is_some_and(|s| s.start < r.end)
+    };
+    let mut edits: Vec<Change> = Vec::new();
+    for c in conversions.iter().filter(|c| !reversed(&c.range)) {
+        match edits.last_mut() {
+            Some(last) if last.range.end == c.range.start => {
+                last.range.end = c.range.end;
+                last.replacement.push(c.to);
+            }
+            _ => edits.push(Change::replace(
+                c.range.clone(),
+                c.to.to_string(),
+                CONVERT_RULE,
+                String::new(),
+            )),
+        }
+    }
+    for edit in &mut edits {
+        edit.reason = format!("{} → {}", &text[edit.range.clone()], edit.replacement);
+    }
+    edits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default stage, built once for all tests (building takes a while in debug builds).
+    pub(super) fn script() -> &'static Script {
+        static SCRIPT: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
+        SCRIPT.get_or_init(|| Script::from_rules(&RuleSet::defaults().unwrap()).unwrap())
+    }
+
+    fn with_mode(mode: &str) -> Script {
+        let mut rules = RuleSet::defaults().unwrap();
+        rules.override_setting(StageName::Script, "mode", toml::Value::String(mode.into()));
+        Script::from_rules(&rules).unwrap()
+    }
+
+    fn run(script: &Script, text: &str) -> String {
+        let mut doc = Document::from_text(text);
+        script.run(&mut doc);
+        doc.text
+    }
+
+    #[test]
+    fn auto_fixes_leftovers_and_half_converted_words() {
+        let s = script();
+        assert_eq!(
+            run(s, "你了解微營銷是什么嗎?我們的關系和聯系,對于這么多人"),
+            "你了解微營銷是什麼嗎?我們的關係和聯繫,對於這麼多人"
+        );
+        assert_eq!(
+            run(s, "盡管沖擊很大,這么多人還是留下來了。"),
+            "儘管衝擊很大,這麼多人還是留下來了。"
+        );
+    }
+
+    #[test]
+    fn auto_never_touches_genuine_traditional_characters() {
+        let s = script();
+        let text = "捨不得乾杯,鬆了口氣。什么這么于是後來";
+        let out = run(s, text);
+        assert!(out.starts_with("捨不得乾杯,鬆了口氣。"), "{out}");
+    }
+
+    #[test]
+    fn auto_leaves_clean_pages_alone() {
+        let s = script();
+        for text in [
+            "我們的平台很好,了解一下。",
+            "这是简体中文的页面,没有问题。",
+            "",
+        ] {
+            assert_eq!(run(s, text), text);
+        }
+    }
+
+    #[test]
+    fn explicit_modes() {
+        assert_eq!(run(&with_mode("hans"), "後來皇后來了。"), "后来皇后来了。");
+        assert_eq!(run(&with_mode("tw"), "他们的关系很好"), "他們的關係很好");
+        assert_eq!(run(&with_mode("hk"), "说话"), "説話");
+        assert_eq!(run(&with_mode("keep"), "关系關係"), "关系關係");
+    }
+
+    #[test]
+    fn unknown_mode_is_an_error() {
+        let mut rules = RuleSet::defaults().unwrap();
+        rules.override_setting(StageName::Script, "mode", toml::Value::String("x".into()));
+        assert!(Script::from_rules(&rules).is_err());
+    }
+
+    #[test]
+    fn windows_stop_at_non_han() {
+        let text = "ab什么c";
+        let at = text.find('么').unwrap();
+        assert_eq!(&text[han_window(text, at, '么')], "什么");
+    }
+}
