@@ -10,6 +10,7 @@ use crate::error::RuleError;
 use crate::rules::RuleSet;
 
 pub mod decode;
+pub mod html;
 pub mod markup;
 
 /// Every stage of the design, in pipeline order. Only stages with a module are built (see
@@ -99,6 +100,7 @@ pub fn build(name: StageName, rules: &RuleSet) -> Option<Result<Box<dyn Stage>, 
     }
     match name {
         StageName::Decode => Some(boxed(decode::Decode::from_rules(rules))),
+        StageName::Html => Some(boxed(html::Html::from_rules(rules))),
         StageName::Markup => Some(boxed(markup::Markup::from_rules(rules))),
         _ => None,
     }
