@@ -18,7 +18,7 @@ pub enum Format {
 
 impl Format {
     /// Guess from the first bytes: markup documents start (after a BOM and white space) with `<`
-    /// and name a doctype or an `html`/`head`/`body`/`meta` element early on.
+    /// and name a doctype, an `html`/`head`/`body`/`meta` element or a common body element early on.
     pub fn sniff(bytes: &[u8]) -> Format {
         let head = &bytes[..bytes.len().min(1024)];
         let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
@@ -28,12 +28,22 @@ impl Format {
             .skip_while(|b| b.is_ascii_whitespace() || *b >= 0xEF)
             .next()
             == Some(b'<');
+        // Scrapes often lose the document head (or come wrapped in a crawler's own element), so
+        // common body elements count too.
         let names_html = [
             &b"<!doctype html"[..],
             b"<html",
             b"<head",
             b"<meta",
             b"<body",
+            b"<title",
+            b"<div",
+            b"<table",
+            b"<script",
+            b"<style",
+            b"<form",
+            b"<p>",
+            b"<br",
         ]
         .iter()
         .any(|needle| lower.windows(needle.len()).any(|w| w == *needle));
