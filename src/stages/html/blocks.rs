@@ -197,6 +197,8 @@ struct Walk {
     stack: Vec<(usize, String)>,
     /// Open elements that type their blocks.
     kinds: Vec<(BlockKind, u8)>,
+    /// Parallel to `stack`: whether each open element is a link.
+    link_stack: Vec<bool>,
     link_depth: usize,
     pre_depth: usize,
     pending: String,
@@ -211,7 +213,11 @@ impl Walk {
         }
         let index = self.elements.len();
         let parent = self.stack.last().map(|(i, _)| *i);
-        if name == "a" {
+        // Only `a[href]` is a link: a named anchor left open (`<a name=top>`) is reopened by the
+        // parser around everything after it and must not make the page look like links.
+        let is_link = name == "a" && element.value().attr("href").is_some();
+        self.link_stack.push(is_link);
+        if is_link {
             self.link_depth += 1;
             if let Some(p) = parent {
                 self.elements[p].links += 1;
@@ -237,10 +243,11 @@ impl Walk {
         if is_block_level(name) {
             self.flush();
         }
-        match name {
-            "a" => self.link_depth = self.link_depth.saturating_sub(1),
-            "pre" => self.pre_depth = self.pre_depth.saturating_sub(1),
-            _ => {}
+        if self.link_stack.pop() == Some(true) {
+            self.link_depth = self.link_depth.saturating_sub(1);
+        }
+        if name == "pre" {
+            self.pre_depth = self.pre_depth.saturating_sub(1);
         }
         if kind_of(name).is_some() {
             self.kinds.pop();
