@@ -37,8 +37,8 @@ pub struct ContentSettings {
 pub struct ElementClass {
     /// The element's class or id names chrome (`xgwz`, `tuijian`, `comment`, …).
     pub chrome: Option<usize>,
-    /// Priority of the known content container it matches.
-    pub container: Option<i64>,
+    /// The known-container rule it matches (the one with the highest priority).
+    pub container: Option<usize>,
 }
 
 struct Vocabulary {
@@ -51,6 +51,8 @@ struct Container {
     selector: Selector,
     priority: i64,
     min_units: u32,
+    /// Share of the scorer's choice's prose the container must hold.
+    min_share: f64,
 }
 
 struct LinkFarm {
@@ -132,9 +134,10 @@ impl ContentRules {
         class.container = self
             .containers
             .iter()
-            .filter(|c| c.selector.matches(element))
-            .map(|c| c.priority)
-            .max();
+            .enumerate()
+            .filter(|(_, c)| c.selector.matches(element))
+            .max_by_key(|(_, c)| c.priority)
+            .map(|(i, _)| i);
         class
     }
 
@@ -199,38 +202,34 @@ impl ContentRules {
         scores
     }
 
-    /// The known container with the highest priority that holds enough prose, else the element
-    /// with the best net score, else the root (a page without prose keeps its non-link text).
+    /// The element with the best net score, unless a known container with enough of its prose
+    /// takes precedence; the root when no element holds prose (the page keeps its non-link text).
     fn best(&self, page: &Page, scores: &Scores) -> Option<(usize, Option<String>)> {
-        let known = page
-            .elements
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| Some((i, e.class.container?)))
-            .filter(|&(i, priority)| {
-                let min = self
-                    .containers
-                    .iter()
-                    .filter(|c| c.priority == priority)
-                    .map(|c| c.min_units)
-                    .min()
-                    .unwrap_or(0);
-                scores.prose[i] >= f64::from(min)
-            })
-            .max_by(|a, b| {
-                a.1.cmp(&b.1)
-                    .then(scores.prose[a.0].total_cmp(&scores.prose[b.0]))
-            });
-        if let Some((i, priority)) = known {
-            let rule = self.containers.iter().find(|c| c.priority == priority);
-            return Some((i, rule.map(|c| c.id.clone())));
-        }
         // Ties go to the later, deeper element: the smallest subtree with that score.
         let scored = (0..page.elements.len())
             .filter(|&i| scores.prose[i] > 0.0)
             .max_by(|&a, &b| scores.net(a).total_cmp(&scores.net(b)).then(a.cmp(&b)));
-        let root = (!page.elements.is_empty()).then_some(0);
-        scored.or(root).map(|i| (i, None))
+        let Some(scored) = scored else {
+            return (!page.elements.is_empty()).then_some((0, None));
+        };
+        let known = page
+            .elements
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i, self.containers.get(e.class.container?)?)))
+            .filter(|(i, c)| {
+                scores.prose[*i] >= f64::from(c.min_units)
+                    && scores.prose[*i] >= c.min_share * scores.prose[scored]
+            })
+            .max_by(|a, b| {
+                a.1.priority
+                    .cmp(&b.1.priority)
+                    .then(scores.prose[a.0].total_cmp(&scores.prose[b.0]))
+            });
+        match known {
+            Some((i, c)) => Some((i, Some(c.id.clone()))),
+            None => Some((scored, None)),
+        }
     }
 
     fn keep(&self, page: &Page, scores: &Scores, container: usize) -> Choice {
@@ -365,13 +364,14 @@ fn compile_vocabulary(rule: &Rule) -> Result<Vocabulary, RuleError> {
 }
 
 fn compile_container(rule: &Rule) -> Result<Container, RuleError> {
-    rule.expect_keys(&["kind", "selectors", "priority", "min_units"])?;
+    rule.expect_keys(&["kind", "selectors", "priority", "min_units", "min_share"])?;
     let selectors: Vec<String> = rule.param("selectors")?;
     Ok(Container {
         id: rule.id.clone(),
         selector: parse_selectors(rule, &selectors)?,
         priority: rule.param("priority")?,
         min_units: rule.param("min_units")?,
+        min_share: rule.param("min_share")?,
     })
 }
 
