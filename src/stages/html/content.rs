@@ -178,12 +178,13 @@ impl ContentRules {
         let chrome_class = chrome_below(page, 0, n);
         for block in &page.blocks {
             let e = block.element;
-            let links = f64::from(block.link_units);
-            let text = f64::from(block.units - block.link_units);
-            scores.chrome[e] += links * self.settings.link_weight;
+            // Links inside a sentence are part of it; links elsewhere are navigation.
             if self.is_prose(block) && chrome_class[e].is_none() {
-                scores.prose[e] += text;
+                scores.prose[e] += f64::from(block.units);
             } else {
+                let links = f64::from(block.link_units);
+                let text = f64::from(block.units - block.link_units);
+                scores.chrome[e] += links * self.settings.link_weight;
                 scores.chrome[e] += text * self.settings.chrome_weight;
             }
             scores.units[e] += block.units;
