@@ -9,6 +9,7 @@ use crate::document::Document;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 
+pub mod boilerplate;
 pub mod decode;
 pub mod html;
 pub mod markup;
@@ -102,6 +103,7 @@ pub fn build(name: StageName, rules: &RuleSet) -> Option<Result<Box<dyn Stage>, 
         StageName::Decode => Some(boxed(decode::Decode::from_rules(rules))),
         StageName::Html => Some(boxed(html::Html::from_rules(rules))),
         StageName::Markup => Some(boxed(markup::Markup::from_rules(rules))),
+        StageName::Boilerplate => Some(boxed(boilerplate::Boilerplate::from_rules(rules))),
         _ => None,
     }
 }
