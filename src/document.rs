@@ -25,8 +25,7 @@ impl Format {
         let starts_with_tag = lower
             .iter()
             .copied()
-            .skip_while(|b| b.is_ascii_whitespace() || *b >= 0xEF)
-            .next()
+            .find(|b| !(b.is_ascii_whitespace() || *b >= 0xEF))
             == Some(b'<');
         // Scrapes often lose the document head (or come wrapped in a crawler's own element), so
         // common body elements count too.

@@ -62,6 +62,8 @@ struct LinkFarm {
 }
 
 pub struct ContentRules {
+    /// The id of the scorer's rule (kind `main-content`): what its decisions are reported under.
+    pub main_id: String,
     vocabularies: Vec<Vocabulary>,
     containers: Vec<Container>,
     link_farm: Option<LinkFarm>,
@@ -105,6 +107,7 @@ impl ContentRules {
             link_weight: setting("link_weight", 1.0)?,
         };
         let mut content = ContentRules {
+            main_id: "html.main-content".to_string(),
             vocabularies: Vec::new(),
             containers: Vec::new(),
             link_farm: None,
@@ -115,6 +118,10 @@ impl ContentRules {
                 "class-vocabulary" => content.vocabularies.push(compile_vocabulary(rule)?),
                 "content-container" => content.containers.push(compile_container(rule)?),
                 "link-farm" => content.link_farm = Some(compile_link_farm(rule)?),
+                "main-content" => {
+                    rule.expect_keys(&["kind"])?;
+                    content.main_id = rule.id.clone();
+                }
                 _ => {}
             }
         }
@@ -250,7 +257,7 @@ impl ContentRules {
             } else if let Some(rule) = &farms[local] {
                 dropped_inside.push((rule.clone(), index));
             } else if block.link_ratio() > self.settings.max_link_ratio {
-                dropped_inside.push(("html.main-content".to_string(), index));
+                dropped_inside.push((self.main_id.clone(), index));
             } else {
                 kept.push(index);
             }

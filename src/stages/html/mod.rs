@@ -24,6 +24,18 @@ use crate::stages::{Stage, StageName};
 
 pub use content::ContentSettings;
 
+/// The kinds of html rules; each module compiles its own.
+const KINDS: &[&str] = &[
+    "remove",
+    "hidden",
+    "main-content",
+    "content-container",
+    "class-vocabulary",
+    "link-farm",
+    "title-site-name",
+    "title-hijack",
+];
+
 pub struct Html {
     cleaner: clean::Cleaner,
     content: content::ContentRules,
@@ -32,6 +44,15 @@ pub struct Html {
 
 impl Html {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        for rule in rules.for_stage(StageName::Html) {
+            let kind: String = rule.param("kind")?;
+            if !KINDS.contains(&kind.as_str()) {
+                return Err(rule.error(format!(
+                    "unknown kind `{kind}` (html rules are {})",
+                    KINDS.join(", ")
+                )));
+            }
+        }
         Ok(Html {
             cleaner: clean::Cleaner::from_rules(rules)?,
             content: content::ContentRules::from_rules(rules)?,
@@ -68,7 +89,7 @@ impl Stage for Html {
         if let Some(why) = &title.flag {
             doc.flag(StageName::Html, title.rule.clone(), why.clone(), None);
         }
-        let rule = choice.by_rule.as_deref().unwrap_or("html.main-content");
+        let rule = choice.by_rule.as_deref().unwrap_or(&self.content.main_id);
         doc.flag(StageName::Html, rule, choice.summary(&page), None);
         for (rule, block) in &choice.dropped_inside {
             let text = &page.blocks[*block].text;
