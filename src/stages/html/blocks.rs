@@ -45,16 +45,28 @@ impl Block {
 pub struct Removed {
     pub rule: String,
     pub path: String,
-    pub text: String,
+    /// The start of its text, white space collapsed.
+    pub preview: String,
+    /// The size of its text.
+    pub bytes: usize,
 }
+
+/// How much of a removed element's text its flag quotes.
+const PREVIEW_BYTES: usize = 240;
+const PREVIEW_CHARS: usize = 80;
 
 impl Removed {
     pub fn describe(&self) -> String {
-        const PREVIEW: usize = 80;
-        let chars = self.text.chars().count();
-        let preview: String = self.text.chars().take(PREVIEW).collect();
-        let more = if chars > PREVIEW { "…" } else { "" };
-        format!("removed {} ({chars} chars): {preview}{more}", self.path)
+        let preview: String = self.preview.chars().take(PREVIEW_CHARS).collect();
+        let more = if preview.len() < self.bytes {
+            "…"
+        } else {
+            ""
+        };
+        format!(
+            "removed {} ({} bytes of text): {preview}{more}",
+            self.path, self.bytes
+        )
     }
 }
 
@@ -268,11 +280,20 @@ impl Walk {
         path.reverse();
         let own = label(element);
         path.push(&own);
-        let text: String = element.text().collect::<String>();
+        // A preview is enough for the report; removed scripts and styles can be large.
+        let mut preview = String::new();
+        let mut bytes = 0;
+        for text in element.text() {
+            bytes += text.len();
+            if preview.len() < PREVIEW_BYTES {
+                preview.push_str(text);
+            }
+        }
         self.removed.push(Removed {
             rule: rule.to_string(),
             path: path.join(" > "),
-            text: collapse_whitespace(&text),
+            preview: collapse_whitespace(&preview),
+            bytes,
         });
     }
 

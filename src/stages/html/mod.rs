@@ -158,7 +158,8 @@ mod tests {
 
     #[test]
     fn deep_nesting_does_not_overflow() {
-        let depth = 20_000;
+        // html5ever itself is quadratic in nesting depth (its scope checks), so keep this moderate.
+        let depth = 5_000;
         let markup = format!(
             "{}<p>深處的正文，還是正文。</p>{}",
             "<div>".repeat(depth),
