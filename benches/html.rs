@@ -1,11 +1,12 @@
 //! Throughput of HTML cleaning on the shared corpora (`../shared/corpus/{cwced,cx163}/original`):
-//! the full pipeline as `sluice clean` runs it, the `decode`+`html` stages alone, and a bare
-//! html5ever parse (the floor). `cargo bench --bench html`; criterion prints MiB/s per core.
+//! the full pipeline as `sluice clean` runs it, `decode` alone, `decode`+`html`, the `html` stage alone
+//! on decoded markup, and a bare html5ever parse (the floor). `cargo bench --bench html`; criterion
+//! prints MiB/s per core (of input bytes).
 
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sluice::{Pipeline, RuleSet, StageName};
+use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
 fn corpus() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -30,8 +31,10 @@ fn bench(c: &mut Criterion) {
     let bytes: usize = pages.iter().map(Vec::len).sum();
     let rules = RuleSet::defaults().expect("default rules");
     let full = Pipeline::from_rules(&rules).expect("pipeline");
-    let html_only =
+    let decode_html =
         Pipeline::with_stages(&rules, [StageName::Decode, StageName::Html]).expect("pipeline");
+    let decode_only = Pipeline::with_stages(&rules, [StageName::Decode]).expect("pipeline");
+    let html_only = Pipeline::with_stages(&rules, [StageName::Html]).expect("pipeline");
     let decoded: Vec<String> = pages
         .iter()
         .map(|p| encoding_rs::GB18030.decode(p).0.into_owned())
@@ -47,10 +50,26 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    group.bench_function("decode", |b| {
+        b.iter(|| {
+            for page in &pages {
+                let _ = decode_only.clean(page);
+            }
+        })
+    });
     group.bench_function("decode+html", |b| {
         b.iter(|| {
             for page in &pages {
-                let _ = html_only.clean(page);
+                let _ = decode_html.clean(page);
+            }
+        })
+    });
+    group.bench_function("html stage on decoded markup", |b| {
+        b.iter(|| {
+            for page in &decoded {
+                let mut doc = Document::from_bytes(Vec::new(), Format::Html);
+                doc.html = Some(page.clone());
+                std::hint::black_box(html_only.run(doc));
             }
         })
     });
