@@ -15,7 +15,7 @@ pub struct Cleaner {
 
 enum CleanRule {
     /// Elements matching a selector list.
-    Remove { id: String, selector: Selector },
+    Remove { id: String, selector: Matcher },
     /// Elements hidden by an attribute or by their inline style.
     Hidden {
         id: String,
@@ -56,7 +56,7 @@ fn compile_remove(rule: &Rule) -> Result<CleanRule, RuleError> {
     let selectors: Vec<String> = rule.param("selectors")?;
     Ok(CleanRule::Remove {
         id: rule.id.clone(),
-        selector: parse_selectors(rule, &selectors)?,
+        selector: Matcher::parse(rule, &selectors)?,
     })
 }
 
@@ -72,13 +72,64 @@ fn compile_hidden(rule: &Rule) -> Result<CleanRule, RuleError> {
     })
 }
 
-/// One selector list from a rule's list of selectors.
-pub fn parse_selectors(rule: &Rule, selectors: &[String]) -> Result<Selector, RuleError> {
-    if selectors.is_empty() {
-        return Err(rule.error("parameter `selectors` is empty"));
+/// A rule's selector list. Lists of plain `tag`, `#id` and `.class` selectors (nearly all of the
+/// rules) are matched by name: the general CSS matcher runs for every element of every page and was
+/// the stage's largest cost after parsing.
+pub enum Matcher {
+    Simple(Vec<Simple>),
+    Css(Box<Selector>),
+}
+
+pub enum Simple {
+    Tag(String),
+    Id(String),
+    Class(String),
+}
+
+impl Matcher {
+    pub fn parse(rule: &Rule, selectors: &[String]) -> Result<Self, RuleError> {
+        if selectors.is_empty() {
+            return Err(rule.error("parameter `selectors` is empty"));
+        }
+        // Parse as CSS in any case, so a bad selector is an error either way.
+        let css = Selector::parse(&selectors.join(", "))
+            .map_err(|e| rule.error(format!("parameter `selectors`: {e}")))?;
+        let simple: Option<Vec<Simple>> = selectors.iter().map(|s| simple(s.trim())).collect();
+        Ok(match simple {
+            Some(simple) => Matcher::Simple(simple),
+            None => Matcher::Css(Box::new(css)),
+        })
     }
-    Selector::parse(&selectors.join(", "))
-        .map_err(|e| rule.error(format!("parameter `selectors`: {e}")))
+
+    pub fn matches(&self, element: &ElementRef) -> bool {
+        match self {
+            Matcher::Css(selector) => selector.matches(element),
+            Matcher::Simple(list) => {
+                let value = element.value();
+                list.iter().any(|s| match s {
+                    Simple::Tag(tag) => value.name() == tag,
+                    Simple::Id(id) => value.id() == Some(id.as_str()),
+                    Simple::Class(class) => value.classes().any(|c| c == class),
+                })
+            }
+        }
+    }
+}
+
+fn simple(selector: &str) -> Option<Simple> {
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if let Some(id) = selector.strip_prefix('#') {
+        return is_name(id).then(|| Simple::Id(id.to_string()));
+    }
+    if let Some(class) = selector.strip_prefix('.') {
+        return is_name(class).then(|| Simple::Class(class.to_string()));
+    }
+    let tag = selector.to_ascii_lowercase();
+    is_name(&tag).then_some(Simple::Tag(tag))
 }
 
 fn is_hidden(element: &ElementRef, attributes: &[String], style: &Regex) -> bool {

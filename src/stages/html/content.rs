@@ -8,10 +8,10 @@
 //! they hold enough prose; blocks inside the chosen subtree under class/id vocabulary of chrome
 //! (`xgwz`, `tuijian`, `gg`, …) or inside link farms are dropped.
 
-use scraper::{ElementRef, Selector};
+use scraper::ElementRef;
 
 use super::blocks::Page;
-use super::clean::parse_selectors;
+use super::clean::Matcher;
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::StageName;
@@ -48,7 +48,7 @@ struct Vocabulary {
 
 struct Container {
     id: String,
-    selector: Selector,
+    selector: Matcher,
     priority: i64,
     min_units: u32,
     /// Share of the scorer's choice's prose the container must hold.
@@ -376,7 +376,7 @@ fn compile_container(rule: &Rule) -> Result<Container, RuleError> {
     let selectors: Vec<String> = rule.param("selectors")?;
     Ok(Container {
         id: rule.id.clone(),
-        selector: parse_selectors(rule, &selectors)?,
+        selector: Matcher::parse(rule, &selectors)?,
         priority: rule.param("priority")?,
         min_units: rule.param("min_units")?,
         min_share: rule.param("min_share")?,
