@@ -326,13 +326,13 @@ fn chrome_below(page: &Page, root: usize, end: usize) -> Vec<Option<usize>> {
 }
 
 /// A class or id names chrome when one of its parts (split at `-`, `_`, digits and case changes) is
-/// a vocabulary word, or contains a word of four or more letters.
+/// a vocabulary word, or contains a word of five or more letters (`foot` must not match `football`).
 fn names_chrome(name: &str, vocabulary: &Vocabulary) -> bool {
     name_parts(name).any(|part| {
         vocabulary
             .words
             .iter()
-            .any(|w| part == *w || (w.len() >= 4 && part.contains(w.as_str())))
+            .any(|w| part == *w || (w.len() >= 5 && part.contains(w.as_str())))
     })
 }
 
@@ -402,10 +402,12 @@ mod tests {
         assert_eq!(parts, ["xgwz", "list", "gg", "comment", "box"]);
         let v = Vocabulary {
             id: "x".into(),
-            words: vec!["gg".into(), "comment".into()],
+            words: vec!["gg".into(), "comment".into(), "foot".into()],
         };
         assert!(names_chrome("gg_box", &v));
         assert!(!names_chrome("eggs", &v));
+        assert!(names_chrome("foot", &v));
+        assert!(!names_chrome("football", &v));
         assert!(names_chrome("commentlist", &v));
     }
 }
