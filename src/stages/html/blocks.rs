@@ -17,7 +17,8 @@ pub struct Element {
     pub class: ElementClass,
     /// `<a>` elements directly at this element (descendants are summed by the scorer).
     pub links: u32,
-    pub label: String,
+    /// Its node in the parsed tree, to describe it in the report.
+    pub node: ego_tree::NodeId,
 }
 
 /// A run of text between block boundaries.
@@ -45,7 +46,7 @@ impl Block {
 pub struct Removed {
     pub rule: String,
     pub path: String,
-    /// The start of its text, white space collapsed.
+    /// The start of its text, white space collapsed, `…` when cut.
     pub preview: String,
     /// The size of its text.
     pub bytes: usize,
@@ -57,15 +58,9 @@ const PREVIEW_CHARS: usize = 80;
 
 impl Removed {
     pub fn describe(&self) -> String {
-        let preview: String = self.preview.chars().take(PREVIEW_CHARS).collect();
-        let more = if preview.len() < self.bytes {
-            "…"
-        } else {
-            ""
-        };
         format!(
-            "removed {} ({} bytes of text): {preview}{more}",
-            self.path, self.bytes
+            "removed {} ({} bytes of text): {}",
+            self.path, self.bytes, self.preview
         )
     }
 }
@@ -205,8 +200,8 @@ struct Walk {
     elements: Vec<Element>,
     blocks: Vec<Block>,
     removed: Vec<Removed>,
-    /// Open kept elements: (index, tag name).
-    stack: Vec<(usize, String)>,
+    /// Indices of the open kept elements.
+    stack: Vec<usize>,
     /// Open elements that type their blocks.
     kinds: Vec<(BlockKind, u8)>,
     /// Parallel to `stack`: whether each open element is a link.
@@ -224,7 +219,7 @@ impl Walk {
             self.flush();
         }
         let index = self.elements.len();
-        let parent = self.stack.last().map(|(i, _)| *i);
+        let parent = self.stack.last().copied();
         // Only `a[href]` is a link: a named anchor left open (`<a name=top>`) is reopened by the
         // parser around everything after it and must not make the page look like links.
         let is_link = name == "a" && element.value().attr("href").is_some();
@@ -246,9 +241,9 @@ impl Walk {
             end: index + 1,
             class,
             links: 0,
-            label: label(element),
+            node: element.id(),
         });
-        self.stack.push((index, name.to_string()));
+        self.stack.push(index);
     }
 
     fn close(&mut self, name: &str) {
@@ -264,35 +259,38 @@ impl Walk {
         if kind_of(name).is_some() {
             self.kinds.pop();
         }
-        if let Some((index, _)) = self.stack.pop() {
+        if let Some(index) = self.stack.pop() {
             self.elements[index].end = self.elements.len();
         }
     }
 
     fn removed(&mut self, rule: &str, element: &ElementRef) {
-        let mut path: Vec<&str> = self
-            .stack
-            .iter()
-            .rev()
+        let mut path: Vec<String> = element
+            .ancestors()
+            .filter_map(ElementRef::wrap)
             .take(2)
-            .map(|(i, _)| self.elements[*i].label.as_str())
+            .map(|e| label(&e))
             .collect();
         path.reverse();
-        let own = label(element);
-        path.push(&own);
+        path.push(label(element));
         // A preview is enough for the report; removed scripts and styles can be large.
-        let mut preview = String::new();
+        let mut raw = String::new();
         let mut bytes = 0;
         for text in element.text() {
             bytes += text.len();
-            if preview.len() < PREVIEW_BYTES {
-                preview.push_str(text);
+            if raw.len() < PREVIEW_BYTES {
+                raw.push_str(text);
             }
+        }
+        let collapsed = collapse_whitespace(&raw);
+        let mut preview: String = collapsed.chars().take(PREVIEW_CHARS).collect();
+        if raw.len() < bytes || preview.len() < collapsed.len() {
+            preview.push('…');
         }
         self.removed.push(Removed {
             rule: rule.to_string(),
             path: path.join(" > "),
-            preview: collapse_whitespace(&preview),
+            preview,
             bytes,
         });
     }
@@ -325,7 +323,7 @@ impl Walk {
         let text = collapse_whitespace(&self.pending);
         self.pending.clear();
         let link_units = std::mem::take(&mut self.pending_link_units);
-        let Some(&(element, _)) = self.stack.last() else {
+        let Some(&element) = self.stack.last() else {
             return;
         };
         if text.is_empty() {
@@ -350,7 +348,7 @@ impl Walk {
 }
 
 /// `tag#id.class` for reports.
-fn label(element: &ElementRef) -> String {
+pub fn label(element: &ElementRef) -> String {
     let value = element.value();
     let mut label = value.name().to_string();
     if let Some(id) = value.id() {

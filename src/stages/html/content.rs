@@ -10,7 +10,7 @@
 
 use scraper::ElementRef;
 
-use super::blocks::Page;
+use super::blocks::{Page, label};
 use super::clean::Matcher;
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
@@ -82,12 +82,14 @@ pub struct Choice {
 }
 
 impl Choice {
-    pub fn summary(&self, page: &Page) -> String {
+    pub fn summary(&self, page: &Page, html: &scraper::Html) -> String {
         let total: u32 = page.blocks.iter().map(|b| b.units).sum();
         let kept: u32 = self.kept.iter().map(|&i| page.blocks[i].units).sum();
         let container = self
             .container
-            .map_or("none".to_string(), |c| page.elements[c].label.clone());
+            .and_then(|c| html.tree.get(page.elements[c].node))
+            .and_then(ElementRef::wrap)
+            .map_or("none".to_string(), |e| label(&e));
         format!(
             "main content {container}: kept {} of {} blocks ({kept} of {total} units)",
             self.kept.len(),

@@ -90,7 +90,7 @@ impl Stage for Html {
             doc.flag(StageName::Html, title.rule.clone(), why.clone(), None);
         }
         let rule = choice.by_rule.as_deref().unwrap_or(&self.content.main_id);
-        doc.flag(StageName::Html, rule, choice.summary(&page), None);
+        doc.flag(StageName::Html, rule, choice.summary(&page, &parsed), None);
         for (rule, block) in &choice.dropped_inside {
             let text = &page.blocks[*block].text;
             doc.flag(
