@@ -194,3 +194,19 @@ fn works_after_the_html_stage() {
     assert!(!cleaned.text.contains("Copyright"));
     assert!(cleaned.text.contains("第二段"));
 }
+
+#[test]
+fn numbers_in_table_cells_are_data() {
+    let rules = RuleSet::defaults().unwrap();
+    let stage = build(StageName::Boilerplate, &rules).unwrap().unwrap();
+    let mut doc = Document::from_text("營收表\n2015\n120.5\n41");
+    doc.kinds = vec![
+        sluice::BlockKind::Heading,
+        sluice::BlockKind::TableCell,
+        sluice::BlockKind::TableCell,
+        sluice::BlockKind::Paragraph,
+    ];
+    stage.run(&mut doc);
+    assert_eq!(doc.text, "營收表\n2015\n120.5");
+    assert_eq!(doc.kinds.len(), 3);
+}

@@ -179,3 +179,36 @@ fn gbk_pages_are_decoded_before_parsing() {
         cleaned.text
     );
 }
+
+#[test]
+fn odd_markup_never_panics() {
+    let rules = RuleSet::defaults().unwrap();
+    let pipeline = Pipeline::from_rules(&rules).unwrap();
+    let long_attribute = format!("<div class=\"{}\">正文，內容。</div>", "x".repeat(100_000));
+    let samples = [
+        "<html><body><p>未閉合的段落，<b>粗體<i>斜體</p></div></span>",
+        "<html><body><table><tr><td><table><td>巢狀表格，內容。</table></td></tr>",
+        "<html><body><a name=top>永遠不關的錨點，<p>後面的正文，很長的句子。</p>",
+        "<html><head><title></title><meta property=\"og:title\" content=\"\"></head><body></body></html>",
+        "<html><body>\u{0}\u{feff}<p>\u{3000}\u{3000}全形空格開頭的段落，內容。</p>",
+        "<html><body><pre>第一行，內容。\n第二行，內容。\n</pre></body></html>",
+        long_attribute.as_str(),
+    ];
+    for sample in samples {
+        let page = format!("<html>{sample}");
+        if let Ok(cleaned) = pipeline.clean(page.as_bytes()) {
+            assert_eq!(
+                cleaned.kinds.len(),
+                cleaned.text.lines().count(),
+                "{sample}"
+            );
+        }
+    }
+}
+
+#[test]
+fn pre_lines_stay_lines() {
+    let cleaned =
+        clean("<html><body><pre>第一行，這是內容。\n第二行，這是內容。</pre></body></html>");
+    assert_eq!(cleaned.text, "第一行，這是內容。\n第二行，這是內容。");
+}

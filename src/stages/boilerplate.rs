@@ -23,6 +23,8 @@ pub struct Boilerplate {
 struct LineRule {
     id: String,
     kind: Kind,
+    /// Block kinds the rule leaves alone (numbers in table cells are data).
+    skip_kinds: Vec<BlockKind>,
     /// A removal by this rule may start the page's footer (see [`Kind::FooterTail`]).
     ends_page: bool,
 }
@@ -83,6 +85,7 @@ impl Boilerplate {
                 && line.chars <= self.max_line_chars
         };
         for (r, rule) in self.rules.iter().enumerate() {
+            let removable = |line: &Line| removable(line) && !rule.skip_kinds.contains(&line.kind);
             match &rule.kind {
                 Kind::Line { pattern } => {
                     for (i, line) in lines.iter().enumerate() {
@@ -358,13 +361,25 @@ fn numbered_runs(lines: &[Line], max_chars: usize) -> Vec<Vec<usize>> {
     runs
 }
 
+/// A block kind by its name in reports (`table_cell`, …).
+fn block_kind(name: &str) -> Option<BlockKind> {
+    Some(match name {
+        "title" => BlockKind::Title,
+        "heading" => BlockKind::Heading,
+        "paragraph" => BlockKind::Paragraph,
+        "list_item" => BlockKind::ListItem,
+        "table_cell" => BlockKind::TableCell,
+        _ => return None,
+    })
+}
+
 fn compile(rule: &Rule) -> Result<LineRule, RuleError> {
     let kind_name: String = rule.param("kind")?;
     let regex = |key: &str| -> Result<Regex, RuleError> {
         let patterns: Vec<String> = rule.param(key)?;
         Regex::new(&patterns.join("|")).map_err(|e| rule.error(format!("parameter `{key}`: {e}")))
     };
-    let mut keys = vec!["kind", "ends_page"];
+    let mut keys = vec!["kind", "ends_page", "skip_kinds"];
     let kind = match kind_name.as_str() {
         "line" => {
             keys.push("patterns");
@@ -426,9 +441,15 @@ fn compile(rule: &Rule) -> Result<LineRule, RuleError> {
         }
     };
     rule.expect_keys(&keys)?;
+    let skip_kinds = rule
+        .param_or::<Vec<String>>("skip_kinds", Vec::new())?
+        .iter()
+        .map(|k| block_kind(k).ok_or_else(|| rule.error(format!("unknown block kind `{k}`"))))
+        .collect::<Result<_, _>>()?;
     Ok(LineRule {
         id: rule.id.clone(),
         kind,
+        skip_kinds,
         ends_page: rule.param_or("ends_page", false)?,
     })
 }
