@@ -1,7 +1,7 @@
 //! Main-content quality of the `html` + `boilerplate` stages on the shared corpora.
 //!
 //! `cargo run --release --example eval_extract [-- CORPUS_DIR]` prints one line per page (precision,
-//! recall, F1) and the mean per corpus. Scoring (from `cwced/SOURCE.md`): each Han character is one
+//! recall, F1), the means and the median F1 per corpus. Scoring (from `cwced/SOURCE.md`): each Han character is one
 //! token, each run of ASCII letters or digits one token, punctuation ignored; precision, recall and F1
 //! of the bags of tokens, averaged over pages. The title line is not part of the body.
 //!
@@ -82,13 +82,21 @@ fn evaluate(
     let n = scores.len().max(1) as f64;
     let mean = |pick: fn(&(f64, f64, f64)) -> f64| scores.iter().map(pick).sum::<f64>() / n;
     println!(
-        "{:<44} {:>6.3} {:>6.3} {:>6.3}   ({} pages)\n",
+        "{:<44} {:>6.3} {:>6.3} {:>6.3}   ({} pages)",
         "MEAN",
         mean(|s| s.0),
         mean(|s| s.1),
         mean(|s| s.2),
         scores.len()
     );
+    let mut f1s: Vec<f64> = scores.iter().map(|s| s.2).collect();
+    f1s.sort_by(f64::total_cmp);
+    let median = match f1s.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => f1s[n / 2],
+        n => (f1s[n / 2 - 1] + f1s[n / 2]) / 2.0,
+    };
+    println!("{:<44} {:>20.3}\n", "MEDIAN F1", median);
     Ok(())
 }
 

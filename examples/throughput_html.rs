@@ -13,7 +13,9 @@
 use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
 fn main() -> anyhow::Result<()> {
-    let mode = std::env::args().nth(1).unwrap_or_else(|| "full".to_string());
+    let mode = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "full".to_string());
     let mut pages = Vec::new();
     for corpus in ["cwced", "cx163"] {
         for entry in std::fs::read_dir(format!("../shared/corpus/{corpus}/original"))? {
