@@ -212,3 +212,14 @@ fn pre_lines_stay_lines() {
         clean("<html><body><pre>第一行，這是內容。\n第二行，這是內容。</pre></body></html>");
     assert_eq!(cleaned.text, "第一行，這是內容。\n第二行，這是內容。");
 }
+
+#[test]
+fn hijacked_title_without_heading_takes_the_first_title_line() {
+    let page = format!(
+        "<html><head><title>超清精品丝袜国产|亚洲日本欧美综合|澳门赌场</title></head>\
+         <body><div><p>你了解微營銷的信任代理嗎?</p>{ARTICLE}</div></body></html>"
+    );
+    let cleaned = clean(&page);
+    assert_eq!(cleaned.title.as_deref(), Some("你了解微營銷的信任代理嗎?"));
+    assert!(!cleaned.text.contains("你了解微營銷的信任代理嗎?"));
+}

@@ -85,7 +85,7 @@ impl Stage for Html {
         }
         let choice = self.content.choose(&page);
         let body: Vec<&blocks::Block> = choice.kept.iter().map(|&i| &page.blocks[i]).collect();
-        let title = self.titles.choose(&parsed, &page, &body);
+        let title = self.titles.choose(&parsed, &page, &choice.kept);
         if let Some(why) = &title.flag {
             doc.flag(StageName::Html, title.rule.clone(), why.clone(), None);
         }

@@ -1,5 +1,6 @@
 //! The title: `<title>`, `og:title` and the first `h1`, with the site name cut off and a hijacked
-//! `<title>` (SEO spam that shares nothing with the article) passed over.
+//! `<title>` (SEO spam that shares nothing with the article) passed over for the `h1`, `og:title` or
+//! the article's first title-like line.
 
 use std::collections::HashSet;
 
@@ -56,7 +57,9 @@ impl TitleRules {
         Ok(titles)
     }
 
-    pub fn choose(&self, html: &Html, page: &Page, body: &[&Block]) -> TitleChoice {
+    /// `kept`: indices of the main-content blocks.
+    pub fn choose(&self, html: &Html, page: &Page, kept: &[usize]) -> TitleChoice {
+        let body: Vec<&Block> = kept.iter().map(|&i| &page.blocks[i]).collect();
         let tag = html
             .select(&self.title)
             .next()
@@ -74,12 +77,13 @@ impl TitleRules {
             .find(|b| b.heading_level == 1)
             .or_else(|| body.iter().copied().find(|b| b.heading_level > 0))
             .map(|b| b.text.clone());
+        let lead = lead_line(page, kept);
         let body_chars: HashSet<char> = body
             .iter()
             .flat_map(|b| b.text.chars())
             .filter(|&c| is_han(c))
             .collect();
-        self.decide(tag, og, h1, &body_chars)
+        self.decide(tag, og, h1, lead, &body_chars)
     }
 
     fn decide(
@@ -87,6 +91,7 @@ impl TitleRules {
         tag: Option<String>,
         og: Option<String>,
         h1: Option<String>,
+        lead: Option<String>,
         body: &HashSet<char>,
     ) -> TitleChoice {
         let plain = |text: Option<String>| TitleChoice {
@@ -116,7 +121,8 @@ impl TitleRules {
             && !body.is_empty()
             && overlap(&segment, body) < hijack.min_overlap
         {
-            let better = [h1, og]
+            // The article's heading, else its first title-like line.
+            let better = [h1, og, lead]
                 .into_iter()
                 .flatten()
                 .find(|c| overlap(c, body) >= hijack.min_overlap);
@@ -169,6 +175,28 @@ impl TitleRules {
             .max_by_key(|p| p.chars().count())
             .unwrap_or_else(|| title.to_string())
     }
+}
+
+/// The article's title line when it has no heading markup: a title-like block just above the main
+/// content (titles sit outside the paragraphs' container), else the first title-like block in it.
+fn lead_line(page: &Page, kept: &[usize]) -> Option<String> {
+    const LOOK_BACK: usize = 3;
+    let first = *kept.first()?;
+    let above = page.blocks[first.saturating_sub(LOOK_BACK)..first]
+        .iter()
+        .rev();
+    let inside = kept.iter().map(|&i| &page.blocks[i]);
+    above
+        .chain(inside)
+        .find(|b| looks_like_title(&b.text) && b.link_units == 0)
+        .map(|b| b.text.clone())
+}
+
+/// A block that can be a title: a short line that is not a sentence or clause.
+fn looks_like_title(text: &str) -> bool {
+    (4..=64).contains(&text.chars().count())
+        && !text.contains(['，', '。', '；', ',', ';'])
+        && !text.ends_with(['：', ':'])
 }
 
 /// Without white space, for containment tests.
