@@ -223,3 +223,20 @@ fn hijacked_title_without_heading_takes_the_first_title_line() {
     assert_eq!(cleaned.title.as_deref(), Some("你了解微營銷的信任代理嗎?"));
     assert!(!cleaned.text.contains("你了解微營銷的信任代理嗎?"));
 }
+
+#[test]
+fn a_wrapper_of_article_and_link_list_is_not_a_farm() {
+    let links: String = (0..60)
+        .map(|i| format!("<li><a href=\"/n{i}\">一條很長很長的相關新聞標題第{i}條</a></li>"))
+        .collect();
+    let page = format!(
+        "<html><body><div id=\"endText\"><div>{ARTICLE}<ul>{links}</ul></div>{ARTICLE}</div></body></html>"
+    );
+    let cleaned = clean(&page);
+    assert_eq!(
+        cleaned.text.matches("信任代理").count(),
+        2,
+        "{}",
+        cleaned.text
+    );
+}

@@ -290,9 +290,12 @@ impl ContentRules {
                 .parent
                 .filter(|&p| p > root)
                 .and_then(|p| farms[p - root].clone());
+            // A wrapper of the article and a big link list can pass the ratio: an element holding
+            // a paragraph's worth of prose is never a farm.
             let is_farm = scores.links[i] >= rule.min_links
                 && f64::from(scores.link_units[i])
-                    >= rule.min_link_ratio * f64::from(scores.units[i].max(1));
+                    >= rule.min_link_ratio * f64::from(scores.units[i].max(1))
+                && scores.prose[i] < f64::from(self.settings.long_units);
             farms[i - root] = inherited.or_else(|| is_farm.then(|| rule.id.clone()));
         }
         farms
