@@ -303,5 +303,10 @@ mod tests {
             Format::Text
         );
         assert_eq!(Format::sniff("正文".as_bytes()), Format::Text);
+        assert_eq!(
+            Format::sniff(b"<text id=\"http://a\" title=\"t\">\n<div align=center>"),
+            Format::Html,
+            "a crawler-wrapped page without a head"
+        );
     }
 }

@@ -22,8 +22,6 @@ use crate::error::RuleError;
 use crate::rules::RuleSet;
 use crate::stages::{Stage, StageName};
 
-pub use content::ContentSettings;
-
 /// The kinds of html rules; each module compiles its own.
 const KINDS: &[&str] = &[
     "remove",
