@@ -119,6 +119,7 @@ impl TitleRules {
         let segment = self.main_segment(&tag);
         if let Some(hijack) = &self.hijack
             && !body.is_empty()
+            && han_count(&segment) >= MIN_HAN
             && overlap(&segment, body) < hijack.min_overlap
         {
             // The article's heading, else its first title-like line.
@@ -178,25 +179,30 @@ impl TitleRules {
 }
 
 /// The article's title line when it has no heading markup: a title-like block just above the main
-/// content (titles sit outside the paragraphs' container), else the first title-like block in it.
+/// content (titles sit outside the paragraphs' container).
 fn lead_line(page: &Page, kept: &[usize]) -> Option<String> {
     const LOOK_BACK: usize = 3;
     let first = *kept.first()?;
-    let above = page.blocks[first.saturating_sub(LOOK_BACK)..first]
+    page.blocks[first.saturating_sub(LOOK_BACK)..first]
         .iter()
-        .rev();
-    let inside = kept.iter().map(|&i| &page.blocks[i]);
-    above
-        .chain(inside)
+        .rev()
         .find(|b| looks_like_title(&b.text) && b.link_units == 0)
         .map(|b| b.text.clone())
 }
 
-/// A block that can be a title: a short line that is not a sentence or clause.
+/// A block that can be a title: a short line of Chinese that is not a sentence or clause.
 fn looks_like_title(text: &str) -> bool {
-    (4..=64).contains(&text.chars().count())
+    han_count(text) >= MIN_HAN
+        && text.chars().count() <= 64
         && !text.contains(['，', '。', '；', ',', ';'])
         && !text.ends_with(['：', ':'])
+}
+
+/// Fewer Han characters than this make the character overlap meaningless (and a title line unlikely).
+const MIN_HAN: usize = 4;
+
+fn han_count(text: &str) -> usize {
+    text.chars().filter(|&c| is_han(c)).count()
 }
 
 /// Without white space, for containment tests.
