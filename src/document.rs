@@ -18,7 +18,7 @@ pub enum Format {
 
 impl Format {
     /// Guess from the first bytes: markup documents start (after a BOM and white space) with `<`
-    /// and name a doctype or an `html`/`head`/`body`/`meta` element early on.
+    /// and name a doctype, an `html`/`head`/`body`/`meta` element or a common body element early on.
     pub fn sniff(bytes: &[u8]) -> Format {
         let head = &bytes[..bytes.len().min(1024)];
         let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
@@ -27,12 +27,22 @@ impl Format {
             .copied()
             .find(|b| !(b.is_ascii_whitespace() || *b >= 0xEF))
             == Some(b'<');
+        // Scrapes often lose the document head (or come wrapped in a crawler's own element), so
+        // common body elements count too.
         let names_html = [
             &b"<!doctype html"[..],
             b"<html",
             b"<head",
             b"<meta",
             b"<body",
+            b"<title",
+            b"<div",
+            b"<table",
+            b"<script",
+            b"<style",
+            b"<form",
+            b"<p>",
+            b"<br",
         ]
         .iter()
         .any(|needle| lower.windows(needle.len()).any(|w| w == *needle));
@@ -293,5 +303,10 @@ mod tests {
             Format::Text
         );
         assert_eq!(Format::sniff("正文".as_bytes()), Format::Text);
+        assert_eq!(
+            Format::sniff(b"<text id=\"http://a\" title=\"t\">\n<div align=center>"),
+            Format::Html,
+            "a crawler-wrapped page without a head"
+        );
     }
 }

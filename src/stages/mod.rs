@@ -9,8 +9,10 @@ use crate::document::Document;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 
+pub mod boilerplate;
 pub mod decode;
 pub mod dedup;
+pub mod html;
 pub mod markup;
 pub mod script;
 
@@ -101,8 +103,10 @@ pub fn build(name: StageName, rules: &RuleSet) -> Option<Result<Box<dyn Stage>, 
     }
     match name {
         StageName::Decode => Some(boxed(decode::Decode::from_rules(rules))),
+        StageName::Html => Some(boxed(html::Html::from_rules(rules))),
         StageName::Markup => Some(boxed(markup::Markup::from_rules(rules))),
         StageName::Script => Some(boxed(script::Script::from_rules(rules))),
+        StageName::Boilerplate => Some(boxed(boilerplate::Boilerplate::from_rules(rules))),
         StageName::Dedup => Some(boxed(dedup::Dedup::from_rules(rules))),
         _ => None,
     }

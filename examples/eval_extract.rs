@@ -1,0 +1,156 @@
+//! Main-content quality of the `html` + `boilerplate` stages on the shared corpora.
+//!
+//! `cargo run --release --example eval_extract [-- CORPUS_DIR]` prints one line per page (precision,
+//! recall, F1), the means and the median F1 per corpus. Scoring (from `cwced/SOURCE.md`): each Han character is one
+//! token, each run of ASCII letters or digits one token, punctuation ignored; precision, recall and F1
+//! of the bags of tokens, averaged over pages. The title line is not part of the body.
+//!
+//! With `--drop-dated-lines`, reference lines that end in a `YYYY/MM/DD` date (the related-news
+//! titles the cx163 silver extractor keeps) are left out of the reference: a diagnostic for how much of
+//! the silver shortfall is that list, not a score.
+//!
+//! Corpora, relative to the repository root: `../shared/corpus/cwced` (`original/*.html` with
+//! human-written `cleaned/*.txt`) and `../shared/corpus/cx163` (`original/*.html` with silver
+//! `silver/*.txt`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use sluice::{Pipeline, RuleSet, StageName};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let drop_dated = args.iter().any(|a| a == "--drop-dated-lines");
+    let root = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/corpus"));
+    let rules = RuleSet::defaults()?;
+    let pipeline = Pipeline::with_stages(
+        &rules,
+        [
+            StageName::Decode,
+            StageName::Html,
+            StageName::Markup,
+            StageName::Boilerplate,
+        ],
+    )?;
+    for (corpus, reference) in [("cwced", "cleaned"), ("cx163", "silver")] {
+        let dir = root.join(corpus);
+        if dir.is_dir() {
+            evaluate(&pipeline, &dir, reference, drop_dated)?;
+        } else {
+            eprintln!("{}: not found, skipped", dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn evaluate(
+    pipeline: &Pipeline,
+    dir: &Path,
+    reference: &str,
+    drop_dated: bool,
+) -> anyhow::Result<()> {
+    let dated = regex::Regex::new(r"\d{4}/\d{2}/\d{2}\s*$")?;
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir.join("original"))?
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect();
+    pages.sort();
+    let mut scores = Vec::new();
+    println!("{:<44} {:>6} {:>6} {:>6}", dir.display(), "P", "R", "F1");
+    for page in pages {
+        let stem = page.file_stem().unwrap_or_default().to_string_lossy();
+        let truth_path = dir.join(reference).join(format!("{stem}.txt"));
+        let Ok(mut truth) = std::fs::read_to_string(&truth_path) else {
+            continue;
+        };
+        if drop_dated {
+            truth = truth
+                .lines()
+                .filter(|l| !dated.is_match(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        let cleaned = pipeline.clean(&std::fs::read(&page)?)?;
+        let (p, r, f) = bag_f1(&tokens(&cleaned.text), &tokens(&truth));
+        println!("{stem:<44} {p:>6.3} {r:>6.3} {f:>6.3}");
+        scores.push((p, r, f));
+    }
+    let n = scores.len().max(1) as f64;
+    let mean = |pick: fn(&(f64, f64, f64)) -> f64| scores.iter().map(pick).sum::<f64>() / n;
+    println!(
+        "{:<44} {:>6.3} {:>6.3} {:>6.3}   ({} pages)",
+        "MEAN",
+        mean(|s| s.0),
+        mean(|s| s.1),
+        mean(|s| s.2),
+        scores.len()
+    );
+    let mut f1s: Vec<f64> = scores.iter().map(|s| s.2).collect();
+    f1s.sort_by(f64::total_cmp);
+    let median = match f1s.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => f1s[n / 2],
+        n => (f1s[n / 2 - 1] + f1s[n / 2]) / 2.0,
+    };
+    println!("{:<44} {:>20.3}\n", "MEDIAN F1", median);
+    Ok(())
+}
+
+/// Each Han character is a token, each run of ASCII letters or digits (full-width forms folded) is
+/// one; everything else is ignored.
+fn tokens(text: &str) -> HashMap<String, usize> {
+    let mut bag = HashMap::new();
+    let mut word = String::new();
+    for c in text.chars().map(fold_width) {
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_lowercase());
+            continue;
+        }
+        if !word.is_empty() {
+            *bag.entry(std::mem::take(&mut word)).or_insert(0) += 1;
+        }
+        if sluice::text::chars::is_han(c) {
+            *bag.entry(c.to_string()).or_insert(0) += 1;
+        }
+    }
+    if !word.is_empty() {
+        *bag.entry(word).or_insert(0) += 1;
+    }
+    bag
+}
+
+fn fold_width(c: char) -> char {
+    match c as u32 {
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+fn bag_f1(got: &HashMap<String, usize>, truth: &HashMap<String, usize>) -> (f64, f64, f64) {
+    let common: usize = got
+        .iter()
+        .map(|(t, &n)| n.min(truth.get(t).copied().unwrap_or(0)))
+        .sum();
+    let got_n: usize = got.values().sum();
+    let truth_n: usize = truth.values().sum();
+    let precision = if got_n == 0 {
+        0.0
+    } else {
+        common as f64 / got_n as f64
+    };
+    let recall = if truth_n == 0 {
+        0.0
+    } else {
+        common as f64 / truth_n as f64
+    };
+    let f1 = if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    };
+    (precision, recall, f1)
+}

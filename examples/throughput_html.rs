@@ -1,0 +1,51 @@
+//! CPU time of HTML cleaning on the shared corpora, for machines too busy for wall-clock benchmarks:
+//! five passes over every page of `../shared/corpus/{cwced,cx163}/original` in one mode, to be timed
+//! with `/usr/bin/time -f %U` (user seconds; MB/s per core = 5 × corpus MB / seconds).
+//!
+//! Modes: `parse` (bare html5ever via scraper, on markup decoded beforehand), `html` (the html stage
+//! on decoded markup), `decode` (the decode stage), `full` (`sluice clean`'s pipeline on raw bytes).
+//!
+//! ```sh
+//! cargo build --release --example throughput_html
+//! for m in parse html decode full; do /usr/bin/time -f "$m %U s" target/release/examples/throughput_html $m; done
+//! ```
+
+use sluice::{Document, Format, Pipeline, RuleSet, StageName};
+
+fn main() -> anyhow::Result<()> {
+    let mode = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "full".to_string());
+    let mut pages = Vec::new();
+    for corpus in ["cwced", "cx163"] {
+        for entry in std::fs::read_dir(format!("../shared/corpus/{corpus}/original"))? {
+            pages.push(std::fs::read(entry?.path())?);
+        }
+    }
+    let rules = RuleSet::defaults()?;
+    let decoded: Vec<String> = pages
+        .iter()
+        .map(|p| encoding_rs::GB18030.decode(p).0.into_owned())
+        .collect();
+    let pipeline = match mode.as_str() {
+        "html" => Pipeline::with_stages(&rules, [StageName::Html])?,
+        "decode" => Pipeline::with_stages(&rules, [StageName::Decode])?,
+        _ => Pipeline::from_rules(&rules)?,
+    };
+    for _ in 0..5 {
+        for (raw, markup) in pages.iter().zip(&decoded) {
+            match mode.as_str() {
+                "parse" => drop(std::hint::black_box(scraper::Html::parse_document(markup))),
+                "html" => {
+                    let mut doc = Document::from_bytes(Vec::new(), Format::Html);
+                    doc.html = Some(markup.clone());
+                    std::hint::black_box(pipeline.run(doc));
+                }
+                _ => drop(std::hint::black_box(pipeline.clean(raw))),
+            }
+        }
+    }
+    let mb = pages.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
+    eprintln!("{mode}: 5 passes over {mb:.1} MB");
+    Ok(())
+}

@@ -1,0 +1,455 @@
+//! `boilerplate`: site chrome in text — breadcrumbs, copyright and licence lines, footer and widget
+//! words, bylines, related-article headings with the short lines under them, numbered link lists and
+//! the short tail of a page after its footer.
+//!
+//! Every rule looks at whole lines of at most `max_line_chars` characters (`[settings.boilerplate]`):
+//! without that limit the copyright rule ate real sentences. Lines typed `Title` by the html stage are
+//! never removed. Works on text inputs and on the html stage's blocks alike.
+
+use std::ops::Range;
+
+use regex::Regex;
+
+use crate::document::{BlockKind, Change, Document};
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+use crate::stages::{Stage, StageName};
+
+pub struct Boilerplate {
+    rules: Vec<LineRule>,
+    max_line_chars: usize,
+}
+
+struct LineRule {
+    id: String,
+    kind: Kind,
+    /// Block kinds the rule leaves alone (numbers in table cells are data).
+    skip_kinds: Vec<BlockKind>,
+    /// A removal by this rule may start the page's footer (see [`Kind::FooterTail`]).
+    ends_page: bool,
+}
+
+enum Kind {
+    /// A line matching the pattern goes.
+    Line { pattern: Regex },
+    /// A line made only of these words and separators goes.
+    Words { words: Vec<String> },
+    /// The matched start of a line goes (a doubled byline).
+    Prefix { pattern: Regex },
+    /// A line among the first `within` lines that is only short space-separated keywords goes.
+    KeywordLine { within: usize, min_words: usize },
+    /// A heading line goes with the run of short lines under it.
+    Heading {
+        pattern: Regex,
+        max_item_chars: usize,
+    },
+    /// A notice heading goes with the lines under it up to a bare URL (at most `max_lines`).
+    Notice { pattern: Regex, max_lines: usize },
+    /// A run of `min_run` or more short lines numbered 1, 2, 3, … goes.
+    NumberedRun {
+        min_run: usize,
+        max_item_chars: usize,
+    },
+    /// After the last line removed by an `ends_page` rule, the few short lines left go too.
+    FooterTail { max_lines: usize },
+}
+
+struct Line<'a> {
+    /// The line without its newline.
+    range: Range<usize>,
+    text: &'a str,
+    chars: usize,
+    kind: BlockKind,
+}
+
+impl Boilerplate {
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        let max_line_chars = rules.setting(StageName::Boilerplate, "max_line_chars", 80)?;
+        let rules = rules
+            .for_stage(StageName::Boilerplate)
+            .map(compile)
+            .collect::<Result<_, _>>()?;
+        Ok(Boilerplate {
+            rules,
+            max_line_chars,
+        })
+    }
+
+    /// Which lines each rule removes, as (line index, rule index); the first rule to claim a line
+    /// keeps it.
+    fn claims(&self, lines: &[Line]) -> Vec<Option<usize>> {
+        let mut claimed: Vec<Option<usize>> = vec![None; lines.len()];
+        let removable = |line: &Line| {
+            line.kind != BlockKind::Title
+                && !line.text.trim().is_empty()
+                && line.chars <= self.max_line_chars
+        };
+        for (r, rule) in self.rules.iter().enumerate() {
+            let removable = |line: &Line| removable(line) && !rule.skip_kinds.contains(&line.kind);
+            match &rule.kind {
+                Kind::Line { pattern } => {
+                    for (i, line) in lines.iter().enumerate() {
+                        if removable(line) && pattern.is_match(line.text.trim()) {
+                            claimed[i].get_or_insert(r);
+                        }
+                    }
+                }
+                Kind::Words { words } => {
+                    for (i, line) in lines.iter().enumerate() {
+                        if removable(line) && only_words(line.text, words) {
+                            claimed[i].get_or_insert(r);
+                        }
+                    }
+                }
+                Kind::KeywordLine { within, min_words } => {
+                    for (i, line) in lines.iter().enumerate().take(*within) {
+                        if removable(line) && is_keyword_line(line.text, *min_words) {
+                            claimed[i].get_or_insert(r);
+                        }
+                    }
+                }
+                Kind::Heading {
+                    pattern,
+                    max_item_chars,
+                } => {
+                    for i in 0..lines.len() {
+                        if removable(&lines[i]) && pattern.is_match(lines[i].text.trim()) {
+                            claimed[i].get_or_insert(r);
+                            for j in i + 1..lines.len() {
+                                let line = &lines[j];
+                                if line.text.trim().is_empty() || claimed[j].is_some() {
+                                    continue;
+                                }
+                                if !removable(line) || !is_list_item(line, *max_item_chars) {
+                                    break;
+                                }
+                                claimed[j] = Some(r);
+                            }
+                        }
+                    }
+                }
+                Kind::Notice { pattern, max_lines } => {
+                    for i in 0..lines.len() {
+                        if removable(&lines[i]) && pattern.is_match(lines[i].text.trim()) {
+                            claimed[i].get_or_insert(r);
+                            let url = (i + 1..lines.len().min(i + 1 + max_lines))
+                                .find(|&j| is_bare_url(lines[j].text));
+                            for slot in claimed
+                                .iter_mut()
+                                .take(url.map_or(0, |u| u + 1))
+                                .skip(i + 1)
+                            {
+                                slot.get_or_insert(r);
+                            }
+                        }
+                    }
+                }
+                Kind::NumberedRun {
+                    min_run,
+                    max_item_chars,
+                } => {
+                    for run in numbered_runs(lines, *max_item_chars) {
+                        if run.len() >= *min_run && run.iter().all(|&i| removable(&lines[i])) {
+                            for i in run {
+                                claimed[i].get_or_insert(r);
+                            }
+                        }
+                    }
+                }
+                Kind::Prefix { .. } | Kind::FooterTail { .. } => {}
+            }
+        }
+        self.footer_tail(lines, &mut claimed, &removable);
+        claimed
+    }
+
+    fn footer_tail(
+        &self,
+        lines: &[Line],
+        claimed: &mut [Option<usize>],
+        removable: &dyn Fn(&Line) -> bool,
+    ) {
+        let Some((r, max_lines)) =
+            self.rules
+                .iter()
+                .enumerate()
+                .find_map(|(r, rule)| match rule.kind {
+                    Kind::FooterTail { max_lines } => Some((r, max_lines)),
+                    _ => None,
+                })
+        else {
+            return;
+        };
+        let last_footer = (0..lines.len())
+            .rev()
+            .find(|&i| claimed[i].is_some_and(|c| self.rules[c].ends_page));
+        let Some(last) = last_footer else {
+            return;
+        };
+        let rest: Vec<usize> = (last + 1..lines.len())
+            .filter(|&i| claimed[i].is_none() && !lines[i].text.trim().is_empty())
+            .collect();
+        if rest.len() <= max_lines && rest.iter().all(|&i| removable(&lines[i])) {
+            for i in rest {
+                claimed[i] = Some(r);
+            }
+        }
+    }
+}
+
+impl Stage for Boilerplate {
+    fn name(&self) -> StageName {
+        StageName::Boilerplate
+    }
+
+    fn run(&self, doc: &mut Document) {
+        let lines = split_lines(doc);
+        let claimed = self.claims(&lines);
+        let final_run = final_run_start(&lines, &claimed);
+        let mut changes = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(r) = claimed[i] {
+                let rule = &self.rules[r];
+                let range = line_span(&doc.text, line.range.clone(), i >= final_run);
+                changes.push(Change::remove(range, &rule.id, reason(&rule.kind)));
+                continue;
+            }
+            for rule in &self.rules {
+                if let Kind::Prefix { pattern } = &rule.kind
+                    && line.chars <= self.max_line_chars
+                    && let Some(m) = pattern.find(line.text)
+                {
+                    let start = line.range.start + m.start();
+                    changes.push(Change::remove(
+                        start..line.range.start + m.end(),
+                        &rule.id,
+                        reason(&rule.kind),
+                    ));
+                    break;
+                }
+            }
+        }
+        doc.apply(StageName::Boilerplate, changes);
+    }
+}
+
+fn reason(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Line { .. } => "short line matching a chrome pattern",
+        Kind::Words { .. } => "line of only chrome words",
+        Kind::Prefix { .. } => "repeated byline prefix",
+        Kind::KeywordLine { .. } => "keyword line in the page header",
+        Kind::Heading { .. } => "related-article heading or a short line listed under it",
+        Kind::Notice { .. } => "promotional notice up to its link",
+        Kind::NumberedRun { .. } => "numbered list of short titles",
+        Kind::FooterTail { .. } => "short line after the page footer",
+    }
+}
+
+fn split_lines(doc: &Document) -> Vec<Line<'_>> {
+    let mut start = 0;
+    doc.text
+        .split('\n')
+        .enumerate()
+        .map(|(index, text)| {
+            let range = start..start + text.len();
+            start += text.len() + 1;
+            Line {
+                range,
+                text,
+                chars: text.trim().chars().count(),
+                kind: doc.kind_of_line(index),
+            }
+        })
+        .collect()
+}
+
+/// The first line of the run of removed (or blank) lines that ends the text; `lines.len()` when the
+/// last line stays.
+fn final_run_start(lines: &[Line], claimed: &[Option<usize>]) -> usize {
+    let mut start = lines.len();
+    while start > 0 && (claimed[start - 1].is_some() || lines[start - 1].text.trim().is_empty()) {
+        start -= 1;
+    }
+    start
+}
+
+/// What removing a line takes: the line and its newline; in the run of removed lines that ends the
+/// text, the newline before it instead, so no trailing newline is left. Either way the spans of
+/// neighbouring lines don't overlap.
+fn line_span(text: &str, range: Range<usize>, in_final_run: bool) -> Range<usize> {
+    if in_final_run && range.start > 0 {
+        range.start - 1..range.end
+    } else if range.end < text.len() {
+        range.start..range.end + 1
+    } else {
+        range
+    }
+}
+
+/// Separators between chrome words on one line.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || "|｜/·•【】[]()（）:：-—>»›,，、".contains(c)
+}
+
+fn only_words(line: &str, words: &[String]) -> bool {
+    let mut any = false;
+    for token in line.split(is_separator).filter(|t| !t.is_empty()) {
+        if !words.iter().any(|w| w == token) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+fn has_sentence_punct(text: &str) -> bool {
+    text.contains(['，', '。', '！', '？', '；', ',', ';'])
+}
+
+fn is_keyword_line(line: &str, min_words: usize) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words.len() >= min_words
+        && !has_sentence_punct(line)
+        && words.iter().all(|w| (2..=10).contains(&w.chars().count()))
+}
+
+/// A line that can stand under a related-articles heading: short and not ending a sentence.
+fn is_list_item(line: &Line, max_chars: usize) -> bool {
+    let text = line.text.trim();
+    line.chars <= max_chars && !text.ends_with(['。', '；', ';'])
+}
+
+fn is_bare_url(line: &str) -> bool {
+    let text = line.trim();
+    (text.starts_with("http://") || text.starts_with("https://")) && !text.contains(' ')
+}
+
+/// Runs of consecutive non-blank lines numbered k, k+1, … (after an optional bullet), each short.
+/// The number is matched as the decimal prefix the run expects, so a title that starts with digits
+/// (`- 192012-2013年…` is item 19) does not break the run.
+fn numbered_runs(lines: &[Line], max_chars: usize) -> Vec<Vec<usize>> {
+    let mut runs = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let mut next = 1usize;
+    for (i, line) in lines.iter().enumerate() {
+        let text = line.text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let body = text.trim_start_matches(['-', '•', '·', '*', ' ']);
+        let expected = next.to_string();
+        if line.chars <= max_chars && !current.is_empty() && body.starts_with(&expected) {
+            current.push(i);
+            next += 1;
+        } else {
+            if !current.is_empty() {
+                runs.push(std::mem::take(&mut current));
+            }
+            let starts_list = body
+                .strip_prefix('1')
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()));
+            if line.chars <= max_chars && starts_list {
+                current.push(i);
+                next = 2;
+            }
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}
+
+/// A block kind by its name in reports (`table_cell`, …).
+fn block_kind(name: &str) -> Option<BlockKind> {
+    Some(match name {
+        "title" => BlockKind::Title,
+        "heading" => BlockKind::Heading,
+        "paragraph" => BlockKind::Paragraph,
+        "list_item" => BlockKind::ListItem,
+        "table_cell" => BlockKind::TableCell,
+        _ => return None,
+    })
+}
+
+fn compile(rule: &Rule) -> Result<LineRule, RuleError> {
+    let kind_name: String = rule.param("kind")?;
+    let regex = |key: &str| -> Result<Regex, RuleError> {
+        let patterns: Vec<String> = rule.param(key)?;
+        Regex::new(&patterns.join("|")).map_err(|e| rule.error(format!("parameter `{key}`: {e}")))
+    };
+    let mut keys = vec!["kind", "ends_page", "skip_kinds"];
+    let kind = match kind_name.as_str() {
+        "line" => {
+            keys.push("patterns");
+            Kind::Line {
+                pattern: regex("patterns")?,
+            }
+        }
+        "words" => {
+            keys.push("words");
+            Kind::Words {
+                words: rule.param("words")?,
+            }
+        }
+        "prefix" => {
+            keys.push("patterns");
+            Kind::Prefix {
+                pattern: regex("patterns")?,
+            }
+        }
+        "keyword-line" => {
+            keys.extend(["within", "min_words"]);
+            Kind::KeywordLine {
+                within: rule.param("within")?,
+                min_words: rule.param("min_words")?,
+            }
+        }
+        "heading" => {
+            keys.extend(["patterns", "max_item_chars"]);
+            Kind::Heading {
+                pattern: regex("patterns")?,
+                max_item_chars: rule.param("max_item_chars")?,
+            }
+        }
+        "notice" => {
+            keys.extend(["patterns", "max_lines"]);
+            Kind::Notice {
+                pattern: regex("patterns")?,
+                max_lines: rule.param("max_lines")?,
+            }
+        }
+        "numbered-run" => {
+            keys.extend(["min_run", "max_item_chars"]);
+            Kind::NumberedRun {
+                min_run: rule.param("min_run")?,
+                max_item_chars: rule.param("max_item_chars")?,
+            }
+        }
+        "footer-tail" => {
+            keys.push("max_lines");
+            Kind::FooterTail {
+                max_lines: rule.param("max_lines")?,
+            }
+        }
+        other => {
+            return Err(rule.error(format!(
+                "unknown kind `{other}` (boilerplate rules are line, words, prefix, keyword-line, \
+                 heading, notice, numbered-run, footer-tail)"
+            )));
+        }
+    };
+    rule.expect_keys(&keys)?;
+    let skip_kinds = rule
+        .param_or::<Vec<String>>("skip_kinds", Vec::new())?
+        .iter()
+        .map(|k| block_kind(k).ok_or_else(|| rule.error(format!("unknown block kind `{k}`"))))
+        .collect::<Result<_, _>>()?;
+    Ok(LineRule {
+        id: rule.id.clone(),
+        kind,
+        skip_kinds,
+        ends_page: rule.param_or("ends_page", false)?,
+    })
+}

@@ -1,0 +1,436 @@
+//! The walk: one iterative pass over the parsed tree that skips removed subtrees and cuts the text
+//! into blocks at block-level element boundaries, remembering the innermost element of each block.
+
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node};
+
+use super::clean::Cleaner;
+use super::content::{ContentRules, ElementClass};
+use crate::document::BlockKind;
+use crate::text::chars::{is_cjk_punct, is_han};
+
+/// An element that was kept, in document (pre-)order.
+pub struct Element {
+    pub parent: Option<usize>,
+    /// One past the index of its last descendant: its subtree is `index..end`.
+    pub end: usize,
+    pub class: ElementClass,
+    /// `<a>` elements directly at this element (descendants are summed by the scorer).
+    pub links: u32,
+    /// Its node in the parsed tree, to describe it in the report.
+    pub node: ego_tree::NodeId,
+}
+
+/// A run of text between block boundaries.
+pub struct Block {
+    pub text: String,
+    pub kind: BlockKind,
+    /// 1 for `h1`, …; 0 for other blocks.
+    pub heading_level: u8,
+    /// The innermost element open when the block ended.
+    pub element: usize,
+    /// Scoring tokens: Han characters and runs of ASCII letters or digits.
+    pub units: u32,
+    pub link_units: u32,
+    /// Chinese sentence punctuation marks.
+    pub punct: u32,
+}
+
+impl Block {
+    pub fn link_ratio(&self) -> f64 {
+        f64::from(self.link_units) / f64::from(self.units.max(1))
+    }
+}
+
+/// A subtree dropped by a cleaning rule.
+pub struct Removed {
+    pub rule: String,
+    pub path: String,
+    /// The start of its text, white space collapsed, `…` when cut.
+    pub preview: String,
+    /// The size of its text.
+    pub bytes: usize,
+}
+
+/// How much of a removed element's text its flag quotes.
+const PREVIEW_BYTES: usize = 240;
+const PREVIEW_CHARS: usize = 80;
+
+impl Removed {
+    pub fn describe(&self) -> String {
+        format!(
+            "removed {} ({} bytes of text): {}",
+            self.path, self.bytes, self.preview
+        )
+    }
+}
+
+/// What the walk found.
+pub struct Page {
+    pub elements: Vec<Element>,
+    pub blocks: Vec<Block>,
+    pub removed: Vec<Removed>,
+}
+
+/// Walk the document once. Iterative (`traverse` yields open and close edges), so nesting depth
+/// costs no stack.
+pub fn collect(html: &Html, cleaner: &Cleaner, content: &ContentRules) -> Page {
+    let mut walk = Walk::default();
+    let mut skipping: Option<ego_tree::NodeId> = None;
+    for edge in html.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Text(text) => walk.text(text),
+                    Node::Element(_) => {
+                        let Some(element) = ElementRef::wrap(node) else {
+                            continue;
+                        };
+                        if is_skipped_silently(element.value().name()) {
+                            skipping = Some(node.id());
+                        } else if let Some(rule) = cleaner.removes(&element) {
+                            walk.removed(rule, &element);
+                            skipping = Some(node.id());
+                        } else {
+                            walk.open(&element, content.classify(&element));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                } else if skipping.is_none()
+                    && let Node::Element(element) = node.value()
+                {
+                    walk.close(element.name());
+                }
+            }
+        }
+    }
+    walk.flush();
+    Page {
+        elements: walk.elements,
+        blocks: walk.blocks,
+        removed: walk.removed,
+    }
+}
+
+/// `head` is read by the title logic, never as text.
+fn is_skipped_silently(name: &str) -> bool {
+    name == "head"
+}
+
+fn is_block_level(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "body"
+            | "br"
+            | "caption"
+            | "center"
+            | "dd"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "dt"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "html"
+            | "li"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "td"
+            | "tfoot"
+            | "th"
+            | "thead"
+            | "tr"
+            | "ul"
+    )
+}
+
+fn kind_of(name: &str) -> Option<(BlockKind, u8)> {
+    Some(match name {
+        "h1" => (BlockKind::Heading, 1),
+        "h2" => (BlockKind::Heading, 2),
+        "h3" => (BlockKind::Heading, 3),
+        "h4" => (BlockKind::Heading, 4),
+        "h5" => (BlockKind::Heading, 5),
+        "h6" => (BlockKind::Heading, 6),
+        "li" | "dt" | "dd" => (BlockKind::ListItem, 0),
+        "td" | "th" => (BlockKind::TableCell, 0),
+        "p" | "div" | "blockquote" | "pre" | "article" | "section" | "body" => {
+            (BlockKind::Paragraph, 0)
+        }
+        _ => return None,
+    })
+}
+
+#[derive(Default)]
+struct Walk {
+    elements: Vec<Element>,
+    blocks: Vec<Block>,
+    removed: Vec<Removed>,
+    /// Indices of the open kept elements.
+    stack: Vec<usize>,
+    /// Open elements that type their blocks.
+    kinds: Vec<(BlockKind, u8)>,
+    /// Parallel to `stack`: whether each open element is a link.
+    link_stack: Vec<bool>,
+    link_depth: usize,
+    pre_depth: usize,
+    pending: String,
+    pending_link_units: u32,
+}
+
+impl Walk {
+    fn open(&mut self, element: &ElementRef, class: ElementClass) {
+        let name = element.value().name();
+        if is_block_level(name) {
+            self.flush();
+        }
+        let index = self.elements.len();
+        let parent = self.stack.last().copied();
+        // Only `a[href]` is a link: a named anchor left open (`<a name=top>`) is reopened by the
+        // parser around everything after it and must not make the page look like links.
+        let is_link = name == "a" && element.value().attr("href").is_some();
+        self.link_stack.push(is_link);
+        if is_link {
+            self.link_depth += 1;
+            if let Some(p) = parent {
+                self.elements[p].links += 1;
+            }
+        }
+        if name == "pre" {
+            self.pre_depth += 1;
+        }
+        if let Some(kind) = kind_of(name) {
+            self.kinds.push(kind);
+        }
+        self.elements.push(Element {
+            parent,
+            end: index + 1,
+            class,
+            links: 0,
+            node: element.id(),
+        });
+        self.stack.push(index);
+    }
+
+    fn close(&mut self, name: &str) {
+        if is_block_level(name) {
+            self.flush();
+        }
+        if self.link_stack.pop() == Some(true) {
+            self.link_depth = self.link_depth.saturating_sub(1);
+        }
+        if name == "pre" {
+            self.pre_depth = self.pre_depth.saturating_sub(1);
+        }
+        if kind_of(name).is_some() {
+            self.kinds.pop();
+        }
+        if let Some(index) = self.stack.pop() {
+            self.elements[index].end = self.elements.len();
+        }
+    }
+
+    fn removed(&mut self, rule: &str, element: &ElementRef) {
+        let mut path: Vec<String> = element
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .take(2)
+            .map(|e| label(&e))
+            .collect();
+        path.reverse();
+        path.push(label(element));
+        // A preview is enough for the report; removed scripts and styles can be large.
+        let mut raw = String::new();
+        let mut bytes = 0;
+        for text in element.text() {
+            bytes += text.len();
+            if raw.len() < PREVIEW_BYTES {
+                raw.push_str(text);
+            }
+        }
+        let collapsed = collapse_whitespace(&raw);
+        let mut preview: String = collapsed.chars().take(PREVIEW_CHARS).collect();
+        if raw.len() < bytes || preview.len() < collapsed.len() {
+            preview.push('…');
+        }
+        self.removed.push(Removed {
+            rule: rule.to_string(),
+            path: path.join(" > "),
+            preview,
+            bytes,
+        });
+    }
+
+    fn text(&mut self, text: &str) {
+        if self.pre_depth > 0 && text.contains('\n') {
+            let mut lines = text.split('\n').peekable();
+            while let Some(line) = lines.next() {
+                self.append(line);
+                if lines.peek().is_some() {
+                    self.flush();
+                }
+            }
+        } else {
+            self.append(text);
+        }
+    }
+
+    fn append(&mut self, text: &str) {
+        if self.link_depth > 0 {
+            self.pending_link_units += count_units(text);
+        }
+        self.pending.push_str(text);
+    }
+
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let text = collapse_whitespace(&self.pending);
+        self.pending.clear();
+        let link_units = std::mem::take(&mut self.pending_link_units);
+        let Some(&element) = self.stack.last() else {
+            return;
+        };
+        if text.is_empty() {
+            return;
+        }
+        let units = count_units(&text);
+        let (kind, heading_level) = self
+            .kinds
+            .last()
+            .copied()
+            .unwrap_or((BlockKind::Paragraph, 0));
+        self.blocks.push(Block {
+            punct: text.chars().filter(|&c| is_sentence_punct(c)).count() as u32,
+            text,
+            kind,
+            heading_level,
+            element,
+            units,
+            link_units: link_units.min(units),
+        });
+    }
+}
+
+/// `tag#id.class` for reports.
+pub fn label(element: &ElementRef) -> String {
+    let value = element.value();
+    let mut label = value.name().to_string();
+    if let Some(id) = value.id() {
+        label.push('#');
+        label.push_str(id);
+    }
+    for class in value.classes().take(2) {
+        label.push('.');
+        label.push_str(class);
+    }
+    label
+}
+
+/// The prose signal: Chinese sentence and clause punctuation (and the ASCII forms width folding
+/// makes of the full-width ones).
+pub fn is_sentence_punct(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。' | '！' | '？' | '；' | '：' | '、' | '“' | '”' | ',' | ';'
+    )
+}
+
+/// Scoring tokens, as the evaluation counts them: each Han character, each run of ASCII letters or
+/// digits.
+pub fn count_units(text: &str) -> u32 {
+    let mut units = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            if !in_word {
+                units += 1;
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+            if is_han(c) {
+                units += 1;
+            }
+        }
+    }
+    units
+}
+
+/// White space runs become one space, none at the ends, and none between two CJK characters (a line
+/// break in the source between Chinese characters is not a word space).
+pub fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}' {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            let prev_cjk = out.chars().next_back().is_some_and(is_cjk);
+            if !(prev_cjk && is_cjk(c)) {
+                out.push(' ');
+            }
+            space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn is_cjk(c: char) -> bool {
+    is_han(c) || is_cjk_punct(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_count_han_and_ascii_words() {
+        assert_eq!(count_units("中文 abc 12，字"), 5);
+        assert_eq!(count_units("，。"), 0);
+    }
+
+    #[test]
+    fn whitespace_between_han_goes() {
+        assert_eq!(collapse_whitespace("  中\n 文  ab  c "), "中文 ab c");
+        assert_eq!(collapse_whitespace("Hello\u{3000}世界"), "Hello 世界");
+    }
+}

@@ -1,0 +1,186 @@
+//! DOM cleaning before extraction: elements removed by rule (CSS selectors, hidden styles), decided
+//! per element while the tree is walked, so a removed subtree is never read.
+
+use regex::Regex;
+use scraper::{ElementRef, Selector};
+
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+use crate::stages::StageName;
+
+/// The element-removal rules of the stage, compiled.
+pub struct Cleaner {
+    rules: Vec<CleanRule>,
+}
+
+enum CleanRule {
+    /// Elements matching a selector list.
+    Remove { id: String, selector: Matcher },
+    /// Elements hidden by an attribute or by their inline style.
+    Hidden {
+        id: String,
+        attributes: Vec<String>,
+        /// Matched against the inline style, lower-cased with white space removed.
+        style: Regex,
+    },
+}
+
+impl Cleaner {
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        let mut compiled = Vec::new();
+        for rule in rules.for_stage(StageName::Html) {
+            match rule.param::<String>("kind")?.as_str() {
+                "remove" => compiled.push(compile_remove(rule)?),
+                "hidden" => compiled.push(compile_hidden(rule)?),
+                _ => {} // content and title rules, compiled by their own modules
+            }
+        }
+        Ok(Cleaner { rules: compiled })
+    }
+
+    /// The id of the first rule that removes `element`, if any.
+    pub fn removes(&self, element: &ElementRef) -> Option<&str> {
+        self.rules.iter().find_map(|rule| match rule {
+            CleanRule::Remove { id, selector } => selector.matches(element).then_some(id.as_str()),
+            CleanRule::Hidden {
+                id,
+                attributes,
+                style,
+            } => is_hidden(element, attributes, style).then_some(id.as_str()),
+        })
+    }
+}
+
+fn compile_remove(rule: &Rule) -> Result<CleanRule, RuleError> {
+    rule.expect_keys(&["kind", "selectors"])?;
+    let selectors: Vec<String> = rule.param("selectors")?;
+    Ok(CleanRule::Remove {
+        id: rule.id.clone(),
+        selector: Matcher::parse(rule, &selectors)?,
+    })
+}
+
+fn compile_hidden(rule: &Rule) -> Result<CleanRule, RuleError> {
+    rule.expect_keys(&["kind", "attributes", "styles"])?;
+    let styles: Vec<String> = rule.param("styles")?;
+    let style = Regex::new(&styles.join("|"))
+        .map_err(|e| rule.error(format!("parameter `styles`: {e}")))?;
+    Ok(CleanRule::Hidden {
+        id: rule.id.clone(),
+        attributes: rule.param("attributes")?,
+        style,
+    })
+}
+
+/// A rule's selector list. Lists of plain `tag`, `#id` and `.class` selectors (nearly all of the
+/// rules) are matched by name: the general CSS matcher runs for every element of every page and was
+/// the stage's largest cost after parsing.
+pub enum Matcher {
+    Simple(Vec<Simple>),
+    Css(Box<Selector>),
+}
+
+pub enum Simple {
+    Tag(String),
+    Id(String),
+    Class(String),
+}
+
+impl Matcher {
+    pub fn parse(rule: &Rule, selectors: &[String]) -> Result<Self, RuleError> {
+        if selectors.is_empty() {
+            return Err(rule.error("parameter `selectors` is empty"));
+        }
+        // Parse as CSS in any case, so a bad selector is an error either way.
+        let css = Selector::parse(&selectors.join(", "))
+            .map_err(|e| rule.error(format!("parameter `selectors`: {e}")))?;
+        let simple: Option<Vec<Simple>> = selectors.iter().map(|s| simple(s.trim())).collect();
+        Ok(match simple {
+            Some(simple) => Matcher::Simple(simple),
+            None => Matcher::Css(Box::new(css)),
+        })
+    }
+
+    pub fn matches(&self, element: &ElementRef) -> bool {
+        match self {
+            Matcher::Css(selector) => selector.matches(element),
+            Matcher::Simple(list) => {
+                let value = element.value();
+                list.iter().any(|s| match s {
+                    Simple::Tag(tag) => value.name() == tag,
+                    Simple::Id(id) => value.id() == Some(id.as_str()),
+                    Simple::Class(class) => value.classes().any(|c| c == class),
+                })
+            }
+        }
+    }
+}
+
+fn simple(selector: &str) -> Option<Simple> {
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if let Some(id) = selector.strip_prefix('#') {
+        return is_name(id).then(|| Simple::Id(id.to_string()));
+    }
+    if let Some(class) = selector.strip_prefix('.') {
+        return is_name(class).then(|| Simple::Class(class.to_string()));
+    }
+    let tag = selector.to_ascii_lowercase();
+    is_name(&tag).then_some(Simple::Tag(tag))
+}
+
+fn is_hidden(element: &ElementRef, attributes: &[String], style: &Regex) -> bool {
+    let value = element.value();
+    if attributes.iter().any(|a| value.attr(a).is_some()) {
+        return true;
+    }
+    value.attr("style").is_some_and(|css| {
+        let compact: String = css
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .collect();
+        style.is_match(&compact)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::Html;
+
+    fn removed_by(markup: &str) -> Vec<String> {
+        let cleaner = Cleaner::from_rules(&RuleSet::defaults().unwrap()).unwrap();
+        let html = Html::parse_fragment(markup);
+        html.root_element()
+            .descendent_elements()
+            .filter_map(|e| cleaner.removes(&e).map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn hidden_styles_and_attributes() {
+        assert_eq!(
+            removed_by("<div style=\"DISPLAY: none\">x</div>"),
+            ["html.hidden"]
+        );
+        assert_eq!(removed_by("<span hidden>x</span>"), ["html.hidden"]);
+        assert_eq!(
+            removed_by("<div style=\"width:0;height:0;overflow:hidden\">x</div>"),
+            ["html.hidden"]
+        );
+        assert!(removed_by("<div style=\"width:100px;display:block\">x</div>").is_empty());
+        assert!(removed_by("<div style=\"width:0.5em\">x</div>").is_empty());
+    }
+
+    #[test]
+    fn scripts_and_ruby_text() {
+        assert_eq!(
+            removed_by("<script>x</script><ruby>漢<rt>hàn</rt></ruby>"),
+            ["html.script-style", "html.ruby-text"]
+        );
+    }
+}

@@ -1,0 +1,418 @@
+//! Main content: score every kept element in one linear pass and pick the subtree that holds the
+//! most prose and the least chrome.
+//!
+//! Each block is prose (enough Han characters, Chinese sentence punctuation or a long run, few link
+//! characters) or chrome. An element's score is the prose it contains minus weighted chrome and link
+//! text: the maximum-score subtree is the article with its sibling paragraphs and without the
+//! navigation around it. Known content containers (`#endText`, `.TRS_Editor`, …) take precedence when
+//! they hold enough prose; blocks inside the chosen subtree under class/id vocabulary of chrome
+//! (`xgwz`, `tuijian`, `gg`, …) or inside link farms are dropped.
+
+use scraper::ElementRef;
+
+use super::blocks::{Page, label};
+use super::clean::Matcher;
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+use crate::stages::StageName;
+
+/// Thresholds of the scorer, from `[settings.html]`; all lengths in scoring units (Han characters
+/// and ASCII words), not bytes.
+#[derive(Debug, Clone)]
+pub struct ContentSettings {
+    /// A block shorter than this is never prose.
+    pub min_prose_units: u32,
+    /// A block at least this long is prose even without punctuation.
+    pub long_units: u32,
+    /// A block whose link share is above this is chrome, and is dropped inside the content.
+    pub max_link_ratio: f64,
+    /// Weight of a chrome unit against a prose unit.
+    pub chrome_weight: f64,
+    /// Weight of a link unit against a prose unit.
+    pub link_weight: f64,
+}
+
+/// What the walk needs to know about an element's class and id.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ElementClass {
+    /// The element's class or id names chrome (`xgwz`, `tuijian`, `comment`, …).
+    pub chrome: Option<usize>,
+    /// The known-container rule it matches (the one with the highest priority).
+    pub container: Option<usize>,
+}
+
+struct Vocabulary {
+    id: String,
+    words: Vec<String>,
+}
+
+struct Container {
+    id: String,
+    selector: Matcher,
+    priority: i64,
+    min_units: u32,
+    /// Share of the scorer's choice's prose the container must hold.
+    min_share: f64,
+}
+
+struct LinkFarm {
+    id: String,
+    min_links: u32,
+    min_link_ratio: f64,
+}
+
+pub struct ContentRules {
+    /// The id of the scorer's rule (kind `main-content`): what its decisions are reported under.
+    pub main_id: String,
+    vocabularies: Vec<Vocabulary>,
+    containers: Vec<Container>,
+    link_farm: Option<LinkFarm>,
+    settings: ContentSettings,
+}
+
+/// The main-content decision for one page.
+pub struct Choice {
+    pub container: Option<usize>,
+    /// The content-container rule that chose it, when a known container did.
+    pub by_rule: Option<String>,
+    /// Indices of the kept blocks, in document order.
+    pub kept: Vec<usize>,
+    /// Rule ids and texts of blocks dropped inside the container.
+    pub dropped_inside: Vec<(String, usize)>,
+}
+
+impl Choice {
+    pub fn summary(&self, page: &Page, html: &scraper::Html) -> String {
+        let total: u32 = page.blocks.iter().map(|b| b.units).sum();
+        let kept: u32 = self.kept.iter().map(|&i| page.blocks[i].units).sum();
+        let container = self
+            .container
+            .and_then(|c| html.tree.get(page.elements[c].node))
+            .and_then(ElementRef::wrap)
+            .map_or("none".to_string(), |e| label(&e));
+        format!(
+            "main content {container}: kept {} of {} blocks ({kept} of {total} units)",
+            self.kept.len(),
+            page.blocks.len()
+        )
+    }
+}
+
+impl ContentRules {
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        let setting = |key: &str, default| rules.setting(StageName::Html, key, default);
+        let settings = ContentSettings {
+            min_prose_units: setting("min_prose_units", 8.0)? as u32,
+            long_units: setting("long_units", 40.0)? as u32,
+            max_link_ratio: setting("max_link_ratio", 0.5)?,
+            chrome_weight: setting("chrome_weight", 0.5)?,
+            link_weight: setting("link_weight", 1.0)?,
+        };
+        let mut content = ContentRules {
+            main_id: "html.main-content".to_string(),
+            vocabularies: Vec::new(),
+            containers: Vec::new(),
+            link_farm: None,
+            settings,
+        };
+        for rule in rules.for_stage(StageName::Html) {
+            match rule.param::<String>("kind")?.as_str() {
+                "class-vocabulary" => content.vocabularies.push(compile_vocabulary(rule)?),
+                "content-container" => content.containers.push(compile_container(rule)?),
+                "link-farm" => content.link_farm = Some(compile_link_farm(rule)?),
+                "main-content" => {
+                    rule.expect_keys(&["kind"])?;
+                    content.main_id = rule.id.clone();
+                }
+                _ => {}
+            }
+        }
+        Ok(content)
+    }
+
+    /// Classify an element by its class and id while the tree is walked.
+    pub fn classify(&self, element: &ElementRef) -> ElementClass {
+        let value = element.value();
+        let names = value.id().into_iter().chain(value.classes());
+        let mut class = ElementClass::default();
+        for name in names {
+            if class.chrome.is_none() {
+                class.chrome = self.vocabularies.iter().position(|v| names_chrome(name, v));
+            }
+        }
+        class.container = self
+            .containers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.selector.matches(element))
+            .max_by_key(|(_, c)| c.priority)
+            .map(|(i, _)| i);
+        class
+    }
+
+    /// Pick the main-content subtree and the blocks kept from it.
+    pub fn choose(&self, page: &Page) -> Choice {
+        let scores = self.score(page);
+        let Some((container, by_rule)) = self.best(page, &scores) else {
+            return Choice {
+                container: None,
+                by_rule: None,
+                kept: Vec::new(),
+                dropped_inside: Vec::new(),
+            };
+        };
+        Choice {
+            by_rule,
+            ..self.keep(page, &scores, container)
+        }
+    }
+
+    fn is_prose(&self, block: &super::blocks::Block) -> bool {
+        let s = &self.settings;
+        block.units >= s.min_prose_units
+            && (block.punct > 0 || block.units >= s.long_units)
+            && block.link_ratio() <= s.max_link_ratio
+    }
+
+    /// Per element, summed over its subtree: prose units, chrome cost, units, link units, links.
+    fn score(&self, page: &Page) -> Scores {
+        let n = page.elements.len();
+        let mut scores = Scores {
+            prose: vec![0.0; n],
+            chrome: vec![0.0; n],
+            units: vec![0; n],
+            link_units: vec![0; n],
+            links: page.elements.iter().map(|e| e.links).collect(),
+        };
+        let chrome_class = chrome_below(page, 0, n);
+        for block in &page.blocks {
+            let e = block.element;
+            // Links inside a sentence are part of it; links elsewhere are navigation.
+            if self.is_prose(block) && chrome_class[e].is_none() {
+                scores.prose[e] += f64::from(block.units);
+            } else {
+                let links = f64::from(block.link_units);
+                let text = f64::from(block.units - block.link_units);
+                scores.chrome[e] += links * self.settings.link_weight;
+                scores.chrome[e] += text * self.settings.chrome_weight;
+            }
+            scores.units[e] += block.units;
+            scores.link_units[e] += block.link_units;
+        }
+        // Children come after their parents in pre-order: sum backwards.
+        for i in (0..n).rev() {
+            if let Some(p) = page.elements[i].parent {
+                scores.prose[p] += scores.prose[i];
+                scores.chrome[p] += scores.chrome[i];
+                scores.units[p] += scores.units[i];
+                scores.link_units[p] += scores.link_units[i];
+                scores.links[p] += scores.links[i];
+            }
+        }
+        scores
+    }
+
+    /// The element with the best net score, unless a known container with enough of its prose
+    /// takes precedence; the root when no element holds prose (the page keeps its non-link text).
+    fn best(&self, page: &Page, scores: &Scores) -> Option<(usize, Option<String>)> {
+        // Ties go to the later, deeper element: the smallest subtree with that score.
+        let scored = (0..page.elements.len())
+            .filter(|&i| scores.prose[i] > 0.0)
+            .max_by(|&a, &b| scores.net(a).total_cmp(&scores.net(b)).then(a.cmp(&b)));
+        let Some(scored) = scored else {
+            return (!page.elements.is_empty()).then_some((0, None));
+        };
+        let known = page
+            .elements
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i, self.containers.get(e.class.container?)?)))
+            .filter(|(i, c)| {
+                scores.prose[*i] >= f64::from(c.min_units)
+                    && scores.prose[*i] >= c.min_share * scores.prose[scored]
+            })
+            .max_by(|a, b| {
+                a.1.priority
+                    .cmp(&b.1.priority)
+                    .then(scores.prose[a.0].total_cmp(&scores.prose[b.0]))
+            });
+        match known {
+            Some((i, c)) => Some((i, Some(c.id.clone()))),
+            None => Some((scored, None)),
+        }
+    }
+
+    fn keep(&self, page: &Page, scores: &Scores, container: usize) -> Choice {
+        let end = page.elements[container].end;
+        let chrome = chrome_below(page, container, end);
+        let farms = self.farms_below(page, scores, container, end);
+        let mut kept = Vec::new();
+        let mut dropped_inside = Vec::new();
+        for (index, block) in page.blocks.iter().enumerate() {
+            let e = block.element;
+            if !(container..end).contains(&e) {
+                continue;
+            }
+            let local = e - container;
+            if let Some(v) = chrome[local] {
+                dropped_inside.push((self.vocabularies[v].id.clone(), index));
+            } else if let Some(rule) = &farms[local] {
+                dropped_inside.push((rule.clone(), index));
+            } else if block.link_ratio() > self.settings.max_link_ratio {
+                dropped_inside.push((self.main_id.clone(), index));
+            } else {
+                kept.push(index);
+            }
+        }
+        Choice {
+            container: Some(container),
+            by_rule: None,
+            kept,
+            dropped_inside,
+        }
+    }
+
+    /// For each element of `root..end` (indexed from `root`), the link-farm rule when it or an
+    /// ancestor below `root` is a link farm.
+    fn farms_below(
+        &self,
+        page: &Page,
+        scores: &Scores,
+        root: usize,
+        end: usize,
+    ) -> Vec<Option<String>> {
+        let mut farms: Vec<Option<String>> = vec![None; end - root];
+        let Some(rule) = &self.link_farm else {
+            return farms;
+        };
+        for i in root + 1..end {
+            let inherited = page.elements[i]
+                .parent
+                .filter(|&p| p > root)
+                .and_then(|p| farms[p - root].clone());
+            // A wrapper of the article and a big link list can pass the ratio: an element holding
+            // a paragraph's worth of prose is never a farm.
+            let is_farm = scores.links[i] >= rule.min_links
+                && f64::from(scores.link_units[i])
+                    >= rule.min_link_ratio * f64::from(scores.units[i].max(1))
+                && scores.prose[i] < f64::from(self.settings.long_units);
+            farms[i - root] = inherited.or_else(|| is_farm.then(|| rule.id.clone()));
+        }
+        farms
+    }
+}
+
+struct Scores {
+    prose: Vec<f64>,
+    chrome: Vec<f64>,
+    units: Vec<u32>,
+    link_units: Vec<u32>,
+    links: Vec<u32>,
+}
+
+impl Scores {
+    fn net(&self, i: usize) -> f64 {
+        self.prose[i] - self.chrome[i]
+    }
+}
+
+/// For each element of `root..end` (indexed from `root`), the vocabulary that names it or an
+/// ancestor below `root` as chrome.
+fn chrome_below(page: &Page, root: usize, end: usize) -> Vec<Option<usize>> {
+    let mut chrome = vec![None; end.saturating_sub(root)];
+    for i in root + 1..end {
+        let inherited = page.elements[i]
+            .parent
+            .filter(|&p| p > root)
+            .and_then(|p| chrome[p - root]);
+        chrome[i - root] = inherited.or(page.elements[i].class.chrome);
+    }
+    chrome
+}
+
+/// A class or id names chrome when one of its parts (split at `-`, `_`, digits and case changes) is
+/// a vocabulary word, or contains a word of five or more letters (`foot` must not match `football`).
+fn names_chrome(name: &str, vocabulary: &Vocabulary) -> bool {
+    name_parts(name).any(|part| {
+        vocabulary
+            .words
+            .iter()
+            .any(|w| part == *w || (w.len() >= 5 && part.contains(w.as_str())))
+    })
+}
+
+fn name_parts(name: &str) -> impl Iterator<Item = String> + '_ {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphabetic() {
+            parts.push(std::mem::take(&mut current));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower {
+            parts.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_ascii_lowercase();
+        current.push(c.to_ascii_lowercase());
+    }
+    parts.push(current);
+    parts.into_iter().filter(|p| !p.is_empty())
+}
+
+fn compile_vocabulary(rule: &Rule) -> Result<Vocabulary, RuleError> {
+    rule.expect_keys(&["kind", "words"])?;
+    let words: Vec<String> = rule.param("words")?;
+    if words
+        .iter()
+        .any(|w| w.is_empty() || w != &w.to_ascii_lowercase())
+    {
+        return Err(rule.error("`words` must be non-empty lower-case ASCII"));
+    }
+    Ok(Vocabulary {
+        id: rule.id.clone(),
+        words,
+    })
+}
+
+fn compile_container(rule: &Rule) -> Result<Container, RuleError> {
+    rule.expect_keys(&["kind", "selectors", "priority", "min_units", "min_share"])?;
+    let selectors: Vec<String> = rule.param("selectors")?;
+    Ok(Container {
+        id: rule.id.clone(),
+        selector: Matcher::parse(rule, &selectors)?,
+        priority: rule.param("priority")?,
+        min_units: rule.param("min_units")?,
+        min_share: rule.param("min_share")?,
+    })
+}
+
+fn compile_link_farm(rule: &Rule) -> Result<LinkFarm, RuleError> {
+    rule.expect_keys(&["kind", "min_links", "min_link_ratio"])?;
+    Ok(LinkFarm {
+        id: rule.id.clone(),
+        min_links: rule.param("min_links")?,
+        min_link_ratio: rule.param("min_link_ratio")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn class_names_split_into_parts() {
+        let parts: Vec<String> = name_parts("xgwzList_gg2 commentBox").collect();
+        assert_eq!(parts, ["xgwz", "list", "gg", "comment", "box"]);
+        let v = Vocabulary {
+            id: "x".into(),
+            words: vec!["gg".into(), "comment".into(), "foot".into()],
+        };
+        assert!(names_chrome("gg_box", &v));
+        assert!(!names_chrome("eggs", &v));
+        assert!(names_chrome("foot", &v));
+        assert!(!names_chrome("football", &v));
+        assert!(names_chrome("commentlist", &v));
+    }
+}

@@ -1,0 +1,176 @@
+//! `html`: decoded markup → typed text blocks.
+//!
+//! One parse (html5ever via `scraper`), then one iterative walk over the tree that drops removed
+//! elements ([`clean`]) and collects text blocks with their enclosing elements ([`blocks`]), one linear
+//! pass that scores elements and picks the main content ([`content`]), and the title choice
+//! ([`title`]). The output text has the chosen title on its first line (kind `Title`) and one block
+//! per line after it, with `doc.kinds` one [`BlockKind`] per line.
+//!
+//! What the DOM cleaning and the content choice drop can't be byte edits of a text that doesn't
+//! exist yet, so they are recorded as [`Flag`](crate::report::Flag)s: one per removed element (rule
+//! id, element path and the start of its text) and one summary of the main-content choice.
+
+mod blocks;
+mod clean;
+mod content;
+mod title;
+
+use scraper::Html as ParsedHtml;
+
+use crate::document::{BlockKind, Document};
+use crate::error::RuleError;
+use crate::rules::RuleSet;
+use crate::stages::{Stage, StageName};
+
+/// The kinds of html rules; each module compiles its own.
+const KINDS: &[&str] = &[
+    "remove",
+    "hidden",
+    "main-content",
+    "content-container",
+    "class-vocabulary",
+    "link-farm",
+    "title-site-name",
+    "title-hijack",
+];
+
+pub struct Html {
+    cleaner: clean::Cleaner,
+    content: content::ContentRules,
+    titles: title::TitleRules,
+}
+
+impl Html {
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        for rule in rules.for_stage(StageName::Html) {
+            let kind: String = rule.param("kind")?;
+            if !KINDS.contains(&kind.as_str()) {
+                return Err(rule.error(format!(
+                    "unknown kind `{kind}` (html rules are {})",
+                    KINDS.join(", ")
+                )));
+            }
+        }
+        Ok(Html {
+            cleaner: clean::Cleaner::from_rules(rules)?,
+            content: content::ContentRules::from_rules(rules)?,
+            titles: title::TitleRules::from_rules(rules)?,
+        })
+    }
+}
+
+impl Stage for Html {
+    fn name(&self) -> StageName {
+        StageName::Html
+    }
+
+    fn run(&self, doc: &mut Document) {
+        // The pipeline runs this stage only on decoded markup; a text document handed to the stage
+        // directly (a rule example) is taken as markup too.
+        let markup = match doc.html.take() {
+            Some(markup) => markup,
+            None => std::mem::take(&mut doc.text),
+        };
+        let parsed = ParsedHtml::parse_document(&markup);
+        let page = blocks::collect(&parsed, &self.cleaner, &self.content);
+        for removed in &page.removed {
+            doc.flag(
+                StageName::Html,
+                removed.rule.clone(),
+                removed.describe(),
+                None,
+            );
+        }
+        let choice = self.content.choose(&page);
+        let body: Vec<&blocks::Block> = choice.kept.iter().map(|&i| &page.blocks[i]).collect();
+        let title = self.titles.choose(&parsed, &page, &choice.kept);
+        if let Some(why) = &title.flag {
+            doc.flag(StageName::Html, title.rule.clone(), why.clone(), None);
+        }
+        let rule = choice.by_rule.as_deref().unwrap_or(&self.content.main_id);
+        doc.flag(StageName::Html, rule, choice.summary(&page, &parsed), None);
+        for (rule, block) in &choice.dropped_inside {
+            let text = &page.blocks[*block].text;
+            doc.flag(
+                StageName::Html,
+                rule.clone(),
+                format!("dropped inside the content: {text}"),
+                None,
+            );
+        }
+        let (text, kinds) = render(title.text.as_deref(), &body);
+        doc.text = text;
+        doc.kinds = kinds;
+    }
+}
+
+/// The title line (when there is one) and one line per block; a block equal to the title (the
+/// article's own `h1`) is not repeated.
+fn render(title: Option<&str>, body: &[&blocks::Block]) -> (String, Vec<BlockKind>) {
+    let mut text = String::new();
+    let mut kinds = Vec::new();
+    let mut push = |line: &str, kind: BlockKind| {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(line);
+        kinds.push(kind);
+    };
+    if let Some(title) = title {
+        push(title, BlockKind::Title);
+    }
+    for block in body {
+        if Some(block.text.as_str()) == title {
+            continue;
+        }
+        push(&block.text, block.kind);
+    }
+    (text, kinds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(markup: &str) -> Document {
+        let stage = Html::from_rules(&RuleSet::defaults().unwrap()).unwrap();
+        let mut doc = Document::from_text("");
+        doc.html = Some(markup.to_string());
+        stage.run(&mut doc);
+        doc
+    }
+
+    const ARTICLE: &str = "<p>第一段，這是正文的內容，很長很長的一句話。</p><p>第二段，還有更多的正文內容在這裡。</p>";
+
+    #[test]
+    fn typed_blocks_with_title_first() {
+        let doc = run(&format!(
+            "<html><head><title>真標題-新浪新聞</title></head><body><h1>真標題</h1>{ARTICLE}</body></html>"
+        ));
+        let lines: Vec<&str> = doc.text.lines().collect();
+        assert_eq!(lines[0], "真標題");
+        assert_eq!(doc.kinds[0], BlockKind::Title);
+        assert_eq!(doc.kinds.len(), lines.len());
+        assert!(lines.contains(&"第二段，還有更多的正文內容在這裡。"));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        // html5ever itself is quadratic in nesting depth (its scope checks), so keep this moderate.
+        let depth = 5_000;
+        let markup = format!(
+            "{}<p>深處的正文，還是正文。</p>{}",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let doc = run(&markup);
+        assert!(doc.text.contains("深處的正文"));
+    }
+
+    #[test]
+    fn empty_markup_gives_empty_text() {
+        let doc = run("");
+        assert!(doc.text.is_empty());
+        assert!(doc.kinds.is_empty());
+    }
+}

@@ -1,0 +1,212 @@
+//! The boilerplate stage: its rule examples, and the seeds' chrome.
+
+use sluice::stages::build;
+use sluice::{Document, Pipeline, RuleSet, StageName};
+
+fn run_stage(rules: &RuleSet, input: &str) -> Document {
+    let stage = build(StageName::Boilerplate, rules)
+        .expect("boilerplate stage is built")
+        .expect("boilerplate rules compile");
+    let mut doc = Document::from_text(input);
+    stage.run(&mut doc);
+    doc
+}
+
+#[test]
+fn rule_examples_hold() {
+    let rules = RuleSet::defaults().unwrap();
+    for rule in rules.for_stage(StageName::Boilerplate) {
+        for example in &rule.examples {
+            let doc = run_stage(&rules, &example.input);
+            assert_eq!(doc.text, example.output, "example of {}", rule.id);
+            assert!(
+                doc.report.edits.iter().any(|e| e.rule == rule.id),
+                "example of {} does not fire it",
+                rule.id
+            );
+        }
+        for input in &rule.unchanged {
+            assert_eq!(
+                &run_stage(&rules, input).text,
+                input,
+                "unchanged of {}",
+                rule.id
+            );
+        }
+    }
+}
+
+fn seed(name: &str) -> Option<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
+    let path = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|f| f.to_string_lossy().starts_with(name))
+        })?;
+    std::fs::read_to_string(path).ok()
+}
+
+/// What the pinyin stage, which runs before this one, does to seeds 002 and 003: drop the tone-marked
+/// syllables glued after characters (`聯(lián)系`), which make lines look longer than they are.
+fn without_pinyin(text: &str) -> String {
+    let annotation = regex::Regex::new(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)").unwrap();
+    annotation.replace_all(text, "").into_owned()
+}
+
+/// The boilerplate stage alone on a seed: the lines it removed (checking that none was long) and
+/// the text left.
+fn removed_lines(name: &str) -> Option<(Vec<String>, String)> {
+    let text = without_pinyin(&seed(name)?);
+    let rules = RuleSet::defaults().unwrap();
+    let doc = run_stage(&rules, &text);
+    for edit in &doc.report.edits {
+        for line in edit.before.lines() {
+            assert!(
+                line.trim().chars().count() <= 80,
+                "{name}: {} removed a long line: {line}",
+                edit.rule
+            );
+        }
+    }
+    let removed = doc
+        .report
+        .edits
+        .iter()
+        .flat_map(|e| {
+            e.before
+                .lines()
+                .map(|l| l.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    Some((removed, doc.text))
+}
+
+fn assert_gone(removed: &[String], needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            removed.iter().any(|l| l.contains(needle)),
+            "`{needle}` was not removed; removed: {removed:#?}"
+        );
+    }
+}
+
+#[test]
+fn seed_000_footer() {
+    let Some((removed, text)) = removed_lines("000") else {
+        return; // the shared seeds are not available
+    };
+    assert_gone(
+        &removed,
+        &["最熱文章", "Copyright © GuTon.com", "版權所有:國通網"],
+    );
+    assert!(text.contains("你了解微營銷是什么嗎"));
+}
+
+#[test]
+fn seed_001_footer() {
+    let Some((removed, text)) = removed_lines("001") else {
+        return;
+    };
+    assert_gone(
+        &removed,
+        &[
+            "更多評論推薦",
+            "欲领會更多",
+            "13810995524",
+            "不代表MBAChina立場",
+            "頁:",
+            "[1]",
+        ],
+    );
+    assert!(text.contains("人貨合一才是真愛。"));
+}
+
+#[test]
+fn seed_002_header_and_footer() {
+    let Some((removed, text)) = removed_lines("002") else {
+        return;
+    };
+    assert_gone(
+        &removed,
+        &["鮮花排名", "鮮花數量", "全部評論 (0)", "ICP", "律師事務"],
+    );
+    assert!(removed.iter().any(|l| l == "41"));
+    assert!(text.contains("到底什么是微營銷"));
+    assert!(!text.contains("秦緒文:秦緒文:"));
+}
+
+#[test]
+fn seed_003_breadcrumb_and_list() {
+    let Some((removed, text)) = removed_lines("003") else {
+        return;
+    };
+    assert_gone(
+        &removed,
+        &[
+            "當前位置",
+            "溫馨提示",
+            "ke.qq.com",
+            "1一家豆腐店",
+            "30全方位",
+            "成都公司",
+            "重慶公司",
+        ],
+    );
+    assert!(text.contains("感謝本文原作者"));
+}
+
+#[test]
+fn seed_004_archive_chrome() {
+    let Some((removed, text)) = removed_lines("004") else {
+        return;
+    };
+    assert_gone(
+        &removed,
+        &[
+            "PermaLink",
+            "來源: http",
+            "Next Page",
+            "ZKIZ Archives @ 2019",
+        ],
+    );
+    assert!(text.contains("激情囤貨節"));
+}
+
+#[test]
+fn works_after_the_html_stage() {
+    let rules = RuleSet::defaults().unwrap();
+    let pipeline = Pipeline::with_stages(
+        &rules,
+        [StageName::Decode, StageName::Html, StageName::Boilerplate],
+    )
+    .unwrap();
+    let page = "<html><head><title>標題</title></head><body><div>\
+        <p>這是文章的第一段，內容完整，很長很長。</p><p>這是文章的第二段，還有更多內容。</p>\
+        <p>分享到：</p><p>Copyright © 2024 Example.com</p></div></body></html>";
+    let cleaned = pipeline.clean(page.as_bytes()).unwrap();
+    assert_eq!(cleaned.title.as_deref(), Some("標題"));
+    assert!(!cleaned.text.contains("分享到"));
+    assert!(!cleaned.text.contains("Copyright"));
+    assert!(cleaned.text.contains("第二段"));
+}
+
+#[test]
+fn numbers_in_table_cells_are_data() {
+    let rules = RuleSet::defaults().unwrap();
+    let stage = build(StageName::Boilerplate, &rules).unwrap().unwrap();
+    let mut doc = Document::from_text("營收表\n2015\n120.5\n41");
+    doc.kinds = vec![
+        sluice::BlockKind::Heading,
+        sluice::BlockKind::TableCell,
+        sluice::BlockKind::TableCell,
+        sluice::BlockKind::Paragraph,
+    ];
+    stage.run(&mut doc);
+    assert_eq!(doc.text, "營收表\n2015\n120.5");
+    assert_eq!(doc.kinds.len(), 3);
+}

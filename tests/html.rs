@@ -1,0 +1,242 @@
+//! The html stage: its rule examples, titles, link farms, and pages end to end.
+
+use sluice::stages::build;
+use sluice::{BlockKind, Document, Pipeline, RuleSet, StageName};
+
+fn run_stage(rules: &RuleSet, input: &str) -> Document {
+    let stage = build(StageName::Html, rules)
+        .expect("html stage is built")
+        .expect("html rules compile");
+    let mut doc = Document::from_text(input);
+    stage.run(&mut doc);
+    doc
+}
+
+fn fired(doc: &Document, rule: &str) -> bool {
+    doc.report.flags.iter().any(|f| f.rule == rule)
+        || doc.report.edits.iter().any(|e| e.rule == rule)
+}
+
+#[test]
+fn rule_examples_hold() {
+    let rules = RuleSet::defaults().unwrap();
+    for rule in rules.for_stage(StageName::Html) {
+        for example in &rule.examples {
+            let doc = run_stage(&rules, &example.input);
+            assert_eq!(doc.text, example.output, "example of {}", rule.id);
+            assert!(
+                fired(&doc, &rule.id),
+                "example of {} does not fire it",
+                rule.id
+            );
+        }
+        for input in &rule.unchanged {
+            assert_eq!(
+                &run_stage(&rules, input).text,
+                input,
+                "unchanged of {}",
+                rule.id
+            );
+        }
+    }
+}
+
+fn clean(page: &str) -> sluice::Cleaned {
+    let rules = RuleSet::defaults().unwrap();
+    Pipeline::from_rules(&rules)
+        .unwrap()
+        .clean(page.as_bytes())
+        .unwrap()
+}
+
+const ARTICLE: &str = "<div class=\"content\">\
+    <p>微營銷不是真的注重商品有多少逼格，而是更加注重人的營銷。</p>\
+    <p>當然，如果微營銷小到只有附加價值的商品才可以做的話，那也太不起眼了。</p>\
+    <p>還有一種是出于信任代理的營銷方式，或許有機會做成大眾化營銷。</p></div>";
+
+#[test]
+fn hijacked_title_gives_way_to_the_real_one() {
+    let page = format!(
+        "<html><head><title>超清精品丝袜|亚洲日本欧美综合|澳门赌场</title></head>\
+         <body><h1>微營銷的信任代理</h1>{ARTICLE}</body></html>"
+    );
+    let cleaned = clean(&page);
+    assert_eq!(cleaned.title.as_deref(), Some("微營銷的信任代理"));
+    assert!(
+        cleaned
+            .report
+            .flags
+            .iter()
+            .any(|f| f.rule == "html.title-hijacked")
+    );
+}
+
+#[test]
+fn site_name_is_cut_from_the_title() {
+    let page = format!(
+        "<html><head><title>微營銷的信任代理_新浪新聞</title></head><body>{ARTICLE}</body></html>"
+    );
+    assert_eq!(clean(&page).title.as_deref(), Some("微營銷的信任代理"));
+}
+
+#[test]
+fn hidden_link_farm_is_gone() {
+    let farm: String = (0..20)
+        .map(|i| format!("<a href=\"http://spam{i}.example/\">澳门赌场{i}</a> "))
+        .collect();
+    for hidden in [
+        "style=\"display:none\"",
+        "style=\"position:absolute;left:-9999px\"",
+        "hidden",
+    ] {
+        let page = format!(
+            "<html><head><title>微營銷</title></head><body>{ARTICLE}<div {hidden}>{farm}</div></body></html>"
+        );
+        let cleaned = clean(&page);
+        assert!(
+            !cleaned.text.contains("澳门赌场"),
+            "{hidden}: {}",
+            cleaned.text
+        );
+        assert!(cleaned.report.flags.iter().any(|f| f.rule == "html.hidden"));
+    }
+}
+
+#[test]
+fn visible_link_farm_inside_the_article_is_gone() {
+    let farm: String = (0..8)
+        .map(|i| format!("<a href=\"http://spam{i}.example/\">六合彩{i}</a> "))
+        .collect();
+    let page =
+        format!("<html><body><div>{ARTICLE}<div class=\"box\">{farm}</div></div></body></html>");
+    let cleaned = clean(&page);
+    assert!(!cleaned.text.contains("六合彩"), "{}", cleaned.text);
+    assert!(cleaned.text.contains("信任代理"));
+}
+
+#[test]
+fn navigation_and_footer_are_not_content() {
+    let nav: String = (0..10)
+        .map(|i| format!("<li><a href=\"/c{i}\">頻道{i}</a></li>"))
+        .collect();
+    let page = format!(
+        "<html><body><ul class=\"nav\">{nav}</ul>{ARTICLE}\
+         <div class=\"footer\">關於我們 | 聯繫我們 | 網站地圖<br>Copyright © 2015 Example</div></body></html>"
+    );
+    let cleaned = clean(&page);
+    assert!(!cleaned.text.contains("頻道"));
+    assert!(!cleaned.text.contains("Copyright"));
+    assert_eq!(cleaned.text.lines().count(), 3, "{}", cleaned.text);
+    assert!(cleaned.kinds.iter().all(|k| *k == BlockKind::Paragraph));
+}
+
+#[test]
+fn a_form_wrapping_the_body_is_kept() {
+    let page = format!(
+        "<html><body><form id=\"form1\" method=\"post\"><input type=\"hidden\" value=\"x\">\
+         {ARTICLE}<input type=\"submit\" value=\"搜索\"></form></body></html>"
+    );
+    let cleaned = clean(&page);
+    assert_eq!(cleaned.text.lines().count(), 3, "{}", cleaned.text);
+}
+
+#[test]
+fn blocks_are_typed() {
+    let page = "<html><head><title>標題</title></head><body><div>\
+        <h2>第一節，背景介紹</h2><p>正文的第一段，內容完整，很長很長的句子。</p>\
+        <ul><li>列表的第一項，有標點，也很長。</li></ul>\
+        <table><tr><td>表格裡的一格，有標點，也很長。</td></tr></table></div></body></html>";
+    let cleaned = clean(page);
+    assert_eq!(
+        cleaned.kinds,
+        [
+            BlockKind::Heading,
+            BlockKind::Paragraph,
+            BlockKind::ListItem,
+            BlockKind::TableCell
+        ],
+        "{}",
+        cleaned.text
+    );
+}
+
+#[test]
+fn gbk_pages_are_decoded_before_parsing() {
+    let page = format!(
+        "<html><head><meta charset=\"gb2312\"><title>微營銷</title></head><body>{ARTICLE}</body></html>"
+    )
+    .replace("營", "营")
+    .replace("當", "当")
+    .replace("價", "价")
+    .replace("還", "还")
+    .replace("種", "种");
+    let (bytes, _, _) = encoding_rs::GBK.encode(&page);
+    let rules = RuleSet::defaults().unwrap();
+    let cleaned = Pipeline::from_rules(&rules).unwrap().clean(&bytes).unwrap();
+    assert!(
+        cleaned.text.contains("微营銷不是真的注重商品"),
+        "{}",
+        cleaned.text
+    );
+}
+
+#[test]
+fn odd_markup_never_panics() {
+    let rules = RuleSet::defaults().unwrap();
+    let pipeline = Pipeline::from_rules(&rules).unwrap();
+    let long_attribute = format!("<div class=\"{}\">正文，內容。</div>", "x".repeat(100_000));
+    let samples = [
+        "<html><body><p>未閉合的段落，<b>粗體<i>斜體</p></div></span>",
+        "<html><body><table><tr><td><table><td>巢狀表格，內容。</table></td></tr>",
+        "<html><body><a name=top>永遠不關的錨點，<p>後面的正文，很長的句子。</p>",
+        "<html><head><title></title><meta property=\"og:title\" content=\"\"></head><body></body></html>",
+        "<html><body>\u{0}\u{feff}<p>\u{3000}\u{3000}全形空格開頭的段落，內容。</p>",
+        "<html><body><pre>第一行，內容。\n第二行，內容。\n</pre></body></html>",
+        long_attribute.as_str(),
+    ];
+    for sample in samples {
+        let page = format!("<html>{sample}");
+        if let Ok(cleaned) = pipeline.clean(page.as_bytes()) {
+            assert_eq!(
+                cleaned.kinds.len(),
+                cleaned.text.lines().count(),
+                "{sample}"
+            );
+        }
+    }
+}
+
+#[test]
+fn pre_lines_stay_lines() {
+    let cleaned =
+        clean("<html><body><pre>第一行，這是內容。\n第二行，這是內容。</pre></body></html>");
+    assert_eq!(cleaned.text, "第一行，這是內容。\n第二行，這是內容。");
+}
+
+#[test]
+fn hijacked_title_without_heading_takes_the_first_title_line() {
+    let page = format!(
+        "<html><head><title>超清精品丝袜国产|亚洲日本欧美综合|澳门赌场</title></head>\
+         <body><div><p>你了解微營銷的信任代理嗎?</p>{ARTICLE}</div></body></html>"
+    );
+    let cleaned = clean(&page);
+    assert_eq!(cleaned.title.as_deref(), Some("你了解微營銷的信任代理嗎?"));
+    assert!(!cleaned.text.contains("你了解微營銷的信任代理嗎?"));
+}
+
+#[test]
+fn a_wrapper_of_article_and_link_list_is_not_a_farm() {
+    let links: String = (0..60)
+        .map(|i| format!("<li><a href=\"/n{i}\">一條很長很長的相關新聞標題第{i}條</a></li>"))
+        .collect();
+    let page = format!(
+        "<html><body><div id=\"endText\"><div>{ARTICLE}<ul>{links}</ul></div>{ARTICLE}</div></body></html>"
+    );
+    let cleaned = clean(&page);
+    assert_eq!(
+        cleaned.text.matches("信任代理").count(),
+        2,
+        "{}",
+        cleaned.text
+    );
+}
