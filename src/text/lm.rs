@@ -19,6 +19,9 @@ static TS_CHARACTERS: &str = include_str!("../../rules/script/opencc/TSCharacter
 /// The word model. Build it with [`model`], which loads the bundled dictionary once per process.
 pub struct LanguageModel {
     words: HashMap<Box<str>, f32>,
+    /// Log of the share of dictionary frequency carried by words containing each character: how
+    /// common a character is in Chinese text (mojibake detection asks this of every character).
+    chars: HashMap<char, f32>,
     max_word_chars: usize,
     /// Log-probability of a Han character that is not a dictionary word by itself.
     oov: f32,
@@ -56,6 +59,16 @@ impl LanguageModel {
             .collect();
         let total: f64 = entries.iter().map(|(_, f)| f).sum();
         let log_total = total.ln();
+        let mut char_freq: HashMap<char, f64> = HashMap::new();
+        for (word, freq) in &entries {
+            for c in word.chars() {
+                *char_freq.entry(c).or_default() += freq;
+            }
+        }
+        let chars = char_freq
+            .into_iter()
+            .map(|(c, f)| (c, (f.ln() - log_total) as f32))
+            .collect();
         let mut max_word_chars = 1;
         let words: HashMap<Box<str>, f32> = entries
             .iter()
@@ -66,6 +79,7 @@ impl LanguageModel {
             .collect();
         LanguageModel {
             words,
+            chars,
             max_word_chars: max_word_chars.min(16),
             oov: (0.5f64.ln() - log_total) as f32 - 4.0,
             simplifier,
@@ -75,6 +89,12 @@ impl LanguageModel {
     /// Log-probability of a word, if the dictionary has it.
     pub fn word_logp(&self, word: &str) -> Option<f32> {
         self.words.get(word).copied()
+    }
+
+    /// How common a character is (log share of the dictionary frequency of the words that contain
+    /// it), traditional characters through their simplified form; `None` for characters no word has.
+    pub fn char_logp(&self, c: char) -> Option<f32> {
+        self.chars.get(&self.simplifier.simplify_char(c)).copied()
     }
 
     /// Log-probability of the best segmentation of `text` (higher is more Chinese-like).
@@ -138,7 +158,7 @@ impl LanguageModel {
             (len, LATIN_RUN_COST)
         } else if is_cjk_punct(c) || c.is_ascii_punctuation() {
             (1, PUNCT_COST)
-        } else if c.is_whitespace() {
+        } else if c == ' ' || c == '\t' {
             (1, PUNCT_COST / 2.0)
         } else {
             (1, OTHER_COST)
@@ -161,6 +181,14 @@ mod tests {
         let lm = model();
         assert!(lm.score("可是人的行為慣性") > lm.score("墒侨说男袨閼T性"));
         assert!(lm.score("微商該這樣") > lm.score("段⑸淘撨@樣"));
+    }
+
+    #[test]
+    fn common_characters_are_more_common_than_mojibake() {
+        let lm = model();
+        let common = lm.char_logp('們').unwrap();
+        assert!(lm.char_logp('閼').is_none_or(|rare| rare < common - 5.0));
+        assert!(lm.char_logp('\u{E1E9}').is_none());
     }
 
     #[test]

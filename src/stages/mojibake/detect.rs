@@ -1,0 +1,200 @@
+//! Detection: which characters of a line look garbled. One pass over the characters with a bitset of
+//! common Han characters, so clean text costs a table lookup per character.
+
+use crate::text::chars::{is_cjk_punct, is_han, is_private_use};
+use crate::text::lm::LanguageModel;
+
+/// How strongly a character suggests mojibake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suspicion {
+    None,
+    /// Normal on its own, garbled next to a strong suspect: `?`, an ASCII letter beside CJK.
+    Weak,
+    /// Rare in Chinese text: a rare Han character, U+FFFD, private use, Latin mojibake, C1 controls,
+    /// box drawing, half-width kana, Cyrillic or Greek inside CJK.
+    Strong,
+}
+
+/// Common Han characters of the Basic Multilingual Plane, as a bitset.
+pub struct Detector {
+    common: Vec<u64>,
+}
+
+impl Detector {
+    /// Han characters at least as common as `min_char_logp` (see [`LanguageModel::char_logp`]).
+    pub fn new(lm: &LanguageModel, min_char_logp: f32) -> Self {
+        let mut common = vec![0u64; 0x10000 / 64];
+        for cp in (0x3400..=0x9FFF).chain(0xF900..=0xFAFF) {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            if lm.char_logp(c).is_some_and(|p| p >= min_char_logp) {
+                common[cp as usize / 64] |= 1 << (cp % 64);
+            }
+        }
+        Detector { common }
+    }
+
+    fn is_common_han(&self, c: char) -> bool {
+        let cp = c as usize;
+        cp < 0x10000 && self.common[cp / 64] & (1 << (cp % 64)) != 0
+    }
+
+    /// The suspicion of every character of `line`, with its byte offset.
+    pub fn classify(&self, line: &str) -> Vec<(usize, char, Suspicion)> {
+        let chars: Vec<(usize, char)> = line.char_indices().collect();
+        let mut out = Vec::with_capacity(chars.len());
+        for (i, &(at, c)) in chars.iter().enumerate() {
+            let prev = i.checked_sub(1).map(|j| chars[j].1);
+            let next = chars.get(i + 1).map(|&(_, c)| c);
+            out.push((at, c, self.suspicion(c, prev, next)));
+        }
+        out
+    }
+
+    /// Whether a line has anything strongly suspect (the cheap scan run on every line).
+    pub fn has_strong(&self, line: &str) -> bool {
+        let mut prev: Option<char> = None;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            let clean_fast = c.is_ascii() && !c.is_ascii_alphabetic() && c != '?'
+                || is_han(c) && self.is_common_han(c);
+            if !clean_fast && self.suspicion(c, prev, chars.peek().copied()) == Suspicion::Strong {
+                return true;
+            }
+            prev = Some(c);
+        }
+        false
+    }
+
+    fn suspicion(&self, c: char, prev: Option<char>, next: Option<char>) -> Suspicion {
+        let cjk = |c: Option<char>| c.is_some_and(|c| is_han(c) || is_cjk_punct(c));
+        let non_ascii = |c: Option<char>| c.is_some_and(|c| !c.is_ascii());
+        let cp = c as u32;
+        if c.is_ascii() {
+            let lone_between = (0x40..=0x7E).contains(&cp) && non_ascii(prev) && non_ascii(next);
+            return if lone_between && (cjk(prev) || cjk(next)) {
+                Suspicion::Strong
+            } else if c == '?' || c.is_ascii_alphabetic() && (cjk(prev) || cjk(next)) {
+                Suspicion::Weak
+            } else {
+                Suspicion::None
+            };
+        }
+        if is_han(c) {
+            return if self.is_common_han(c) {
+                Suspicion::None
+            } else {
+                Suspicion::Strong
+            };
+        }
+        let latin_mojibake = (0xC0..=0xFF).contains(&cp) && next.is_some_and(is_continuation_like)
+            || is_continuation_like(c) && prev.is_some_and(|p| (0xC0..=0xFF).contains(&(p as u32)));
+        let strange = c == '\u{FFFD}'
+            || is_private_use(c)
+            || (0x80..=0x9F).contains(&cp)
+            || (0x2500..=0x25FF).contains(&cp)
+            || (0xFF61..=0xFF9F).contains(&cp)
+            || ((0x0370..=0x04FF).contains(&cp) && (cjk(prev) || cjk(next)));
+        if latin_mojibake || strange {
+            Suspicion::Strong
+        } else {
+            Suspicion::None
+        }
+    }
+}
+
+/// What windows-1252 or Latin-1 makes of a UTF-8 continuation byte (0x80–0xBF).
+fn is_continuation_like(c: char) -> bool {
+    matches!(c as u32, 0x80..=0xBF)
+        || matches!(
+            c,
+            '€' | '‚'
+                | 'ƒ'
+                | '„'
+                | '…'
+                | '†'
+                | '‡'
+                | 'ˆ'
+                | '‰'
+                | 'Š'
+                | '‹'
+                | 'Œ'
+                | 'Ž'
+                | '‘'
+                | '’'
+                | '“'
+                | '”'
+                | '•'
+                | '–'
+                | '—'
+                | '˜'
+                | '™'
+                | 'š'
+                | '›'
+                | 'œ'
+                | 'ž'
+                | 'Ÿ'
+        )
+}
+
+/// Clusters of suspects: char-index ranges (into `classified`) that hold at least one strong suspect,
+/// joining suspects at most `gap` characters apart.
+pub fn clusters(classified: &[(usize, char, Suspicion)], gap: usize) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize, bool)> = Vec::new();
+    for (i, &(_, _, s)) in classified.iter().enumerate() {
+        if s == Suspicion::None {
+            continue;
+        }
+        let strong = s == Suspicion::Strong;
+        match out.last_mut() {
+            Some(last) if i <= last.1 + gap => {
+                last.1 = i;
+                last.2 |= strong;
+            }
+            _ => out.push((i, i, strong)),
+        }
+    }
+    out.into_iter()
+        .filter(|&(_, _, strong)| strong)
+        .map(|(s, e, _)| (s, e + 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::lm::model;
+
+    fn detector() -> Detector {
+        Detector::new(model(), -16.0)
+    }
+
+    #[test]
+    fn clean_text_has_no_strong_suspect() {
+        let d = detector();
+        assert!(!d.has_strong("你了解微營銷是什么嗎?其實你不懂,A股"));
+    }
+
+    #[test]
+    fn seed_runs_are_suspect() {
+        let d = detector();
+        for garbled in [
+            "其極?墒侨说男袨閼T性",
+            "規;\u{E1E9}筚u家",
+            "ä¸å¾—ä¸èªª",
+            "鍥犵偤閫欎簺",
+        ] {
+            assert!(d.has_strong(garbled), "{garbled}");
+        }
+    }
+
+    #[test]
+    fn clusters_need_a_strong_suspect() {
+        let d = detector();
+        let classified = d.classify("好嗎?是的,閼T性");
+        let found = clusters(&classified, 2);
+        assert_eq!(found.len(), 1);
+        assert_eq!(classified[found[0].0].1, '閼');
+    }
+}

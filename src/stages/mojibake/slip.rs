@@ -1,0 +1,233 @@
+//! Byte-level damage to a legacy double-byte stream (GB18030, Big5): one byte lost, one inserted, a
+//! lead byte turned into `?`, a full-width pair replaced by its ASCII form, an annotation `(pīn)`
+//! written into the bytes. The decoder then runs out of phase until an ASCII byte re-synchronises
+//! it, so the damage is a short run of wrong characters. Each hypothesis is a byte edit of the run
+//! re-encoded; the language model picks among the decodings.
+
+use crate::stages::mojibake::codec::{Bytes, Charset, UNKNOWN, decode, encode, resolve_unknowns};
+use crate::text::lm::LanguageModel;
+
+/// The byte operations a rule may enable, by their names in the rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    LostByte,
+    InsertedByte,
+    QmarkLead,
+    FullwidthAscii,
+    InsertedAnnotation,
+}
+
+impl Op {
+    pub fn parse(name: &str) -> Result<Op, String> {
+        Ok(match name {
+            "lost-byte" => Op::LostByte,
+            "inserted-byte" => Op::InsertedByte,
+            "qmark-lead" => Op::QmarkLead,
+            "fullwidth-ascii" => Op::FullwidthAscii,
+            "inserted-annotation" => Op::InsertedAnnotation,
+            other => {
+                return Err(format!(
+                    "unknown op `{other}` (lost-byte, inserted-byte, qmark-lead, fullwidth-ascii, inserted-annotation)"
+                ));
+            }
+        })
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Op::LostByte => "a lost byte restored",
+            Op::InsertedByte => "an inserted byte removed",
+            Op::QmarkLead => "a lead byte turned `?` restored",
+            Op::FullwidthAscii => "a full-width byte pair folded to ASCII restored",
+            Op::InsertedAnnotation => "an annotation written into the bytes removed",
+        }
+    }
+}
+
+/// The best repair of `run` (between `left` and `right` context) and its gain in log-probability.
+pub struct Repair {
+    pub text: String,
+    pub gain: f64,
+    pub what: &'static str,
+}
+
+pub fn best_repair(
+    run: &str,
+    left: &str,
+    right: &str,
+    charset: Charset,
+    ops: &[Op],
+    lm: &LanguageModel,
+) -> Option<Repair> {
+    let base = encode(run, charset)?;
+    let boundaries = char_boundaries(run, charset)?;
+    let original = lm.score(&join(left, run, right));
+    let mut best: Option<Repair> = None;
+    for &op in ops {
+        for mut hypothesis in hypotheses(&base, &boundaries, run, op) {
+            resolve_unknowns(&mut hypothesis, charset, lm, left, right);
+            let text = decode(&hypothesis.bytes, charset);
+            if text == run {
+                continue;
+            }
+            let gain = lm.score(&join(left, &text, right)) - original;
+            if best.as_ref().is_none_or(|b| gain > b.gain) {
+                best = Some(Repair {
+                    text,
+                    gain,
+                    what: op.describe(),
+                });
+            }
+        }
+    }
+    best
+}
+
+fn join(left: &str, middle: &str, right: &str) -> String {
+    let mut s = String::with_capacity(left.len() + middle.len() + right.len());
+    s.push_str(left);
+    s.push_str(middle);
+    s.push_str(right);
+    s
+}
+
+/// Byte offsets where each character of `run` starts in its encoding.
+fn char_boundaries(run: &str, charset: Charset) -> Option<Vec<usize>> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4];
+    for c in run.chars() {
+        out.push(at);
+        at += if c == '\u{FFFD}' {
+            1
+        } else {
+            encode(c.encode_utf8(&mut buf), charset)?.bytes.len()
+        };
+    }
+    out.push(at);
+    Some(out)
+}
+
+fn hypotheses(base: &Bytes, boundaries: &[usize], run: &str, op: Op) -> Vec<Bytes> {
+    let bytes = &base.bytes;
+    match op {
+        Op::LostByte => boundaries
+            .iter()
+            .map(|&at| edit(base, at..at, &[UNKNOWN], &[0]))
+            .collect(),
+        Op::InsertedByte => boundaries
+            .iter()
+            .filter(|&&at| at < bytes.len() && !base.unknown.contains(&at))
+            .map(|&at| edit(base, at..at + 1, &[], &[]))
+            .collect(),
+        Op::QmarkLead => positions(bytes, |b| b == b'?')
+            .into_iter()
+            .map(|at| edit(base, at..at + 1, &[UNKNOWN], &[0]))
+            .collect(),
+        Op::FullwidthAscii => positions(bytes, |b| (0x21..=0x7E).contains(&b))
+            .into_iter()
+            .map(|at| edit(base, at..at + 1, &[0xA3, bytes[at] | 0x80], &[]))
+            .collect(),
+        Op::InsertedAnnotation => annotations(run)
+            .into_iter()
+            .filter_map(|(start, end)| {
+                let lo = *boundaries.get(start)?;
+                let hi = *boundaries.get(end)?;
+                Some(edit(base, lo..hi, &[UNKNOWN], &[0]))
+            })
+            .collect(),
+    }
+}
+
+fn positions(bytes: &[u8], pred: impl Fn(u8) -> bool) -> Vec<usize> {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| pred(b))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Replace `range` of the bytes with `with`, whose bytes at `unknown_at` are unknown; unknown
+/// positions of the base shift with the edit (those inside the range go).
+fn edit(base: &Bytes, range: std::ops::Range<usize>, with: &[u8], unknown_at: &[usize]) -> Bytes {
+    let mut bytes = Vec::with_capacity(base.bytes.len() + with.len());
+    bytes.extend_from_slice(&base.bytes[..range.start]);
+    bytes.extend_from_slice(with);
+    bytes.extend_from_slice(&base.bytes[range.end..]);
+    let shift = |u: usize| u + with.len() - (range.end - range.start);
+    let mut unknown: Vec<usize> = base
+        .unknown
+        .iter()
+        .filter(|&&u| u < range.start || u >= range.end)
+        .map(|&u| if u >= range.end { shift(u) } else { u })
+        .chain(unknown_at.iter().map(|&u| range.start + u))
+        .collect();
+    unknown.sort_unstable();
+    Bytes { bytes, unknown }
+}
+
+/// Char ranges of `?pīn)` or `\u{FFFD}(pīn)`: an annotation whose `(` merged with a lone lead byte.
+fn annotations(run: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = run.chars().collect();
+    let mut out = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c != '?' && c != '\u{FFFD}' {
+            continue;
+        }
+        let mut j = i + 1;
+        if chars.get(j) == Some(&'(') {
+            j += 1;
+        }
+        let letters = chars[j..]
+            .iter()
+            .take_while(|c| c.is_lowercase() && (c.is_ascii() || is_toned_vowel(**c)))
+            .count();
+        let end = j + letters;
+        let toned = chars[j..end].iter().any(|c| is_toned_vowel(*c));
+        if letters > 0 && toned && chars.get(end) == Some(&')') {
+            out.push((i, end + 1));
+        }
+    }
+    out
+}
+
+fn is_toned_vowel(c: char) -> bool {
+    "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü".contains(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::lm::model;
+
+    const ALL: [Op; 5] = [
+        Op::LostByte,
+        Op::InsertedByte,
+        Op::QmarkLead,
+        Op::FullwidthAscii,
+        Op::InsertedAnnotation,
+    ];
+
+    fn repair(run: &str, left: &str, right: &str) -> String {
+        best_repair(run, left, right, Charset::Gb18030, &ALL, model())
+            .map(|r| r.text)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn restores_a_lost_lead_byte_of_seed_000() {
+        assert_eq!(repair("規;\u{E1E9}筚u", "", "家"), "規模化大賣");
+    }
+
+    #[test]
+    fn removes_an_annotation_written_into_the_bytes() {
+        assert_eq!(repair("夠?qū)崟r", "能", "與他們"), "夠實時");
+    }
+
+    #[test]
+    fn finds_annotations() {
+        assert_eq!(annotations("夠?qū)崟"), vec![(1, 5)]);
+        assert!(annotations("嗎?是的)").is_empty());
+    }
+}
