@@ -157,13 +157,33 @@ impl LanguageModel {
                 .count();
             (len, LATIN_RUN_COST)
         } else if is_cjk_punct(c) || c.is_ascii_punctuation() {
-            (1, PUNCT_COST)
+            (1, punct_cost(c, chars.len() == 1))
         } else if c == ' ' || c == '\t' {
             (1, PUNCT_COST / 2.0)
         } else {
             (1, OTHER_COST)
         }
     }
+}
+
+/// Punctuation by how common it is in Chinese text, and whether it fits the end of a text: a
+/// sentence ends with `。！？`, seldom with `，、`. Keeps candidates that differ only in a mark apart.
+fn punct_cost(c: char, at_end: bool) -> f32 {
+    let base = match c {
+        '，' | ',' => PUNCT_COST + 3.5,
+        '。' => PUNCT_COST + 3.0,
+        '、' | '“' | '”' => PUNCT_COST + 1.5,
+        '：' | ':' | '！' | '!' | '？' | '?' | '（' | '(' | '）' | ')' | '《' | '》' => {
+            PUNCT_COST + 1.0
+        }
+        _ => PUNCT_COST,
+    };
+    let ending = match c {
+        '。' | '！' | '!' | '？' | '?' | '…' | '”' | '）' | ')' | '》' => 1.5,
+        '，' | ',' | '、' | '“' | '（' | '(' | '《' => -1.5,
+        _ => 0.0,
+    };
+    if at_end { base + ending } else { base }
 }
 
 fn relax(best: &mut [f64], at: usize, value: f64) {

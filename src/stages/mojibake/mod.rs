@@ -36,6 +36,12 @@ pub struct Mojibake {
     redecode: Option<Redecode>,
     slip: Option<Slip>,
     cluster_gap: usize,
+    /// Added per character to log-probabilities so that candidates of different lengths compare
+    /// fairly: a common character is worth keeping, a rare one is not.
+    char_bonus: f64,
+    /// Byte slips are looked for only on lines where at most this share of the non-ASCII characters
+    /// is suspect; denser damage is a wrong charset, not a slip.
+    max_slip_density: f64,
     lm: &'static LanguageModel,
 }
 
@@ -65,6 +71,8 @@ impl Mojibake {
             redecode: None,
             slip: None,
             cluster_gap: rules.setting(StageName::Mojibake, "cluster_gap", 3)?,
+            char_bonus: rules.setting(StageName::Mojibake, "char_bonus", 7.0)?,
+            max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             lm,
         };
         for rule in rules.for_stage(StageName::Mojibake) {
@@ -179,20 +187,13 @@ impl Mojibake {
             return;
         }
         if let Some(redecode) = &self.redecode {
-            for clause in clauses(line) {
-                if overlaps(&done, &clause) {
-                    continue;
-                }
-                if let Some((text, chain, gain)) =
-                    self.redecode_clause(redecode, &line[clause.clone()])
-                {
-                    let reason = format!("decoded as {chain} (+{gain:.1}/char)");
-                    changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
-                    done.push(clause);
-                }
+            for (clause, text, reason) in self.redecode_line(redecode, line, &done) {
+                changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
+                done.push(clause);
             }
         }
         let classified = self.detector.classify(line);
+        let slips_allowed = self.slip_density(&classified) <= self.max_slip_density;
         for (first, last) in detect::clusters(&classified, self.cluster_gap) {
             let run = classified[first].0..classified.get(last).map_or(line.len(), |c| c.0);
             if overlaps(&done, &run) {
@@ -201,6 +202,7 @@ impl Mojibake {
             let repaired = self
                 .slip
                 .as_ref()
+                .filter(|_| slips_allowed)
                 .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, &done));
             match repaired {
                 Some((range, text, reason)) => {
@@ -216,31 +218,80 @@ impl Mojibake {
         }
     }
 
-    /// The best chain's decoding of a suspect clause, when the model prefers it clearly.
-    fn redecode_clause(&self, rule: &Redecode, clause: &str) -> Option<(String, String, f64)> {
-        let n = clause.chars().count();
-        if n < rule.min_chars || !self.detector.has_strong(clause) {
-            return None;
-        }
-        let before = self.lm.score(clause) / n as f64;
-        let mut best: Option<(String, String, f64)> = None;
+    /// Log-probability plus the per-character bonus: higher is more like Chinese text.
+    fn fitness(&self, text: &str) -> f64 {
+        self.lm.score(text) + self.char_bonus * text.chars().count() as f64
+    }
+
+    fn fitness_per_char(&self, text: &str) -> f64 {
+        self.lm.score(text) / text.chars().count().max(1) as f64
+    }
+
+    /// Re-decodings of the clauses of a line by the one chain that gains most over the line. The
+    /// chain must win by `min_gain_per_char` on at least one suspect clause; the line's other
+    /// clauses follow it whenever it improves them at all (a short clause proves little alone).
+    fn redecode_line(
+        &self,
+        rule: &Redecode,
+        line: &str,
+        done: &[Range<usize>],
+    ) -> Vec<(Range<usize>, String, String)> {
+        let candidates: Vec<(Range<usize>, f64)> = clauses(line)
+            .into_iter()
+            .filter(|c| !overlaps(done, c) && !line[c.clone()].is_ascii())
+            .map(|c| {
+                let before = self.fitness_per_char(&line[c.clone()]);
+                (c, before)
+            })
+            .collect();
+        let mut best: Option<(f64, &Chain, Vec<(Range<usize>, String, f64)>)> = None;
         for chain in &rule.chains {
-            let Some(text) = chain.undo(clause, self.lm, "", "") else {
-                continue;
-            };
-            let m = text.chars().count();
-            if m == 0 || text == clause {
-                continue;
+            let mut total = 0.0;
+            let mut proven = false;
+            let mut repairs = Vec::new();
+            for (clause, before) in &candidates {
+                let text = &line[clause.clone()];
+                let Some(decoded) = chain.undo(text, self.lm, "", "") else {
+                    continue;
+                };
+                if decoded.is_empty() || decoded == text || self.detector.has_strong(&decoded) {
+                    continue;
+                }
+                let gain = self.fitness_per_char(&decoded) - before;
+                if gain <= 0.0 {
+                    continue;
+                }
+                let suspect = self.detector.has_strong(text);
+                proven |= suspect
+                    && gain >= rule.min_gain_per_char
+                    && text.chars().count() >= rule.min_chars;
+                total += gain * text.chars().count() as f64;
+                repairs.push((clause.clone(), decoded, gain));
             }
-            let gain = self.lm.score(&text) / m as f64 - before;
-            if gain >= rule.min_gain_per_char
-                && !self.detector.has_strong(&text)
-                && best.as_ref().is_none_or(|b| gain > b.2)
-            {
-                best = Some((text, chain.name.clone(), gain));
+            if proven && best.as_ref().is_none_or(|b| total > b.0) {
+                best = Some((total, chain, repairs));
             }
         }
-        best
+        let Some((_, chain, repairs)) = best else {
+            return Vec::new();
+        };
+        repairs
+            .into_iter()
+            .map(|(clause, text, gain)| {
+                let reason = format!("decoded as {} (+{gain:.1}/char)", chain.name);
+                (clause, text, reason)
+            })
+            .collect()
+    }
+
+    /// The share of a line's non-ASCII characters that are strong suspects.
+    fn slip_density(&self, classified: &[(usize, char, Suspicion)]) -> f64 {
+        let non_ascii = classified.iter().filter(|c| !c.1.is_ascii()).count();
+        let strong = classified
+            .iter()
+            .filter(|c| c.2 == Suspicion::Strong)
+            .count();
+        strong as f64 / non_ascii.max(1) as f64
     }
 
     /// A byte-slip repair of the suspect cluster `first..last` (char indices) of a line.
@@ -263,6 +314,7 @@ impl Mojibake {
         let run = byte_at(lo)..byte_at(hi);
         let left = &line[byte_at(lo.saturating_sub(rule.context))..run.start];
         let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
+        let fitness = |t: &str| self.fitness(t);
         let repair = slip::best_repair(
             &line[run.clone()],
             left,
@@ -270,8 +322,10 @@ impl Mojibake {
             rule.charset,
             &rule.ops,
             self.lm,
+            &fitness,
         )?;
-        (repair.gain >= rule.min_gain).then(|| {
+        let clean = !self.detector.has_strong(&repair.text);
+        (clean && repair.gain >= rule.min_gain).then(|| {
             let reason = format!("{} (+{:.1})", repair.what, repair.gain);
             (run, repair.text, reason)
         })

@@ -58,29 +58,62 @@ pub fn best_repair(
     charset: Charset,
     ops: &[Op],
     lm: &LanguageModel,
+    fitness: &dyn Fn(&str) -> f64,
 ) -> Option<Repair> {
-    let base = encode(run, charset)?;
-    let boundaries = char_boundaries(run, charset)?;
-    let original = lm.score(&join(left, run, right));
+    let original = fitness(&join(left, run, right));
     let mut best: Option<Repair> = None;
-    for &op in ops {
-        for mut hypothesis in hypotheses(&base, &boundaries, run, op) {
-            resolve_unknowns(&mut hypothesis, charset, lm, left, right);
-            let text = decode(&hypothesis.bytes, charset);
-            if text == run {
-                continue;
-            }
-            let gain = lm.score(&join(left, &text, right)) - original;
-            if best.as_ref().is_none_or(|b| gain > b.gain) {
-                best = Some(Repair {
-                    text,
-                    gain,
-                    what: op.describe(),
-                });
+    let unfolded = unfold_punctuation(run);
+    let variants = if unfolded == run {
+        vec![run.to_string()]
+    } else {
+        vec![run.to_string(), unfolded]
+    };
+    for variant in &variants {
+        let Some(base) = encode(variant, charset) else {
+            continue;
+        };
+        let Some(boundaries) = char_boundaries(variant, charset) else {
+            continue;
+        };
+        for op in ops {
+            for mut hypothesis in hypotheses(&base, &boundaries, variant, *op) {
+                if has_adjacent_unknowns(&hypothesis) {
+                    continue;
+                }
+                resolve_unknowns(&mut hypothesis, charset, lm, left, right);
+                let text = decode(&hypothesis.bytes, charset);
+                if text == run || text.contains('\u{FFFD}') {
+                    continue;
+                }
+                let gain = fitness(&join(left, &text, right)) - original;
+                if best.as_ref().is_none_or(|b| gain > b.gain) {
+                    best = Some(Repair {
+                        text,
+                        gain,
+                        what: op.describe(),
+                    });
+                }
             }
         }
     }
     best
+}
+
+/// Two unknown bytes side by side would be a whole character guessed: not a byte repair.
+fn has_adjacent_unknowns(bytes: &Bytes) -> bool {
+    bytes.unknown.windows(2).any(|w| w[1] == w[0] + 1)
+}
+
+/// The run with ASCII punctuation below `@` in its full-width form: pages are often width-folded
+/// after decoding, so a `?` or `;` in a garbled run may have been a full-width pair (A3 xx) whose
+/// bytes belong to the stream.
+fn unfold_punctuation(run: &str) -> String {
+    run.chars()
+        .map(|c| match c {
+            '!'..='/' | ':'..='?' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+            other => other,
+        })
+        .collect()
 }
 
 fn join(left: &str, middle: &str, right: &str) -> String {
@@ -210,7 +243,8 @@ mod tests {
     ];
 
     fn repair(run: &str, left: &str, right: &str) -> String {
-        best_repair(run, left, right, Charset::Gb18030, &ALL, model())
+        let fitness = |t: &str| model().score(t) + 7.0 * t.chars().count() as f64;
+        best_repair(run, left, right, Charset::Gb18030, &ALL, model(), &fitness)
             .map(|r| r.text)
             .unwrap_or_default()
     }
