@@ -9,8 +9,6 @@ use std::str::FromStr;
 
 use encoding_rs::{BIG5, Encoding, GB18030, SHIFT_JIS, UTF_8, WINDOWS_1252};
 
-use crate::text::lm::LanguageModel;
-
 /// Stand-in for an unknown byte while decoding: invalid in every multi-byte charset used here.
 pub const UNKNOWN: u8 = 0xFF;
 
@@ -115,7 +113,7 @@ pub fn decode(bytes: &[u8], charset: Charset) -> String {
 pub fn resolve_unknowns(
     bytes: &mut Bytes,
     charset: Charset,
-    lm: &LanguageModel,
+    score: &dyn Fn(&str) -> f64,
     left: &str,
     right: &str,
 ) {
@@ -136,9 +134,9 @@ pub fn resolve_unknowns(
             if hi == bytes.bytes.len() {
                 scored.push_str(right);
             }
-            let score = lm.score(&scored);
-            if best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, value));
+            let value_score = score(&scored);
+            if best.is_none_or(|(s, _)| value_score > s) {
+                best = Some((value_score, value));
             }
         }
         bytes.bytes[at] = best.map_or(UNKNOWN, |(_, v)| v);
@@ -178,16 +176,22 @@ impl FromStr for Chain {
 impl Chain {
     /// Undo the chain on `text`; `None` when the text cannot have come from it. Unknown bytes of the
     /// last layer are resolved with the model; those of an inner layer travel on as U+FFFD.
-    pub fn undo(&self, text: &str, lm: &LanguageModel, left: &str, right: &str) -> Option<String> {
+    pub fn undo(
+        &self,
+        text: &str,
+        score: &dyn Fn(&str) -> f64,
+        left: &str,
+        right: &str,
+    ) -> Option<String> {
         let mut current = text.to_string();
         let last = self.layers.len() - 1;
         for (i, &(read_as, really)) in self.layers.iter().enumerate() {
             let mut bytes = encode(&current, read_as)?;
-            if bytes.unknown.len() * 4 > bytes.bytes.len() {
+            if bytes.unknown.len() * 2 > bytes.bytes.len() {
                 return None;
             }
             if i == last && really.is_multibyte() {
-                resolve_unknowns(&mut bytes, really, lm, left, right);
+                resolve_unknowns(&mut bytes, really, score, left, right);
             }
             current = decode(&bytes.bytes, really);
         }
@@ -208,7 +212,7 @@ mod tests {
     fn undoes_utf8_read_as_gbk_with_a_lost_byte() {
         let garbled = decode("微商該這樣。".as_bytes(), Charset::Gb18030);
         assert!(garbled.contains('\u{FFFD}'));
-        let fixed = chain("gb18030>utf-8").undo(&garbled, model(), "", "");
+        let fixed = chain("gb18030>utf-8").undo(&garbled, &|t| model().score(t), "", "");
         assert_eq!(fixed.as_deref(), Some("微商該這樣。"));
     }
 
@@ -216,7 +220,12 @@ mod tests {
     fn undoes_double_utf8_through_windows_1252() {
         let once = decode("營銷".as_bytes(), Charset::Windows1252);
         let twice = decode(once.as_bytes(), Charset::Windows1252);
-        let fixed = chain("windows-1252>utf-8,windows-1252>utf-8").undo(&twice, model(), "", "");
+        let fixed = chain("windows-1252>utf-8,windows-1252>utf-8").undo(
+            &twice,
+            &|t| model().score(t),
+            "",
+            "",
+        );
         assert_eq!(fixed.as_deref(), Some("營銷"));
     }
 
@@ -225,7 +234,7 @@ mod tests {
         assert_eq!(encode("營", Charset::Latin1), None);
         assert!(
             chain("windows-1252>utf-8")
-                .undo("營銷", model(), "", "")
+                .undo("營銷", &|t| model().score(t), "", "")
                 .is_none()
         );
         assert!("gb18030>klingon".parse::<Chain>().is_err());

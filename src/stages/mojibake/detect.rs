@@ -1,6 +1,8 @@
 //! Detection: which characters of a line look garbled. One pass over the characters with a bitset of
 //! common Han characters, so clean text costs a table lookup per character.
 
+use std::collections::HashSet;
+
 use crate::text::chars::{is_cjk_punct, is_han, is_private_use};
 use crate::text::lm::LanguageModel;
 
@@ -101,6 +103,45 @@ impl Detector {
         } else {
             Suspicion::None
         }
+    }
+}
+
+/// Which characters belong to only one script, to keep repairs in the script of their text.
+pub struct Script {
+    traditional_only: HashSet<char>,
+    simplified_only: HashSet<char>,
+    cost: f64,
+}
+
+impl Script {
+    /// From an OpenCC traditional→simplified character table (`trad<TAB>simp simp…`).
+    pub fn new(ts_table: &str, cost: f64) -> Self {
+        let mut traditional = HashSet::new();
+        let mut simplified = HashSet::new();
+        for line in ts_table.lines().filter(|l| !l.starts_with('#')) {
+            let mut chars = line.chars();
+            let Some(trad) = chars.next() else { continue };
+            let simp: Vec<char> = chars.filter(|c| !c.is_whitespace()).collect();
+            if simp.iter().any(|&s| s != trad) {
+                traditional.insert(trad);
+                simplified.extend(simp.into_iter().filter(|&s| s != trad));
+            }
+        }
+        Script {
+            traditional_only: traditional.difference(&simplified).copied().collect(),
+            simplified_only: simplified.difference(&traditional).copied().collect(),
+            cost,
+        }
+    }
+
+    /// A cost for characters of the minority script when a text mixes both.
+    pub fn mix_cost(&self, text: &str) -> f64 {
+        let (mut trad, mut simp) = (0usize, 0usize);
+        for c in text.chars() {
+            trad += usize::from(self.traditional_only.contains(&c));
+            simp += usize::from(self.simplified_only.contains(&c));
+        }
+        self.cost * trad.min(simp) as f64
     }
 }
 

@@ -21,12 +21,12 @@ use std::ops::Range;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{FOLD_TABLE, Rule, RuleSet};
 use crate::stages::{Stage, StageName};
 use crate::text::lm::{self, LanguageModel};
 
 use codec::{Chain, Charset};
-use detect::{Detector, Suspicion};
+use detect::{Detector, Script, Suspicion};
 use entity::Entities;
 use slip::Op;
 
@@ -36,6 +36,7 @@ pub struct Mojibake {
     redecode: Option<Redecode>,
     slip: Option<Slip>,
     cluster_gap: usize,
+    script: Script,
     /// Added per character to log-probabilities so that candidates of different lengths compare
     /// fairly: a common character is worth keeping, a rare one is not.
     char_bonus: f64,
@@ -71,6 +72,10 @@ impl Mojibake {
             redecode: None,
             slip: None,
             cluster_gap: rules.setting(StageName::Mojibake, "cluster_gap", 3)?,
+            script: Script::new(
+                rules.data_str(FOLD_TABLE)?,
+                rules.setting(StageName::Mojibake, "script_mix_cost", 3.0)?,
+            ),
             char_bonus: rules.setting(StageName::Mojibake, "char_bonus", 7.0)?,
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             lm,
@@ -186,6 +191,13 @@ impl Mojibake {
         if !self.detector.has_strong(line) {
             return;
         }
+        if let Some(at) = lossy_signature(line) {
+            unrepaired.push(Unrepaired {
+                at: offset + at,
+                run: line[at..].chars().take(8).collect(),
+            });
+            return;
+        }
         if let Some(redecode) = &self.redecode {
             for (clause, text, reason) in self.redecode_line(redecode, line, &done) {
                 changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
@@ -220,11 +232,12 @@ impl Mojibake {
 
     /// Log-probability plus the per-character bonus: higher is more like Chinese text.
     fn fitness(&self, text: &str) -> f64 {
-        self.lm.score(text) + self.char_bonus * text.chars().count() as f64
+        self.lm.score(text) - self.script.mix_cost(text)
+            + self.char_bonus * text.chars().count() as f64
     }
 
     fn fitness_per_char(&self, text: &str) -> f64 {
-        self.lm.score(text) / text.chars().count().max(1) as f64
+        (self.lm.score(text) - self.script.mix_cost(text)) / text.chars().count().max(1) as f64
     }
 
     /// Re-decodings of the clauses of a line by the one chain that gains most over the line. The
@@ -251,7 +264,8 @@ impl Mojibake {
             let mut repairs = Vec::new();
             for (clause, before) in &candidates {
                 let text = &line[clause.clone()];
-                let Some(decoded) = chain.undo(text, self.lm, "", "") else {
+                let score = |t: &str| self.fitness(t);
+                let Some(decoded) = chain.undo(text, &score, "", "") else {
                     continue;
                 };
                 if decoded.is_empty() || decoded == text || self.detector.has_strong(&decoded) {
@@ -321,7 +335,6 @@ impl Mojibake {
             right,
             rule.charset,
             &rule.ops,
-            self.lm,
             &fitness,
         )?;
         let clean = !self.detector.has_strong(&repair.text);
@@ -334,6 +347,15 @@ impl Mojibake {
 
 fn shifted(range: Range<usize>, offset: usize, text: String, id: &str, reason: String) -> Change {
     Change::replace(range.start + offset..range.end + offset, text, id, reason)
+}
+
+/// Where a line shows damage that destroyed bytes, so no byte hypothesis can be trusted on it:
+/// `锟斤拷` (U+FFFD written as UTF-8 and read as GBK) or `�?` (a character a lossy round trip
+/// dropped).
+fn lossy_signature(line: &str) -> Option<usize> {
+    line.find("锟斤拷")
+        .or_else(|| line.find("\u{FFFD}?\u{FFFD}"))
+        .or_else(|| line.find("?\u{FFFD}?"))
 }
 
 fn overlaps(done: &[Range<usize>], range: &Range<usize>) -> bool {

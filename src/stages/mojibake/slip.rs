@@ -5,7 +5,6 @@
 //! re-encoded; the language model picks among the decodings.
 
 use crate::stages::mojibake::codec::{Bytes, Charset, UNKNOWN, decode, encode, resolve_unknowns};
-use crate::text::lm::LanguageModel;
 
 /// The byte operations a rule may enable, by their names in the rule file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +56,6 @@ pub fn best_repair(
     right: &str,
     charset: Charset,
     ops: &[Op],
-    lm: &LanguageModel,
     fitness: &dyn Fn(&str) -> f64,
 ) -> Option<Repair> {
     let original = fitness(&join(left, run, right));
@@ -80,7 +78,7 @@ pub fn best_repair(
                 if has_adjacent_unknowns(&hypothesis) {
                     continue;
                 }
-                resolve_unknowns(&mut hypothesis, charset, lm, left, right);
+                resolve_unknowns(&mut hypothesis, charset, fitness, left, right);
                 let text = decode(&hypothesis.bytes, charset);
                 if text == run || text.contains('\u{FFFD}') {
                     continue;
@@ -244,7 +242,7 @@ mod tests {
 
     fn repair(run: &str, left: &str, right: &str) -> String {
         let fitness = |t: &str| model().score(t) + 7.0 * t.chars().count() as f64;
-        best_repair(run, left, right, Charset::Gb18030, &ALL, model(), &fitness)
+        best_repair(run, left, right, Charset::Gb18030, &ALL, &fitness)
             .map(|r| r.text)
             .unwrap_or_default()
     }
