@@ -108,8 +108,9 @@ pub fn decode(bytes: &[u8], charset: Charset) -> String {
     }
 }
 
-/// Fill each unknown byte, left to right, with the non-ASCII value whose decoding the model scores
-/// best in its neighbourhood (`left`/`right` are context the candidate sits between).
+/// Fill each unknown byte with the non-ASCII value whose decoding `score` prefers in its
+/// neighbourhood (`left`/`right` are context the bytes sit between). Left to right first, then once
+/// more with every other unknown filled, so neighbouring unknowns agree (`一樣`, not `不樓`).
 pub fn resolve_unknowns(
     bytes: &mut Bytes,
     charset: Charset,
@@ -117,30 +118,46 @@ pub fn resolve_unknowns(
     left: &str,
     right: &str,
 ) {
-    const REACH: usize = 12;
     let unknown = std::mem::take(&mut bytes.unknown);
     for &at in &unknown {
-        let lo = at.saturating_sub(REACH);
-        let hi = (at + REACH).min(bytes.bytes.len());
-        let mut best: Option<(f64, u8)> = None;
-        for value in 0x80..=0xFE_u8 {
-            bytes.bytes[at] = value;
-            let window = decode(&bytes.bytes[lo..hi], charset);
-            let mut scored = String::with_capacity(left.len() + window.len() + right.len());
-            if lo == 0 {
-                scored.push_str(left);
-            }
-            scored.push_str(&window);
-            if hi == bytes.bytes.len() {
-                scored.push_str(right);
-            }
-            let value_score = score(&scored);
-            if best.is_none_or(|(s, _)| value_score > s) {
-                best = Some((value_score, value));
-            }
-        }
-        bytes.bytes[at] = best.map_or(UNKNOWN, |(_, v)| v);
+        bytes.bytes[at] = best_value(&mut bytes.bytes, at, charset, score, left, right);
     }
+    if unknown.len() > 1 {
+        for &at in &unknown {
+            bytes.bytes[at] = best_value(&mut bytes.bytes, at, charset, score, left, right);
+        }
+    }
+}
+
+fn best_value(
+    bytes: &mut [u8],
+    at: usize,
+    charset: Charset,
+    score: &dyn Fn(&str) -> f64,
+    left: &str,
+    right: &str,
+) -> u8 {
+    const REACH: usize = 15;
+    let lo = at.saturating_sub(REACH);
+    let hi = (at + REACH).min(bytes.len());
+    let mut best: Option<(f64, u8)> = None;
+    for value in 0x80..=0xFE_u8 {
+        bytes[at] = value;
+        let window = decode(&bytes[lo..hi], charset);
+        let mut scored = String::with_capacity(left.len() + window.len() + right.len());
+        if lo == 0 {
+            scored.push_str(left);
+        }
+        scored.push_str(&window);
+        if hi == bytes.len() {
+            scored.push_str(right);
+        }
+        let value_score = score(&scored);
+        if best.is_none_or(|(s, _)| value_score > s) {
+            best = Some((value_score, value));
+        }
+    }
+    best.map_or(UNKNOWN, |(_, v)| v)
 }
 
 /// One hypothesis of how text was garbled: layers of "these bytes were decoded as `read_as` but were
