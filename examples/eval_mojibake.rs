@@ -1,6 +1,6 @@
 //! Evaluate the `mojibake` stage on the shared development cases.
 //!
-//! `cargo run --release --example eval_mojibake [-- CASES.jsonl] [--show KIND]`
+//! `cargo run --release --example eval_mojibake [-- CASES.jsonl] [--show KIND] [--rules DIR]`
 //! (default `../shared/data/mojibake/cases-dev.jsonl`). Prints, per kind, the cases that come back
 //! exactly as the original, the clean controls changed, the cases whose output is farther from the
 //! original than the input (character edit distance), and the median repair time per suspect case.
@@ -55,7 +55,10 @@ fn main() -> anyhow::Result<()> {
         .find(|a| a.ends_with(".jsonl"))
         .cloned()
         .unwrap_or_else(|| "../shared/data/mojibake/cases-dev.jsonl".into());
-    let rules = RuleSet::defaults()?;
+    let rules = match args.iter().position(|a| a == "--rules") {
+        Some(i) => RuleSet::load(std::path::Path::new(&args[i + 1]), true)?,
+        None => RuleSet::defaults()?,
+    };
     let stage = stages::build(StageName::Mojibake, &rules).expect("the mojibake stage")?;
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut times = Vec::new();

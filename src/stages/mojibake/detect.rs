@@ -202,6 +202,32 @@ pub fn clusters(classified: &[(usize, char, Suspicion)], gap: usize) -> Vec<(usi
         .collect()
 }
 
+/// Where out-of-phase damage in each cluster ends: a slipped decoder stays out of phase until an
+/// ASCII byte or an invalid pair (U+FFFD) re-synchronises it, so a run extends from its cluster to
+/// the first such character after its first non-ASCII suspect (at most `max_chars` long). Runs that
+/// then overlap merge.
+pub fn slip_runs(
+    classified: &[(usize, char, Suspicion)],
+    clusters: &[(usize, usize)],
+    max_chars: usize,
+) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &(first, end) in clusters {
+        let garbled = (first..end)
+            .find(|&i| classified[i].2 == Suspicion::Strong && !classified[i].1.is_ascii())
+            .unwrap_or(first);
+        let resync = (garbled..classified.len())
+            .find(|&i| classified[i].1.is_ascii() || classified[i].1 == '\u{FFFD}')
+            .map_or(classified.len(), |i| i + 1);
+        let end = end.max(resync.min(first + max_chars));
+        match out.last_mut() {
+            Some(last) if first <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((first, end)),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,6 +43,8 @@ pub struct Mojibake {
     /// Byte slips are looked for only on lines where at most this share of the non-ASCII characters
     /// is suspect; denser damage is a wrong charset, not a slip.
     max_slip_density: f64,
+    /// The longest run a slip hypothesis covers, in characters.
+    max_run_chars: usize,
     lm: &'static LanguageModel,
 }
 
@@ -78,6 +80,7 @@ impl Mojibake {
             ),
             char_bonus: rules.setting(StageName::Mojibake, "char_bonus", 7.0)?,
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
+            max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
             lm,
         };
         for rule in rules.for_stage(StageName::Mojibake) {
@@ -206,7 +209,8 @@ impl Mojibake {
         }
         let classified = self.detector.classify(line);
         let slips_allowed = self.slip_density(&classified) <= self.max_slip_density;
-        for (first, last) in detect::clusters(&classified, self.cluster_gap) {
+        let clusters = detect::clusters(&classified, self.cluster_gap);
+        for (first, last) in detect::slip_runs(&classified, &clusters, self.max_run_chars) {
             let run = classified[first].0..classified.get(last).map_or(line.len(), |c| c.0);
             if overlaps(&done, &run) {
                 continue;
@@ -308,7 +312,7 @@ impl Mojibake {
         strong as f64 / non_ascii.max(1) as f64
     }
 
-    /// A byte-slip repair of the suspect cluster `first..last` (char indices) of a line.
+    /// A byte-slip repair of the suspect run `first..last` (char indices) of a line.
     fn repair_slip(
         &self,
         rule: &Slip,
