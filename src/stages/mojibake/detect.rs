@@ -71,7 +71,8 @@ impl Detector {
 
     fn suspicion(&self, c: char, prev: Option<char>, next: Option<char>) -> Suspicion {
         let cjk = |c: Option<char>| c.is_some_and(|c| is_han(c) || is_cjk_punct(c));
-        let non_ascii = |c: Option<char>| c.is_some_and(|c| !c.is_ascii());
+        // A `?` may be a lost byte itself, so it does not make a neighbour ASCII text.
+        let non_ascii = |c: Option<char>| c.is_some_and(|c| !c.is_ascii() || c == '?');
         let cp = c as u32;
         if c.is_ascii() {
             let lone_between = (0x40..=0x7E).contains(&cp) && non_ascii(prev) && non_ascii(next);
