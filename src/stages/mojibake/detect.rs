@@ -54,6 +54,14 @@ impl Detector {
         out
     }
 
+    /// How many characters of `text` are strong suspects.
+    pub fn strong_count(&self, text: &str) -> usize {
+        self.classify(text)
+            .iter()
+            .filter(|c| c.2 == Suspicion::Strong)
+            .count()
+    }
+
     /// Whether a line has anything strongly suspect (the cheap scan run on every line).
     pub fn has_strong(&self, line: &str) -> bool {
         let mut prev: Option<char> = None;

@@ -194,13 +194,6 @@ impl Mojibake {
         if !self.detector.has_strong(line) {
             return;
         }
-        if let Some(at) = lossy_signature(line) {
-            unrepaired.push(Unrepaired {
-                at: offset + at,
-                run: line[at..].chars().take(8).collect(),
-            });
-            return;
-        }
         if let Some(redecode) = &self.redecode {
             for (clause, text, reason) in self.redecode_line(redecode, line, &done) {
                 changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
@@ -208,7 +201,8 @@ impl Mojibake {
             }
         }
         let classified = self.detector.classify(line);
-        let slips_allowed = self.slip_density(&classified) <= self.max_slip_density;
+        let slips_allowed = self.slip_density(&classified) <= self.max_slip_density
+            && lossy_signature(line).is_none();
         let clusters = detect::clusters(&classified, self.cluster_gap);
         for (first, last) in detect::slip_runs(&classified, &clusters, self.max_run_chars) {
             let run = classified[first].0..classified.get(last).map_or(line.len(), |c| c.0);
@@ -272,14 +266,20 @@ impl Mojibake {
                 let Some(decoded) = chain.undo(text, &score, "", "") else {
                     continue;
                 };
-                if decoded.is_empty() || decoded == text || self.detector.has_strong(&decoded) {
+                let garbled = self.detector.strong_count(text);
+                let left_over = self.detector.strong_count(&decoded);
+                if decoded.is_empty()
+                    || decoded == text
+                    || decoded.contains('\u{FFFD}')
+                    || left_over * 3 > garbled
+                {
                     continue;
                 }
                 let gain = self.fitness_per_char(&decoded) - before;
                 if gain <= 0.0 {
                     continue;
                 }
-                let suspect = self.detector.has_strong(text);
+                let suspect = garbled > 0;
                 proven |= suspect
                     && gain >= rule.min_gain_per_char
                     && text.chars().count() >= rule.min_chars;
