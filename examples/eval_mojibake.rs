@@ -1,6 +1,6 @@
 //! Evaluate the `mojibake` stage on the shared development cases.
 //!
-//! `cargo run --release --example eval_mojibake [-- CASES.jsonl] [--show KIND] [--rules DIR]`
+//! `cargo run --release --example eval_mojibake [-- CASES.jsonl] [--show KIND|worse] [--rules DIR]`
 //! (default `../shared/data/mojibake/cases-dev.jsonl`). Prints, per kind, the cases that come back
 //! exactly as the original, the clean controls changed, the cases whose output is farther from the
 //! original than the input (character edit distance), and the median repair time per suspect case.
@@ -78,7 +78,9 @@ fn main() -> anyhow::Result<()> {
         t.flagged += usize::from(!doc.report.flags.is_empty());
         let worse = distance(&doc.text, &case.original) > distance(&case.broken, &case.original);
         t.worse += usize::from(worse);
-        if show.as_deref() == Some(case.kind.as_str()) && doc.text != case.original {
+        let shown = show.as_deref() == Some(case.kind.as_str())
+            || show.as_deref() == Some("worse") && worse;
+        if shown && doc.text != case.original {
             println!("B {}\nG {}\nO {}\n", case.broken, doc.text, case.original);
         }
     }

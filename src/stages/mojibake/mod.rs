@@ -357,9 +357,7 @@ fn shifted(range: Range<usize>, offset: usize, text: String, id: &str, reason: S
 /// `锟斤拷` (U+FFFD written as UTF-8 and read as GBK) or `�?` (a character a lossy round trip
 /// dropped).
 fn lossy_signature(line: &str) -> Option<usize> {
-    line.find("锟斤拷")
-        .or_else(|| line.find("\u{FFFD}?\u{FFFD}"))
-        .or_else(|| line.find("?\u{FFFD}?"))
+    line.find("锟斤拷").or_else(|| line.find("\u{FFFD}?"))
 }
 
 fn overlaps(done: &[Range<usize>], range: &Range<usize>) -> bool {

@@ -58,7 +58,10 @@ pub fn best_repair(
     ops: &[Op],
     fitness: &dyn Fn(&str) -> f64,
 ) -> Option<Repair> {
-    let original = fitness(&join(left, run, right));
+    // U+FFFD costs the model a lot, so any guess would gain by replacing it: compare with the run
+    // where it is simply dropped, so a guess must be better than nothing.
+    let original = fitness(&join(left, &run.replace('\u{FFFD}', ""), right));
+    let letters = ascii_letters(run);
     let mut best: Option<Repair> = None;
     let unfolded = unfold_punctuation(run);
     let variants = if unfolded == run {
@@ -79,8 +82,12 @@ pub fn best_repair(
                     continue;
                 }
                 resolve_unknowns(&mut hypothesis, charset, fitness, left, right);
-                let text = decode(&hypothesis.bytes, charset);
-                if text == run || text.contains('\u{FFFD}') {
+                let mut text = decode(&hypothesis.bytes, charset);
+                if variant != run {
+                    text = fold_punctuation(&text);
+                }
+                // A slip repair removes stray bytes; it never invents ASCII letters.
+                if text == run || text.contains('\u{FFFD}') || ascii_letters(&text) > letters {
                     continue;
                 }
                 let gain = fitness(&join(left, &text, right)) - original;
@@ -95,6 +102,20 @@ pub fn best_repair(
         }
     }
     best
+}
+
+fn ascii_letters(text: &str) -> usize {
+    text.chars().filter(char::is_ascii_alphabetic).count()
+}
+
+/// Back to the width-folded form the page had: full-width ASCII punctuation below `@` to ASCII.
+fn fold_punctuation(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '！'..='／' | '：'..='？' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            other => other,
+        })
+        .collect()
 }
 
 /// Two unknown bytes side by side would be a whole character guessed: not a byte repair.
