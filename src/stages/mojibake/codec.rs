@@ -204,7 +204,7 @@ impl Chain {
         let last = self.layers.len() - 1;
         for (i, &(read_as, really)) in self.layers.iter().enumerate() {
             let mut bytes = encode(&current, read_as)?;
-            if bytes.unknown.len() * 6 > bytes.bytes.len() {
+            if bytes.unknown.len() * 3 > bytes.bytes.len() {
                 return None;
             }
             if i == last && really.is_multibyte() {

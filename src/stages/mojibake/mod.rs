@@ -40,6 +40,8 @@ pub struct Mojibake {
     /// Added per character to log-probabilities so that candidates of different lengths compare
     /// fairly: a common character is worth keeping, a rare one is not.
     char_bonus: f64,
+    /// Weight of the character bigram model next to the word model.
+    bigram_weight: f64,
     /// Byte slips are looked for only on lines where at most this share of the non-ASCII characters
     /// is suspect; denser damage is a wrong charset, not a slip.
     max_slip_density: f64,
@@ -79,6 +81,7 @@ impl Mojibake {
                 rules.setting(StageName::Mojibake, "script_mix_cost", 3.0)?,
             ),
             char_bonus: rules.setting(StageName::Mojibake, "char_bonus", 7.0)?,
+            bigram_weight: rules.setting(StageName::Mojibake, "bigram_weight", 1.0)?,
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
             lm,
@@ -230,12 +233,17 @@ impl Mojibake {
 
     /// Log-probability plus the per-character bonus: higher is more like Chinese text.
     fn fitness(&self, text: &str) -> f64 {
-        self.lm.score(text) - self.script.mix_cost(text)
-            + self.char_bonus * text.chars().count() as f64
+        self.log_likelihood(text) + self.char_bonus * text.chars().count() as f64
     }
 
     fn fitness_per_char(&self, text: &str) -> f64 {
-        (self.lm.score(text) - self.script.mix_cost(text)) / text.chars().count().max(1) as f64
+        self.log_likelihood(text) / text.chars().count().max(1) as f64
+    }
+
+    /// The word model, the character bigram model and the script-mix cost together.
+    fn log_likelihood(&self, text: &str) -> f64 {
+        self.lm.score(text) + self.bigram_weight * self.lm.bigram_score(text)
+            - self.script.mix_cost(text)
     }
 
     /// Re-decodings of the clauses of a line by the one chain that gains most over the line. The
