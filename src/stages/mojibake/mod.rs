@@ -271,7 +271,8 @@ impl Mojibake {
             for (clause, before) in &candidates {
                 let text = &line[clause.clone()];
                 let score = |t: &str| self.fitness(t);
-                let Some(decoded) = chain.undo(text, &score, "", "") else {
+                let (left, right) = separators(line, clause);
+                let Some(decoded) = chain.undo(text, &score, left, right) else {
                     continue;
                 };
                 let garbled = self.detector.strong_count(text);
@@ -371,6 +372,25 @@ fn lossy_signature(line: &str) -> Option<usize> {
 fn overlaps(done: &[Range<usize>], range: &Range<usize>) -> bool {
     done.iter()
         .any(|d| d.start < range.end && range.start < d.end)
+}
+
+/// The separator characters either side of a clause (digits, punctuation): context that is the
+/// same in every decoding, so an unknown byte can be filled knowing it is followed by `4日` or `?`.
+fn separators<'a>(line: &'a str, clause: &Range<usize>) -> (&'a str, &'a str) {
+    let is_separator = |c: char| c.is_ascii() && (c as u32) < 0x40 && c != '?';
+    let before = &line[..clause.start];
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_separator(c))
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    let after = &line[clause.end..];
+    let end = after
+        .char_indices()
+        .find(|&(_, c)| !is_separator(c))
+        .map_or(after.len(), |(i, _)| i);
+    (&before[start..], &after[..end])
 }
 
 /// Byte ranges of the clauses of a line: text between ASCII characters that no double-byte charset
