@@ -17,29 +17,62 @@ pub enum Suspicion {
     Strong,
 }
 
-/// Common Han characters of the Basic Multilingual Plane, as a bitset.
+/// Common Han characters of the Basic Multilingual Plane, as bitsets.
 pub struct Detector {
     common: Vec<u64>,
+    /// Characters of GB2312 and Big5 level 1, the glyphs pages are written in; obscure variants outside
+    /// both (`厤` for `歷`) share a simplified form with common characters but seldom appear.
+    standard: Vec<u64>,
+}
+
+fn set(bits: &mut [u64], cp: u32) {
+    bits[cp as usize / 64] |= 1 << (cp % 64);
+}
+
+fn get(bits: &[u64], c: char) -> bool {
+    let cp = c as usize;
+    cp < 0x10000 && bits[cp / 64] & (1 << (cp % 64)) != 0
+}
+
+/// In GB2312 (A1A1–F7FE) or in the first level of Big5 (A440–C67E).
+fn is_standard(c: char) -> bool {
+    let mut buf = [0u8; 4];
+    let text = c.encode_utf8(&mut buf);
+    let pair = |bytes: &[u8]| (bytes.len() == 2).then(|| u16::from_be_bytes([bytes[0], bytes[1]]));
+    let gb = pair(&encoding_rs::GB18030.encode(text).0);
+    let big5 = pair(&encoding_rs::BIG5.encode(text).0);
+    gb.is_some_and(|p| (0xA1A1..=0xF7FE).contains(&p) && (0xA1..=0xFE).contains(&(p & 0xFF)))
+        || big5.is_some_and(|p| (0xA440..=0xC67E).contains(&p))
 }
 
 impl Detector {
     /// Han characters at least as common as `min_char_logp` (see [`LanguageModel::char_logp`]).
     pub fn new(lm: &LanguageModel, min_char_logp: f32) -> Self {
         let mut common = vec![0u64; 0x10000 / 64];
+        let mut standard = vec![0u64; 0x10000 / 64];
         for cp in (0x3400..=0x9FFF).chain(0xF900..=0xFAFF) {
             let Some(c) = char::from_u32(cp) else {
                 continue;
             };
             if lm.char_logp(c).is_some_and(|p| p >= min_char_logp) {
-                common[cp as usize / 64] |= 1 << (cp % 64);
+                set(&mut common, cp);
+            }
+            if is_standard(c) {
+                set(&mut standard, cp);
             }
         }
-        Detector { common }
+        Detector { common, standard }
     }
 
     fn is_common_han(&self, c: char) -> bool {
-        let cp = c as usize;
-        cp < 0x10000 && self.common[cp / 64] & (1 << (cp % 64)) != 0
+        get(&self.common, c)
+    }
+
+    /// How many Han characters of `text` are in neither GB2312 nor Big5 level 1.
+    pub fn non_standard_han(&self, text: &str) -> usize {
+        text.chars()
+            .filter(|&c| is_han(c) && !get(&self.standard, c))
+            .count()
     }
 
     /// The suspicion of every character of `line`, with its byte offset.
@@ -104,7 +137,10 @@ impl Detector {
         let strange = c == '\u{FFFD}'
             || is_private_use(c)
             || (0x80..=0x9F).contains(&cp)
-            || (0x2500..=0x25FF).contains(&cp)
+            || (0x2150..=0x218F).contains(&cp)
+            || (0x2460..=0x25FF).contains(&cp)
+            || (0x3220..=0x3243).contains(&cp)
+            || (0xFE30..=0xFE4F).contains(&cp)
             || (0xFF61..=0xFF9F).contains(&cp)
             || ((0x0370..=0x04FF).contains(&cp) && (cjk(prev) || cjk(next)));
         if latin_mojibake || strange {

@@ -42,6 +42,8 @@ pub struct Mojibake {
     char_bonus: f64,
     /// Weight of the character bigram model next to the word model.
     bigram_weight: f64,
+    /// Cost of a Han character in neither GB2312 nor Big5 level 1.
+    glyph_cost: f64,
     /// Byte slips are looked for only on lines where at most this share of the non-ASCII characters
     /// is suspect; denser damage is a wrong charset, not a slip.
     max_slip_density: f64,
@@ -82,6 +84,7 @@ impl Mojibake {
             ),
             char_bonus: rules.setting(StageName::Mojibake, "char_bonus", 7.0)?,
             bigram_weight: rules.setting(StageName::Mojibake, "bigram_weight", 1.0)?,
+            glyph_cost: rules.setting(StageName::Mojibake, "glyph_cost", 8.0)?,
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
             lm,
@@ -244,6 +247,7 @@ impl Mojibake {
     fn log_likelihood(&self, text: &str) -> f64 {
         self.lm.score(text) + self.bigram_weight * self.lm.bigram_score(text)
             - self.script.mix_cost(text)
+            - self.glyph_cost * self.detector.non_standard_han(text) as f64
     }
 
     /// Re-decodings of the clauses of a line by the one chain that gains most over the line. The

@@ -63,12 +63,15 @@ pub fn best_repair(
     let original = fitness(&join(left, &run.replace('\u{FFFD}', ""), right));
     let letters = ascii_letters(run);
     let mut best: Option<Repair> = None;
-    let unfolded = unfold_punctuation(run);
-    let variants = if unfolded == run {
-        vec![run.to_string()]
-    } else {
-        vec![run.to_string(), unfolded]
-    };
+    // The page may have been width-folded after decoding: try the run as it is, with its ASCII
+    // punctuation unfolded, and unfolded except `?` (which may stand for a lost byte instead).
+    let mut variants = vec![run.to_string()];
+    for keep in [None, Some('?')] {
+        let unfolded = unfold_punctuation(run, keep);
+        if !variants.contains(&unfolded) {
+            variants.push(unfolded);
+        }
+    }
     for variant in &variants {
         let Some(base) = encode(variant, charset) else {
             continue;
@@ -123,12 +126,13 @@ fn has_adjacent_unknowns(bytes: &Bytes) -> bool {
     bytes.unknown.windows(2).any(|w| w[1] == w[0] + 1)
 }
 
-/// The run with ASCII punctuation below `@` in its full-width form: pages are often width-folded
+/// The run with ASCII punctuation below `@` (but `keep`) in its full-width form: pages are often width-folded
 /// after decoding, so a `?` or `;` in a garbled run may have been a full-width pair (A3 xx) whose
 /// bytes belong to the stream.
-fn unfold_punctuation(run: &str) -> String {
+fn unfold_punctuation(run: &str, keep: Option<char>) -> String {
     run.chars()
         .map(|c| match c {
+            _ if Some(c) == keep => c,
             '!'..='/' | ':'..='?' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
             other => other,
         })
