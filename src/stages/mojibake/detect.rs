@@ -117,7 +117,9 @@ impl Detector {
         let cp = c as u32;
         if c.is_ascii() {
             let lone_between = (0x40..=0x7E).contains(&cp) && non_ascii(prev) && non_ascii(next);
-            return if lone_between && (cjk(prev) || cjk(next)) {
+            // `??` inside CJK text: characters a lossy conversion or slip replaced.
+            let lost_pair = c == '?' && (prev == Some('?') || next == Some('?'));
+            return if (lone_between || lost_pair) && (cjk(prev) || cjk(next)) {
                 Suspicion::Strong
             } else if c == '?' || c.is_ascii_alphabetic() && (cjk(prev) || cjk(next)) {
                 Suspicion::Weak

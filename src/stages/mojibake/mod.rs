@@ -64,6 +64,7 @@ struct Slip {
     charset: Charset,
     ops: Vec<Op>,
     min_gain: f64,
+    min_gain_ascii_only: f64,
     reach_back: usize,
     context: usize,
 }
@@ -130,6 +131,7 @@ fn compile_slip(rule: &Rule) -> Result<Slip, RuleError> {
         "charset",
         "ops",
         "min_gain",
+        "min_gain_ascii_only",
         "reach_back",
         "context",
     ])?;
@@ -143,6 +145,7 @@ fn compile_slip(rule: &Rule) -> Result<Slip, RuleError> {
             .map(|o| Op::parse(o).map_err(|e| rule.error(e)))
             .collect::<Result<_, _>>()?,
         min_gain: rule.param("min_gain")?,
+        min_gain_ascii_only: rule.param("min_gain_ascii_only")?,
         reach_back: rule.param("reach_back")?,
         context: rule.param("context")?,
     })
@@ -355,7 +358,16 @@ impl Mojibake {
             &fitness,
         )?;
         let clean = !self.detector.has_strong(&repair.text);
-        (clean && repair.gain >= rule.min_gain).then(|| {
+        // Dropping an ASCII character and nothing else may undo a slip, but such characters are
+        // also tokens, separators and markup put there on purpose: demand more evidence.
+        let non_ascii = |t: &str| t.chars().filter(|c| !c.is_ascii()).collect::<String>();
+        let only_ascii_dropped = non_ascii(&repair.text) == non_ascii(&line[run.clone()]);
+        let needed = if only_ascii_dropped {
+            rule.min_gain_ascii_only
+        } else {
+            rule.min_gain
+        };
+        (clean && repair.gain >= needed).then(|| {
             let reason = format!("{} (+{:.1})", repair.what, repair.gain);
             (run, repair.text, reason)
         })
@@ -367,10 +379,12 @@ fn shifted(range: Range<usize>, offset: usize, text: String, id: &str, reason: S
 }
 
 /// Where a line shows damage that destroyed bytes, so no byte hypothesis can be trusted on it:
-/// `锟斤拷` (U+FFFD written as UTF-8 and read as GBK) or `�?` (a character a lossy round trip
-/// dropped).
+/// `锟斤拷` (U+FFFD written as UTF-8 and read as GBK), `�?` or `??` (characters a lossy round
+/// trip dropped).
 fn lossy_signature(line: &str) -> Option<usize> {
-    line.find("锟斤拷").or_else(|| line.find("\u{FFFD}?"))
+    line.find("锟斤拷")
+        .or_else(|| line.find("\u{FFFD}?"))
+        .or_else(|| line.find("??"))
 }
 
 fn overlaps(done: &[Range<usize>], range: &Range<usize>) -> bool {
