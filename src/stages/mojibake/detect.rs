@@ -100,8 +100,8 @@ impl Detector {
         let mut prev: Option<char> = None;
         let mut chars = line.chars().peekable();
         while let Some(c) = chars.next() {
-            let clean_fast = c.is_ascii() && !c.is_ascii_alphabetic() && c != '?'
-                || is_han(c) && self.is_common_han(c);
+            // Below `@` no ASCII character can be a trail byte; `?` may be a lost character.
+            let clean_fast = (c as u32) < 0x40 && c != '?' || is_han(c) && self.is_common_han(c);
             if !clean_fast && self.suspicion(c, prev, chars.peek().copied()) == Suspicion::Strong {
                 return true;
             }
@@ -281,7 +281,7 @@ mod tests {
     use crate::text::lm::model;
 
     fn detector() -> Detector {
-        Detector::new(model(), -16.0)
+        Detector::new(model(), -12.5)
     }
 
     #[test]

