@@ -20,6 +20,9 @@ pub enum Suspicion {
 /// Common Han characters of the Basic Multilingual Plane, as bitsets.
 pub struct Detector {
     common: Vec<u64>,
+    /// Han characters the dictionary has in any word; one outside it is garbage more often than a
+    /// rare word.
+    known: Vec<u64>,
     /// Characters of GB2312 and Big5 level 1, the glyphs pages are written in; obscure variants outside
     /// both (`厤` for `歷`) share a simplified form with common characters but seldom appear.
     standard: Vec<u64>,
@@ -50,22 +53,37 @@ impl Detector {
     pub fn new(lm: &LanguageModel, min_char_logp: f32) -> Self {
         let mut common = vec![0u64; 0x10000 / 64];
         let mut standard = vec![0u64; 0x10000 / 64];
+        let mut known = vec![0u64; 0x10000 / 64];
         for cp in (0x3400..=0x9FFF).chain(0xF900..=0xFAFF) {
             let Some(c) = char::from_u32(cp) else {
                 continue;
             };
-            if lm.char_logp(c).is_some_and(|p| p >= min_char_logp) {
-                set(&mut common, cp);
+            match lm.char_logp(c) {
+                Some(p) if p >= min_char_logp => {
+                    set(&mut common, cp);
+                    set(&mut known, cp);
+                }
+                Some(_) => set(&mut known, cp),
+                None => {}
             }
             if is_standard(c) {
                 set(&mut standard, cp);
             }
         }
-        Detector { common, standard }
+        Detector {
+            common,
+            known,
+            standard,
+        }
     }
 
     fn is_common_han(&self, c: char) -> bool {
         get(&self.common, c)
+    }
+
+    /// A strong suspect that is evidence by itself: not a Han character, or one no word has.
+    fn is_hard(&self, c: char) -> bool {
+        !is_han(c) || !get(&self.known, c)
     }
 
     /// How many Han characters of `text` are in neither GB2312 nor Big5 level 1.
@@ -95,15 +113,23 @@ impl Detector {
             .count()
     }
 
-    /// Whether a line has anything strongly suspect (the cheap scan run on every line).
+    /// Whether a line looks garbled (the cheap scan run on every line): a strong suspect that is
+    /// not a Han character, or two rare Han characters close together. One rare character alone is
+    /// usually a name or a rare word.
     pub fn has_strong(&self, line: &str) -> bool {
+        const NEAR: usize = 4;
         let mut prev: Option<char> = None;
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
+        let mut last_rare: Option<usize> = None;
+        let mut chars = line.chars().enumerate().peekable();
+        while let Some((i, c)) = chars.next() {
             // Below `@` no ASCII character can be a trail byte; `?` may be a lost character.
             let clean_fast = (c as u32) < 0x40 && c != '?' || is_han(c) && self.is_common_han(c);
-            if !clean_fast && self.suspicion(c, prev, chars.peek().copied()) == Suspicion::Strong {
-                return true;
+            let next = chars.peek().map(|&(_, c)| c);
+            if !clean_fast && self.suspicion(c, prev, next) == Suspicion::Strong {
+                if self.is_hard(c) || last_rare.is_some_and(|j| i - j <= NEAR) {
+                    return true;
+                }
+                last_rare = Some(i);
             }
             prev = Some(c);
         }
@@ -226,26 +252,33 @@ fn is_continuation_like(c: char) -> bool {
         )
 }
 
-/// Clusters of suspects: char-index ranges (into `classified`) that hold at least one strong suspect,
-/// joining suspects at most `gap` characters apart.
-pub fn clusters(classified: &[(usize, char, Suspicion)], gap: usize) -> Vec<(usize, usize)> {
-    let mut out: Vec<(usize, usize, bool)> = Vec::new();
-    for (i, &(_, _, s)) in classified.iter().enumerate() {
+/// Clusters of suspects: char-index ranges (into `classified`) joining suspects at most `gap`
+/// characters apart, that hold a hard strong suspect (see [`Detector::is_hard`]) or two strong ones.
+pub fn clusters(
+    detector: &Detector,
+    classified: &[(usize, char, Suspicion)],
+    gap: usize,
+) -> Vec<(usize, usize)> {
+    // (first, last, strong suspects, whether one is not a Han character)
+    let mut out: Vec<(usize, usize, usize, bool)> = Vec::new();
+    for (i, &(_, c, s)) in classified.iter().enumerate() {
         if s == Suspicion::None {
             continue;
         }
-        let strong = s == Suspicion::Strong;
+        let strong = usize::from(s == Suspicion::Strong);
+        let hard = strong == 1 && detector.is_hard(c);
         match out.last_mut() {
             Some(last) if i <= last.1 + gap => {
                 last.1 = i;
-                last.2 |= strong;
+                last.2 += strong;
+                last.3 |= hard;
             }
-            _ => out.push((i, i, strong)),
+            _ => out.push((i, i, strong, hard)),
         }
     }
     out.into_iter()
-        .filter(|&(_, _, strong)| strong)
-        .map(|(s, e, _)| (s, e + 1))
+        .filter(|&(_, _, strong, hard)| hard || strong >= 2)
+        .map(|(s, e, _, _)| (s, e + 1))
         .collect()
 }
 
@@ -307,7 +340,7 @@ mod tests {
     fn clusters_need_a_strong_suspect() {
         let d = detector();
         let classified = d.classify("好嗎?是的,閼T性");
-        let found = clusters(&classified, 2);
+        let found = clusters(&d, &classified, 2);
         assert_eq!(found.len(), 1);
         assert_eq!(classified[found[0].0].1, '閼');
     }

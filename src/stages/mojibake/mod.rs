@@ -212,7 +212,7 @@ impl Mojibake {
         let classified = self.detector.classify(line);
         let slips_allowed = self.slip_density(&classified) <= self.max_slip_density
             && lossy_signature(line).is_none();
-        let clusters = detect::clusters(&classified, self.cluster_gap);
+        let clusters = detect::clusters(&self.detector, &classified, self.cluster_gap);
         for (first, last) in detect::slip_runs(&classified, &clusters, self.max_run_chars) {
             let run = classified[first].0..classified.get(last).map_or(line.len(), |c| c.0);
             if overlaps(&done, &run) {
