@@ -74,7 +74,7 @@ fn suspect_runs(c: &mut Criterion) {
         ("entity", "這些都是承&#x8f09;和建立關&#x7cfb;"),
     ];
     for (name, line) in runs {
-        assert_eq!(run(stage.as_ref(), line) > 0, true, "{name} not repaired");
+        assert!(run(stage.as_ref(), line) > 0, "{name} not repaired");
         group.bench_function(name, |b| b.iter(|| run(stage.as_ref(), line)));
     }
     group.finish();

@@ -151,6 +151,9 @@ fn compile_slip(rule: &Rule) -> Result<Slip, RuleError> {
     })
 }
 
+/// A clause, its re-decoding and the gain per character.
+type ClauseRepair = (Range<usize>, String, f64);
+
 /// A flag to raise: a suspect run left as it is.
 struct Unrepaired {
     at: usize,
@@ -276,7 +279,7 @@ impl Mojibake {
                 (c, before)
             })
             .collect();
-        let mut best: Option<(f64, &Chain, Vec<(Range<usize>, String, f64)>)> = None;
+        let mut best: Option<(f64, &Chain, Vec<ClauseRepair>)> = None;
         for chain in &rule.chains {
             let mut total = 0.0;
             let mut proven = false;
