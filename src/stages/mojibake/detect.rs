@@ -113,6 +113,13 @@ impl Detector {
             .count()
     }
 
+    /// Whether classified characters are evidence of garbling: a hard strong suspect (see
+    /// [`Detector::is_hard`]) or two strong suspects.
+    pub fn is_evidence(&self, classified: &[(usize, char, Suspicion)]) -> bool {
+        let strong = classified.iter().filter(|c| c.2 == Suspicion::Strong);
+        strong.clone().any(|c| self.is_hard(c.1)) || strong.count() >= 2
+    }
+
     /// Whether a line looks garbled (the cheap scan run on every line): a strong suspect that is
     /// not a Han character, or two rare Han characters close together. One rare character alone is
     /// usually a name or a rare word.
@@ -253,32 +260,25 @@ fn is_continuation_like(c: char) -> bool {
 }
 
 /// Clusters of suspects: char-index ranges (into `classified`) joining suspects at most `gap`
-/// characters apart, that hold a hard strong suspect (see [`Detector::is_hard`]) or two strong ones.
-pub fn clusters(
-    detector: &Detector,
-    classified: &[(usize, char, Suspicion)],
-    gap: usize,
-) -> Vec<(usize, usize)> {
-    // (first, last, strong suspects, whether one is not a Han character)
-    let mut out: Vec<(usize, usize, usize, bool)> = Vec::new();
-    for (i, &(_, c, s)) in classified.iter().enumerate() {
+/// characters apart, that hold at least one strong suspect.
+pub fn clusters(classified: &[(usize, char, Suspicion)], gap: usize) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize, bool)> = Vec::new();
+    for (i, &(_, _, s)) in classified.iter().enumerate() {
         if s == Suspicion::None {
             continue;
         }
-        let strong = usize::from(s == Suspicion::Strong);
-        let hard = strong == 1 && detector.is_hard(c);
+        let strong = s == Suspicion::Strong;
         match out.last_mut() {
             Some(last) if i <= last.1 + gap => {
                 last.1 = i;
-                last.2 += strong;
-                last.3 |= hard;
+                last.2 |= strong;
             }
-            _ => out.push((i, i, strong, hard)),
+            _ => out.push((i, i, strong)),
         }
     }
     out.into_iter()
-        .filter(|&(_, _, strong, hard)| hard || strong >= 2)
-        .map(|(s, e, _, _)| (s, e + 1))
+        .filter(|&(_, _, strong)| strong)
+        .map(|(s, e, _)| (s, e + 1))
         .collect()
 }
 
@@ -340,7 +340,7 @@ mod tests {
     fn clusters_need_a_strong_suspect() {
         let d = detector();
         let classified = d.classify("好嗎?是的,閼T性");
-        let found = clusters(&d, &classified, 2);
+        let found = clusters(&classified, 2);
         assert_eq!(found.len(), 1);
         assert_eq!(classified[found[0].0].1, '閼');
     }

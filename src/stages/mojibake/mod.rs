@@ -215,8 +215,13 @@ impl Mojibake {
         let classified = self.detector.classify(line);
         let slips_allowed = self.slip_density(&classified) <= self.max_slip_density
             && lossy_signature(line).is_none();
-        let clusters = detect::clusters(&self.detector, &classified, self.cluster_gap);
-        for (first, last) in detect::slip_runs(&classified, &clusters, self.max_run_chars) {
+        let clusters = detect::clusters(&classified, self.cluster_gap);
+        let runs = detect::slip_runs(&classified, &clusters, self.max_run_chars);
+        for (first, last) in runs {
+            // One rare character alone is usually a name or a rare word.
+            if !self.detector.is_evidence(&classified[first..last]) {
+                continue;
+            }
             let run = classified[first].0..classified.get(last).map_or(line.len(), |c| c.0);
             if overlaps(&done, &run) {
                 continue;
