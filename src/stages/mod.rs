@@ -14,6 +14,8 @@ pub mod decode;
 pub mod dedup;
 pub mod html;
 pub mod markup;
+pub mod mojibake;
+pub mod pinyin;
 pub mod script;
 
 /// Every stage of the design, in pipeline order. Only stages with a module are built (see
@@ -105,6 +107,8 @@ pub fn build(name: StageName, rules: &RuleSet) -> Option<Result<Box<dyn Stage>, 
         StageName::Decode => Some(boxed(decode::Decode::from_rules(rules))),
         StageName::Html => Some(boxed(html::Html::from_rules(rules))),
         StageName::Markup => Some(boxed(markup::Markup::from_rules(rules))),
+        StageName::Mojibake => Some(boxed(mojibake::Mojibake::from_rules(rules))),
+        StageName::Pinyin => Some(boxed(pinyin::Pinyin::from_rules(rules))),
         StageName::Script => Some(boxed(script::Script::from_rules(rules))),
         StageName::Boilerplate => Some(boxed(boilerplate::Boilerplate::from_rules(rules))),
         StageName::Dedup => Some(boxed(dedup::Dedup::from_rules(rules))),

@@ -14,16 +14,93 @@ use crate::text::chars::{is_cjk_punct, is_han};
 use crate::text::fold::Folder;
 
 static DICTIONARY: &[u8] = include_bytes!("../../data/lm/jieba_dict.txt.gz");
+static CHAR_BIGRAMS: &[u8] = include_bytes!("../../data/lm/char_bigrams.txt.gz");
 static TS_CHARACTERS: &str = include_str!("../../rules/script/opencc/TSCharacters.txt");
 
 /// The word model. Build it with [`model`], which loads the bundled dictionary once per process.
 pub struct LanguageModel {
     words: HashMap<Box<str>, f32>,
+    /// Log of the share of dictionary frequency carried by words containing each character: how
+    /// common a character is in Chinese text (mojibake detection asks this of every character).
+    chars: HashMap<char, f32>,
     max_word_chars: usize,
     /// Log-probability of a Han character that is not a dictionary word by itself.
     oov: f32,
     /// The dictionary is simplified: traditional text is scored through this character map.
     simplifier: Folder,
+    bigrams: CharBigrams,
+}
+
+/// Character bigram counts from running text (see `scripts/derive_char_bigrams.py`): what the word
+/// dictionary cannot know, such as which characters precede `?` or follow a digit.
+#[derive(Default)]
+struct CharBigrams {
+    unigrams: HashMap<char, u32>,
+    bigrams: HashMap<(char, char), u32>,
+    total: f64,
+}
+
+/// Interpolation weight of the unigram distribution in a bigram probability (Witten-Bell style).
+const BIGRAM_ALPHA: f64 = 8.0;
+/// Characters assumed to exist beyond those the corpus saw, for the unigram floor.
+const UNSEEN_CHARS: f64 = 20_000.0;
+
+impl CharBigrams {
+    /// From `<1 or 2 chars>\t<count>` lines.
+    fn parse(text: &str) -> Self {
+        let mut model = CharBigrams::default();
+        for line in text.lines() {
+            let Some((key, count)) = line.split_once('\t') else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u32>() else {
+                continue;
+            };
+            let mut chars = key.chars();
+            match (chars.next(), chars.next(), chars.next()) {
+                (Some(a), None, _) => {
+                    model.unigrams.insert(a, count);
+                    model.total += f64::from(count);
+                }
+                (Some(a), Some(b), None) => {
+                    model.bigrams.insert((a, b), count);
+                }
+                _ => {}
+            }
+        }
+        model
+    }
+
+    fn unigram_p(&self, c: char) -> f64 {
+        let n = self.unigrams.get(&c).map_or(0.0, |&n| f64::from(n));
+        (n + 0.5) / (self.total + 0.5 * UNSEEN_CHARS)
+    }
+
+    fn logp(&self, prev: Option<char>, c: char) -> f64 {
+        let floor = self.unigram_p(c);
+        let Some(prev) = prev else {
+            return floor.ln();
+        };
+        let history = self.unigrams.get(&prev).map_or(0.0, |&n| f64::from(n));
+        let pair = self.bigrams.get(&(prev, c)).map_or(0.0, |&n| f64::from(n));
+        ((pair + BIGRAM_ALPHA * floor) / (history + BIGRAM_ALPHA)).ln()
+    }
+}
+
+/// The character classes the bigram counts were collected over: full-width ASCII folded, digits
+/// to `0`, Latin letters to `a`.
+fn bigram_class(c: char) -> char {
+    let c = match c as u32 {
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    };
+    if c.is_ascii_digit() {
+        '0'
+    } else if c.is_ascii_alphabetic() {
+        'a'
+    } else {
+        c
+    }
 }
 
 /// The shared model, loaded on first use (about a tenth of a second).
@@ -34,7 +111,14 @@ pub fn model() -> &'static LanguageModel {
         flate2::read::GzDecoder::new(DICTIONARY)
             .read_to_string(&mut text)
             .expect("the bundled dictionary is valid gzip UTF-8");
-        LanguageModel::from_jieba_dict(&text, Folder::from_opencc_ts_characters(TS_CHARACTERS))
+        let mut model =
+            LanguageModel::from_jieba_dict(&text, Folder::from_opencc_ts_characters(TS_CHARACTERS));
+        let mut bigrams = String::new();
+        flate2::read::GzDecoder::new(CHAR_BIGRAMS)
+            .read_to_string(&mut bigrams)
+            .expect("the bundled bigram counts are valid gzip UTF-8");
+        model.bigrams = CharBigrams::parse(&bigrams);
+        model
     })
 }
 
@@ -56,6 +140,16 @@ impl LanguageModel {
             .collect();
         let total: f64 = entries.iter().map(|(_, f)| f).sum();
         let log_total = total.ln();
+        let mut char_freq: HashMap<char, f64> = HashMap::new();
+        for (word, freq) in &entries {
+            for c in word.chars() {
+                *char_freq.entry(c).or_default() += freq;
+            }
+        }
+        let chars = char_freq
+            .into_iter()
+            .map(|(c, f)| (c, (f.ln() - log_total) as f32))
+            .collect();
         let mut max_word_chars = 1;
         let words: HashMap<Box<str>, f32> = entries
             .iter()
@@ -66,15 +160,37 @@ impl LanguageModel {
             .collect();
         LanguageModel {
             words,
+            chars,
             max_word_chars: max_word_chars.min(16),
             oov: (0.5f64.ln() - log_total) as f32 - 4.0,
             simplifier,
+            bigrams: CharBigrams::default(),
         }
+    }
+
+    /// Log-probability of `text` under the character bigram model (traditional text through its
+    /// simplified form; white space skipped). Complements [`LanguageModel::score`] where a choice is
+    /// between single characters, punctuation included.
+    pub fn bigram_score(&self, text: &str) -> f64 {
+        let mut prev = None;
+        let mut total = 0.0;
+        for c in text.chars().filter(|c| !c.is_whitespace()) {
+            let c = bigram_class(self.simplifier.simplify_char(c));
+            total += self.bigrams.logp(prev, c);
+            prev = Some(c);
+        }
+        total
     }
 
     /// Log-probability of a word, if the dictionary has it.
     pub fn word_logp(&self, word: &str) -> Option<f32> {
         self.words.get(word).copied()
+    }
+
+    /// How common a character is (log share of the dictionary frequency of the words that contain
+    /// it), traditional characters through their simplified form; `None` for characters no word has.
+    pub fn char_logp(&self, c: char) -> Option<f32> {
+        self.chars.get(&self.simplifier.simplify_char(c)).copied()
     }
 
     /// Log-probability of the best segmentation of `text` (higher is more Chinese-like).
@@ -137,13 +253,33 @@ impl LanguageModel {
                 .count();
             (len, LATIN_RUN_COST)
         } else if is_cjk_punct(c) || c.is_ascii_punctuation() {
-            (1, PUNCT_COST)
-        } else if c.is_whitespace() {
+            (1, punct_cost(c, chars.len() == 1))
+        } else if c == ' ' || c == '\t' {
             (1, PUNCT_COST / 2.0)
         } else {
             (1, OTHER_COST)
         }
     }
+}
+
+/// Punctuation by how common it is in Chinese text, and whether it fits the end of a text: a
+/// sentence ends with `。！？`, seldom with `，、`. Keeps candidates that differ only in a mark apart.
+fn punct_cost(c: char, at_end: bool) -> f32 {
+    let base = match c {
+        '，' | ',' => PUNCT_COST + 3.5,
+        '。' => PUNCT_COST + 3.0,
+        '、' | '“' | '”' => PUNCT_COST + 1.5,
+        '：' | ':' | '！' | '!' | '？' | '?' | '（' | '(' | '）' | ')' | '《' | '》' => {
+            PUNCT_COST + 1.0
+        }
+        _ => PUNCT_COST,
+    };
+    let ending = match c {
+        '。' | '！' | '!' | '？' | '?' | '…' | '”' | '）' | ')' | '》' => 1.5,
+        '，' | ',' | '、' | '“' | '（' | '(' | '《' => -1.5,
+        _ => 0.0,
+    };
+    if at_end { base + ending } else { base }
 }
 
 fn relax(best: &mut [f64], at: usize, value: f64) {
@@ -161,6 +297,21 @@ mod tests {
         let lm = model();
         assert!(lm.score("可是人的行為慣性") > lm.score("墒侨说男袨閼T性"));
         assert!(lm.score("微商該這樣") > lm.score("段⑸淘撨@樣"));
+    }
+
+    #[test]
+    fn common_characters_are_more_common_than_mojibake() {
+        let lm = model();
+        let common = lm.char_logp('們').unwrap();
+        assert!(lm.char_logp('閼').is_none_or(|rare| rare < common - 5.0));
+        assert!(lm.char_logp('\u{E1E9}').is_none());
+    }
+
+    #[test]
+    fn bigrams_know_what_follows_a_digit_and_precedes_a_question_mark() {
+        let lm = model();
+        assert!(lm.bigram_score("3月") > lm.bigram_score("3有"));
+        assert!(lm.bigram_score("如何賣呢?") > lm.bigram_score("如何賣命?"));
     }
 
     #[test]

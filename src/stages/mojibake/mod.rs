@@ -1,0 +1,461 @@
+//! `mojibake`: find garbled runs and repair them by re-decoding hypotheses that a Chinese language
+//! model scores.
+//!
+//! Every line gets a cheap scan ([`detect::Detector::has_strong`]); only lines with a strong suspect
+//! get hypotheses. Three rule kinds, tried in this order on a suspect line:
+//! - `entity`: numeric character references left in text (deterministic).
+//! - `redecode`: a clause (text between ASCII punctuation) was decoded in the wrong charset, maybe
+//!   twice; undo each configured chain and keep the best when the model prefers it per character by
+//!   `min_gain_per_char`.
+//! - `byte-slip`: a short run in otherwise clean text where one byte of a double-byte stream was
+//!   lost, inserted or replaced; keep the best byte edit when the model prefers it by `min_gain`.
+//!
+//! Suspect runs nothing repairs are flagged with their position and left as they are.
+
+mod codec;
+mod detect;
+mod entity;
+mod slip;
+
+use std::ops::Range;
+
+use crate::document::{Change, Document};
+use crate::error::RuleError;
+use crate::rules::{FOLD_TABLE, Rule, RuleSet};
+use crate::stages::{Stage, StageName};
+use crate::text::lm::{self, LanguageModel};
+
+use codec::{Chain, Charset};
+use detect::{Detector, Script, Suspicion};
+use entity::Entities;
+use slip::Op;
+
+pub struct Mojibake {
+    detector: Detector,
+    entity: Option<(String, Entities)>,
+    redecode: Option<Redecode>,
+    slip: Option<Slip>,
+    cluster_gap: usize,
+    script: Script,
+    /// Added per character to log-probabilities so that candidates of different lengths compare
+    /// fairly: a common character is worth keeping, a rare one is not.
+    char_bonus: f64,
+    /// Weight of the character bigram model next to the word model.
+    bigram_weight: f64,
+    /// Cost of a Han character in neither GB2312 nor Big5 level 1.
+    glyph_cost: f64,
+    /// Byte slips are looked for only on lines where at most this share of the non-ASCII characters
+    /// is suspect; denser damage is a wrong charset, not a slip.
+    max_slip_density: f64,
+    /// The longest run a slip hypothesis covers, in characters.
+    max_run_chars: usize,
+    lm: &'static LanguageModel,
+}
+
+struct Redecode {
+    id: String,
+    chains: Vec<Chain>,
+    min_gain_per_char: f64,
+    min_chars: usize,
+}
+
+struct Slip {
+    id: String,
+    charset: Charset,
+    ops: Vec<Op>,
+    min_gain: f64,
+    min_gain_ascii_only: f64,
+    reach_back: usize,
+    context: usize,
+}
+
+impl Mojibake {
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        let lm = lm::model();
+        let min_char_logp: f32 = rules.setting(StageName::Mojibake, "min_char_logp", -16.0)?;
+        let mut stage = Mojibake {
+            detector: Detector::new(lm, min_char_logp),
+            entity: None,
+            redecode: None,
+            slip: None,
+            cluster_gap: rules.setting(StageName::Mojibake, "cluster_gap", 3)?,
+            script: Script::new(
+                rules.data_str(FOLD_TABLE)?,
+                rules.setting(StageName::Mojibake, "script_mix_cost", 3.0)?,
+            ),
+            char_bonus: rules.setting(StageName::Mojibake, "char_bonus", 7.0)?,
+            bigram_weight: rules.setting(StageName::Mojibake, "bigram_weight", 1.0)?,
+            glyph_cost: rules.setting(StageName::Mojibake, "glyph_cost", 8.0)?,
+            max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
+            max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
+            lm,
+        };
+        for rule in rules.for_stage(StageName::Mojibake) {
+            let kind: String = rule.param("kind")?;
+            match kind.as_str() {
+                "entity" => {
+                    rule.expect_keys(&["kind"])?;
+                    stage.entity = Some((rule.id.clone(), Entities::new()));
+                }
+                "redecode" => stage.redecode = Some(compile_redecode(rule)?),
+                "byte-slip" => stage.slip = Some(compile_slip(rule)?),
+                other => {
+                    return Err(rule.error(format!(
+                        "unknown kind `{other}` (mojibake rules are entity, redecode, byte-slip)"
+                    )));
+                }
+            }
+        }
+        Ok(stage)
+    }
+}
+
+fn compile_redecode(rule: &Rule) -> Result<Redecode, RuleError> {
+    rule.expect_keys(&["kind", "chains", "min_gain_per_char", "min_chars"])?;
+    let names: Vec<String> = rule.param("chains")?;
+    let chains = names
+        .iter()
+        .map(|n| n.parse().map_err(|e| rule.error(e)))
+        .collect::<Result<_, _>>()?;
+    Ok(Redecode {
+        id: rule.id.clone(),
+        chains,
+        min_gain_per_char: rule.param("min_gain_per_char")?,
+        min_chars: rule.param("min_chars")?,
+    })
+}
+
+fn compile_slip(rule: &Rule) -> Result<Slip, RuleError> {
+    rule.expect_keys(&[
+        "kind",
+        "charset",
+        "ops",
+        "min_gain",
+        "min_gain_ascii_only",
+        "reach_back",
+        "context",
+    ])?;
+    let charset: String = rule.param("charset")?;
+    let ops: Vec<String> = rule.param("ops")?;
+    Ok(Slip {
+        id: rule.id.clone(),
+        charset: charset.parse().map_err(|e| rule.error(e))?,
+        ops: ops
+            .iter()
+            .map(|o| Op::parse(o).map_err(|e| rule.error(e)))
+            .collect::<Result<_, _>>()?,
+        min_gain: rule.param("min_gain")?,
+        min_gain_ascii_only: rule.param("min_gain_ascii_only")?,
+        reach_back: rule.param("reach_back")?,
+        context: rule.param("context")?,
+    })
+}
+
+/// A clause, its re-decoding and the gain per character.
+type ClauseRepair = (Range<usize>, String, f64);
+
+/// A flag to raise: a suspect run left as it is.
+struct Unrepaired {
+    at: usize,
+    run: String,
+}
+
+impl Stage for Mojibake {
+    fn name(&self) -> StageName {
+        StageName::Mojibake
+    }
+
+    fn run(&self, doc: &mut Document) {
+        let mut changes = Vec::new();
+        let mut unrepaired = Vec::new();
+        let mut start = 0;
+        for line in doc.text.split('\n') {
+            self.repair_line(line, start, &mut changes, &mut unrepaired);
+            start += line.len() + 1;
+        }
+        doc.apply(StageName::Mojibake, changes);
+        let flag_id = self.slip.as_ref().map(|s| s.id.as_str());
+        for u in unrepaired {
+            let message = format!("garbled run `{}` left as it is: no repair is sure", u.run);
+            doc.flag(
+                StageName::Mojibake,
+                flag_id.unwrap_or("mojibake"),
+                message,
+                Some(u.at),
+            );
+        }
+    }
+}
+
+impl Mojibake {
+    fn repair_line(
+        &self,
+        line: &str,
+        offset: usize,
+        changes: &mut Vec<Change>,
+        unrepaired: &mut Vec<Unrepaired>,
+    ) {
+        let mut done: Vec<Range<usize>> = Vec::new();
+        if let Some((id, entities)) = &self.entity {
+            for (range, c) in entities.find(line) {
+                let reason = format!("numeric character reference of U+{:04X}", c as u32);
+                changes.push(shifted(range.clone(), offset, c.to_string(), id, reason));
+                done.push(range);
+            }
+        }
+        if !self.detector.has_strong(line) {
+            return;
+        }
+        if let Some(redecode) = &self.redecode {
+            for (clause, text, reason) in self.redecode_line(redecode, line, &done) {
+                changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
+                done.push(clause);
+            }
+        }
+        let classified = self.detector.classify(line);
+        let slips_allowed = self.slip_density(&classified) <= self.max_slip_density
+            && lossy_signature(line).is_none();
+        let clusters = detect::clusters(&classified, self.cluster_gap);
+        let runs = detect::slip_runs(&classified, &clusters, self.max_run_chars);
+        for (first, last) in runs {
+            // One rare character alone is usually a name or a rare word.
+            if !self.detector.is_evidence(&classified[first..last]) {
+                continue;
+            }
+            let run = classified[first].0..classified.get(last).map_or(line.len(), |c| c.0);
+            if overlaps(&done, &run) {
+                continue;
+            }
+            let repaired = self
+                .slip
+                .as_ref()
+                .filter(|_| slips_allowed)
+                .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, &done));
+            match repaired {
+                Some((range, text, reason)) => {
+                    if text.contains(['?', '\u{FFFD}']) {
+                        unrepaired.push(Unrepaired {
+                            at: offset + range.start,
+                            run: format!("{text} (partly repaired)"),
+                        });
+                    }
+                    let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
+                    changes.push(shifted(range.clone(), offset, text, slip_id, reason));
+                    done.push(range);
+                }
+                None => unrepaired.push(Unrepaired {
+                    at: offset + run.start,
+                    run: line[run].to_string(),
+                }),
+            }
+        }
+    }
+
+    /// Log-probability plus the per-character bonus: higher is more like Chinese text.
+    fn fitness(&self, text: &str) -> f64 {
+        self.log_likelihood(text) + self.char_bonus * text.chars().count() as f64
+    }
+
+    fn fitness_per_char(&self, text: &str) -> f64 {
+        self.log_likelihood(text) / text.chars().count().max(1) as f64
+    }
+
+    /// The word model, the character bigram model and the script-mix cost together.
+    fn log_likelihood(&self, text: &str) -> f64 {
+        self.lm.score(text) + self.bigram_weight * self.lm.bigram_score(text)
+            - self.script.mix_cost(text)
+            - self.glyph_cost * self.detector.non_standard_han(text) as f64
+    }
+
+    /// Re-decodings of the clauses of a line by the one chain that gains most over the line. The
+    /// chain must win by `min_gain_per_char` on at least one suspect clause; the line's other
+    /// clauses follow it whenever it improves them at all (a short clause proves little alone).
+    fn redecode_line(
+        &self,
+        rule: &Redecode,
+        line: &str,
+        done: &[Range<usize>],
+    ) -> Vec<(Range<usize>, String, String)> {
+        let candidates: Vec<(Range<usize>, f64)> = clauses(line)
+            .into_iter()
+            .filter(|c| !overlaps(done, c) && !line[c.clone()].is_ascii())
+            .map(|c| {
+                let before = self.fitness_per_char(&line[c.clone()]);
+                (c, before)
+            })
+            .collect();
+        let mut best: Option<(f64, &Chain, Vec<ClauseRepair>)> = None;
+        for chain in &rule.chains {
+            let mut total = 0.0;
+            let mut proven = false;
+            let mut repairs = Vec::new();
+            for (clause, before) in &candidates {
+                let text = &line[clause.clone()];
+                let score = |t: &str| self.fitness(t);
+                let (left, right) = separators(line, clause);
+                let Some(decoded) = chain.undo(text, &score, left, right) else {
+                    continue;
+                };
+                let garbled = self.detector.strong_count(text);
+                let left_over = self.detector.strong_count(&decoded);
+                if decoded.is_empty()
+                    || decoded == text
+                    || decoded.contains('\u{FFFD}')
+                    || left_over * 3 > garbled
+                {
+                    continue;
+                }
+                let gain = self.fitness_per_char(&decoded) - before;
+                if gain <= 0.0 {
+                    continue;
+                }
+                let suspect = garbled > 0;
+                proven |= suspect
+                    && gain >= rule.min_gain_per_char
+                    && text.chars().count() >= rule.min_chars;
+                total += gain * text.chars().count() as f64;
+                repairs.push((clause.clone(), decoded, gain));
+            }
+            if proven && best.as_ref().is_none_or(|b| total > b.0) {
+                best = Some((total, chain, repairs));
+            }
+        }
+        let Some((_, chain, repairs)) = best else {
+            return Vec::new();
+        };
+        repairs
+            .into_iter()
+            .map(|(clause, text, gain)| {
+                let reason = format!("decoded as {} (+{gain:.1}/char)", chain.name);
+                (clause, text, reason)
+            })
+            .collect()
+    }
+
+    /// The share of a line's non-ASCII characters that are strong suspects.
+    fn slip_density(&self, classified: &[(usize, char, Suspicion)]) -> f64 {
+        let non_ascii = classified.iter().filter(|c| !c.1.is_ascii()).count();
+        let strong = classified
+            .iter()
+            .filter(|c| c.2 == Suspicion::Strong)
+            .count();
+        strong as f64 / non_ascii.max(1) as f64
+    }
+
+    /// A byte-slip repair of the suspect run `first..last` (char indices) of a line.
+    fn repair_slip(
+        &self,
+        rule: &Slip,
+        line: &str,
+        classified: &[(usize, char, Suspicion)],
+        first: usize,
+        last: usize,
+        done: &[Range<usize>],
+    ) -> Option<(Range<usize>, String, String)> {
+        let byte_at = |i: usize| classified.get(i).map_or(line.len(), |c| c.0);
+        let mut lo = first.saturating_sub(rule.reach_back);
+        // Never reach into a repaired range.
+        while lo < first && done.iter().any(|d| d.contains(&byte_at(lo))) {
+            lo += 1;
+        }
+        let hi = (last + 1).min(classified.len());
+        let run = byte_at(lo)..byte_at(hi);
+        let left = &line[byte_at(lo.saturating_sub(rule.context))..run.start];
+        let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
+        let fitness = |t: &str| self.fitness(t);
+        let repair = slip::best_repair(
+            &line[run.clone()],
+            left,
+            right,
+            rule.charset,
+            &rule.ops,
+            &fitness,
+        )?;
+        let clean = !self.detector.has_strong(&repair.text);
+        // Dropping an ASCII character and nothing else may undo a slip, but such characters are
+        // also tokens, separators and markup put there on purpose: demand more evidence.
+        let non_ascii = |t: &str| t.chars().filter(|c| !c.is_ascii()).collect::<String>();
+        let only_ascii_dropped = non_ascii(&repair.text) == non_ascii(&line[run.clone()]);
+        let needed = if only_ascii_dropped {
+            rule.min_gain_ascii_only
+        } else {
+            rule.min_gain
+        };
+        (clean && repair.gain >= needed).then(|| {
+            let reason = format!("{} (+{:.1})", repair.what, repair.gain);
+            (run, repair.text, reason)
+        })
+    }
+}
+
+fn shifted(range: Range<usize>, offset: usize, text: String, id: &str, reason: String) -> Change {
+    Change::replace(range.start + offset..range.end + offset, text, id, reason)
+}
+
+/// Where a line shows damage that destroyed bytes, so no byte hypothesis can be trusted on it:
+/// `锟斤拷` (U+FFFD written as UTF-8 and read as GBK), `�?` or `??` (characters a lossy round
+/// trip dropped).
+fn lossy_signature(line: &str) -> Option<usize> {
+    line.find("锟斤拷")
+        .or_else(|| line.find("\u{FFFD}?"))
+        .or_else(|| line.find("??"))
+}
+
+fn overlaps(done: &[Range<usize>], range: &Range<usize>) -> bool {
+    done.iter()
+        .any(|d| d.start < range.end && range.start < d.end)
+}
+
+/// The separator characters either side of a clause (digits, punctuation): context that is the
+/// same in every decoding, so an unknown byte can be filled knowing it is followed by `4日` or `?`.
+fn separators<'a>(line: &'a str, clause: &Range<usize>) -> (&'a str, &'a str) {
+    let is_separator = |c: char| c.is_ascii() && (c as u32) < 0x40 && c != '?';
+    let before = &line[..clause.start];
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_separator(c))
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    let after = &line[clause.end..];
+    let end = after
+        .char_indices()
+        .find(|&(_, c)| !is_separator(c))
+        .map_or(after.len(), |(i, _)| i);
+    (&before[start..], &after[..end])
+}
+
+/// Byte ranges of the clauses of a line: text between ASCII characters that no double-byte charset
+/// uses as a trail byte (controls, space, digits and punctuation below `@`), except `?`, which
+/// lossy decoders write inside garbled text.
+fn clauses(line: &str) -> Vec<Range<usize>> {
+    let is_separator = |c: char| c.is_ascii() && (c as u32) < 0x40 && c != '?';
+    let mut out = Vec::new();
+    let mut start = None;
+    for (at, c) in line.char_indices() {
+        match (is_separator(c), start) {
+            (true, Some(s)) => {
+                out.push(s..at);
+                start = None;
+            }
+            (false, None) => start = Some(at),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(s..line.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clauses_split_at_ascii_punctuation_but_not_letters_or_question_marks() {
+        let line = "鍥犵偤,閫欎簺? ab";
+        let parts: Vec<&str> = clauses(line).into_iter().map(|r| &line[r]).collect();
+        assert_eq!(parts, ["鍥犵偤", "閫欎簺?", "ab"]);
+    }
+}

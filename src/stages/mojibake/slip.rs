@@ -1,0 +1,302 @@
+//! Byte-level damage to a legacy double-byte stream (GB18030, Big5): one byte lost, one inserted, a
+//! lead byte turned into `?`, a full-width pair replaced by its ASCII form, an annotation `(pīn)`
+//! written into the bytes. The decoder then runs out of phase until an ASCII byte re-synchronises
+//! it, so the damage is a short run of wrong characters. Each hypothesis is a byte edit of the run
+//! re-encoded; the language model picks among the decodings.
+
+use crate::stages::mojibake::codec::{Bytes, Charset, UNKNOWN, decode, encode, resolve_unknowns};
+
+/// The byte operations a rule may enable, by their names in the rule file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    LostByte,
+    InsertedByte,
+    QmarkLead,
+    FullwidthAscii,
+    InsertedAnnotation,
+}
+
+impl Op {
+    pub fn parse(name: &str) -> Result<Op, String> {
+        Ok(match name {
+            "lost-byte" => Op::LostByte,
+            "inserted-byte" => Op::InsertedByte,
+            "qmark-lead" => Op::QmarkLead,
+            "fullwidth-ascii" => Op::FullwidthAscii,
+            "inserted-annotation" => Op::InsertedAnnotation,
+            other => {
+                return Err(format!(
+                    "unknown op `{other}` (lost-byte, inserted-byte, qmark-lead, fullwidth-ascii, inserted-annotation)"
+                ));
+            }
+        })
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Op::LostByte => "a lost byte restored",
+            Op::InsertedByte => "an inserted byte removed",
+            Op::QmarkLead => "a lead byte turned `?` restored",
+            Op::FullwidthAscii => "a full-width byte pair folded to ASCII restored",
+            Op::InsertedAnnotation => "an annotation written into the bytes removed",
+        }
+    }
+}
+
+/// The best repair of `run` (between `left` and `right` context) and its gain in log-probability.
+pub struct Repair {
+    pub text: String,
+    pub gain: f64,
+    pub what: &'static str,
+}
+
+pub fn best_repair(
+    run: &str,
+    left: &str,
+    right: &str,
+    charset: Charset,
+    ops: &[Op],
+    fitness: &dyn Fn(&str) -> f64,
+) -> Option<Repair> {
+    // U+FFFD costs the model a lot, so any guess would gain by replacing it: compare with the run
+    // where it is simply dropped, so a guess must be better than nothing.
+    let original = fitness(&join(left, &run.replace('\u{FFFD}', ""), right));
+    let letters = ascii_letters(run);
+    let mut best: Option<Repair> = None;
+    // The page may have been width-folded after decoding: try the run as it is, with its ASCII
+    // punctuation unfolded, and unfolded except `?` (which may stand for a lost byte instead).
+    let mut variants = vec![run.to_string()];
+    for keep in [None, Some('?')] {
+        let unfolded = unfold_punctuation(run, keep);
+        if !variants.contains(&unfolded) {
+            variants.push(unfolded);
+        }
+    }
+    for variant in &variants {
+        let Some(base) = encode(variant, charset) else {
+            continue;
+        };
+        let Some(boundaries) = char_boundaries(variant, charset) else {
+            continue;
+        };
+        for op in ops {
+            for mut hypothesis in hypotheses(&base, &boundaries, variant, *op) {
+                if has_adjacent_unknowns(&hypothesis) {
+                    continue;
+                }
+                resolve_unknowns(&mut hypothesis, charset, fitness, left, right);
+                let mut text = decode(&hypothesis.bytes, charset);
+                if variant != run {
+                    text = fold_punctuation(&text);
+                }
+                // A slip repair removes stray bytes; it never invents ASCII letters.
+                if text == run || text.contains('\u{FFFD}') || ascii_letters(&text) > letters {
+                    continue;
+                }
+                let gain = fitness(&join(left, &text, right)) - original;
+                if best.as_ref().is_none_or(|b| gain > b.gain) {
+                    best = Some(Repair {
+                        text,
+                        gain,
+                        what: op.describe(),
+                    });
+                }
+            }
+        }
+    }
+    best
+}
+
+fn ascii_letters(text: &str) -> usize {
+    text.chars().filter(char::is_ascii_alphabetic).count()
+}
+
+/// Back to the width-folded form the page had: full-width ASCII punctuation below `@` to ASCII.
+fn fold_punctuation(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '！'..='／' | '：'..='？' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            other => other,
+        })
+        .collect()
+}
+
+/// Two unknown bytes side by side would be a whole character guessed: not a byte repair.
+fn has_adjacent_unknowns(bytes: &Bytes) -> bool {
+    bytes.unknown.windows(2).any(|w| w[1] == w[0] + 1)
+}
+
+/// The run with ASCII punctuation below `@` (but `keep`) in its full-width form: pages are often width-folded
+/// after decoding, so a `?` or `;` in a garbled run may have been a full-width pair (A3 xx) whose
+/// bytes belong to the stream.
+fn unfold_punctuation(run: &str, keep: Option<char>) -> String {
+    run.chars()
+        .map(|c| match c {
+            _ if Some(c) == keep => c,
+            '!'..='/' | ':'..='?' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+            other => other,
+        })
+        .collect()
+}
+
+fn join(left: &str, middle: &str, right: &str) -> String {
+    let mut s = String::with_capacity(left.len() + middle.len() + right.len());
+    s.push_str(left);
+    s.push_str(middle);
+    s.push_str(right);
+    s
+}
+
+/// Byte offsets where each character of `run` starts in its encoding.
+fn char_boundaries(run: &str, charset: Charset) -> Option<Vec<usize>> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4];
+    for c in run.chars() {
+        out.push(at);
+        at += if c == '\u{FFFD}' {
+            1
+        } else {
+            encode(c.encode_utf8(&mut buf), charset)?.bytes.len()
+        };
+    }
+    out.push(at);
+    Some(out)
+}
+
+fn hypotheses(base: &Bytes, boundaries: &[usize], run: &str, op: Op) -> Vec<Bytes> {
+    let bytes = &base.bytes;
+    match op {
+        Op::LostByte => boundaries
+            .iter()
+            .map(|&at| edit(base, at..at, &[UNKNOWN], &[0]))
+            .collect(),
+        Op::InsertedByte => boundaries
+            .iter()
+            .filter(|&&at| at < bytes.len() && !base.unknown.contains(&at))
+            .map(|&at| edit(base, at..at + 1, &[], &[]))
+            .collect(),
+        Op::QmarkLead => positions(bytes, |b| b == b'?')
+            .into_iter()
+            .map(|at| edit(base, at..at + 1, &[UNKNOWN], &[0]))
+            .collect(),
+        Op::FullwidthAscii => positions(bytes, |b| (0x21..=0x7E).contains(&b))
+            .into_iter()
+            .map(|at| edit(base, at..at + 1, &[0xA3, bytes[at] | 0x80], &[]))
+            .collect(),
+        Op::InsertedAnnotation => annotations(run)
+            .into_iter()
+            .filter_map(|(start, end)| {
+                let lo = *boundaries.get(start)?;
+                let hi = *boundaries.get(end)?;
+                Some(edit(base, lo..hi, &[UNKNOWN], &[0]))
+            })
+            .collect(),
+    }
+}
+
+fn positions(bytes: &[u8], pred: impl Fn(u8) -> bool) -> Vec<usize> {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| pred(b))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Replace `range` of the bytes with `with`, whose bytes at `unknown_at` are unknown; unknown
+/// positions of the base shift with the edit (those inside the range go).
+fn edit(base: &Bytes, range: std::ops::Range<usize>, with: &[u8], unknown_at: &[usize]) -> Bytes {
+    let mut bytes = Vec::with_capacity(base.bytes.len() + with.len());
+    bytes.extend_from_slice(&base.bytes[..range.start]);
+    bytes.extend_from_slice(with);
+    bytes.extend_from_slice(&base.bytes[range.end..]);
+    let shift = |u: usize| u + with.len() - (range.end - range.start);
+    let mut unknown: Vec<usize> = base
+        .unknown
+        .iter()
+        .filter(|&&u| u < range.start || u >= range.end)
+        .map(|&u| if u >= range.end { shift(u) } else { u })
+        .chain(unknown_at.iter().map(|&u| range.start + u))
+        .collect();
+    unknown.sort_unstable();
+    Bytes { bytes, unknown }
+}
+
+/// Char ranges of `?pīn)` or `\u{FFFD}(pīn)`: an annotation whose `(` merged with a lone lead byte.
+fn annotations(run: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = run.chars().collect();
+    let mut out = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c != '?' && c != '\u{FFFD}' {
+            continue;
+        }
+        let mut j = i + 1;
+        if chars.get(j) == Some(&'(') {
+            j += 1;
+        }
+        let letters = chars[j..]
+            .iter()
+            .take_while(|c| c.is_lowercase() && (c.is_ascii() || is_toned_vowel(**c)))
+            .count();
+        let end = j + letters;
+        let toned = chars[j..end].iter().any(|c| is_toned_vowel(*c));
+        if letters > 0 && toned && chars.get(end) == Some(&')') {
+            out.push((i, end + 1));
+        }
+    }
+    out
+}
+
+fn is_toned_vowel(c: char) -> bool {
+    "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü".contains(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::lm::model;
+
+    const ALL: [Op; 5] = [
+        Op::LostByte,
+        Op::InsertedByte,
+        Op::QmarkLead,
+        Op::FullwidthAscii,
+        Op::InsertedAnnotation,
+    ];
+
+    fn repair(run: &str, left: &str, right: &str) -> String {
+        let fitness = |t: &str| model().score(t) + 7.0 * t.chars().count() as f64;
+        best_repair(run, left, right, Charset::Gb18030, &ALL, &fitness)
+            .map(|r| r.text)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn restores_a_lost_lead_byte_of_seed_000() {
+        assert_eq!(repair("規;\u{E1E9}筚u", "", "家"), "規模化大賣");
+    }
+
+    #[test]
+    fn removes_an_annotation_written_into_the_bytes() {
+        let fitness = |t: &str| model().score(t) + 7.0 * t.chars().count() as f64;
+        let ops = [Op::InsertedAnnotation];
+        let repaired = best_repair(
+            "夠?qū)崟r",
+            "能",
+            "與他們",
+            Charset::Gb18030,
+            &ops,
+            &fitness,
+        );
+        let text = repaired.map(|r| r.text).unwrap_or_default();
+        assert!(text.starts_with('夠') && text.ends_with("時"), "{text}");
+        assert_eq!(text.chars().count(), 3);
+    }
+
+    #[test]
+    fn finds_annotations() {
+        assert_eq!(annotations("夠?qū)崟"), vec![(1, 5)]);
+        assert!(annotations("嗎?是的)").is_empty());
+    }
+}

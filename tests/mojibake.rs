@@ -1,0 +1,147 @@
+//! The `mojibake` stage on the seed pages and the shared development cases, and its rule examples.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use sluice::stages::{self, Stage, StageName};
+use sluice::{Document, RuleSet};
+
+fn shared(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel)
+}
+
+fn seed(prefix: &str) -> String {
+    let entry = std::fs::read_dir(shared("seeds"))
+        .expect("the shared seeds folder")
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .expect("a seed with that prefix");
+    std::fs::read_to_string(entry.path()).expect("a UTF-8 seed")
+}
+
+fn stage() -> Box<dyn Stage> {
+    let rules = RuleSet::defaults().unwrap();
+    stages::build(StageName::Mojibake, &rules).unwrap().unwrap()
+}
+
+fn run(stage: &dyn Stage, text: &str) -> Document {
+    let mut doc = Document::from_text(text);
+    stage.run(&mut doc);
+    doc
+}
+
+#[test]
+fn rule_examples_hold() {
+    let rules = RuleSet::defaults().unwrap();
+    let stage = stage();
+    for rule in rules.for_stage(StageName::Mojibake) {
+        for example in &rule.examples {
+            let doc = run(stage.as_ref(), &example.input);
+            assert_eq!(doc.text, example.output, "{}", rule.id);
+            assert!(
+                doc.report.edits.iter().any(|e| e.rule == rule.id),
+                "{}",
+                rule.id
+            );
+        }
+        for input in &rule.unchanged {
+            assert_eq!(&run(stage.as_ref(), input).text, input, "{}", rule.id);
+        }
+    }
+}
+
+#[test]
+fn seed_runs_recoverable_from_bytes_come_back_and_nothing_else_changes() {
+    let stage = stage();
+    let expected = [
+        ("000", "其極?墒侨说男袨閼T性", "其極。可是人的行為慣性"),
+        ("000", "規;\u{E1E9}筚u家", "規模化大賣家"),
+        ("003", "說了?!段⑸淘撨@樣", "說了。《微商該這樣"),
+        ("003", "能夠?qū)崟r", "能夠實時"),
+    ];
+    for prefix in ["000", "001", "002", "003", "004"] {
+        let input = seed(prefix);
+        let doc = run(stage.as_ref(), &input);
+        let mut want = input.clone();
+        for (_, garbled, original) in expected.iter().filter(|e| e.0 == prefix) {
+            assert!(want.contains(garbled), "{garbled}");
+            want = want.replace(garbled, original);
+        }
+        if prefix == "003" {
+            // Only 這 comes back from its surviving trail byte; `?` stays, flagged.
+            want = want.replace("獲?。@樣", "獲?。這樣");
+        }
+        assert_eq!(doc.text, want, "seed {prefix}");
+    }
+}
+
+#[test]
+fn seed_runs_lost_with_both_bytes_are_flagged_and_left() {
+    let stage = stage();
+    let doc = run(stage.as_ref(), &seed("002"));
+    for lost in ["最大失??!", "平臺等??傊?"] {
+        assert!(doc.text.contains(lost));
+        let at = seed("002").find(&lost[..lost.find('?').unwrap()]).unwrap();
+        assert!(
+            doc.report
+                .flags
+                .iter()
+                .any(|f| f.position.is_some_and(|p| p >= at && p <= at + lost.len())),
+            "{lost} not flagged"
+        );
+    }
+}
+
+#[derive(Deserialize)]
+struct Case {
+    kind: String,
+    broken: String,
+    original: String,
+}
+
+fn cases() -> Vec<Case> {
+    let text = std::fs::read_to_string(shared("data/mojibake/cases-dev.jsonl")).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn clean_controls_come_back_unchanged() {
+    let stage = stage();
+    for case in cases().iter().filter(|c| c.kind == "clean") {
+        assert_eq!(run(stage.as_ref(), &case.broken).text, case.broken);
+    }
+}
+
+/// Slow in a debug build: `cargo test --release --test mojibake -- --ignored`.
+#[test]
+#[ignore]
+fn kinds_whose_bytes_are_preserved_come_back_exactly() {
+    const PRESERVED: [&str; 8] = [
+        "utf8_as_gbk",
+        "utf8_as_cp1252",
+        "utf8_as_latin1",
+        "gbk_as_cp1252",
+        "big5_as_gbk",
+        "double_utf8_cp1252",
+        "html_entities_half",
+        "html_entities_double",
+    ];
+    let stage = stage();
+    let chosen: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| PRESERVED.contains(&c.kind.as_str()))
+        .collect();
+    let exact = chosen
+        .iter()
+        .filter(|c| run(stage.as_ref(), &c.broken).text == c.original)
+        .count();
+    assert!(
+        exact * 100 >= chosen.len() * 95,
+        "{exact} of {}",
+        chosen.len()
+    );
+}
