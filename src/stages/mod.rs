@@ -11,6 +11,7 @@ use crate::rules::RuleSet;
 
 pub mod decode;
 pub mod markup;
+pub mod spam;
 
 /// Every stage of the design, in pipeline order. Only stages with a module are built (see
 /// [`build`]); the others are names rule files may already use.
@@ -100,6 +101,7 @@ pub fn build(name: StageName, rules: &RuleSet) -> Option<Result<Box<dyn Stage>, 
     match name {
         StageName::Decode => Some(boxed(decode::Decode::from_rules(rules))),
         StageName::Markup => Some(boxed(markup::Markup::from_rules(rules))),
+        StageName::Spam => Some(boxed(spam::Spam::from_rules(rules))),
         _ => None,
     }
 }
