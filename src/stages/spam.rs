@@ -790,6 +790,26 @@ impl ListedRule {
 // ---------------------------------------------------------------------------------------------
 // Phrases in no list
 
+/// A span around a cue word that may have been inserted.
+struct Candidate {
+    /// The span with its comma.
+    range: Range<usize>,
+    evidence: Evidence,
+    /// Words between the cue and the comma: then the comma alone is no evidence.
+    extended_right: bool,
+}
+
+impl Candidate {
+    fn strong(&self, min_join_gain: f64) -> bool {
+        self.evidence.stray_comma || self.evidence.join_gain >= min_join_gain
+    }
+
+    /// A comma right after the cue (or its name).
+    fn plain_comma(&self) -> bool {
+        self.evidence.comma && !self.extended_right
+    }
+}
+
 impl ContextRule {
     fn find(&self, stage: &Spam, text: &str, folded: &Folded, found: &mut Found) {
         let cues: Vec<(Range<usize>, &str, &str)> = self
@@ -805,33 +825,35 @@ impl ContextRule {
             if found.overlaps(cue) {
                 continue;
             }
-            if let Some((range, evidence)) = self.candidate(stage, text, cue.clone()) {
-                candidates.push((cue.clone(), *word, *category, range, evidence));
+            if let Some(candidate) = self.candidate(stage, text, cue.clone()) {
+                candidates.push((cue.clone(), *word, *category, candidate));
             }
         }
-        // Topic support: a cue word of the same category used fluently elsewhere on the page.
+        // Topic support: a cue word of the same category used fluently elsewhere on the page (no
+        // evidence, or a comma only after more words: 赌球行为, is a clause, not an injection).
+        let injected = |c: &Candidate| c.strong(self.min_join_gain) || c.plain_comma();
         let fluent: HashMap<&str, usize> = cues
             .iter()
             .filter(|(cue, _, _)| {
                 !candidates
                     .iter()
-                    .any(|(c, _, _, _, e)| c == cue && (e.comma || e.join_gain >= self.min_join_gain))
+                    .any(|(c, _, _, candidate)| c == cue && injected(candidate))
             })
             .fold(HashMap::new(), |mut m, (_, _, c)| {
                 *m.entry(*c).or_default() += 1;
                 m
             });
-        for (_, word, category, range, evidence) in candidates {
-            let strong = evidence.stray_comma || evidence.join_gain >= self.min_join_gain;
+        for (_, word, category, candidate) in candidates {
             let supported = fluent.get(category).copied().unwrap_or(0) > 0;
-            let accept = strong || (evidence.comma && !supported);
+            let accept = candidate.strong(self.min_join_gain) || (candidate.plain_comma() && !supported);
             if !accept {
                 continue;
             }
+            let range = candidate.range;
             let reason = format!(
                 "unlisted phrase `{}` around cue `{word}` ({category}); {}{}",
                 &text[range.clone()].trim_end_matches(|c| stage.is_comma(c)),
-                evidence.describe(),
+                candidate.evidence.describe(),
                 if supported { "" } else { "; no support on the page" }
             );
             found.remove(range, &self.id, reason);
@@ -840,17 +862,11 @@ impl ContextRule {
 
     /// The span an injector inserted around a cue: left over name parts and a brand code (or as far
     /// as the language model says a split word rejoins), right to its comma.
-    fn candidate(
-        &self,
-        stage: &Spam,
-        text: &str,
-        cue: Range<usize>,
-    ) -> Option<(Range<usize>, Evidence)> {
+    fn candidate(&self, stage: &Spam, text: &str, cue: Range<usize>) -> Option<Candidate> {
         let end = self.right_end(stage, text, cue.end);
-        let starts = self.left_starts(text, cue.start);
         let name_start = self.name_start(stage, text, cue.start);
-        let mut best: Option<(Range<usize>, Evidence)> = None;
-        for start in starts {
+        let mut best: Option<Candidate> = None;
+        for start in self.left_starts(text, cue.start) {
             let span = start..end;
             if text[span.clone()].chars().count() > self.max_span_chars {
                 continue;
@@ -859,10 +875,14 @@ impl ContextRule {
             let evidence = Evidence::of(stage, text, &span, &range);
             let better = match &best {
                 None => true,
-                Some((_, b)) => evidence.join_gain > b.join_gain + 0.5,
+                Some(b) => evidence.join_gain > b.evidence.join_gain + 0.5,
             };
             if better && (evidence.join_gain >= self.min_join_gain || start == name_start) {
-                best = Some((range, evidence));
+                best = Some(Candidate {
+                    range,
+                    evidence,
+                    extended_right: end > cue.end,
+                });
             }
         }
         best
