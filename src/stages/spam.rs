@@ -455,6 +455,12 @@ fn join_gain(text: &str, range: &Range<usize>) -> f64 {
     model.score(&format!("{left}{right}")) - model.score(&left) - model.score(&right)
 }
 
+/// Whether a span edge at `at` would cut a word in two (所|谓): an inserted span starts and ends
+/// between words of the text around it.
+fn splits_word(text: &str, at: usize, min_join_gain: f64) -> bool {
+    join_gain(text, &(at..at)) >= min_join_gain
+}
+
 impl Spam {
     /// Extend a span over the comma its injector appended, if one follows.
     fn with_comma(&self, text: &str, range: Range<usize>) -> (Range<usize>, bool) {
@@ -844,8 +850,14 @@ impl ContextRule {
                 m
             });
         for (_, word, category, candidate) in candidates {
+            // On a page about the topic a rejoined word can be chance (所谓的娱乐城网站, → 所以):
+            // only a stray comma before punctuation counts there.
             let supported = fluent.get(category).copied().unwrap_or(0) > 0;
-            let accept = candidate.strong(self.min_join_gain) || (candidate.plain_comma() && !supported);
+            let accept = if supported {
+                candidate.evidence.stray_comma
+            } else {
+                candidate.strong(self.min_join_gain) || candidate.plain_comma()
+            };
             if !accept {
                 continue;
             }
@@ -869,6 +881,9 @@ impl ContextRule {
         for start in self.left_starts(text, cue.start) {
             let span = start..end;
             if text[span.clone()].chars().count() > self.max_span_chars {
+                continue;
+            }
+            if splits_word(text, start, self.min_join_gain) {
                 continue;
             }
             let (range, _) = stage.with_comma(text, span.clone());
