@@ -94,6 +94,9 @@ fn main() -> anyhow::Result<()> {
                 total += 1;
                 full += usize::from(*found_full);
                 reduced_found += usize::from(*found_reduced);
+                if !found_reduced && args.iter().any(|a| a == "--misses") {
+                    println!("missed when unlisted: {text}");
+                }
             }
         }
         println!(

@@ -83,6 +83,8 @@ struct ListedRule {
 struct ContextRule {
     id: String,
     cues: WordList,
+    /// Cue words too common to mark a span alone (借款, 推荐): they need a name part before them.
+    weak_cues: WordList,
     name_parts: WordList,
     max_extend_chars: usize,
     max_span_chars: usize,
@@ -195,6 +197,7 @@ impl Spam {
                 rule.expect_keys(&[
                     "kind",
                     "cues",
+                    "weak_cues",
                     "name_parts",
                     "max_extend_chars",
                     "max_span_chars",
@@ -205,6 +208,7 @@ impl Spam {
                 }
                 self.context = Some(ContextRule {
                     cues: self.word_list(rule, rules, "cues", 2, false)?,
+                    weak_cues: self.word_list(rule, rules, "weak_cues", 2, false)?,
                     name_parts: self.word_list(rule, rules, "name_parts", 2, true)?,
                     max_extend_chars: rule.param("max_extend_chars")?,
                     max_span_chars: rule.param("max_span_chars")?,
@@ -246,7 +250,8 @@ impl Spam {
                 .rsplit('/')
                 .next()
                 .unwrap_or(path)
-                .trim_end_matches(".txt");
+                .trim_end_matches(".txt")
+                .trim_start_matches("phrases-");
             for (n, line) in text.lines().enumerate() {
                 let line = line.trim_end();
                 if line.trim().is_empty() || line.starts_with('#') {
@@ -801,8 +806,11 @@ struct Candidate {
     /// The span with its comma.
     range: Range<usize>,
     evidence: Evidence,
-    /// Words between the cue and the comma: then the comma alone is no evidence.
+    /// Words between the cue and the comma (赌球行为,): then the comma alone is no evidence unless
+    /// a name part comes before the cue (线上拉霸机,).
     extended_right: bool,
+    /// A name part or brand code before the cue.
+    named: bool,
 }
 
 impl Candidate {
@@ -810,42 +818,45 @@ impl Candidate {
         self.evidence.stray_comma || self.evidence.join_gain >= min_join_gain
     }
 
-    /// A comma right after the cue (or its name).
+    /// The injector's comma right after the cue, or after a named phrase, or closing a phrase that
+    /// is a whole clause.
     fn plain_comma(&self) -> bool {
-        self.evidence.comma && !self.extended_right
+        self.evidence.comma
+            && (!self.extended_right || self.named || self.evidence.whole_clause)
     }
 }
 
 impl ContextRule {
     fn find(&self, stage: &Spam, text: &str, folded: &Folded, found: &mut Found) {
-        let cues: Vec<(Range<usize>, &str, &str)> = self
-            .cues
-            .find(&folded.text)
-            .map(|(r, w, c)| (folded.original_range(r, text), w, c))
+        let strong_cues = self.cues.find(&folded.text).map(|(r, w, c)| (r, w, c, false));
+        let weak_cues = self.weak_cues.find(&folded.text).map(|(r, w, c)| (r, w, c, true));
+        let cues: Vec<(Range<usize>, &str, &str, bool)> = strong_cues
+            .chain(weak_cues)
+            .map(|(r, w, c, weak)| (folded.original_range(r, text), w, c, weak))
             .collect();
         if cues.is_empty() {
             return;
         }
         let mut candidates = Vec::new();
-        for (cue, word, category) in &cues {
+        for (cue, word, category, weak) in &cues {
             if found.overlaps(cue) {
                 continue;
             }
-            if let Some(candidate) = self.candidate(stage, text, cue.clone()) {
+            if let Some(candidate) = self.candidate(stage, text, cue.clone(), *weak) {
                 candidates.push((cue.clone(), *word, *category, candidate));
             }
         }
-        // Topic support: a cue word of the same category used fluently elsewhere on the page (no
-        // evidence, or a comma only after more words: 赌球行为, is a clause, not an injection).
-        let injected = |c: &Candidate| c.strong(self.min_join_gain) || c.plain_comma();
+        // Topic support: a cue word of the same category used fluently elsewhere on the page, in
+        // running text with no comma after it and no split word around it.
+        let injected = |c: &Candidate| c.strong(self.min_join_gain) || c.evidence.comma;
         let fluent: HashMap<&str, usize> = cues
             .iter()
-            .filter(|(cue, _, _)| {
+            .filter(|(cue, _, _, _)| {
                 !candidates
                     .iter()
                     .any(|(c, _, _, candidate)| c == cue && injected(candidate))
             })
-            .fold(HashMap::new(), |mut m, (_, _, c)| {
+            .fold(HashMap::new(), |mut m, (_, _, c, _)| {
                 *m.entry(*c).or_default() += 1;
                 m
             });
@@ -874,33 +885,55 @@ impl ContextRule {
 
     /// The span an injector inserted around a cue: left over name parts and a brand code (or as far
     /// as the language model says a split word rejoins), right to its comma.
-    fn candidate(&self, stage: &Spam, text: &str, cue: Range<usize>) -> Option<Candidate> {
+    fn candidate(
+        &self,
+        stage: &Spam,
+        text: &str,
+        cue: Range<usize>,
+        weak: bool,
+    ) -> Option<Candidate> {
         let end = self.right_end(stage, text, cue.end);
         let name_start = self.name_start(stage, text, cue.start);
-        let mut best: Option<Candidate> = None;
-        for start in self.left_starts(text, cue.start) {
-            let span = start..end;
-            if text[span.clone()].chars().count() > self.max_span_chars {
-                continue;
-            }
-            if splits_word(text, start, self.min_join_gain) {
-                continue;
-            }
-            let (range, _) = stage.with_comma(text, span.clone());
-            let evidence = Evidence::of(stage, text, &span, &range);
-            let better = match &best {
-                None => true,
-                Some(b) => evidence.join_gain > b.evidence.join_gain + 0.5,
-            };
-            if better && (evidence.join_gain >= self.min_join_gain || start == name_start) {
-                best = Some(Candidate {
-                    range,
-                    evidence,
-                    extended_right: end > cue.end,
-                });
-            }
+        let named = name_start < cue.start;
+        if weak && !named {
+            return None;
         }
-        best
+        let candidates: Vec<(usize, Range<usize>, Evidence)> = self
+            .left_starts(text, cue.start)
+            .into_iter()
+            .filter(|&start| {
+                text[start..end].chars().count() <= self.max_span_chars
+                    && !splits_word(text, start, self.min_join_gain)
+            })
+            .map(|start| {
+                let span = start..end;
+                let (range, _) = stage.with_comma(text, span.clone());
+                let evidence = Evidence::of(stage, text, &span, &range);
+                (start, range, evidence)
+            })
+            .collect();
+        // The start where a split word rejoins best (the name's start when it does as well), else
+        // the name's start.
+        let best_gain = candidates
+            .iter()
+            .map(|(_, _, e)| e.join_gain)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let chosen = if best_gain >= self.min_join_gain {
+            candidates
+                .into_iter()
+                .filter(|(_, _, e)| e.join_gain >= best_gain - 0.5)
+                .min_by_key(|(start, _, _)| (*start != name_start, usize::MAX - *start))
+        } else {
+            candidates
+                .into_iter()
+                .find(|(start, _, _)| *start == name_start)
+        };
+        chosen.map(|(_, range, evidence)| Candidate {
+            range,
+            evidence,
+            extended_right: end > cue.end,
+            named,
+        })
     }
 
     /// Where the span ends: at the cue, or at a comma a few Han characters after it.
