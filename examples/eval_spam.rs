@@ -117,8 +117,8 @@ fn evaluate(
     cases: &[Case],
     show: Option<&str>,
 ) -> (BTreeMap<String, Row>, Vec<(String, bool)>) {
-    let text_pipeline = Pipeline::with_stages(rules, [StageName::Markup, StageName::Spam])
-        .expect("rules compile");
+    let text_pipeline =
+        Pipeline::with_stages(rules, [StageName::Markup, StageName::Spam]).expect("rules compile");
     // The gold text through the markup stage alone: its own edits (stray backslashes) are not spam.
     let markup_only = Pipeline::with_stages(rules, [StageName::Markup]).expect("rules compile");
     let html_pipeline = Pipeline::with_stages(
@@ -306,7 +306,7 @@ fn holdout_rules(root: &Path) -> anyhow::Result<(tempfile::TempDir, Vec<String>)
             let word = line.trim();
             let hold = !word.is_empty()
                 && !word.starts_with('#')
-                && xxhash_rust::xxh3::xxh3_64(word.as_bytes()) % 3 == 0;
+                && xxhash_rust::xxh3::xxh3_64(word.as_bytes()).is_multiple_of(3);
             if hold {
                 held_out.push(word.to_string());
             } else {

@@ -93,8 +93,11 @@ struct ContextRule {
 
 impl Spam {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let homoglyphs_path: String =
-            rules.setting(StageName::Spam, "homoglyphs", "spam/homoglyphs.txt".to_string())?;
+        let homoglyphs_path: String = rules.setting(
+            StageName::Spam,
+            "homoglyphs",
+            "spam/homoglyphs.txt".to_string(),
+        )?;
         let homoglyphs = rules.data_str(&homoglyphs_path)?;
         check_homoglyphs(&homoglyphs_path, homoglyphs)?;
         // The homoglyph table has the OpenCC format, so it extends the shared folding table: later
@@ -162,7 +165,13 @@ impl Spam {
                 });
             }
             "scrape-token" => {
-                rule.expect_keys(&["kind", "token", "wrappers", "max_piece_chars", "phrase_rule"])?;
+                rule.expect_keys(&[
+                    "kind",
+                    "token",
+                    "wrappers",
+                    "max_piece_chars",
+                    "phrase_rule",
+                ])?;
                 if self.tokens.is_some() {
                     return Err(duplicate());
                 }
@@ -312,7 +321,10 @@ fn check_homoglyphs(path: &str, table: &str) -> Result<(), RuleError> {
 
 impl WordList {
     /// Leftmost-longest matches on folded text (lists built for it): (folded byte range, word, category).
-    fn find<'a>(&'a self, folded: &'a str) -> impl Iterator<Item = (Range<usize>, &'a str, &'a str)> {
+    fn find<'a>(
+        &'a self,
+        folded: &'a str,
+    ) -> impl Iterator<Item = (Range<usize>, &'a str, &'a str)> {
         self.automaton.leftmost_find_iter(folded).map(|m| {
             let (word, category) = &self.entries[m.value() as usize];
             (m.start()..m.end(), word.as_str(), category.as_str())
@@ -616,7 +628,11 @@ impl TokenRule {
                 let reason = format!(
                     "spam words `{}` wrapped in anti-scraping tokens{}",
                     group.words,
-                    if comma { ", with the injector's comma" } else { "" }
+                    if comma {
+                        ", with the injector's comma"
+                    } else {
+                        ""
+                    }
                 );
                 found.remove(range, &self.phrase_id, reason);
             } else {
@@ -683,7 +699,11 @@ impl TokenRule {
         }
         let wrapped = |lead_len: usize, trail_len: usize| -> Option<char> {
             let start = first.start - lead[..lead_len].iter().map(|c| c.len_utf8()).sum::<usize>();
-            let end = last.end + trail[..trail_len].iter().map(|c| c.len_utf8()).sum::<usize>();
+            let end = last.end
+                + trail[..trail_len]
+                    .iter()
+                    .map(|c| c.len_utf8())
+                    .sum::<usize>();
             let (b, a) = (char_before(text, start)?, char_after(text, end)?);
             (b == a && self.wrappers.contains(&b)).then_some(b)
         };
@@ -693,7 +713,11 @@ impl TokenRule {
             .find_map(|(l, t)| wrapped(l, t).map(|w| (l, t, Some(w))))
             .unwrap_or((1, 1, None));
         let start = first.start - lead[..lead_len].iter().map(|c| c.len_utf8()).sum::<usize>();
-        let end = last.end + trail[..trail_len].iter().map(|c| c.len_utf8()).sum::<usize>();
+        let end = last.end
+            + trail[..trail_len]
+                .iter()
+                .map(|c| c.len_utf8())
+                .sum::<usize>();
         let mut noise: Vec<Range<usize>> = tokens.to_vec();
         let mut outer = start..end;
         if let Some(w) = wrapper {
@@ -740,8 +764,7 @@ impl Evidence {
             comma,
             stray_comma: comma && after.is_none_or(is_clause_break),
             join_gain: join_gain(text, with_comma),
-            whole_clause: comma
-                && before.is_none_or(|c| is_clause_break(c) || stage.is_comma(c)),
+            whole_clause: comma && before.is_none_or(|c| is_clause_break(c) || stage.is_comma(c)),
         }
     }
 
@@ -792,7 +815,10 @@ impl ListedRule {
             if keep {
                 continue;
             }
-            let reason = format!("listed phrase `{word}` ({category}); {}", evidence.describe());
+            let reason = format!(
+                "listed phrase `{word}` ({category}); {}",
+                evidence.describe()
+            );
             found.remove(range, &self.id, reason);
         }
     }
@@ -821,15 +847,20 @@ impl Candidate {
     /// The injector's comma right after the cue, or after a named phrase, or closing a phrase that
     /// is a whole clause.
     fn plain_comma(&self) -> bool {
-        self.evidence.comma
-            && (!self.extended_right || self.named || self.evidence.whole_clause)
+        self.evidence.comma && (!self.extended_right || self.named || self.evidence.whole_clause)
     }
 }
 
 impl ContextRule {
     fn find(&self, stage: &Spam, text: &str, folded: &Folded, found: &mut Found) {
-        let strong_cues = self.cues.find(&folded.text).map(|(r, w, c)| (r, w, c, false));
-        let weak_cues = self.weak_cues.find(&folded.text).map(|(r, w, c)| (r, w, c, true));
+        let strong_cues = self
+            .cues
+            .find(&folded.text)
+            .map(|(r, w, c)| (r, w, c, false));
+        let weak_cues = self
+            .weak_cues
+            .find(&folded.text)
+            .map(|(r, w, c)| (r, w, c, true));
         let cues: Vec<(Range<usize>, &str, &str, bool)> = strong_cues
             .chain(weak_cues)
             .map(|(r, w, c, weak)| (folded.original_range(r, text), w, c, weak))
@@ -877,7 +908,11 @@ impl ContextRule {
                 "unlisted phrase `{}` around cue `{word}` ({category}); {}{}",
                 &text[range.clone()].trim_end_matches(|c| stage.is_comma(c)),
                 candidate.evidence.describe(),
-                if supported { "" } else { "; no support on the page" }
+                if supported {
+                    ""
+                } else {
+                    "; no support on the page"
+                }
             );
             found.remove(range, &self.id, reason);
         }
@@ -1009,7 +1044,10 @@ mod tests {
     #[test]
     fn seed_001_inline_injections() {
         assert_eq!(clean("網上直銷大行其道百家樂算牌,。"), "網上直銷大行其道。");
-        assert_eq!(clean("初期的玩家瑪卡保健食品,開始出現"), "初期的玩家開始出現");
+        assert_eq!(
+            clean("初期的玩家瑪卡保健食品,開始出現"),
+            "初期的玩家開始出現"
+        );
         assert_eq!(clean("淘寶小線上拉霸機,店。"), "淘寶小店。");
         assert_eq!(clean("社群電商,充氣床墊推薦,這個詞"), "社群電商,這個詞");
         assert_eq!(clean("你九州娛樂,的産品有粉絲"), "你的産品有粉絲");
