@@ -42,7 +42,27 @@ pub struct Spam {
     cap_free_chars: usize,
     /// Commas an injector appends to its phrase.
     commas: Vec<char>,
+    /// Every listed phrase and cue word in one automaton, so that clean text is scanned once.
+    lexicon: Option<Lexicon>,
 }
+
+/// Which list a lexicon word comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Source {
+    Phrase,
+    Cue,
+    WeakCue,
+}
+
+struct Lexicon {
+    /// Standard (overlapping) matching; the value indexes `owners`.
+    automaton: CharwiseDoubleArrayAhoCorasick<u32>,
+    /// For each distinct word, the lists (and entry indexes) it belongs to.
+    owners: Vec<Vec<(Source, usize)>>,
+}
+
+/// A match on the folded text: its folded byte range and its list entry.
+type Hit<'a> = (Range<usize>, &'a str, &'a str);
 
 /// A word list compiled to one automaton over folded text; the value indexes `entries`.
 struct WordList {
@@ -116,12 +136,72 @@ impl Spam {
             max_delete_share: rules.setting(StageName::Spam, "max_delete_share", 0.4)?,
             cap_free_chars: rules.setting(StageName::Spam, "cap_free_chars", 60)?,
             commas: commas.chars().collect(),
+            lexicon: None,
             folder,
         };
         for rule in rules.for_stage(StageName::Spam) {
             stage.compile(rule, rules)?;
         }
+        stage.lexicon = stage.build_lexicon()?;
         Ok(stage)
+    }
+
+    fn lists(&self) -> Vec<(Source, &WordList)> {
+        let mut lists = Vec::new();
+        if let Some(listed) = &self.listed {
+            lists.push((Source::Phrase, &listed.phrases));
+        }
+        if let Some(context) = &self.context {
+            lists.push((Source::Cue, &context.cues));
+            lists.push((Source::WeakCue, &context.weak_cues));
+        }
+        lists
+    }
+
+    fn build_lexicon(&self) -> Result<Option<Lexicon>, RuleError> {
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut words: Vec<&str> = Vec::new();
+        let mut owners: Vec<Vec<(Source, usize)>> = Vec::new();
+        for (source, list) in self.lists() {
+            for (i, (word, _)) in list.entries.iter().enumerate() {
+                let slot = *index.entry(word.as_str()).or_insert_with(|| {
+                    words.push(word.as_str());
+                    owners.push(Vec::new());
+                    words.len() - 1
+                });
+                owners[slot].push((source, i));
+            }
+        }
+        if words.is_empty() {
+            return Ok(None);
+        }
+        let automaton = CharwiseDoubleArrayAhoCorasickBuilder::new()
+            .build_with_values(words.iter().enumerate().map(|(i, w)| (*w, i as u32)))
+            .map_err(|e| RuleError::new("rules/spam", 0, format!("spam word lists: {e}")))?;
+        Ok(Some(Lexicon { automaton, owners }))
+    }
+
+    /// The leftmost-longest matches of each list on the folded text, from one overlapping scan.
+    fn hits<'a>(&'a self, folded: &str) -> HashMap<Source, Vec<Hit<'a>>> {
+        let mut by_source: HashMap<Source, Vec<(Range<usize>, usize)>> = HashMap::new();
+        if let Some(lexicon) = &self.lexicon {
+            for m in lexicon.automaton.find_overlapping_iter(folded) {
+                for &(source, i) in &lexicon.owners[m.value() as usize] {
+                    by_source
+                        .entry(source)
+                        .or_default()
+                        .push((m.start()..m.end(), i));
+                }
+            }
+        }
+        let lists = self.lists();
+        by_source
+            .into_iter()
+            .filter_map(|(source, mut matches)| {
+                let list = lists.iter().find(|(s, _)| *s == source)?.1;
+                Some((source, leftmost_longest(&mut matches, list)))
+            })
+            .collect()
     }
 
     fn compile(&mut self, rule: &Rule, rules: &RuleSet) -> Result<(), RuleError> {
@@ -319,18 +399,22 @@ fn check_homoglyphs(path: &str, table: &str) -> Result<(), RuleError> {
     Ok(())
 }
 
-impl WordList {
-    /// Leftmost-longest matches on folded text (lists built for it): (folded byte range, word, category).
-    fn find<'a>(
-        &'a self,
-        folded: &'a str,
-    ) -> impl Iterator<Item = (Range<usize>, &'a str, &'a str)> {
-        self.automaton.leftmost_find_iter(folded).map(|m| {
-            let (word, category) = &self.entries[m.value() as usize];
-            (m.start()..m.end(), word.as_str(), category.as_str())
-        })
+/// Keep the leftmost-longest of overlapping matches, as a leftmost-longest automaton would.
+fn leftmost_longest<'a>(matches: &mut [(Range<usize>, usize)], list: &'a WordList) -> Vec<Hit<'a>> {
+    matches.sort_by_key(|(r, _)| (r.start, usize::MAX - r.end));
+    let mut kept = Vec::new();
+    let mut cursor = 0;
+    for (range, i) in matches.iter() {
+        if range.start >= cursor {
+            cursor = range.end;
+            let (word, category) = &list.entries[*i];
+            kept.push((range.clone(), word.as_str(), category.as_str()));
+        }
     }
+    kept
+}
 
+impl WordList {
     fn contains_any(&self, folded: &str) -> bool {
         self.automaton.leftmost_find_iter(folded).next().is_some()
     }
@@ -366,7 +450,6 @@ impl Stage for Spam {
             return;
         }
         let text = doc.text.as_str();
-        let folded = self.folder.fold(text);
         let mut found = Found::default();
         if let Some(rule) = &self.title {
             rule.find(&self.folder, text, &mut found);
@@ -377,11 +460,18 @@ impl Stage for Spam {
         if let Some(rule) = &self.tokens {
             rule.find(self, text, &mut found);
         }
-        if let Some(rule) = &self.listed {
-            rule.find(self, text, &folded, &mut found);
-        }
-        if let Some(rule) = &self.context {
-            rule.find(self, text, &folded, &mut found);
+        // Scan the folded text without its offset map first: on clean text nothing matches and the
+        // map is never built.
+        let hits = self.hits(&self.folder.fold_text(text));
+        if !hits.is_empty() {
+            let folded = self.folder.fold(text);
+            let of = |source| hits.get(&source).map_or(&[][..], Vec::as_slice);
+            if let Some(rule) = &self.listed {
+                rule.find(self, text, &folded, of(Source::Phrase), &mut found);
+            }
+            if let Some(rule) = &self.context {
+                rule.find(self, text, &folded, of(Source::Cue), of(Source::WeakCue), &mut found);
+            }
         }
         if found.changes.is_empty() {
             return;
@@ -568,16 +658,16 @@ fn coverage(words: &WordList, folded: &str) -> f64 {
 impl StuffingRule {
     fn find(&self, stage: &Spam, text: &str, found: &mut Found) {
         for line in line_ranges(text) {
-            let items: Vec<&str> = text[line.clone()]
+            let line_text = &text[line.clone()];
+            if !self.has_only_short_items(line_text) {
+                continue;
+            }
+            let items: Vec<&str> = line_text
                 .split(|c: char| self.separators.contains(&c))
                 .map(str::trim)
                 .filter(|i| !i.is_empty())
                 .collect();
-            if items.len() < self.min_items
-                || items
-                    .iter()
-                    .any(|i| i.chars().count() > self.max_item_chars)
-            {
+            if items.len() < self.min_items {
                 continue;
             }
             let spam = items.iter().filter(|i| stage.is_spam_words(i)).count();
@@ -590,6 +680,24 @@ impl StuffingRule {
                 found.remove(with_newline(text, line), &self.id, reason);
             }
         }
+    }
+}
+
+impl StuffingRule {
+    /// One pass that gives up at the first long item: a paragraph fails within a few characters.
+    fn has_only_short_items(&self, line: &str) -> bool {
+        let mut run = 0;
+        for c in line.chars() {
+            if self.separators.contains(&c) {
+                run = 0;
+            } else {
+                run += 1;
+                if run > self.max_item_chars {
+                    return false;
+                }
+            }
+        }
+        true
     }
 }
 
@@ -786,10 +894,10 @@ impl Evidence {
 }
 
 impl ListedRule {
-    fn find(&self, stage: &Spam, text: &str, folded: &Folded, found: &mut Found) {
+    fn find(&self, stage: &Spam, text: &str, folded: &Folded, hits: &[Hit], found: &mut Found) {
         let mut candidates = Vec::new();
-        for (frange, word, category) in self.phrases.find(&folded.text) {
-            let span = stage.with_brand_code(text, folded.original_range(frange, text));
+        for (frange, word, category) in hits {
+            let span = stage.with_brand_code(text, folded.original_range(frange.clone(), text));
             if found.overlaps(&span) {
                 continue;
             }
@@ -802,7 +910,7 @@ impl ListedRule {
         let fluent: Vec<&str> = candidates
             .iter()
             .filter(|(_, _, _, e)| !e.comma && e.join_gain < self.min_join_gain)
-            .map(|(w, _, _, _)| *w)
+            .map(|(w, _, _, _)| **w)
             .collect();
         for (word, category, range, evidence) in candidates {
             let strong = evidence.stray_comma || evidence.join_gain >= self.min_join_gain;
@@ -852,18 +960,20 @@ impl Candidate {
 }
 
 impl ContextRule {
-    fn find(&self, stage: &Spam, text: &str, folded: &Folded, found: &mut Found) {
-        let strong_cues = self
-            .cues
-            .find(&folded.text)
-            .map(|(r, w, c)| (r, w, c, false));
-        let weak_cues = self
-            .weak_cues
-            .find(&folded.text)
-            .map(|(r, w, c)| (r, w, c, true));
-        let cues: Vec<(Range<usize>, &str, &str, bool)> = strong_cues
-            .chain(weak_cues)
-            .map(|(r, w, c, weak)| (folded.original_range(r, text), w, c, weak))
+    fn find(
+        &self,
+        stage: &Spam,
+        text: &str,
+        folded: &Folded,
+        strong_cues: &[Hit],
+        weak_cues: &[Hit],
+        found: &mut Found,
+    ) {
+        let strong = strong_cues.iter().map(|h| (h, false));
+        let weak = weak_cues.iter().map(|h| (h, true));
+        let cues: Vec<(Range<usize>, &str, &str, bool)> = strong
+            .chain(weak)
+            .map(|((r, w, c), weak)| (folded.original_range(r.clone(), text), *w, *c, weak))
             .collect();
         if cues.is_empty() {
             return;
