@@ -26,7 +26,7 @@ use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
 use crate::stages::{Stage, StageName};
 use crate::text::chars::{is_cjk_punct, is_han};
-use crate::text::fold::{Folded, Folder};
+use crate::text::fold::Folder;
 use crate::text::lm;
 
 pub struct Spam {
@@ -61,8 +61,12 @@ struct Lexicon {
     owners: Vec<Vec<(Source, usize)>>,
 }
 
-/// A match on the folded text: its folded byte range and its list entry.
+/// A match: its original byte range and its list entry (folded word, category).
 type Hit<'a> = (Range<usize>, &'a str, &'a str);
+
+/// Words of the lexicon are at most this many characters, so that a match starts within the last
+/// RING folded characters.
+const RING: usize = 64;
 
 /// A word list compiled to one automaton over folded text; the value indexes `entries`.
 struct WordList {
@@ -181,18 +185,36 @@ impl Spam {
         Ok(Some(Lexicon { automaton, owners }))
     }
 
-    /// The leftmost-longest matches of each list on the folded text, from one overlapping scan.
-    fn hits<'a>(&'a self, folded: &str) -> HashMap<Source, Vec<Hit<'a>>> {
+    /// The leftmost-longest matches of each list, as original byte ranges, from one overlapping
+    /// scan of the folded text. The text is folded character by character straight into the
+    /// automaton: nothing is built for clean text, and a ring of recent offsets maps a match back.
+    fn hits(&self, text: &str) -> HashMap<Source, Vec<Hit<'_>>> {
+        let Some(lexicon) = &self.lexicon else {
+            return HashMap::new();
+        };
         let mut by_source: HashMap<Source, Vec<(Range<usize>, usize)>> = HashMap::new();
-        if let Some(lexicon) = &self.lexicon {
-            for m in lexicon.automaton.find_overlapping_iter(folded) {
-                for &(source, i) in &lexicon.owners[m.value() as usize] {
-                    by_source
-                        .entry(source)
-                        .or_default()
-                        .push((m.start()..m.end(), i));
+        let mut stepper = lexicon.automaton.find_overlapping_stepper();
+        // (folded byte position, original byte offset) of the last RING folded characters.
+        let mut ring = [(0usize, 0usize); RING];
+        let mut count = 0usize;
+        let mut folded_pos = 0usize;
+        for (offset, c) in text.char_indices() {
+            let end = offset + c.len_utf8();
+            self.folder.fold_each(&text[offset..end], |f| {
+                ring[count % RING] = (folded_pos, offset);
+                count += 1;
+                folded_pos += f.len_utf8();
+                stepper.consume(f);
+                for m in stepper.matches() {
+                    let start = (count.saturating_sub(RING)..count)
+                        .map(|i| ring[i % RING])
+                        .find(|(pos, _)| *pos == m.start());
+                    let Some((_, start)) = start else { continue };
+                    for &(source, i) in &lexicon.owners[m.value() as usize] {
+                        by_source.entry(source).or_default().push((start..end, i));
+                    }
                 }
-            }
+            });
         }
         let lists = self.lists();
         by_source
@@ -348,6 +370,12 @@ impl Spam {
                 }
                 let (word, category) = line.split_once('\t').unwrap_or((line, stem));
                 let folded = self.folder.fold(word.trim()).text;
+                if folded.chars().count() > RING {
+                    return Err(rule.error(format!(
+                        "{path}:{}: `{word}` is longer than {RING} characters",
+                        n + 1
+                    )));
+                }
                 if folded.chars().count() < min_chars {
                     return Err(rule.error(format!(
                         "{path}:{}: `{word}` is shorter than {min_chars} characters",
@@ -460,18 +488,13 @@ impl Stage for Spam {
         if let Some(rule) = &self.tokens {
             rule.find(self, text, &mut found);
         }
-        // Scan the folded text without its offset map first: on clean text nothing matches and the
-        // map is never built.
-        let hits = self.hits(&self.folder.fold_text(text));
-        if !hits.is_empty() {
-            let folded = self.folder.fold(text);
-            let of = |source| hits.get(&source).map_or(&[][..], Vec::as_slice);
-            if let Some(rule) = &self.listed {
-                rule.find(self, text, &folded, of(Source::Phrase), &mut found);
-            }
-            if let Some(rule) = &self.context {
-                rule.find(self, text, &folded, of(Source::Cue), of(Source::WeakCue), &mut found);
-            }
+        let hits = self.hits(text);
+        let of = |source| hits.get(&source).map_or(&[][..], Vec::as_slice);
+        if let Some(rule) = &self.listed {
+            rule.find(self, text, of(Source::Phrase), &mut found);
+        }
+        if let Some(rule) = &self.context {
+            rule.find(self, text, of(Source::Cue), of(Source::WeakCue), &mut found);
         }
         if found.changes.is_empty() {
             return;
@@ -894,10 +917,10 @@ impl Evidence {
 }
 
 impl ListedRule {
-    fn find(&self, stage: &Spam, text: &str, folded: &Folded, hits: &[Hit], found: &mut Found) {
+    fn find(&self, stage: &Spam, text: &str, hits: &[Hit], found: &mut Found) {
         let mut candidates = Vec::new();
-        for (frange, word, category) in hits {
-            let span = stage.with_brand_code(text, folded.original_range(frange.clone(), text));
+        for (original, word, category) in hits {
+            let span = stage.with_brand_code(text, original.clone());
             if found.overlaps(&span) {
                 continue;
             }
@@ -964,7 +987,6 @@ impl ContextRule {
         &self,
         stage: &Spam,
         text: &str,
-        folded: &Folded,
         strong_cues: &[Hit],
         weak_cues: &[Hit],
         found: &mut Found,
@@ -973,7 +995,7 @@ impl ContextRule {
         let weak = weak_cues.iter().map(|h| (h, true));
         let cues: Vec<(Range<usize>, &str, &str, bool)> = strong
             .chain(weak)
-            .map(|((r, w, c), weak)| (folded.original_range(r.clone(), text), *w, *c, weak))
+            .map(|((r, w, c), weak)| (r.clone(), *w, *c, weak))
             .collect();
         if cues.is_empty() {
             return;
