@@ -937,7 +937,7 @@ impl ListedRule {
             .collect();
         for (word, category, range, evidence) in candidates {
             let strong = evidence.stray_comma || evidence.join_gain >= self.min_join_gain;
-            let supported = fluent.contains(&word);
+            let supported = fluent.contains(word);
             let keep = if supported {
                 !strong
             } else {
