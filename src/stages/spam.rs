@@ -928,16 +928,29 @@ impl ListedRule {
             let evidence = Evidence::of(stage, text, &span, &range);
             candidates.push((word, category, range, evidence));
         }
-        // A phrase that also occurs with no sign of injection is the page's own topic: then only
-        // occurrences with strong evidence go.
+        if candidates.is_empty() {
+            return;
+        }
+        // A phrase that also occurs with no sign of injection, or whose first word the page uses
+        // elsewhere (玛卡 in an article on maca), is the page's own topic: then only occurrences with
+        // strong evidence go.
         let fluent: Vec<&str> = candidates
             .iter()
             .filter(|(_, _, _, e)| !e.comma && e.join_gain < self.min_join_gain)
             .map(|(w, _, _, _)| **w)
             .collect();
-        for (word, category, range, evidence) in candidates {
+        let folded_text = stage.folder.fold_text(text);
+        let head_elsewhere = |word: &str| {
+            let head: String = word.chars().take(2).collect();
+            let in_phrases = candidates
+                .iter()
+                .filter(|(w, _, _, _)| w.starts_with(head.as_str()))
+                .count();
+            folded_text.matches(head.as_str()).count() > in_phrases
+        };
+        for (word, category, range, evidence) in &candidates {
             let strong = evidence.stray_comma || evidence.join_gain >= self.min_join_gain;
-            let supported = fluent.contains(word);
+            let supported = fluent.contains(word) || head_elsewhere(word);
             let keep = if supported {
                 !strong
             } else {
@@ -950,7 +963,7 @@ impl ListedRule {
                 "listed phrase `{word}` ({category}); {}",
                 evidence.describe()
             );
-            found.remove(range, &self.id, reason);
+            found.remove(range.clone(), &self.id, reason);
         }
     }
 }
@@ -963,11 +976,8 @@ struct Candidate {
     /// The span with its comma.
     range: Range<usize>,
     evidence: Evidence,
-    /// Words between the cue and the comma (赌球行为,): then the comma alone is no evidence unless
-    /// a name part comes before the cue (线上拉霸机,).
-    extended_right: bool,
-    /// A name part or brand code before the cue.
-    named: bool,
+    /// A brand code (ＡＧ, DG) glued before the phrase.
+    branded: bool,
 }
 
 impl Candidate {
@@ -975,10 +985,11 @@ impl Candidate {
         self.evidence.stray_comma || self.evidence.join_gain >= min_join_gain
     }
 
-    /// The injector's comma right after the cue, or after a named phrase, or closing a phrase that
-    /// is a whole clause.
-    fn plain_comma(&self) -> bool {
-        self.evidence.comma && (!self.extended_right || self.named || self.evidence.whole_clause)
+    /// A comma that marks an injection by itself: after a phrase that is a whole clause
+    /// (,运彩分析,) or that carries a brand code. After a phrase that ends a clause of the text
+    /// (他沉迷赌博,) a comma is ordinary punctuation.
+    fn telling_comma(&self) -> bool {
+        self.evidence.comma && (self.evidence.whole_clause || self.branded)
     }
 }
 
@@ -1030,7 +1041,7 @@ impl ContextRule {
             let accept = if supported {
                 candidate.evidence.stray_comma
             } else {
-                candidate.strong(self.min_join_gain) || candidate.plain_comma()
+                candidate.strong(self.min_join_gain) || candidate.telling_comma()
             };
             if !accept {
                 continue;
@@ -1062,6 +1073,10 @@ impl ContextRule {
         let end = self.right_end(stage, text, cue.end);
         let name_start = self.name_start(stage, text, cue.start);
         let named = name_start < cue.start;
+        let branded = text[name_start..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || is_fullwidth_alnum(c));
         if weak && !named {
             return None;
         }
@@ -1098,8 +1113,7 @@ impl ContextRule {
         chosen.map(|(_, range, evidence)| Candidate {
             range,
             evidence,
-            extended_right: end > cue.end,
-            named,
+            branded,
         })
     }
 
