@@ -80,6 +80,8 @@ struct TitleRule {
     separators: Vec<char>,
     min_groups: usize,
     min_coverage: f64,
+    /// Matches of words not marked `generic` a title needs.
+    min_specific_words: usize,
 }
 
 struct StuffingRule {
@@ -235,7 +237,14 @@ impl Spam {
         let duplicate = || rule.error(format!("a second rule of kind `{kind}`"));
         match kind.as_str() {
             "title-hijack" => {
-                rule.expect_keys(&["kind", "words", "separators", "min_groups", "min_coverage"])?;
+                rule.expect_keys(&[
+                    "kind",
+                    "words",
+                    "separators",
+                    "min_groups",
+                    "min_coverage",
+                    "min_specific_words",
+                ])?;
                 if self.title.is_some() {
                     return Err(duplicate());
                 }
@@ -244,6 +253,7 @@ impl Spam {
                     separators: chars("separators")?,
                     min_groups: rule.param("min_groups")?,
                     min_coverage: rule.param("min_coverage")?,
+                    min_specific_words: rule.param("min_specific_words")?,
                     id,
                 });
             }
@@ -641,10 +651,18 @@ impl TitleRule {
         if groups < self.min_groups {
             return;
         }
-        let coverage = coverage(&self.words, &folder.fold(line_text).text);
-        if coverage >= self.min_coverage {
+        let folded = folder.fold_text(line_text);
+        let coverage = coverage(&self.words, &folded);
+        let specific = self
+            .words
+            .automaton
+            .find_overlapping_iter(&folded)
+            .filter(|m| self.words.entries[m.value() as usize].1 != "generic")
+            .count();
+        if coverage >= self.min_coverage && specific >= self.min_specific_words {
             let reason = format!(
-                "first line of {groups} keyword groups, {:.0}% of its letters are hijacked-title words",
+                "first line of {groups} keyword groups, {:.0}% of its letters are hijacked-title \
+                 words, {specific} of them specific",
                 coverage * 100.0
             );
             found.remove(with_newline(text, line), &self.id, reason);
@@ -682,7 +700,10 @@ impl StuffingRule {
     fn find(&self, stage: &Spam, text: &str, found: &mut Found) {
         for line in line_ranges(text) {
             let line_text = &text[line.clone()];
-            if !self.has_only_short_items(line_text) {
+            let ends_sentence = line_text
+                .trim_end()
+                .ends_with(['。', '！', '？', '!', '?', '…']);
+            if ends_sentence || !self.has_only_short_items(line_text) {
                 continue;
             }
             let items: Vec<&str> = line_text
@@ -695,7 +716,7 @@ impl StuffingRule {
             }
             let spam = items.iter().filter(|i| stage.is_spam_words(i)).count();
             let share = spam as f64 / items.len() as f64;
-            if share >= self.min_spam_share {
+            if spam >= self.min_items && share >= self.min_spam_share {
                 let reason = format!(
                     "line of {} short items, {spam} of them listed spam phrases or cue words",
                     items.len()
