@@ -256,6 +256,8 @@ fn print_table(rows: &BTreeMap<String, Row>) {
     );
     let mut dirty = Row::default();
     let mut negative = Row::default();
+    // Mechanisms with no tag soup (the markup stage's) and no HTML (the html stage's).
+    let mut spam_only = Row::default();
     for (name, row) in rows {
         println!(
             "{:<28} {:>5} {:>7} {:>7.1}% {:>10} {:>7.3}% {:>8}",
@@ -271,6 +273,12 @@ fn print_table(rows: &BTreeMap<String, Row>) {
             negative.add(row);
         } else if !name.ends_with("(html)") {
             dirty.add(row);
+            let has_soup = ["tag_soup", "combo_000_like", "seed_real"]
+                .iter()
+                .any(|m| name.starts_with(m));
+            if !has_soup {
+                spam_only.add(row);
+            }
         }
     }
     println!(
@@ -283,6 +291,12 @@ fn print_table(rows: &BTreeMap<String, Row>) {
         dirty.clean_chars,
         100.0 * dirty.lost_chars as f64 / dirty.clean_chars.max(1) as f64,
         dirty.missed_chars
+    );
+    println!(
+        "  of which mechanisms without tag soup: {}/{} restored exactly ({:.1}%)",
+        spam_only.exact,
+        spam_only.docs,
+        100.0 * spam_only.exact as f64 / spam_only.docs.max(1) as f64
     );
     println!(
         "negatives (text and html): {} touched by the spam stage, of {}",
