@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example eval_spam                 # per-mechanism table
 //! cargo run --release --example eval_spam -- --holdout    # also: recall on phrases held out of the lists
+//! cargo run --release --example eval_spam -- --holdout --every 1   # ... with no phrase list at all
 //! cargo run --release --example eval_spam -- --show MECH  # print the failures of one mechanism
 //! ```
 //!
@@ -78,7 +79,12 @@ fn main() -> anyhow::Result<()> {
     print_table(&rows);
 
     if args.iter().any(|a| a == "--holdout") {
-        let (dir, held_out) = holdout_rules(&root)?;
+        let every: u64 = args
+            .iter()
+            .position(|a| a == "--every")
+            .and_then(|i| args.get(i + 1))
+            .map_or(Ok(3), |n| n.parse())?;
+        let (dir, held_out) = holdout_rules(&root, every)?;
         let reduced = RuleSet::load(dir.path(), true)?;
         let folder = rules.folder()?;
         let (_, removed_full) = evaluate(&rules, &cases, None);
@@ -304,8 +310,9 @@ fn print_table(rows: &BTreeMap<String, Row>) {
     );
 }
 
-/// A rules directory overlaying the phrase lists without every third phrase; and those phrases.
-fn holdout_rules(root: &Path) -> anyhow::Result<(tempfile::TempDir, Vec<String>)> {
+/// A rules directory overlaying the phrase lists without one phrase in `every` (all with 1); and
+/// those phrases.
+fn holdout_rules(root: &Path, every: u64) -> anyhow::Result<(tempfile::TempDir, Vec<String>)> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir_all(dir.path().join("spam"))?;
     let mut held_out = Vec::new();
@@ -320,7 +327,7 @@ fn holdout_rules(root: &Path) -> anyhow::Result<(tempfile::TempDir, Vec<String>)
             let word = line.trim();
             let hold = !word.is_empty()
                 && !word.starts_with('#')
-                && xxhash_rust::xxh3::xxh3_64(word.as_bytes()).is_multiple_of(3);
+                && xxhash_rust::xxh3::xxh3_64(word.as_bytes()).is_multiple_of(every);
             if hold {
                 held_out.push(word.to_string());
             } else {

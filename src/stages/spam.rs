@@ -212,6 +212,9 @@ impl Spam {
                         .map(|i| ring[i % RING])
                         .find(|(pos, _)| *pos == m.start());
                     let Some((_, start)) = start else { continue };
+                    if inside_latin_word(text, &(start..end)) {
+                        continue;
+                    }
                     for &(source, i) in &lexicon.owners[m.value() as usize] {
                         by_source.entry(source).or_default().push((start..end, i));
                     }
@@ -435,6 +438,15 @@ fn check_homoglyphs(path: &str, table: &str) -> Result<(), RuleError> {
         }
     }
     Ok(())
+}
+
+/// A match that starts or ends with a Latin letter inside a longer Latin word (`av` in `java`).
+fn inside_latin_word(text: &str, range: &Range<usize>) -> bool {
+    let latin = |c: char| c.is_ascii_alphanumeric() || is_fullwidth_alnum(c);
+    let first = char_after(text, range.start).is_some_and(latin);
+    let last = char_before(text, range.end).is_some_and(latin);
+    (first && char_before(text, range.start).is_some_and(latin))
+        || (last && char_after(text, range.end).is_some_and(latin))
 }
 
 /// Keep the leftmost-longest of overlapping matches, as a leftmost-longest automaton would.
@@ -1055,6 +1067,7 @@ impl ContextRule {
                 *m.entry(*c).or_default() += 1;
                 m
             });
+        let mut removed: Vec<(&str, usize)> = Vec::new();
         for (_, word, category, candidate) in candidates {
             // On a page about the topic a rejoined word can be chance (所谓的娱乐城网站, → 所以):
             // only a stray comma before punctuation counts there.
@@ -1078,7 +1091,30 @@ impl ContextRule {
                     "; no support on the page"
                 }
             );
+            let phrase = text[range.clone()].trim_end_matches(|c| stage.is_comma(c));
+            if !supported {
+                removed.push((phrase, range.start));
+            }
             found.remove(range, &self.id, reason);
+        }
+        self.repeats(stage, text, &removed, found);
+    }
+
+    /// Other occurrences of a removed phrase, each with its own comma: an injector repeats its
+    /// phrase through the page, and the repetition is the evidence.
+    fn repeats(&self, stage: &Spam, text: &str, removed: &[(&str, usize)], found: &mut Found) {
+        for (phrase, first) in removed {
+            for (at, _) in text.match_indices(phrase) {
+                let span = at..at + phrase.len();
+                let (range, comma) = stage.with_comma(text, span);
+                if comma && !found.overlaps(&range) {
+                    let reason = format!(
+                        "repeats the unlisted phrase `{phrase}` removed at byte {first}, with the \
+                         injector's comma"
+                    );
+                    found.remove(range, &self.id, reason);
+                }
+            }
         }
     }
 
@@ -1218,6 +1254,71 @@ mod tests {
         assert_eq!(clean("淘寶小線上拉霸機,店。"), "淘寶小店。");
         assert_eq!(clean("社群電商,充氣床墊推薦,這個詞"), "社群電商,這個詞");
         assert_eq!(clean("你九州娛樂,的産品有粉絲"), "你的産品有粉絲");
+    }
+
+    /// Odd input never panics, and the edits always reproduce the output from the input.
+    #[test]
+    fn odd_input_is_safe() {
+        let pieces = [
+            "百家樂",
+            "算牌",
+            ",",
+            "，",
+            "。",
+            "@",
+            "%Nd2r1%",
+            "&iFzv&",
+            "$t5X$",
+            "*",
+            "#",
+            "\u{200B}",
+            "\u{FEFF}",
+            "Ａ",
+            "ａｖ",
+            "囯",
+            "娱乐城",
+            "投注",
+            "线上",
+            "|",
+            "_",
+            "-",
+            " ",
+            "\n",
+            "a",
+            "𠮷",
+            "\u{E1E9}",
+            "電",
+            "商",
+            "一夜情",
+            "換妻",
+            "俱樂部",
+            "。。",
+            ",,",
+            "国产精品",
+            "久久",
+        ];
+        let stage = stage();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..400 {
+            let mut text = String::new();
+            for _ in 0..(seed % 40) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            let mut doc = Document::from_text(text.as_str());
+            stage.run(&mut doc);
+            let mut rebuilt = String::new();
+            let mut cursor = 0;
+            for edit in &doc.report.edits {
+                rebuilt.push_str(&text[cursor..edit.start]);
+                rebuilt.push_str(&edit.after);
+                cursor = edit.end;
+            }
+            rebuilt.push_str(&text[cursor..]);
+            assert_eq!(rebuilt, doc.text, "input {text:?}");
+        }
     }
 
     #[test]
