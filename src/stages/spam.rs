@@ -25,7 +25,7 @@ use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
 use crate::stages::{Stage, StageName};
-use crate::text::chars::{is_cjk_punct, is_han};
+use crate::text::chars::{is_cjk_punct, is_han, is_invisible};
 use crate::text::fold::Folder;
 use crate::text::lm;
 
@@ -1193,11 +1193,17 @@ impl ContextRule {
     fn left_starts(&self, text: &str, cue_start: usize) -> Vec<usize> {
         let mut starts = vec![cue_start];
         let mut at = cue_start;
-        for c in text[..cue_start].chars().rev().take(self.max_extend_chars) {
-            if !is_han(c) && !is_fullwidth_alnum(c) && !c.is_ascii_alphanumeric() {
+        // Invisible characters inside the phrase (网\u{200B}络) are stepped over, not counted.
+        for c in text[..cue_start].chars().rev() {
+            at -= c.len_utf8();
+            if is_invisible(c) {
+                continue;
+            }
+            if starts.len() > self.max_extend_chars
+                || !(is_han(c) || is_fullwidth_alnum(c) || c.is_ascii_alphanumeric())
+            {
                 break;
             }
-            at -= c.len_utf8();
             starts.push(at);
         }
         starts
