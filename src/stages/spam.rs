@@ -1092,7 +1092,7 @@ impl ContextRule {
                 }
             );
             let phrase = text[range.clone()].trim_end_matches(|c| stage.is_comma(c));
-            if !supported {
+            if !supported && !removed.iter().any(|(p, _)| *p == phrase) {
                 removed.push((phrase, range.start));
             }
             found.remove(range, &self.id, reason);
