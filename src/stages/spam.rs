@@ -15,7 +15,7 @@
 //! Cheap on clean text: one folding pass and automaton scans; the language model only scores the few
 //! characters around a candidate.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
@@ -40,6 +40,9 @@ pub struct Spam {
     max_delete_share: f64,
     /// Removals up to this many characters are never capped (short documents, rule examples).
     cap_free_chars: usize,
+    /// Above this many cue words in one document the context rule (which scores every candidate
+    /// with the language model) is skipped and flagged: such a page is spam through and through.
+    max_context_cues: usize,
     /// Commas an injector appends to its phrase.
     commas: Vec<char>,
     /// Every listed phrase and cue word in one automaton, so that clean text is scanned once.
@@ -141,6 +144,7 @@ impl Spam {
             context: None,
             max_delete_share: rules.setting(StageName::Spam, "max_delete_share", 0.4)?,
             cap_free_chars: rules.setting(StageName::Spam, "cap_free_chars", 60)?,
+            max_context_cues: rules.setting(StageName::Spam, "max_context_cues", 2000)?,
             commas: commas.chars().collect(),
             lexicon: None,
             folder,
@@ -474,17 +478,22 @@ impl WordList {
 #[derive(Default)]
 struct Found {
     changes: Vec<Change>,
+    /// The claimed ranges (start → end); they never overlap, so only the nearest one before a range
+    /// can overlap it, and a page full of spam stays linear.
+    claimed: BTreeMap<usize, usize>,
 }
 
 impl Found {
     fn overlaps(&self, range: &Range<usize>) -> bool {
-        self.changes
-            .iter()
-            .any(|c| c.range.start < range.end && range.start < c.range.end)
+        self.claimed
+            .range(..range.end.max(range.start + 1))
+            .next_back()
+            .is_some_and(|(_, &end)| end > range.start)
     }
 
     fn remove(&mut self, range: Range<usize>, rule: &str, reason: String) {
         if !range.is_empty() && !self.overlaps(&range) {
+            self.claimed.insert(range.start, range.end);
             self.changes.push(Change::remove(range, rule, reason));
         }
     }
@@ -515,9 +524,22 @@ impl Stage for Spam {
         if let Some(rule) = &self.listed {
             rule.find(self, text, of(Source::Phrase), &mut found);
         }
+        let mut skipped = None;
         if let Some(rule) = &self.context {
-            rule.find(self, text, of(Source::Cue), of(Source::WeakCue), &mut found);
+            let cues = of(Source::Cue).len() + of(Source::WeakCue).len();
+            if cues <= self.max_context_cues {
+                rule.find(self, text, of(Source::Cue), of(Source::WeakCue), &mut found);
+            } else {
+                skipped = Some(format!(
+                    "{cues} cue words, over spam.max_context_cues ({}): unlisted phrases not searched",
+                    self.max_context_cues
+                ));
+            }
         }
+        if let Some(message) = skipped {
+            doc.flag(StageName::Spam, "spam.context-phrase", message, None);
+        }
+        let text = doc.text.as_str();
         if found.changes.is_empty() {
             return;
         }
@@ -967,23 +989,26 @@ impl ListedRule {
         // A phrase that also occurs with no sign of injection, or whose first word the page uses
         // elsewhere (玛卡 in an article on maca), is the page's own topic: then only occurrences with
         // strong evidence go.
-        let fluent: Vec<&str> = candidates
+        let fluent: HashSet<&str> = candidates
             .iter()
             .filter(|(_, _, _, e)| !e.comma && e.join_gain < self.min_join_gain)
             .map(|(w, _, _, _)| **w)
             .collect();
+        let head = |word: &str| -> String { word.chars().take(2).collect() };
+        let mut in_phrases: HashMap<String, usize> = HashMap::new();
+        for (word, _, _, _) in &candidates {
+            *in_phrases.entry(head(word)).or_default() += 1;
+        }
         let folded_text = stage.folder.fold_text(text);
-        let head_elsewhere = |word: &str| {
-            let head: String = word.chars().take(2).collect();
-            let in_phrases = candidates
-                .iter()
-                .filter(|(w, _, _, _)| w.starts_with(head.as_str()))
-                .count();
-            folded_text.matches(head.as_str()).count() > in_phrases
-        };
+        let elsewhere: HashSet<String> = in_phrases
+            .into_iter()
+            .filter(|(h, n)| folded_text.matches(h.as_str()).count() > *n)
+            .map(|(h, _)| h)
+            .collect();
+        let head_elsewhere = |word: &str| elsewhere.contains(&head(word));
         for (word, category, range, evidence) in &candidates {
             let strong = evidence.stray_comma || evidence.join_gain >= self.min_join_gain;
-            let supported = fluent.contains(word) || head_elsewhere(word);
+            let supported = fluent.contains(*word) || head_elsewhere(word);
             let keep = if supported {
                 !strong
             } else {
@@ -1011,11 +1036,26 @@ struct Candidate {
     evidence: Evidence,
     /// A brand code (ＡＧ, DG) glued before the phrase.
     branded: bool,
+    /// Words between the cue and the comma (赌球行为,): the cue itself sits in running text.
+    extended_right: bool,
 }
 
 impl Candidate {
     fn strong(&self, min_join_gain: f64) -> bool {
         self.evidence.stray_comma || self.evidence.join_gain >= min_join_gain
+    }
+
+    /// Whether this occurrence counts as injected rather than as the page using the word: a comma
+    /// right after the cue, or a comma after words that look injected (a whole clause, a brand
+    /// code, a split word); a comma after ordinary words (赌球行为,) is the text's own.
+    fn marks_injection(&self, min_join_gain: f64) -> bool {
+        let e = &self.evidence;
+        e.stray_comma
+            || (e.comma
+                && (!self.extended_right
+                    || e.whole_clause
+                    || self.branded
+                    || e.join_gain >= min_join_gain))
     }
 
     /// A comma that marks an injection by itself: after a phrase that is a whole clause
@@ -1054,15 +1094,15 @@ impl ContextRule {
             }
         }
         // Topic support: a cue word of the same category used fluently elsewhere on the page, in
-        // running text with no comma after it and no split word around it.
-        let injected = |c: &Candidate| c.strong(self.min_join_gain) || c.evidence.comma;
+        // running text (a split word alone does not make it injected: 高额|返水|为 → 以为 is chance).
+        let injected: HashSet<usize> = candidates
+            .iter()
+            .filter(|(_, _, _, c)| c.marks_injection(self.min_join_gain))
+            .map(|(cue, _, _, _)| cue.start)
+            .collect();
         let fluent: HashMap<&str, usize> = cues
             .iter()
-            .filter(|(cue, _, _, _)| {
-                !candidates
-                    .iter()
-                    .any(|(c, _, _, candidate)| c == cue && injected(candidate))
-            })
+            .filter(|(cue, _, _, _)| !injected.contains(&cue.start))
             .fold(HashMap::new(), |mut m, (_, _, c, _)| {
                 *m.entry(*c).or_default() += 1;
                 m
@@ -1171,6 +1211,7 @@ impl ContextRule {
             range,
             evidence,
             branded,
+            extended_right: end > cue.end,
         })
     }
 
