@@ -759,9 +759,7 @@ impl StuffingRule {
             }
         }
     }
-}
 
-impl StuffingRule {
     /// One pass that gives up at the first long item: a paragraph fails within a few characters.
     fn has_only_short_items(&self, line: &str) -> bool {
         let mut run = 0;
@@ -782,7 +780,7 @@ impl StuffingRule {
 impl Spam {
     /// Whether a short text contains a listed phrase or a cue word (on its folded form).
     fn is_spam_words(&self, original: &str) -> bool {
-        let folded = self.folder.fold(original).text;
+        let folded = self.folder.fold_text(original);
         self.listed
             .as_ref()
             .is_some_and(|l| l.phrases.contains_any(&folded))
