@@ -749,10 +749,16 @@ impl StuffingRule {
                 continue;
             }
             let spam = items.iter().filter(|i| stage.is_spam_words(i)).count();
-            let share = spam as f64 / items.len() as f64;
+            // Weak cue words (推荐, 借款) add to the share once the line has enough strong items.
+            let weak = items
+                .iter()
+                .filter(|i| !stage.is_spam_words(i) && stage.has_weak_cue(i))
+                .count();
+            let share = (spam + weak) as f64 / items.len() as f64;
             if spam >= self.min_items && share >= self.min_spam_share {
                 let reason = format!(
-                    "line of {} short items, {spam} of them listed spam phrases or cue words",
+                    "line of {} short items, {spam} of them listed spam phrases or cue words, \
+                     {weak} with weak cue words",
                     items.len()
                 );
                 found.remove(with_newline(text, line), &self.id, reason);
@@ -779,6 +785,13 @@ impl StuffingRule {
 
 impl Spam {
     /// Whether a short text contains a listed phrase or a cue word (on its folded form).
+    fn has_weak_cue(&self, original: &str) -> bool {
+        let folded = self.folder.fold_text(original);
+        self.context
+            .as_ref()
+            .is_some_and(|c| c.weak_cues.contains_any(&folded))
+    }
+
     fn is_spam_words(&self, original: &str) -> bool {
         let folded = self.folder.fold_text(original);
         self.listed
