@@ -65,7 +65,7 @@ impl Pipeline {
         Self::with_stages(rules, names)
     }
 
-    /// A pipeline of just the named stages (those implemented), in pipeline order.
+    /// A pipeline of just the named stages, in pipeline order.
     pub fn with_stages(
         rules: &RuleSet,
         names: impl IntoIterator<Item = StageName>,
@@ -75,7 +75,7 @@ impl Pipeline {
         names.dedup();
         let stages = names
             .into_iter()
-            .filter_map(|n| stages::build(n, rules))
+            .map(|n| stages::build(n, rules))
             .collect::<Result<Vec<_>, _>>()?;
         let max_mib: usize = rules.setting(StageName::Decode, "max_input_mib", 64)?;
         Ok(Pipeline {

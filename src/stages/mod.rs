@@ -17,9 +17,9 @@ pub mod markup;
 pub mod mojibake;
 pub mod pinyin;
 pub mod script;
+pub mod spam;
 
-/// Every stage of the design, in pipeline order. Only stages with a module are built (see
-/// [`build`]); the others are names rule files may already use.
+/// The stages, in pipeline order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StageName {
@@ -98,20 +98,20 @@ pub trait Stage: Send + Sync {
     fn run(&self, doc: &mut Document);
 }
 
-/// Build the stage called `name` from the rules, or `None` when that stage is not implemented.
-pub fn build(name: StageName, rules: &RuleSet) -> Option<Result<Box<dyn Stage>, RuleError>> {
+/// Build the stage called `name` from the rules.
+pub fn build(name: StageName, rules: &RuleSet) -> Result<Box<dyn Stage>, RuleError> {
     fn boxed<S: Stage + 'static>(r: Result<S, RuleError>) -> Result<Box<dyn Stage>, RuleError> {
         r.map(|s| Box::new(s) as Box<dyn Stage>)
     }
     match name {
-        StageName::Decode => Some(boxed(decode::Decode::from_rules(rules))),
-        StageName::Html => Some(boxed(html::Html::from_rules(rules))),
-        StageName::Markup => Some(boxed(markup::Markup::from_rules(rules))),
-        StageName::Mojibake => Some(boxed(mojibake::Mojibake::from_rules(rules))),
-        StageName::Pinyin => Some(boxed(pinyin::Pinyin::from_rules(rules))),
-        StageName::Script => Some(boxed(script::Script::from_rules(rules))),
-        StageName::Boilerplate => Some(boxed(boilerplate::Boilerplate::from_rules(rules))),
-        StageName::Dedup => Some(boxed(dedup::Dedup::from_rules(rules))),
-        _ => None,
+        StageName::Decode => boxed(decode::Decode::from_rules(rules)),
+        StageName::Html => boxed(html::Html::from_rules(rules)),
+        StageName::Markup => boxed(markup::Markup::from_rules(rules)),
+        StageName::Mojibake => boxed(mojibake::Mojibake::from_rules(rules)),
+        StageName::Pinyin => boxed(pinyin::Pinyin::from_rules(rules)),
+        StageName::Spam => boxed(spam::Spam::from_rules(rules)),
+        StageName::Script => boxed(script::Script::from_rules(rules)),
+        StageName::Boilerplate => boxed(boilerplate::Boilerplate::from_rules(rules)),
+        StageName::Dedup => boxed(dedup::Dedup::from_rules(rules)),
     }
 }
