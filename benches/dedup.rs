@@ -80,9 +80,7 @@ fn corpus(c: &mut Criterion<ThreadCpuTime>) {
 
 fn stage(c: &mut Criterion<ThreadCpuTime>) {
     let rules = RuleSet::defaults().expect("rules");
-    let stage = sluice::stages::build(StageName::Dedup, &rules)
-        .expect("implemented")
-        .expect("builds");
+    let stage = sluice::stages::build(StageName::Dedup, &rules).expect("builds");
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
     let mut group = c.benchmark_group("stage");
     for prefix in ["001", "004"] {

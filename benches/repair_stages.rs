@@ -36,9 +36,7 @@ fn clean_text() -> String {
 
 fn build(name: StageName) -> Box<dyn Stage> {
     let rules = RuleSet::defaults().expect("default rules");
-    stages::build(name, &rules)
-        .expect("implemented")
-        .expect("valid rules")
+    stages::build(name, &rules).expect("valid rules")
 }
 
 fn run(stage: &dyn Stage, text: &str) -> usize {

@@ -27,8 +27,7 @@ struct Tally {
 fn main() -> anyhow::Result<()> {
     let verbose = std::env::args().any(|a| a == "--verbose");
     let rules = RuleSet::defaults()?;
-    let stage = sluice::stages::build(StageName::Dedup, &rules)
-        .ok_or_else(|| anyhow::anyhow!("dedup stage not built"))??;
+    let stage = sluice::stages::build(StageName::Dedup, &rules)?;
     // OpenCC's STCharacters has the same layout as TSCharacters, so a Folder built from it maps
     // simplified characters to traditional ones one by one: the "other script" of a planted copy.
     let s2t = Folder::from_opencc_ts_characters(rules.data_str("script/opencc/STCharacters.txt")?);

@@ -59,7 +59,7 @@ fn main() -> anyhow::Result<()> {
         Some(i) => RuleSet::load(std::path::Path::new(&args[i + 1]), true)?,
         None => RuleSet::defaults()?,
     };
-    let stage = stages::build(StageName::Mojibake, &rules).expect("the mojibake stage")?;
+    let stage = stages::build(StageName::Mojibake, &rules)?;
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut times = Vec::new();
     for line in std::fs::read_to_string(&path)?.lines() {

@@ -4,9 +4,7 @@ use sluice::stages::build;
 use sluice::{Document, Pipeline, RuleSet, StageName};
 
 fn run_stage(rules: &RuleSet, input: &str) -> Document {
-    let stage = build(StageName::Boilerplate, rules)
-        .expect("boilerplate stage is built")
-        .expect("boilerplate rules compile");
+    let stage = build(StageName::Boilerplate, rules).expect("boilerplate rules compile");
     let mut doc = Document::from_text(input);
     stage.run(&mut doc);
     doc
@@ -198,7 +196,7 @@ fn works_after_the_html_stage() {
 #[test]
 fn numbers_in_table_cells_are_data() {
     let rules = RuleSet::defaults().unwrap();
-    let stage = build(StageName::Boilerplate, &rules).unwrap().unwrap();
+    let stage = build(StageName::Boilerplate, &rules).unwrap();
     let mut doc = Document::from_text("營收表\n2015\n120.5\n41");
     doc.kinds = vec![
         sluice::BlockKind::Heading,

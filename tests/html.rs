@@ -4,9 +4,7 @@ use sluice::stages::build;
 use sluice::{BlockKind, Document, Pipeline, RuleSet, StageName};
 
 fn run_stage(rules: &RuleSet, input: &str) -> Document {
-    let stage = build(StageName::Html, rules)
-        .expect("html stage is built")
-        .expect("html rules compile");
+    let stage = build(StageName::Html, rules).expect("html rules compile");
     let mut doc = Document::from_text(input);
     stage.run(&mut doc);
     doc

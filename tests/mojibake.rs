@@ -23,7 +23,7 @@ fn seed(prefix: &str) -> String {
 
 fn stage() -> Box<dyn Stage> {
     let rules = RuleSet::defaults().unwrap();
-    stages::build(StageName::Mojibake, &rules).unwrap().unwrap()
+    stages::build(StageName::Mojibake, &rules).unwrap()
 }
 
 fn run(stage: &dyn Stage, text: &str) -> Document {

@@ -23,7 +23,7 @@ fn seed(prefix: &str) -> String {
 
 fn run(text: &str) -> Document {
     let rules = RuleSet::defaults().unwrap();
-    let stage = stages::build(StageName::Pinyin, &rules).unwrap().unwrap();
+    let stage = stages::build(StageName::Pinyin, &rules).unwrap();
     let mut doc = Document::from_text(text);
     stage.run(&mut doc);
     doc

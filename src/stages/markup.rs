@@ -168,8 +168,9 @@ fn id_regex() -> &'static Regex {
     ID.get_or_init(|| Regex::new(r#"\bid\s*=\s*["']?([A-Za-z0-9_-]+)"#).expect("valid regex"))
 }
 
-/// The id shared by every opening tag of a line made only of tags, and how many opening tags.
-fn soup_id<'a>(line: &'a str, bullets: &[char]) -> Option<(&'a str, usize)> {
+/// The ids of the opening tags of a line made only of tags (after its bullets), when every opening
+/// tag has one; `None` for a line with text or with a tag without an id.
+fn soup_ids<'a>(line: &'a str, bullets: &[char]) -> Option<Vec<&'a str>> {
     let body = line
         .trim()
         .trim_start_matches(|c: char| bullets.contains(&c) || c.is_whitespace());
@@ -177,54 +178,48 @@ fn soup_id<'a>(line: &'a str, bullets: &[char]) -> Option<(&'a str, usize)> {
         return None;
     }
     let mut covered = 0;
-    let mut shared: Option<&str> = None;
-    let mut opening = 0;
+    let mut ids = Vec::new();
     for tag in tag_regex().captures_iter(body) {
         let whole = tag.get(0).expect("group 0");
         if !body[covered..whole.start()].trim().is_empty() {
             return None;
         }
         covered = whole.end();
-        if &tag[1] == "/" {
-            continue;
+        if &tag[1] != "/" {
+            let attributes = tag.get(2).expect("group 2").as_str();
+            ids.push(id_regex().captures(attributes)?.get(1)?.as_str());
         }
-        opening += 1;
-        let id = id_regex()
-            .captures(tag.get(2).expect("group 2").as_str())?
-            .get(1)?
-            .as_str();
-        if shared.is_some_and(|s| s != id) {
-            return None;
-        }
-        shared = Some(id);
     }
-    if !body[covered..].trim().is_empty() {
-        return None;
-    }
-    shared.map(|id| (id, opening))
+    (body[covered..].trim().is_empty() && !ids.is_empty()).then_some(ids)
 }
 
+/// Injected ids are short random tokens of lower-case letters and digits (`masw4`, `79bc66`).
+fn is_random_id(id: &str, max_len: usize) -> bool {
+    (MIN_ID_LEN..=max_len).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Shorter ids (`a`, `top`) are human-made anchors.
+const MIN_ID_LEN: usize = 4;
+
+/// Lines made only of empty elements whose every id is a random token: one element alone, several
+/// sharing an id, or several groups with different ids, as injectors write them.
 fn tag_soup_lines(
     text: &str,
     lines: &[Range<usize>],
     max_id_len: usize,
     bullets: &[char],
 ) -> Vec<(usize, Range<usize>)> {
-    let candidates: Vec<(usize, &str, usize)> = lines
+    lines
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| soup_id(&text[r.clone()], bullets).map(|(id, n)| (i, id, n)))
-        .filter(|(_, id, _)| id.len() <= max_id_len)
-        .collect();
-    let soup_ids: HashSet<&str> = candidates
-        .iter()
-        .filter(|(_, _, opening)| *opening >= 2)
-        .map(|(_, id, _)| *id)
-        .collect();
-    candidates
-        .into_iter()
-        .filter(|(_, id, _)| soup_ids.contains(id))
-        .map(|(i, _, _)| (i, with_newline(text, lines[i].clone())))
+        .filter(|(_, r)| {
+            soup_ids(&text[(*r).clone()], bullets)
+                .is_some_and(|ids| ids.iter().all(|id| is_random_id(id, max_id_len)))
+        })
+        .map(|(i, r)| (i, with_newline(text, r.clone())))
         .collect()
 }
 
@@ -304,9 +299,22 @@ mod tests {
     }
 
     #[test]
-    fn a_single_tag_line_with_a_known_soup_id_goes_too() {
-        let doc = run("<a id=\"k2\"></a><b id=\"k2\"></b>\n正文\n<i id=\"k2\"></i>\n");
+    fn single_elements_and_mixed_ids_of_random_tokens_go_too() {
+        let doc = run(
+            "<u id=\"0me9\"></u>\n正文\n  • <dl id=\"l1m9\"><center id=\"l1m9\"></center></dl> <s id=\"79bc66\"></s>\n",
+        );
         assert_eq!(doc.text, "正文\n");
+    }
+
+    #[test]
+    fn anchors_and_ids_that_are_not_random_tokens_stay() {
+        for text in [
+            "<a id=\"top\"></a>",
+            "<div id=\"Main_Box\"></div>",
+            "<p id=\"intro\">引言</p>",
+        ] {
+            assert_eq!(run(text).text, text);
+        }
     }
 
     #[test]
