@@ -203,10 +203,36 @@ impl LanguageModel {
     }
 
     fn score_simplified(&self, text: &str) -> f64 {
+        self.best_route(text).0
+    }
+
+    /// The words of the best segmentation of `text` (simplified first, like [`Self::score`]), as
+    /// character index ranges: which characters the model reads as one word.
+    pub fn words(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let simplified: String = text
+            .chars()
+            .map(|c| self.simplifier.simplify_char(c))
+            .collect();
+        let (_, from) = self.best_route(&simplified);
+        let mut words = Vec::new();
+        let mut end = from.len() - 1;
+        while end > 0 {
+            let start = from[end];
+            words.push(start..end);
+            end = start;
+        }
+        words.reverse();
+        words
+    }
+
+    /// The best segmentation's log-probability and, for each character position, where the token
+    /// ending there starts.
+    fn best_route(&self, text: &str) -> (f64, Vec<usize>) {
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let n = chars.len();
         let byte_at = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
         let mut best = vec![f64::NEG_INFINITY; n + 1];
+        let mut from = vec![0usize; n + 1];
         best[0] = 0.0;
         for i in 0..n {
             if best[i] == f64::NEG_INFINITY {
@@ -216,25 +242,22 @@ impl LanguageModel {
             let c = chars[i].1;
             if !is_han(c) {
                 let (len, cost) = self.non_han_token(&chars[i..]);
-                relax(&mut best, i + len, here + f64::from(cost));
+                relax(&mut best, &mut from, i, i + len, here + f64::from(cost));
                 continue;
             }
             let single = self.word_logp(&text[byte_at(i)..byte_at(i + 1)]);
-            relax(
-                &mut best,
-                i + 1,
-                here + f64::from(single.unwrap_or(self.oov)),
-            );
+            let single = here + f64::from(single.unwrap_or(self.oov));
+            relax(&mut best, &mut from, i, i + 1, single);
             for len in 2..=self.max_word_chars.min(n - i) {
                 if !is_han(chars[i + len - 1].1) {
                     break;
                 }
                 if let Some(lp) = self.word_logp(&text[byte_at(i)..byte_at(i + len)]) {
-                    relax(&mut best, i + len, here + f64::from(lp));
+                    relax(&mut best, &mut from, i, i + len, here + f64::from(lp));
                 }
             }
         }
-        best[n]
+        (best[n], from)
     }
 
     /// Score per character, for comparing texts of different lengths.
@@ -282,15 +305,27 @@ fn punct_cost(c: char, at_end: bool) -> f32 {
     if at_end { base + ending } else { base }
 }
 
-fn relax(best: &mut [f64], at: usize, value: f64) {
+fn relax(best: &mut [f64], from: &mut [usize], start: usize, at: usize, value: f64) {
     if value > best[at] {
         best[at] = value;
+        from[at] = start;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_into_words() {
+        let words = model().words("更加注重人的營銷");
+        let text: Vec<char> = "更加注重人的營銷".chars().collect();
+        let words: Vec<String> = words
+            .iter()
+            .map(|r| text[r.clone()].iter().collect())
+            .collect();
+        assert!(words.contains(&"注重".to_string()), "{words:?}");
+    }
 
     #[test]
     fn prefers_real_text_to_mojibake() {

@@ -49,6 +49,9 @@ pub struct Mojibake {
     max_slip_density: f64,
     /// The longest run a slip hypothesis covers, in characters.
     max_run_chars: usize,
+    /// Byte-slip searches per document (each costs milliseconds): a page full of lone Latin letters
+    /// between Han characters is technical text, not a page of slips, and must stay cheap.
+    max_slip_attempts: usize,
     lm: &'static LanguageModel,
 }
 
@@ -88,6 +91,7 @@ impl Mojibake {
             glyph_cost: rules.setting(StageName::Mojibake, "glyph_cost", 8.0)?,
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
+            max_slip_attempts: rules.setting(StageName::Mojibake, "max_slip_attempts", 12)?,
             lm,
         };
         for rule in rules.for_stage(StageName::Mojibake) {
@@ -169,8 +173,15 @@ impl Stage for Mojibake {
         let mut changes = Vec::new();
         let mut unrepaired = Vec::new();
         let mut start = 0;
+        let mut slip_attempts = self.max_slip_attempts;
         for line in doc.text.split('\n') {
-            self.repair_line(line, start, &mut changes, &mut unrepaired);
+            self.repair_line(
+                line,
+                start,
+                &mut changes,
+                &mut unrepaired,
+                &mut slip_attempts,
+            );
             start += line.len() + 1;
         }
         doc.apply(StageName::Mojibake, changes);
@@ -194,6 +205,7 @@ impl Mojibake {
         offset: usize,
         changes: &mut Vec<Change>,
         unrepaired: &mut Vec<Unrepaired>,
+        slip_attempts: &mut usize,
     ) {
         let mut done: Vec<Range<usize>> = Vec::new();
         if let Some((id, entities)) = &self.entity {
@@ -226,10 +238,12 @@ impl Mojibake {
             if overlaps(&done, &run) {
                 continue;
             }
+            let attempt = slips_allowed && *slip_attempts > 0;
+            *slip_attempts = slip_attempts.saturating_sub(usize::from(attempt));
             let repaired = self
                 .slip
                 .as_ref()
-                .filter(|_| slips_allowed)
+                .filter(|_| attempt)
                 .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, &done));
             match repaired {
                 Some((range, text, reason)) => {

@@ -27,6 +27,8 @@ use classes::CharClasses;
 use convert::{Converter, Entries, char_map, parse_table};
 use spin::SpinDetector;
 
+use crate::text::lm;
+
 const CONVERT_RULE: &str = "script.convert";
 
 /// How far (in Han characters) a window reaches on either side of a suspect character: long enough
@@ -291,10 +293,23 @@ impl Script {
             };
             let mut glyphs = regional.chars();
             let trips = round_trip.chars().zip(in_phrase.iter().copied());
-            for ((offset, from), (trip, phrase)) in original.char_indices().zip(trips) {
+            let mut words: Option<Vec<Range<usize>>> = None;
+            for (index, ((offset, from), (trip, phrase))) in
+                original.char_indices().zip(trips).enumerate()
+            {
                 let glyph = glyphs.next();
                 let to = if !self.classes.is_traditional(from) {
-                    trip
+                    if phrase && trip != from {
+                        // A phrase may straddle two words (更加|注重 holds 加注 → 加註): the change
+                        // stands only if the word the character belongs to asks for it too.
+                        let words = words.get_or_insert_with(|| lm::model().words(&folded));
+                        match self.convert_in_word(converter, &folded, words, index) {
+                            Some(alone) => alone,
+                            None => trip,
+                        }
+                    } else {
+                        trip
+                    }
                 } else if phrase
                     && trip != from
                     && self.classes.is_traditional(trip)
@@ -321,6 +336,22 @@ impl Script {
             }
         }
         changes
+    }
+
+    /// The conversion of character `index` of the simplified `folded` text when its word (by the
+    /// language model's segmentation) is converted alone.
+    fn convert_in_word(
+        &self,
+        converter: &Converter,
+        folded: &str,
+        words: &[Range<usize>],
+        index: usize,
+    ) -> Option<char> {
+        let word = words.iter().find(|w| w.contains(&index))?;
+        let text: String = folded.chars().skip(word.start).take(word.len()).collect();
+        let (mut out, mut marks) = (String::new(), Vec::new());
+        converter.convert_simplified_into(&text, &mut out, &mut marks);
+        out.chars().nth(index - word.start)
     }
 
     /// Changes that bring the traditional characters of `text` (in the windows) into simplified.
