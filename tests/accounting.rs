@@ -75,7 +75,7 @@ fn random_inputs_never_panic_and_stay_accounted_for() {
     let alphabet: Vec<char> = "的一是了我不人在他有這個上們來到時大地為子中你說生國年著就那和要她出也得裡後自以會,。!?()(qū)<>/\\ \n\t•|_-%@ÃâçU\u{FFFD}\u{200B}\u{E1E9}锟斤拷abcXYZ0123456789<xmp id=\"a\"></xmp>"
         .chars()
         .collect();
-    for _ in 0..300 {
+    for _ in 0..80 {
         let len = rng.usize(0..400);
         let text: String = (0..len)
             .map(|_| alphabet[rng.usize(..alphabet.len())])

@@ -510,8 +510,13 @@ fn near_duplicate_documents_keep_one_copy_in_a_tree() {
     let dir = tempfile::tempdir().unwrap();
     let article = std::fs::read_to_string(fixture("seeds/002.txt")).unwrap();
     std::fs::write(dir.path().join("a.txt"), &article).unwrap();
-    let longer =
-        format!("{article}\n轉載的網站在文末多加了一段自己的說明文字，讓這一份比原文更長一些。\n");
+    let mut lines: Vec<&str> = article.lines().collect();
+    // An extra paragraph inside the article, where no chrome rule looks.
+    lines.insert(
+        12,
+        "轉載的網站在文章中間多加了一段自己的說明文字，讓這一份比原文更長一些。",
+    );
+    let longer = lines.join("\n");
     std::fs::write(dir.path().join("b.txt"), longer).unwrap();
     std::fs::copy(fixture("seeds/003.txt"), dir.path().join("c.txt")).unwrap();
     let out = dir.path().join("out");

@@ -124,6 +124,17 @@ impl Detector {
     /// not a Han character, or two rare Han characters close together. One rare character alone is
     /// usually a name or a rare word.
     pub fn has_strong(&self, line: &str) -> bool {
+        self.has_strong_where(line, |_| true)
+    }
+
+    /// [`Self::has_strong`] counting only non-ASCII suspects and `?`: the evidence that garbage was
+    /// decoded (a lone ASCII letter between Han characters alone may be a trail byte, or just a
+    /// letter: `使用G的正G語言`).
+    pub fn has_strong_non_ascii(&self, line: &str) -> bool {
+        self.has_strong_where(line, |c| !c.is_ascii() || c == '?')
+    }
+
+    fn has_strong_where(&self, line: &str, counts: impl Fn(char) -> bool) -> bool {
         const NEAR: usize = 4;
         let mut prev: Option<char> = None;
         let mut last_rare: Option<usize> = None;
@@ -132,7 +143,7 @@ impl Detector {
             // Below `@` no ASCII character can be a trail byte; `?` may be a lost character.
             let clean_fast = (c as u32) < 0x40 && c != '?' || is_han(c) && self.is_common_han(c);
             let next = chars.peek().map(|&(_, c)| c);
-            if !clean_fast && self.suspicion(c, prev, next) == Suspicion::Strong {
+            if !clean_fast && counts(c) && self.suspicion(c, prev, next) == Suspicion::Strong {
                 if self.is_hard(c) || last_rare.is_some_and(|j| i - j <= NEAR) {
                     return true;
                 }

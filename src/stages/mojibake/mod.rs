@@ -91,7 +91,7 @@ impl Mojibake {
             glyph_cost: rules.setting(StageName::Mojibake, "glyph_cost", 8.0)?,
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
-            max_slip_attempts: rules.setting(StageName::Mojibake, "max_slip_attempts", 12)?,
+            max_slip_attempts: rules.setting(StageName::Mojibake, "max_slip_attempts", 6)?,
             lm,
         };
         for rule in rules.for_stage(StageName::Mojibake) {
@@ -218,7 +218,11 @@ impl Mojibake {
         if !self.detector.has_strong(line) {
             return;
         }
-        if let Some(redecode) = &self.redecode {
+        if let Some(redecode) = self
+            .redecode
+            .as_ref()
+            .filter(|_| self.detector.has_strong_non_ascii(line))
+        {
             for (clause, text, reason) in self.redecode_line(redecode, line, &done) {
                 changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
                 done.push(clause);
