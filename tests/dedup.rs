@@ -41,37 +41,6 @@ fn dedup_seed(prefix: &str) -> Document {
 }
 
 #[test]
-fn rule_examples_hold_for_the_stage_alone() {
-    let rules = rules();
-    let pipeline = Pipeline::with_stages(&rules, [StageName::Dedup]).unwrap();
-    let mut checked = 0;
-    for rule in rules.for_stage(StageName::Dedup) {
-        for example in &rule.examples {
-            let mut doc = Document::from_text(example.input.clone());
-            run_stage(StageName::Dedup, &mut doc);
-            assert_eq!(doc.text, example.output, "example of {}", rule.id);
-            assert!(
-                doc.report.edits.iter().any(|e| e.rule == rule.id),
-                "example of {} fires it",
-                rule.id
-            );
-            checked += 1;
-        }
-        for input in &rule.unchanged {
-            let cleaned = pipeline.run(Document::from_text(input.clone()));
-            assert!(
-                cleaned.report.edits.is_empty(),
-                "{} changed {input:?}: {:?}",
-                rule.id,
-                cleaned.report.edits
-            );
-            checked += 1;
-        }
-    }
-    assert!(checked >= 6);
-}
-
-#[test]
 fn seed_004_loses_the_second_copy_of_the_article_only() {
     let original = seed("004");
     let doc = dedup_seed("004");
