@@ -5,21 +5,15 @@
 //! Usage: cargo run --release --example eval_script -- [--mode MODE] [--lines] FILE...
 
 use sluice::document::Document;
-use sluice::rules::RuleSet;
+use sluice::stages::Stage;
 use sluice::stages::script::Script;
-use sluice::stages::{Stage, StageName};
+
+#[path = "support/script_mode.rs"]
+mod script_mode;
 
 fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut rules = RuleSet::defaults()?;
-    if let Some(at) = args.iter().position(|a| a == "--mode") {
-        let mode = args
-            .get(at + 1)
-            .ok_or_else(|| anyhow::anyhow!("--mode needs a value"))?
-            .clone();
-        rules.override_setting(StageName::Script, "mode", toml::Value::String(mode));
-        args.drain(at..at + 2);
-    }
+    let rules = script_mode::rules_with_mode(&mut args)?;
     let by_line = args.iter().any(|a| a == "--lines");
     args.retain(|a| a != "--lines");
     let script = Script::from_rules(&rules)?;

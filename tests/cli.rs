@@ -606,3 +606,20 @@ fn jsonl_marks_later_copies_first_seen_wins() {
     assert_eq!(last["sluice"]["duplicate_of"], 0);
     assert!(last["text"].is_string());
 }
+
+#[test]
+fn script_mode_on_the_command_line_is_validated_by_the_stage() {
+    let out = stdout_of(
+        sluice()
+            .args(["clean", "--script", "hans"])
+            .arg(fixture("charset/big5-no-declaration.txt")),
+    );
+    assert!(out.contains("城市还没有完全醒来"), "{out}");
+    let output = sluice()
+        .args(["clean", "--script", "bogus"])
+        .arg(fixture("charset/big5-no-declaration.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown mode `bogus`"));
+}

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use sluice::{RuleSet, StageName};
 
 /// Clean scraped Chinese web pages before they are archived.
@@ -51,19 +51,10 @@ struct RuleArgs {
     /// Use only the --rules directory, not the embedded defaults.
     #[arg(long, requires = "rules")]
     no_default_rules: bool,
-    /// Script conversion mode (overrides the `script.mode` setting).
-    #[arg(long, value_enum, value_name = "MODE")]
-    script: Option<ScriptMode>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ScriptMode {
-    Auto,
-    Hans,
-    Hant,
-    Tw,
-    Hk,
-    Keep,
+    /// Script conversion mode: auto, hans, hant, tw, hk or keep (overrides the `script.mode`
+    /// setting; the script stage validates it, so the modes are defined in one place).
+    #[arg(long, value_name = "MODE")]
+    script: Option<String>,
 }
 
 impl RuleArgs {
@@ -73,9 +64,8 @@ impl RuleArgs {
                 .with_context(|| format!("cannot load rules from {}", dir.display()))?,
             None => RuleSet::defaults().context("the embedded rules do not compile")?,
         };
-        if let Some(mode) = self.script {
-            let name = mode.to_possible_value().expect("no skipped values");
-            rules.override_setting(StageName::Script, "mode", name.get_name().into());
+        if let Some(mode) = &self.script {
+            rules.override_setting(StageName::Script, "mode", mode.as_str().into());
         }
         Ok(rules)
     }

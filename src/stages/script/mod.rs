@@ -108,6 +108,17 @@ pub struct CharChange {
     pub to: char,
 }
 
+impl CharChange {
+    /// `from` at byte `start` becomes `to`.
+    fn at(start: usize, from: char, to: char) -> Self {
+        CharChange {
+            range: start..start + from.len_utf8(),
+            from,
+            to,
+        }
+    }
+}
+
 pub struct Script {
     mode: Mode,
     /// `auto` converts a page only at this many changes per 1000 Han characters, and at least
@@ -326,12 +337,7 @@ impl Script {
                     }
                 };
                 if to != from && (explicit || !self.acceptable.contains(&(from, to))) {
-                    let start = window.start + offset;
-                    changes.push(CharChange {
-                        range: start..start + from.len_utf8(),
-                        from,
-                        to,
-                    });
+                    changes.push(CharChange::at(window.start + offset, from, to));
                 }
             }
         }
@@ -366,12 +372,7 @@ impl Script {
             let converted = self.to_hans.convert(original);
             for ((offset, from), to) in original.char_indices().zip(converted.chars()) {
                 if to != from {
-                    let start = window.start + offset;
-                    changes.push(CharChange {
-                        range: start..start + from.len_utf8(),
-                        from,
-                        to,
-                    });
+                    changes.push(CharChange::at(window.start + offset, from, to));
                 }
             }
         }
