@@ -93,9 +93,9 @@ impl Pipeline {
 
     /// Clean raw bytes in any charset; HTML or text is sniffed from the bytes.
     pub fn clean(&self, bytes: &[u8]) -> Result<Cleaned, Error> {
-        self.check_input(bytes)?;
-        let doc = Document::from_bytes(bytes.to_vec(), Format::sniff(bytes));
-        Ok(self.run(doc))
+        let format = Format::sniff(bytes);
+        self.check_input(bytes, format)?;
+        Ok(self.run(Document::from_bytes(bytes.to_vec(), format)))
     }
 
     /// Clean a prepared document (text already decoded, a transport charset set, a forced format).
@@ -104,7 +104,7 @@ impl Pipeline {
             return Err(Error::Input("empty document".into()));
         }
         if !doc.raw.is_empty() {
-            self.check_input(&doc.raw)?;
+            self.check_input(&doc.raw, doc.format)?;
         }
         if let Some(html) = &doc.html {
             self.check_depth(html.as_bytes())?;
@@ -112,7 +112,7 @@ impl Pipeline {
         Ok(self.run(doc))
     }
 
-    fn check_input(&self, bytes: &[u8]) -> Result<(), Error> {
+    fn check_input(&self, bytes: &[u8], format: Format) -> Result<(), Error> {
         if bytes.len() > self.max_input_bytes {
             return Err(Error::Input(format!(
                 "{} bytes is over the limit of {} MiB (setting decode.max_input_mib)",
@@ -121,7 +121,7 @@ impl Pipeline {
             )));
         }
         decode::check_is_text(bytes)?;
-        if Format::sniff(bytes) == Format::Html {
+        if format == Format::Html {
             self.check_depth(bytes)?;
         }
         Ok(())
