@@ -9,6 +9,9 @@
 //! titles the cx163 silver extractor keeps) are left out of the reference: a diagnostic for how much of
 //! the silver shortfall is that list, not a score.
 //!
+//! With `--dump DIR`, each page's extracted body is written to `DIR/<corpus>/<page>.txt`, to diff
+//! against the reference.
+//!
 //! Corpora, relative to the repository root: `../shared/corpus/cwced` (`original/*.html` with
 //! human-written `cleaned/*.txt`) and `../shared/corpus/cx163` (`original/*.html` with silver
 //! `silver/*.txt`).
@@ -21,9 +24,16 @@ use sluice::{Pipeline, RuleSet, StageName};
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let drop_dated = args.iter().any(|a| a == "--drop-dated-lines");
+    let dump = args
+        .iter()
+        .position(|a| a == "--dump")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
     let root = args
         .iter()
-        .find(|a| !a.starts_with("--"))
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--dump"))
+        .map(|(_, a)| a)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("../shared/corpus"));
     let rules = RuleSet::defaults()?;
@@ -39,7 +49,8 @@ fn main() -> anyhow::Result<()> {
     for (corpus, reference) in [("cwced", "cleaned"), ("cx163", "silver")] {
         let dir = root.join(corpus);
         if dir.is_dir() {
-            evaluate(&pipeline, &dir, reference, drop_dated)?;
+            let dump = dump.as_ref().map(|d| d.join(corpus));
+            evaluate(&pipeline, &dir, reference, drop_dated, dump.as_deref())?;
         } else {
             eprintln!("{}: not found, skipped", dir.display());
         }
@@ -52,7 +63,11 @@ fn evaluate(
     dir: &Path,
     reference: &str,
     drop_dated: bool,
+    dump: Option<&Path>,
 ) -> anyhow::Result<()> {
+    if let Some(dump) = dump {
+        std::fs::create_dir_all(dump)?;
+    }
     let dated = regex::Regex::new(r"\d{4}/\d{2}/\d{2}\s*$")?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(dir.join("original"))?
         .filter_map(|e| Some(e.ok()?.path()))
@@ -75,6 +90,9 @@ fn evaluate(
                 .join("\n");
         }
         let cleaned = pipeline.clean(&std::fs::read(&page)?)?;
+        if let Some(dump) = dump {
+            std::fs::write(dump.join(format!("{stem}.txt")), &cleaned.text)?;
+        }
         let (p, r, f) = bag_f1(&tokens(&cleaned.text), &tokens(&truth));
         println!("{stem:<44} {p:>6.3} {r:>6.3} {f:>6.3}");
         scores.push((p, r, f));

@@ -15,6 +15,8 @@ pub struct Element {
     /// One past the index of its last descendant: its subtree is `index..end`.
     pub end: usize,
     pub class: ElementClass,
+    /// A `p` element.
+    pub paragraph: bool,
     /// `<a>` elements directly at this element (descendants are summed by the scorer).
     pub links: u32,
     /// Its node in the parsed tree, to describe it in the report.
@@ -240,6 +242,7 @@ impl Walk {
             parent,
             end: index + 1,
             class,
+            paragraph: name == "p",
             links: 0,
             node: element.id(),
         });

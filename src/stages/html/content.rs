@@ -161,10 +161,43 @@ impl ContentRules {
                 dropped_inside: Vec::new(),
             };
         };
-        Choice {
-            by_rule,
-            ..self.keep(page, &scores, container)
+        let mut choice = self.keep(page, &scores, container);
+        for sibling in self.prose_siblings(page, &scores, container) {
+            let extra = self.keep(page, &scores, sibling);
+            choice.kept.extend(extra.kept);
+            choice.dropped_inside.extend(extra.dropped_inside);
         }
+        choice.kept.sort_unstable();
+        Choice { by_rule, ..choice }
+    }
+
+    /// The paragraphs next to the content that are prose through and through (a lead paragraph in a
+    /// `p.summary` before `#endText`): on each side, the run of `p` siblings up to the first sibling
+    /// with text that is not such a paragraph, skipping empty ones (ad slots, spacers). Boxes (`div`
+    /// and the like) are not taken: a sidebar's introduction is prose too.
+    fn prose_siblings(&self, page: &Page, scores: &Scores, container: usize) -> Vec<usize> {
+        let Some(parent) = page.elements[container].parent else {
+            return Vec::new();
+        };
+        let children = children(page, parent);
+        let Some(at) = children.iter().position(|&c| c == container) else {
+            return Vec::new();
+        };
+        let is_prose = |c: usize| {
+            page.elements[c].paragraph
+                && page.elements[c].class.chrome.is_none()
+                && scores.prose[c] >= f64::from(self.settings.min_prose_units)
+                && scores.chrome[c] == 0.0
+        };
+        let run = |side: &mut dyn Iterator<Item = &usize>| -> Vec<usize> {
+            side.filter(|&&c| scores.units[c] > 0)
+                .take_while(|&&c| is_prose(c))
+                .copied()
+                .collect()
+        };
+        let mut siblings = run(&mut children[..at].iter().rev());
+        siblings.extend(run(&mut children[at + 1..].iter()));
+        siblings
     }
 
     fn is_prose(&self, block: &super::blocks::Block) -> bool {
@@ -258,7 +291,9 @@ impl ContentRules {
                 dropped_inside.push((self.vocabularies[v].id.clone(), index));
             } else if let Some(rule) = &farms[local] {
                 dropped_inside.push((rule.clone(), index));
-            } else if block.link_ratio() > self.settings.max_link_ratio {
+            } else if block.link_ratio() > self.settings.max_link_ratio
+                && !self.is_link_heading(page, index, container)
+            {
                 dropped_inside.push((self.main_id.clone(), index));
             } else {
                 kept.push(index);
@@ -270,6 +305,35 @@ impl ContentRules {
             kept,
             dropped_inside,
         }
+    }
+
+    /// A linked subheading inside the article (`<p><a href=…>證監會：繼續推進…</a></p>` over the
+    /// paragraph it links to the full story of): a title-length block that is one link, with prose
+    /// of the content both above it and right after it. A related-links list is followed by more
+    /// links, not by prose; a post title linked to its permalink has no prose above it.
+    fn is_link_heading(&self, page: &Page, index: usize, root: usize) -> bool {
+        let block = &page.blocks[index];
+        let end = page.elements[root].end;
+        let in_content = |b: &&super::blocks::Block| (root..end).contains(&b.element);
+        let prose_above = || {
+            page.blocks[..index]
+                .iter()
+                .rev()
+                .take_while(in_content)
+                .any(|b| self.is_prose(b))
+        };
+        let prose_next = || {
+            page.blocks
+                .get(index + 1)
+                .filter(in_content)
+                .is_some_and(|b| self.is_prose(b))
+        };
+        block.link_units == block.units
+            && page.elements[block.element].links == 1
+            && block.units >= self.settings.min_prose_units
+            && block.units < self.settings.long_units
+            && prose_next()
+            && prose_above()
     }
 
     /// For each element of `root..end` (indexed from `root`), the link-farm rule when it or an
@@ -300,6 +364,17 @@ impl ContentRules {
         }
         farms
     }
+}
+
+/// The children of `parent`, in document order (each subtree is an index range).
+fn children(page: &Page, parent: usize) -> Vec<usize> {
+    let mut children = Vec::new();
+    let mut child = parent + 1;
+    while child < page.elements[parent].end {
+        children.push(child);
+        child = page.elements[child].end;
+    }
+    children
 }
 
 struct Scores {
