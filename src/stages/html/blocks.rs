@@ -332,14 +332,14 @@ impl Walk {
         if text.is_empty() {
             return;
         }
-        let units = count_units(&text);
+        let (units, punct) = measure(&text);
         let (kind, heading_level) = self
             .kinds
             .last()
             .copied()
             .unwrap_or((BlockKind::Paragraph, 0));
         self.blocks.push(Block {
-            punct: text.chars().filter(|&c| is_sentence_punct(c)).count() as u32,
+            punct,
             text,
             kind,
             heading_level,
@@ -376,8 +376,14 @@ pub fn is_sentence_punct(c: char) -> bool {
 
 /// Scoring tokens, as the evaluation counts them: each Han character, each run of ASCII letters or
 /// digits.
-pub fn count_units(text: &str) -> u32 {
+fn count_units(text: &str) -> u32 {
+    measure(text).0
+}
+
+/// Scoring units and sentence punctuation marks, in one pass.
+fn measure(text: &str) -> (u32, u32) {
     let mut units = 0;
+    let mut punct = 0;
     let mut in_word = false;
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {
@@ -389,10 +395,12 @@ pub fn count_units(text: &str) -> u32 {
             in_word = false;
             if is_han(c) {
                 units += 1;
+            } else if is_sentence_punct(c) {
+                punct += 1;
             }
         }
     }
-    units
+    (units, punct)
 }
 
 /// White space runs become one space, none at the ends, and none between two CJK characters (a line
@@ -400,18 +408,18 @@ pub fn count_units(text: &str) -> u32 {
 pub fn collapse_whitespace(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
+    let mut prev_cjk = false;
     for c in text.chars() {
         if c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}' {
             space = !out.is_empty();
             continue;
         }
-        if space {
-            let prev_cjk = out.chars().next_back().is_some_and(is_cjk);
-            if !(prev_cjk && is_cjk(c)) {
-                out.push(' ');
-            }
-            space = false;
+        let cjk = is_cjk(c);
+        if space && !(prev_cjk && cjk) {
+            out.push(' ');
         }
+        space = false;
+        prev_cjk = cjk;
         out.push(c);
     }
     out

@@ -407,33 +407,54 @@ fn chrome_below(page: &Page, root: usize, end: usize) -> Vec<Option<usize>> {
 
 /// A class or id names chrome when one of its parts (split at `-`, `_`, digits and case changes) is
 /// a vocabulary word, or contains a word of five or more letters (`foot` must not match `football`).
+/// Compared without allocating: this runs for every class of every element.
 fn names_chrome(name: &str, vocabulary: &Vocabulary) -> bool {
     name_parts(name).any(|part| {
-        vocabulary
-            .words
-            .iter()
-            .any(|w| part == *w || (w.len() >= 5 && part.contains(w.as_str())))
+        vocabulary.words.iter().any(|w| {
+            part.eq_ignore_ascii_case(w)
+                || (w.len() >= 5
+                    && part
+                        .as_bytes()
+                        .windows(w.len())
+                        .any(|window| window.eq_ignore_ascii_case(w.as_bytes())))
+        })
     })
 }
 
-fn name_parts(name: &str) -> impl Iterator<Item = String> + '_ {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_ascii_alphabetic() {
-            parts.push(std::mem::take(&mut current));
-            prev_lower = false;
-            continue;
+/// The parts of a class or id name, as slices of it: split at every character that is not an ASCII
+/// letter and before an upper-case letter that follows a lower-case one.
+fn name_parts(name: &str) -> impl Iterator<Item = &str> + '_ {
+    let bytes = name.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let b = bytes[i];
+            if !b.is_ascii_alphabetic() {
+                let part = &name[start..i];
+                i += 1;
+                // Multi-byte characters are skipped whole: `start` stays on a char boundary.
+                while i < bytes.len() && !name.is_char_boundary(i) {
+                    i += 1;
+                }
+                start = i;
+                if !part.is_empty() {
+                    return Some(part);
+                }
+                continue;
+            }
+            if b.is_ascii_uppercase() && i > start && bytes[i - 1].is_ascii_lowercase() {
+                let part = &name[start..i];
+                start = i;
+                i += 1;
+                return Some(part);
+            }
+            i += 1;
         }
-        if c.is_ascii_uppercase() && prev_lower {
-            parts.push(std::mem::take(&mut current));
-        }
-        prev_lower = c.is_ascii_lowercase();
-        current.push(c.to_ascii_lowercase());
-    }
-    parts.push(current);
-    parts.into_iter().filter(|p| !p.is_empty())
+        let part = &name[start..];
+        start = bytes.len();
+        (!part.is_empty()).then_some(part)
+    })
 }
 
 fn compile_vocabulary(rule: &Rule) -> Result<Vocabulary, RuleError> {
@@ -478,8 +499,10 @@ mod tests {
 
     #[test]
     fn class_names_split_into_parts() {
-        let parts: Vec<String> = name_parts("xgwzList_gg2 commentBox").collect();
-        assert_eq!(parts, ["xgwz", "list", "gg", "comment", "box"]);
+        let parts: Vec<&str> = name_parts("xgwzList_gg2 commentBox").collect();
+        assert_eq!(parts, ["xgwz", "List", "gg", "comment", "Box"]);
+        let parts: Vec<&str> = name_parts("新聞-gg中文xgwz").collect();
+        assert_eq!(parts, ["gg", "xgwz"]);
         let v = Vocabulary {
             id: "x".into(),
             words: vec!["gg".into(), "comment".into(), "foot".into()],
@@ -489,5 +512,6 @@ mod tests {
         assert!(names_chrome("foot", &v));
         assert!(!names_chrome("football", &v));
         assert!(names_chrome("commentlist", &v));
+        assert!(names_chrome("GG_box", &v));
     }
 }

@@ -60,14 +60,19 @@ impl TitleRules {
     /// `kept`: indices of the main-content blocks.
     pub fn choose(&self, html: &Html, page: &Page, kept: &[usize]) -> TitleChoice {
         let body: Vec<&Block> = kept.iter().map(|&i| &page.blocks[i]).collect();
-        let tag = html
-            .select(&self.title)
-            .next()
+        // Metadata is in `head`: searching only there spares a selector pass over the whole
+        // tree (a `<title>` the parser left in the body is still found).
+        let head = html
+            .root_element()
+            .child_elements()
+            .find(|e| e.value().name() == "head");
+        let tag = head
+            .and_then(|head| head.select(&self.title).next())
+            .or_else(|| html.select(&self.title).next())
             .map(|t| collapse_whitespace(&t.text().collect::<String>()))
             .filter(|t| !t.is_empty());
-        let og = html
-            .select(&self.og_title)
-            .next()
+        let og = head
+            .and_then(|head| head.select(&self.og_title).next())
             .and_then(|m| m.value().attr("content"))
             .map(collapse_whitespace)
             .filter(|t| !t.is_empty());
