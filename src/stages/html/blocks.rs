@@ -6,6 +6,7 @@ use scraper::{ElementRef, Html, Node};
 
 use super::clean::Cleaner;
 use super::content::{ContentRules, ElementClass};
+use super::elide::ELIDED_ATTR;
 use crate::document::BlockKind;
 use crate::text::chars::{is_cjk_punct, is_han};
 
@@ -55,7 +56,7 @@ pub struct Removed {
 }
 
 /// How much of a removed element's text its flag quotes.
-const PREVIEW_BYTES: usize = 240;
+pub const PREVIEW_BYTES: usize = 240;
 const PREVIEW_CHARS: usize = 80;
 
 impl Removed {
@@ -278,7 +279,12 @@ impl Walk {
         path.push(label(element));
         // A preview is enough for the report; removed scripts and styles can be large.
         let mut raw = String::new();
-        let mut bytes = 0;
+        // A script or style body cut before parsing (see `elide`) says how much was cut.
+        let mut bytes = element
+            .value()
+            .attr(ELIDED_ATTR)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
         for text in element.text() {
             bytes += text.len();
             if raw.len() < PREVIEW_BYTES {

@@ -38,6 +38,28 @@ impl Cleaner {
         Ok(Cleaner { rules: compiled })
     }
 
+    /// The raw-text elements (`script`, `style`) that a rule removes by tag name, whatever their
+    /// attributes: their bodies need not be parsed.
+    pub fn removed_raw_text(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for rule in &self.rules {
+            if let CleanRule::Remove {
+                selector: Matcher::Simple(list),
+                ..
+            } = rule
+            {
+                for simple in list {
+                    if let Simple::Tag(tag) = simple
+                        && (tag == "script" || tag == "style")
+                    {
+                        names.push(tag.clone());
+                    }
+                }
+            }
+        }
+        names
+    }
+
     /// The id of the first rule that removes `element`, if any.
     pub fn removes(&self, element: &ElementRef) -> Option<&str> {
         self.rules.iter().find_map(|rule| match rule {

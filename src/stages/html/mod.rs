@@ -13,6 +13,7 @@
 mod blocks;
 mod clean;
 mod content;
+mod elide;
 mod title;
 
 use scraper::Html as ParsedHtml;
@@ -36,6 +37,8 @@ const KINDS: &[&str] = &[
 
 pub struct Html {
     cleaner: clean::Cleaner,
+    /// Raw-text elements the cleaner removes by name, cut short before parsing.
+    elided: Vec<String>,
     content: content::ContentRules,
     titles: title::TitleRules,
 }
@@ -51,8 +54,10 @@ impl Html {
                 )));
             }
         }
+        let cleaner = clean::Cleaner::from_rules(rules)?;
         Ok(Html {
-            cleaner: clean::Cleaner::from_rules(rules)?,
+            elided: cleaner.removed_raw_text(),
+            cleaner,
             content: content::ContentRules::from_rules(rules)?,
             titles: title::TitleRules::from_rules(rules)?,
         })
@@ -71,7 +76,7 @@ impl Stage for Html {
             Some(markup) => markup,
             None => std::mem::take(&mut doc.text),
         };
-        let parsed = ParsedHtml::parse_document(&markup);
+        let parsed = ParsedHtml::parse_document(&elide::elide(&markup, &self.elided));
         let page = blocks::collect(&parsed, &self.cleaner, &self.content);
         for removed in &page.removed {
             doc.flag(
