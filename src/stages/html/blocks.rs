@@ -326,7 +326,10 @@ impl Walk {
     }
 
     fn flush(&mut self) {
-        if self.pending.is_empty() {
+        // Most flushes carry only the white space between two tags.
+        if self.pending.trim().is_empty() {
+            self.pending.clear();
+            self.pending_link_units = 0;
             return;
         }
         let text = collapse_whitespace(&self.pending);
@@ -416,7 +419,8 @@ pub fn collapse_whitespace(text: &str) -> String {
     let mut space = false;
     let mut prev_cjk = false;
     for c in text.chars() {
-        if c.is_whitespace() || c == '\u{a0}' || c == '\u{3000}' {
+        // `char::is_whitespace` covers U+00A0 and U+3000, so `str::trim` agrees with this.
+        if c.is_whitespace() {
             space = !out.is_empty();
             continue;
         }

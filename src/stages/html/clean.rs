@@ -44,17 +44,15 @@ impl Cleaner {
         let mut names = Vec::new();
         for rule in &self.rules {
             if let CleanRule::Remove {
-                selector: Matcher::Simple(list),
+                selector: Matcher::Simple(simple),
                 ..
             } = rule
             {
-                for simple in list {
-                    if let Simple::Tag(tag) = simple
-                        && (tag == "script" || tag == "style")
-                    {
-                        names.push(tag.clone());
-                    }
-                }
+                let raw_text = simple
+                    .tags
+                    .iter()
+                    .filter(|t| *t == "script" || *t == "style");
+                names.extend(raw_text.cloned());
             }
         }
         names
@@ -98,8 +96,16 @@ fn compile_hidden(rule: &Rule) -> Result<CleanRule, RuleError> {
 /// rules) are matched by name: the general CSS matcher runs for every element of every page and was
 /// the stage's largest cost after parsing.
 pub enum Matcher {
-    Simple(Vec<Simple>),
+    Simple(Names),
     Css(Box<Selector>),
+}
+
+/// The names of a list of plain selectors, by what they name.
+#[derive(Default)]
+pub struct Names {
+    pub tags: Vec<String>,
+    ids: Vec<String>,
+    classes: Vec<String>,
 }
 
 pub enum Simple {
@@ -117,22 +123,34 @@ impl Matcher {
         let css = Selector::parse(&selectors.join(", "))
             .map_err(|e| rule.error(format!("parameter `selectors`: {e}")))?;
         let simple: Option<Vec<Simple>> = selectors.iter().map(|s| simple(s.trim())).collect();
-        Ok(match simple {
-            Some(simple) => Matcher::Simple(simple),
-            None => Matcher::Css(Box::new(css)),
-        })
+        let Some(simple) = simple else {
+            return Ok(Matcher::Css(Box::new(css)));
+        };
+        let mut names = Names::default();
+        for s in simple {
+            match s {
+                Simple::Tag(tag) => names.tags.push(tag),
+                Simple::Id(id) => names.ids.push(id),
+                Simple::Class(class) => names.classes.push(class),
+            }
+        }
+        Ok(Matcher::Simple(names))
     }
 
     pub fn matches(&self, element: &ElementRef) -> bool {
         match self {
             Matcher::Css(selector) => selector.matches(element),
-            Matcher::Simple(list) => {
+            Matcher::Simple(names) => {
                 let value = element.value();
-                list.iter().any(|s| match s {
-                    Simple::Tag(tag) => value.name() == tag,
-                    Simple::Id(id) => value.id() == Some(id.as_str()),
-                    Simple::Class(class) => value.classes().any(|c| c == class),
-                })
+                (!names.tags.is_empty() && names.tags.iter().any(|t| t == value.name()))
+                    || (!names.ids.is_empty()
+                        && value
+                            .id()
+                            .is_some_and(|id| names.ids.iter().any(|i| i == id)))
+                    || (!names.classes.is_empty()
+                        && value
+                            .classes()
+                            .any(|c| names.classes.iter().any(|n| n == c)))
             }
         }
     }

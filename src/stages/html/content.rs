@@ -8,6 +8,9 @@
 //! they hold enough prose; blocks inside the chosen subtree under class/id vocabulary of chrome
 //! (`xgwz`, `tuijian`, `gg`, …) or inside link farms are dropped.
 
+use std::collections::HashSet;
+
+use aho_corasick::AhoCorasick;
 use scraper::ElementRef;
 
 use super::blocks::{Page, label};
@@ -43,7 +46,30 @@ pub struct ElementClass {
 
 struct Vocabulary {
     id: String,
-    words: Vec<String>,
+    /// Every word, matched against a whole part.
+    words: HashSet<String>,
+    /// The words of five or more letters, also matched inside a part (ASCII case-insensitive).
+    long_words: Option<AhoCorasick>,
+}
+
+impl Vocabulary {
+    fn new(id: String, words: Vec<String>) -> Result<Self, String> {
+        let long: Vec<&String> = words.iter().filter(|w| w.len() >= 5).collect();
+        let long_words = if long.is_empty() {
+            None
+        } else {
+            let automaton = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(long)
+                .map_err(|e| e.to_string())?;
+            Some(automaton)
+        };
+        Ok(Vocabulary {
+            id,
+            words: words.into_iter().collect(),
+            long_words,
+        })
+    }
 }
 
 struct Container {
@@ -407,17 +433,19 @@ fn chrome_below(page: &Page, root: usize, end: usize) -> Vec<Option<usize>> {
 
 /// A class or id names chrome when one of its parts (split at `-`, `_`, digits and case changes) is
 /// a vocabulary word, or contains a word of five or more letters (`foot` must not match `football`).
-/// Compared without allocating: this runs for every class of every element.
+/// This runs for every class of every element: hashed, and one automaton for the long words.
 fn names_chrome(name: &str, vocabulary: &Vocabulary) -> bool {
     name_parts(name).any(|part| {
-        vocabulary.words.iter().any(|w| {
-            part.eq_ignore_ascii_case(w)
-                || (w.len() >= 5
-                    && part
-                        .as_bytes()
-                        .windows(w.len())
-                        .any(|window| window.eq_ignore_ascii_case(w.as_bytes())))
-        })
+        let is_word = if part.bytes().any(|b| b.is_ascii_uppercase()) {
+            vocabulary.words.contains(&part.to_ascii_lowercase())
+        } else {
+            vocabulary.words.contains(part)
+        };
+        is_word
+            || vocabulary
+                .long_words
+                .as_ref()
+                .is_some_and(|ac| ac.is_match(part))
     })
 }
 
@@ -466,10 +494,7 @@ fn compile_vocabulary(rule: &Rule) -> Result<Vocabulary, RuleError> {
     {
         return Err(rule.error("`words` must be non-empty lower-case ASCII"));
     }
-    Ok(Vocabulary {
-        id: rule.id.clone(),
-        words,
-    })
+    Vocabulary::new(rule.id.clone(), words).map_err(|e| rule.error(e))
 }
 
 fn compile_container(rule: &Rule) -> Result<Container, RuleError> {
@@ -503,10 +528,8 @@ mod tests {
         assert_eq!(parts, ["xgwz", "List", "gg", "comment", "Box"]);
         let parts: Vec<&str> = name_parts("新聞-gg中文xgwz").collect();
         assert_eq!(parts, ["gg", "xgwz"]);
-        let v = Vocabulary {
-            id: "x".into(),
-            words: vec!["gg".into(), "comment".into(), "foot".into()],
-        };
+        let words = vec!["gg".into(), "comment".into(), "foot".into()];
+        let v = Vocabulary::new("x".into(), words).unwrap();
         assert!(names_chrome("gg_box", &v));
         assert!(!names_chrome("eggs", &v));
         assert!(names_chrome("foot", &v));

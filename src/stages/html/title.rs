@@ -83,12 +83,7 @@ impl TitleRules {
             .or_else(|| body.iter().copied().find(|b| b.heading_level > 0))
             .map(|b| b.text.clone());
         let lead = lead_line(page, kept);
-        let body_chars: HashSet<char> = body
-            .iter()
-            .flat_map(|b| b.text.chars())
-            .filter(|&c| is_han(c))
-            .collect();
-        self.decide(tag, og, h1, lead, &body_chars)
+        self.decide(tag, og, h1, lead, &body)
     }
 
     fn decide(
@@ -97,7 +92,7 @@ impl TitleRules {
         og: Option<String>,
         h1: Option<String>,
         lead: Option<String>,
-        body: &HashSet<char>,
+        body: &[&Block],
     ) -> TitleChoice {
         let plain = |text: Option<String>| TitleChoice {
             text,
@@ -122,16 +117,22 @@ impl TitleRules {
             }
         }
         let segment = self.main_segment(&tag);
+        // Built only here: most titles are settled above.
+        let body: HashSet<char> = body
+            .iter()
+            .flat_map(|b| b.text.chars())
+            .filter(|&c| is_han(c))
+            .collect();
         if let Some(hijack) = &self.hijack
             && !body.is_empty()
             && han_count(&segment) >= MIN_HAN
-            && overlap(&segment, body) < hijack.min_overlap
+            && overlap(&segment, &body) < hijack.min_overlap
         {
             // The article's heading, else its first title-like line.
             let better = [h1, og, lead]
                 .into_iter()
                 .flatten()
-                .find(|c| overlap(c, body) >= hijack.min_overlap);
+                .find(|c| overlap(c, &body) >= hijack.min_overlap);
             if let Some(better) = better {
                 return TitleChoice {
                     flag: Some(format!(
