@@ -184,3 +184,16 @@ fn numbers_in_table_cells_are_data() {
     assert_eq!(doc.text, "營收表\n2015\n120.5");
     assert_eq!(doc.kinds.len(), 3);
 }
+
+#[test]
+fn a_sentence_after_the_footer_is_kept_with_the_tail() {
+    let rules = RuleSet::defaults().unwrap();
+    let input = "正文的一句話。\n本文為作者授權發布，轉載請注明出處。本文僅代表作者觀點，不代表本站立場。\n作者為科技商業觀察家，《微革命》作者。";
+    let doc = run_stage(&rules, input);
+    assert_eq!(
+        doc.text,
+        "正文的一句話。\n作者為科技商業觀察家，《微革命》作者。"
+    );
+    let address = "正文的一句話。\n本文為作者授權發布，轉載請注明出處。本文僅代表作者觀點，不代表本站立場。\n成都公司:成都市成華區建設南路160號";
+    assert_eq!(run_stage(&rules, address).text, "正文的一句話。");
+}

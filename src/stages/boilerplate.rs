@@ -189,7 +189,12 @@ impl Boilerplate {
         let rest: Vec<usize> = (last + 1..lines.len())
             .filter(|&i| claimed[i].is_none() && !lines[i].text.trim().is_empty())
             .collect();
-        if rest.len() <= max_lines && rest.iter().all(|&i| removable(&lines[i])) {
+        // A full sentence after the footer (the author's note under a reprint notice) is
+        // article, not footer: its tail stays.
+        let is_sentence = |i: usize| lines[i].text.trim_end().ends_with(['。', '！', '？']);
+        if rest.len() <= max_lines
+            && rest.iter().all(|&i| removable(&lines[i]) && !is_sentence(i))
+        {
             for i in rest {
                 claimed[i] = Some(r);
             }
