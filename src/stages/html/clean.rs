@@ -145,15 +145,19 @@ impl Matcher {
                 (!names.tags.is_empty() && names.tags.iter().any(|t| t == value.name()))
                     || (!names.ids.is_empty()
                         && value
-                            .id()
+                            .attr("id")
                             .is_some_and(|id| names.ids.iter().any(|i| i == id)))
                     || (!names.classes.is_empty()
-                        && value
-                            .classes()
-                            .any(|c| names.classes.iter().any(|n| n == c)))
+                        && classes(value).any(|c| names.classes.iter().any(|n| n == c)))
             }
         }
     }
+}
+
+/// An element's class names, read from its attribute: `scraper`'s `classes()` interns every name
+/// into the global atom table on first use, which cost more than the rest of the walk.
+pub fn classes(element: &scraper::node::Element) -> impl Iterator<Item = &str> {
+    element.attr("class").unwrap_or("").split_ascii_whitespace()
 }
 
 fn simple(selector: &str) -> Option<Simple> {

@@ -14,7 +14,7 @@ use aho_corasick::AhoCorasick;
 use scraper::ElementRef;
 
 use super::blocks::{Page, label};
-use super::clean::Matcher;
+use super::clean::{Matcher, classes};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::StageName;
@@ -159,7 +159,7 @@ impl ContentRules {
     /// Classify an element by its class and id while the tree is walked.
     pub fn classify(&self, element: &ElementRef) -> ElementClass {
         let value = element.value();
-        let names = value.id().into_iter().chain(value.classes());
+        let names = value.attr("id").into_iter().chain(classes(value));
         let mut class = ElementClass::default();
         for name in names {
             if class.chrome.is_none() {
