@@ -307,19 +307,21 @@ impl ContentRules {
         let farms = self.farms_below(page, scores, container, end);
         let mut kept = Vec::new();
         let mut dropped_inside = Vec::new();
+        let mut prose_above = false;
         for (index, block) in page.blocks.iter().enumerate() {
             let e = block.element;
             if !(container..end).contains(&e) {
                 continue;
             }
+            let above = prose_above;
+            let is_heading = || above && self.is_link_heading(page, scores, index, container);
+            prose_above |= self.is_prose(block);
             let local = e - container;
             if let Some(v) = chrome[local] {
                 dropped_inside.push((self.vocabularies[v].id.clone(), index));
             } else if let Some(rule) = &farms[local] {
                 dropped_inside.push((rule.clone(), index));
-            } else if block.link_ratio() > self.settings.max_link_ratio
-                && !self.is_link_heading(page, index, container)
-            {
+            } else if block.link_ratio() > self.settings.max_link_ratio && !is_heading() {
                 dropped_inside.push((self.main_id.clone(), index));
             } else {
                 kept.push(index);
@@ -334,32 +336,23 @@ impl ContentRules {
     }
 
     /// A linked subheading inside the article (`<p><a href=…>證監會：繼續推進…</a></p>` over the
-    /// paragraph it links to the full story of): a title-length block that is one link, with prose
-    /// of the content both above it and right after it. A related-links list is followed by more
-    /// links, not by prose; a post title linked to its permalink has no prose above it.
-    fn is_link_heading(&self, page: &Page, index: usize, root: usize) -> bool {
+    /// paragraph it links to the full story of): a title-length block that is one link, right
+    /// before a prose block of the content (the subtree of `root`), and with prose above it (the
+    /// caller knows). A related-links list is followed by more links, not by prose; a post
+    /// title linked to its permalink has no prose above it.
+    fn is_link_heading(&self, page: &Page, scores: &Scores, index: usize, root: usize) -> bool {
         let block = &page.blocks[index];
-        let end = page.elements[root].end;
-        let in_content = |b: &&super::blocks::Block| (root..end).contains(&b.element);
-        let prose_above = || {
-            page.blocks[..index]
-                .iter()
-                .rev()
-                .take_while(in_content)
-                .any(|b| self.is_prose(b))
-        };
+        let content = root..page.elements[root].end;
         let prose_next = || {
             page.blocks
                 .get(index + 1)
-                .filter(in_content)
-                .is_some_and(|b| self.is_prose(b))
+                .is_some_and(|b| content.contains(&b.element) && self.is_prose(b))
         };
         block.link_units == block.units
-            && page.elements[block.element].links == 1
+            && scores.links[block.element] == 1
             && block.units >= self.settings.min_prose_units
             && block.units < self.settings.long_units
             && prose_next()
-            && prose_above()
     }
 
     /// For each element of `root..end` (indexed from `root`), the link-farm rule when it or an
