@@ -193,7 +193,9 @@ impl Boilerplate {
         // article, not footer: its tail stays.
         let is_sentence = |i: usize| lines[i].text.trim_end().ends_with(['。', '！', '？']);
         if rest.len() <= max_lines
-            && rest.iter().all(|&i| removable(&lines[i]) && !is_sentence(i))
+            && rest
+                .iter()
+                .all(|&i| removable(&lines[i]) && !is_sentence(i))
         {
             for i in rest {
                 claimed[i] = Some(r);
