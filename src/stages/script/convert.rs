@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::ops::Range;
 use std::sync::Arc;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
@@ -119,28 +120,37 @@ impl Dictionary {
         out.push_str(&text[cursor..]);
     }
 
-    /// Like [`Dictionary::convert_into`], and mark each character of the output with whether it
-    /// came from a phrase (an entry of two or more characters) rather than a character entry.
-    pub fn convert_marking_phrases(&self, text: &str, out: &mut String, in_phrase: &mut Vec<bool>) {
+    /// Like [`Dictionary::convert_into`], and give each character of the output the character
+    /// range (in `text`) of the entry it came from: a phrase when it spans two or more characters,
+    /// a character entry or an unconverted character otherwise. `spans` is cleared first.
+    pub fn convert_with_spans(&self, text: &str, out: &mut String, spans: &mut Vec<Range<usize>>) {
+        spans.clear();
         let Some(automaton) = &self.automaton else {
             out.push_str(text);
-            in_phrase.extend(text.chars().map(|_| false));
+            push_single_spans(spans, text.chars().count());
             return;
         };
         let mut cursor = 0;
         for m in automaton.leftmost_find_iter(text) {
             let gap = &text[cursor..m.start()];
             out.push_str(gap);
-            in_phrase.extend(gap.chars().map(|_| false));
+            push_single_spans(spans, gap.chars().count());
             let value = &self.values[m.value() as usize];
             out.push_str(value);
-            let chars = value.chars().count();
-            in_phrase.extend(std::iter::repeat_n(chars > 1, chars));
+            let start = spans.len();
+            let span = start..start + value.chars().count();
+            spans.extend(std::iter::repeat_n(span, value.chars().count()));
             cursor = m.end();
         }
         out.push_str(&text[cursor..]);
-        in_phrase.extend(text[cursor..].chars().map(|_| false));
+        push_single_spans(spans, text[cursor..].chars().count());
     }
+}
+
+/// One span per character for `count` characters that no phrase covers.
+fn push_single_spans(spans: &mut Vec<Range<usize>>, count: usize) {
+    let start = spans.len();
+    spans.extend((start..start + count).map(|i| i..i + 1));
 }
 
 /// A chain of dictionaries applied one after another (standard traditional, then regional glyphs).
@@ -156,13 +166,20 @@ impl Converter {
     /// Convert text that is already simplified with the first step only: regional converters
     /// carry their glyphs in the first step's values too, and the later steps only matter for
     /// traditional input.
-    /// `in_phrase` marks the output characters that came from a phrase entry.
-    pub fn convert_simplified_into(&self, text: &str, out: &mut String, in_phrase: &mut Vec<bool>) {
+    /// `spans` gets, for each output character, the character range of the entry it came from
+    /// (see [`Dictionary::convert_with_spans`]).
+    pub fn convert_simplified_into(
+        &self,
+        text: &str,
+        out: &mut String,
+        spans: &mut Vec<Range<usize>>,
+    ) {
         match self.steps.first() {
-            Some(step) => step.convert_marking_phrases(text, out, in_phrase),
+            Some(step) => step.convert_with_spans(text, out, spans),
             None => {
                 out.push_str(text);
-                in_phrase.extend(text.chars().map(|_| false));
+                spans.clear();
+                push_single_spans(spans, text.chars().count());
             }
         }
     }

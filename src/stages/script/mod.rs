@@ -286,7 +286,7 @@ impl Script {
         let glyphs_of = self.glyph_map(region);
         let mut folded = String::new();
         let mut round_trip = String::new();
-        let mut in_phrase = Vec::new();
+        let mut spans = Vec::new();
         for window in windows {
             let original = &text[window.clone()];
             // A character-level fold is enough: it only gives the phrases around the suspect
@@ -294,8 +294,7 @@ impl Script {
             folded.clear();
             folded.extend(original.chars().map(|c| self.classes.simplify(c)));
             round_trip.clear();
-            in_phrase.clear();
-            converter.convert_simplified_into(&folded, &mut round_trip, &mut in_phrase);
+            converter.convert_simplified_into(&folded, &mut round_trip, &mut spans);
             // Traditional-only characters in the target's glyphs (爲 → 為): explicit modes only.
             let regional = if explicit {
                 converter.convert(original)
@@ -303,20 +302,23 @@ impl Script {
                 String::new()
             };
             let mut glyphs = regional.chars();
-            let trips = round_trip.chars().zip(in_phrase.iter().copied());
+            let trips = round_trip.chars().zip(spans.iter());
             let mut words: Option<Vec<Range<usize>>> = None;
-            for (index, ((offset, from), (trip, phrase))) in
+            for (index, ((offset, from), (trip, span))) in
                 original.char_indices().zip(trips).enumerate()
             {
                 let glyph = glyphs.next();
+                let phrase = span.len() > 1;
                 let to = if !self.classes.is_traditional(from) {
                     if phrase && trip != from {
-                        // A phrase may straddle two words (更加|注重 holds 加注 → 加註): the change
-                        // stands only if the word the character belongs to asks for it too.
+                        // A phrase may straddle two words (更加|注重 holds 加注 → 加註): then the
+                        // character takes the conversion of its own word.
                         let words = words.get_or_insert_with(|| lm::model().words(&folded));
-                        match self.convert_in_word(converter, &folded, words, index) {
-                            Some(alone) => alone,
-                            None => trip,
+                        if straddles(span, words) {
+                            self.convert_in_word(converter, &folded, words, index)
+                                .unwrap_or(trip)
+                        } else {
+                            trip
                         }
                     } else {
                         trip
@@ -355,8 +357,8 @@ impl Script {
     ) -> Option<char> {
         let word = words.iter().find(|w| w.contains(&index))?;
         let text: String = folded.chars().skip(word.start).take(word.len()).collect();
-        let (mut out, mut marks) = (String::new(), Vec::new());
-        converter.convert_simplified_into(&text, &mut out, &mut marks);
+        let (mut out, mut spans) = (String::new(), Vec::new());
+        converter.convert_simplified_into(&text, &mut out, &mut spans);
         out.chars().nth(index - word.start)
     }
 
@@ -378,6 +380,19 @@ impl Script {
         }
         changes
     }
+}
+
+/// Whether a phrase (a character range) cuts across the words of the model's segmentation: some
+/// word overlaps it without either holding the other. A phrase that starts and ends on word
+/// boundaries (不|舍 in 不舍一文錢, where the model knows no word 不舍) or lies inside one word
+/// stands; 加注 in 更加|注重 does not.
+fn straddles(phrase: &Range<usize>, words: &[Range<usize>]) -> bool {
+    words.iter().any(|w| {
+        let overlaps = w.start < phrase.end && phrase.start < w.end;
+        let nested = (w.start <= phrase.start && phrase.end <= w.end)
+            || (phrase.start <= w.start && w.end <= phrase.end);
+        overlaps && !nested
+    })
 }
 
 /// Merged byte ranges of Han runs reaching [`WINDOW`] characters around each suspect character
@@ -610,6 +625,18 @@ mod tests {
         let mut rules = RuleSet::defaults().unwrap();
         rules.override_setting(StageName::Script, "mode", toml::Value::String("x".into()));
         assert!(Script::from_rules(&rules).is_err());
+    }
+
+    #[test]
+    fn phrases_across_word_boundaries_yield_to_the_words() {
+        // 加注 straddles 更加|注重; 不舍 starts and ends on word boundaries (不|舍|一文钱).
+        assert_eq!(
+            run(&with_mode("tw"), "更加注重,不舍一文钱"),
+            "更加注重,不捨一文錢"
+        );
+        assert!(straddles(&(1..3), &[0..2, 2..4]));
+        assert!(!straddles(&(0..2), &[0..1, 1..2, 2..5]));
+        assert!(!straddles(&(1..3), &[0..4]));
     }
 
     #[test]
