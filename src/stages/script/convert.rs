@@ -22,6 +22,17 @@ pub struct Dictionary {
     values: Vec<Box<str>>,
 }
 
+/// Which character of an adjacent pair a phrase changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Changed {
+    First,
+    Second,
+}
+
+/// Adjacent character pairs of phrase keys and the values phrases give the changed one, with the
+/// index of the target they are written for.
+pub type NeighbourValues = HashMap<(char, char, Changed), Vec<(char, usize)>>;
+
 /// Entries collected from table files before the automaton is built; the first file to define a
 /// key wins, so override files go first.
 #[derive(Default)]
@@ -48,6 +59,44 @@ impl Entries {
             slot.insert(value);
             self.order.push(key);
         }
+    }
+
+    /// For each adjacent character pair of a phrase key, the values a phrase gives the character
+    /// it changes in each target (the value in the target's `glyphs`, with the target's index):
+    /// 关系 → 關係 gives `(关, 系, Second) → [(係, 0), (係, 1)]`. A character can change inside
+    /// a phrase only next to a neighbour listed here.
+    pub fn changing_neighbours(&self, targets: &[&HashMap<char, char>]) -> NeighbourValues {
+        let mut pairs = NeighbourValues::new();
+        for (key, value) in &self.map {
+            let key: Vec<char> = key.chars().collect();
+            if key.len() < 2 {
+                continue;
+            }
+            for (i, (&k, v)) in key.iter().zip(value.chars()).enumerate() {
+                let forms = targets.iter().enumerate();
+                let changed: Vec<(char, usize)> = forms
+                    .map(|(target, glyphs)| (*glyphs.get(&v).unwrap_or(&v), target))
+                    .filter(|&(form, _)| form != k)
+                    .collect();
+                if changed.is_empty() {
+                    continue;
+                }
+                let before = i.checked_sub(1).and_then(|j| key.get(j));
+                let neighbours = [
+                    before.map(|&b| (b, k, Changed::Second)),
+                    key.get(i + 1).map(|&a| (k, a, Changed::First)),
+                ];
+                for pair in neighbours.into_iter().flatten() {
+                    let values = pairs.entry(pair).or_default();
+                    for form in &changed {
+                        if !values.contains(form) {
+                            values.push(*form);
+                        }
+                    }
+                }
+            }
+        }
+        pairs
     }
 
     pub fn build(self) -> Result<Dictionary, RuleError> {

@@ -24,7 +24,7 @@ use crate::stages::{Stage, StageName};
 use crate::text::chars::is_han;
 
 use classes::CharClasses;
-use convert::{Converter, Entries, char_map, parse_table};
+use convert::{Changed, Converter, Entries, NeighbourValues, char_map, parse_table};
 use spin::SpinDetector;
 
 use crate::text::lm;
@@ -61,7 +61,7 @@ impl Mode {
 }
 
 /// A traditional target: OpenCC standard glyphs, or a region's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Region {
     Standard,
     Tw,
@@ -98,6 +98,8 @@ impl Census {
 struct Scan {
     census: Census,
     suspects: Vec<usize>,
+    /// Characters that are no suspects but that a suspect's window may still change.
+    changeable: Vec<usize>,
 }
 
 /// One character change proposed by a conversion.
@@ -136,6 +138,9 @@ pub struct Script {
     hk_glyphs: HashMap<char, char>,
     /// `(as written, conversion)` pairs where both forms are acceptable (平台/平臺).
     acceptable: HashSet<(char, char)>,
+    /// Adjacent (simplified) character pairs inside phrases and the values the phrases give: a
+    /// suspect with no such neighbour cannot change unless its character entry converts it.
+    phrase_neighbours: NeighbourValues,
     spin: Option<SpinDetector>,
 }
 
@@ -169,6 +174,7 @@ impl Script {
             tw_glyphs: built.tw_glyphs,
             hk_glyphs: built.hk_glyphs,
             acceptable: built.acceptable,
+            phrase_neighbours: built.phrase_neighbours,
             spin,
         })
     }
@@ -179,9 +185,13 @@ impl Script {
     }
 
     fn scan(&self, text: &str) -> Scan {
-        let mut suspects = Vec::new();
-        let census = self.classes.scan(text, &mut suspects);
-        Scan { census, suspects }
+        let (mut suspects, mut changeable) = (Vec::new(), Vec::new());
+        let census = self.classes.scan(text, &mut suspects, &mut changeable);
+        Scan {
+            census,
+            suspects,
+            changeable,
+        }
     }
 
     /// The character changes the stage makes to `text` in its mode (without spin reversals).
@@ -189,38 +199,110 @@ impl Script {
         match self.mode {
             Mode::Keep => Vec::new(),
             Mode::Hans => self.to_simplified(text, once(0..text.len())),
-            Mode::Hant => self.to_traditional(text, once(0..text.len()), Region::Standard, true),
-            Mode::Tw => self.to_traditional(text, once(0..text.len()), Region::Tw, true),
-            Mode::Hk => self.to_traditional(text, once(0..text.len()), Region::Hk, true),
-            Mode::Auto => self.auto_with(text, scan).1,
+            Mode::Hant => self.to_traditional_target(text, Region::Standard),
+            Mode::Tw => self.to_traditional_target(text, Region::Tw),
+            Mode::Hk => self.to_traditional_target(text, Region::Hk),
+            Mode::Auto => self.auto_changes(text, scan),
         }
     }
 
     /// `auto`: the residue rate of the page and the changes made (none below the gate).
     pub fn auto(&self, text: &str) -> (f64, Vec<CharChange>) {
-        self.auto_with(text, &self.scan(text))
+        let scan = self.scan(text);
+        let changes = self.auto_candidates(text, &scan, false).unwrap_or_default();
+        let han = scan.census.han;
+        let residue = changes.len() as f64 * 1000.0 / han.max(1) as f64;
+        if self.passes_gate(changes.len(), han) {
+            (residue, changes)
+        } else {
+            (residue, Vec::new())
+        }
     }
 
-    fn auto_with(&self, text: &str, scan: &Scan) -> (f64, Vec<CharChange>) {
+    /// The changes `auto` makes (none below the gate).
+    fn auto_changes(&self, text: &str, scan: &Scan) -> Vec<CharChange> {
+        match self.auto_candidates(text, scan, true) {
+            Some(changes) if self.passes_gate(changes.len(), scan.census.han) => changes,
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether `changes` on a page of `han` Han characters reach the residue gate.
+    fn passes_gate(&self, changes: usize, han: usize) -> bool {
+        han > 0
+            && changes >= self.min_changes
+            && changes as f64 * 1000.0 / han as f64 >= self.min_residue
+    }
+
+    /// Whether `auto` may change the suspect or changeable character at byte `at` (an upper bound on
+    /// [`Script::to_traditional`]): a suspect changes only by its character entry or inside a
+    /// phrase, and a phrase needs a neighbour that [`Entries::changing_neighbours`] lists.
+    fn may_change(&self, text: &str, at: usize, region: Region) -> bool {
+        let Some(c) = text[at..].chars().next() else {
+            return false;
+        };
+        if self.classes.changes_alone(c) {
+            return true;
+        }
+        let folded = |c: char| is_han(c).then(|| self.classes.simplify(c));
+        let s = self.classes.simplify(c);
+        let before = text[..at].chars().next_back().and_then(folded);
+        let after = text[at + c.len_utf8()..].chars().next().and_then(folded);
+        let pairs = [
+            before.map(|b| (b, s, Changed::Second)),
+            after.map(|a| (s, a, Changed::First)),
+        ];
+        pairs
+            .into_iter()
+            .flatten()
+            .filter_map(|pair| self.phrase_neighbours.get(&pair))
+            .flatten()
+            .any(|&(to, target)| {
+                AUTO_REGIONS[target] == region
+                    && may_become(
+                        &self.classes,
+                        &self.acceptable,
+                        self.glyph_map(region),
+                        c,
+                        to,
+                    )
+            })
+    }
+
+    /// Every change `auto` would make if the page passed the gate. With `give_up`, a traditional
+    /// page stops (`None`) as soon as its changes so far and the suspects left that may change
+    /// cannot reach the gate: genuine traditional text is left after a fraction of the work.
+    fn auto_candidates(&self, text: &str, scan: &Scan, give_up: bool) -> Option<Vec<CharChange>> {
         let census = &scan.census;
         if census.han == 0 {
-            return (0.0, Vec::new());
+            return Some(Vec::new());
         }
-        let changes = if census.is_traditional() {
+        if census.is_traditional() {
+            let mut live: Vec<usize> = Vec::new();
+            if give_up {
+                let candidates = scan.suspects.iter().chain(&scan.changeable);
+                let region = census.region();
+                live.extend(candidates.filter(|&&at| self.may_change(text, at, region)));
+                live.sort_unstable();
+            }
+            let out_of_reach = |changes: usize, live_left: usize| {
+                give_up && !self.passes_gate(changes + live_left, census.han)
+            };
+            if out_of_reach(0, live.len()) {
+                return None;
+            }
+            let mut done = 0;
             let windows = merged_windows(text, scan.suspects.iter().copied());
-            self.to_traditional(text, windows, census.region(), false)
+            self.to_traditional(text, windows, census.region(), false, |window, changes| {
+                done += live[done..].partition_point(|&at| at < window.end);
+                out_of_reach(changes, live.len() - done)
+            })
         } else {
             let traditional = text
                 .char_indices()
                 .filter(|&(_, c)| self.classes.is_traditional(c))
                 .map(|(at, _)| at);
-            self.to_simplified(text, merged_windows(text, traditional))
-        };
-        let residue = changes.len() as f64 * 1000.0 / census.han as f64;
-        if residue >= self.min_residue && changes.len() >= self.min_changes {
-            (residue, changes)
-        } else {
-            (residue, Vec::new())
+            Some(self.to_simplified(text, merged_windows(text, traditional)))
         }
     }
 
@@ -274,13 +356,15 @@ impl Script {
     /// Changes that bring `text` (in the given windows) into traditional script of `region`:
     /// a masked round trip through simplified. In an explicit mode traditional-only characters
     /// change to their regional glyph; in `auto` they stay, and so do acceptable pairs.
+    /// After each window `give_up(window, changes so far)` may stop the work (`None`).
     fn to_traditional(
         &self,
         text: &str,
         windows: impl IntoIterator<Item = Range<usize>>,
         region: Region,
         explicit: bool,
-    ) -> Vec<CharChange> {
+        mut give_up: impl FnMut(&Range<usize>, usize) -> bool,
+    ) -> Option<Vec<CharChange>> {
         let converter = self.traditional_converter(region);
         let mut changes = Vec::new();
         let glyphs_of = self.glyph_map(region);
@@ -342,8 +426,17 @@ impl Script {
                     changes.push(CharChange::at(window.start + offset, from, to));
                 }
             }
+            if give_up(&window, changes.len()) {
+                return None;
+            }
         }
-        changes
+        Some(changes)
+    }
+
+    /// Explicit conversion of the whole text to a traditional target.
+    fn to_traditional_target(&self, text: &str, region: Region) -> Vec<CharChange> {
+        self.to_traditional(text, once(0..text.len()), region, true, |_, _| false)
+            .unwrap_or_default()
     }
 
     /// The conversion of character `index` of the simplified `folded` text when its word (by the
@@ -380,6 +473,51 @@ impl Script {
         }
         changes
     }
+}
+
+/// The regions `auto` converts to (the targets of [`Script::phrase_neighbours`], in order).
+const AUTO_REGIONS: [Region; 2] = [Region::Tw, Region::Hk];
+
+/// Whether `auto` in a region with these `glyphs` may change `from` to `to`: a traditional-only
+/// character only to another one that is not its regional glyph, and never to an acceptable form.
+fn may_become(
+    classes: &CharClasses,
+    acceptable: &HashSet<(char, char)>,
+    glyphs: &HashMap<char, char>,
+    from: char,
+    to: char,
+) -> bool {
+    let allowed = !classes.is_traditional(from)
+        || (classes.is_traditional(to) && glyphs.get(&from) != Some(&to));
+    to != from && allowed && !acceptable.contains(&(from, to))
+}
+
+/// The characters a phrase of `neighbours` may change in `auto` (`glyphs`: the maps of
+/// [`AUTO_REGIONS`], in order).
+fn changeable_chars(
+    classes: &CharClasses,
+    neighbours: &NeighbourValues,
+    acceptable: &HashSet<(char, char)>,
+    glyphs: [&HashMap<char, char>; 2],
+) -> Vec<char> {
+    let traditional_of = classes.traditional_of();
+    let mut changeable = Vec::new();
+    for (&(first, second, side), values) in neighbours {
+        let key = match side {
+            Changed::First => first,
+            Changed::Second => second,
+        };
+        let forms = traditional_of.get(&key).map_or(&[][..], Vec::as_slice);
+        for from in once(key).chain(forms.iter().copied()) {
+            let changes = values
+                .iter()
+                .any(|&(to, target)| may_become(classes, acceptable, glyphs[target], from, to));
+            if changes {
+                changeable.push(from);
+            }
+        }
+    }
+    changeable
 }
 
 /// Whether a phrase (a character range) cuts across the words of the model's segmentation: some
@@ -444,6 +582,7 @@ struct Built {
     tw_glyphs: HashMap<char, char>,
     hk_glyphs: HashMap<char, char>,
     acceptable: HashSet<(char, char)>,
+    phrase_neighbours: NeighbourValues,
 }
 
 /// Build the converters from the table paths named by the `script.convert` rule.
@@ -477,6 +616,11 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
     for &glyph_key in tw.keys().chain(hk.keys()) {
         simplified.insert(glyph_key.to_string(), glyph_key.to_string());
     }
+    let auto_glyphs = AUTO_REGIONS.map(|region| match region {
+        Region::Hk => &hk,
+        _ => &tw,
+    });
+    let phrase_neighbours = simplified.changing_neighbours(&auto_glyphs);
     let [to_hant, to_tw, to_hk] = simplified.build_shared([&HashMap::new(), &tw, &hk])?;
     let glyphs = |variants: &HashMap<char, char>| {
         let mut glyphs = Entries::default();
@@ -494,17 +638,32 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
         parse_table(rules.data_str(&acceptable_path).map_err(with_context)?)
             .filter_map(|(a, b)| Some((a.chars().next()?, b.chars().next()?)))
             .collect();
-    let classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw, &acceptable)
+    let mut classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw, &acceptable)
         .map_err(with_context)?;
+    let changeable = changeable_chars(&classes, &phrase_neighbours, &acceptable, auto_glyphs);
+    classes.mark_changeable(changeable);
+    let to_hant = Converter::new(vec![to_hant]);
+    let to_tw = Converter::new(vec![to_tw, glyphs(&tw)?]);
+    let to_hk = Converter::new(vec![to_hk, glyphs(&hk)?]);
+    classes.mark_changing_alone(|c| {
+        [&to_hant, &to_tw, &to_hk].iter().any(|converter| {
+            let (mut out, mut spans) = (String::new(), Vec::new());
+            converter.convert_simplified_into(c.encode_utf8(&mut [0; 4]), &mut out, &mut spans);
+            out.chars()
+                .next()
+                .is_some_and(|to| to != c && !acceptable.contains(&(c, to)))
+        })
+    });
     Ok(Built {
         classes,
         to_hans,
-        to_hant: Converter::new(vec![to_hant]),
-        to_tw: Converter::new(vec![to_tw, glyphs(&tw)?]),
-        to_hk: Converter::new(vec![to_hk, glyphs(&hk)?]),
+        to_hant,
+        to_tw,
+        to_hk,
         tw_glyphs: tw,
         hk_glyphs: hk,
         acceptable,
+        phrase_neighbours,
     })
 }
 
@@ -636,7 +795,42 @@ mod tests {
         );
         assert!(straddles(&(1..3), &[0..2, 2..4]));
         assert!(!straddles(&(0..2), &[0..1, 1..2, 2..5]));
-        assert!(!straddles(&(1..3), &[0..4]));
+        assert!(!straddles(&(1..3), &[0..4, 4..5]));
+    }
+
+    #[test]
+    fn every_auto_change_is_a_suspect_that_may_change() {
+        // The bound that lets `auto` give up early must hold for every change it would make.
+        let s = script();
+        let mut texts: Vec<String> = [
+            "你了解微營銷是什么嗎?我們的關系和聯系,對于這么多人",
+            "盡管沖擊很大,這么多人還是留下來了。用開水冲一杯咖啡,碗里的面干了,請系好安全帶",
+        ]
+        .map(String::from)
+        .into();
+        let corpora = std::fs::read_dir("../shared/seeds")
+            .into_iter()
+            .flatten()
+            .flatten();
+        let gutenberg = "../shared/data/script/genuine_traditional_gutenberg25328.txt";
+        let paths = corpora.map(|e| e.path()).chain(once(gutenberg.into()));
+        texts.extend(paths.filter_map(|p| std::fs::read_to_string(p).ok()));
+        for text in &texts {
+            let scan = s.scan(text);
+            if !scan.census.is_traditional() {
+                continue;
+            }
+            for change in s.auto_candidates(text, &scan, false).unwrap_or_default() {
+                let at = change.range.start;
+                let candidate = scan.suspects.contains(&at) || scan.changeable.contains(&at);
+                assert!(candidate, "{change:?} is neither suspect nor changeable");
+                let region = scan.census.region();
+                assert!(
+                    s.may_change(text, at, region),
+                    "{change:?} deemed unchangeable"
+                );
+            }
+        }
     }
 
     #[test]
