@@ -23,6 +23,8 @@ const CHANGES_ALONE: u8 = 32;
 /// Not a suspect, but a phrase may still change it when a suspect's window covers it (煙 → 菸 in
 /// 一根烟 → 一根菸, though 菸 is only a glyph variant of 煙 in Hong Kong).
 const CHANGEABLE: u8 = 64;
+/// A Han character (in the dense table, so the scan needs one lookup per character).
+const HAN: u8 = 128;
 
 const DENSE: usize = 0x10000;
 
@@ -47,7 +49,9 @@ impl CharClasses {
         acceptable: &HashSet<(char, char)>,
     ) -> Result<Self, RuleError> {
         let mut classes = CharClasses {
-            bmp: vec![0; DENSE],
+            bmp: (0..DENSE as u32)
+                .map(|u| char::from_u32(u).filter(|&c| is_han(c)).map_or(0, |_| HAN))
+                .collect(),
             astral: HashMap::new(),
             simplified_bmp: (0..DENSE as u32)
                 .map(|u| char::from_u32(u).unwrap_or('\u{FFFD}'))
@@ -203,11 +207,15 @@ impl CharClasses {
         }
     }
 
+    /// The classes of `c`, with [`HAN`] for Han characters.
     #[inline]
     fn get(&self, c: char) -> u8 {
         match self.bmp.get(c as usize) {
             Some(&bits) => bits,
-            None => self.astral.get(&c).copied().unwrap_or(0),
+            None => {
+                let han = if is_han(c) { HAN } else { 0 };
+                self.astral.get(&c).copied().unwrap_or(0) | han
+            }
         }
     }
 
@@ -254,14 +262,11 @@ impl CharClasses {
             standard_glyphs: 0,
         };
         for (at, c) in text.char_indices() {
-            if !is_han(c) {
+            let bits = self.get(c);
+            if bits & HAN == 0 {
                 continue;
             }
             census.han += 1;
-            let bits = self.get(c);
-            if bits == 0 {
-                continue;
-            }
             if bits & SUSPECT != 0 {
                 suspects.push(at);
             } else if bits & CHANGEABLE != 0 {

@@ -179,6 +179,12 @@ impl Script {
         })
     }
 
+    pub fn spin_findings(&self, text: &str) -> usize {
+        self.spin
+            .as_ref()
+            .map_or(0, |s| s.findings(text, 1000).0.len())
+    }
+
     /// Count the page's script and region markers.
     pub fn census(&self, text: &str) -> Census {
         self.scan(text).census
