@@ -11,6 +11,8 @@ use std::collections::hash_map::Entry;
 use std::ops::Range;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 
 use crate::error::RuleError;
@@ -25,13 +27,84 @@ pub struct Dictionary {
 /// Which character of an adjacent pair a phrase changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Changed {
-    First,
-    Second,
+    First = 0,
+    Second = 1,
 }
 
 /// Adjacent character pairs of phrase keys and the values phrases give the changed one, with the
-/// index of the target they are written for.
-pub type NeighbourValues = HashMap<(char, char, Changed), Vec<(char, usize)>>;
+/// index of the target they are written for; looked up for every suspect of a page, so keys and
+/// values are packed integers in one flat table.
+#[derive(Default)]
+pub struct NeighbourValues {
+    /// Packed pair → range of `values`.
+    index: FxHashMap<u64, (u32, u32)>,
+    /// Packed (value, target), grouped by pair.
+    values: Vec<u32>,
+}
+
+impl NeighbourValues {
+    fn from_pairs(mut pairs: Vec<(u64, u32)>) -> Self {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut index = FxHashMap::default();
+        for (at, &(pair, _)) in pairs.iter().enumerate() {
+            let (_, len) = index.entry(pair).or_insert((at as u32, 0));
+            *len += 1;
+        }
+        let values = pairs.into_iter().map(|(_, value)| value).collect();
+        NeighbourValues { index, values }
+    }
+
+    /// The values phrases give the `changed` character of the pair `(first, second)`, with their
+    /// target indices.
+    pub fn get(
+        &self,
+        first: char,
+        second: char,
+        changed: Changed,
+    ) -> impl Iterator<Item = (char, usize)> + '_ {
+        let (start, len) = self
+            .index
+            .get(&pack_pair(first, second, changed))
+            .copied()
+            .unwrap_or((0, 0));
+        self.values[start as usize..(start + len) as usize]
+            .iter()
+            .filter_map(|&v| unpack_value(v))
+    }
+
+    /// Every changed character with the values it may take (repeated per pair).
+    pub fn changes(&self) -> impl Iterator<Item = (char, char, usize)> + '_ {
+        self.index.iter().flat_map(|(&pair, &(start, len))| {
+            let changed = unpack_changed(pair);
+            self.values[start as usize..(start + len) as usize]
+                .iter()
+                .filter_map(move |&v| Some((changed?, unpack_value(v)?.0, unpack_value(v)?.1)))
+        })
+    }
+}
+
+fn pack_pair(first: char, second: char, changed: Changed) -> u64 {
+    (u64::from(first) << 22) | (u64::from(second) << 1) | changed as u64
+}
+
+/// The changed character of a packed pair.
+fn unpack_changed(pair: u64) -> Option<char> {
+    let shift = if pair & 1 == Changed::First as u64 {
+        22
+    } else {
+        1
+    };
+    char::from_u32(((pair >> shift) & 0x1F_FFFF) as u32)
+}
+
+fn pack_value(c: char, target: usize) -> u32 {
+    (u32::from(c) << 1) | target as u32
+}
+
+fn unpack_value(v: u32) -> Option<(char, usize)> {
+    Some((char::from_u32(v >> 1)?, (v & 1) as usize))
+}
 
 /// Entries collected from table files before the automaton is built; the first file to define a
 /// key wins, so override files go first.
@@ -66,37 +139,29 @@ impl Entries {
     /// 关系 → 關係 gives `(关, 系, Second) → [(係, 0), (係, 1)]`. A character can change inside
     /// a phrase only next to a neighbour listed here.
     pub fn changing_neighbours(&self, targets: &[&HashMap<char, char>]) -> NeighbourValues {
-        let mut pairs = NeighbourValues::new();
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
         for (key, value) in &self.map {
             let key: Vec<char> = key.chars().collect();
             if key.len() < 2 {
                 continue;
             }
             for (i, (&k, v)) in key.iter().zip(value.chars()).enumerate() {
-                let forms = targets.iter().enumerate();
-                let changed: Vec<(char, usize)> = forms
-                    .map(|(target, glyphs)| (*glyphs.get(&v).unwrap_or(&v), target))
-                    .filter(|&(form, _)| form != k)
-                    .collect();
-                if changed.is_empty() {
-                    continue;
-                }
-                let before = i.checked_sub(1).and_then(|j| key.get(j));
-                let neighbours = [
-                    before.map(|&b| (b, k, Changed::Second)),
-                    key.get(i + 1).map(|&a| (k, a, Changed::First)),
-                ];
-                for pair in neighbours.into_iter().flatten() {
-                    let values = pairs.entry(pair).or_default();
-                    for form in &changed {
-                        if !values.contains(form) {
-                            values.push(*form);
-                        }
+                for (target, glyphs) in targets.iter().enumerate() {
+                    let form = *glyphs.get(&v).unwrap_or(&v);
+                    if form == k {
+                        continue;
+                    }
+                    let value = pack_value(form, target);
+                    if let Some(&before) = i.checked_sub(1).and_then(|j| key.get(j)) {
+                        pairs.push((pack_pair(before, k, Changed::Second), value));
+                    }
+                    if let Some(&after) = key.get(i + 1) {
+                        pairs.push((pack_pair(k, after, Changed::First), value));
                     }
                 }
             }
         }
-        pairs
+        NeighbourValues::from_pairs(pairs)
     }
 
     pub fn build(self) -> Result<Dictionary, RuleError> {

@@ -179,12 +179,6 @@ impl Script {
         })
     }
 
-    pub fn spin_findings(&self, text: &str) -> usize {
-        self.spin
-            .as_ref()
-            .map_or(0, |s| s.findings(text, 1000).0.len())
-    }
-
     /// Count the page's script and region markers.
     pub fn census(&self, text: &str) -> Census {
         self.scan(text).census
@@ -258,20 +252,14 @@ impl Script {
             before.map(|b| (b, s, Changed::Second)),
             after.map(|a| (s, a, Changed::First)),
         ];
+        let glyphs = self.glyph_map(region);
         pairs
             .into_iter()
             .flatten()
-            .filter_map(|pair| self.phrase_neighbours.get(&pair))
-            .flatten()
-            .any(|&(to, target)| {
+            .flat_map(|(first, second, changed)| self.phrase_neighbours.get(first, second, changed))
+            .any(|(to, target)| {
                 AUTO_REGIONS[target] == region
-                    && may_become(
-                        &self.classes,
-                        &self.acceptable,
-                        self.glyph_map(region),
-                        c,
-                        to,
-                    )
+                    && may_become(&self.classes, &self.acceptable, glyphs, c, to)
             })
     }
 
@@ -507,21 +495,18 @@ fn changeable_chars(
     glyphs: [&HashMap<char, char>; 2],
 ) -> Vec<char> {
     let traditional_of = classes.traditional_of();
+    let mut changes: Vec<(char, char, usize)> = neighbours.changes().collect();
+    changes.sort_unstable();
+    changes.dedup();
     let mut changeable = Vec::new();
-    for (&(first, second, side), values) in neighbours {
-        let key = match side {
-            Changed::First => first,
-            Changed::Second => second,
-        };
+    for (key, to, target) in changes {
         let forms = traditional_of.get(&key).map_or(&[][..], Vec::as_slice);
-        for from in once(key).chain(forms.iter().copied()) {
-            let changes = values
-                .iter()
-                .any(|&(to, target)| may_become(classes, acceptable, glyphs[target], from, to));
-            if changes {
-                changeable.push(from);
-            }
-        }
+        let may = |from: char| may_become(classes, acceptable, glyphs[target], from, to);
+        changeable.extend(
+            once(key)
+                .chain(forms.iter().copied())
+                .filter(|&from| may(from)),
+        );
     }
     changeable
 }
