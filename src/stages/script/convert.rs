@@ -164,6 +164,11 @@ impl Entries {
         NeighbourValues::from_pairs(pairs)
     }
 
+    /// The value of `key`, if an entry defines it.
+    pub fn value_of(&self, key: &str) -> Option<&str> {
+        self.map.get(key).map(String::as_str)
+    }
+
     pub fn build(self) -> Result<Dictionary, RuleError> {
         let [dictionary] = self.build_shared([&HashMap::new()])?;
         Ok(dictionary)

@@ -16,6 +16,7 @@ pub mod spin;
 use std::collections::{HashMap, HashSet};
 use std::iter::once;
 use std::ops::Range;
+use std::sync::{Mutex, OnceLock};
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
@@ -24,7 +25,7 @@ use crate::stages::{Stage, StageName};
 use crate::text::chars::is_han;
 
 use classes::CharClasses;
-use convert::{Changed, Converter, Entries, NeighbourValues, char_map, parse_table};
+use convert::{Changed, Converter, Dictionary, Entries, NeighbourValues, char_map, parse_table};
 use spin::SpinDetector;
 
 use crate::text::lm;
@@ -129,9 +130,11 @@ pub struct Script {
     min_changes: usize,
     pub(crate) classes: CharClasses,
     to_hans: Converter,
-    to_hant: Converter,
-    to_tw: Converter,
-    to_hk: Converter,
+    /// The phrase tables of the traditional targets, until [`Script::traditional_converter`]
+    /// first needs them.
+    traditional_source: Mutex<Option<TraditionalSource>>,
+    /// Standard, Taiwan and Hong Kong converters, built on first use (`None` if that failed).
+    traditional: OnceLock<Option<[Converter; 3]>>,
     /// Regional glyphs of standard traditional characters (爲 → 為), per target.
     no_glyphs: HashMap<char, char>,
     tw_glyphs: HashMap<char, char>,
@@ -167,9 +170,8 @@ impl Script {
             min_changes,
             classes: built.classes,
             to_hans: built.to_hans,
-            to_hant: built.to_hant,
-            to_tw: built.to_tw,
-            to_hk: built.to_hk,
+            traditional_source: Mutex::new(Some(built.traditional_source)),
+            traditional: OnceLock::new(),
             no_glyphs: HashMap::new(),
             tw_glyphs: built.tw_glyphs,
             hk_glyphs: built.hk_glyphs,
@@ -317,7 +319,10 @@ impl Script {
             Mode::Tw => Region::Tw,
             _ => census.region(),
         };
-        let converted = self.traditional_converter(region).convert(simplified);
+        let Some(converter) = self.traditional_converter(region) else {
+            return simplified.to_string();
+        };
+        let converted = converter.convert(simplified);
         simplified
             .chars()
             .zip(converted.chars())
@@ -339,12 +344,21 @@ impl Script {
         }
     }
 
-    fn traditional_converter(&self, region: Region) -> &Converter {
-        match region {
-            Region::Standard => &self.to_hant,
-            Region::Tw => &self.to_tw,
-            Region::Hk => &self.to_hk,
-        }
+    /// The converter to a traditional target. The shared 50k-phrase automaton is compiled on
+    /// first use: it is most of the stage's start-up, and `auto` on pages that need no conversion
+    /// (and `hans`, `keep`) never uses it.
+    fn traditional_converter(&self, region: Region) -> Option<&Converter> {
+        let converters = self.traditional.get_or_init(|| {
+            let source = self.traditional_source.lock().ok()?.take()?;
+            // daachorse fails only on empty or duplicate keys, which `Entries` never holds.
+            source.build(&self.tw_glyphs, &self.hk_glyphs).ok()
+        });
+        let [hant, tw, hk] = converters.as_ref()?;
+        Some(match region {
+            Region::Standard => hant,
+            Region::Tw => tw,
+            Region::Hk => hk,
+        })
     }
 
     /// Changes that bring `text` (in the given windows) into traditional script of `region`:
@@ -359,7 +373,9 @@ impl Script {
         explicit: bool,
         mut give_up: impl FnMut(&Range<usize>, usize) -> bool,
     ) -> Option<Vec<CharChange>> {
-        let converter = self.traditional_converter(region);
+        let Some(converter) = self.traditional_converter(region) else {
+            return Some(Vec::new());
+        };
         let mut changes = Vec::new();
         let glyphs_of = self.glyph_map(region);
         let mut folded = String::new();
@@ -564,12 +580,35 @@ fn han_window(text: &str, at: usize, c: char) -> Range<usize> {
     start..end
 }
 
+/// What the traditional converters are built from.
+struct TraditionalSource {
+    /// Simplified → traditional phrases and characters (the first step of every target).
+    phrases: Entries,
+    /// The second steps: standard traditional input to Taiwan or Hong Kong glyphs.
+    tw_step: Dictionary,
+    hk_step: Dictionary,
+}
+
+impl TraditionalSource {
+    /// The standard, Taiwan and Hong Kong converters, sharing one phrase automaton.
+    fn build(
+        self,
+        tw: &HashMap<char, char>,
+        hk: &HashMap<char, char>,
+    ) -> Result<[Converter; 3], RuleError> {
+        let [hant, tw_phrases, hk_phrases] = self.phrases.build_shared([&HashMap::new(), tw, hk])?;
+        Ok([
+            Converter::new(vec![hant]),
+            Converter::new(vec![tw_phrases, self.tw_step]),
+            Converter::new(vec![hk_phrases, self.hk_step]),
+        ])
+    }
+}
+
 struct Built {
     classes: CharClasses,
     to_hans: Converter,
-    to_hant: Converter,
-    to_tw: Converter,
-    to_hk: Converter,
+    traditional_source: TraditionalSource,
     tw_glyphs: HashMap<char, char>,
     hk_glyphs: HashMap<char, char>,
     acceptable: HashSet<(char, char)>,
@@ -612,7 +651,6 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
         _ => &tw,
     });
     let phrase_neighbours = simplified.changing_neighbours(&auto_glyphs);
-    let [to_hant, to_tw, to_hk] = simplified.build_shared([&HashMap::new(), &tw, &hk])?;
     let glyphs = |variants: &HashMap<char, char>| {
         let mut glyphs = Entries::default();
         for (&from, &to) in variants {
@@ -633,24 +671,26 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
         .map_err(with_context)?;
     let changeable = changeable_chars(&classes, &phrase_neighbours, &acceptable, auto_glyphs);
     classes.mark_changeable(changeable);
-    let to_hant = Converter::new(vec![to_hant]);
-    let to_tw = Converter::new(vec![to_tw, glyphs(&tw)?]);
-    let to_hk = Converter::new(vec![to_hk, glyphs(&hk)?]);
+    // A lone character converts by its own entry, in each target's glyphs.
     classes.mark_changing_alone(|c| {
-        [&to_hant, &to_tw, &to_hk].iter().any(|converter| {
-            let (mut out, mut spans) = (String::new(), Vec::new());
-            converter.convert_simplified_into(c.encode_utf8(&mut [0; 4]), &mut out, &mut spans);
-            out.chars()
-                .next()
-                .is_some_and(|to| to != c && !acceptable.contains(&(c, to)))
+        let value = simplified.value_of(c.encode_utf8(&mut [0; 4]));
+        let Some(to) = value.and_then(|v| v.chars().next()) else {
+            return false;
+        };
+        [&HashMap::new(), &tw, &hk].iter().any(|glyphs| {
+            let to = *glyphs.get(&to).unwrap_or(&to);
+            to != c && !acceptable.contains(&(c, to))
         })
     });
+    let traditional_source = TraditionalSource {
+        phrases: simplified,
+        tw_step: glyphs(&tw)?,
+        hk_step: glyphs(&hk)?,
+    };
     Ok(Built {
         classes,
         to_hans,
-        to_hant,
-        to_tw,
-        to_hk,
+        traditional_source,
         tw_glyphs: tw,
         hk_glyphs: hk,
         acceptable,
