@@ -596,7 +596,8 @@ impl TraditionalSource {
         tw: &HashMap<char, char>,
         hk: &HashMap<char, char>,
     ) -> Result<[Converter; 3], RuleError> {
-        let [hant, tw_phrases, hk_phrases] = self.phrases.build_shared([&HashMap::new(), tw, hk])?;
+        let [hant, tw_phrases, hk_phrases] =
+            self.phrases.build_shared([&HashMap::new(), tw, hk])?;
         Ok([
             Converter::new(vec![hant]),
             Converter::new(vec![tw_phrases, self.tw_step]),
