@@ -714,7 +714,10 @@ impl Stage for Script {
         };
         let mut changes = conversion_edits(&doc.text, &conversions, &reversals);
         changes.extend(reversals);
-        doc.apply(StageName::Script, changes);
+        // Applying nothing would still copy the text.
+        if !changes.is_empty() {
+            doc.apply(StageName::Script, changes);
+        }
     }
 }
 
