@@ -17,6 +17,14 @@ const STANDARD_GLYPH: u8 = 16;
 /// A simplified-table key with a traditional form in some phrase (于, 里, 系, 只) that is not an
 /// acceptable alternative (了 is no suspect: its only other form is 瞭, and 了解/瞭解 are both fine).
 const SUSPECT: u8 = 2;
+/// A suspect that a traditional target converts even alone, by its character entry (于 → 於, 么 →
+/// 麼), to a form that is not acceptable; other suspects change only inside a phrase (只 → 隻 in 一只).
+const CHANGES_ALONE: u8 = 32;
+/// Not a suspect, but a phrase may still change it when a suspect's window covers it (煙 → 菸 in
+/// 一根烟 → 一根菸, though 菸 is only a glyph variant of 煙 in Hong Kong).
+const CHANGEABLE: u8 = 64;
+/// A Han character (in the dense table, so the scan needs one lookup per character).
+const HAN: u8 = 128;
 
 const DENSE: usize = 0x10000;
 
@@ -41,7 +49,9 @@ impl CharClasses {
         acceptable: &HashSet<(char, char)>,
     ) -> Result<Self, RuleError> {
         let mut classes = CharClasses {
-            bmp: vec![0; DENSE],
+            bmp: (0..DENSE as u32)
+                .map(|u| char::from_u32(u).filter(|&c| is_han(c)).map_or(0, |_| HAN))
+                .collect(),
             astral: HashMap::new(),
             simplified_bmp: (0..DENSE as u32)
                 .map(|u| char::from_u32(u).unwrap_or('\u{FFFD}'))
@@ -97,6 +107,13 @@ impl CharClasses {
             }
         }
         classes.mark_ambiguous_traditional(tw_variants, hk_variants);
+        // Regional glyphs of characters that are not traditional-only (着 → 著 in Taiwan) are
+        // suspects too: a naive conversion to standard traditional leaves them.
+        for (&key, &glyph) in tw_variants.iter().chain(hk_variants) {
+            if glyph != key && !classes.is_traditional(key) && !acceptable.contains(&(key, glyph)) {
+                classes.set(key, SUSPECT);
+            }
+        }
         for (&key, &glyph) in hk_variants {
             // Forms that simplified text (户, 温) or Taiwan (為, 眾) also uses say nothing about
             // the region.
@@ -143,6 +160,46 @@ impl CharClasses {
         }
     }
 
+    /// Mark `chars` that are not suspects as changeable.
+    pub fn mark_changeable(&mut self, chars: impl IntoIterator<Item = char>) {
+        for c in chars {
+            if self.get(c) & SUSPECT == 0 {
+                self.set(c, CHANGEABLE);
+            }
+        }
+    }
+
+    /// The traditional-only characters of each simplified form (the inverse of [`Self::simplify`]).
+    pub fn traditional_of(&self) -> HashMap<char, Vec<char>> {
+        let mut traditional_of: HashMap<char, Vec<char>> = HashMap::new();
+        let dense = (0..DENSE as u32).filter_map(char::from_u32);
+        for t in dense.chain(self.simplified_astral.keys().copied()) {
+            if self.is_traditional(t) {
+                traditional_of.entry(self.simplify(t)).or_default().push(t);
+            }
+        }
+        traditional_of
+    }
+
+    /// Mark the suspects and changeable characters that are not traditional-only and that
+    /// `converts_alone` says change on their own (the cheap bound on `auto`'s changes counts
+    /// them wherever they are).
+    pub fn mark_changing_alone(&mut self, converts_alone: impl Fn(char) -> bool) {
+        let is_candidate = |bits: u8| bits & (SUSPECT | CHANGEABLE) != 0 && bits & TRADITIONAL == 0;
+        let bmp = (0..DENSE as u32)
+            .filter(|&u| self.bmp.get(u as usize).is_some_and(|&b| is_candidate(b)))
+            .filter_map(char::from_u32);
+        let astral = self
+            .astral
+            .iter()
+            .filter(|&(_, &b)| is_candidate(b))
+            .map(|(&c, _)| c);
+        let changing: Vec<char> = bmp.chain(astral).filter(|&c| converts_alone(c)).collect();
+        for c in changing {
+            self.set(c, CHANGES_ALONE);
+        }
+    }
+
     fn set(&mut self, c: char, bit: u8) {
         match self.bmp.get_mut(c as usize) {
             Some(slot) => *slot |= bit,
@@ -150,11 +207,15 @@ impl CharClasses {
         }
     }
 
+    /// The classes of `c`, with [`HAN`] for Han characters.
     #[inline]
     fn get(&self, c: char) -> u8 {
         match self.bmp.get(c as usize) {
             Some(&bits) => bits,
-            None => self.astral.get(&c).copied().unwrap_or(0),
+            None => {
+                let han = if is_han(c) { HAN } else { 0 };
+                self.astral.get(&c).copied().unwrap_or(0) | han
+            }
         }
     }
 
@@ -165,6 +226,11 @@ impl CharClasses {
     /// Could be simplified, with a traditional form that `auto` would write instead.
     pub fn is_suspect(&self, c: char) -> bool {
         self.get(c) & SUSPECT != 0
+    }
+
+    /// A suspect that its character entry alone converts (see [`CharClasses::mark_changing_alone`]).
+    pub fn changes_alone(&self, c: char) -> bool {
+        self.get(c) & CHANGES_ALONE != 0
     }
 
     /// The character-level simplified form (the first of the traditional→simplified table).
@@ -180,9 +246,14 @@ impl CharClasses {
         self.traditional_forms.get(&c).map_or(&[], Vec::as_slice)
     }
 
-    /// Count the page's script and region markers, and note where suspect characters are (byte
-    /// offsets), in one pass.
-    pub fn scan(&self, text: &str, suspects: &mut Vec<usize>) -> super::Census {
+    /// Count the page's script and region markers, and note where suspect and changeable
+    /// characters are (byte offsets), in one pass.
+    pub fn scan(
+        &self,
+        text: &str,
+        suspects: &mut Vec<usize>,
+        changeable: &mut Vec<usize>,
+    ) -> super::Census {
         let mut census = super::Census {
             han: 0,
             traditional: 0,
@@ -191,16 +262,15 @@ impl CharClasses {
             standard_glyphs: 0,
         };
         for (at, c) in text.char_indices() {
-            if !is_han(c) {
+            let bits = self.get(c);
+            if bits & HAN == 0 {
                 continue;
             }
             census.han += 1;
-            let bits = self.get(c);
-            if bits == 0 {
-                continue;
-            }
             if bits & SUSPECT != 0 {
                 suspects.push(at);
+            } else if bits & CHANGEABLE != 0 {
+                changeable.push(at);
             }
             census.traditional += usize::from(bits & TRADITIONAL != 0);
             census.simplified += usize::from(bits & SIMPLIFIED != 0);

@@ -8,7 +8,10 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::ops::Range;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 
@@ -19,6 +22,88 @@ use crate::rules::RuleSet;
 pub struct Dictionary {
     automaton: Option<Arc<CharwiseDoubleArrayAhoCorasick<u32>>>,
     values: Vec<Box<str>>,
+}
+
+/// Which character of an adjacent pair a phrase changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Changed {
+    First = 0,
+    Second = 1,
+}
+
+/// Adjacent character pairs of phrase keys and the values phrases give the changed one, with the
+/// index of the target they are written for; looked up for every suspect of a page, so keys and
+/// values are packed integers in one flat table.
+#[derive(Default)]
+pub struct NeighbourValues {
+    /// Packed pair → range of `values`.
+    index: FxHashMap<u64, (u32, u32)>,
+    /// Packed (value, target), grouped by pair.
+    values: Vec<u32>,
+}
+
+impl NeighbourValues {
+    fn from_pairs(mut pairs: Vec<(u64, u32)>) -> Self {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut index = FxHashMap::default();
+        for (at, &(pair, _)) in pairs.iter().enumerate() {
+            let (_, len) = index.entry(pair).or_insert((at as u32, 0));
+            *len += 1;
+        }
+        let values = pairs.into_iter().map(|(_, value)| value).collect();
+        NeighbourValues { index, values }
+    }
+
+    /// The values phrases give the `changed` character of the pair `(first, second)`, with their
+    /// target indices.
+    pub fn get(
+        &self,
+        first: char,
+        second: char,
+        changed: Changed,
+    ) -> impl Iterator<Item = (char, usize)> + '_ {
+        let (start, len) = self
+            .index
+            .get(&pack_pair(first, second, changed))
+            .copied()
+            .unwrap_or((0, 0));
+        self.values[start as usize..(start + len) as usize]
+            .iter()
+            .filter_map(|&v| unpack_value(v))
+    }
+
+    /// Every changed character with the values it may take (repeated per pair).
+    pub fn changes(&self) -> impl Iterator<Item = (char, char, usize)> + '_ {
+        self.index.iter().flat_map(|(&pair, &(start, len))| {
+            let changed = unpack_changed(pair);
+            self.values[start as usize..(start + len) as usize]
+                .iter()
+                .filter_map(move |&v| Some((changed?, unpack_value(v)?.0, unpack_value(v)?.1)))
+        })
+    }
+}
+
+fn pack_pair(first: char, second: char, changed: Changed) -> u64 {
+    (u64::from(first) << 22) | (u64::from(second) << 1) | changed as u64
+}
+
+/// The changed character of a packed pair.
+fn unpack_changed(pair: u64) -> Option<char> {
+    let shift = if pair & 1 == Changed::First as u64 {
+        22
+    } else {
+        1
+    };
+    char::from_u32(((pair >> shift) & 0x1F_FFFF) as u32)
+}
+
+fn pack_value(c: char, target: usize) -> u32 {
+    (u32::from(c) << 1) | target as u32
+}
+
+fn unpack_value(v: u32) -> Option<(char, usize)> {
+    Some((char::from_u32(v >> 1)?, (v & 1) as usize))
 }
 
 /// Entries collected from table files before the automaton is built; the first file to define a
@@ -47,6 +132,41 @@ impl Entries {
             slot.insert(value);
             self.order.push(key);
         }
+    }
+
+    /// For each adjacent character pair of a phrase key, the values a phrase gives the character
+    /// it changes in each target (the value in the target's `glyphs`, with the target's index):
+    /// 关系 → 關係 gives `(关, 系, Second) → [(係, 0), (係, 1)]`. A character can change inside
+    /// a phrase only next to a neighbour listed here.
+    pub fn changing_neighbours(&self, targets: &[&HashMap<char, char>]) -> NeighbourValues {
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        for (key, value) in &self.map {
+            let key: Vec<char> = key.chars().collect();
+            if key.len() < 2 {
+                continue;
+            }
+            for (i, (&k, v)) in key.iter().zip(value.chars()).enumerate() {
+                for (target, glyphs) in targets.iter().enumerate() {
+                    let form = *glyphs.get(&v).unwrap_or(&v);
+                    if form == k {
+                        continue;
+                    }
+                    let value = pack_value(form, target);
+                    if let Some(&before) = i.checked_sub(1).and_then(|j| key.get(j)) {
+                        pairs.push((pack_pair(before, k, Changed::Second), value));
+                    }
+                    if let Some(&after) = key.get(i + 1) {
+                        pairs.push((pack_pair(k, after, Changed::First), value));
+                    }
+                }
+            }
+        }
+        NeighbourValues::from_pairs(pairs)
+    }
+
+    /// The value of `key`, if an entry defines it.
+    pub fn value_of(&self, key: &str) -> Option<&str> {
+        self.map.get(key).map(String::as_str)
     }
 
     pub fn build(self) -> Result<Dictionary, RuleError> {
@@ -119,28 +239,37 @@ impl Dictionary {
         out.push_str(&text[cursor..]);
     }
 
-    /// Like [`Dictionary::convert_into`], and mark each character of the output with whether it
-    /// came from a phrase (an entry of two or more characters) rather than a character entry.
-    pub fn convert_marking_phrases(&self, text: &str, out: &mut String, in_phrase: &mut Vec<bool>) {
+    /// Like [`Dictionary::convert_into`], and give each character of the output the character
+    /// range (in `text`) of the entry it came from: a phrase when it spans two or more characters,
+    /// a character entry or an unconverted character otherwise. `spans` is cleared first.
+    pub fn convert_with_spans(&self, text: &str, out: &mut String, spans: &mut Vec<Range<usize>>) {
+        spans.clear();
         let Some(automaton) = &self.automaton else {
             out.push_str(text);
-            in_phrase.extend(text.chars().map(|_| false));
+            push_single_spans(spans, text.chars().count());
             return;
         };
         let mut cursor = 0;
         for m in automaton.leftmost_find_iter(text) {
             let gap = &text[cursor..m.start()];
             out.push_str(gap);
-            in_phrase.extend(gap.chars().map(|_| false));
+            push_single_spans(spans, gap.chars().count());
             let value = &self.values[m.value() as usize];
             out.push_str(value);
-            let chars = value.chars().count();
-            in_phrase.extend(std::iter::repeat_n(chars > 1, chars));
+            let start = spans.len();
+            let span = start..start + value.chars().count();
+            spans.extend(std::iter::repeat_n(span, value.chars().count()));
             cursor = m.end();
         }
         out.push_str(&text[cursor..]);
-        in_phrase.extend(text[cursor..].chars().map(|_| false));
+        push_single_spans(spans, text[cursor..].chars().count());
     }
+}
+
+/// One span per character for `count` characters that no phrase covers.
+fn push_single_spans(spans: &mut Vec<Range<usize>>, count: usize) {
+    let start = spans.len();
+    spans.extend((start..start + count).map(|i| i..i + 1));
 }
 
 /// A chain of dictionaries applied one after another (standard traditional, then regional glyphs).
@@ -156,13 +285,20 @@ impl Converter {
     /// Convert text that is already simplified with the first step only: regional converters
     /// carry their glyphs in the first step's values too, and the later steps only matter for
     /// traditional input.
-    /// `in_phrase` marks the output characters that came from a phrase entry.
-    pub fn convert_simplified_into(&self, text: &str, out: &mut String, in_phrase: &mut Vec<bool>) {
+    /// `spans` gets, for each output character, the character range of the entry it came from
+    /// (see [`Dictionary::convert_with_spans`]).
+    pub fn convert_simplified_into(
+        &self,
+        text: &str,
+        out: &mut String,
+        spans: &mut Vec<Range<usize>>,
+    ) {
         match self.steps.first() {
-            Some(step) => step.convert_marking_phrases(text, out, in_phrase),
+            Some(step) => step.convert_with_spans(text, out, spans),
             None => {
                 out.push_str(text);
-                in_phrase.extend(text.chars().map(|_| false));
+                spans.clear();
+                push_single_spans(spans, text.chars().count());
             }
         }
     }

@@ -16,6 +16,7 @@ pub mod spin;
 use std::collections::{HashMap, HashSet};
 use std::iter::once;
 use std::ops::Range;
+use std::sync::{Mutex, OnceLock};
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
@@ -24,7 +25,7 @@ use crate::stages::{Stage, StageName};
 use crate::text::chars::is_han;
 
 use classes::CharClasses;
-use convert::{Converter, Entries, char_map, parse_table};
+use convert::{Changed, Converter, Dictionary, Entries, NeighbourValues, char_map, parse_table};
 use spin::SpinDetector;
 
 use crate::text::lm;
@@ -61,7 +62,7 @@ impl Mode {
 }
 
 /// A traditional target: OpenCC standard glyphs, or a region's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Region {
     Standard,
     Tw,
@@ -98,6 +99,8 @@ impl Census {
 struct Scan {
     census: Census,
     suspects: Vec<usize>,
+    /// Characters that are no suspects but that a suspect's window may still change.
+    changeable: Vec<usize>,
 }
 
 /// One character change proposed by a conversion.
@@ -127,15 +130,20 @@ pub struct Script {
     min_changes: usize,
     pub(crate) classes: CharClasses,
     to_hans: Converter,
-    to_hant: Converter,
-    to_tw: Converter,
-    to_hk: Converter,
+    /// The phrase tables of the traditional targets, until [`Script::traditional_converter`]
+    /// first needs them.
+    traditional_source: Mutex<Option<TraditionalSource>>,
+    /// Standard, Taiwan and Hong Kong converters, built on first use (`None` if that failed).
+    traditional: OnceLock<Option<[Converter; 3]>>,
     /// Regional glyphs of standard traditional characters (爲 → 為), per target.
     no_glyphs: HashMap<char, char>,
     tw_glyphs: HashMap<char, char>,
     hk_glyphs: HashMap<char, char>,
     /// `(as written, conversion)` pairs where both forms are acceptable (平台/平臺).
     acceptable: HashSet<(char, char)>,
+    /// Adjacent (simplified) character pairs inside phrases and the values the phrases give: a
+    /// suspect with no such neighbour cannot change unless its character entry converts it.
+    phrase_neighbours: NeighbourValues,
     spin: Option<SpinDetector>,
 }
 
@@ -162,13 +170,13 @@ impl Script {
             min_changes,
             classes: built.classes,
             to_hans: built.to_hans,
-            to_hant: built.to_hant,
-            to_tw: built.to_tw,
-            to_hk: built.to_hk,
+            traditional_source: Mutex::new(Some(built.traditional_source)),
+            traditional: OnceLock::new(),
             no_glyphs: HashMap::new(),
             tw_glyphs: built.tw_glyphs,
             hk_glyphs: built.hk_glyphs,
             acceptable: built.acceptable,
+            phrase_neighbours: built.phrase_neighbours,
             spin,
         })
     }
@@ -179,9 +187,13 @@ impl Script {
     }
 
     fn scan(&self, text: &str) -> Scan {
-        let mut suspects = Vec::new();
-        let census = self.classes.scan(text, &mut suspects);
-        Scan { census, suspects }
+        let (mut suspects, mut changeable) = (Vec::new(), Vec::new());
+        let census = self.classes.scan(text, &mut suspects, &mut changeable);
+        Scan {
+            census,
+            suspects,
+            changeable,
+        }
     }
 
     /// The character changes the stage makes to `text` in its mode (without spin reversals).
@@ -189,38 +201,104 @@ impl Script {
         match self.mode {
             Mode::Keep => Vec::new(),
             Mode::Hans => self.to_simplified(text, once(0..text.len())),
-            Mode::Hant => self.to_traditional(text, once(0..text.len()), Region::Standard, true),
-            Mode::Tw => self.to_traditional(text, once(0..text.len()), Region::Tw, true),
-            Mode::Hk => self.to_traditional(text, once(0..text.len()), Region::Hk, true),
-            Mode::Auto => self.auto_with(text, scan).1,
+            Mode::Hant => self.to_traditional_target(text, Region::Standard),
+            Mode::Tw => self.to_traditional_target(text, Region::Tw),
+            Mode::Hk => self.to_traditional_target(text, Region::Hk),
+            Mode::Auto => self.auto_changes(text, scan),
         }
     }
 
     /// `auto`: the residue rate of the page and the changes made (none below the gate).
     pub fn auto(&self, text: &str) -> (f64, Vec<CharChange>) {
-        self.auto_with(text, &self.scan(text))
+        let scan = self.scan(text);
+        let changes = self.auto_candidates(text, &scan, false).unwrap_or_default();
+        let han = scan.census.han;
+        let residue = changes.len() as f64 * 1000.0 / han.max(1) as f64;
+        if self.passes_gate(changes.len(), han) {
+            (residue, changes)
+        } else {
+            (residue, Vec::new())
+        }
     }
 
-    fn auto_with(&self, text: &str, scan: &Scan) -> (f64, Vec<CharChange>) {
+    /// The changes `auto` makes (none below the gate).
+    fn auto_changes(&self, text: &str, scan: &Scan) -> Vec<CharChange> {
+        match self.auto_candidates(text, scan, true) {
+            Some(changes) if self.passes_gate(changes.len(), scan.census.han) => changes,
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether `changes` on a page of `han` Han characters reach the residue gate.
+    fn passes_gate(&self, changes: usize, han: usize) -> bool {
+        han > 0
+            && changes >= self.min_changes
+            && changes as f64 * 1000.0 / han as f64 >= self.min_residue
+    }
+
+    /// Whether `auto` may change the suspect or changeable character at byte `at` (an upper bound on
+    /// [`Script::to_traditional`]): a suspect changes only by its character entry or inside a
+    /// phrase, and a phrase needs a neighbour that [`Entries::changing_neighbours`] lists.
+    fn may_change(&self, text: &str, at: usize, region: Region) -> bool {
+        let Some(c) = text[at..].chars().next() else {
+            return false;
+        };
+        if self.classes.changes_alone(c) {
+            return true;
+        }
+        let folded = |c: char| is_han(c).then(|| self.classes.simplify(c));
+        let s = self.classes.simplify(c);
+        let before = text[..at].chars().next_back().and_then(folded);
+        let after = text[at + c.len_utf8()..].chars().next().and_then(folded);
+        let pairs = [
+            before.map(|b| (b, s, Changed::Second)),
+            after.map(|a| (s, a, Changed::First)),
+        ];
+        let glyphs = self.glyph_map(region);
+        pairs
+            .into_iter()
+            .flatten()
+            .flat_map(|(first, second, changed)| self.phrase_neighbours.get(first, second, changed))
+            .any(|(to, target)| {
+                AUTO_REGIONS[target] == region
+                    && may_become(&self.classes, &self.acceptable, glyphs, c, to)
+            })
+    }
+
+    /// Every change `auto` would make if the page passed the gate. With `give_up`, a traditional
+    /// page stops (`None`) as soon as its changes so far and the suspects left that may change
+    /// cannot reach the gate: genuine traditional text is left after a fraction of the work.
+    fn auto_candidates(&self, text: &str, scan: &Scan, give_up: bool) -> Option<Vec<CharChange>> {
         let census = &scan.census;
         if census.han == 0 {
-            return (0.0, Vec::new());
+            return Some(Vec::new());
         }
-        let changes = if census.is_traditional() {
+        if census.is_traditional() {
+            let mut live: Vec<usize> = Vec::new();
+            if give_up {
+                let candidates = scan.suspects.iter().chain(&scan.changeable);
+                let region = census.region();
+                live.extend(candidates.filter(|&&at| self.may_change(text, at, region)));
+                live.sort_unstable();
+            }
+            let out_of_reach = |changes: usize, live_left: usize| {
+                give_up && !self.passes_gate(changes + live_left, census.han)
+            };
+            if out_of_reach(0, live.len()) {
+                return None;
+            }
+            let mut done = 0;
             let windows = merged_windows(text, scan.suspects.iter().copied());
-            self.to_traditional(text, windows, census.region(), false)
+            self.to_traditional(text, windows, census.region(), false, |window, changes| {
+                done += live[done..].partition_point(|&at| at < window.end);
+                out_of_reach(changes, live.len() - done)
+            })
         } else {
             let traditional = text
                 .char_indices()
                 .filter(|&(_, c)| self.classes.is_traditional(c))
                 .map(|(at, _)| at);
-            self.to_simplified(text, merged_windows(text, traditional))
-        };
-        let residue = changes.len() as f64 * 1000.0 / census.han as f64;
-        if residue >= self.min_residue && changes.len() >= self.min_changes {
-            (residue, changes)
-        } else {
-            (residue, Vec::new())
+            Some(self.to_simplified(text, merged_windows(text, traditional)))
         }
     }
 
@@ -241,7 +319,10 @@ impl Script {
             Mode::Tw => Region::Tw,
             _ => census.region(),
         };
-        let converted = self.traditional_converter(region).convert(simplified);
+        let Some(converter) = self.traditional_converter(region) else {
+            return simplified.to_string();
+        };
+        let converted = converter.convert(simplified);
         simplified
             .chars()
             .zip(converted.chars())
@@ -263,30 +344,43 @@ impl Script {
         }
     }
 
-    fn traditional_converter(&self, region: Region) -> &Converter {
-        match region {
-            Region::Standard => &self.to_hant,
-            Region::Tw => &self.to_tw,
-            Region::Hk => &self.to_hk,
-        }
+    /// The converter to a traditional target. The shared 50k-phrase automaton is compiled on
+    /// first use: it is most of the stage's start-up, and `auto` on pages that need no conversion
+    /// (and `hans`, `keep`) never uses it.
+    fn traditional_converter(&self, region: Region) -> Option<&Converter> {
+        let converters = self.traditional.get_or_init(|| {
+            let source = self.traditional_source.lock().ok()?.take()?;
+            // daachorse fails only on empty or duplicate keys, which `Entries` never holds.
+            source.build(&self.tw_glyphs, &self.hk_glyphs).ok()
+        });
+        let [hant, tw, hk] = converters.as_ref()?;
+        Some(match region {
+            Region::Standard => hant,
+            Region::Tw => tw,
+            Region::Hk => hk,
+        })
     }
 
     /// Changes that bring `text` (in the given windows) into traditional script of `region`:
     /// a masked round trip through simplified. In an explicit mode traditional-only characters
     /// change to their regional glyph; in `auto` they stay, and so do acceptable pairs.
+    /// After each window `give_up(window, changes so far)` may stop the work (`None`).
     fn to_traditional(
         &self,
         text: &str,
         windows: impl IntoIterator<Item = Range<usize>>,
         region: Region,
         explicit: bool,
-    ) -> Vec<CharChange> {
-        let converter = self.traditional_converter(region);
+        mut give_up: impl FnMut(&Range<usize>, usize) -> bool,
+    ) -> Option<Vec<CharChange>> {
+        let Some(converter) = self.traditional_converter(region) else {
+            return Some(Vec::new());
+        };
         let mut changes = Vec::new();
         let glyphs_of = self.glyph_map(region);
         let mut folded = String::new();
         let mut round_trip = String::new();
-        let mut in_phrase = Vec::new();
+        let mut spans = Vec::new();
         for window in windows {
             let original = &text[window.clone()];
             // A character-level fold is enough: it only gives the phrases around the suspect
@@ -294,8 +388,7 @@ impl Script {
             folded.clear();
             folded.extend(original.chars().map(|c| self.classes.simplify(c)));
             round_trip.clear();
-            in_phrase.clear();
-            converter.convert_simplified_into(&folded, &mut round_trip, &mut in_phrase);
+            converter.convert_simplified_into(&folded, &mut round_trip, &mut spans);
             // Traditional-only characters in the target's glyphs (爲 → 為): explicit modes only.
             let regional = if explicit {
                 converter.convert(original)
@@ -303,20 +396,23 @@ impl Script {
                 String::new()
             };
             let mut glyphs = regional.chars();
-            let trips = round_trip.chars().zip(in_phrase.iter().copied());
+            let trips = round_trip.chars().zip(spans.iter());
             let mut words: Option<Vec<Range<usize>>> = None;
-            for (index, ((offset, from), (trip, phrase))) in
+            for (index, ((offset, from), (trip, span))) in
                 original.char_indices().zip(trips).enumerate()
             {
                 let glyph = glyphs.next();
+                let phrase = span.len() > 1;
                 let to = if !self.classes.is_traditional(from) {
                     if phrase && trip != from {
-                        // A phrase may straddle two words (更加|注重 holds 加注 → 加註): the change
-                        // stands only if the word the character belongs to asks for it too.
+                        // A phrase may straddle two words (更加|注重 holds 加注 → 加註): then the
+                        // character takes the conversion of its own word.
                         let words = words.get_or_insert_with(|| lm::model().words(&folded));
-                        match self.convert_in_word(converter, &folded, words, index) {
-                            Some(alone) => alone,
-                            None => trip,
+                        if straddles(span, words) {
+                            self.convert_in_word(converter, &folded, words, index)
+                                .unwrap_or(trip)
+                        } else {
+                            trip
                         }
                     } else {
                         trip
@@ -340,8 +436,17 @@ impl Script {
                     changes.push(CharChange::at(window.start + offset, from, to));
                 }
             }
+            if give_up(&window, changes.len()) {
+                return None;
+            }
         }
-        changes
+        Some(changes)
+    }
+
+    /// Explicit conversion of the whole text to a traditional target.
+    fn to_traditional_target(&self, text: &str, region: Region) -> Vec<CharChange> {
+        self.to_traditional(text, once(0..text.len()), region, true, |_, _| false)
+            .unwrap_or_default()
     }
 
     /// The conversion of character `index` of the simplified `folded` text when its word (by the
@@ -355,8 +460,8 @@ impl Script {
     ) -> Option<char> {
         let word = words.iter().find(|w| w.contains(&index))?;
         let text: String = folded.chars().skip(word.start).take(word.len()).collect();
-        let (mut out, mut marks) = (String::new(), Vec::new());
-        converter.convert_simplified_into(&text, &mut out, &mut marks);
+        let (mut out, mut spans) = (String::new(), Vec::new());
+        converter.convert_simplified_into(&text, &mut out, &mut spans);
         out.chars().nth(index - word.start)
     }
 
@@ -378,6 +483,61 @@ impl Script {
         }
         changes
     }
+}
+
+/// The regions `auto` converts to (the targets of [`Script::phrase_neighbours`], in order).
+const AUTO_REGIONS: [Region; 2] = [Region::Tw, Region::Hk];
+
+/// Whether `auto` in a region with these `glyphs` may change `from` to `to`: a traditional-only
+/// character only to another one that is not its regional glyph, and never to an acceptable form.
+fn may_become(
+    classes: &CharClasses,
+    acceptable: &HashSet<(char, char)>,
+    glyphs: &HashMap<char, char>,
+    from: char,
+    to: char,
+) -> bool {
+    let allowed = !classes.is_traditional(from)
+        || (classes.is_traditional(to) && glyphs.get(&from) != Some(&to));
+    to != from && allowed && !acceptable.contains(&(from, to))
+}
+
+/// The characters a phrase of `neighbours` may change in `auto` (`glyphs`: the maps of
+/// [`AUTO_REGIONS`], in order).
+fn changeable_chars(
+    classes: &CharClasses,
+    neighbours: &NeighbourValues,
+    acceptable: &HashSet<(char, char)>,
+    glyphs: [&HashMap<char, char>; 2],
+) -> Vec<char> {
+    let traditional_of = classes.traditional_of();
+    let mut changes: Vec<(char, char, usize)> = neighbours.changes().collect();
+    changes.sort_unstable();
+    changes.dedup();
+    let mut changeable = Vec::new();
+    for (key, to, target) in changes {
+        let forms = traditional_of.get(&key).map_or(&[][..], Vec::as_slice);
+        let may = |from: char| may_become(classes, acceptable, glyphs[target], from, to);
+        changeable.extend(
+            once(key)
+                .chain(forms.iter().copied())
+                .filter(|&from| may(from)),
+        );
+    }
+    changeable
+}
+
+/// Whether a phrase (a character range) cuts across the words of the model's segmentation: some
+/// word overlaps it without either holding the other. A phrase that starts and ends on word
+/// boundaries (不|舍 in 不舍一文錢, where the model knows no word 不舍) or lies inside one word
+/// stands; 加注 in 更加|注重 does not.
+fn straddles(phrase: &Range<usize>, words: &[Range<usize>]) -> bool {
+    words.iter().any(|w| {
+        let overlaps = w.start < phrase.end && phrase.start < w.end;
+        let nested = (w.start <= phrase.start && phrase.end <= w.end)
+            || (phrase.start <= w.start && w.end <= phrase.end);
+        overlaps && !nested
+    })
 }
 
 /// Merged byte ranges of Han runs reaching [`WINDOW`] characters around each suspect character
@@ -420,15 +580,40 @@ fn han_window(text: &str, at: usize, c: char) -> Range<usize> {
     start..end
 }
 
+/// What the traditional converters are built from.
+struct TraditionalSource {
+    /// Simplified → traditional phrases and characters (the first step of every target).
+    phrases: Entries,
+    /// The second steps: standard traditional input to Taiwan or Hong Kong glyphs.
+    tw_step: Dictionary,
+    hk_step: Dictionary,
+}
+
+impl TraditionalSource {
+    /// The standard, Taiwan and Hong Kong converters, sharing one phrase automaton.
+    fn build(
+        self,
+        tw: &HashMap<char, char>,
+        hk: &HashMap<char, char>,
+    ) -> Result<[Converter; 3], RuleError> {
+        let [hant, tw_phrases, hk_phrases] =
+            self.phrases.build_shared([&HashMap::new(), tw, hk])?;
+        Ok([
+            Converter::new(vec![hant]),
+            Converter::new(vec![tw_phrases, self.tw_step]),
+            Converter::new(vec![hk_phrases, self.hk_step]),
+        ])
+    }
+}
+
 struct Built {
     classes: CharClasses,
     to_hans: Converter,
-    to_hant: Converter,
-    to_tw: Converter,
-    to_hk: Converter,
+    traditional_source: TraditionalSource,
     tw_glyphs: HashMap<char, char>,
     hk_glyphs: HashMap<char, char>,
     acceptable: HashSet<(char, char)>,
+    phrase_neighbours: NeighbourValues,
 }
 
 /// Build the converters from the table paths named by the `script.convert` rule.
@@ -462,7 +647,11 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
     for &glyph_key in tw.keys().chain(hk.keys()) {
         simplified.insert(glyph_key.to_string(), glyph_key.to_string());
     }
-    let [to_hant, to_tw, to_hk] = simplified.build_shared([&HashMap::new(), &tw, &hk])?;
+    let auto_glyphs = AUTO_REGIONS.map(|region| match region {
+        Region::Hk => &hk,
+        _ => &tw,
+    });
+    let phrase_neighbours = simplified.changing_neighbours(&auto_glyphs);
     let glyphs = |variants: &HashMap<char, char>| {
         let mut glyphs = Entries::default();
         for (&from, &to) in variants {
@@ -479,17 +668,34 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
         parse_table(rules.data_str(&acceptable_path).map_err(with_context)?)
             .filter_map(|(a, b)| Some((a.chars().next()?, b.chars().next()?)))
             .collect();
-    let classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw, &acceptable)
+    let mut classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw, &acceptable)
         .map_err(with_context)?;
+    let changeable = changeable_chars(&classes, &phrase_neighbours, &acceptable, auto_glyphs);
+    classes.mark_changeable(changeable);
+    // A lone character converts by its own entry, in each target's glyphs.
+    classes.mark_changing_alone(|c| {
+        let value = simplified.value_of(c.encode_utf8(&mut [0; 4]));
+        let Some(to) = value.and_then(|v| v.chars().next()) else {
+            return false;
+        };
+        [&HashMap::new(), &tw, &hk].iter().any(|glyphs| {
+            let to = *glyphs.get(&to).unwrap_or(&to);
+            to != c && !acceptable.contains(&(c, to))
+        })
+    });
+    let traditional_source = TraditionalSource {
+        phrases: simplified,
+        tw_step: glyphs(&tw)?,
+        hk_step: glyphs(&hk)?,
+    };
     Ok(Built {
         classes,
         to_hans,
-        to_hant: Converter::new(vec![to_hant]),
-        to_tw: Converter::new(vec![to_tw, glyphs(&tw)?]),
-        to_hk: Converter::new(vec![to_hk, glyphs(&hk)?]),
+        traditional_source,
         tw_glyphs: tw,
         hk_glyphs: hk,
         acceptable,
+        phrase_neighbours,
     })
 }
 
@@ -508,7 +714,10 @@ impl Stage for Script {
         };
         let mut changes = conversion_edits(&doc.text, &conversions, &reversals);
         changes.extend(reversals);
-        doc.apply(StageName::Script, changes);
+        // Applying nothing would still copy the text.
+        if !changes.is_empty() {
+            doc.apply(StageName::Script, changes);
+        }
     }
 }
 
@@ -610,6 +819,53 @@ mod tests {
         let mut rules = RuleSet::defaults().unwrap();
         rules.override_setting(StageName::Script, "mode", toml::Value::String("x".into()));
         assert!(Script::from_rules(&rules).is_err());
+    }
+
+    #[test]
+    fn phrases_across_word_boundaries_yield_to_the_words() {
+        // 加注 straddles 更加|注重; 不舍 starts and ends on word boundaries (不|舍|一文钱).
+        assert_eq!(
+            run(&with_mode("tw"), "更加注重,不舍一文钱"),
+            "更加注重,不捨一文錢"
+        );
+        assert!(straddles(&(1..3), &[0..2, 2..4]));
+        assert!(!straddles(&(0..2), &[0..1, 1..2, 2..5]));
+        assert!(!straddles(&(1..3), &[0..4, 4..5]));
+    }
+
+    #[test]
+    fn every_auto_change_is_a_suspect_that_may_change() {
+        // The bound that lets `auto` give up early must hold for every change it would make.
+        let s = script();
+        let mut texts: Vec<String> = [
+            "你了解微營銷是什么嗎?我們的關系和聯系,對于這么多人",
+            "盡管沖擊很大,這么多人還是留下來了。用開水冲一杯咖啡,碗里的面干了,請系好安全帶",
+        ]
+        .map(String::from)
+        .into();
+        let corpora = std::fs::read_dir("../shared/seeds")
+            .into_iter()
+            .flatten()
+            .flatten();
+        let gutenberg = "../shared/data/script/genuine_traditional_gutenberg25328.txt";
+        let paths = corpora.map(|e| e.path()).chain(once(gutenberg.into()));
+        texts.extend(paths.filter_map(|p| std::fs::read_to_string(p).ok()));
+        for text in &texts {
+            let scan = s.scan(text);
+            if !scan.census.is_traditional() {
+                continue;
+            }
+            for change in s.auto_candidates(text, &scan, false).unwrap_or_default() {
+                let at = change.range.start;
+                let candidate = scan.suspects.contains(&at) || scan.changeable.contains(&at);
+                assert!(candidate, "{change:?} is neither suspect nor changeable");
+                let region = scan.census.region();
+                assert!(
+                    s.may_change(text, at, region),
+                    "{change:?} deemed unchangeable"
+                );
+            }
+        }
     }
 
     #[test]
