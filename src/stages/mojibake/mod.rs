@@ -388,6 +388,7 @@ impl Mojibake {
             rule.charset,
             &rule.ops,
             &fitness,
+            &|t: &str| !self.detector.has_strong(t),
         )?;
         let clean = !self.detector.has_strong(&repair.text);
         // Dropping an ASCII character and nothing else may undo a slip, but such characters are

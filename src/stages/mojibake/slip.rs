@@ -50,6 +50,8 @@ pub struct Repair {
     pub what: &'static str,
 }
 
+/// The best repair of `run`; `fitness` scores a text, `clean` says whether a repaired run reads clean
+/// (hypotheses that cannot are not scored).
 pub fn best_repair(
     run: &str,
     left: &str,
@@ -57,6 +59,7 @@ pub fn best_repair(
     charset: Charset,
     ops: &[Op],
     fitness: &dyn Fn(&str) -> f64,
+    clean: &dyn Fn(&str) -> bool,
 ) -> Option<Repair> {
     // U+FFFD costs the model a lot, so any guess would gain by replacing it: compare with the run
     // where it is simply dropped, so a guess must be better than nothing.
@@ -81,12 +84,16 @@ pub fn best_repair(
         };
         for op in ops {
             for mut hypothesis in hypotheses(&base, &boundaries, variant, *op) {
-                if has_adjacent_unknowns(&hypothesis) {
+                let folded = variant != run;
+                if has_adjacent_unknowns(&hypothesis)
+                    || base.unknown.is_empty()
+                        && !can_read_clean(&hypothesis, charset, folded, letters, clean)
+                {
                     continue;
                 }
                 resolve_unknowns(&mut hypothesis, charset, fitness, left, right);
                 let mut text = decode(&hypothesis.bytes, charset);
-                if variant != run {
+                if folded {
                     text = fold_punctuation(&text);
                 }
                 // A slip repair removes stray bytes; it never invents ASCII letters.
@@ -105,6 +112,42 @@ pub fn best_repair(
         }
     }
     best
+}
+
+/// Whether a hypothesis with one unknown byte, put at a character boundary of text that had none, can
+/// decode to a clean run with at most `letters` ASCII letters, whatever the byte's value. The unknown
+/// byte starts a character with the byte after it;
+/// the text before and after that character does not depend on the value, so when either part holds
+/// a garbled character (which the whole then holds too) or too many letters, the 127 scorings that
+/// would fill the byte are spared: the repair would be refused anyway.
+fn can_read_clean(
+    hypothesis: &Bytes,
+    charset: Charset,
+    folded: bool,
+    letters: usize,
+    clean: &dyn Fn(&str) -> bool,
+) -> bool {
+    let [at] = hypothesis.unknown[..] else {
+        return true;
+    };
+    let bytes = &hypothesis.bytes;
+    match bytes.get(at + 1) {
+        Some(0x40..=0x7E | 0x80..=0xFE) => {}
+        // A four-byte GB18030 sequence: the parts are not so simple; leave it to the search.
+        Some(b'0'..=b'9') => return true,
+        // No trail byte can follow: every value decodes to U+FFFD.
+        _ => return false,
+    }
+    let part = |range: std::ops::Range<usize>| {
+        let text = decode(&bytes[range], charset);
+        if folded {
+            fold_punctuation(&text)
+        } else {
+            text
+        }
+    };
+    let (before, after) = (part(0..at), part(at + 2..bytes.len()));
+    ascii_letters(&before) + ascii_letters(&after) <= letters && clean(&before) && clean(&after)
 }
 
 fn ascii_letters(text: &str) -> usize {
@@ -267,9 +310,11 @@ mod tests {
 
     fn repair(run: &str, left: &str, right: &str) -> String {
         let fitness = |t: &str| model().score(t) + 7.0 * t.chars().count() as f64;
-        best_repair(run, left, right, Charset::Gb18030, &ALL, &fitness)
-            .map(|r| r.text)
-            .unwrap_or_default()
+        best_repair(run, left, right, Charset::Gb18030, &ALL, &fitness, &|_| {
+            true
+        })
+        .map(|r| r.text)
+        .unwrap_or_default()
     }
 
     #[test]
@@ -288,6 +333,7 @@ mod tests {
             Charset::Gb18030,
             &ops,
             &fitness,
+            &|_| true,
         );
         let text = repaired.map(|r| r.text).unwrap_or_default();
         assert!(text.starts_with('夠') && text.ends_with("時"), "{text}");
