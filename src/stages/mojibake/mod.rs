@@ -380,15 +380,22 @@ impl Mojibake {
         let run = byte_at(lo)..byte_at(hi);
         let left = &line[byte_at(lo.saturating_sub(rule.context))..run.start];
         let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
-        let fitness = |t: &str| self.fitness(t);
+        let judge = slip::Judge {
+            fitness: &|t| self.fitness(t),
+            quick: &|t| {
+                self.bigram_weight * self.lm.bigram_score(t)
+                    - self.glyph_cost * self.detector.non_standard_han(t) as f64
+            },
+            clean: &|t| !self.detector.has_strong(t),
+            min_gain: rule.min_gain.min(rule.min_gain_ascii_only),
+        };
         let repair = slip::best_repair(
             &line[run.clone()],
             left,
             right,
             rule.charset,
             &rule.ops,
-            &fitness,
-            &|t: &str| !self.detector.has_strong(t),
+            &judge,
         )?;
         let clean = !self.detector.has_strong(&repair.text);
         // Dropping an ASCII character and nothing else may undo a slip, but such characters are
