@@ -23,6 +23,7 @@ use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
 use crate::stages::{Stage, StageName};
+use crate::text::chars::is_han;
 use crate::text::lm::{self, LanguageModel};
 
 use codec::{Chain, Charset};
@@ -52,6 +53,9 @@ pub struct Mojibake {
     /// Byte-slip searches per document (each costs milliseconds): a page full of lone Latin letters
     /// between Han characters is technical text, not a page of slips, and must stay cheap.
     max_slip_attempts: usize,
+    /// A lone ASCII suspect whose two character-bigram transitions average at least this log-probability
+    /// is a token of the text (`A股`, `T恤`), not a trail byte.
+    ordinary_transition: f64,
     lm: &'static LanguageModel,
 }
 
@@ -92,6 +96,7 @@ impl Mojibake {
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
             max_slip_attempts: rules.setting(StageName::Mojibake, "max_slip_attempts", 6)?,
+            ordinary_transition: rules.setting(StageName::Mojibake, "ordinary_transition", -5.0)?,
             lm,
         };
         for rule in rules.for_stage(StageName::Mojibake) {
@@ -247,7 +252,7 @@ impl Mojibake {
             let repaired = self
                 .slip
                 .as_ref()
-                .filter(|_| attempt)
+                .filter(|_| attempt && !self.reads_as_written(&classified[first..last], line))
                 .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, &done));
             match repaired {
                 Some((range, text, reason)) => {
@@ -348,6 +353,52 @@ impl Mojibake {
                 (clause, text, reason)
             })
             .collect()
+    }
+
+    /// Whether every strong suspect of a run reads as written text rather than as the trace of a
+    /// slip, so that the search (milliseconds) is spared: an ASCII character the character bigrams
+    /// find ordinary between its neighbours (`A股`, `T恤`, `C语言`), or a rare Han character that a
+    /// dictionary word of two or more characters holds with its neighbours (`桎梏`, `褴褛`).
+    /// Out-of-phase decoding makes neither: its characters follow each other at random.
+    fn reads_as_written(&self, run: &[(usize, char, Suspicion)], line: &str) -> bool {
+        run.iter()
+            .filter(|c| c.2 == Suspicion::Strong)
+            .all(|&(at, c, _)| {
+                let (before, after) = (&line[..at], &line[at + c.len_utf8()..]);
+                if c.is_ascii() {
+                    self.ordinary_between(before.chars().last(), c, after.chars().next())
+                } else {
+                    is_han(c) && self.in_a_word(before, c, after)
+                }
+            })
+    }
+
+    /// Whether `c` follows `prev` and precedes `next` as often as text does (mean bigram transition).
+    fn ordinary_between(&self, prev: Option<char>, c: char, next: Option<char>) -> bool {
+        let (Some(prev), Some(next)) = (prev, next) else {
+            return false;
+        };
+        let pair = |a: char, b: char| {
+            self.lm.bigram_score(&format!("{a}{b}")) - self.lm.bigram_score(&a.to_string())
+        };
+        (pair(prev, c) + pair(c, next)) / 2.0 >= self.ordinary_transition
+    }
+
+    /// Whether the best segmentation of `c` with up to three characters either side puts it in a
+    /// word of two or more characters.
+    fn in_a_word(&self, before: &str, c: char, after: &str) -> bool {
+        let left: Vec<char> = before.chars().rev().take(3).collect();
+        let window: String = left
+            .iter()
+            .rev()
+            .copied()
+            .chain([c])
+            .chain(after.chars().take(3))
+            .collect();
+        self.lm
+            .words(&window)
+            .into_iter()
+            .any(|w| w.contains(&left.len()) && w.len() >= 2)
     }
 
     /// The share of a line's non-ASCII characters that are strong suspects.
