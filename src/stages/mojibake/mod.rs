@@ -223,17 +223,16 @@ impl Mojibake {
         if !self.detector.has_strong(line) {
             return;
         }
-        if let Some(redecode) = self
-            .redecode
-            .as_ref()
-            .filter(|_| self.detector.has_strong_non_ascii(line))
-        {
+        let classified = self.detector.classify(line);
+        if let Some(redecode) = self.redecode.as_ref().filter(|_| {
+            self.detector.has_strong_non_ascii(line)
+                && !self.reads_as_written(&classified, 0..classified.len(), line)
+        }) {
             for (clause, text, reason) in self.redecode_line(redecode, line, &done) {
                 changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
                 done.push(clause);
             }
         }
-        let classified = self.detector.classify(line);
         let slips_allowed = self.slip_density(&classified) <= self.max_slip_density
             && lossy_signature(line).is_none();
         let clusters = detect::clusters(&classified, self.cluster_gap);
@@ -252,7 +251,7 @@ impl Mojibake {
             let repaired = self
                 .slip
                 .as_ref()
-                .filter(|_| attempt && !self.reads_as_written(&classified[first..last], line))
+                .filter(|_| attempt && !self.reads_as_written(&classified, first..last, line))
                 .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, &done));
             match repaired {
                 Some((range, text, reason)) => {
@@ -355,20 +354,34 @@ impl Mojibake {
             .collect()
     }
 
-    /// Whether every strong suspect of a run reads as written text rather than as the trace of a
-    /// slip, so that the search (milliseconds) is spared: an ASCII character the character bigrams
-    /// find ordinary between its neighbours (`A股`, `T恤`, `C语言`), or a rare Han character that a
-    /// dictionary word of two or more characters holds with its neighbours (`桎梏`, `褴褛`).
-    /// Out-of-phase decoding makes neither: its characters follow each other at random.
-    fn reads_as_written(&self, run: &[(usize, char, Suspicion)], line: &str) -> bool {
-        run.iter()
-            .filter(|c| c.2 == Suspicion::Strong)
-            .all(|&(at, c, _)| {
-                let (before, after) = (&line[..at], &line[at + c.len_utf8()..]);
+    /// Whether every strong suspect among the characters `range` of a classified line reads as
+    /// written text rather than as the trace of garbling, so that the searches (milliseconds) are
+    /// spared: an ASCII character the character bigrams find ordinary between its neighbours (`A股`,
+    /// `T恤`, `C语言`); a rare Han character that a dictionary word of two or more characters holds
+    /// with its neighbours (`桎梏`, `邛崃`); a symbol between characters that are not suspect at all
+    /// (the bullets and list numbers `●播客`, `②根据`). Garbling makes none of these: its characters
+    /// follow each other at random, so its suspects come in clusters.
+    fn reads_as_written(
+        &self,
+        classified: &[(usize, char, Suspicion)],
+        range: Range<usize>,
+        line: &str,
+    ) -> bool {
+        let char_at = |i: Option<usize>| i.and_then(|i| classified.get(i)).map(|c| c.1);
+        range
+            .filter(|&i| classified[i].2 == Suspicion::Strong)
+            .all(|i| {
+                let (at, c, _) = classified[i];
                 if c.is_ascii() {
-                    self.ordinary_between(before.chars().last(), c, after.chars().next())
+                    self.ordinary_between(char_at(i.checked_sub(1)), c, char_at(Some(i + 1)))
+                } else if is_han(c) {
+                    self.in_a_word(&line[..at], c, &line[at + c.len_utf8()..])
+                } else if is_list_symbol(c) {
+                    let near = i.saturating_sub(2)..(i + 3).min(classified.len());
+                    near.filter(|&j| j != i)
+                        .all(|j| classified[j].2 == Suspicion::None)
                 } else {
-                    is_han(c) && self.in_a_word(before, c, after)
+                    false
                 }
             })
     }
@@ -463,6 +476,12 @@ impl Mojibake {
             (run, repair.text, reason)
         })
     }
+}
+
+/// Number forms, enclosed numbers, box drawing and geometric shapes: symbols pages write as bullets
+/// and list numbers (`①`, `●`, `◎`, `Ⅱ`, `㈠`), unlike U+FFFD, private-use or control characters.
+fn is_list_symbol(c: char) -> bool {
+    matches!(c as u32, 0x2150..=0x218F | 0x2460..=0x25FF | 0x3220..=0x3243)
 }
 
 fn shifted(range: Range<usize>, offset: usize, text: String, id: &str, reason: String) -> Change {
