@@ -461,7 +461,6 @@ impl Mojibake {
             &rule.ops,
             &judge,
         )?;
-        let clean = !self.detector.has_strong(&repair.text);
         // Dropping an ASCII character and nothing else may undo a slip, but such characters are
         // also tokens, separators and markup put there on purpose: demand more evidence.
         let non_ascii = |t: &str| t.chars().filter(|c| !c.is_ascii()).collect::<String>();
@@ -471,7 +470,7 @@ impl Mojibake {
         } else {
             rule.min_gain
         };
-        (clean && repair.gain >= needed).then(|| {
+        (repair.gain >= needed).then(|| {
             let reason = format!("{} (+{:.1})", repair.what, repair.gain);
             (run, repair.text, reason)
         })

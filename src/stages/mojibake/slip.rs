@@ -43,7 +43,8 @@ impl Op {
     }
 }
 
-/// The best repair of `run` (between `left` and `right` context) and its gain in log-probability.
+/// The best repair of `run` (between `left` and `right` context) that reads clean, and its gain in
+/// log-probability.
 pub struct Repair {
     pub text: String,
     pub gain: f64,
@@ -118,8 +119,13 @@ pub fn best_repair(
                 if folded {
                     text = fold_punctuation(&text);
                 }
-                // A slip repair removes stray bytes; it never invents ASCII letters.
-                if text == run || text.contains('\u{FFFD}') || ascii_letters(&text) > letters {
+                // A slip repair removes stray bytes; it never invents ASCII letters, and it leaves
+                // no garbled character.
+                if text == run
+                    || text.contains('\u{FFFD}')
+                    || ascii_letters(&text) > letters
+                    || !(judge.clean)(&text)
+                {
                     continue;
                 }
                 let gain = fitness(&join(left, &text, right)) - original;
