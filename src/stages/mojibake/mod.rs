@@ -547,6 +547,39 @@ fn clauses(line: &str) -> Vec<Range<usize>> {
 mod tests {
     use super::*;
 
+    fn stage() -> Mojibake {
+        Mojibake::from_rules(&RuleSet::defaults().expect("default rules")).expect("valid rules")
+    }
+
+    fn written(stage: &Mojibake, line: &str) -> bool {
+        let classified = stage.detector.classify(line);
+        stage.reads_as_written(&classified, 0..classified.len(), line)
+    }
+
+    #[test]
+    fn tokens_words_and_bullets_read_as_written() {
+        let stage = stage();
+        for line in [
+            "外资机构做空A股市场",
+            "他潜心钻研桎梏胸腔手术",
+            "●播客热潮迅速蔓延",
+        ] {
+            assert!(written(&stage, line), "{line}");
+        }
+    }
+
+    #[test]
+    fn traces_of_garbling_do_not_read_as_written() {
+        let stage = stage();
+        for line in [
+            "電商與微I銷是兩個概念",
+            "內容都適合扑\u{FFFD},用戶",
+            "其極?墒侨说男袨閼T性是那么難改",
+        ] {
+            assert!(!written(&stage, line), "{line}");
+        }
+    }
+
     #[test]
     fn clauses_split_at_ascii_punctuation_but_not_letters_or_question_marks() {
         let line = "鍥犵偤,閫欎簺? ab";

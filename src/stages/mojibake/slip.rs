@@ -409,6 +409,32 @@ mod tests {
     }
 
     #[test]
+    fn a_lost_byte_is_worth_filling_only_where_a_trail_byte_follows() {
+        let base = encode("微I銷", Charset::Gb18030).expect("encodable");
+        let context = Context {
+            left: "",
+            right: "",
+            original: f64::NEG_INFINITY,
+            letters: 1,
+            folded: false,
+        };
+        let at_end = edit(&base, base.bytes.len()..base.bytes.len(), &[UNKNOWN], &[0]);
+        assert!(!worth_filling(
+            &at_end,
+            Charset::Gb18030,
+            &context,
+            &judge()
+        ));
+        let before_the_letter = edit(&base, 2..2, &[UNKNOWN], &[0]);
+        assert!(worth_filling(
+            &before_the_letter,
+            Charset::Gb18030,
+            &context,
+            &judge()
+        ));
+    }
+
+    #[test]
     fn finds_annotations() {
         assert_eq!(annotations("夠?qū)崟"), vec![(1, 5)]);
         assert!(annotations("嗎?是的)").is_empty());
