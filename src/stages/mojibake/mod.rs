@@ -23,6 +23,7 @@ use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
 use crate::stages::{Stage, StageName};
+use crate::text::chars::is_han;
 use crate::text::lm::{self, LanguageModel};
 
 use codec::{Chain, Charset};
@@ -52,6 +53,9 @@ pub struct Mojibake {
     /// Byte-slip searches per document (each costs milliseconds): a page full of lone Latin letters
     /// between Han characters is technical text, not a page of slips, and must stay cheap.
     max_slip_attempts: usize,
+    /// A lone ASCII suspect whose two character-bigram transitions average at least this log-probability
+    /// is a token of the text (`A股`, `T恤`), not a trail byte.
+    ordinary_transition: f64,
     lm: &'static LanguageModel,
 }
 
@@ -92,6 +96,7 @@ impl Mojibake {
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
             max_slip_attempts: rules.setting(StageName::Mojibake, "max_slip_attempts", 6)?,
+            ordinary_transition: rules.setting(StageName::Mojibake, "ordinary_transition", -5.0)?,
             lm,
         };
         for rule in rules.for_stage(StageName::Mojibake) {
@@ -218,17 +223,16 @@ impl Mojibake {
         if !self.detector.has_strong(line) {
             return;
         }
-        if let Some(redecode) = self
-            .redecode
-            .as_ref()
-            .filter(|_| self.detector.has_strong_non_ascii(line))
-        {
+        let classified = self.detector.classify(line);
+        if let Some(redecode) = self.redecode.as_ref().filter(|_| {
+            self.detector.has_strong_non_ascii(line)
+                && !self.reads_as_written(&classified, 0..classified.len(), line)
+        }) {
             for (clause, text, reason) in self.redecode_line(redecode, line, &done) {
                 changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
                 done.push(clause);
             }
         }
-        let classified = self.detector.classify(line);
         let slips_allowed = self.slip_density(&classified) <= self.max_slip_density
             && lossy_signature(line).is_none();
         let clusters = detect::clusters(&classified, self.cluster_gap);
@@ -247,7 +251,7 @@ impl Mojibake {
             let repaired = self
                 .slip
                 .as_ref()
-                .filter(|_| attempt)
+                .filter(|_| attempt && !self.reads_as_written(&classified, first..last, line))
                 .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, &done));
             match repaired {
                 Some((range, text, reason)) => {
@@ -350,6 +354,66 @@ impl Mojibake {
             .collect()
     }
 
+    /// Whether every strong suspect among the characters `range` of a classified line reads as
+    /// written text rather than as the trace of garbling, so that the searches (milliseconds) are
+    /// spared: an ASCII character the character bigrams find ordinary between its neighbours (`A股`,
+    /// `T恤`, `C语言`); a rare Han character that a dictionary word of two or more characters holds
+    /// with its neighbours (`桎梏`, `邛崃`); a symbol between characters that are not suspect at all
+    /// (the bullets and list numbers `●播客`, `②根据`). Garbling makes none of these: its characters
+    /// follow each other at random, so its suspects come in clusters.
+    fn reads_as_written(
+        &self,
+        classified: &[(usize, char, Suspicion)],
+        range: Range<usize>,
+        line: &str,
+    ) -> bool {
+        let char_at = |i: Option<usize>| i.and_then(|i| classified.get(i)).map(|c| c.1);
+        range
+            .filter(|&i| classified[i].2 == Suspicion::Strong)
+            .all(|i| {
+                let (at, c, _) = classified[i];
+                if c.is_ascii() {
+                    self.ordinary_between(char_at(i.checked_sub(1)), c, char_at(Some(i + 1)))
+                } else if is_han(c) {
+                    self.in_a_word(&line[..at], c, &line[at + c.len_utf8()..])
+                } else if is_list_symbol(c) {
+                    let near = i.saturating_sub(2)..(i + 3).min(classified.len());
+                    near.filter(|&j| j != i)
+                        .all(|j| classified[j].2 == Suspicion::None)
+                } else {
+                    false
+                }
+            })
+    }
+
+    /// Whether `c` follows `prev` and precedes `next` as often as text does (mean bigram transition).
+    fn ordinary_between(&self, prev: Option<char>, c: char, next: Option<char>) -> bool {
+        let (Some(prev), Some(next)) = (prev, next) else {
+            return false;
+        };
+        let pair = |a: char, b: char| {
+            self.lm.bigram_score(&format!("{a}{b}")) - self.lm.bigram_score(&a.to_string())
+        };
+        (pair(prev, c) + pair(c, next)) / 2.0 >= self.ordinary_transition
+    }
+
+    /// Whether the best segmentation of `c` with up to three characters either side puts it in a
+    /// word of two or more characters.
+    fn in_a_word(&self, before: &str, c: char, after: &str) -> bool {
+        let left: Vec<char> = before.chars().rev().take(3).collect();
+        let window: String = left
+            .iter()
+            .rev()
+            .copied()
+            .chain([c])
+            .chain(after.chars().take(3))
+            .collect();
+        self.lm
+            .words(&window)
+            .into_iter()
+            .any(|w| w.contains(&left.len()) && w.len() >= 2)
+    }
+
     /// The share of a line's non-ASCII characters that are strong suspects.
     fn slip_density(&self, classified: &[(usize, char, Suspicion)]) -> f64 {
         let non_ascii = classified.iter().filter(|c| !c.1.is_ascii()).count();
@@ -380,16 +444,23 @@ impl Mojibake {
         let run = byte_at(lo)..byte_at(hi);
         let left = &line[byte_at(lo.saturating_sub(rule.context))..run.start];
         let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
-        let fitness = |t: &str| self.fitness(t);
+        let judge = slip::Judge {
+            fitness: &|t| self.fitness(t),
+            quick: &|t| {
+                self.bigram_weight * self.lm.bigram_score(t)
+                    - self.glyph_cost * self.detector.non_standard_han(t) as f64
+            },
+            clean: &|t| !self.detector.has_strong(t),
+            min_gain: rule.min_gain.min(rule.min_gain_ascii_only),
+        };
         let repair = slip::best_repair(
             &line[run.clone()],
             left,
             right,
             rule.charset,
             &rule.ops,
-            &fitness,
+            &judge,
         )?;
-        let clean = !self.detector.has_strong(&repair.text);
         // Dropping an ASCII character and nothing else may undo a slip, but such characters are
         // also tokens, separators and markup put there on purpose: demand more evidence.
         let non_ascii = |t: &str| t.chars().filter(|c| !c.is_ascii()).collect::<String>();
@@ -399,11 +470,17 @@ impl Mojibake {
         } else {
             rule.min_gain
         };
-        (clean && repair.gain >= needed).then(|| {
+        (repair.gain >= needed).then(|| {
             let reason = format!("{} (+{:.1})", repair.what, repair.gain);
             (run, repair.text, reason)
         })
     }
+}
+
+/// Number forms, enclosed numbers, box drawing and geometric shapes: symbols pages write as bullets
+/// and list numbers (`①`, `●`, `◎`, `Ⅱ`, `㈠`), unlike U+FFFD, private-use or control characters.
+fn is_list_symbol(c: char) -> bool {
+    matches!(c as u32, 0x2150..=0x218F | 0x2460..=0x25FF | 0x3220..=0x3243)
 }
 
 fn shifted(range: Range<usize>, offset: usize, text: String, id: &str, reason: String) -> Change {
@@ -469,6 +546,39 @@ fn clauses(line: &str) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stage() -> Mojibake {
+        Mojibake::from_rules(&RuleSet::defaults().expect("default rules")).expect("valid rules")
+    }
+
+    fn written(stage: &Mojibake, line: &str) -> bool {
+        let classified = stage.detector.classify(line);
+        stage.reads_as_written(&classified, 0..classified.len(), line)
+    }
+
+    #[test]
+    fn tokens_words_and_bullets_read_as_written() {
+        let stage = stage();
+        for line in [
+            "外资机构做空A股市场",
+            "他潜心钻研桎梏胸腔手术",
+            "●播客热潮迅速蔓延",
+        ] {
+            assert!(written(&stage, line), "{line}");
+        }
+    }
+
+    #[test]
+    fn traces_of_garbling_do_not_read_as_written() {
+        let stage = stage();
+        for line in [
+            "電商與微I銷是兩個概念",
+            "內容都適合扑\u{FFFD},用戶",
+            "其極?墒侨说男袨閼T性是那么難改",
+        ] {
+            assert!(!written(&stage, line), "{line}");
+        }
+    }
 
     #[test]
     fn clauses_split_at_ascii_punctuation_but_not_letters_or_question_marks() {

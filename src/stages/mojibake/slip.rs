@@ -43,12 +43,30 @@ impl Op {
     }
 }
 
-/// The best repair of `run` (between `left` and `right` context) and its gain in log-probability.
+/// The best repair of `run` (between `left` and `right` context) that reads clean, and its gain in
+/// log-probability.
 pub struct Repair {
     pub text: String,
     pub gain: f64,
     pub what: &'static str,
 }
+
+/// What the search asks of the stage.
+pub struct Judge<'a> {
+    /// How much a text reads like Chinese (the full model): higher is better.
+    pub fitness: &'a dyn Fn(&str) -> f64,
+    /// A cheap score of a few characters (the character bigram model), to rank the values of an
+    /// unknown byte before the full model scores the best few.
+    pub quick: &'a dyn Fn(&str) -> f64,
+    /// Whether a repaired run reads clean: a repair that leaves a garbled character is refused.
+    pub clean: &'a dyn Fn(&str) -> bool,
+    /// The least gain over the run any repair needs.
+    pub min_gain: f64,
+}
+
+/// How many values of an unknown byte, ranked by [`Judge::quick`], the full model scores before a
+/// hypothesis is given up.
+const SHORTLIST: usize = 8;
 
 pub fn best_repair(
     run: &str,
@@ -56,8 +74,9 @@ pub fn best_repair(
     right: &str,
     charset: Charset,
     ops: &[Op],
-    fitness: &dyn Fn(&str) -> f64,
+    judge: &Judge,
 ) -> Option<Repair> {
+    let fitness = judge.fitness;
     // U+FFFD costs the model a lot, so any guess would gain by replacing it: compare with the run
     // where it is simply dropped, so a guess must be better than nothing.
     let original = fitness(&join(left, &run.replace('\u{FFFD}', ""), right));
@@ -81,16 +100,32 @@ pub fn best_repair(
         };
         for op in ops {
             for mut hypothesis in hypotheses(&base, &boundaries, variant, *op) {
-                if has_adjacent_unknowns(&hypothesis) {
+                let folded = variant != run;
+                let context = Context {
+                    left,
+                    right,
+                    original,
+                    letters,
+                    folded,
+                };
+                if has_adjacent_unknowns(&hypothesis)
+                    || base.unknown.is_empty()
+                        && !worth_filling(&hypothesis, charset, &context, judge)
+                {
                     continue;
                 }
                 resolve_unknowns(&mut hypothesis, charset, fitness, left, right);
                 let mut text = decode(&hypothesis.bytes, charset);
-                if variant != run {
+                if folded {
                     text = fold_punctuation(&text);
                 }
-                // A slip repair removes stray bytes; it never invents ASCII letters.
-                if text == run || text.contains('\u{FFFD}') || ascii_letters(&text) > letters {
+                // A slip repair removes stray bytes; it never invents ASCII letters, and it leaves
+                // no garbled character.
+                if text == run
+                    || text.contains('\u{FFFD}')
+                    || ascii_letters(&text) > letters
+                    || !(judge.clean)(&text)
+                {
                     continue;
                 }
                 let gain = fitness(&join(left, &text, right)) - original;
@@ -105,6 +140,78 @@ pub fn best_repair(
         }
     }
     best
+}
+
+/// What a hypothesis of a run is judged against.
+struct Context<'a> {
+    left: &'a str,
+    right: &'a str,
+    /// The fitness of the run as it is, with its context.
+    original: f64,
+    /// The ASCII letters of the run: a repair never has more.
+    letters: usize,
+    /// Whether the hypothesis is of the run with its punctuation unfolded (so decodings fold back).
+    folded: bool,
+}
+
+/// Whether filling the one unknown byte of a hypothesis (put at a character boundary of text that
+/// had none) can give a repair, checked before the 127 full scorings that fill it. The byte starts a
+/// character with the byte after it; the text before and after that character does not depend on the
+/// value. So:
+/// - when either part holds a garbled character (which the whole then holds too) or too many ASCII
+///   letters, the repair would be refused whatever the value;
+/// - otherwise the values are ranked by the cheap model on the character and its neighbours and the
+///   best few scored fully: when none gains the least gain a repair needs, the hypothesis is given up
+///   (a value the character bigrams rank that low does not make the run read well).
+fn worth_filling(hypothesis: &Bytes, charset: Charset, context: &Context, judge: &Judge) -> bool {
+    let [at] = hypothesis.unknown[..] else {
+        return true;
+    };
+    let bytes = &hypothesis.bytes;
+    let trail = match bytes.get(at + 1) {
+        Some(&b @ (0x40..=0x7E | 0x80..=0xFE)) => b,
+        // A four-byte GB18030 sequence: the parts are not so simple; leave it to the search.
+        Some(b'0'..=b'9') => return true,
+        // No trail byte can follow: every value decodes to U+FFFD.
+        _ => return false,
+    };
+    let form = |text: String| {
+        if context.folded {
+            fold_punctuation(&text)
+        } else {
+            text
+        }
+    };
+    let before = decode(&bytes[..at], charset);
+    let after = decode(&bytes[at + 2..], charset);
+    let (folded_before, folded_after) = (form(before.clone()), form(after.clone()));
+    if ascii_letters(&folded_before) + ascii_letters(&folded_after) > context.letters
+        || !(judge.clean)(&folded_before)
+        || !(judge.clean)(&folded_after)
+    {
+        return false;
+    }
+    let prev = before
+        .chars()
+        .last()
+        .or_else(|| context.left.chars().last());
+    let next = after
+        .chars()
+        .next()
+        .or_else(|| context.right.chars().next());
+    let mut ranked: Vec<(f64, String)> = (0x80..=0xFE_u8)
+        .filter_map(|value| {
+            let c = decode(&[value, trail], charset);
+            let neighbourhood: String = prev.into_iter().chain(c.chars()).chain(next).collect();
+            (!c.contains('\u{FFFD}')).then(|| ((judge.quick)(&neighbourhood), c))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranked.iter().take(SHORTLIST).any(|(_, c)| {
+        let text = form(join(&before, c, &after));
+        (judge.fitness)(&join(context.left, &text, context.right)) - context.original
+            >= judge.min_gain
+    })
 }
 
 fn ascii_letters(text: &str) -> usize {
@@ -265,9 +372,17 @@ mod tests {
         Op::InsertedAnnotation,
     ];
 
+    fn judge() -> Judge<'static> {
+        Judge {
+            fitness: &|t| model().score(t) + 7.0 * t.chars().count() as f64,
+            quick: &|t| model().bigram_score(t),
+            clean: &|_| true,
+            min_gain: 0.0,
+        }
+    }
+
     fn repair(run: &str, left: &str, right: &str) -> String {
-        let fitness = |t: &str| model().score(t) + 7.0 * t.chars().count() as f64;
-        best_repair(run, left, right, Charset::Gb18030, &ALL, &fitness)
+        best_repair(run, left, right, Charset::Gb18030, &ALL, &judge())
             .map(|r| r.text)
             .unwrap_or_default()
     }
@@ -279,7 +394,6 @@ mod tests {
 
     #[test]
     fn removes_an_annotation_written_into_the_bytes() {
-        let fitness = |t: &str| model().score(t) + 7.0 * t.chars().count() as f64;
         let ops = [Op::InsertedAnnotation];
         let repaired = best_repair(
             "夠?qū)崟r",
@@ -287,11 +401,37 @@ mod tests {
             "與他們",
             Charset::Gb18030,
             &ops,
-            &fitness,
+            &judge(),
         );
         let text = repaired.map(|r| r.text).unwrap_or_default();
         assert!(text.starts_with('夠') && text.ends_with("時"), "{text}");
         assert_eq!(text.chars().count(), 3);
+    }
+
+    #[test]
+    fn a_lost_byte_is_worth_filling_only_where_a_trail_byte_follows() {
+        let base = encode("微I銷", Charset::Gb18030).expect("encodable");
+        let context = Context {
+            left: "",
+            right: "",
+            original: f64::NEG_INFINITY,
+            letters: 1,
+            folded: false,
+        };
+        let at_end = edit(&base, base.bytes.len()..base.bytes.len(), &[UNKNOWN], &[0]);
+        assert!(!worth_filling(
+            &at_end,
+            Charset::Gb18030,
+            &context,
+            &judge()
+        ));
+        let before_the_letter = edit(&base, 2..2, &[UNKNOWN], &[0]);
+        assert!(worth_filling(
+            &before_the_letter,
+            Charset::Gb18030,
+            &context,
+            &judge()
+        ));
     }
 
     #[test]
