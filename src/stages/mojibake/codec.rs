@@ -119,45 +119,260 @@ pub fn resolve_unknowns(
     right: &str,
 ) {
     let unknown = std::mem::take(&mut bytes.unknown);
-    for &at in &unknown {
-        bytes.bytes[at] = best_value(&mut bytes.bytes, at, charset, score, left, right);
-    }
-    if unknown.len() > 1 {
-        for &at in &unknown {
-            bytes.bytes[at] = best_value(&mut bytes.bytes, at, charset, score, left, right);
+    let any: Vec<u8> = (0x80..=0xFE).collect();
+    let window = Window {
+        charset,
+        score,
+        left,
+        right,
+    };
+    fill_greedily(&mut bytes.bytes, &unknown, |_| &any, &window);
+}
+
+/// Fill the unknown bytes of text that a decoder for `read_as` wrote as U+FFFD, one per byte it
+/// rejected: a value is possible only where that decoder rejects it, given the bytes after it
+/// (UTF-8 read as GB18030 loses `0x80` before `BC E6`, since `0x83 0xE6` would have made a
+/// character). Unknowns a few bytes apart (one character of `really`) are filled jointly, every
+/// combination of their possible values scored together; larger groups fall back to one at a time.
+pub fn resolve_rejected(
+    bytes: &mut Bytes,
+    read_as: Charset,
+    really: Charset,
+    score: &dyn Fn(&str) -> f64,
+    left: &str,
+    right: &str,
+) {
+    let unknown = std::mem::take(&mut bytes.unknown);
+    let window = Window {
+        charset: really,
+        score,
+        left,
+        right,
+    };
+    let possible: Vec<Vec<u8>> = unknown
+        .iter()
+        .map(|&at| {
+            (0x80..=0xFE)
+                .filter(|&v| rejects(read_as, v, &bytes.bytes[at + 1..]))
+                .collect()
+        })
+        .collect();
+    for group in joint_groups(&unknown) {
+        let positions = &unknown[group.clone()];
+        let choices = &possible[group];
+        let combinations: usize = choices.iter().map(Vec::len).product();
+        if combinations <= MAX_COMBINATIONS {
+            fill_jointly(&mut bytes.bytes, positions, choices, read_as, &window);
+        } else {
+            fill_greedily(&mut bytes.bytes, positions, |i| &choices[i], &window);
         }
     }
 }
 
-fn best_value(
-    bytes: &mut [u8],
-    at: usize,
+/// Unknowns at most this many bytes apart are filled together (they may share a character).
+const JOINT_SPAN: usize = 3;
+/// The most value combinations one group of unknowns is scored with.
+const MAX_COMBINATIONS: usize = 1024;
+/// Bytes decoded either side of an unknown when scoring a value for it.
+const REACH: usize = 15;
+
+/// Index ranges of `unknown` (sorted positions) whose neighbours are at most [`JOINT_SPAN`] apart.
+fn joint_groups(unknown: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=unknown.len() {
+        if i == unknown.len() || unknown[i] - unknown[i - 1] > JOINT_SPAN {
+            groups.push(start..i);
+            start = i;
+        }
+    }
+    groups
+}
+
+/// How a candidate filling is scored: decoded in `charset` around the filled bytes, with the
+/// context the bytes sit between where the window reaches their ends.
+struct Window<'a> {
     charset: Charset,
-    score: &dyn Fn(&str) -> f64,
-    left: &str,
-    right: &str,
-) -> u8 {
-    const REACH: usize = 15;
-    let lo = at.saturating_sub(REACH);
-    let hi = (at + REACH).min(bytes.len());
-    let mut best: Option<(f64, u8)> = None;
-    for value in 0x80..=0xFE_u8 {
-        bytes[at] = value;
-        let window = decode(&bytes[lo..hi], charset);
-        let mut scored = String::with_capacity(left.len() + window.len() + right.len());
+    score: &'a dyn Fn(&str) -> f64,
+    left: &'a str,
+    right: &'a str,
+}
+
+impl Window<'_> {
+    fn score(&self, bytes: &[u8], first: usize, last: usize) -> f64 {
+        let lo = first.saturating_sub(REACH);
+        let hi = (last + 1 + REACH).min(bytes.len());
+        let window = decode(&bytes[lo..hi], self.charset);
+        let mut scored = String::with_capacity(self.left.len() + window.len() + self.right.len());
         if lo == 0 {
-            scored.push_str(left);
+            scored.push_str(self.left);
         }
         scored.push_str(&window);
         if hi == bytes.len() {
-            scored.push_str(right);
+            scored.push_str(self.right);
         }
-        let value_score = score(&scored);
-        if best.is_none_or(|(s, _)| value_score > s) {
-            best = Some((value_score, value));
+        (self.score)(&scored)
+    }
+}
+
+/// Fill `positions` one at a time, left to right, then once more with every other one filled.
+fn fill_greedily<'c>(
+    bytes: &mut [u8],
+    positions: &[usize],
+    choices: impl Fn(usize) -> &'c [u8],
+    window: &Window,
+) {
+    let passes = if positions.len() > 1 { 2 } else { 1 };
+    for _ in 0..passes {
+        for (i, &at) in positions.iter().enumerate() {
+            let mut best: Option<(f64, u8)> = None;
+            for &value in choices(i) {
+                bytes[at] = value;
+                let value_score = window.score(bytes, at, at);
+                if best.is_none_or(|(s, _)| value_score > s) {
+                    best = Some((value_score, value));
+                }
+            }
+            bytes[at] = best.map_or(UNKNOWN, |(_, v)| v);
         }
     }
-    best.map_or(UNKNOWN, |(_, v)| v)
+}
+
+/// Try every combination of `choices` at `positions` and keep the best scored one that the
+/// `read_as` decoder would still have rejected byte by byte (a choice checked alone may have had an
+/// unknown after it).
+fn fill_jointly(
+    bytes: &mut [u8],
+    positions: &[usize],
+    choices: &[Vec<u8>],
+    read_as: Charset,
+    window: &Window,
+) {
+    let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
+        return;
+    };
+    let mut best: Option<(f64, Vec<u8>)> = None;
+    let mut index = vec![0usize; positions.len()];
+    if choices.iter().all(|c| !c.is_empty()) {
+        loop {
+            for (i, &at) in positions.iter().enumerate() {
+                bytes[at] = choices[i][index[i]];
+            }
+            let consistent = positions
+                .iter()
+                .all(|&at| rejects(read_as, bytes[at], &bytes[at + 1..]));
+            if consistent {
+                let s = window.score(bytes, first, last);
+                if best.as_ref().is_none_or(|(b, _)| s > *b) {
+                    best = Some((s, positions.iter().map(|&at| bytes[at]).collect()));
+                }
+            }
+            if !next_combination(&mut index, choices) {
+                break;
+            }
+        }
+    }
+    for (i, &at) in positions.iter().enumerate() {
+        bytes[at] = best.as_ref().map_or(UNKNOWN, |(_, values)| values[i]);
+    }
+}
+
+/// Advance a mixed-radix counter over `choices`; false once every combination has been seen.
+fn next_combination(index: &mut [usize], choices: &[Vec<u8>]) -> bool {
+    for (i, slot) in index.iter_mut().enumerate().rev() {
+        *slot += 1;
+        if *slot < choices[i].len() {
+            return true;
+        }
+        *slot = 0;
+    }
+    false
+}
+
+/// Whether a decoder for `charset` rejects byte `value` (writes U+FFFD and goes on with the next
+/// byte, as Python's decoders do) when `next` follows it. [`UNKNOWN`] in `next` could be anything:
+/// where the answer depends on it, the value is not ruled out. Validity is the strict form of each
+/// charset (plain Big5, JIS X 0208 Shift_JIS, no windows-1252 C1 fill-ins), not its web superset.
+pub fn rejects(charset: Charset, value: u8, next: &[u8]) -> bool {
+    if value.is_ascii() {
+        return false;
+    }
+    let pair = |valid_lead: bool| -> bool {
+        match next.first() {
+            None => true,
+            Some(&UNKNOWN) => true,
+            Some(&trail) => !(valid_lead && decodes(charset, &[value, trail])),
+        }
+    };
+    match charset {
+        Charset::Latin1 => false,
+        Charset::Windows1252 => matches!(value, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D),
+        Charset::Utf8 => utf8_rejects(value, next),
+        Charset::Big5 => pair((0xA1..=0xF9).contains(&value)) || big5_extension(value, next),
+        Charset::ShiftJis => {
+            let katakana = (0xA1..=0xDF).contains(&value);
+            let lead = matches!(value, 0x81..=0x84 | 0x88..=0x9F | 0xE0..=0xEA);
+            !katakana && pair(lead)
+        }
+        Charset::Gb18030 => gb18030_rejects(value, next),
+    }
+}
+
+/// Whether the pair is one that web Big5 (HKSCS) decodes but plain Big5 does not: the user-defined
+/// rows `C6A1`–`C8FE` and the ETEN additions from `F9D6`.
+fn big5_extension(lead: u8, next: &[u8]) -> bool {
+    let trail = next.first().copied().unwrap_or(0);
+    match lead {
+        0xC6 => trail >= 0xA1 && trail != UNKNOWN,
+        0xC7 | 0xC8 => trail != UNKNOWN,
+        0xF9 => trail >= 0xD6 && trail != UNKNOWN,
+        _ => false,
+    }
+}
+
+fn gb18030_rejects(value: u8, next: &[u8]) -> bool {
+    if value == 0x80 || value == 0xFF {
+        return true;
+    }
+    match next {
+        [] => true,
+        [UNKNOWN, ..] => true,
+        [second @ 0x30..=0x39, rest @ ..] => match rest {
+            [third, fourth, ..] if ![*third, *fourth].contains(&UNKNOWN) => {
+                !decodes(Charset::Gb18030, &[value, *second, *third, *fourth])
+            }
+            [_, _, ..] => true,
+            _ => true,
+        },
+        [trail, ..] => !decodes(Charset::Gb18030, &[value, *trail]),
+    }
+}
+
+fn utf8_rejects(value: u8, next: &[u8]) -> bool {
+    let needed = match value {
+        0xC2..=0xDF => 1,
+        0xE0..=0xEF => 2,
+        0xF0..=0xF4 => 3,
+        _ => return true,
+    };
+    let Some(following) = next.get(..needed) else {
+        return true;
+    };
+    if following.contains(&UNKNOWN) {
+        return true;
+    }
+    let mut sequence = vec![value];
+    sequence.extend_from_slice(following);
+    std::str::from_utf8(&sequence).is_err()
+}
+
+/// Whether `bytes` are exactly valid characters of `charset`.
+fn decodes(charset: Charset, bytes: &[u8]) -> bool {
+    charset.encoding().is_none_or(|encoding| {
+        encoding
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .is_some()
+    })
 }
 
 /// One hypothesis of how text was garbled: layers of "these bytes were decoded as `read_as` but were
@@ -208,7 +423,7 @@ impl Chain {
                 return None;
             }
             if i == last && really.is_multibyte() {
-                resolve_unknowns(&mut bytes, really, score, left, right);
+                resolve_rejected(&mut bytes, read_as, really, score, left, right);
             }
             current = decode(&bytes.bytes, really);
         }
