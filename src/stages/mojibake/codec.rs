@@ -5,6 +5,7 @@
 //! A U+FFFD in garbled text stands for bytes a decoder threw away; re-encoding turns it into one
 //! *unknown byte*, which [`resolve_unknowns`] later fills with the value the language model prefers.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use encoding_rs::{BIG5, Encoding, GB18030, SHIFT_JIS, UTF_8, WINDOWS_1252};
@@ -71,15 +72,65 @@ pub struct Bytes {
 
 /// Encode `text` in `charset`; `None` when a character has no encoding there (wrong hypothesis).
 pub fn encode(text: &str, charset: Charset) -> Option<Bytes> {
+    encode_with(text, charset, &PlainBig5::default())
+}
+
+/// [`encode`], taking Big5 to be plain Big5 where it differs from web Big5 (`plain`).
+pub fn encode_with(text: &str, charset: Charset, plain: &PlainBig5) -> Option<Bytes> {
     let mut out = Bytes::default();
     for (i, chunk) in text.split('\u{FFFD}').enumerate() {
         if i > 0 {
             out.unknown.push(out.bytes.len());
             out.bytes.push(UNKNOWN);
         }
-        encode_chunk(chunk, charset, &mut out.bytes)?;
+        if charset == Charset::Big5 && !plain.bytes.is_empty() {
+            encode_plain_big5(chunk, plain, &mut out.bytes)?;
+        } else {
+            encode_chunk(chunk, charset, &mut out.bytes)?;
+        }
     }
     Some(out)
+}
+
+/// The characters that plain Big5 (as Python's and other non-web decoders read it) has at other
+/// bytes than web Big5 (HKSCS, encoding_rs): kana, Cyrillic and circled numbers of the ETEN rows
+/// `C6A1`–`C7FE`. Text a plain decoder wrote must be re-encoded with these bytes.
+#[derive(Debug, Default)]
+pub struct PlainBig5 {
+    bytes: HashMap<char, [u8; 2]>,
+}
+
+impl PlainBig5 {
+    /// Parse `HEX<TAB>char` lines (`C6B7\tこ`); `#` starts a comment line.
+    pub fn parse(table: &str) -> Result<Self, String> {
+        let mut bytes = HashMap::new();
+        for (n, line) in table.lines().enumerate() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let bad = || format!("line {}: expected `HEX<TAB>char`, got `{line}`", n + 1);
+            let (hex, char) = line.split_once('\t').ok_or_else(bad)?;
+            let code = u16::from_str_radix(hex, 16).map_err(|_| bad())?;
+            let mut chars = char.chars();
+            let (Some(c), None) = (chars.next(), chars.next()) else {
+                return Err(bad());
+            };
+            bytes.insert(c, code.to_be_bytes());
+        }
+        Ok(PlainBig5 { bytes })
+    }
+}
+
+fn encode_plain_big5(chunk: &str, plain: &PlainBig5, out: &mut Vec<u8>) -> Option<()> {
+    let mut start = 0;
+    for (at, c) in chunk.char_indices() {
+        if let Some(pair) = plain.bytes.get(&c) {
+            encode_chunk(&chunk[start..at], Charset::Big5, out)?;
+            out.extend_from_slice(pair);
+            start = at + c.len_utf8();
+        }
+    }
+    encode_chunk(&chunk[start..], Charset::Big5, out)
 }
 
 fn encode_chunk(chunk: &str, charset: Charset, out: &mut Vec<u8>) -> Option<()> {
@@ -411,6 +462,7 @@ impl Chain {
     pub fn undo(
         &self,
         text: &str,
+        plain: &PlainBig5,
         score: &dyn Fn(&str) -> f64,
         left: &str,
         right: &str,
@@ -418,7 +470,7 @@ impl Chain {
         let mut current = text.to_string();
         let last = self.layers.len() - 1;
         for (i, &(read_as, really)) in self.layers.iter().enumerate() {
-            let mut bytes = encode(&current, read_as)?;
+            let mut bytes = encode_with(&current, read_as, plain)?;
             if bytes.unknown.len() * 3 > bytes.bytes.len() {
                 return None;
             }
@@ -444,7 +496,7 @@ mod tests {
     fn undoes_utf8_read_as_gbk_with_a_lost_byte() {
         // What a GB18030 decoder with replacement (Python's) makes of the UTF-8 bytes.
         let garbled = "寰\u{e1bc}晢瑭查\u{FFFD}欐ǎ銆\u{FFFD}";
-        let fixed = chain("gb18030>utf-8").undo(garbled, &|t| model().score(t), "", "");
+        let fixed = chain("gb18030>utf-8").undo(garbled, &PlainBig5::default(), &|t| model().score(t), "", "");
         assert_eq!(fixed.as_deref(), Some("微商該這樣。"));
     }
 
@@ -454,6 +506,7 @@ mod tests {
         let twice = decode(once.as_bytes(), Charset::Windows1252);
         let fixed = chain("windows-1252>utf-8,windows-1252>utf-8").undo(
             &twice,
+            &PlainBig5::default(),
             &|t| model().score(t),
             "",
             "",
@@ -466,7 +519,7 @@ mod tests {
         assert_eq!(encode("營", Charset::Latin1), None);
         assert!(
             chain("windows-1252>utf-8")
-                .undo("營銷", &|t| model().score(t), "", "")
+                .undo("營銷", &PlainBig5::default(), &|t| model().score(t), "", "")
                 .is_none()
         );
         assert!("gb18030>klingon".parse::<Chain>().is_err());
