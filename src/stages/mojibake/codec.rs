@@ -184,7 +184,9 @@ pub fn resolve_unknowns(
 /// rejected: a value is possible only where that decoder rejects it, given the bytes after it
 /// (UTF-8 read as GB18030 loses `0x80` before `BC E6`, since `0x83 0xE6` would have made a
 /// character). Unknowns a few bytes apart (one character of `really`) are filled jointly, every
-/// combination of their possible values scored together; larger groups fall back to one at a time.
+/// combination of their possible values scored together in a window; larger groups fall back to one
+/// at a time. Then each group's few best combinations are compared once more in the whole text, so
+/// that what lies beyond the window (the script of the clause, a word further on) decides.
 pub fn resolve_rejected(
     bytes: &mut Bytes,
     read_as: Charset,
@@ -208,22 +210,153 @@ pub fn resolve_rejected(
                 .collect()
         })
         .collect();
+    let mut shortlists = Vec::new();
     for group in joint_groups(&unknown) {
         let positions = &unknown[group.clone()];
         let choices = &possible[group];
         let combinations: usize = choices.iter().map(Vec::len).product();
         if combinations <= MAX_COMBINATIONS {
-            fill_jointly(&mut bytes.bytes, positions, choices, read_as, &window);
+            let ranked = fill_jointly(&mut bytes.bytes, positions, choices, read_as, &window);
+            shortlists.push((positions, ranked));
         } else {
             fill_greedily(&mut bytes.bytes, positions, |i| &choices[i], &window);
         }
     }
+    for (positions, ranked) in shortlists.iter().filter(|(_, r)| r.len() > 1) {
+        let mut best: Option<(f64, &[u8])> = None;
+        for values in ranked {
+            set(&mut bytes.bytes, positions, values);
+            let whole = window.score(&bytes.bytes, 0, bytes.bytes.len());
+            if best.is_none_or(|(s, _)| whole > s) {
+                best = Some((whole, values));
+            }
+        }
+        if let Some((_, values)) = best {
+            set(&mut bytes.bytes, positions, values);
+        }
+    }
+}
+
+fn set(bytes: &mut [u8], positions: &[usize], values: &[u8]) {
+    for (&at, &value) in positions.iter().zip(values) {
+        bytes[at] = value;
+    }
+}
+
+/// Fill the unknown bytes of an outer layer (`read_as`, `really`) of a chain whose output was
+/// garbled again by `inner`. Its output is itself garbled text, which no model can judge, so each
+/// possible filling is judged by the inner layer: re-encoded by `inner.0`, its bytes must still make
+/// well-formed `inner.1` (the original UTF-8 structure, lost bytes counting as wildcards), and among
+/// the fillings that do, the model picks the best inner decoding, its own lost bytes filled. Double
+/// UTF-8 read as GB18030 loses the `BD` of an inner U+FFFD (`EF BF BD`) before an ASCII byte.
+fn resolve_outer(
+    bytes: &mut Bytes,
+    (read_as, really): (Charset, Charset),
+    inner: (Charset, Charset),
+    plain: &PlainBig5,
+    score: &dyn Fn(&str) -> f64,
+) {
+    let unknown = std::mem::take(&mut bytes.unknown);
+    if !really.is_multibyte() {
+        return;
+    }
+    for group in joint_groups(&unknown) {
+        let positions = &unknown[group];
+        let choices: Vec<Vec<u8>> = positions
+            .iter()
+            .map(|&at| {
+                (0x80..=0xFE)
+                    .filter(|&v| rejects(read_as, v, &bytes.bytes[at + 1..]))
+                    .collect()
+            })
+            .collect();
+        let combinations: usize = choices.iter().map(Vec::len).product();
+        if combinations > MAX_COMBINATIONS || choices.iter().any(Vec::is_empty) {
+            continue;
+        }
+        let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
+            continue;
+        };
+        let lo = first.saturating_sub(REACH);
+        let hi = (last + 1 + REACH).min(bytes.bytes.len());
+        let mut plausible: Vec<(usize, Vec<u8>, Bytes)> = Vec::new();
+        let mut index = vec![0usize; positions.len()];
+        loop {
+            let values: Vec<u8> = index.iter().zip(&choices).map(|(&i, c)| c[i]).collect();
+            set(&mut bytes.bytes, positions, &values);
+            let consistent = positions
+                .iter()
+                .all(|&at| rejects(read_as, bytes.bytes[at], &bytes.bytes[at + 1..]));
+            let output = decode(&bytes.bytes[lo..hi], really);
+            if let Some(encoded) = encode_with(&output, inner.0, plain).filter(|_| consistent) {
+                let flaws = if inner.1 == Charset::Utf8 {
+                    utf8_flaws(&encoded.bytes)
+                } else {
+                    0
+                };
+                plausible.push((flaws, values, encoded));
+            }
+            if !next_combination(&mut index, &choices) {
+                break;
+            }
+        }
+        let fewest = plausible.iter().map(|p| p.0).min();
+        plausible.retain(|p| Some(p.0) == fewest);
+        let best = match plausible.len() {
+            0 | 1 => plausible.pop().map(|p| p.1),
+            _ => plausible
+                .into_iter()
+                .map(|(_, values, mut encoded)| {
+                    resolve_rejected(&mut encoded, inner.0, inner.1, score, "", "");
+                    (score(&decode(&encoded.bytes, inner.1)), values)
+                })
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, values)| values),
+        };
+        match best {
+            Some(values) => set(&mut bytes.bytes, positions, &values),
+            None => positions.iter().for_each(|&at| bytes.bytes[at] = UNKNOWN),
+        }
+    }
+}
+
+/// Violations of UTF-8 structure in `bytes`, [`UNKNOWN`] matching anything; a sequence cut by either
+/// end of the slice is not a violation.
+fn utf8_flaws(bytes: &[u8]) -> usize {
+    let is_continuation = |b: u8| b == UNKNOWN || (0x80..=0xBF).contains(&b);
+    let mut flaws = 0;
+    // Skip the continuation bytes of a character the slice starts inside.
+    let mut i = bytes.iter().take(3).take_while(|&&b| is_continuation(b)).count();
+    while i < bytes.len() {
+        let expected = match bytes[i] {
+            UNKNOWN | 0x00..=0x7F => 0,
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
+            _ => {
+                flaws += 1;
+                0
+            }
+        };
+        let run = bytes[i + 1..]
+            .iter()
+            .take(expected)
+            .take_while(|&&b| is_continuation(b))
+            .count();
+        if run < expected && i + 1 + run < bytes.len() {
+            flaws += 1;
+        }
+        i += 1 + run;
+    }
+    flaws
 }
 
 /// Unknowns at most this many bytes apart are filled together (they may share a character).
 const JOINT_SPAN: usize = 3;
 /// The most value combinations one group of unknowns is scored with.
 const MAX_COMBINATIONS: usize = 1024;
+/// Combinations of a group compared again in the whole text.
+const SHORTLIST: usize = 4;
 /// Bytes decoded either side of an unknown when scoring a value for it.
 const REACH: usize = 15;
 
@@ -289,20 +422,20 @@ fn fill_greedily<'c>(
     }
 }
 
-/// Try every combination of `choices` at `positions` and keep the best scored one that the
-/// `read_as` decoder would still have rejected byte by byte (a choice checked alone may have had an
-/// unknown after it).
+/// Try every combination of `choices` at `positions` that the `read_as` decoder would still have
+/// rejected byte by byte (a choice checked alone may have had an unknown after it), fill in the
+/// best scored and return the [`SHORTLIST`] best, best first.
 fn fill_jointly(
     bytes: &mut [u8],
     positions: &[usize],
     choices: &[Vec<u8>],
     read_as: Charset,
     window: &Window,
-) {
+) -> Vec<Vec<u8>> {
     let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
-        return;
+        return Vec::new();
     };
-    let mut best: Option<(f64, Vec<u8>)> = None;
+    let mut scored: Vec<(f64, Vec<u8>)> = Vec::new();
     let mut index = vec![0usize; positions.len()];
     if choices.iter().all(|c| !c.is_empty()) {
         loop {
@@ -314,18 +447,20 @@ fn fill_jointly(
                 .all(|&at| rejects(read_as, bytes[at], &bytes[at + 1..]));
             if consistent {
                 let s = window.score(bytes, first, last);
-                if best.as_ref().is_none_or(|(b, _)| s > *b) {
-                    best = Some((s, positions.iter().map(|&at| bytes[at]).collect()));
-                }
+                scored.push((s, positions.iter().map(|&at| bytes[at]).collect()));
             }
             if !next_combination(&mut index, choices) {
                 break;
             }
         }
     }
-    for (i, &at) in positions.iter().enumerate() {
-        bytes[at] = best.as_ref().map_or(UNKNOWN, |(_, values)| values[i]);
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.truncate(SHORTLIST);
+    match scored.first() {
+        Some((_, values)) => set(bytes, positions, values),
+        None => positions.iter().for_each(|&at| bytes[at] = UNKNOWN),
     }
+    scored.into_iter().map(|(_, values)| values).collect()
 }
 
 /// Advance a mixed-radix counter over `choices`; false once every combination has been seen.
@@ -458,7 +593,8 @@ impl FromStr for Chain {
 
 impl Chain {
     /// Undo the chain on `text`; `None` when the text cannot have come from it. Unknown bytes of the
-    /// last layer are resolved with the model; those of an inner layer travel on as U+FFFD.
+    /// last layer are resolved with the model; those of an outer layer with what the layer under
+    /// it can make of each value ([`resolve_outer`]).
     pub fn undo(
         &self,
         text: &str,
@@ -476,6 +612,9 @@ impl Chain {
             }
             if i == last && really.is_multibyte() {
                 resolve_rejected(&mut bytes, read_as, really, score, left, right);
+            } else if let Some(&inner) = self.layers.get(i + 1) {
+                let outer = (read_as, really);
+                resolve_outer(&mut bytes, outer, inner, plain, score);
             }
             current = decode(&bytes.bytes, really);
         }
