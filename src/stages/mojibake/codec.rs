@@ -185,8 +185,8 @@ pub fn resolve_unknowns(
 /// (UTF-8 read as GB18030 loses `0x80` before `BC E6`, since `0x83 0xE6` would have made a
 /// character). Unknowns a few bytes apart (one character of `really`) are filled jointly, every
 /// combination of their possible values scored together in a window; larger groups fall back to one
-/// at a time. Then each group's few best combinations are compared once more in the whole text, so
-/// that what lies beyond the window (the script of the clause, a word further on) decides.
+/// at a time. Then each group's few best combinations are compared once more in a wider window
+/// (about a clause), so that what lies beyond the first (the script, a word further on) decides.
 pub fn resolve_rejected(
     bytes: &mut Bytes,
     read_as: Charset,
@@ -226,9 +226,10 @@ pub fn resolve_rejected(
         let mut best: Option<(f64, &[u8])> = None;
         for values in ranked {
             set(&mut bytes.bytes, positions, values);
-            let whole = window.score(&bytes.bytes, 0, bytes.bytes.len());
-            if best.is_none_or(|(s, _)| whole > s) {
-                best = Some((whole, values));
+            let (first, last) = (positions[0], positions[positions.len() - 1]);
+            let wide = window.score_wide(&bytes.bytes, first, last);
+            if best.is_none_or(|(s, _)| wide > s) {
+                best = Some((wide, values));
             }
         }
         if let Some((_, values)) = best {
@@ -300,8 +301,22 @@ fn resolve_outer(
                 break;
             }
         }
+        // A filling that leaves the inner bytes malformed is no undoing: keep the cleanest, and none
+        // where even those are malformed (the hypothesis is wrong there; the bytes stay unknown).
         let fewest = plausible.iter().map(|p| p.0).min();
-        plausible.retain(|p| Some(p.0) == fewest);
+        plausible.retain(|p| Some(p.0) == fewest && p.0 <= MAX_INNER_FLAWS);
+        if plausible.len() > SHORTLIST {
+            // Rank by the inner decoding with its lost bytes left out, then fill only the best few.
+            let mut ranked: Vec<(f64, (usize, Vec<u8>, Bytes))> = plausible
+                .into_iter()
+                .map(|p| {
+                    let text = decode(&p.2.bytes, inner.1).replace('\u{FFFD}', "");
+                    (score(&text), p)
+                })
+                .collect();
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+            plausible = ranked.into_iter().take(SHORTLIST).map(|r| r.1).collect();
+        }
         let best = match plausible.len() {
             0 | 1 => plausible.pop().map(|p| p.1),
             _ => plausible
@@ -355,10 +370,15 @@ fn utf8_flaws(bytes: &[u8]) -> usize {
 const JOINT_SPAN: usize = 3;
 /// The most value combinations one group of unknowns is scored with.
 const MAX_COMBINATIONS: usize = 1024;
+/// Malformed inner sequences an outer filling may leave in its window (where the window cuts a
+/// character); more means the hypothesis is wrong there.
+const MAX_INNER_FLAWS: usize = 1;
 /// Combinations of a group compared again in the whole text.
 const SHORTLIST: usize = 4;
 /// Bytes decoded either side of an unknown when scoring a value for it.
 const REACH: usize = 15;
+/// Bytes decoded either side of a group when its shortlist is compared again: about a clause.
+const WIDE_REACH: usize = 60;
 
 /// Index ranges of `unknown` (sorted positions) whose neighbours are at most [`JOINT_SPAN`] apart.
 fn joint_groups(unknown: &[usize]) -> Vec<std::ops::Range<usize>> {
@@ -384,8 +404,17 @@ struct Window<'a> {
 
 impl Window<'_> {
     fn score(&self, bytes: &[u8], first: usize, last: usize) -> f64 {
-        let lo = first.saturating_sub(REACH);
-        let hi = (last + 1 + REACH).min(bytes.len());
+        self.score_reaching(bytes, first, last, REACH)
+    }
+
+    /// [`Self::score`] over [`WIDE_REACH`] bytes either side.
+    fn score_wide(&self, bytes: &[u8], first: usize, last: usize) -> f64 {
+        self.score_reaching(bytes, first, last, WIDE_REACH)
+    }
+
+    fn score_reaching(&self, bytes: &[u8], first: usize, last: usize, reach: usize) -> f64 {
+        let lo = first.saturating_sub(reach);
+        let hi = (last + 1 + reach).min(bytes.len());
         let window = decode(&bytes[lo..hi], self.charset);
         let mut scored = String::with_capacity(self.left.len() + window.len() + self.right.len());
         if lo == 0 {
