@@ -692,4 +692,48 @@ mod tests {
         );
         assert!("gb18030>klingon".parse::<Chain>().is_err());
     }
+
+    #[test]
+    fn a_lost_byte_is_one_the_wrong_decoder_rejects() {
+        // UTF-8 read as GB18030: 0x83 before 0xE6 would have made a character, 0x80 could not.
+        assert!(rejects(Charset::Gb18030, 0x80, &[0xE6]));
+        assert!(!rejects(Charset::Gb18030, 0x83, &[0xE6]));
+        // Before an ASCII comma any lead is lost; before an unknown byte nothing is ruled out.
+        assert!(rejects(Charset::Gb18030, 0x83, b","));
+        assert!(rejects(Charset::ShiftJis, 0x83, &[UNKNOWN]));
+        // Half-width katakana are whole characters in Shift_JIS; plain Big5 has no lead 0x85.
+        assert!(!rejects(Charset::ShiftJis, 0xB1, b","));
+        assert!(rejects(Charset::Big5, 0x85, &[0xA4]));
+        assert!(!rejects(Charset::Big5, 0xA4, &[0xA4]));
+    }
+
+    #[test]
+    fn plain_big5_table_overrides_web_big5_bytes() {
+        let plain = PlainBig5::parse("# comment\nC6B7\tこ\n").unwrap();
+        let bytes = encode_with("一こ", Charset::Big5, &plain).unwrap();
+        assert_eq!(bytes.bytes, [0xA4, 0x40, 0xC6, 0xB7]);
+        assert!(PlainBig5::parse("C6B7 こ").is_err());
+    }
+
+    #[test]
+    fn utf8_flaws_count_broken_sequences_but_not_cut_ends_or_unknowns() {
+        let text = "微商".as_bytes();
+        assert_eq!(utf8_flaws(text), 0);
+        assert_eq!(utf8_flaws(&text[1..5]), 0);
+        assert_eq!(utf8_flaws(&[0xE5, UNKNOWN, 0xAE]), 0);
+        assert_eq!(utf8_flaws(&[0xE5, 0x41, 0xE5, 0xBE, 0xAE]), 1);
+    }
+
+    #[test]
+    fn undoes_double_utf8_read_as_gbk_with_a_lost_replacement_byte() {
+        let garbled = "婵″倹鐏夐弰锟\u{FFFD}";
+        let fixed = chain("gb18030>utf-8,gb18030>utf-8").undo(
+            garbled,
+            &PlainBig5::default(),
+            &|t| model().score(t) + 10.0 * t.chars().count() as f64,
+            "",
+            ",",
+        );
+        assert_eq!(fixed.as_deref(), Some("如果是"));
+    }
 }
