@@ -280,7 +280,7 @@ fn resolve_outer(
         };
         let lo = first.saturating_sub(REACH);
         let hi = (last + 1 + REACH).min(bytes.bytes.len());
-        let mut plausible: Vec<(usize, Vec<u8>, Bytes)> = Vec::new();
+        let mut plausible: Vec<OuterFilling> = Vec::new();
         let mut index = vec![0usize; positions.len()];
         loop {
             let values: Vec<u8> = index.iter().zip(&choices).map(|(&i, c)| c[i]).collect();
@@ -295,7 +295,11 @@ fn resolve_outer(
                 } else {
                     0
                 };
-                plausible.push((flaws, values, encoded));
+                plausible.push(OuterFilling {
+                    flaws,
+                    values,
+                    inner: encoded,
+                });
             }
             if !next_combination(&mut index, &choices) {
                 break;
@@ -303,14 +307,14 @@ fn resolve_outer(
         }
         // A filling that leaves the inner bytes malformed is no undoing: keep the cleanest, and none
         // where even those are malformed (the hypothesis is wrong there; the bytes stay unknown).
-        let fewest = plausible.iter().map(|p| p.0).min();
-        plausible.retain(|p| Some(p.0) == fewest && p.0 <= MAX_INNER_FLAWS);
+        let fewest = plausible.iter().map(|p| p.flaws).min();
+        plausible.retain(|p| Some(p.flaws) == fewest && p.flaws <= MAX_INNER_FLAWS);
         if plausible.len() > SHORTLIST {
             // Rank by the inner decoding with its lost bytes left out, then fill only the best few.
-            let mut ranked: Vec<(f64, (usize, Vec<u8>, Bytes))> = plausible
+            let mut ranked: Vec<(f64, OuterFilling)> = plausible
                 .into_iter()
                 .map(|p| {
-                    let text = decode(&p.2.bytes, inner.1).replace('\u{FFFD}', "");
+                    let text = decode(&p.inner.bytes, inner.1).replace('\u{FFFD}', "");
                     (score(&text), p)
                 })
                 .collect();
@@ -318,12 +322,12 @@ fn resolve_outer(
             plausible = ranked.into_iter().take(SHORTLIST).map(|r| r.1).collect();
         }
         let best = match plausible.len() {
-            0 | 1 => plausible.pop().map(|p| p.1),
+            0 | 1 => plausible.pop().map(|p| p.values),
             _ => plausible
                 .into_iter()
-                .map(|(_, values, mut encoded)| {
-                    resolve_rejected(&mut encoded, inner.0, inner.1, score, "", "");
-                    (score(&decode(&encoded.bytes, inner.1)), values)
+                .map(|mut p| {
+                    resolve_rejected(&mut p.inner, inner.0, inner.1, score, "", "");
+                    (score(&decode(&p.inner.bytes, inner.1)), p.values)
                 })
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, values)| values),
@@ -335,13 +339,25 @@ fn resolve_outer(
     }
 }
 
+/// One filling of an outer layer's unknown bytes: its values, the inner layer's bytes it gives and
+/// how malformed those are.
+struct OuterFilling {
+    flaws: usize,
+    values: Vec<u8>,
+    inner: Bytes,
+}
+
 /// Violations of UTF-8 structure in `bytes`, [`UNKNOWN`] matching anything; a sequence cut by either
 /// end of the slice is not a violation.
 fn utf8_flaws(bytes: &[u8]) -> usize {
     let is_continuation = |b: u8| b == UNKNOWN || (0x80..=0xBF).contains(&b);
     let mut flaws = 0;
     // Skip the continuation bytes of a character the slice starts inside.
-    let mut i = bytes.iter().take(3).take_while(|&&b| is_continuation(b)).count();
+    let mut i = bytes
+        .iter()
+        .take(3)
+        .take_while(|&&b| is_continuation(b))
+        .count();
     while i < bytes.len() {
         let expected = match bytes[i] {
             UNKNOWN | 0x00..=0x7F => 0,
@@ -664,7 +680,13 @@ mod tests {
     fn undoes_utf8_read_as_gbk_with_a_lost_byte() {
         // What a GB18030 decoder with replacement (Python's) makes of the UTF-8 bytes.
         let garbled = "寰\u{e1bc}晢瑭查\u{FFFD}欐ǎ銆\u{FFFD}";
-        let fixed = chain("gb18030>utf-8").undo(garbled, &PlainBig5::default(), &|t| model().score(t), "", "");
+        let fixed = chain("gb18030>utf-8").undo(
+            garbled,
+            &PlainBig5::default(),
+            &|t| model().score(t),
+            "",
+            "",
+        );
         assert_eq!(fixed.as_deref(), Some("微商該這樣。"));
     }
 
