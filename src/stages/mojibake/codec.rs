@@ -214,8 +214,7 @@ pub fn resolve_rejected(
     for group in joint_groups(&unknown) {
         let positions = &unknown[group.clone()];
         let choices = &possible[group];
-        let combinations: usize = choices.iter().map(Vec::len).product();
-        if combinations <= MAX_COMBINATIONS {
+        if combinations(choices) <= MAX_COMBINATIONS {
             let ranked = fill_jointly(&mut bytes.bytes, positions, choices, read_as, &window);
             shortlists.push((positions, ranked));
         } else {
@@ -236,6 +235,15 @@ pub fn resolve_rejected(
             set(&mut bytes.bytes, positions, values);
         }
     }
+}
+
+/// How many combinations of `choices` there are, saturating (a long run of unknowns has more than
+/// any count holds).
+fn combinations(choices: &[Vec<u8>]) -> usize {
+    choices
+        .iter()
+        .try_fold(1usize, |n, c| n.checked_mul(c.len()))
+        .unwrap_or(usize::MAX)
 }
 
 fn set(bytes: &mut [u8], positions: &[usize], values: &[u8]) {
@@ -271,8 +279,7 @@ fn resolve_outer(
                     .collect()
             })
             .collect();
-        let combinations: usize = choices.iter().map(Vec::len).product();
-        if combinations > MAX_COMBINATIONS || choices.iter().any(Vec::is_empty) {
+        if combinations(&choices) > MAX_COMBINATIONS || choices.iter().any(Vec::is_empty) {
             continue;
         }
         let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
