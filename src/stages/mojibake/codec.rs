@@ -5,6 +5,7 @@
 //! A U+FFFD in garbled text stands for bytes a decoder threw away; re-encoding turns it into one
 //! *unknown byte*, which [`resolve_unknowns`] later fills with the value the language model prefers.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use encoding_rs::{BIG5, Encoding, GB18030, SHIFT_JIS, UTF_8, WINDOWS_1252};
@@ -71,15 +72,65 @@ pub struct Bytes {
 
 /// Encode `text` in `charset`; `None` when a character has no encoding there (wrong hypothesis).
 pub fn encode(text: &str, charset: Charset) -> Option<Bytes> {
+    encode_with(text, charset, &PlainBig5::default())
+}
+
+/// [`encode`], taking Big5 to be plain Big5 where it differs from web Big5 (`plain`).
+pub fn encode_with(text: &str, charset: Charset, plain: &PlainBig5) -> Option<Bytes> {
     let mut out = Bytes::default();
     for (i, chunk) in text.split('\u{FFFD}').enumerate() {
         if i > 0 {
             out.unknown.push(out.bytes.len());
             out.bytes.push(UNKNOWN);
         }
-        encode_chunk(chunk, charset, &mut out.bytes)?;
+        if charset == Charset::Big5 && !plain.bytes.is_empty() {
+            encode_plain_big5(chunk, plain, &mut out.bytes)?;
+        } else {
+            encode_chunk(chunk, charset, &mut out.bytes)?;
+        }
     }
     Some(out)
+}
+
+/// The characters that plain Big5 (as Python's and other non-web decoders read it) has at other
+/// bytes than web Big5 (HKSCS, encoding_rs): kana, Cyrillic and circled numbers of the ETEN rows
+/// `C6A1`–`C7FE`. Text a plain decoder wrote must be re-encoded with these bytes.
+#[derive(Debug, Default)]
+pub struct PlainBig5 {
+    bytes: HashMap<char, [u8; 2]>,
+}
+
+impl PlainBig5 {
+    /// Parse `HEX<TAB>char` lines (`C6B7\tこ`); `#` starts a comment line.
+    pub fn parse(table: &str) -> Result<Self, String> {
+        let mut bytes = HashMap::new();
+        for (n, line) in table.lines().enumerate() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let bad = || format!("line {}: expected `HEX<TAB>char`, got `{line}`", n + 1);
+            let (hex, char) = line.split_once('\t').ok_or_else(bad)?;
+            let code = u16::from_str_radix(hex, 16).map_err(|_| bad())?;
+            let mut chars = char.chars();
+            let (Some(c), None) = (chars.next(), chars.next()) else {
+                return Err(bad());
+            };
+            bytes.insert(c, code.to_be_bytes());
+        }
+        Ok(PlainBig5 { bytes })
+    }
+}
+
+fn encode_plain_big5(chunk: &str, plain: &PlainBig5, out: &mut Vec<u8>) -> Option<()> {
+    let mut start = 0;
+    for (at, c) in chunk.char_indices() {
+        if let Some(pair) = plain.bytes.get(&c) {
+            encode_chunk(&chunk[start..at], Charset::Big5, out)?;
+            out.extend_from_slice(pair);
+            start = at + c.len_utf8();
+        }
+    }
+    encode_chunk(&chunk[start..], Charset::Big5, out)
 }
 
 fn encode_chunk(chunk: &str, charset: Charset, out: &mut Vec<u8>) -> Option<()> {
@@ -119,45 +170,447 @@ pub fn resolve_unknowns(
     right: &str,
 ) {
     let unknown = std::mem::take(&mut bytes.unknown);
-    for &at in &unknown {
-        bytes.bytes[at] = best_value(&mut bytes.bytes, at, charset, score, left, right);
+    let any: Vec<u8> = (0x80..=0xFE).collect();
+    let window = Window {
+        charset,
+        score,
+        left,
+        right,
+    };
+    fill_greedily(&mut bytes.bytes, &unknown, |_| &any, &window);
+}
+
+/// Fill the unknown bytes of text that a decoder for `read_as` wrote as U+FFFD, one per byte it
+/// rejected: a value is possible only where that decoder rejects it, given the bytes after it
+/// (UTF-8 read as GB18030 loses `0x80` before `BC E6`, since `0x83 0xE6` would have made a
+/// character). Unknowns a few bytes apart (one character of `really`) are filled jointly, every
+/// combination of their possible values scored together in a window; larger groups fall back to one
+/// at a time. Then each group's few best combinations are compared once more in a wider window
+/// (about a clause), so that what lies beyond the first (the script, a word further on) decides.
+pub fn resolve_rejected(
+    bytes: &mut Bytes,
+    read_as: Charset,
+    really: Charset,
+    score: &dyn Fn(&str) -> f64,
+    left: &str,
+    right: &str,
+) {
+    let unknown = std::mem::take(&mut bytes.unknown);
+    let window = Window {
+        charset: really,
+        score,
+        left,
+        right,
+    };
+    let possible: Vec<Vec<u8>> = unknown
+        .iter()
+        .map(|&at| {
+            (0x80..=0xFE)
+                .filter(|&v| rejects(read_as, v, &bytes.bytes[at + 1..]))
+                .collect()
+        })
+        .collect();
+    let mut shortlists = Vec::new();
+    for group in joint_groups(&unknown) {
+        let positions = &unknown[group.clone()];
+        let choices = &possible[group];
+        if combinations(choices) <= MAX_COMBINATIONS {
+            let ranked = fill_jointly(&mut bytes.bytes, positions, choices, read_as, &window);
+            shortlists.push((positions, ranked));
+        } else {
+            fill_greedily(&mut bytes.bytes, positions, |i| &choices[i], &window);
+        }
     }
-    if unknown.len() > 1 {
-        for &at in &unknown {
-            bytes.bytes[at] = best_value(&mut bytes.bytes, at, charset, score, left, right);
+    for (positions, ranked) in shortlists.iter().filter(|(_, r)| r.len() > 1) {
+        let mut best: Option<(f64, &[u8])> = None;
+        for values in ranked {
+            set(&mut bytes.bytes, positions, values);
+            let (first, last) = (positions[0], positions[positions.len() - 1]);
+            let wide = window.score_wide(&bytes.bytes, first, last);
+            if best.is_none_or(|(s, _)| wide > s) {
+                best = Some((wide, values));
+            }
+        }
+        if let Some((_, values)) = best {
+            set(&mut bytes.bytes, positions, values);
         }
     }
 }
 
-fn best_value(
-    bytes: &mut [u8],
-    at: usize,
-    charset: Charset,
-    score: &dyn Fn(&str) -> f64,
-    left: &str,
-    right: &str,
-) -> u8 {
-    const REACH: usize = 15;
-    let lo = at.saturating_sub(REACH);
-    let hi = (at + REACH).min(bytes.len());
-    let mut best: Option<(f64, u8)> = None;
-    for value in 0x80..=0xFE_u8 {
+/// How many combinations of `choices` there are, saturating (a long run of unknowns has more than
+/// any count holds).
+fn combinations(choices: &[Vec<u8>]) -> usize {
+    choices
+        .iter()
+        .try_fold(1usize, |n, c| n.checked_mul(c.len()))
+        .unwrap_or(usize::MAX)
+}
+
+fn set(bytes: &mut [u8], positions: &[usize], values: &[u8]) {
+    for (&at, &value) in positions.iter().zip(values) {
         bytes[at] = value;
-        let window = decode(&bytes[lo..hi], charset);
-        let mut scored = String::with_capacity(left.len() + window.len() + right.len());
+    }
+}
+
+/// Fill the unknown bytes of an outer layer (`read_as`, `really`) of a chain whose output was
+/// garbled again by `inner`. Its output is itself garbled text, which no model can judge, so each
+/// possible filling is judged by the inner layer: re-encoded by `inner.0`, its bytes must still make
+/// well-formed `inner.1` (the original UTF-8 structure, lost bytes counting as wildcards), and among
+/// the fillings that do, the model picks the best inner decoding, its own lost bytes filled. Double
+/// UTF-8 read as GB18030 loses the `BD` of an inner U+FFFD (`EF BF BD`) before an ASCII byte.
+fn resolve_outer(
+    bytes: &mut Bytes,
+    (read_as, really): (Charset, Charset),
+    inner: (Charset, Charset),
+    plain: &PlainBig5,
+    score: &dyn Fn(&str) -> f64,
+) {
+    let unknown = std::mem::take(&mut bytes.unknown);
+    if !really.is_multibyte() {
+        return;
+    }
+    for group in joint_groups(&unknown) {
+        let positions = &unknown[group];
+        let choices: Vec<Vec<u8>> = positions
+            .iter()
+            .map(|&at| {
+                (0x80..=0xFE)
+                    .filter(|&v| rejects(read_as, v, &bytes.bytes[at + 1..]))
+                    .collect()
+            })
+            .collect();
+        if combinations(&choices) > MAX_COMBINATIONS || choices.iter().any(Vec::is_empty) {
+            continue;
+        }
+        let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
+            continue;
+        };
+        let lo = first.saturating_sub(REACH);
+        let hi = (last + 1 + REACH).min(bytes.bytes.len());
+        let mut plausible: Vec<OuterFilling> = Vec::new();
+        let mut index = vec![0usize; positions.len()];
+        loop {
+            let values: Vec<u8> = index.iter().zip(&choices).map(|(&i, c)| c[i]).collect();
+            set(&mut bytes.bytes, positions, &values);
+            let consistent = positions
+                .iter()
+                .all(|&at| rejects(read_as, bytes.bytes[at], &bytes.bytes[at + 1..]));
+            let output = decode(&bytes.bytes[lo..hi], really);
+            if let Some(encoded) = encode_with(&output, inner.0, plain).filter(|_| consistent) {
+                let flaws = if inner.1 == Charset::Utf8 {
+                    utf8_flaws(&encoded.bytes)
+                } else {
+                    0
+                };
+                plausible.push(OuterFilling {
+                    flaws,
+                    values,
+                    inner: encoded,
+                });
+            }
+            if !next_combination(&mut index, &choices) {
+                break;
+            }
+        }
+        // A filling that leaves the inner bytes malformed is no undoing: keep the cleanest, and none
+        // where even those are malformed (the hypothesis is wrong there; the bytes stay unknown).
+        let fewest = plausible.iter().map(|p| p.flaws).min();
+        plausible.retain(|p| Some(p.flaws) == fewest && p.flaws <= MAX_INNER_FLAWS);
+        if plausible.len() > SHORTLIST {
+            // Rank by the inner decoding with its lost bytes left out, then fill only the best few.
+            let mut ranked: Vec<(f64, OuterFilling)> = plausible
+                .into_iter()
+                .map(|p| {
+                    let text = decode(&p.inner.bytes, inner.1).replace('\u{FFFD}', "");
+                    (score(&text), p)
+                })
+                .collect();
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+            plausible = ranked.into_iter().take(SHORTLIST).map(|r| r.1).collect();
+        }
+        let best = match plausible.len() {
+            0 | 1 => plausible.pop().map(|p| p.values),
+            _ => plausible
+                .into_iter()
+                .map(|mut p| {
+                    resolve_rejected(&mut p.inner, inner.0, inner.1, score, "", "");
+                    (score(&decode(&p.inner.bytes, inner.1)), p.values)
+                })
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, values)| values),
+        };
+        match best {
+            Some(values) => set(&mut bytes.bytes, positions, &values),
+            None => positions.iter().for_each(|&at| bytes.bytes[at] = UNKNOWN),
+        }
+    }
+}
+
+/// One filling of an outer layer's unknown bytes: its values, the inner layer's bytes it gives and
+/// how malformed those are.
+struct OuterFilling {
+    flaws: usize,
+    values: Vec<u8>,
+    inner: Bytes,
+}
+
+/// Violations of UTF-8 structure in `bytes`, [`UNKNOWN`] matching anything; a sequence cut by either
+/// end of the slice is not a violation.
+fn utf8_flaws(bytes: &[u8]) -> usize {
+    let is_continuation = |b: u8| b == UNKNOWN || (0x80..=0xBF).contains(&b);
+    let mut flaws = 0;
+    // Skip the continuation bytes of a character the slice starts inside.
+    let mut i = bytes
+        .iter()
+        .take(3)
+        .take_while(|&&b| is_continuation(b))
+        .count();
+    while i < bytes.len() {
+        let expected = match bytes[i] {
+            UNKNOWN | 0x00..=0x7F => 0,
+            0xC2..=0xDF => 1,
+            0xE0..=0xEF => 2,
+            0xF0..=0xF4 => 3,
+            _ => {
+                flaws += 1;
+                0
+            }
+        };
+        let run = bytes[i + 1..]
+            .iter()
+            .take(expected)
+            .take_while(|&&b| is_continuation(b))
+            .count();
+        if run < expected && i + 1 + run < bytes.len() {
+            flaws += 1;
+        }
+        i += 1 + run;
+    }
+    flaws
+}
+
+/// Unknowns at most this many bytes apart are filled together (they may share a character).
+const JOINT_SPAN: usize = 3;
+/// The most value combinations one group of unknowns is scored with.
+const MAX_COMBINATIONS: usize = 1024;
+/// Malformed inner sequences an outer filling may leave in its window (where the window cuts a
+/// character); more means the hypothesis is wrong there.
+const MAX_INNER_FLAWS: usize = 1;
+/// Combinations of a group compared again in the whole text.
+const SHORTLIST: usize = 4;
+/// Bytes decoded either side of an unknown when scoring a value for it.
+const REACH: usize = 15;
+/// Bytes decoded either side of a group when its shortlist is compared again: about a clause.
+const WIDE_REACH: usize = 60;
+
+/// Index ranges of `unknown` (sorted positions) whose neighbours are at most [`JOINT_SPAN`] apart.
+fn joint_groups(unknown: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=unknown.len() {
+        if i == unknown.len() || unknown[i] - unknown[i - 1] > JOINT_SPAN {
+            groups.push(start..i);
+            start = i;
+        }
+    }
+    groups
+}
+
+/// How a candidate filling is scored: decoded in `charset` around the filled bytes, with the
+/// context the bytes sit between where the window reaches their ends.
+struct Window<'a> {
+    charset: Charset,
+    score: &'a dyn Fn(&str) -> f64,
+    left: &'a str,
+    right: &'a str,
+}
+
+impl Window<'_> {
+    fn score(&self, bytes: &[u8], first: usize, last: usize) -> f64 {
+        self.score_reaching(bytes, first, last, REACH)
+    }
+
+    /// [`Self::score`] over [`WIDE_REACH`] bytes either side.
+    fn score_wide(&self, bytes: &[u8], first: usize, last: usize) -> f64 {
+        self.score_reaching(bytes, first, last, WIDE_REACH)
+    }
+
+    fn score_reaching(&self, bytes: &[u8], first: usize, last: usize, reach: usize) -> f64 {
+        let lo = first.saturating_sub(reach);
+        let hi = (last + 1 + reach).min(bytes.len());
+        let window = decode(&bytes[lo..hi], self.charset);
+        let mut scored = String::with_capacity(self.left.len() + window.len() + self.right.len());
         if lo == 0 {
-            scored.push_str(left);
+            scored.push_str(self.left);
         }
         scored.push_str(&window);
         if hi == bytes.len() {
-            scored.push_str(right);
+            scored.push_str(self.right);
         }
-        let value_score = score(&scored);
-        if best.is_none_or(|(s, _)| value_score > s) {
-            best = Some((value_score, value));
+        (self.score)(&scored)
+    }
+}
+
+/// Fill `positions` one at a time, left to right, then once more with every other one filled.
+fn fill_greedily<'c>(
+    bytes: &mut [u8],
+    positions: &[usize],
+    choices: impl Fn(usize) -> &'c [u8],
+    window: &Window,
+) {
+    let passes = if positions.len() > 1 { 2 } else { 1 };
+    for _ in 0..passes {
+        for (i, &at) in positions.iter().enumerate() {
+            let mut best: Option<(f64, u8)> = None;
+            for &value in choices(i) {
+                bytes[at] = value;
+                let value_score = window.score(bytes, at, at);
+                if best.is_none_or(|(s, _)| value_score > s) {
+                    best = Some((value_score, value));
+                }
+            }
+            bytes[at] = best.map_or(UNKNOWN, |(_, v)| v);
         }
     }
-    best.map_or(UNKNOWN, |(_, v)| v)
+}
+
+/// Try every combination of `choices` at `positions` that the `read_as` decoder would still have
+/// rejected byte by byte (a choice checked alone may have had an unknown after it), fill in the
+/// best scored and return the [`SHORTLIST`] best, best first.
+fn fill_jointly(
+    bytes: &mut [u8],
+    positions: &[usize],
+    choices: &[Vec<u8>],
+    read_as: Charset,
+    window: &Window,
+) -> Vec<Vec<u8>> {
+    let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
+        return Vec::new();
+    };
+    let mut scored: Vec<(f64, Vec<u8>)> = Vec::new();
+    let mut index = vec![0usize; positions.len()];
+    if choices.iter().all(|c| !c.is_empty()) {
+        loop {
+            for (i, &at) in positions.iter().enumerate() {
+                bytes[at] = choices[i][index[i]];
+            }
+            let consistent = positions
+                .iter()
+                .all(|&at| rejects(read_as, bytes[at], &bytes[at + 1..]));
+            if consistent {
+                let s = window.score(bytes, first, last);
+                scored.push((s, positions.iter().map(|&at| bytes[at]).collect()));
+            }
+            if !next_combination(&mut index, choices) {
+                break;
+            }
+        }
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.truncate(SHORTLIST);
+    match scored.first() {
+        Some((_, values)) => set(bytes, positions, values),
+        None => positions.iter().for_each(|&at| bytes[at] = UNKNOWN),
+    }
+    scored.into_iter().map(|(_, values)| values).collect()
+}
+
+/// Advance a mixed-radix counter over `choices`; false once every combination has been seen.
+fn next_combination(index: &mut [usize], choices: &[Vec<u8>]) -> bool {
+    for (i, slot) in index.iter_mut().enumerate().rev() {
+        *slot += 1;
+        if *slot < choices[i].len() {
+            return true;
+        }
+        *slot = 0;
+    }
+    false
+}
+
+/// Whether a decoder for `charset` rejects byte `value` (writes U+FFFD and goes on with the next
+/// byte, as Python's decoders do) when `next` follows it. [`UNKNOWN`] in `next` could be anything:
+/// where the answer depends on it, the value is not ruled out. Validity is the strict form of each
+/// charset (plain Big5, JIS X 0208 Shift_JIS, no windows-1252 C1 fill-ins), not its web superset.
+pub fn rejects(charset: Charset, value: u8, next: &[u8]) -> bool {
+    if value.is_ascii() {
+        return false;
+    }
+    let pair = |valid_lead: bool| -> bool {
+        match next.first() {
+            None => true,
+            Some(&UNKNOWN) => true,
+            Some(&trail) => !(valid_lead && decodes(charset, &[value, trail])),
+        }
+    };
+    match charset {
+        Charset::Latin1 => false,
+        Charset::Windows1252 => matches!(value, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D),
+        Charset::Utf8 => utf8_rejects(value, next),
+        Charset::Big5 => pair((0xA1..=0xF9).contains(&value)) || big5_extension(value, next),
+        Charset::ShiftJis => {
+            let katakana = (0xA1..=0xDF).contains(&value);
+            let lead = matches!(value, 0x81..=0x84 | 0x88..=0x9F | 0xE0..=0xEA);
+            !katakana && pair(lead)
+        }
+        Charset::Gb18030 => gb18030_rejects(value, next),
+    }
+}
+
+/// Whether the pair is one that web Big5 (HKSCS) decodes but plain Big5 does not: the user-defined
+/// rows `C6A1`–`C8FE` and the ETEN additions from `F9D6`.
+fn big5_extension(lead: u8, next: &[u8]) -> bool {
+    let trail = next.first().copied().unwrap_or(0);
+    match lead {
+        0xC6 => trail >= 0xA1 && trail != UNKNOWN,
+        0xC7 | 0xC8 => trail != UNKNOWN,
+        0xF9 => trail >= 0xD6 && trail != UNKNOWN,
+        _ => false,
+    }
+}
+
+fn gb18030_rejects(value: u8, next: &[u8]) -> bool {
+    if value == 0x80 || value == 0xFF {
+        return true;
+    }
+    match next {
+        [] => true,
+        [UNKNOWN, ..] => true,
+        [second @ 0x30..=0x39, rest @ ..] => match rest {
+            [third, fourth, ..] if ![*third, *fourth].contains(&UNKNOWN) => {
+                !decodes(Charset::Gb18030, &[value, *second, *third, *fourth])
+            }
+            [_, _, ..] => true,
+            _ => true,
+        },
+        [trail, ..] => !decodes(Charset::Gb18030, &[value, *trail]),
+    }
+}
+
+fn utf8_rejects(value: u8, next: &[u8]) -> bool {
+    let needed = match value {
+        0xC2..=0xDF => 1,
+        0xE0..=0xEF => 2,
+        0xF0..=0xF4 => 3,
+        _ => return true,
+    };
+    let Some(following) = next.get(..needed) else {
+        return true;
+    };
+    if following.contains(&UNKNOWN) {
+        return true;
+    }
+    let mut sequence = vec![value];
+    sequence.extend_from_slice(following);
+    std::str::from_utf8(&sequence).is_err()
+}
+
+/// Whether `bytes` are exactly valid characters of `charset`.
+fn decodes(charset: Charset, bytes: &[u8]) -> bool {
+    charset.encoding().is_none_or(|encoding| {
+        encoding
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .is_some()
+    })
 }
 
 /// One hypothesis of how text was garbled: layers of "these bytes were decoded as `read_as` but were
@@ -192,10 +645,12 @@ impl FromStr for Chain {
 
 impl Chain {
     /// Undo the chain on `text`; `None` when the text cannot have come from it. Unknown bytes of the
-    /// last layer are resolved with the model; those of an inner layer travel on as U+FFFD.
+    /// last layer are resolved with the model; those of an outer layer with what the layer under
+    /// it can make of each value ([`resolve_outer`]).
     pub fn undo(
         &self,
         text: &str,
+        plain: &PlainBig5,
         score: &dyn Fn(&str) -> f64,
         left: &str,
         right: &str,
@@ -203,12 +658,15 @@ impl Chain {
         let mut current = text.to_string();
         let last = self.layers.len() - 1;
         for (i, &(read_as, really)) in self.layers.iter().enumerate() {
-            let mut bytes = encode(&current, read_as)?;
+            let mut bytes = encode_with(&current, read_as, plain)?;
             if bytes.unknown.len() * 3 > bytes.bytes.len() {
                 return None;
             }
             if i == last && really.is_multibyte() {
-                resolve_unknowns(&mut bytes, really, score, left, right);
+                resolve_rejected(&mut bytes, read_as, really, score, left, right);
+            } else if let Some(&inner) = self.layers.get(i + 1) {
+                let outer = (read_as, really);
+                resolve_outer(&mut bytes, outer, inner, plain, score);
             }
             current = decode(&bytes.bytes, really);
         }
@@ -229,7 +687,13 @@ mod tests {
     fn undoes_utf8_read_as_gbk_with_a_lost_byte() {
         // What a GB18030 decoder with replacement (Python's) makes of the UTF-8 bytes.
         let garbled = "寰\u{e1bc}晢瑭查\u{FFFD}欐ǎ銆\u{FFFD}";
-        let fixed = chain("gb18030>utf-8").undo(garbled, &|t| model().score(t), "", "");
+        let fixed = chain("gb18030>utf-8").undo(
+            garbled,
+            &PlainBig5::default(),
+            &|t| model().score(t),
+            "",
+            "",
+        );
         assert_eq!(fixed.as_deref(), Some("微商該這樣。"));
     }
 
@@ -239,6 +703,7 @@ mod tests {
         let twice = decode(once.as_bytes(), Charset::Windows1252);
         let fixed = chain("windows-1252>utf-8,windows-1252>utf-8").undo(
             &twice,
+            &PlainBig5::default(),
             &|t| model().score(t),
             "",
             "",
@@ -251,9 +716,53 @@ mod tests {
         assert_eq!(encode("營", Charset::Latin1), None);
         assert!(
             chain("windows-1252>utf-8")
-                .undo("營銷", &|t| model().score(t), "", "")
+                .undo("營銷", &PlainBig5::default(), &|t| model().score(t), "", "")
                 .is_none()
         );
         assert!("gb18030>klingon".parse::<Chain>().is_err());
+    }
+
+    #[test]
+    fn a_lost_byte_is_one_the_wrong_decoder_rejects() {
+        // UTF-8 read as GB18030: 0x83 before 0xE6 would have made a character, 0x80 could not.
+        assert!(rejects(Charset::Gb18030, 0x80, &[0xE6]));
+        assert!(!rejects(Charset::Gb18030, 0x83, &[0xE6]));
+        // Before an ASCII comma any lead is lost; before an unknown byte nothing is ruled out.
+        assert!(rejects(Charset::Gb18030, 0x83, b","));
+        assert!(rejects(Charset::ShiftJis, 0x83, &[UNKNOWN]));
+        // Half-width katakana are whole characters in Shift_JIS; plain Big5 has no lead 0x85.
+        assert!(!rejects(Charset::ShiftJis, 0xB1, b","));
+        assert!(rejects(Charset::Big5, 0x85, &[0xA4]));
+        assert!(!rejects(Charset::Big5, 0xA4, &[0xA4]));
+    }
+
+    #[test]
+    fn plain_big5_table_overrides_web_big5_bytes() {
+        let plain = PlainBig5::parse("# comment\nC6B7\tこ\n").unwrap();
+        let bytes = encode_with("一こ", Charset::Big5, &plain).unwrap();
+        assert_eq!(bytes.bytes, [0xA4, 0x40, 0xC6, 0xB7]);
+        assert!(PlainBig5::parse("C6B7 こ").is_err());
+    }
+
+    #[test]
+    fn utf8_flaws_count_broken_sequences_but_not_cut_ends_or_unknowns() {
+        let text = "微商".as_bytes();
+        assert_eq!(utf8_flaws(text), 0);
+        assert_eq!(utf8_flaws(&text[1..5]), 0);
+        assert_eq!(utf8_flaws(&[0xE5, UNKNOWN, 0xAE]), 0);
+        assert_eq!(utf8_flaws(&[0xE5, 0x41, 0xE5, 0xBE, 0xAE]), 1);
+    }
+
+    #[test]
+    fn undoes_double_utf8_read_as_gbk_with_a_lost_replacement_byte() {
+        let garbled = "婵″倹鐏夐弰锟\u{FFFD}";
+        let fixed = chain("gb18030>utf-8,gb18030>utf-8").undo(
+            garbled,
+            &PlainBig5::default(),
+            &|t| model().score(t) + 10.0 * t.chars().count() as f64,
+            "",
+            ",",
+        );
+        assert_eq!(fixed.as_deref(), Some("如果是"));
     }
 }

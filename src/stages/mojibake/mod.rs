@@ -26,7 +26,7 @@ use crate::stages::{Stage, StageName};
 use crate::text::chars::is_han;
 use crate::text::lm::{self, LanguageModel};
 
-use codec::{Chain, Charset};
+use codec::{Chain, Charset, PlainBig5};
 use detect::{Detector, Script, Suspicion};
 use entity::Entities;
 use slip::Op;
@@ -62,6 +62,7 @@ pub struct Mojibake {
 struct Redecode {
     id: String,
     chains: Vec<Chain>,
+    plain_big5: PlainBig5,
     min_gain_per_char: f64,
     min_chars: usize,
 }
@@ -106,7 +107,7 @@ impl Mojibake {
                     rule.expect_keys(&["kind"])?;
                     stage.entity = Some((rule.id.clone(), Entities::new()));
                 }
-                "redecode" => stage.redecode = Some(compile_redecode(rule)?),
+                "redecode" => stage.redecode = Some(compile_redecode(rule, rules)?),
                 "byte-slip" => stage.slip = Some(compile_slip(rule)?),
                 other => {
                     return Err(rule.error(format!(
@@ -119,16 +120,26 @@ impl Mojibake {
     }
 }
 
-fn compile_redecode(rule: &Rule) -> Result<Redecode, RuleError> {
-    rule.expect_keys(&["kind", "chains", "min_gain_per_char", "min_chars"])?;
+fn compile_redecode(rule: &Rule, rules: &RuleSet) -> Result<Redecode, RuleError> {
+    rule.expect_keys(&[
+        "kind",
+        "chains",
+        "plain_big5",
+        "min_gain_per_char",
+        "min_chars",
+    ])?;
     let names: Vec<String> = rule.param("chains")?;
     let chains = names
         .iter()
         .map(|n| n.parse().map_err(|e| rule.error(e)))
         .collect::<Result<_, _>>()?;
+    let table: String = rule.param("plain_big5")?;
+    let plain_big5 = PlainBig5::parse(rules.data_str(&table)?)
+        .map_err(|e| rule.error(format!("{table}: {e}")))?;
     Ok(Redecode {
         id: rule.id.clone(),
         chains,
+        plain_big5,
         min_gain_per_char: rule.param("min_gain_per_char")?,
         min_chars: rule.param("min_chars")?,
     })
@@ -315,7 +326,7 @@ impl Mojibake {
                 let text = &line[clause.clone()];
                 let score = |t: &str| self.fitness(t);
                 let (left, right) = separators(line, clause);
-                let Some(decoded) = chain.undo(text, &score, left, right) else {
+                let Some(decoded) = chain.undo(text, &rule.plain_big5, &score, left, right) else {
                     continue;
                 };
                 let garbled = self.detector.strong_count(text);
