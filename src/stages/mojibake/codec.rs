@@ -217,24 +217,42 @@ pub fn resolve_rejected(
         if combinations(choices) <= MAX_COMBINATIONS {
             let ranked = fill_jointly(&mut bytes.bytes, positions, choices, read_as, &window);
             shortlists.push((positions, ranked));
-        } else {
+        } else if !guesses_whole_character(positions, really) {
             fill_greedily(&mut bytes.bytes, positions, |i| &choices[i], &window);
         }
     }
     for (positions, ranked) in shortlists.iter().filter(|(_, r)| r.len() > 1) {
-        let mut best: Option<(f64, &[u8])> = None;
-        for values in ranked {
-            set(&mut bytes.bytes, positions, values);
-            let (first, last) = (positions[0], positions[positions.len() - 1]);
-            let wide = window.score_wide(&bytes.bytes, first, last);
-            if best.is_none_or(|(s, _)| wide > s) {
-                best = Some((wide, values));
-            }
-        }
-        if let Some((_, values)) = best {
-            set(&mut bytes.bytes, positions, values);
+        let (first, last) = (positions[0], positions[positions.len() - 1]);
+        let mut scored: Vec<(f64, &[u8])> = ranked
+            .iter()
+            .map(|values| {
+                set(&mut bytes.bytes, positions, values);
+                (
+                    window.score_wide(&bytes.bytes, first, last),
+                    values.as_slice(),
+                )
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let margin = scored[0].0 - scored[1].0;
+        if guesses_whole_character(positions, really) && margin < WHOLE_CHARACTER_MARGIN {
+            // The bytes cannot tell and the context does not decide: leave the character lost,
+            // so the clause is left as it is and flagged rather than given a plausible wrong one.
+            positions.iter().for_each(|&at| bytes.bytes[at] = UNKNOWN);
+        } else {
+            set(&mut bytes.bytes, positions, scored[0].1);
         }
     }
+}
+
+/// Whether unknown bytes side by side are as many as a whole character of `really` (two in a
+/// double-byte charset, three in UTF-8, where two lost bytes of three still leave the character's
+/// structure): what is filled there comes from the context alone.
+fn guesses_whole_character(positions: &[usize], really: Charset) -> bool {
+    let whole = if really == Charset::Utf8 { 3 } else { 2 };
+    positions
+        .windows(whole)
+        .any(|w| w[whole - 1] == w[0] + whole - 1)
 }
 
 /// How many combinations of `choices` there are, saturating (a long run of unknowns has more than
@@ -391,6 +409,9 @@ fn utf8_flaws(bytes: &[u8]) -> usize {
 
 /// Unknowns at most this many bytes apart are filled together (they may share a character).
 const JOINT_SPAN: usize = 3;
+/// How much better (log-probability over about a clause) the best filling of a whole lost character
+/// must read than the next best: the "only with a high margin".
+const WHOLE_CHARACTER_MARGIN: f64 = 4.0;
 /// The most value combinations one group of unknowns is scored with.
 const MAX_COMBINATIONS: usize = 1024;
 /// Malformed inner sequences an outer filling may leave in its window (where the window cuts a
@@ -720,6 +741,15 @@ mod tests {
                 .is_none()
         );
         assert!("gb18030>klingon".parse::<Chain>().is_err());
+    }
+
+    #[test]
+    fn a_whole_lost_character_is_as_many_unknowns_side_by_side_as_the_charset_needs() {
+        assert!(guesses_whole_character(&[4, 5], Charset::Gb18030));
+        assert!(!guesses_whole_character(&[4, 6], Charset::Gb18030));
+        // Two lost bytes of a three-byte UTF-8 character leave its structure to go by.
+        assert!(!guesses_whole_character(&[4, 5], Charset::Utf8));
+        assert!(guesses_whole_character(&[3, 4, 5], Charset::Utf8));
     }
 
     #[test]
