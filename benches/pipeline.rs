@@ -1,5 +1,7 @@
 //! End-to-end `Pipeline::clean` throughput, every registered stage, on one core:
-//! the five seed pages (text inputs) and the real HTML pages of `../shared/corpus/cwced/original/`.
+//! the five seed pages (text inputs), the real HTML pages of `../shared/corpus/cwced/original/`
+//! (text-dense pages) and those of cwced and `../shared/corpus/cx163/original/` together (the page
+//! set of the HTML issue's throughput target).
 //!
 //!     cargo bench --bench pipeline
 
@@ -26,11 +28,19 @@ fn clean_all(c: &mut Criterion) {
     let seeds = files(&root.join("fixtures/seeds"), |p| {
         p.extension().is_some_and(|e| e == "txt") && !p.to_string_lossy().contains(".expected.")
     });
-    let pages = files(&root.join("../shared/corpus/cwced/original"), |_| true);
+    let cwced = files(&root.join("../shared/corpus/cwced/original"), |_| true);
+    let mut both = cwced.clone();
+    both.extend(files(&root.join("../shared/corpus/cx163/original"), |_| {
+        true
+    }));
     let pipeline =
         Pipeline::from_rules(&RuleSet::defaults().expect("default rules")).expect("pipeline");
     let mut group = c.benchmark_group("clean");
-    for (name, docs) in [("seed text pages", &seeds), ("cwced html pages", &pages)] {
+    for (name, docs) in [
+        ("seed text pages", &seeds),
+        ("cwced html pages", &cwced),
+        ("cwced+cx163 html pages", &both),
+    ] {
         group.throughput(Throughput::Bytes(
             docs.iter().map(Vec::len).sum::<usize>() as u64
         ));

@@ -3,8 +3,11 @@
 //! as MB/s of raw page bytes (the unit of `throughput_html`). The pipeline is built once, outside
 //! the timing, so this is the steady state of a long run.
 //!
+//! Arguments name the corpora to time (default: both).
+//!
 //! ```sh
 //! cargo run --release --example stage_times
+//! cargo run --release --example stage_times -- cwced
 //! ```
 
 use std::collections::BTreeMap;
@@ -15,8 +18,12 @@ use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 const PASSES: usize = 3;
 
 fn main() -> anyhow::Result<()> {
+    let mut corpora: Vec<String> = std::env::args().skip(1).collect();
+    if corpora.is_empty() {
+        corpora = vec!["cwced".into(), "cx163".into()];
+    }
     let mut pages = Vec::new();
-    for corpus in ["cwced", "cx163"] {
+    for corpus in &corpora {
         for entry in std::fs::read_dir(format!("../shared/corpus/{corpus}/original"))? {
             pages.push(std::fs::read(entry?.path())?);
         }
