@@ -204,11 +204,7 @@ pub fn resolve_rejected(
     };
     let possible: Vec<Vec<u8>> = unknown
         .iter()
-        .map(|&at| {
-            (0x80..=0xFE)
-                .filter(|&v| rejects(read_as, v, &bytes.bytes[at + 1..]))
-                .collect()
-        })
+        .map(|&at| rejected_values(read_as, &bytes.bytes[at + 1..]))
         .collect();
     let mut shortlists = Vec::new();
     for group in joint_groups(&unknown) {
@@ -255,6 +251,13 @@ fn guesses_whole_character(positions: &[usize], really: Charset) -> bool {
         .any(|w| w[whole - 1] == w[0] + whole - 1)
 }
 
+/// The non-ASCII values a lost byte may have had: those the `read_as` decoder rejects before `next`.
+fn rejected_values(read_as: Charset, next: &[u8]) -> Vec<u8> {
+    (0x80..=0xFE)
+        .filter(|&v| rejects(read_as, v, next))
+        .collect()
+}
+
 /// How many combinations of `choices` there are, saturating (a long run of unknowns has more than
 /// any count holds).
 fn combinations(choices: &[Vec<u8>]) -> usize {
@@ -291,11 +294,7 @@ fn resolve_outer(
         let positions = &unknown[group];
         let choices: Vec<Vec<u8>> = positions
             .iter()
-            .map(|&at| {
-                (0x80..=0xFE)
-                    .filter(|&v| rejects(read_as, v, &bytes.bytes[at + 1..]))
-                    .collect()
-            })
+            .map(|&at| rejected_values(read_as, &bytes.bytes[at + 1..]))
             .collect();
         if combinations(&choices) > MAX_COMBINATIONS || choices.iter().any(Vec::is_empty) {
             continue;
