@@ -73,6 +73,8 @@ struct Slip {
     ops: Vec<Op>,
     min_gain: f64,
     min_gain_ascii_only: f64,
+    /// The least gain of a repair of a run whose only suspects are U+FFFD.
+    min_gain_rejected_only: f64,
     reach_back: usize,
     context: usize,
 }
@@ -152,6 +154,7 @@ fn compile_slip(rule: &Rule) -> Result<Slip, RuleError> {
         "ops",
         "min_gain",
         "min_gain_ascii_only",
+        "min_gain_rejected_only",
         "reach_back",
         "context",
     ])?;
@@ -166,6 +169,7 @@ fn compile_slip(rule: &Rule) -> Result<Slip, RuleError> {
             .collect::<Result<_, _>>()?,
         min_gain: rule.param("min_gain")?,
         min_gain_ascii_only: rule.param("min_gain_ascii_only")?,
+        min_gain_rejected_only: rule.param("min_gain_rejected_only")?,
         reach_back: rule.param("reach_back")?,
         context: rule.param("context")?,
     })
@@ -476,10 +480,17 @@ impl Mojibake {
         // also tokens, separators and markup put there on purpose: demand more evidence.
         let non_ascii = |t: &str| t.chars().filter(|c| !c.is_ascii()).collect::<String>();
         let only_ascii_dropped = non_ascii(&repair.text) == non_ascii(&line[run.clone()]);
-        let needed = if only_ascii_dropped {
-            rule.min_gain_ascii_only
-        } else {
-            rule.min_gain
+        // A run whose only traces are bytes the decoder rejected, among characters that read
+        // clean, shows no shifted stream (a slip garbles what follows it): a repair there trades a
+        // clean neighbour for a guess unless the model is sure.
+        let only_rejected = (first..=last)
+            .filter_map(|i| classified.get(i))
+            .filter(|c| c.2 == Suspicion::Strong)
+            .all(|c| c.1 == '\u{FFFD}');
+        let needed = match (only_ascii_dropped, only_rejected) {
+            (true, _) => rule.min_gain_ascii_only,
+            (false, true) => rule.min_gain_rejected_only,
+            (false, false) => rule.min_gain,
         };
         (repair.gain >= needed).then(|| {
             let reason = format!("{} (+{:.1})", repair.what, repair.gain);
