@@ -3,27 +3,15 @@
 //!
 //!     cargo bench --bench decode
 
-use std::path::Path;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice::RuleSet;
 use sluice::stages::decode::Decode;
 
-fn pages() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/cwced/original");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("readable entry").path())
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| std::fs::read(p).expect("readable page"))
-        .collect()
-}
+#[path = "../examples/support/html_pages.rs"]
+mod html_pages;
 
 fn decode_pages(c: &mut Criterion) {
-    let pages = pages();
+    let pages = html_pages::pages(&["cwced"]).expect("the cwced pages");
     let bytes: usize = pages.iter().map(Vec::len).sum();
     let decode =
         Decode::from_rules(&RuleSet::defaults().expect("default rules")).expect("decode stage");

@@ -3,27 +3,14 @@
 //! on decoded markup, and a bare html5ever parse (the floor). `cargo bench --bench html`; criterion
 //! prints MiB/s per core (of input bytes).
 
-use std::path::Path;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
-fn corpus() -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let mut pages = Vec::new();
-    for corpus in ["cwced", "cx163"] {
-        let Ok(entries) = std::fs::read_dir(root.join(corpus).join("original")) else {
-            continue;
-        };
-        let mut paths: Vec<_> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
-        paths.sort();
-        pages.extend(paths.iter().filter_map(|p| std::fs::read(p).ok()));
-    }
-    pages
-}
+#[path = "../examples/support/html_pages.rs"]
+mod html_pages;
 
 fn bench(c: &mut Criterion) {
-    let pages = corpus();
+    let pages = html_pages::pages(&["cwced", "cx163"]).unwrap_or_default();
     if pages.is_empty() {
         eprintln!("no corpus under ../shared/corpus: nothing to measure");
         return;

@@ -10,6 +10,9 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice::{Pipeline, RuleSet};
 
+#[path = "../examples/support/html_pages.rs"]
+mod html_pages;
+
 fn files(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<Vec<u8>> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -28,11 +31,8 @@ fn clean_all(c: &mut Criterion) {
     let seeds = files(&root.join("fixtures/seeds"), |p| {
         p.extension().is_some_and(|e| e == "txt") && !p.to_string_lossy().contains(".expected.")
     });
-    let cwced = files(&root.join("../shared/corpus/cwced/original"), |_| true);
-    let mut both = cwced.clone();
-    both.extend(files(&root.join("../shared/corpus/cx163/original"), |_| {
-        true
-    }));
+    let cwced = html_pages::pages(&["cwced"]).expect("the cwced pages");
+    let both = html_pages::pages(&["cwced", "cx163"]).expect("the cwced and cx163 pages");
     let pipeline =
         Pipeline::from_rules(&RuleSet::defaults().expect("default rules")).expect("pipeline");
     let mut group = c.benchmark_group("clean");

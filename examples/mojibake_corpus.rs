@@ -7,11 +7,15 @@
 //! cargo run --release --example mojibake_corpus > after.txt
 //! ```
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sluice::stages::{self, StageName};
 use sluice::{Document, Format, Pipeline, RuleSet};
+
+// Shared with the other HTML examples; this one needs only the paths.
+#[allow(dead_code)]
+#[path = "support/html_pages.rs"]
+mod html_pages;
 
 fn main() -> anyhow::Result<()> {
     let rules = RuleSet::defaults()?;
@@ -20,13 +24,7 @@ fn main() -> anyhow::Result<()> {
         [StageName::Decode, StageName::Html, StageName::Markup],
     )?;
     let stage = stages::build(StageName::Mojibake, &rules)?;
-    let mut pages: Vec<PathBuf> = Vec::new();
-    for corpus in ["cwced", "cx163"] {
-        for entry in std::fs::read_dir(format!("../shared/corpus/{corpus}/original"))? {
-            pages.push(entry?.path());
-        }
-    }
-    pages.sort();
+    let pages = html_pages::page_paths(&["cwced", "cx163"])?;
     let mut spent = Duration::ZERO;
     for page in &pages {
         let raw = std::fs::read(page)?;
@@ -35,7 +33,11 @@ fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         stage.run(&mut doc);
         spent += started.elapsed();
-        println!("== {}", page.display());
+        // Relative to the repository, as the page was named before the shared loader.
+        let shown = page
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(page);
+        println!("== {}", shown.display());
         for edit in doc
             .report
             .edits

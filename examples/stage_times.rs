@@ -15,19 +15,18 @@ use std::time::{Duration, Instant};
 
 use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
+#[path = "support/html_pages.rs"]
+mod html_pages;
+
 const PASSES: usize = 3;
 
 fn main() -> anyhow::Result<()> {
-    let mut corpora: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut corpora: Vec<&str> = args.iter().map(String::as_str).collect();
     if corpora.is_empty() {
-        corpora = vec!["cwced".into(), "cx163".into()];
+        corpora = vec!["cwced", "cx163"];
     }
-    let mut pages = Vec::new();
-    for corpus in &corpora {
-        for entry in std::fs::read_dir(format!("../shared/corpus/{corpus}/original"))? {
-            pages.push(std::fs::read(entry?.path())?);
-        }
-    }
+    let pages = html_pages::pages(&corpora)?;
     let rules = RuleSet::defaults()?;
     let pipeline = Pipeline::from_rules(&rules)?;
     let mut spent: BTreeMap<StageName, Duration> = BTreeMap::new();

@@ -15,6 +15,9 @@
 
 use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
+#[path = "support/html_pages.rs"]
+mod html_pages;
+
 fn main() -> anyhow::Result<()> {
     let mode = std::env::args()
         .nth(1)
@@ -23,12 +26,7 @@ fn main() -> anyhow::Result<()> {
         Some(n) => n.parse()?,
         None => 5,
     };
-    let mut pages = Vec::new();
-    for corpus in ["cwced", "cx163"] {
-        for entry in std::fs::read_dir(format!("../shared/corpus/{corpus}/original"))? {
-            pages.push(std::fs::read(entry?.path())?);
-        }
-    }
+    let pages = html_pages::pages(&["cwced", "cx163"])?;
     let rules = RuleSet::defaults()?;
     let decoded: Vec<String> = pages
         .iter()
