@@ -5,12 +5,14 @@
 //! token, each run of ASCII letters or digits one token, punctuation ignored; precision, recall and F1
 //! of the bags of tokens, averaged over pages. The title line is not part of the body.
 //!
-//! With `--drop-dated-lines`, reference lines that end in a `YYYY/MM/DD` date (the related-news
-//! titles the cx163 silver extractor keeps) are left out of the reference: a diagnostic for how much of
-//! the silver shortfall is that list, not a score.
+//! With `--drop-related-lines`, reference lines that end in a `YYYY/MM/DD` date or a `评论N条` comment
+//! count (the related-news and headline-ranking link lists the cx163 silver extractor keeps) are left
+//! out of the reference: a diagnostic for how much of the silver shortfall is those lists, not a score.
 //!
 //! With `--dump DIR`, each page's extracted body is written to `DIR/<corpus>/<page>.txt`, to diff
-//! against the reference.
+//! against the reference. With `--extracted DIR`, the texts in `DIR/<corpus>/<page>.txt` are scored
+//! instead of running the pipeline: another extractor's output on the same pages, scored the same way
+//! (`scripts/trafilatura_baseline.py` writes trafilatura's).
 //!
 //! Corpora, relative to the repository root: `../shared/corpus/cwced` (`original/*.html` with
 //! human-written `cleaned/*.txt`) and `../shared/corpus/cx163` (`original/*.html` with silver
@@ -23,16 +25,20 @@ use sluice::{Pipeline, RuleSet, StageName};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let drop_dated = args.iter().any(|a| a == "--drop-dated-lines");
-    let dump = args
-        .iter()
-        .position(|a| a == "--dump")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from);
+    let drop_related = args.iter().any(|a| a == "--drop-related-lines");
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from)
+    };
+    let dump = value_of("--dump");
+    let extracted = value_of("--extracted");
+    let takes_value = |a: &String| a == "--dump" || a == "--extracted";
     let root = args
         .iter()
         .enumerate()
-        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--dump"))
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || !takes_value(&args[i - 1])))
         .map(|(_, a)| a)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("../shared/corpus"));
@@ -49,8 +55,12 @@ fn main() -> anyhow::Result<()> {
     for (corpus, reference) in [("cwced", "cleaned"), ("cx163", "silver")] {
         let dir = root.join(corpus);
         if dir.is_dir() {
+            let source = match &extracted {
+                Some(d) => Source::Extracted(d.join(corpus)),
+                None => Source::Pipeline(&pipeline),
+            };
             let dump = dump.as_ref().map(|d| d.join(corpus));
-            evaluate(&pipeline, &dir, reference, drop_dated, dump.as_deref())?;
+            evaluate(&source, &dir, reference, drop_related, dump.as_deref())?;
         } else {
             eprintln!("{}: not found, skipped", dir.display());
         }
@@ -58,17 +68,33 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Where the extracted texts come from.
+enum Source<'a> {
+    Pipeline(&'a Pipeline),
+    /// `<page>.txt` files written by another extractor.
+    Extracted(PathBuf),
+}
+
+impl Source<'_> {
+    fn extract(&self, page: &Path, stem: &str) -> anyhow::Result<String> {
+        Ok(match self {
+            Source::Pipeline(pipeline) => pipeline.clean(&std::fs::read(page)?)?.text,
+            Source::Extracted(dir) => std::fs::read_to_string(dir.join(format!("{stem}.txt")))?,
+        })
+    }
+}
+
 fn evaluate(
-    pipeline: &Pipeline,
+    source: &Source,
     dir: &Path,
     reference: &str,
-    drop_dated: bool,
+    drop_related: bool,
     dump: Option<&Path>,
 ) -> anyhow::Result<()> {
     if let Some(dump) = dump {
         std::fs::create_dir_all(dump)?;
     }
-    let dated = regex::Regex::new(r"\d{4}/\d{2}/\d{2}\s*$")?;
+    let related = regex::Regex::new(r"(\d{4}/\d{2}/\d{2}|评论\d+条)\s*$")?;
     let mut pages: Vec<PathBuf> = std::fs::read_dir(dir.join("original"))?
         .filter_map(|e| Some(e.ok()?.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "html"))
@@ -82,18 +108,18 @@ fn evaluate(
         let Ok(mut truth) = std::fs::read_to_string(&truth_path) else {
             continue;
         };
-        if drop_dated {
+        if drop_related {
             truth = truth
                 .lines()
-                .filter(|l| !dated.is_match(l))
+                .filter(|l| !related.is_match(l))
                 .collect::<Vec<_>>()
                 .join("\n");
         }
-        let cleaned = pipeline.clean(&std::fs::read(&page)?)?;
+        let text = source.extract(&page, &stem)?;
         if let Some(dump) = dump {
-            std::fs::write(dump.join(format!("{stem}.txt")), &cleaned.text)?;
+            std::fs::write(dump.join(format!("{stem}.txt")), &text)?;
         }
-        let (p, r, f) = bag_f1(&tokens(&cleaned.text), &tokens(&truth));
+        let (p, r, f) = bag_f1(&tokens(&text), &tokens(&truth));
         println!("{stem:<44} {p:>6.3} {r:>6.3} {f:>6.3}");
         scores.push((p, r, f));
     }
