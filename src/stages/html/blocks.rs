@@ -92,7 +92,8 @@ pub fn collect(html: &Html, cleaner: &Cleaner, content: &ContentRules) -> Page {
                         let Some(element) = ElementRef::wrap(node) else {
                             continue;
                         };
-                        if is_skipped_silently(element.value().name()) {
+                        if element.value().name() == "head" {
+                            walk.removed_from_head(&element, cleaner);
                             skipping = Some(node.id());
                         } else if let Some(rule) = cleaner.removes(&element) {
                             walk.removed(rule, &element);
@@ -121,11 +122,6 @@ pub fn collect(html: &Html, cleaner: &Cleaner, content: &ContentRules) -> Page {
         blocks: walk.blocks,
         removed: walk.removed,
     }
-}
-
-/// `head` is read by the title logic, never as text.
-fn is_skipped_silently(name: &str) -> bool {
-    name == "head"
 }
 
 fn is_block_level(name: &str) -> bool {
@@ -265,6 +261,20 @@ impl Walk {
         }
         if let Some(index) = self.stack.pop() {
             self.elements[index].end = self.elements.len();
+        }
+    }
+
+    /// `head` is read by the title logic, never as text; what the cleaning rules would remove there
+    /// and that holds text (scripts, styles) is reported like the body's. Empty elements (`meta`,
+    /// `link`) are left out: every page has dozens, and they hold no text to account for.
+    fn removed_from_head(&mut self, head: &ElementRef, cleaner: &Cleaner) {
+        for element in head.descendants().filter_map(ElementRef::wrap) {
+            if let Some(rule) = cleaner.removes(&element)
+                && (element.text().any(|t| !t.trim().is_empty())
+                    || element.value().attr(ELIDED_ATTR).is_some())
+            {
+                self.removed(rule, &element);
+            }
         }
     }
 
@@ -447,6 +457,35 @@ mod tests {
     fn units_count_han_and_ascii_words() {
         assert_eq!(count_units("中文 abc 12，字"), 5);
         assert_eq!(count_units("，。"), 0);
+    }
+
+    #[test]
+    fn scripts_and_styles_in_head_are_reported() {
+        let rules = crate::rules::RuleSet::defaults().unwrap();
+        let (cleaner, content) = (
+            Cleaner::from_rules(&rules).unwrap(),
+            ContentRules::from_rules(&rules).unwrap(),
+        );
+        let html = Html::parse_document(
+            "<html><head><meta charset=gbk><title>標題</title><script>var a = 1;</script>\
+             <style>p { color: red }</style><link rel=stylesheet href=a.css></head>\
+             <body><p>正文。</p><script>b()</script></body></html>",
+        );
+        let page = collect(&html, &cleaner, &content);
+        let removed: Vec<(&str, usize)> = page
+            .removed
+            .iter()
+            .map(|r| (r.path.as_str(), r.bytes))
+            .collect();
+        assert_eq!(
+            removed,
+            [
+                ("html > head > script", 10),
+                ("html > head > style", 16),
+                ("html > body > script", 3)
+            ]
+        );
+        assert!(page.blocks.iter().all(|b| !b.text.contains("var")));
     }
 
     #[test]
