@@ -2,8 +2,9 @@
 //! words, bylines, related-article headings with the short lines under them, numbered link lists and
 //! the short tail of a page after its footer.
 //!
-//! Every rule looks at whole lines of at most `max_line_chars` characters (`[settings.boilerplate]`):
-//! without that limit the copyright rule ate real sentences. Lines typed `Title` by the html stage are
+//! Every rule looks at whole lines of at most `max_line_chars` characters (`[settings.boilerplate]`,
+//! or the rule's own `max_line_chars` when its pattern cannot occur in a sentence): without that
+//! limit the copyright rule ate real sentences. Lines typed `Title` by the html stage are
 //! never removed. Works on text inputs and on the html stage's blocks alike.
 
 use std::ops::Range;
@@ -17,7 +18,6 @@ use crate::stages::{Stage, StageName};
 
 pub struct Boilerplate {
     rules: Vec<LineRule>,
-    max_line_chars: usize,
 }
 
 struct LineRule {
@@ -27,11 +27,17 @@ struct LineRule {
     skip_kinds: Vec<BlockKind>,
     /// A removal by this rule may start the page's footer (see [`Kind::FooterTail`]).
     ends_page: bool,
+    /// Longer lines are never touched by this rule.
+    max_line_chars: usize,
 }
 
 enum Kind {
-    /// A line matching the pattern goes.
-    Line { pattern: Regex },
+    /// A line matching the pattern goes; a line that ends a sentence goes only when it also matches
+    /// `sentence_pattern` (when the rule has one): `版權所有` in a footer, not in `版權所有人是誰。`.
+    Line {
+        pattern: Regex,
+        sentence_pattern: Option<Regex>,
+    },
     /// A line made only of these words and separators goes.
     Words { words: Vec<String> },
     /// The matched start of a line goes (a doubled byline).
@@ -54,6 +60,16 @@ enum Kind {
     FooterTail { max_lines: usize },
 }
 
+impl LineRule {
+    /// Whether the rule may touch `line` at all: never the title, and only short lines.
+    fn may_remove(&self, line: &Line) -> bool {
+        line.kind != BlockKind::Title
+            && !line.text.trim().is_empty()
+            && line.chars <= self.max_line_chars
+            && !self.skip_kinds.contains(&line.kind)
+    }
+}
+
 struct Line<'a> {
     /// The line without its newline.
     range: Range<usize>,
@@ -62,34 +78,43 @@ struct Line<'a> {
     kind: BlockKind,
 }
 
+impl Line<'_> {
+    fn ends_sentence(&self) -> bool {
+        self.text
+            .trim_end()
+            .trim_end_matches(['」', '』', '”', '）', ')'])
+            .ends_with(['。', '！', '？'])
+    }
+}
+
 impl Boilerplate {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let max_line_chars = rules.setting(StageName::Boilerplate, "max_line_chars", 80)?;
         let rules = rules
             .for_stage(StageName::Boilerplate)
-            .map(compile)
+            .map(|rule| compile(rule, max_line_chars))
             .collect::<Result<_, _>>()?;
-        Ok(Boilerplate {
-            rules,
-            max_line_chars,
-        })
+        Ok(Boilerplate { rules })
     }
 
     /// Which lines each rule removes, as (line index, rule index); the first rule to claim a line
     /// keeps it.
     fn claims(&self, lines: &[Line]) -> Vec<Option<usize>> {
         let mut claimed: Vec<Option<usize>> = vec![None; lines.len()];
-        let removable = |line: &Line| {
-            line.kind != BlockKind::Title
-                && !line.text.trim().is_empty()
-                && line.chars <= self.max_line_chars
-        };
         for (r, rule) in self.rules.iter().enumerate() {
-            let removable = |line: &Line| removable(line) && !rule.skip_kinds.contains(&line.kind);
+            let removable = |line: &Line| rule.may_remove(line);
             match &rule.kind {
-                Kind::Line { pattern } => {
+                Kind::Line {
+                    pattern,
+                    sentence_pattern,
+                } => {
                     for (i, line) in lines.iter().enumerate() {
-                        if removable(line) && pattern.is_match(line.text.trim()) {
+                        let text = line.text.trim();
+                        let matches = match sentence_pattern {
+                            Some(sentence) if line.ends_sentence() => sentence.is_match(text),
+                            _ => pattern.is_match(text),
+                        };
+                        if removable(line) && matches {
                             claimed[i].get_or_insert(r);
                         }
                     }
@@ -159,16 +184,11 @@ impl Boilerplate {
                 Kind::Prefix { .. } | Kind::FooterTail { .. } => {}
             }
         }
-        self.footer_tail(lines, &mut claimed, &removable);
+        self.footer_tail(lines, &mut claimed);
         claimed
     }
 
-    fn footer_tail(
-        &self,
-        lines: &[Line],
-        claimed: &mut [Option<usize>],
-        removable: &dyn Fn(&Line) -> bool,
-    ) {
+    fn footer_tail(&self, lines: &[Line], claimed: &mut [Option<usize>]) {
         let Some((r, max_lines)) =
             self.rules
                 .iter()
@@ -191,11 +211,10 @@ impl Boilerplate {
             .collect();
         // A full sentence after the footer (the author's note under a reprint notice) is
         // article, not footer: its tail stays.
-        let is_sentence = |i: usize| lines[i].text.trim_end().ends_with(['。', '！', '？']);
         if rest.len() <= max_lines
             && rest
                 .iter()
-                .all(|&i| removable(&lines[i]) && !is_sentence(i))
+                .all(|&i| self.rules[r].may_remove(&lines[i]) && !lines[i].ends_sentence())
         {
             for i in rest {
                 claimed[i] = Some(r);
@@ -223,7 +242,7 @@ impl Stage for Boilerplate {
             }
             for rule in &self.rules {
                 if let Kind::Prefix { pattern } = &rule.kind
-                    && line.chars <= self.max_line_chars
+                    && line.chars <= rule.max_line_chars
                     && let Some(m) = pattern.find(line.text)
                 {
                     let start = line.range.start + m.start();
@@ -380,18 +399,26 @@ fn block_kind(name: &str) -> Option<BlockKind> {
     })
 }
 
-fn compile(rule: &Rule) -> Result<LineRule, RuleError> {
+/// One rule; `max_line_chars` is the stage's limit, which the rule may raise or lower.
+fn compile(rule: &Rule, max_line_chars: usize) -> Result<LineRule, RuleError> {
     let kind_name: String = rule.param("kind")?;
     let regex = |key: &str| -> Result<Regex, RuleError> {
         let patterns: Vec<String> = rule.param(key)?;
         Regex::new(&patterns.join("|")).map_err(|e| rule.error(format!("parameter `{key}`: {e}")))
     };
-    let mut keys = vec!["kind", "ends_page", "skip_kinds"];
+    let mut keys = vec!["kind", "ends_page", "skip_kinds", "max_line_chars"];
     let kind = match kind_name.as_str() {
         "line" => {
-            keys.push("patterns");
+            keys.extend(["patterns", "sentence_patterns"]);
+            let has_sentence_patterns =
+                rule.param_or::<Vec<String>>("sentence_patterns", Vec::new())?;
             Kind::Line {
                 pattern: regex("patterns")?,
+                sentence_pattern: if has_sentence_patterns.is_empty() {
+                    None
+                } else {
+                    Some(regex("sentence_patterns")?)
+                },
             }
         }
         "words" => {
@@ -458,5 +485,6 @@ fn compile(rule: &Rule) -> Result<LineRule, RuleError> {
         kind,
         skip_kinds,
         ends_page: rule.param_or("ends_page", false)?,
+        max_line_chars: rule.param_or("max_line_chars", max_line_chars)?,
     })
 }
