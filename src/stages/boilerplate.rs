@@ -40,7 +40,8 @@ enum Kind {
     },
     /// A line made only of these words and separators goes.
     Words { words: Vec<String> },
-    /// The matched start of a line goes (a doubled byline).
+    /// The matched start of a line goes (a doubled byline) when all its capture groups hold the same
+    /// text: the `regex` crate has no back-references, so `(name):(name):` is checked here.
     Prefix { pattern: Regex },
     /// A line among the first `within` lines that is only short space-separated keywords goes.
     KeywordLine { within: usize, min_words: usize },
@@ -174,7 +175,10 @@ impl Boilerplate {
                     max_item_chars,
                 } => {
                     for run in numbered_runs(lines, *max_item_chars) {
-                        if run.len() >= *min_run && run.iter().all(|&i| removable(&lines[i])) {
+                        if run.len() >= *min_run
+                            && run.iter().all(|&i| removable(&lines[i]))
+                            && !prose_follows(lines, &run)
+                        {
                             for i in run {
                                 claimed[i].get_or_insert(r);
                             }
@@ -243,7 +247,7 @@ impl Stage for Boilerplate {
             for rule in &self.rules {
                 if let Kind::Prefix { pattern } = &rule.kind
                     && line.chars <= rule.max_line_chars
-                    && let Some(m) = pattern.find(line.text)
+                    && let Some(m) = repeated_prefix(pattern, line.text)
                 {
                     let start = line.range.start + m.start();
                     changes.push(Change::remove(
@@ -257,6 +261,17 @@ impl Stage for Boilerplate {
         }
         doc.apply(StageName::Boilerplate, changes);
     }
+}
+
+/// The match of `pattern` at the start of `text` when its capture groups all hold the same text.
+fn repeated_prefix<'t>(pattern: &Regex, text: &'t str) -> Option<regex::Match<'t>> {
+    let captures = pattern.captures(text)?;
+    let mut groups = captures.iter().skip(1).flatten().map(|g| g.as_str());
+    let first = groups.next();
+    groups
+        .all(|g| Some(g) == first)
+        .then(|| captures.get(0))
+        .flatten()
 }
 
 fn reason(kind: &Kind) -> &'static str {
@@ -344,6 +359,13 @@ fn is_keyword_line(line: &str, min_words: usize) -> bool {
 fn is_list_item(line: &Line, max_chars: usize) -> bool {
     let text = line.text.trim();
     line.chars <= max_chars && !text.ends_with(['。', '；', ';'])
+}
+
+/// Whether a sentence follows the run before the end of the page: an article's own numbered outline
+/// (`1.盡心盡意盡力愛神` … `7.凡事謝恩`) is explained below it, a ranking or related-links list is not.
+fn prose_follows(lines: &[Line], run: &[usize]) -> bool {
+    let after = run.last().map_or(lines.len(), |&last| last + 1);
+    lines[after..].iter().any(Line::ends_sentence)
 }
 
 fn is_bare_url(line: &str) -> bool {
