@@ -17,7 +17,7 @@ use sluice::io::jsonl::{error_record, output_record, parse_record};
 use super::Status;
 
 /// Records per batch: enough to keep every thread busy, few enough to stream.
-const BATCH: usize = 1024;
+pub const BATCH: usize = 1024;
 
 /// What processing one record gave: its output fields, and its signature when deduplicating.
 pub struct Processed {
