@@ -181,6 +181,18 @@ fn a_warc_gz_is_cleaned_record_by_record_like_each_page_on_its_own() {
         !out.join("crawl/00001.txt").exists(),
         "the image is skipped"
     );
+    let printed = sluice()
+        .arg("clean")
+        .arg(dir.path().join("crawl.warc.gz"))
+        .args(["-j", "2"])
+        .output()
+        .unwrap();
+    let headers: Vec<String> = String::from_utf8(printed.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| Some(l.strip_prefix("==> ")?.rsplit_once('#')?.1.to_string()))
+        .collect();
+    assert_eq!(headers, ["0 <==", "2 <==", "3 <==", "4 <==", "5 <=="]);
     let summary = json_of(&out.join("summary.json"));
     assert_eq!(
         (&summary["documents"], &summary["failed"]),

@@ -354,6 +354,25 @@ struct Member {
     clean_length: usize,
 }
 
+/// The run's members, in input order, by field: the clustering takes the signatures and lengths as
+/// slices.
+#[derive(Default)]
+struct Members {
+    names: Vec<String>,
+    outputs: Vec<PathBuf>,
+    signatures: Vec<Signature>,
+    clean_lengths: Vec<usize>,
+}
+
+impl Members {
+    fn push(&mut self, member: Member) {
+        self.names.push(member.name);
+        self.outputs.push(member.output);
+        self.signatures.push(member.signature);
+        self.clean_lengths.push(member.clean_length);
+    }
+}
+
 /// What cleaning one document into the tree gave.
 struct Outcome {
     member: Member,
@@ -408,11 +427,9 @@ type Verdict = (Option<Value>, bool);
 
 impl TreeDedup<'_> {
     /// Cluster the run's documents; for each, its verdict.
-    fn decide(&self, members: &[Member]) -> Vec<Verdict> {
-        let signatures: Vec<Signature> = members.iter().map(|m| m.signature.clone()).collect();
-        let lengths: Vec<usize> = members.iter().map(|m| m.clean_length).collect();
+    fn decide(&self, members: &Members) -> Vec<Verdict> {
         self.corpus
-            .cluster(&signatures, &lengths)
+            .cluster(&members.signatures, &members.clean_lengths)
             .into_iter()
             .enumerate()
             .map(|(i, decision)| {
@@ -423,7 +440,7 @@ impl TreeDedup<'_> {
                 let entry = json!({
                     "cluster": cluster,
                     "kept": kept,
-                    "kept_copy": members[decision.kept].name,
+                    "kept_copy": members.names[decision.kept],
                     "similarity": decision.similarity,
                     "written": kept || self.keep_duplicates,
                 });
@@ -454,7 +471,7 @@ fn to_tree(
     let started = Instant::now();
     let mut units = units(paths, Some(out));
     let mut names = OutputNames::default();
-    let mut members = Vec::new();
+    let mut members = Members::default();
     let mut totals = Totals::default();
     let bar = progress();
     loop {
@@ -610,14 +627,16 @@ fn write_report(path: &Path, report: &Map<String, Value>) -> anyhow::Result<()> 
 
 /// Add the `duplicates` entry to the report of each cluster member, and delete the text of the copies
 /// not kept. Reports are maps with sorted keys, so the rewritten report is the one a single pass
-/// would have written.
-fn mark_duplicates(out: &Path, members: &[Member], verdicts: &[Verdict]) -> anyhow::Result<()> {
+/// would have written (they hold no floating-point numbers, whose reparse could differ in the last
+/// digit).
+fn mark_duplicates(out: &Path, members: &Members, verdicts: &[Verdict]) -> anyhow::Result<()> {
     members
+        .outputs
         .par_iter()
         .zip(verdicts)
-        .filter_map(|(member, (entry, written))| Some((member, entry.as_ref()?, *written)))
-        .try_for_each(|(member, entry, written)| {
-            let text_path = out.join(&member.output);
+        .filter_map(|(output, (entry, written))| Some((output, entry.as_ref()?, *written)))
+        .try_for_each(|(output, entry, written)| {
+            let text_path = out.join(output);
             let report_path = text_path.with_extension("json");
             let mut report: Map<String, Value> = serde_json::from_slice(
                 &std::fs::read(&report_path)
