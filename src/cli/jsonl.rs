@@ -16,7 +16,8 @@ use sluice::io::jsonl::{error_record, output_record, parse_record};
 
 use super::Status;
 
-/// Records per batch: enough to keep every thread busy, few enough to stream.
+/// Records (or documents, for `clean`) per batch: enough to keep every thread busy, few enough to
+/// stream.
 pub const BATCH: usize = 1024;
 
 /// What processing one record gave: its output fields, and its signature when deduplicating.

@@ -140,7 +140,7 @@ fn progress() -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} {human_pos} documents, {per_sec}, {elapsed} {msg}",
+            "{spinner} {human_pos} documents in {elapsed} {msg}",
         )
         .expect("valid template"),
     );
