@@ -333,3 +333,44 @@ fn a_tree_across_batches_is_identical_for_one_and_two_threads() {
     assert_eq!(summary["duplicates_not_written"], 2);
     assert_eq!(summary["renamed"][0]["output"], "m~2.txt");
 }
+
+#[test]
+fn a_truncated_warc_gz_keeps_the_records_before_the_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    // One gzip member per record, as crawlers write them; the last member is cut short.
+    let mut gz = Vec::new();
+    for (i, seed) in ["000", "001", "002", "003", "004"].iter().enumerate() {
+        let record = response(
+            &format!("http://a.cn/{i}"),
+            &http(&seed_page(seed), false, false),
+        );
+        let member = gzip_bytes(&record);
+        let end = if i == 4 {
+            member.len() / 2
+        } else {
+            member.len()
+        };
+        gz.extend_from_slice(&member[..end]);
+    }
+    std::fs::write(dir.path().join("crawl.warc.gz"), gz).unwrap();
+    let out = dir.path().join("out");
+    let output = sluice()
+        .arg("clean")
+        .arg(dir.path().join("crawl.warc.gz"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("crawl.warc.gz#4: bad WARC record: cannot read"),
+        "{stderr}"
+    );
+    for index in 0..4 {
+        assert!(
+            out.join(format!("crawl/{index:05}.txt")).is_file(),
+            "{index}"
+        );
+    }
+}

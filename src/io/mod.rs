@@ -37,7 +37,7 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
 }
 
 /// Decompress gzip data (all members) of at most `MAX_DOCUMENT_BYTES`.
-pub fn gunzip(compressed: impl Read) -> Result<Vec<u8>, String> {
+pub(crate) fn gunzip(compressed: impl Read) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(compressed)
         .take(MAX_DOCUMENT_BYTES + 1)
@@ -69,7 +69,10 @@ pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, Error> {
 }
 
 /// The first `n` bytes of a stream (fewer at its end), and the whole stream with them put back.
-pub fn peek<R: BufRead>(mut reader: R, n: usize) -> std::io::Result<(Vec<u8>, impl BufRead)> {
+pub(crate) fn peek<R: BufRead>(
+    mut reader: R,
+    n: usize,
+) -> std::io::Result<(Vec<u8>, impl BufRead)> {
     let mut head = Vec::with_capacity(n);
     (&mut reader).take(n as u64).read_to_end(&mut head)?;
     Ok((head.clone(), Cursor::new(head).chain(reader)))

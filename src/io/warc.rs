@@ -122,7 +122,7 @@ fn document(record: &Record<BufferedBody>) -> Result<Option<WarcDocument>, Error
             document: payload.into_document(),
         })),
         Ok(_) => Ok(None),
-        Err(e) => Err(Error::Input(format!("bad HTTP payload: {e}"))),
+        Err(e) => Err(Error::Input(format!("HTTP payload: {e}"))),
     }
 }
 
