@@ -8,14 +8,14 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sluice::corpus::{CorpusDedup, Signature};
-use sluice::io::warc::{self, WarcDocument, is_warc};
-use sluice::io::{InputFile, collect_inputs, read_input};
+use sluice::io::warc::{self, WarcDocument};
+use sluice::io::{InputFile, collect_inputs, open_input, read_input};
 use sluice::text::fold::Folder;
 use sluice::{Cleaned, Error, Pipeline};
 
-use super::jsonl::{Dedup, Processed};
+use super::jsonl::{BATCH, Dedup, Processed};
 use super::output::{document_json, report_fields};
 use super::{JobArgs, RuleArgs, Status, progress, report_error};
 
@@ -153,40 +153,62 @@ impl Unit {
             _ => Vec::new(),
         }
     }
+
+    /// The input size the summary counts: the file's size, or the record's payload.
+    fn bytes_in(&self) -> usize {
+        match &self.source {
+            Source::File(path) => std::fs::metadata(path).map_or(0, |m| m.len() as usize),
+            Source::Record(r) => r.document.raw.len(),
+            _ => 0,
+        }
+    }
+
+    /// Bytes held in memory before cleaning (a WARC record is read before its batch is cleaned; a
+    /// file is read by the thread that cleans it).
+    fn held_bytes(&self) -> usize {
+        match &self.source {
+            Source::Record(r) => r.document.raw.len(),
+            _ => 0,
+        }
+    }
 }
 
-/// The documents named by the command line, in order: files, directory trees (without `skip`), and
-/// the HTML and text records of WARC files (`*.warc`, `*.warc.gz`), each as `<file>/<record>.txt`.
-fn units(paths: &[PathBuf], skip: Option<&Path>) -> Vec<Unit> {
-    let mut units = Vec::new();
-    for path in paths.iter().filter(|p| p.as_path() == Path::new("-")) {
-        units.push(Unit {
+/// The documents named by the command line, in order and read lazily: files, directory trees
+/// (without `skip`), and the HTML and text records of WARC files (`*.warc`, `*.warc.gz`), each as
+/// `<file>/<record>.txt`, streamed one record at a time.
+fn units(paths: &[PathBuf], skip: Option<&Path>) -> impl Iterator<Item = Unit> {
+    let stdin: Vec<Unit> = paths
+        .iter()
+        .filter(|p| p.as_path() == Path::new("-"))
+        .map(|path| Unit {
             name: "-".into(),
             relative: path.clone(),
             source: Source::Stdin,
-        });
-    }
+        })
+        .collect();
     let files: Vec<PathBuf> = paths
         .iter()
         .filter(|p| p.as_path() != Path::new("-"))
         .cloned()
         .collect();
-    for input in collect_inputs(&files, skip) {
-        match input {
-            Ok(input) if is_warc_name(&input.path) => units.extend(warc_units(input)),
-            Ok(input) => units.push(Unit {
-                name: input.path.display().to_string(),
-                relative: input.relative,
-                source: Source::File(input.path),
-            }),
-            Err(error) => units.push(Unit {
-                name: "sluice".into(),
-                relative: PathBuf::new(),
-                source: Source::Failed(error),
-            }),
-        }
-    }
-    units
+    let inputs = collect_inputs(&files, skip).into_iter().flat_map(
+        |input| -> Box<dyn Iterator<Item = Unit>> {
+            match input {
+                Ok(input) if is_warc_name(&input.path) => warc_units(input),
+                Ok(input) => Box::new(std::iter::once(Unit {
+                    name: input.path.display().to_string(),
+                    relative: input.relative,
+                    source: Source::File(input.path),
+                })),
+                Err(error) => Box::new(std::iter::once(Unit {
+                    name: "sluice".into(),
+                    relative: PathBuf::new(),
+                    source: Source::Failed(error),
+                })),
+            }
+        },
+    );
+    stdin.into_iter().chain(inputs)
 }
 
 fn is_warc_name(path: &Path) -> bool {
@@ -194,97 +216,126 @@ fn is_warc_name(path: &Path) -> bool {
     name.ends_with(".warc") || name.ends_with(".warc.gz")
 }
 
-fn warc_units(input: InputFile) -> Vec<Unit> {
+/// The records of a WARC file as they are read; a failed record is named `<file>#<record>`.
+fn warc_units(input: InputFile) -> Box<dyn Iterator<Item = Unit>> {
     let name = input.path.display().to_string();
-    let failed = |error| Unit {
-        name: name.clone(),
-        relative: PathBuf::new(),
-        source: Source::Failed(error),
-    };
-    let bytes = match read_input(&input.path) {
-        Ok(bytes) if is_warc(&bytes) => bytes,
-        Ok(_) => {
-            return vec![failed(Error::Input(
-                "not a WARC file (no WARC/ header)".into(),
-            ))];
+    let records = match open_input(&input.path).and_then(warc::records) {
+        Ok(records) => records,
+        Err(error) => {
+            return Box::new(std::iter::once(Unit {
+                name,
+                relative: PathBuf::new(),
+                source: Source::Failed(error),
+            }));
         }
-        Err(error) => return vec![failed(error)],
     };
-    let base = input
-        .relative
-        .to_string_lossy()
-        .trim_end_matches(".gz")
-        .trim_end_matches(".warc")
-        .to_string();
-    warc::documents(&bytes)
-        .into_iter()
-        .map(|record| match record {
-            Ok(record) => Unit {
-                name: format!("{name}#{}", record.index),
-                relative: PathBuf::from(&base).join(format!("{:05}", record.index)),
-                source: Source::Record(Box::new(record)),
-            },
-            Err(error) => failed(error),
-        })
-        .collect()
+    let base = PathBuf::from(
+        input
+            .relative
+            .to_string_lossy()
+            .trim_end_matches(".gz")
+            .trim_end_matches(".warc"),
+    );
+    Box::new(records.map(move |(index, record)| Unit {
+        name: format!("{name}#{index}"),
+        relative: base.join(format!("{index:05}")),
+        source: record.map_or_else(Source::Failed, |r| Source::Record(Box::new(r))),
+    }))
 }
 
-/// Print each document's text (or JSON) in input order; several documents get `==> name <==` headers
-/// in text format and one JSON object per line in JSON format.
+/// Raw WARC bytes one batch may hold before it is cleaned: with web pages this, not `BATCH`, bounds
+/// a batch's memory. 16 MiB is some 160 pages of 100 KB, work for a dozen threads or more; 64 MiB
+/// measured 50 MiB more peak memory and no faster on a 2,000-page crawl (scripts/warc_memory.sh).
+const BATCH_BYTES: usize = 16 << 20;
+
+/// The next units to clean together (none at the end).
+fn next_batch(units: &mut impl Iterator<Item = Unit>) -> Vec<Unit> {
+    let mut batch = Vec::new();
+    let mut held = 0;
+    for unit in units.by_ref() {
+        held += unit.held_bytes();
+        batch.push(unit);
+        if batch.len() == BATCH || held >= BATCH_BYTES {
+            break;
+        }
+    }
+    batch
+}
+
+/// Print each document's text (or JSON) in input order, a batch at a time; several documents get
+/// `==> name <==` headers in text format and one JSON object per line in JSON format.
 fn to_stdout(
     pipeline: &Pipeline,
     paths: &[PathBuf],
     format: OutputFormat,
 ) -> anyhow::Result<Status> {
-    let units = units(paths, None);
-    let several = units.len() > 1;
-    let results: Vec<Cleaning> = units
-        .into_par_iter()
-        .map(|unit| unit.run(pipeline))
-        .collect();
+    let mut units = units(paths, None).peekable();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut several = None;
     let mut failed = false;
-    for Cleaning {
-        name,
-        provenance,
-        result,
-    } in results
-    {
-        match result {
-            Ok(cleaned) => match format {
-                OutputFormat::Text => {
-                    if several {
-                        writeln!(out, "==> {name} <==")?;
-                    }
-                    out.write_all(cleaned.render().as_bytes())?;
-                }
-                OutputFormat::Json => {
-                    let mut value = document_json(&cleaned, &name);
-                    if let Value::Object(object) = &mut value {
-                        object.extend(provenance);
-                    }
-                    if several {
-                        serde_json::to_writer(&mut out, &value)?;
-                    } else {
-                        serde_json::to_writer_pretty(&mut out, &value)?;
-                    }
-                    out.write_all(b"\n")?;
-                }
-            },
-            Err(error) => {
-                failed = true;
-                out.flush()?;
-                report_error(Path::new(&name), &error);
-            }
+    loop {
+        let batch = next_batch(&mut units);
+        if batch.is_empty() {
+            break;
         }
+        let several = *several.get_or_insert_with(|| batch.len() > 1 || units.peek().is_some());
+        let results: Vec<Cleaning> = batch
+            .into_par_iter()
+            .map(|unit| unit.run(pipeline))
+            .collect();
+        for cleaning in results {
+            failed |= !print(&mut out, cleaning, format, several)?;
+        }
+        out.flush()?;
     }
-    out.flush()?;
     Ok(if failed {
         Status::Failed
     } else {
         Status::Success
     })
+}
+
+/// Print one document (or report its error on stderr); false when it failed.
+fn print(
+    out: &mut impl Write,
+    Cleaning {
+        name,
+        provenance,
+        result,
+    }: Cleaning,
+    format: OutputFormat,
+    several: bool,
+) -> anyhow::Result<bool> {
+    let cleaned = match result {
+        Ok(cleaned) => cleaned,
+        Err(error) => {
+            out.flush()?;
+            report_error(Path::new(&name), &error);
+            return Ok(false);
+        }
+    };
+    match format {
+        OutputFormat::Text => {
+            if several {
+                writeln!(out, "==> {name} <==")?;
+            }
+            out.write_all(cleaned.render().as_bytes())?;
+        }
+        OutputFormat::Json => {
+            let mut value = document_json(&cleaned, &name);
+            if let Value::Object(object) = &mut value {
+                object.extend(provenance);
+            }
+            if several {
+                serde_json::to_writer(&mut *out, &value)?;
+            } else {
+                serde_json::to_writer_pretty(&mut *out, &value)?;
+            }
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(true)
 }
 
 /// A document's name, provenance and result.
@@ -294,11 +345,74 @@ struct Cleaning {
     result: Result<Cleaned, Error>,
 }
 
-/// What one document contributed to an output tree.
-struct Outcome {
-    cleaning: Cleaning,
+/// What an output tree keeps of a document once its text and report are written: what clustering
+/// near-duplicates at the end of the run needs. A failed document has an empty signature.
+struct Member {
+    name: String,
     output: PathBuf,
-    bytes: usize,
+    signature: Signature,
+    clean_length: usize,
+}
+
+/// The run's members, in input order, by field: the clustering takes the signatures and lengths as
+/// slices.
+#[derive(Default)]
+struct Members {
+    names: Vec<String>,
+    outputs: Vec<PathBuf>,
+    signatures: Vec<Signature>,
+    clean_lengths: Vec<usize>,
+}
+
+impl Members {
+    fn push(&mut self, member: Member) {
+        self.names.push(member.name);
+        self.outputs.push(member.output);
+        self.signatures.push(member.signature);
+        self.clean_lengths.push(member.clean_length);
+    }
+}
+
+/// What cleaning one document into the tree gave.
+struct Outcome {
+    member: Member,
+    bytes_in: usize,
+    /// The rendered size and the `(stage, rule)` of each edit, or the error.
+    result: Result<(usize, Vec<(String, String)>), Error>,
+}
+
+/// The run's totals for the summary, added up in input order as batches finish.
+#[derive(Default)]
+struct Totals {
+    documents: usize,
+    cleaned: usize,
+    bytes_in: usize,
+    bytes_out: usize,
+    per_stage: BTreeMap<String, usize>,
+    per_rule: BTreeMap<String, usize>,
+    errors: Vec<(String, String)>,
+}
+
+impl Totals {
+    fn add(&mut self, outcome: &Outcome) {
+        self.documents += 1;
+        self.bytes_in += outcome.bytes_in;
+        match &outcome.result {
+            Ok((bytes_out, edits)) => {
+                self.cleaned += 1;
+                self.bytes_out += bytes_out;
+                for (stage, rule) in edits {
+                    *self.per_stage.entry(stage.clone()).or_default() += 1;
+                    *self.per_rule.entry(rule.clone()).or_default() += 1;
+                }
+            }
+            Err(e) => {
+                let name = &outcome.member.name;
+                report_error(Path::new(name), e);
+                self.errors.push((name.clone(), e.to_string()));
+            }
+        }
+    }
 }
 
 /// Near-duplicate detection over an output tree.
@@ -308,24 +422,14 @@ struct TreeDedup<'a> {
     keep_duplicates: bool,
 }
 
+/// For one document: its report entry (when it has near-duplicates) and whether its text is kept.
+type Verdict = (Option<Value>, bool);
+
 impl TreeDedup<'_> {
-    /// Cluster the cleaned documents; for each, its report entry (when it has near-duplicates) and
-    /// whether its text is written.
-    fn decide(&self, outcomes: &[Outcome]) -> Vec<(Option<Value>, bool)> {
-        let cleaned: Vec<Option<&Cleaned>> = outcomes
-            .iter()
-            .map(|o| o.cleaning.result.as_ref().ok())
-            .collect();
-        let signatures: Vec<Signature> = cleaned
-            .par_iter()
-            .map(|c| c.map_or_else(Signature::empty, |c| Signature::of(&c.text, self.folder)))
-            .collect();
-        let lengths: Vec<usize> = cleaned
-            .iter()
-            .map(|c| c.map_or(0, |c| c.text.len()))
-            .collect();
+    /// Cluster the run's documents; for each, its verdict.
+    fn decide(&self, members: &Members) -> Vec<Verdict> {
         self.corpus
-            .cluster(&signatures, &lengths)
+            .cluster(&members.signatures, &members.clean_lengths)
             .into_iter()
             .enumerate()
             .map(|(i, decision)| {
@@ -336,7 +440,7 @@ impl TreeDedup<'_> {
                 let entry = json!({
                     "cluster": cluster,
                     "kept": kept,
-                    "kept_copy": outcomes[decision.kept].cleaning.name,
+                    "kept_copy": members.names[decision.kept],
                     "similarity": decision.similarity,
                     "written": kept || self.keep_duplicates,
                 });
@@ -349,6 +453,11 @@ impl TreeDedup<'_> {
 /// Clean every input into OUT: text, sidecar report, and a summary of the run. Near-duplicate
 /// documents are found across the whole run; only the kept copy of each cluster is written, unless
 /// duplicates are kept, and every member's report names its cluster and the kept copy.
+///
+/// Inputs stream through in batches, each cleaned in parallel and written at once, so memory holds
+/// one batch and a small `Member` per document, not the run's texts and reports. The kept copy of a
+/// cluster is the longest, known only once the run is over: so the cluster members' reports are
+/// rewritten with their `duplicates` entry at the end, and the texts of the copies not kept deleted.
 fn to_tree(
     pipeline: &Pipeline,
     paths: &[PathBuf],
@@ -360,154 +469,207 @@ fn to_tree(
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let started = Instant::now();
-    let units = units(paths, Some(out));
-    let (targets, renamed) = output_names(&units);
-    let bar = progress(units.len() as u64);
-    let outcomes: Vec<Outcome> = units
-        .into_par_iter()
-        .zip(targets.into_par_iter())
-        .map(|(unit, output)| {
-            let bytes = match &unit.source {
-                Source::File(path) => std::fs::metadata(path).map_or(0, |m| m.len() as usize),
-                Source::Record(r) => r.document.raw.len(),
-                _ => 0,
-            };
-            let cleaning = unit.run(pipeline);
-            bar.inc(1);
-            Outcome {
-                cleaning,
-                output,
-                bytes,
-            }
-        })
-        .collect();
-    bar.finish_and_clear();
-    let decisions = dedup.decide(&outcomes);
-    let mut errors: Vec<(String, String)> = Vec::new();
-    for (outcome, decision) in outcomes.iter().zip(&decisions) {
-        let cleaning = &outcome.cleaning;
-        match &cleaning.result {
-            Ok(cleaned) => write_outputs(out, outcome, cleaned, decision)?,
-            Err(e) => {
-                report_error(Path::new(&cleaning.name), e);
-                errors.push((cleaning.name.clone(), e.to_string()));
-            }
+    let mut units = units(paths, Some(out));
+    let mut names = OutputNames::default();
+    let mut members = Members::default();
+    let mut totals = Totals::default();
+    let bar = progress();
+    loop {
+        let batch: Vec<(Unit, PathBuf)> = next_batch(&mut units)
+            .into_iter()
+            .map(|unit| {
+                let output = names.assign(&unit);
+                (unit, output)
+            })
+            .collect();
+        if batch.is_empty() {
+            break;
+        }
+        let outcomes: Vec<Outcome> = batch
+            .into_par_iter()
+            .map(|(unit, output)| {
+                let outcome = clean_into(out, pipeline, dedup.folder, unit, output);
+                bar.inc(1);
+                outcome
+            })
+            .collect::<anyhow::Result<_>>()?;
+        for outcome in outcomes {
+            totals.add(&outcome);
+            members.push(outcome.member);
         }
     }
+    bar.finish_and_clear();
+    let verdicts = dedup.decide(&members);
+    mark_duplicates(out, &members, &verdicts)?;
     let summary = summary(
-        &outcomes,
-        &decisions,
-        &errors,
-        &renamed,
+        &totals,
+        &verdicts,
+        &names.renamed,
         started.elapsed().as_secs_f64(),
     );
     let path = out.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let ok = outcomes
-        .iter()
-        .filter(|o| o.cleaning.result.is_ok())
-        .count();
     eprintln!(
-        "sluice: {ok} of {} documents cleaned into {}, {} failed",
-        outcomes.len(),
+        "sluice: {} of {} documents cleaned into {}, {} failed",
+        totals.cleaned,
+        totals.documents,
         out.display(),
-        errors.len()
+        totals.errors.len()
     );
-    Ok(if errors.is_empty() {
+    Ok(if totals.errors.is_empty() {
         Status::Success
     } else {
         Status::Failed
     })
 }
 
-/// Output paths: the relative path with `.gz` dropped and the extension replaced by `.txt`. When two
-/// inputs map to one output, the later (in input order) gets `~2`, `~3`…, and the renaming is returned.
-fn output_names(units: &[Unit]) -> (Vec<PathBuf>, Vec<(String, PathBuf)>) {
-    let mut taken: HashSet<PathBuf> = HashSet::new();
-    let mut renamed = Vec::new();
-    let targets = units
-        .iter()
-        .map(|unit| {
-            let mut base = unit.relative.clone();
-            if base.extension().is_some_and(|e| e == "gz") {
-                base.set_extension("");
-            }
-            let mut target = base.with_extension("txt");
-            let mut n = 1;
-            while !taken.insert(target.clone()) {
-                n += 1;
-                let stem = base.file_stem().unwrap_or_default().to_string_lossy();
-                target = base.with_file_name(format!("{stem}~{n}.txt"));
-            }
-            if n > 1 {
-                renamed.push((unit.name.clone(), target.clone()));
-            }
-            target
-        })
-        .collect();
-    (targets, renamed)
+/// Clean one document and write its text and report (without its `duplicates` entry, which only the
+/// end of the run can tell).
+fn clean_into(
+    out: &Path,
+    pipeline: &Pipeline,
+    folder: &Folder,
+    unit: Unit,
+    output: PathBuf,
+) -> anyhow::Result<Outcome> {
+    let bytes_in = unit.bytes_in();
+    let Cleaning {
+        name,
+        provenance,
+        result,
+    } = unit.run(pipeline);
+    let (signature, clean_length, result) = match result {
+        Ok(cleaned) => {
+            let rendered = write_outputs(out, &output, &name, provenance, &cleaned)?;
+            let edits = cleaned
+                .report
+                .edits
+                .iter()
+                .map(|e| (e.stage.to_string(), e.rule.clone()))
+                .collect();
+            (
+                Signature::of(&cleaned.text, folder),
+                cleaned.text.len(),
+                Ok((rendered, edits)),
+            )
+        }
+        Err(error) => (Signature::empty(), 0, Err(error)),
+    };
+    Ok(Outcome {
+        member: Member {
+            name,
+            output,
+            signature,
+            clean_length,
+        },
+        bytes_in,
+        result,
+    })
 }
 
-/// The text (unless it is a dropped duplicate) and the sidecar report of one document.
+/// Output paths: the relative path with `.gz` dropped and the extension replaced by `.txt`. When two
+/// inputs map to one output, the later (in input order) gets `~2`, `~3`…, and the renaming is kept.
+#[derive(Default)]
+struct OutputNames {
+    taken: HashSet<PathBuf>,
+    renamed: Vec<(String, PathBuf)>,
+}
+
+impl OutputNames {
+    /// The output path of the next unit in input order.
+    fn assign(&mut self, unit: &Unit) -> PathBuf {
+        let mut base = unit.relative.clone();
+        if base.extension().is_some_and(|e| e == "gz") {
+            base.set_extension("");
+        }
+        let mut target = base.with_extension("txt");
+        let mut n = 1;
+        while !self.taken.insert(target.clone()) {
+            n += 1;
+            let stem = base.file_stem().unwrap_or_default().to_string_lossy();
+            target = base.with_file_name(format!("{stem}~{n}.txt"));
+        }
+        if n > 1 {
+            self.renamed.push((unit.name.clone(), target.clone()));
+        }
+        target
+    }
+}
+
+/// Write the text and the sidecar report of one document; returns the size of the text.
 fn write_outputs(
     out: &Path,
-    outcome: &Outcome,
+    output: &Path,
+    name: &str,
+    provenance: Vec<(String, Value)>,
     cleaned: &Cleaned,
-    (duplicates, written): &(Option<Value>, bool),
-) -> anyhow::Result<()> {
-    let text_path = out.join(&outcome.output);
+) -> anyhow::Result<usize> {
+    let text_path = out.join(output);
     if let Some(parent) = text_path.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    if *written {
-        std::fs::write(&text_path, cleaned.render())
-            .with_context(|| format!("cannot write {}", text_path.display()))?;
-    }
+    let text = cleaned.render();
+    std::fs::write(&text_path, &text)
+        .with_context(|| format!("cannot write {}", text_path.display()))?;
     let mut report = report_fields(cleaned);
-    if let Some(duplicates) = duplicates {
-        report.insert("duplicates".into(), duplicates.clone());
-    }
-    report.insert("source".into(), json!(outcome.cleaning.name));
-    report.extend(outcome.cleaning.provenance.iter().cloned());
-    let report_path = text_path.with_extension("json");
-    std::fs::write(&report_path, serde_json::to_string_pretty(&report)? + "\n")
-        .with_context(|| format!("cannot write {}", report_path.display()))?;
-    Ok(())
+    report.insert("source".into(), json!(name));
+    report.extend(provenance);
+    write_report(&text_path.with_extension("json"), &report)?;
+    Ok(text.len())
+}
+
+fn write_report(path: &Path, report: &Map<String, Value>) -> anyhow::Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(report)? + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Add the `duplicates` entry to the report of each cluster member, and delete the text of the copies
+/// not kept. Reports are maps with sorted keys, so the rewritten report is the one a single pass
+/// would have written (they hold no floating-point numbers, whose reparse could differ in the last
+/// digit).
+fn mark_duplicates(out: &Path, members: &Members, verdicts: &[Verdict]) -> anyhow::Result<()> {
+    members
+        .outputs
+        .par_iter()
+        .zip(verdicts)
+        .filter_map(|(output, (entry, written))| Some((output, entry.as_ref()?, *written)))
+        .try_for_each(|(output, entry, written)| {
+            let text_path = out.join(output);
+            let report_path = text_path.with_extension("json");
+            let mut report: Map<String, Value> = serde_json::from_slice(
+                &std::fs::read(&report_path)
+                    .with_context(|| format!("cannot read {}", report_path.display()))?,
+            )
+            .with_context(|| format!("{} changed during the run", report_path.display()))?;
+            report.insert("duplicates".into(), entry.clone());
+            write_report(&report_path, &report)?;
+            if !written {
+                std::fs::remove_file(&text_path)
+                    .with_context(|| format!("cannot remove {}", text_path.display()))?;
+            }
+            Ok(())
+        })
 }
 
 fn summary(
-    outcomes: &[Outcome],
-    decisions: &[(Option<Value>, bool)],
-    errors: &[(String, String)],
+    totals: &Totals,
+    verdicts: &[Verdict],
     renamed: &[(String, PathBuf)],
     seconds: f64,
 ) -> Value {
-    let mut per_stage: BTreeMap<String, usize> = BTreeMap::new();
-    let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
-    let mut bytes_out = 0;
-    for cleaned in outcomes
-        .iter()
-        .filter_map(|o| o.cleaning.result.as_ref().ok())
-    {
-        bytes_out += cleaned.render().len();
-        for edit in &cleaned.report.edits {
-            *per_stage.entry(edit.stage.to_string()).or_default() += 1;
-            *per_rule.entry(edit.rule.clone()).or_default() += 1;
-        }
-    }
     json!({
-        "documents": outcomes.len(),
-        "cleaned": outcomes.iter().filter(|o| o.cleaning.result.is_ok()).count(),
-        "failed": errors.len(),
-        "bytes_in": outcomes.iter().map(|o| o.bytes).sum::<usize>(),
-        "bytes_out": bytes_out,
-        "duplicate_clusters": decisions.iter().filter_map(|(d, _)| d.as_ref()?.get("cluster")?.as_u64()).collect::<HashSet<u64>>().len(),
-        "duplicates_not_written": decisions.iter().filter(|(d, written)| d.is_some() && !written).count(),
-        "edits_per_stage": per_stage,
-        "edits_per_rule": per_rule,
-        "errors": errors.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
+        "documents": totals.documents,
+        "cleaned": totals.cleaned,
+        "failed": totals.errors.len(),
+        "bytes_in": totals.bytes_in,
+        "bytes_out": totals.bytes_out,
+        "duplicate_clusters": verdicts.iter().filter_map(|(d, _)| d.as_ref()?.get("cluster")?.as_u64()).collect::<HashSet<u64>>().len(),
+        "duplicates_not_written": verdicts.iter().filter(|(d, written)| d.is_some() && !written).count(),
+        "edits_per_stage": totals.per_stage,
+        "edits_per_rule": totals.per_rule,
+        "errors": totals.errors.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
         "renamed": renamed.iter().map(|(i, o)| json!({"input": i, "output": o.display().to_string()})).collect::<Vec<_>>(),
         "seconds": seconds,
     })

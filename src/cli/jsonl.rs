@@ -16,8 +16,9 @@ use sluice::io::jsonl::{error_record, output_record, parse_record};
 
 use super::Status;
 
-/// Records per batch: enough to keep every thread busy, few enough to stream.
-const BATCH: usize = 1024;
+/// Records (or documents, for `clean`) per batch: enough to keep every thread busy, few enough to
+/// stream.
+pub const BATCH: usize = 1024;
 
 /// What processing one record gave: its output fields, and its signature when deduplicating.
 pub struct Processed {

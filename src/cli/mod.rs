@@ -131,16 +131,20 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// A progress bar on a terminal, nothing otherwise.
-fn progress(len: u64) -> indicatif::ProgressBar {
+/// A counter of documents done on a terminal, nothing otherwise: inputs stream (the records of a
+/// WARC file are counted only as they are read), so there is no total to show a bar against.
+fn progress() -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(len);
+    let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} {eta} {msg}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {human_pos} documents in {elapsed} {msg}",
+        )
+        .expect("valid template"),
     );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
 }
 

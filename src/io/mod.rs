@@ -3,13 +3,16 @@
 pub mod jsonl;
 pub mod warc;
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
-/// Largest decompressed size accepted from one gzip file, so a compressed bomb fails cleanly.
-const MAX_DECOMPRESSED: u64 = 256 << 20;
+/// Largest document accepted: the decompressed size of a gzip file or of a gzip-encoded HTTP body,
+/// and the size of one WARC record. A compressed bomb or a runaway record fails cleanly.
+pub const MAX_DOCUMENT_BYTES: u64 = 256 << 20;
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 
 /// One input file found on the command line or under a directory given there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,21 +30,52 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
         source,
     };
     let bytes = std::fs::read(path).map_err(io_error)?;
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
+    if !bytes.starts_with(GZIP_MAGIC) {
         return Ok(bytes);
     }
+    gunzip(bytes.as_slice()).map_err(Error::Input)
+}
+
+/// Decompress gzip data (all members) of at most `MAX_DOCUMENT_BYTES`.
+pub(crate) fn gunzip(compressed: impl Read) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes.as_slice())
-        .take(MAX_DECOMPRESSED + 1)
+    flate2::read::MultiGzDecoder::new(compressed)
+        .take(MAX_DOCUMENT_BYTES + 1)
         .read_to_end(&mut out)
-        .map_err(|e| Error::Input(format!("bad gzip data: {e}")))?;
-    if out.len() as u64 > MAX_DECOMPRESSED {
-        return Err(Error::Input(format!(
+        .map_err(|e| format!("bad gzip data: {e}"))?;
+    if out.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(format!(
             "gzip data decompresses to more than {} MiB",
-            MAX_DECOMPRESSED >> 20
-        )));
+            MAX_DOCUMENT_BYTES >> 20
+        ));
     }
     Ok(out)
+}
+
+/// A file as a stream, decompressing gzip (by magic number) as it is read: for inputs too large to
+/// hold (a crawl's `.warc.gz`), so there is no size cap here; the reader of the stream sets its own.
+pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, Error> {
+    let io_error = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let (head, reader) = peek(BufReader::new(file), GZIP_MAGIC.len()).map_err(io_error)?;
+    Ok(if head == GZIP_MAGIC {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(reader)))
+    } else {
+        Box::new(reader)
+    })
+}
+
+/// The first `n` bytes of a stream (fewer at its end), and the whole stream with them put back.
+pub(crate) fn peek<R: BufRead>(
+    mut reader: R,
+    n: usize,
+) -> std::io::Result<(Vec<u8>, impl BufRead)> {
+    let mut head = Vec::with_capacity(n);
+    (&mut reader).take(n as u64).read_to_end(&mut head)?;
+    Ok((head.clone(), Cursor::new(head).chain(reader)))
 }
 
 /// The files named by `paths`, directories walked recursively, in a stable order (arguments in the
@@ -109,6 +143,29 @@ mod tests {
         std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
         let err = read_input(&bad).unwrap_err().to_string();
         assert!(err.contains("gzip"), "{err}");
+    }
+
+    #[test]
+    fn opens_plain_and_gzip_files_as_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "正文".repeat(10_000);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(text.as_bytes()).unwrap();
+        let (plain, compressed) = (dir.path().join("a.txt"), dir.path().join("a.txt.gz"));
+        std::fs::write(&plain, &text).unwrap();
+        std::fs::write(&compressed, gz.finish().unwrap()).unwrap();
+        for path in [plain, compressed] {
+            let mut read = String::new();
+            open_input(&path)
+                .unwrap()
+                .read_to_string(&mut read)
+                .unwrap();
+            assert_eq!(read, text, "{}", path.display());
+        }
+        let (head, mut rest) = peek(&b"W"[..], 5).unwrap();
+        let mut all = Vec::new();
+        rest.read_to_end(&mut all).unwrap();
+        assert_eq!((head, all), (b"W".to_vec(), b"W".to_vec()));
     }
 
     #[test]
