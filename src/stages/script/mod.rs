@@ -133,8 +133,9 @@ pub struct Script {
     /// The phrase tables of the traditional targets, until [`Script::traditional_converter`]
     /// first needs them.
     traditional_source: Mutex<Option<TraditionalSource>>,
-    /// Standard, Taiwan and Hong Kong converters, built on first use (`None` if that failed).
-    traditional: OnceLock<Option<[Converter; 3]>>,
+    /// Standard, Taiwan and Hong Kong converters, built on first use (the error, if that failed:
+    /// every document that needed them is flagged with it).
+    traditional: OnceLock<Result<[Converter; 3], String>>,
     /// Regional glyphs of standard traditional characters (爲 → 為), per target.
     no_glyphs: HashMap<char, char>,
     tw_glyphs: HashMap<char, char>,
@@ -349,11 +350,17 @@ impl Script {
     /// (and `hans`, `keep`) never uses it.
     fn traditional_converter(&self, region: Region) -> Option<&Converter> {
         let converters = self.traditional.get_or_init(|| {
-            let source = self.traditional_source.lock().ok()?.take()?;
-            // daachorse fails only on empty or duplicate keys, which `Entries` never holds.
-            source.build(&self.tw_glyphs, &self.hk_glyphs).ok()
+            let source = self
+                .traditional_source
+                .lock()
+                .map_err(|_| "a thread panicked while building the phrase tables".to_string())?
+                .take()
+                .ok_or_else(|| "the phrase tables were taken".to_string())?;
+            source
+                .build(&self.tw_glyphs, &self.hk_glyphs)
+                .map_err(|e| e.to_string())
         });
-        let [hant, tw, hk] = converters.as_ref()?;
+        let [hant, tw, hk] = converters.as_ref().ok()?;
         Some(match region {
             Region::Standard => hant,
             Region::Tw => tw,
@@ -712,6 +719,14 @@ impl Stage for Script {
             Some(spin) => spin.reversals(doc, census.han, &|s| self.in_page_script(&census, s)),
             None => Vec::new(),
         };
+        if let Some(Err(why)) = self.traditional.get() {
+            doc.flag(
+                StageName::Script,
+                CONVERT_RULE,
+                format!("no conversion to traditional: its converter could not be built: {why}"),
+                None,
+            );
+        }
         let mut changes = conversion_edits(&doc.text, &conversions, &reversals);
         changes.extend(reversals);
         // Applying nothing would still copy the text.
@@ -771,6 +786,31 @@ mod tests {
         let mut doc = Document::from_text(text);
         script.run(&mut doc);
         doc.text
+    }
+
+    #[test]
+    fn a_converter_that_could_not_be_built_is_flagged_not_silent() {
+        let script = with_mode("tw");
+        script
+            .traditional
+            .set(Err("duplicate key".into()))
+            .map_err(|_| "already built")
+            .unwrap();
+        let mut doc = Document::from_text("这是简体中文的文章，软件和网络。");
+        script.run(&mut doc);
+        assert_eq!(doc.text, "这是简体中文的文章，软件和网络。");
+        let flags: Vec<&str> = doc
+            .report
+            .flags
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect();
+        assert!(
+            flags
+                .iter()
+                .any(|m| m.contains("could not be built: duplicate key")),
+            "{flags:?}"
+        );
     }
 
     #[test]
