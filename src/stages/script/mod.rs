@@ -134,7 +134,7 @@ pub struct Script {
     /// first needs them.
     traditional_source: Mutex<Option<TraditionalSource>>,
     /// Standard, Taiwan and Hong Kong converters, built on first use (the error, if that failed:
-    /// every document that needed them is flagged with it).
+    /// every document from then on is flagged with it).
     traditional: OnceLock<Result<[Converter; 3], String>>,
     /// Regional glyphs of standard traditional characters (爲 → 為), per target.
     no_glyphs: HashMap<char, char>,
