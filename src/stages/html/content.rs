@@ -33,6 +33,10 @@ pub struct ContentSettings {
     pub chrome_weight: f64,
     /// Weight of a link unit against a prose unit.
     pub link_weight: f64,
+    /// An ancestor of the best-scoring element that holds this many times its prose …
+    pub widen_prose_ratio: f64,
+    /// … with at least this share of its units in prose is chosen instead.
+    pub widen_min_prose_share: f64,
 }
 
 /// What the walk needs to know about an element's class and id.
@@ -133,6 +137,8 @@ impl ContentRules {
             max_link_ratio: setting("max_link_ratio", 0.5)?,
             chrome_weight: setting("chrome_weight", 0.5)?,
             link_weight: setting("link_weight", 1.0)?,
+            widen_prose_ratio: setting("widen_prose_ratio", 4.0)?,
+            widen_min_prose_share: setting("widen_min_prose_share", 0.2)?,
         };
         let mut content = ContentRules {
             main_id: "html.main-content".to_string(),
@@ -271,6 +277,22 @@ impl ContentRules {
         scores
     }
 
+    /// The lowest ancestor of `chosen` that holds many times its prose, at a fair share of its own
+    /// text: an article made of lists and tables scores below a small prose box inside it.
+    fn widen(&self, page: &Page, scores: &Scores, chosen: usize) -> usize {
+        let s = &self.settings;
+        let mut at = page.elements[chosen].parent;
+        while let Some(a) = at {
+            if scores.prose[a] >= s.widen_prose_ratio * scores.prose[chosen]
+                && scores.prose[a] >= s.widen_min_prose_share * f64::from(scores.units[a])
+            {
+                return a;
+            }
+            at = page.elements[a].parent;
+        }
+        chosen
+    }
+
     /// The element with the best net score, unless a known container with enough of its prose
     /// takes precedence; the root when no element holds prose (the page keeps its non-link text).
     fn best(&self, page: &Page, scores: &Scores) -> Option<(usize, Option<String>)> {
@@ -281,6 +303,7 @@ impl ContentRules {
         let Some(scored) = scored else {
             return (!page.elements.is_empty()).then_some((0, None));
         };
+        let scored = self.widen(page, scores, scored);
         let known = page
             .elements
             .iter()

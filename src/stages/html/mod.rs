@@ -148,6 +148,23 @@ mod tests {
     const ARTICLE: &str = "<p>第一段，這是正文的內容，很長很長的一句話。</p><p>第二段，還有更多的正文內容在這裡。</p>";
 
     #[test]
+    fn an_article_of_lists_is_not_lost_to_a_prose_box_inside_it() {
+        let paragraphs: String = (1..=4)
+            .map(|n| format!("<p>第{n}段，這位歌手的生平和作品介紹在這裡。</p>"))
+            .collect();
+        let items: String = (1..=20)
+            .map(|n| format!("<li>第{n}張專輯 二〇〇一年發行</li>"))
+            .collect();
+        let page = format!(
+            "<body><div id=\"page\"><div class=\"box\"><p>本條目需要補充更多來源，請協助改善。</p></div>\
+             {paragraphs}<ul>{items}</ul></div></body>"
+        );
+        let text = run(&page).text;
+        assert!(text.contains("第1段") && text.contains("第4段"), "{text}");
+        assert!(text.contains("第20張專輯"), "{text}");
+    }
+
+    #[test]
     fn typed_blocks_with_title_first() {
         let doc = run(&format!(
             "<html><head><title>真標題-新浪新聞</title></head><body><h1>真標題</h1>{ARTICLE}</body></html>"
