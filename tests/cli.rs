@@ -412,15 +412,11 @@ fn usage_errors_exit_2_and_empty_files_fail_clearly() {
     );
 }
 
+#[path = "support/warc_record.rs"]
+mod warc_support;
+
 fn warc_record(url: &str, http: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:{url}>\r\nWARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Target-URI: {url}\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: {}\r\n\r\n",
-        http.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(http);
-    out.extend_from_slice(b"\r\n\r\n");
-    out
+    warc_support::warc_record("response", "application/http; msgtype=response", url, http)
 }
 
 #[test]

@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::{Map, Value};
 
+#[path = "support/warc_record.rs"]
+mod support;
+use support::warc_record;
+
 fn sluice() -> Command {
     Command::cargo_bin("sluice").unwrap()
 }
@@ -31,19 +35,22 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files
 }
 
-fn json_of(path: &Path) -> Map<String, Value> {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+/// Clean `dir/crawl.warc.gz` into `out`, which must fail (exit 1) with `error` on stderr.
+fn clean_failing(dir: &Path, out: &Path, error: &str) {
+    let output = sluice()
+        .arg("clean")
+        .arg(dir.join("crawl.warc.gz"))
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(error), "{stderr}");
 }
 
-fn warc_record(kind: &str, content_type: &str, url: &str, block: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Record-ID: <urn:uuid:{url}>\r\nWARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Target-URI: {url}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        block.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(block);
-    out.extend_from_slice(b"\r\n\r\n");
-    out
+fn json_of(path: &Path) -> Map<String, Value> {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 fn response(url: &str, http: &[u8]) -> Vec<u8> {
@@ -221,19 +228,7 @@ fn a_malformed_third_record_stops_the_file_there_with_an_error_naming_it() {
     warc.extend(response("http://a.cn/3", &page("004")));
     std::fs::write(dir.path().join("crawl.warc.gz"), gzip_bytes(&warc)).unwrap();
     let out = dir.path().join("out");
-    let output = sluice()
-        .arg("clean")
-        .arg(dir.path().join("crawl.warc.gz"))
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("crawl.warc.gz#2: bad WARC record"),
-        "{stderr}"
-    );
+    clean_failing(dir.path(), &out, "crawl.warc.gz#2: bad WARC record");
     for index in [0, 1] {
         assert!(
             out.join(format!("crawl/{index:05}.txt")).is_file(),
@@ -354,18 +349,10 @@ fn a_truncated_warc_gz_keeps_the_records_before_the_cut() {
     }
     std::fs::write(dir.path().join("crawl.warc.gz"), gz).unwrap();
     let out = dir.path().join("out");
-    let output = sluice()
-        .arg("clean")
-        .arg(dir.path().join("crawl.warc.gz"))
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("crawl.warc.gz#4: bad WARC record: cannot read"),
-        "{stderr}"
+    clean_failing(
+        dir.path(),
+        &out,
+        "crawl.warc.gz#4: bad WARC record: cannot read",
     );
     for index in 0..4 {
         assert!(

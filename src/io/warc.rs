@@ -267,19 +267,14 @@ fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 #[cfg(test)]
+#[path = "../../tests/support/warc_record.rs"]
+mod test_fixture;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    fn record(kind: &str, content_type: &str, url: &str, block: &[u8]) -> Vec<u8> {
-        let mut out = format!(
-            "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Record-ID: <urn:uuid:{url}>\r\nWARC-Date: 2024-01-01T00:00:00Z\r\nWARC-Target-URI: {url}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-            block.len()
-        )
-        .into_bytes();
-        out.extend_from_slice(block);
-        out.extend_from_slice(b"\r\n\r\n");
-        out
-    }
+    use super::test_fixture::warc_record as record;
 
     #[test]
     fn reads_responses_with_charset_chunks_and_skips_the_rest() {
