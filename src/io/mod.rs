@@ -25,15 +25,19 @@ pub struct InputFile {
 
 /// Read a file's bytes, decompressing gzip (by magic number).
 pub fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
-    let io_error = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let bytes = std::fs::read(path).map_err(io_error)?;
+    let bytes = std::fs::read(path).map_err(io_error(path))?;
     if !bytes.starts_with(GZIP_MAGIC) {
         return Ok(bytes);
     }
     gunzip(bytes.as_slice()).map_err(Error::Input)
+}
+
+/// An I/O error about `path`.
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Decompress gzip data (all members) of at most `MAX_DOCUMENT_BYTES`.
@@ -55,12 +59,8 @@ pub(crate) fn gunzip(compressed: impl Read) -> Result<Vec<u8>, String> {
 /// A file as a stream, decompressing gzip (by magic number) as it is read: for inputs too large to
 /// hold (a crawl's `.warc.gz`), so there is no size cap here; the reader of the stream sets its own.
 pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, Error> {
-    let io_error = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io_error)?;
-    let (head, reader) = peek(BufReader::new(file), GZIP_MAGIC.len()).map_err(io_error)?;
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    let (head, reader) = peek(BufReader::new(file), GZIP_MAGIC.len()).map_err(io_error(path))?;
     Ok(if head == GZIP_MAGIC {
         Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(reader)))
     } else {

@@ -424,23 +424,20 @@ fn block_kind(name: &str) -> Option<BlockKind> {
 /// One rule; `max_line_chars` is the stage's limit, which the rule may raise or lower.
 fn compile(rule: &Rule, max_line_chars: usize) -> Result<LineRule, RuleError> {
     let kind_name: String = rule.param("kind")?;
-    let regex = |key: &str| -> Result<Regex, RuleError> {
-        let patterns: Vec<String> = rule.param(key)?;
+    let compile_patterns = |key: &str, patterns: Vec<String>| -> Result<Regex, RuleError> {
         Regex::new(&patterns.join("|")).map_err(|e| rule.error(format!("parameter `{key}`: {e}")))
     };
+    let regex = |key: &str| compile_patterns(key, rule.param(key)?);
     let mut keys = vec!["kind", "ends_page", "skip_kinds", "max_line_chars"];
     let kind = match kind_name.as_str() {
         "line" => {
             keys.extend(["patterns", "sentence_patterns"]);
-            let has_sentence_patterns =
-                rule.param_or::<Vec<String>>("sentence_patterns", Vec::new())?;
+            let sentence: Vec<String> = rule.param_or("sentence_patterns", Vec::new())?;
             Kind::Line {
                 pattern: regex("patterns")?,
-                sentence_pattern: if has_sentence_patterns.is_empty() {
-                    None
-                } else {
-                    Some(regex("sentence_patterns")?)
-                },
+                sentence_pattern: (!sentence.is_empty())
+                    .then(|| compile_patterns("sentence_patterns", sentence))
+                    .transpose()?,
             }
         }
         "words" => {
