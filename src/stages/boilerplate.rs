@@ -110,12 +110,16 @@ impl Boilerplate {
                     sentence_pattern,
                 } => {
                     for (i, line) in lines.iter().enumerate() {
+                        // Long lines are never removable: test that before any regex runs.
+                        if !removable(line) {
+                            continue;
+                        }
                         let text = line.text.trim();
                         let matches = match sentence_pattern {
                             Some(sentence) if line.ends_sentence() => sentence.is_match(text),
                             _ => pattern.is_match(text),
                         };
-                        if removable(line) && matches {
+                        if matches {
                             claimed[i].get_or_insert(r);
                         }
                     }
