@@ -73,12 +73,12 @@ pub struct Records<R> {
 }
 
 /// What reading one record gave.
-enum Read1 {
+enum Step {
     End,
     Record(Record),
     /// Not a document; skipped.
     Skipped,
-    /// The record fails alone: reading goes on with the next.
+    /// The record fails alone, for this reason: reading goes on with the next.
     Failed(String),
     /// The next record boundary is lost: reading stops.
     Lost(String),
@@ -97,19 +97,19 @@ impl<R: BufRead> Iterator for Records<R> {
         while !self.stopped {
             let read = self
                 .read_record()
-                .unwrap_or_else(|e| Read1::Lost(format!("cannot read: {e}")));
+                .unwrap_or_else(|e| Step::Lost(format!("cannot read: {e}")));
             let index = self.next_index;
             self.next_index += 1;
             let result = match read {
-                Read1::End => return None,
-                Read1::Skipped => continue,
-                Read1::Record(record) => match record.document(self.max_record_bytes) {
+                Step::End => return None,
+                Step::Skipped => continue,
+                Step::Record(record) => match record.document(self.max_record_bytes) {
                     Ok(Some(document)) => Ok(document),
                     Ok(None) => continue,
                     Err(e) => Err(format!("HTTP payload: {e}")),
                 },
-                Read1::Failed(why) => Err(format!("bad WARC header: {why}")),
-                Read1::Lost(why) => {
+                Step::Failed(why) => Err(why),
+                Step::Lost(why) => {
                     self.stopped = true;
                     Err(format!("bad WARC record: {why}"))
                 }
@@ -122,38 +122,38 @@ impl<R: BufRead> Iterator for Records<R> {
 
 impl<R: BufRead> Records<R> {
     /// Read the next record and the blank lines after it.
-    fn read_record(&mut self) -> std::io::Result<Read1> {
+    fn read_record(&mut self) -> std::io::Result<Step> {
         if self.reader.fill_buf()?.is_empty() {
-            return Ok(Read1::End);
+            return Ok(Step::End);
         }
         let head = match read_header_block(&mut self.reader)? {
             Ok(head) => head,
-            Err(why) => return Ok(Read1::Lost(why)),
+            Err(why) => return Ok(Step::Lost(why)),
         };
         let Some(length) = content_length(&head.headers) else {
-            return Ok(Read1::Lost("no valid Content-Length".into()));
+            return Ok(Step::Lost("no valid Content-Length".into()));
         };
         let read = if let Some(why) = head.malformed {
             skip(&mut self.reader, length)?;
-            Read1::Failed(why)
+            Step::Failed(format!("bad WARC header: {why}"))
         } else if length > self.max_record_bytes {
             self.over_limit(head.headers, length)?
         } else {
             let mut block = Vec::with_capacity(length.min(1 << 20) as usize);
             (&mut self.reader).take(length).read_to_end(&mut block)?;
             if (block.len() as u64) < length {
-                return Ok(Read1::Lost(format!(
+                return Ok(Step::Lost(format!(
                     "the stream ends {} bytes into a block of {length}",
                     block.len()
                 )));
             }
-            Read1::Record(Record {
+            Step::Record(Record {
                 headers: head.headers,
                 block,
             })
         };
         if !self.at_record_boundary()? {
-            return Ok(Read1::Lost(
+            return Ok(Step::Lost(
                 "no record follows the block: its Content-Length is wrong".into(),
             ));
         }
@@ -166,7 +166,7 @@ impl<R: BufRead> Records<R> {
         &mut self,
         headers: Vec<(Vec<u8>, Vec<u8>)>,
         length: u64,
-    ) -> std::io::Result<Read1> {
+    ) -> std::io::Result<Step> {
         let mut start = Vec::new();
         (&mut self.reader)
             .take(SNIFF_BYTES.min(length))
@@ -177,12 +177,12 @@ impl<R: BufRead> Records<R> {
             block: start,
         };
         Ok(if record.could_be_document() {
-            Read1::Failed(format!(
+            Step::Failed(format!(
                 "a record of {length} bytes, over the limit of {}",
                 limit_in_words(self.max_record_bytes)
             ))
         } else {
-            Read1::Skipped
+            Step::Skipped
         })
     }
 
@@ -236,10 +236,14 @@ fn read_header_block(reader: &mut impl BufRead) -> std::io::Result<Result<Header
         line.clear();
         limited.read_until(b'\n', &mut line)?;
         if !line.ends_with(b"\n") {
-            return Ok(Err(format!(
-                "no end of the header block within {}",
-                limit_in_words(MAX_HEADER_BYTES)
-            )));
+            return Ok(Err(if limited.limit() == 0 {
+                format!(
+                    "no end of the header block within {}",
+                    limit_in_words(MAX_HEADER_BYTES)
+                )
+            } else {
+                "the stream ends inside a header block".into()
+            }));
         }
         let content = line.trim_ascii_end();
         if content.is_empty() {
@@ -267,11 +271,21 @@ impl HeaderBlock {
                     .push((name.to_vec(), value.trim_ascii().to_vec()));
             }
             _ => {
-                self.malformed.get_or_insert_with(|| {
-                    format!("`{}` is not a header line", String::from_utf8_lossy(line))
-                });
+                self.malformed
+                    .get_or_insert_with(|| format!("`{}` is not a header line", preview(line)));
             }
         }
+    }
+}
+
+/// The start of a line of input, for a message.
+fn preview(line: &[u8]) -> String {
+    const SHOWN: usize = 60;
+    let shown = String::from_utf8_lossy(&line[..line.len().min(SHOWN)]);
+    if line.len() > SHOWN {
+        format!("{shown}…")
+    } else {
+        shown.into_owned()
     }
 }
 
@@ -460,10 +474,7 @@ fn http_head(message: &[u8]) -> Result<(usize, HttpHeaders), String> {
     let line_end = memchr::memchr(b'\n', message).ok_or("truncated HTTP status line")?;
     let status = &message[..line_end];
     if !status.starts_with(b"HTTP/") {
-        return Err(format!(
-            "not an HTTP response: `{}`",
-            String::from_utf8_lossy(&status[..status.len().min(40)])
-        ));
+        return Err(format!("not an HTTP response: `{}`", preview(status)));
     }
     let rest = &message[line_end + 1..];
     let mut headers = [httparse::EMPTY_HEADER; 128];
@@ -653,6 +664,35 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_that_ends_inside_a_header_block_says_so() {
+        let mut warc = record("resource", "text/plain", "http://a.cn/1", "正文".as_bytes());
+        warc.extend_from_slice(b"WARC/1.0\r\nWARC-Type: reso");
+        let results = read_all(&warc, MAX_DOCUMENT_BYTES);
+        assert!(results[0].1.is_ok());
+        let err = results[1].1.as_ref().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "bad WARC record: the stream ends inside a header block"
+        );
+        let broken = [
+            b"WARC/1.0\r\n".as_slice(),
+            &[b'x'; 100],
+            b"\r\nContent-Length: 0\r\n\r\n",
+        ]
+        .concat();
+        let err = read_all(&broken, MAX_DOCUMENT_BYTES)[0]
+            .1
+            .as_ref()
+            .unwrap_err()
+            .to_string();
+        let shown = "x".repeat(60);
+        assert_eq!(
+            err,
+            format!("bad WARC header: `{shown}…` is not a header line")
+        );
+    }
+
+    #[test]
     fn not_a_warc_file_is_one_error() {
         let err = records(&b"<html>"[..]).err().unwrap().to_string();
         assert!(err.contains("not a WARC file"), "{err}");
@@ -681,10 +721,7 @@ mod tests {
         let indices: Vec<usize> = results.iter().map(|(i, _)| *i).collect();
         assert_eq!(indices, [0, 1, 3], "{results:?}");
         let err = results[1].1.as_ref().unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "bad WARC header: a record of 4096 bytes, over the limit of 1024 bytes"
-        );
+        assert_eq!(err, "a record of 4096 bytes, over the limit of 1024 bytes");
         assert!(results[2].1.is_ok());
     }
 
