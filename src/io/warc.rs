@@ -363,32 +363,19 @@ impl Record {
     }
 
     /// A header that names something (a URI): its text, and a flag's message when it was not UTF-8
-    /// and its other bytes had to be percent-encoded (the encoding a URI uses for bytes, so nothing is
-    /// lost).
+    /// and its bytes had to be percent-encoded, as a browser puts such bytes in a URL.
     fn text_header(&self, name: &str, flags: &mut Vec<String>) -> Option<String> {
         let value = self.header(name)?;
         Some(match std::str::from_utf8(value) {
             Ok(text) => text.to_string(),
             Err(_) => {
                 flags.push(format!(
-                    "{name} is not UTF-8: its bytes above 0x7F are percent-encoded"
+                    "{name} is not UTF-8: its control and non-ASCII bytes are percent-encoded"
                 ));
-                percent_encode_non_ascii(value)
+                percent_encoding::percent_encode(value, percent_encoding::CONTROLS).to_string()
             }
         })
     }
-}
-
-fn percent_encode_non_ascii(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 3);
-    for &b in bytes {
-        if b.is_ascii() {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn is_http(content_type: Option<&str>) -> bool {
