@@ -105,7 +105,7 @@ fn zstd_decoder<'a>(
         (&mut reader).take(size).read_to_end(&mut dictionary)?;
         if dictionary.starts_with(&ZSTD_MAGIC) {
             let packed = zstd::stream::read::Decoder::new(dictionary.as_slice())?;
-            dictionary = read_at_most(packed, MAX_DOCUMENT_BYTES, "the zstd dictionary")
+            dictionary = read_at_most(packed, MAX_DOCUMENT_BYTES, "zstd dictionary")
                 .map_err(std::io::Error::other)?;
         }
     }
