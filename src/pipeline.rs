@@ -86,6 +86,12 @@ impl Pipeline {
         })
     }
 
+    /// The largest input accepted (`decode.max_input_mib`), for readers that must bound what they
+    /// read before a document exists (JSON Lines).
+    pub fn max_input_bytes(&self) -> usize {
+        self.max_input_bytes
+    }
+
     /// The stages this pipeline runs, in order.
     pub fn stage_names(&self) -> Vec<StageName> {
         self.stages.iter().map(|s| s.name()).collect()

@@ -619,3 +619,235 @@ fn script_mode_on_the_command_line_is_validated_by_the_stage() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown mode `bogus`"));
 }
+
+/// `sluice clean ARGS…` run in `dir`: the exit code and stderr.
+fn clean_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let output = sluice()
+        .current_dir(dir)
+        .arg("clean")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    std::fs::create_dir_all(&d).unwrap();
+    let page = std::fs::read(fixture("seeds/004.txt")).unwrap();
+    std::fs::write(d.join("a.txt"), &page).unwrap();
+    std::fs::write(d.join("b.html"), "<p>第二份正文。</p>").unwrap();
+    // The same directory named three ways: `.`, through a symlink, and as a path with `..`.
+    std::os::unix::fs::symlink(&d, dir.path().join("link")).unwrap();
+    let cases: [(&Path, &[&str]); 3] = [
+        (&d, &["b.html", "a.txt", "-o", "."]),
+        (dir.path(), &["d/a.txt", "-o", "link"]),
+        (dir.path(), &["link/a.txt", "-o", "d/../d"]),
+    ];
+    for (cwd, args) in cases {
+        let (code, stderr) = clean_in(cwd, args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("a.txt") && stderr.contains("input"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(std::fs::read(d.join("a.txt")).unwrap(), page, "{args:?}");
+        assert!(
+            !d.join("b.txt").exists() && !d.join("summary.json").exists(),
+            "{args:?}: something was written"
+        );
+    }
+    // A hard link in the output directory is the input under another name.
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::hard_link(d.join("a.txt"), out.join("a.txt")).unwrap();
+    let (code, stderr) = clean_in(dir.path(), &["d/a.txt", "-o", "out"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(std::fs::read(d.join("a.txt")).unwrap(), page);
+}
+
+#[test]
+fn an_input_directory_as_its_own_output_is_an_error_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.html"), "<p>正文。</p>").unwrap();
+    let (code, stderr) = clean_in(dir.path(), &[".", "-o", "."]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("output directory"), "{stderr}");
+    assert!(!dir.path().join("summary.json").exists());
+}
+
+#[test]
+fn an_input_named_like_the_summary_keeps_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("summary.html"),
+        "<p>總結：今天的會議很順利。</p>",
+    )
+    .unwrap();
+    std::fs::copy(fixture("seeds/004.txt"), input.join("z.txt")).unwrap();
+    let out = dir.path().join("out");
+    let (code, stderr) = clean_in(dir.path(), &["in", "-o", "out"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["documents"], 2);
+    assert_eq!(summary["renamed"][0]["output"], "summary~2.txt");
+    assert!(
+        std::fs::read_to_string(out.join("summary~2.txt"))
+            .unwrap()
+            .contains("會議")
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary~2.json")).unwrap()).unwrap();
+    assert!(report["source"].as_str().unwrap().ends_with("summary.html"));
+}
+
+#[test]
+fn fifos_sockets_and_devices_are_refused_by_type_and_links_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(fixture("seeds/004.txt"), input.join("a.txt")).unwrap();
+    for fifo in [input.join("pipe.txt"), dir.path().join("named.txt")] {
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    }
+    let _socket = std::os::unix::net::UnixListener::bind(input.join("sock.txt")).unwrap();
+    std::os::unix::fs::symlink(input.join("a.txt"), input.join("link.txt")).unwrap();
+    // Named and walked: a FIFO would block the reader forever, a device never ends.
+    let (code, stderr) = clean_in(dir.path(), &["in", "named.txt", "/dev/zero", "-o", "out"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    for (file, kind) in [
+        ("pipe.txt", "FIFO"),
+        ("named.txt", "FIFO"),
+        ("sock.txt", "socket"),
+        ("/dev/zero", "character device"),
+    ] {
+        assert!(
+            stderr.lines().any(|l| l.contains(file) && l.contains(kind)),
+            "{file}: {stderr}"
+        );
+    }
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("link.txt") && l.contains("symbolic link")),
+        "{stderr}"
+    );
+    let out = dir.path().join("out");
+    assert!(out.join("a.txt").is_file());
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&summary["cleaned"], &summary["failed"]),
+        (&json!(1), &json!(4))
+    );
+    assert!(
+        summary["skipped_links"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("link.txt")
+    );
+}
+
+/// `sluice clean --jsonl - ARGS…` on `input`: the output records, once the exit code is `code`.
+fn clean_jsonl(args: &[&str], input: impl Into<Vec<u8>>, code: i32) -> Vec<Value> {
+    let output = sluice()
+        .args(["clean", "--jsonl", "-"])
+        .args(args)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn jsonl_a_line_of_invalid_utf8_is_an_error_record_and_the_stream_goes_on() {
+    let mut input = Vec::new();
+    for i in 0..3 {
+        input.extend_from_slice(format!("{{\"id\":{i},\"text\":\"第{i}段正文。\"}}\n").as_bytes());
+    }
+    input.extend_from_slice(b"{\"id\":3,\"text\":\"\xd5\xfd\xce\xc4\"}\n\n");
+    input.extend_from_slice("{\"id\":4,\"text\":\"第四段正文。\"}\n".as_bytes());
+    let records = clean_jsonl(&[], input, 1);
+    assert_eq!(records.len(), 5);
+    for i in [0, 1, 2] {
+        assert_eq!(records[i]["id"], i);
+        assert!(records[i]["text"].as_str().unwrap().contains("段正文"));
+    }
+    assert!(
+        records[3]["sluice"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("UTF-8")
+    );
+    assert_eq!(records[3]["sluice"]["line"], 4);
+    assert_eq!(records[4]["id"], 4, "the line numbers count the blank line");
+}
+
+#[test]
+fn jsonl_a_lone_surrogate_keeps_the_record_and_its_fields() {
+    let input =
+        "{\"id\":\"s1\",\"meta\":{\"k\":[1,2]},\"text\":\"第一段正文。\\ud800第二段正文。\"}\n";
+    let record = &clean_jsonl(&[], input, 0)[0];
+    assert_eq!(record["id"], "s1");
+    assert_eq!(record["meta"]["k"][1], 2);
+    let text = record["text"].as_str().unwrap();
+    assert!(
+        text.contains("第一段正文") && text.contains("第二段正文"),
+        "{text}"
+    );
+    let flags = record["sluice"]["flags"].as_array().unwrap();
+    assert!(
+        flags
+            .iter()
+            .any(|f| f["rule"] == "decode.json-lone-surrogate"),
+        "{flags:?}"
+    );
+}
+
+#[test]
+fn jsonl_a_record_over_max_input_is_refused_and_the_stream_goes_on() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("limits.toml"),
+        "[settings.decode]\nmax_input_mib = 1\n",
+    )
+    .unwrap();
+    // 1.8 MB of text: read, then refused; 3.6 MB: over twice the limit, refused unread.
+    let big = "正文。".repeat(200_000);
+    let huge = "正文。".repeat(400_000);
+    let input = [
+        json!({"id": 0, "text": "第一段正文。"}).to_string(),
+        json!({"id": 1, "text": huge}).to_string(),
+        json!({"id": 2, "text": big}).to_string(),
+        json!({"id": 3, "text": "第四段正文。"}).to_string(),
+    ]
+    .join("\n");
+    let records = clean_jsonl(&["--rules", rules.path().to_str().unwrap()], input, 1);
+    assert_eq!(records.len(), 4);
+    for (i, line) in [(1, 2), (2, 3)] {
+        let error = records[i]["sluice"]["error"].as_str().unwrap();
+        assert!(error.contains("max_input_mib"), "{error}");
+        assert_eq!(records[i]["sluice"]["line"], line);
+    }
+    assert_eq!(records[2]["id"], 2, "a record read whole keeps its fields");
+    assert_eq!(
+        (&records[0]["id"], &records[3]["id"]),
+        (&json!(0), &json!(3))
+    );
+}

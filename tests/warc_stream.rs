@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 #[path = "support/warc_record.rs"]
 mod support;
-use support::warc_record;
+use support::{warc_record, warc_record_with};
 
 fn sluice() -> Command {
     Command::cargo_bin("sluice").unwrap()
@@ -360,4 +360,180 @@ fn a_truncated_warc_gz_keeps_the_records_before_the_cut() {
             "{index}"
         );
     }
+}
+
+/// An HTTP response with this status line and these extra header lines (each ending in CRLF).
+fn http_response(status: &str, headers: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!("{status}\r\nContent-Type: text/html\r\n{headers}\r\n").into_bytes();
+    out.extend_from_slice(payload);
+    out
+}
+
+/// `pages` written into `dir/pages/NAME.html` and cleaned alone: the text each should give.
+fn cleaned_alone(dir: &Path, pages: &[Vec<u8>]) -> Vec<String> {
+    let alone = dir.join("pages");
+    std::fs::create_dir_all(&alone).unwrap();
+    pages
+        .iter()
+        .enumerate()
+        .map(|(i, page)| {
+            let path = alone.join(format!("{i}.html"));
+            std::fs::write(&path, page).unwrap();
+            let output = sluice().arg("clean").arg(&path).output().unwrap();
+            assert!(output.status.success());
+            String::from_utf8(output.stdout).unwrap()
+        })
+        .collect()
+}
+
+fn compressed(encoder: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    encoder(&mut out);
+    out
+}
+
+#[test]
+fn deflate_brotli_and_http2_responses_and_zstd_warcs_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages: Vec<Vec<u8>> = ["000", "001", "002", "003", "004"]
+        .iter()
+        .map(|s| seed_page(s))
+        .collect();
+    let zlib = compressed(|out| {
+        let mut z = flate2::write::ZlibEncoder::new(out, flate2::Compression::default());
+        z.write_all(&pages[0]).unwrap();
+        z.finish().unwrap();
+    });
+    let raw_deflate = compressed(|out| {
+        let mut z = flate2::write::DeflateEncoder::new(out, flate2::Compression::default());
+        z.write_all(&pages[1]).unwrap();
+        z.finish().unwrap();
+    });
+    let br = compressed(|out| {
+        let mut w = brotli::CompressorWriter::new(out, 4096, 9, 22);
+        w.write_all(&pages[2]).unwrap();
+    });
+    let responses = [
+        http_response("HTTP/1.1 200 OK", "Content-Encoding: deflate\r\n", &zlib),
+        http_response(
+            "HTTP/1.1 200 OK",
+            "Content-Encoding: deflate\r\n",
+            &raw_deflate,
+        ),
+        http_response("HTTP/1.1 200 OK", "Content-Encoding: br\r\n", &br),
+        http_response("HTTP/2 200", "", &pages[3]),
+        http_response("HTTP/2.0 200 OK", "", &pages[4]),
+    ];
+    let records: Vec<Vec<u8>> = responses
+        .iter()
+        .enumerate()
+        .map(|(i, http)| response(&format!("http://a.cn/{i}"), http))
+        .collect();
+    std::fs::write(dir.path().join("plain.warc"), records.concat()).unwrap();
+    // .warc.zst as the IIPC convention writes it: one frame per record, with or without a
+    // dictionary in a skippable frame first (raw or itself zstd-compressed).
+    let dictionary = seed_page("002")[..2000].to_vec();
+    let frames = |dict: &[u8]| -> Vec<u8> {
+        let mut compressor = zstd::bulk::Compressor::with_dictionary(3, dict).unwrap();
+        records
+            .iter()
+            .flat_map(|r| compressor.compress(r).unwrap())
+            .collect()
+    };
+    let dictionary_frame = |content: &[u8]| -> Vec<u8> {
+        let mut frame = 0x184D_2A5D_u32.to_le_bytes().to_vec();
+        frame.extend_from_slice(&(content.len() as u32).to_le_bytes());
+        frame.extend_from_slice(content);
+        frame
+    };
+    std::fs::write(dir.path().join("frames.warc.zst"), frames(&[])).unwrap();
+    let mut with_dict = dictionary_frame(&dictionary);
+    with_dict.extend(frames(&dictionary));
+    std::fs::write(dir.path().join("dict.warc.zst"), with_dict).unwrap();
+    let mut with_packed_dict = dictionary_frame(&zstd::bulk::compress(&dictionary, 3).unwrap());
+    with_packed_dict.extend(frames(&dictionary));
+    std::fs::write(dir.path().join("packed.warc.zst"), with_packed_dict).unwrap();
+
+    let out = dir.path().join("out");
+    let output = sluice()
+        .current_dir(dir.path())
+        .args([
+            "clean",
+            "plain.warc",
+            "frames.warc.zst",
+            "dict.warc.zst",
+            "packed.warc.zst",
+        ])
+        .args(["-o", "out", "--keep-duplicates"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected = cleaned_alone(dir.path(), &pages);
+    for tree in ["plain", "frames", "dict", "packed"] {
+        for (i, text) in expected.iter().enumerate() {
+            let path = out.join(format!("{tree}/{i:05}.txt"));
+            assert_eq!(
+                &std::fs::read_to_string(&path).unwrap(),
+                text,
+                "{}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bad_header_fails_its_record_alone_and_a_gbk_uri_is_kept_percent_encoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = |seed| http(&seed_page(seed), false, false);
+    let gbk_uri = [
+        b"http://a.cn/".as_slice(),
+        &encoding_rs::GBK.encode("新闻").0,
+    ]
+    .concat();
+    let kind = b"application/http; msgtype=response".as_slice();
+    let mut warc = warc_record_with(
+        &[
+            (b"WARC-Type", b"response"),
+            (b"WARC-Record-ID", b"<urn:uuid:0>"),
+            (b"WARC-Date", b"2024-01-01T00:00:00Z"),
+            (b"WARC-Target-URI", &gbk_uri),
+            (b"Content-Type", kind),
+        ],
+        &page("001"),
+    );
+    // A header line without a colon: the record is malformed, but its Content-Length is known.
+    warc.extend(warc_record_with(
+        &[
+            (b"WARC-Type", b"response\r\nthis line is no header"),
+            (b"WARC-Record-ID", b"<urn:uuid:1>"),
+            (b"WARC-Date", b"2024-01-01T00:00:00Z"),
+            (b"Content-Type", kind),
+        ],
+        &page("002"),
+    ));
+    warc.extend(response("http://a.cn/2", &page("003")));
+    std::fs::write(dir.path().join("crawl.warc.gz"), gzip_bytes(&warc)).unwrap();
+    let out = dir.path().join("out");
+    clean_failing(dir.path(), &out, "crawl.warc.gz#1: bad WARC header");
+    for index in [0, 2] {
+        assert!(
+            out.join(format!("crawl/{index:05}.txt")).is_file(),
+            "{index}"
+        );
+    }
+    let report = json_of(&out.join("crawl/00000.json"));
+    assert_eq!(report["url"], "http://a.cn/%D0%C2%CE%C5");
+    assert!(
+        report["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "decode.warc-header"),
+        "{report:?}"
+    );
 }

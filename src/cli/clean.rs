@@ -11,12 +11,13 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use sluice::corpus::{CorpusDedup, Signature};
 use sluice::io::warc::{self, WarcDocument};
-use sluice::io::{InputFile, collect_inputs, open_input, read_input};
+use sluice::io::{Input, InputFile, collect_inputs, open_input, read_input};
 use sluice::text::fold::Folder;
 use sluice::{Cleaned, Error, Pipeline};
 
-use super::jsonl::{BATCH, Dedup, Processed};
+use super::jsonl::{BATCH, BATCH_BYTES, Dedup, Processed};
 use super::output::{document_json, report_fields};
+use super::tree::{InputIds, OutputTree, refuse_overwrites, report_path, summary_path, text_path};
 use super::{JobArgs, RuleArgs, Status, progress, report_error};
 
 #[derive(Args)]
@@ -61,6 +62,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         };
         return super::jsonl::stream(
             source,
+            pipeline.max_input_bytes(),
             |doc| {
                 let cleaned = pipeline.clean_document(doc).map_err(|e| e.to_string())?;
                 Ok(Processed {
@@ -110,7 +112,8 @@ enum Source {
     File(PathBuf),
     Stdin,
     Record(Box<WarcDocument>),
-    /// An input that failed before it could be cleaned (unreadable directory, broken WARC record).
+    /// An input that failed before it could be cleaned (a FIFO, an unreadable directory, a broken WARC
+    /// record, an output that would replace an input).
     Failed(Error),
 }
 
@@ -173,10 +176,37 @@ impl Unit {
     }
 }
 
-/// The documents named by the command line, in order and read lazily: files, directory trees
-/// (without `skip`), and the HTML and text records of WARC files (`*.warc`, `*.warc.gz`), each as
-/// `<file>/<record>.txt`, streamed one record at a time.
-fn units(paths: &[PathBuf], skip: Option<&Path>) -> impl Iterator<Item = Unit> {
+/// The files and directories among the command line's paths (all but `-`, stdin).
+fn file_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .filter(|p| p.as_path() != Path::new("-"))
+        .cloned()
+        .collect()
+}
+
+/// The inputs of `file_paths` (without `skip`), and the symbolic links met in their trees, which are
+/// reported on stderr and not followed.
+fn inputs_and_links(files: &[PathBuf], skip: Option<&Path>) -> (Vec<Input>, Vec<PathBuf>) {
+    let mut links = Vec::new();
+    let inputs = collect_inputs(files, skip)
+        .into_iter()
+        .filter_map(|input| match input {
+            Input::SkippedLink(path) => {
+                report_error(&path, &"skipped: a symbolic link in a tree is not followed");
+                links.push(path);
+                None
+            }
+            other => Some(other),
+        })
+        .collect();
+    (inputs, links)
+}
+
+/// The documents named by the command line, in order and read lazily: stdin (`-`), then `inputs`
+/// (files, and the HTML and text records of WARC files, each as `<file>/<record>.txt`, streamed one
+/// record at a time).
+fn units(paths: &[PathBuf], inputs: Vec<Input>) -> impl Iterator<Item = Unit> {
     let stdin: Vec<Unit> = paths
         .iter()
         .filter(|p| p.as_path() == Path::new("-"))
@@ -186,34 +216,39 @@ fn units(paths: &[PathBuf], skip: Option<&Path>) -> impl Iterator<Item = Unit> {
             source: Source::Stdin,
         })
         .collect();
-    let files: Vec<PathBuf> = paths
-        .iter()
-        .filter(|p| p.as_path() != Path::new("-"))
-        .cloned()
-        .collect();
-    let inputs = collect_inputs(&files, skip).into_iter().flat_map(
-        |input| -> Box<dyn Iterator<Item = Unit>> {
+    let inputs = inputs
+        .into_iter()
+        .flat_map(|input| -> Box<dyn Iterator<Item = Unit>> {
             match input {
-                Ok(input) if is_warc_name(&input.path) => warc_units(input),
-                Ok(input) => Box::new(std::iter::once(Unit {
+                Input::File(input) if is_warc_name(&input.path) => warc_units(input),
+                Input::File(input) => Box::new(std::iter::once(Unit {
                     name: input.path.display().to_string(),
                     relative: input.relative,
                     source: Source::File(input.path),
                 })),
-                Err(error) => Box::new(std::iter::once(Unit {
-                    name: "sluice".into(),
+                Input::Refused { path, error } => Box::new(std::iter::once(Unit {
+                    name: path.display().to_string(),
                     relative: PathBuf::new(),
                     source: Source::Failed(error),
                 })),
+                Input::SkippedLink(_) => Box::new(std::iter::empty()),
             }
-        },
-    );
+        });
     stdin.into_iter().chain(inputs)
 }
 
+/// `crawl` for `crawl.warc`, `crawl.warc.gz` and `crawl.warc.zst`; `None` for other names.
+fn warc_stem(name: &str) -> Option<&str> {
+    let uncompressed = [".gz", ".zst"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(name);
+    uncompressed.strip_suffix(".warc")
+}
+
 fn is_warc_name(path: &Path) -> bool {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    name.ends_with(".warc") || name.ends_with(".warc.gz")
+    path.file_name()
+        .is_some_and(|name| warc_stem(&name.to_string_lossy()).is_some())
 }
 
 /// The records of a WARC file as they are read; a failed record is named `<file>#<record>`.
@@ -229,24 +264,14 @@ fn warc_units(input: InputFile) -> Box<dyn Iterator<Item = Unit>> {
             }));
         }
     };
-    let base = PathBuf::from(
-        input
-            .relative
-            .to_string_lossy()
-            .trim_end_matches(".gz")
-            .trim_end_matches(".warc"),
-    );
+    let relative = input.relative.to_string_lossy().into_owned();
+    let base = PathBuf::from(warc_stem(&relative).unwrap_or(&relative));
     Box::new(records.map(move |(index, record)| Unit {
         name: format!("{name}#{index}"),
         relative: base.join(format!("{index:05}")),
         source: record.map_or_else(Source::Failed, |r| Source::Record(Box::new(r))),
     }))
 }
-
-/// Raw WARC bytes one batch may hold before it is cleaned: with web pages this, not `BATCH`, bounds
-/// a batch's memory. 16 MiB is some 160 pages of 100 KB, work for a dozen threads or more; 64 MiB
-/// measured 50 MiB more peak memory and no faster on a 2,000-page crawl (scripts/warc_memory.sh).
-const BATCH_BYTES: usize = 16 << 20;
 
 /// The next units to clean together (none at the end).
 fn next_batch(units: &mut impl Iterator<Item = Unit>) -> Vec<Unit> {
@@ -269,7 +294,8 @@ fn to_stdout(
     paths: &[PathBuf],
     format: OutputFormat,
 ) -> anyhow::Result<Status> {
-    let mut units = units(paths, None).peekable();
+    let (inputs, _) = inputs_and_links(&file_paths(paths), None);
+    let mut units = units(paths, inputs).peekable();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut several = None;
@@ -349,7 +375,8 @@ struct Cleaning {
 /// near-duplicates at the end of the run needs. A failed document has an empty signature.
 struct Member {
     name: String,
-    output: PathBuf,
+    /// Where its outputs are (`<stem>.txt`, `<stem>.json`).
+    stem: PathBuf,
     signature: Signature,
     clean_length: usize,
 }
@@ -359,7 +386,7 @@ struct Member {
 #[derive(Default)]
 struct Members {
     names: Vec<String>,
-    outputs: Vec<PathBuf>,
+    stems: Vec<PathBuf>,
     signatures: Vec<Signature>,
     clean_lengths: Vec<usize>,
 }
@@ -367,7 +394,7 @@ struct Members {
 impl Members {
     fn push(&mut self, member: Member) {
         self.names.push(member.name);
-        self.outputs.push(member.output);
+        self.stems.push(member.stem);
         self.signatures.push(member.signature);
         self.clean_lengths.push(member.clean_length);
     }
@@ -467,32 +494,47 @@ fn to_tree(
     if out.exists() && !out.is_dir() {
         bail!("{} exists and is not a directory", out.display());
     }
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let started = Instant::now();
-    let mut units = units(paths, Some(out));
-    let mut names = OutputNames::default();
+    let files = file_paths(paths);
+    let (inputs, links) = inputs_and_links(&files, Some(out));
+    let mut input_ids = InputIds::default();
+    for input in &inputs {
+        if let Input::File(file) = input {
+            input_ids.add(&file.path);
+        }
+    }
+    let directories: Vec<&Path> = files
+        .iter()
+        .filter(|p| p.is_dir())
+        .map(PathBuf::as_path)
+        .collect();
+    let plain_files = inputs.iter().filter_map(|input| match input {
+        Input::File(file) if !is_warc_name(&file.path) => Some(file),
+        _ => None,
+    });
+    refuse_overwrites(out, &input_ids, &directories, plain_files)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut units = units(paths, inputs);
+    let mut tree = OutputTree::new(out, &input_ids);
     let mut members = Members::default();
     let mut totals = Totals::default();
     let bar = progress();
     loop {
         let batch: Vec<(Unit, PathBuf)> = next_batch(&mut units)
             .into_iter()
-            .map(|unit| {
-                let output = names.assign(&unit);
-                (unit, output)
-            })
+            .map(|unit| place(&mut tree, unit))
             .collect();
         if batch.is_empty() {
             break;
         }
         let outcomes: Vec<Outcome> = batch
             .into_par_iter()
-            .map(|(unit, output)| {
-                let outcome = clean_into(out, pipeline, dedup.folder, unit, output);
+            .map(|(unit, stem)| {
+                let outcome = clean_into(out, pipeline, dedup.folder, unit, stem);
                 bar.inc(1);
                 outcome
             })
-            .collect::<anyhow::Result<_>>()?;
+            .collect();
         for outcome in outcomes {
             totals.add(&outcome);
             members.push(outcome.member);
@@ -504,10 +546,11 @@ fn to_tree(
     let summary = summary(
         &totals,
         &verdicts,
-        &names.renamed,
+        tree.renamed(),
+        &links,
         started.elapsed().as_secs_f64(),
     );
-    let path = out.join("summary.json");
+    let path = out.join(summary_path());
     std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
         .with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!(
@@ -524,6 +567,22 @@ fn to_tree(
     })
 }
 
+/// A unit with the stem of its outputs, taken in input order. A unit that failed before it could be
+/// cleaned takes no name (its empty stem is never written); one whose outputs would replace an input
+/// fails.
+fn place(tree: &mut OutputTree, mut unit: Unit) -> (Unit, PathBuf) {
+    if matches!(unit.source, Source::Failed(_)) {
+        return (unit, PathBuf::new());
+    }
+    match tree.place(&unit.name, &unit.relative) {
+        Ok(stem) => (unit, stem),
+        Err(error) => {
+            unit.source = Source::Failed(error);
+            (unit, PathBuf::new())
+        }
+    }
+}
+
 /// Clean one document and write its text and report (without its `duplicates` entry, which only the
 /// end of the run can tell).
 fn clean_into(
@@ -531,17 +590,20 @@ fn clean_into(
     pipeline: &Pipeline,
     folder: &Folder,
     unit: Unit,
-    output: PathBuf,
-) -> anyhow::Result<Outcome> {
+    stem: PathBuf,
+) -> Outcome {
     let bytes_in = unit.bytes_in();
     let Cleaning {
         name,
         provenance,
         result,
     } = unit.run(pipeline);
-    let (signature, clean_length, result) = match result {
-        Ok(cleaned) => {
-            let rendered = write_outputs(out, &output, &name, provenance, &cleaned)?;
+    let written = result.and_then(|cleaned| {
+        let rendered = write_outputs(out, &stem, &name, provenance, &cleaned)?;
+        Ok((cleaned, rendered))
+    });
+    let (signature, clean_length, result) = match written {
+        Ok((cleaned, rendered)) => {
             let edits = cleaned
                 .report
                 .edits
@@ -556,73 +618,48 @@ fn clean_into(
         }
         Err(error) => (Signature::empty(), 0, Err(error)),
     };
-    Ok(Outcome {
+    Outcome {
         member: Member {
             name,
-            output,
+            stem,
             signature,
             clean_length,
         },
         bytes_in,
         result,
-    })
-}
-
-/// Output paths: the relative path with `.gz` dropped and the extension replaced by `.txt`. When two
-/// inputs map to one output, the later (in input order) gets `~2`, `~3`…, and the renaming is kept.
-#[derive(Default)]
-struct OutputNames {
-    taken: HashSet<PathBuf>,
-    renamed: Vec<(String, PathBuf)>,
-}
-
-impl OutputNames {
-    /// The output path of the next unit in input order.
-    fn assign(&mut self, unit: &Unit) -> PathBuf {
-        let mut base = unit.relative.clone();
-        if base.extension().is_some_and(|e| e == "gz") {
-            base.set_extension("");
-        }
-        let mut target = base.with_extension("txt");
-        let mut n = 1;
-        while !self.taken.insert(target.clone()) {
-            n += 1;
-            let stem = base.file_stem().unwrap_or_default().to_string_lossy();
-            target = base.with_file_name(format!("{stem}~{n}.txt"));
-        }
-        if n > 1 {
-            self.renamed.push((unit.name.clone(), target.clone()));
-        }
-        target
     }
 }
 
-/// Write the text and the sidecar report of one document; returns the size of the text.
+/// Write the text and the sidecar report of one document (outputs `stem`); returns the size of the
+/// text. A document that cannot be written (a name taken by a directory, a full disk) fails alone.
 fn write_outputs(
     out: &Path,
-    output: &Path,
+    stem: &Path,
     name: &str,
     provenance: Vec<(String, Value)>,
     cleaned: &Cleaned,
-) -> anyhow::Result<usize> {
-    let text_path = out.join(output);
-    if let Some(parent) = text_path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+) -> Result<usize, Error> {
+    let text_file = out.join(text_path(stem));
+    if let Some(parent) = text_file.parent() {
+        std::fs::create_dir_all(parent).map_err(cannot("create", parent))?;
     }
     let text = cleaned.render();
-    std::fs::write(&text_path, &text)
-        .with_context(|| format!("cannot write {}", text_path.display()))?;
+    std::fs::write(&text_file, &text).map_err(cannot("write", &text_file))?;
     let mut report = report_fields(cleaned);
     report.insert("source".into(), json!(name));
     report.extend(provenance);
-    write_report(&text_path.with_extension("json"), &report)?;
+    write_report(&out.join(report_path(stem)), &report)?;
     Ok(text.len())
 }
 
-fn write_report(path: &Path, report: &Map<String, Value>) -> anyhow::Result<()> {
-    std::fs::write(path, serde_json::to_string_pretty(report)? + "\n")
-        .with_context(|| format!("cannot write {}", path.display()))
+fn write_report(path: &Path, report: &Map<String, Value>) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(report).map_err(|e| Error::Input(e.to_string()))?;
+    std::fs::write(path, json + "\n").map_err(cannot("write", path))
+}
+
+/// The error of an output that could not be made.
+fn cannot<'a>(what: &'a str, path: &'a Path) -> impl Fn(std::io::Error) -> Error + 'a {
+    move |e| Error::Input(format!("cannot {what} {}: {e}", path.display()))
 }
 
 /// Add the `duplicates` entry to the report of each cluster member, and delete the text of the copies
@@ -631,23 +668,22 @@ fn write_report(path: &Path, report: &Map<String, Value>) -> anyhow::Result<()> 
 /// digit).
 fn mark_duplicates(out: &Path, members: &Members, verdicts: &[Verdict]) -> anyhow::Result<()> {
     members
-        .outputs
+        .stems
         .par_iter()
         .zip(verdicts)
-        .filter_map(|(output, (entry, written))| Some((output, entry.as_ref()?, *written)))
-        .try_for_each(|(output, entry, written)| {
-            let text_path = out.join(output);
-            let report_path = text_path.with_extension("json");
+        .filter_map(|(stem, (entry, written))| Some((stem, entry.as_ref()?, *written)))
+        .try_for_each(|(stem, entry, written)| {
+            let (text_file, report_file) = (out.join(text_path(stem)), out.join(report_path(stem)));
             let mut report: Map<String, Value> = serde_json::from_slice(
-                &std::fs::read(&report_path)
-                    .with_context(|| format!("cannot read {}", report_path.display()))?,
+                &std::fs::read(&report_file)
+                    .with_context(|| format!("cannot read {}", report_file.display()))?,
             )
-            .with_context(|| format!("{} changed during the run", report_path.display()))?;
+            .with_context(|| format!("{} changed during the run", report_file.display()))?;
             report.insert("duplicates".into(), entry.clone());
-            write_report(&report_path, &report)?;
+            write_report(&report_file, &report)?;
             if !written {
-                std::fs::remove_file(&text_path)
-                    .with_context(|| format!("cannot remove {}", text_path.display()))?;
+                std::fs::remove_file(&text_file)
+                    .with_context(|| format!("cannot remove {}", text_file.display()))?;
             }
             Ok(())
         })
@@ -657,6 +693,7 @@ fn summary(
     totals: &Totals,
     verdicts: &[Verdict],
     renamed: &[(String, PathBuf)],
+    skipped_links: &[PathBuf],
     seconds: f64,
 ) -> Value {
     json!({
@@ -672,5 +709,6 @@ fn summary(
         "errors": totals.errors.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
         "renamed": renamed.iter().map(|(i, o)| json!({"input": i, "output": o.display().to_string()})).collect::<Vec<_>>(),
         "seconds": seconds,
+        "skipped_links": skipped_links.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
     })
 }

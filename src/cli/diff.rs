@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
-use sluice::io::{collect_inputs, read_input};
+use sluice::io::{Input, collect_inputs, read_input};
 use sluice::{Cleaned, Pipeline, RuleSet};
 
 use super::{JobArgs, Status};
@@ -45,7 +45,10 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Status> {
     let new = Pipeline::from_rules(&new_rules).context("the changed rules do not compile")?;
     let inputs: Vec<PathBuf> = collect_inputs(&args.paths, None)
         .into_iter()
-        .filter_map(|r| r.map(|i| i.path).ok())
+        .filter_map(|input| match input {
+            Input::File(file) => Some(file.path),
+            _ => None,
+        })
         .collect();
     let changes: Vec<Option<String>> = inputs
         .par_iter()

@@ -8,6 +8,7 @@ mod jsonl;
 mod output;
 mod repair;
 mod rules;
+mod tree;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -77,7 +77,7 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
                 signature: None,
             })
         };
-        return super::jsonl::stream(source, repair, None);
+        return super::jsonl::stream(source, pipeline.max_input_bytes(), repair, None);
     }
     let mut failed = false;
     let mut would_change = false;
