@@ -13,8 +13,10 @@
 //! Suspect runs nothing repairs are flagged with their position and left as they are.
 
 mod codec;
+mod codepage;
 mod detect;
 mod entity;
+mod latin;
 mod slip;
 
 use std::ops::Range;
@@ -23,17 +25,19 @@ use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
 use crate::stages::{Stage, StageName};
-use crate::text::chars::is_han;
+use crate::text::chars::{is_cjk_punct, is_han};
 use crate::text::lm::{self, LanguageModel};
 
 use codec::{Chain, Charset, PlainBig5};
 use detect::{Detector, Script, Suspicion};
 use entity::Entities;
+use latin::{Step, Utf8Fixer};
 use slip::Op;
 
 pub struct Mojibake {
     detector: Detector,
     entity: Option<(String, Entities)>,
+    codepage: Option<(String, Utf8Fixer)>,
     redecode: Option<Redecode>,
     slip: Option<Slip>,
     cluster_gap: usize,
@@ -65,6 +69,8 @@ struct Redecode {
     plain_big5: PlainBig5,
     min_gain_per_char: f64,
     min_chars: usize,
+    /// Strong suspects a clause needs to prove a chain when none is hard.
+    min_evidence: usize,
 }
 
 struct Slip {
@@ -86,6 +92,7 @@ impl Mojibake {
         let mut stage = Mojibake {
             detector: Detector::new(lm, min_char_logp),
             entity: None,
+            codepage: None,
             redecode: None,
             slip: None,
             cluster_gap: rules.setting(StageName::Mojibake, "cluster_gap", 3)?,
@@ -109,17 +116,27 @@ impl Mojibake {
                     rule.expect_keys(&["kind"])?;
                     stage.entity = Some((rule.id.clone(), Entities::new()));
                 }
+                "codepage" => stage.codepage = Some(compile_codepage(rule, rules)?),
                 "redecode" => stage.redecode = Some(compile_redecode(rule, rules)?),
                 "byte-slip" => stage.slip = Some(compile_slip(rule)?),
                 other => {
                     return Err(rule.error(format!(
-                        "unknown kind `{other}` (mojibake rules are entity, redecode, byte-slip)"
+                        "unknown kind `{other}` (mojibake rules are entity, codepage, redecode, byte-slip)"
                     )));
                 }
             }
         }
         Ok(stage)
     }
+}
+
+fn compile_codepage(rule: &Rule, rules: &RuleSet) -> Result<(String, Utf8Fixer), RuleError> {
+    rule.expect_keys(&["kind", "codepages", "badness"])?;
+    let pages: Vec<String> = rule.param("codepages")?;
+    let table: String = rule.param("badness")?;
+    let fixer = Utf8Fixer::new(rules.data_str(&table)?, &pages)
+        .map_err(|e| rule.error(format!("{table}: {e}")))?;
+    Ok((rule.id.clone(), fixer))
 }
 
 fn compile_redecode(rule: &Rule, rules: &RuleSet) -> Result<Redecode, RuleError> {
@@ -129,6 +146,7 @@ fn compile_redecode(rule: &Rule, rules: &RuleSet) -> Result<Redecode, RuleError>
         "plain_big5",
         "min_gain_per_char",
         "min_chars",
+        "min_evidence",
     ])?;
     let names: Vec<String> = rule.param("chains")?;
     let chains = names
@@ -144,6 +162,7 @@ fn compile_redecode(rule: &Rule, rules: &RuleSet) -> Result<Redecode, RuleError>
         plain_big5,
         min_gain_per_char: rule.param("min_gain_per_char")?,
         min_chars: rule.param("min_chars")?,
+        min_evidence: rule.param("min_evidence")?,
     })
 }
 
@@ -235,6 +254,44 @@ impl Mojibake {
                 done.push(range);
             }
         }
+        let utf8 = self
+            .codepage
+            .as_ref()
+            .and_then(|(id, fixer)| Some((id, fixer.fix(line)?)));
+        if let Some((id, (fixed, steps))) = &utf8 {
+            let spans = changed_spans(line, fixed);
+            // The whole line well-formed UTF-8 through a code page is proof enough, and what it
+            // decodes to is no longer the garbled text the other rules would judge.
+            let whole = matches!(steps.first(), Some(Step::Whole(_)));
+            if whole && spans.iter().all(|(range, _)| !overlaps(&done, range)) {
+                for (range, text) in spans {
+                    changes.push(shifted(range, offset, text, id, describe(steps)));
+                }
+                return;
+            }
+        }
+        self.repair_cjk(line, offset, changes, unrepaired, slip_attempts, &mut done);
+        // Parts repaired alone and C1 controls come last: a line of GBK read as Windows-1252 may
+        // hold a pair that looks like UTF-8, which the re-decoding of the whole clause explains.
+        if let Some((id, (fixed, steps))) = utf8 {
+            for (range, text) in changed_spans(line, &fixed) {
+                if !overlaps(&done, &range) {
+                    changes.push(shifted(range, offset, text, id, describe(&steps)));
+                }
+            }
+        }
+    }
+
+    /// The repairs of a line's Chinese garbling: re-decodings of clauses, then byte slips.
+    fn repair_cjk(
+        &self,
+        line: &str,
+        offset: usize,
+        changes: &mut Vec<Change>,
+        unrepaired: &mut Vec<Unrepaired>,
+        slip_attempts: &mut usize,
+        done: &mut Vec<Range<usize>>,
+    ) {
         if !self.detector.has_strong(line) {
             return;
         }
@@ -243,7 +300,7 @@ impl Mojibake {
             self.detector.has_strong_non_ascii(line)
                 && !self.reads_as_written(&classified, 0..classified.len(), line)
         }) {
-            for (clause, text, reason) in self.redecode_line(redecode, line, &done) {
+            for (clause, text, reason) in self.redecode_line(redecode, line, done) {
                 changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
                 done.push(clause);
             }
@@ -258,7 +315,7 @@ impl Mojibake {
                 continue;
             }
             let run = classified[first].0..classified.get(last).map_or(line.len(), |c| c.0);
-            if overlaps(&done, &run) {
+            if overlaps(done, &run) {
                 continue;
             }
             let attempt = slips_allowed && *slip_attempts > 0;
@@ -267,7 +324,7 @@ impl Mojibake {
                 .slip
                 .as_ref()
                 .filter(|_| attempt && !self.reads_as_written(&classified, first..last, line))
-                .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, &done));
+                .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, done));
             match repaired {
                 Some((range, text, reason)) => {
                     if text.contains(['?', '\u{FFFD}']) {
@@ -339,15 +396,24 @@ impl Mojibake {
                     || decoded == text
                     || decoded.contains('\u{FFFD}')
                     || left_over * 3 > garbled
+                    || !reads_as_chinese(&decoded)
                 {
+                    continue;
+                }
+                // Latin-1 letters and symbols are garbling only where their sequence is
+                // implausible as text; elsewhere a clause may follow the line's chain only when its
+                // re-decoding leaves no Latin letter against a Han character (`NESTLÉ®` is no
+                // `NESTL僧`, but `ÔÂ` is `月`).
+                let latin_evidence = chain.read_as_single_byte() && self.is_latin_mojibake(text);
+                if chain.read_as_single_byte() && !latin_evidence && letter_touches_han(&decoded) {
                     continue;
                 }
                 let gain = self.fitness_per_char(&decoded) - before;
                 if gain <= 0.0 {
                     continue;
                 }
-                let suspect = garbled > 0;
-                proven |= suspect
+                proven |= (latin_evidence || !chain.read_as_single_byte())
+                    && self.proves_garbling(rule, text, garbled, &decoded)
                     && gain >= rule.min_gain_per_char
                     && text.chars().count() >= rule.min_chars;
                 total += gain * text.chars().count() as f64;
@@ -367,6 +433,32 @@ impl Mojibake {
                 (clause, text, reason)
             })
             .collect()
+    }
+
+    /// Whether Latin-1 letters and symbols in `text` are garbling rather than Latin text: they form
+    /// a sequence implausible in any script (see [`Utf8Fixer::is_bad`]). Without the code-page rule
+    /// there is no such judge, and any strong suspect counts.
+    fn is_latin_mojibake(&self, text: &str) -> bool {
+        match &self.codepage {
+            Some((_, fixer)) => fixer.is_bad(text),
+            None => self.detector.strong_count(text) > 0,
+        }
+    }
+
+    /// Whether a clause and its re-decoding are evidence enough to take a chain for the line: the
+    /// clause holds a character no text has (U+FFFD, private use, a C1 control) or `min_evidence`
+    /// rare characters (fewer, even ones no dictionary word has, are names and rare words: `腶脩`,
+    /// `陳甦`), and the
+    /// re-decoding makes as many Han characters (one is a Latin word's accented letter and symbol
+    /// read as GBK: `NESTLÉ®`, `5×£35`).
+    fn proves_garbling(&self, rule: &Redecode, text: &str, garbled: usize, decoded: &str) -> bool {
+        let hard = self
+            .detector
+            .classify(text)
+            .iter()
+            .any(|c| c.2 == Suspicion::Strong && !is_han(c.1) && self.detector.is_hard(c.1));
+        let han = decoded.chars().filter(|&c| is_han(c)).count();
+        (hard && garbled > 0 || garbled >= rule.min_evidence) && han >= rule.min_evidence.min(2)
     }
 
     /// Whether every strong suspect among the characters `range` of a classified line reads as
@@ -503,6 +595,82 @@ impl Mojibake {
 /// and list numbers (`①`, `●`, `◎`, `Ⅱ`, `㈠`), unlike U+FFFD, private-use or control characters.
 fn is_list_symbol(c: char) -> bool {
     matches!(c as u32, 0x2150..=0x218F | 0x2460..=0x25FF | 0x3220..=0x3243)
+}
+
+/// Whether a re-decoding reads as Chinese text: besides Han characters, only ASCII, Chinese and
+/// general punctuation, full-width forms and common symbols (no Yi syllable, Hangul, kana or
+/// accented Latin letter, which a wrong chain makes of Chinese bytes: `陳甦` as `ꐮd`), and no Han
+/// character inside a Latin word (`fr猫res` is `frères` read as GBK).
+fn reads_as_chinese(decoded: &str) -> bool {
+    let chars: Vec<char> = decoded.chars().collect();
+    let letter_at = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(char::is_ascii_alphabetic)
+    };
+    chars.iter().enumerate().all(|(i, &c)| {
+        if is_han(c) {
+            !(letter_at(i.checked_sub(1)) && letter_at(Some(i + 1)))
+        } else {
+            c.is_ascii()
+                || is_cjk_punct(c)
+                || matches!(c as u32, 0xA0..=0xBF | 0xD7 | 0xF7 | 0x2000..=0x206F | 0x2150..=0x25FF | 0x3000..=0x303F | 0xFF00..=0xFFEF)
+        }
+    })
+}
+
+/// Whether an ASCII letter stands next to a Han character.
+fn letter_touches_han(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    chars.windows(2).any(|w| {
+        is_han(w[0]) && w[1].is_ascii_alphabetic() || w[0].is_ascii_alphabetic() && is_han(w[1])
+    })
+}
+
+/// Each byte range of `line` that differs from `fixed` (by a character diff), and what replaces it:
+/// repairs of parts of a line, each its own edit.
+fn changed_spans(line: &str, fixed: &str) -> Vec<(Range<usize>, String)> {
+    let diff = similar::TextDiff::from_chars(line, fixed);
+    let mut spans: Vec<(Range<usize>, String)> = Vec::new();
+    let old_at = |chars: usize| {
+        line.char_indices()
+            .nth(chars)
+            .map_or(line.len(), |(b, _)| b)
+    };
+    let new_at = |chars: usize| {
+        fixed
+            .char_indices()
+            .nth(chars)
+            .map_or(fixed.len(), |(b, _)| b)
+    };
+    for op in diff.ops() {
+        if matches!(op.tag(), similar::DiffTag::Equal) {
+            continue;
+        }
+        let (old, new) = (op.old_range(), op.new_range());
+        let range = old_at(old.start)..old_at(old.end);
+        let text = &fixed[new_at(new.start)..new_at(new.end)];
+        match spans.last_mut() {
+            Some(last) if last.0.end == range.start => {
+                last.0.end = range.end;
+                last.1.push_str(text);
+            }
+            _ => spans.push((range, text.to_string())),
+        }
+    }
+    spans
+}
+
+/// The reason of a code-page repair: its layers, outermost first.
+fn describe(steps: &[Step]) -> String {
+    let layers: Vec<String> = steps
+        .iter()
+        .map(|step| match step {
+            Step::Whole(page) => format!("UTF-8 read as {page}"),
+            Step::Parts => "UTF-8 parts read through a code page".to_string(),
+            Step::C1 => "C1 controls read as windows-1252".to_string(),
+        })
+        .collect();
+    layers.join(", then ")
 }
 
 fn shifted(range: Range<usize>, offset: usize, text: String, id: &str, reason: String) -> Change {
