@@ -19,6 +19,7 @@ mod entity;
 mod latin;
 mod slip;
 
+use std::cell::Cell;
 use std::ops::Range;
 
 use crate::document::{Change, Document};
@@ -57,6 +58,11 @@ pub struct Mojibake {
     /// Byte-slip searches per document (each costs milliseconds): a page full of lone Latin letters
     /// between Han characters is technical text, not a page of slips, and must stay cheap.
     max_slip_attempts: usize,
+    /// Language-model scorings the searches of one document may make per KiB of its text, and at
+    /// least: the stage's work stays linear in its input whatever the input holds, and a short text
+    /// (one garbled sentence takes up to about 48,000) is searched in full.
+    scorings_per_kib: usize,
+    min_scorings: usize,
     /// A lone ASCII suspect whose two character-bigram transitions average at least this log-probability
     /// is a token of the text (`A股`, `T恤`), not a trail byte.
     ordinary_transition: f64,
@@ -106,6 +112,8 @@ impl Mojibake {
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
             max_slip_attempts: rules.setting(StageName::Mojibake, "max_slip_attempts", 6)?,
+            scorings_per_kib: rules.setting(StageName::Mojibake, "scorings_per_kib", 5_000)?,
+            min_scorings: rules.setting(StageName::Mojibake, "min_scorings", 50_000)?,
             ordinary_transition: rules.setting(StageName::Mojibake, "ordinary_transition", -5.0)?,
             lm,
         };
@@ -201,6 +209,22 @@ type ClauseRepair = (Range<usize>, String, f64);
 struct Unrepaired {
     at: usize,
     run: String,
+    /// Whether the run was not searched because the document's search budget was spent.
+    over_budget: bool,
+}
+
+/// What the searches of one document may still spend: byte-slip searches and language-model
+/// scorings. Once the scorings are spent every further score is `-inf` at no cost, so a search under
+/// way ends quickly, and its result is discarded.
+struct Budget {
+    slip_attempts: usize,
+    scorings_left: Cell<usize>,
+}
+
+impl Budget {
+    fn spent(&self) -> bool {
+        self.scorings_left.get() == 0
+    }
 }
 
 impl Stage for Mojibake {
@@ -212,21 +236,30 @@ impl Stage for Mojibake {
         let mut changes = Vec::new();
         let mut unrepaired = Vec::new();
         let mut start = 0;
-        let mut slip_attempts = self.max_slip_attempts;
+        let kib = doc.text.len().div_ceil(1024);
+        let scorings = self
+            .scorings_per_kib
+            .saturating_mul(kib)
+            .max(self.min_scorings);
+        let mut budget = Budget {
+            slip_attempts: self.max_slip_attempts,
+            scorings_left: Cell::new(scorings),
+        };
         for line in doc.text.split('\n') {
-            self.repair_line(
-                line,
-                start,
-                &mut changes,
-                &mut unrepaired,
-                &mut slip_attempts,
-            );
+            self.repair_line(line, start, &mut changes, &mut unrepaired, &mut budget);
             start += line.len() + 1;
         }
         doc.apply(StageName::Mojibake, changes);
         let flag_id = self.slip.as_ref().map(|s| s.id.as_str());
         for u in unrepaired {
-            let message = format!("garbled run `{}` left as it is: no repair is sure", u.run);
+            let message = if u.over_budget {
+                format!(
+                    "garbled run `{}` left as it is: the document's search budget is spent ({} language-model scorings per KiB, at least {})",
+                    u.run, self.scorings_per_kib, self.min_scorings
+                )
+            } else {
+                format!("garbled run `{}` left as it is: no repair is sure", u.run)
+            };
             doc.flag(
                 StageName::Mojibake,
                 flag_id.unwrap_or("mojibake"),
@@ -244,7 +277,7 @@ impl Mojibake {
         offset: usize,
         changes: &mut Vec<Change>,
         unrepaired: &mut Vec<Unrepaired>,
-        slip_attempts: &mut usize,
+        budget: &mut Budget,
     ) {
         let mut done: Vec<Range<usize>> = Vec::new();
         if let Some((id, entities)) = &self.entity {
@@ -270,7 +303,7 @@ impl Mojibake {
                 return;
             }
         }
-        self.repair_cjk(line, offset, changes, unrepaired, slip_attempts, &mut done);
+        self.repair_cjk(line, offset, changes, unrepaired, budget, &mut done);
         // Parts repaired alone and C1 controls come last: a line of GBK read as Windows-1252 may
         // hold a pair that looks like UTF-8, which the re-decoding of the whole clause explains.
         if let Some((id, (fixed, steps))) = utf8 {
@@ -289,10 +322,18 @@ impl Mojibake {
         offset: usize,
         changes: &mut Vec<Change>,
         unrepaired: &mut Vec<Unrepaired>,
-        slip_attempts: &mut usize,
+        budget: &mut Budget,
         done: &mut Vec<Range<usize>>,
     ) {
         if !self.detector.has_strong(line) {
+            return;
+        }
+        if budget.spent() {
+            unrepaired.push(Unrepaired {
+                at: offset,
+                run: line.chars().take(16).collect(),
+                over_budget: true,
+            });
             return;
         }
         let classified = self.detector.classify(line);
@@ -300,7 +341,7 @@ impl Mojibake {
             self.detector.has_strong_non_ascii(line)
                 && !self.reads_as_written(&classified, 0..classified.len(), line)
         }) {
-            for (clause, text, reason) in self.redecode_line(redecode, line, done) {
+            for (clause, text, reason) in self.redecode_line(redecode, line, done, budget) {
                 changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
                 done.push(clause);
             }
@@ -318,19 +359,23 @@ impl Mojibake {
             if overlaps(done, &run) {
                 continue;
             }
-            let attempt = slips_allowed && *slip_attempts > 0;
-            *slip_attempts = slip_attempts.saturating_sub(usize::from(attempt));
+            let attempt = slips_allowed && budget.slip_attempts > 0 && !budget.spent();
+            budget.slip_attempts = budget.slip_attempts.saturating_sub(usize::from(attempt));
             let repaired = self
                 .slip
                 .as_ref()
                 .filter(|_| attempt && !self.reads_as_written(&classified, first..last, line))
-                .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, done));
+                .and_then(|slip| {
+                    self.repair_slip(slip, line, &classified, first..last, done, budget)
+                })
+                .filter(|_| !budget.spent());
             match repaired {
                 Some((range, text, reason)) => {
                     if text.contains(['?', '\u{FFFD}']) {
                         unrepaired.push(Unrepaired {
                             at: offset + range.start,
                             run: format!("{text} (partly repaired)"),
+                            over_budget: false,
                         });
                     }
                     let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
@@ -340,6 +385,7 @@ impl Mojibake {
                 None => unrepaired.push(Unrepaired {
                     at: offset + run.start,
                     run: line[run].to_string(),
+                    over_budget: budget.spent(),
                 }),
             }
         }
@@ -348,6 +394,18 @@ impl Mojibake {
     /// Log-probability plus the per-character bonus: higher is more like Chinese text.
     fn fitness(&self, text: &str) -> f64 {
         self.log_likelihood(text) + self.char_bonus * text.chars().count() as f64
+    }
+
+    /// [`Self::fitness`] for a search, counted against the document's budget: `-inf` once it is
+    /// spent.
+    fn budgeted_fitness(&self, budget: &Budget, text: &str) -> f64 {
+        match budget.scorings_left.get() {
+            0 => f64::NEG_INFINITY,
+            left => {
+                budget.scorings_left.set(left - 1);
+                self.fitness(text)
+            }
+        }
     }
 
     fn fitness_per_char(&self, text: &str) -> f64 {
@@ -369,6 +427,7 @@ impl Mojibake {
         rule: &Redecode,
         line: &str,
         done: &[Range<usize>],
+        budget: &Budget,
     ) -> Vec<(Range<usize>, String, String)> {
         let candidates: Vec<(Range<usize>, f64)> = clauses(line)
             .into_iter()
@@ -385,7 +444,7 @@ impl Mojibake {
             let mut repairs = Vec::new();
             for (clause, before) in &candidates {
                 let text = &line[clause.clone()];
-                let score = |t: &str| self.fitness(t);
+                let score = |t: &str| self.budgeted_fitness(budget, t);
                 let (left, right) = separators(line, clause);
                 let Some(decoded) = chain.undo(text, &rule.plain_big5, &score, left, right) else {
                     continue;
@@ -423,7 +482,7 @@ impl Mojibake {
                 best = Some((total, chain, repairs));
             }
         }
-        let Some((_, chain, repairs)) = best else {
+        let Some((_, chain, repairs)) = best.filter(|_| !budget.spent()) else {
             return Vec::new();
         };
         repairs
@@ -531,16 +590,17 @@ impl Mojibake {
         strong as f64 / non_ascii.max(1) as f64
     }
 
-    /// A byte-slip repair of the suspect run `first..last` (char indices) of a line.
+    /// A byte-slip repair of the suspect run `suspects` (char indices) of a line.
     fn repair_slip(
         &self,
         rule: &Slip,
         line: &str,
         classified: &[(usize, char, Suspicion)],
-        first: usize,
-        last: usize,
+        suspects: Range<usize>,
         done: &[Range<usize>],
+        budget: &Budget,
     ) -> Option<(Range<usize>, String, String)> {
+        let (first, last) = (suspects.start, suspects.end);
         let byte_at = |i: usize| classified.get(i).map_or(line.len(), |c| c.0);
         let mut lo = first.saturating_sub(rule.reach_back);
         // Never reach into a repaired range.
@@ -552,7 +612,7 @@ impl Mojibake {
         let left = &line[byte_at(lo.saturating_sub(rule.context))..run.start];
         let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
         let judge = slip::Judge {
-            fitness: &|t| self.fitness(t),
+            fitness: &|t| self.budgeted_fitness(budget, t),
             quick: &|t| {
                 self.bigram_weight * self.lm.bigram_score(t)
                     - self.glyph_cost * self.detector.non_standard_han(t) as f64
