@@ -213,6 +213,13 @@ struct Unrepaired {
     over_budget: bool,
 }
 
+/// What the repair of one document has found so far, and what its searches may still spend.
+struct Work {
+    changes: Vec<Change>,
+    unrepaired: Vec<Unrepaired>,
+    budget: Budget,
+}
+
 /// What the searches of one document may still spend: byte-slip searches and language-model
 /// scorings. Once the scorings are spent every further score is `-inf` at no cost, so a search under
 /// way ends quickly, and its result is discarded.
@@ -233,22 +240,29 @@ impl Stage for Mojibake {
     }
 
     fn run(&self, doc: &mut Document) {
-        let mut changes = Vec::new();
-        let mut unrepaired = Vec::new();
-        let mut start = 0;
         let kib = doc.text.len().div_ceil(1024);
         let scorings = self
             .scorings_per_kib
             .saturating_mul(kib)
             .max(self.min_scorings);
-        let mut budget = Budget {
-            slip_attempts: self.max_slip_attempts,
-            scorings_left: Cell::new(scorings),
+        let mut work = Work {
+            changes: Vec::new(),
+            unrepaired: Vec::new(),
+            budget: Budget {
+                slip_attempts: self.max_slip_attempts,
+                scorings_left: Cell::new(scorings),
+            },
         };
+        let mut start = 0;
         for line in doc.text.split('\n') {
-            self.repair_line(line, start, &mut changes, &mut unrepaired, &mut budget);
+            self.repair_line(line, start, &mut work);
             start += line.len() + 1;
         }
+        let Work {
+            changes,
+            unrepaired,
+            ..
+        } = work;
         doc.apply(StageName::Mojibake, changes);
         let flag_id = self.slip.as_ref().map(|s| s.id.as_str());
         for u in unrepaired {
@@ -271,19 +285,13 @@ impl Stage for Mojibake {
 }
 
 impl Mojibake {
-    fn repair_line(
-        &self,
-        line: &str,
-        offset: usize,
-        changes: &mut Vec<Change>,
-        unrepaired: &mut Vec<Unrepaired>,
-        budget: &mut Budget,
-    ) {
+    fn repair_line(&self, line: &str, offset: usize, work: &mut Work) {
         let mut done: Vec<Range<usize>> = Vec::new();
         if let Some((id, entities)) = &self.entity {
             for (range, c) in entities.find(line) {
                 let reason = format!("numeric character reference of U+{:04X}", c as u32);
-                changes.push(shifted(range.clone(), offset, c.to_string(), id, reason));
+                work.changes
+                    .push(shifted(range.clone(), offset, c.to_string(), id, reason));
                 done.push(range);
             }
         }
@@ -298,38 +306,32 @@ impl Mojibake {
             let whole = matches!(steps.first(), Some(Step::Whole(_)));
             if whole && spans.iter().all(|(range, _)| !overlaps(&done, range)) {
                 for (range, text) in spans {
-                    changes.push(shifted(range, offset, text, id, describe(steps)));
+                    work.changes
+                        .push(shifted(range, offset, text, id, describe(steps)));
                 }
                 return;
             }
         }
-        self.repair_cjk(line, offset, changes, unrepaired, budget, &mut done);
+        self.repair_cjk(line, offset, work, &mut done);
         // Parts repaired alone and C1 controls come last: a line of GBK read as Windows-1252 may
         // hold a pair that looks like UTF-8, which the re-decoding of the whole clause explains.
         if let Some((id, (fixed, steps))) = utf8 {
             for (range, text) in changed_spans(line, &fixed) {
                 if !overlaps(&done, &range) {
-                    changes.push(shifted(range, offset, text, id, describe(&steps)));
+                    work.changes
+                        .push(shifted(range, offset, text, id, describe(&steps)));
                 }
             }
         }
     }
 
     /// The repairs of a line's Chinese garbling: re-decodings of clauses, then byte slips.
-    fn repair_cjk(
-        &self,
-        line: &str,
-        offset: usize,
-        changes: &mut Vec<Change>,
-        unrepaired: &mut Vec<Unrepaired>,
-        budget: &mut Budget,
-        done: &mut Vec<Range<usize>>,
-    ) {
+    fn repair_cjk(&self, line: &str, offset: usize, work: &mut Work, done: &mut Vec<Range<usize>>) {
         if !self.detector.has_strong(line) {
             return;
         }
-        if budget.spent() {
-            unrepaired.push(Unrepaired {
+        if work.budget.spent() {
+            work.unrepaired.push(Unrepaired {
                 at: offset,
                 run: line.chars().take(16).collect(),
                 over_budget: true,
@@ -341,8 +343,9 @@ impl Mojibake {
             self.detector.has_strong_non_ascii(line)
                 && !self.reads_as_written(&classified, 0..classified.len(), line)
         }) {
-            for (clause, text, reason) in self.redecode_line(redecode, line, done, budget) {
-                changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
+            for (clause, text, reason) in self.redecode_line(redecode, line, done, &work.budget) {
+                work.changes
+                    .push(shifted(clause.clone(), offset, text, &redecode.id, reason));
                 done.push(clause);
             }
         }
@@ -359,33 +362,37 @@ impl Mojibake {
             if overlaps(done, &run) {
                 continue;
             }
-            let attempt = slips_allowed && budget.slip_attempts > 0 && !budget.spent();
-            budget.slip_attempts = budget.slip_attempts.saturating_sub(usize::from(attempt));
+            let attempt = slips_allowed && work.budget.slip_attempts > 0 && !work.budget.spent();
+            work.budget.slip_attempts = work
+                .budget
+                .slip_attempts
+                .saturating_sub(usize::from(attempt));
             let repaired = self
                 .slip
                 .as_ref()
                 .filter(|_| attempt && !self.reads_as_written(&classified, first..last, line))
                 .and_then(|slip| {
-                    self.repair_slip(slip, line, &classified, first..last, done, budget)
+                    self.repair_slip(slip, line, &classified, first..last, done, &work.budget)
                 })
-                .filter(|_| !budget.spent());
+                .filter(|_| !work.budget.spent());
             match repaired {
                 Some((range, text, reason)) => {
                     if text.contains(['?', '\u{FFFD}']) {
-                        unrepaired.push(Unrepaired {
+                        work.unrepaired.push(Unrepaired {
                             at: offset + range.start,
                             run: format!("{text} (partly repaired)"),
                             over_budget: false,
                         });
                     }
                     let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
-                    changes.push(shifted(range.clone(), offset, text, slip_id, reason));
+                    work.changes
+                        .push(shifted(range.clone(), offset, text, slip_id, reason));
                     done.push(range);
                 }
-                None => unrepaired.push(Unrepaired {
+                None => work.unrepaired.push(Unrepaired {
                     at: offset + run.start,
                     run: line[run].to_string(),
-                    over_budget: budget.spent(),
+                    over_budget: work.budget.spent(),
                 }),
             }
         }
