@@ -57,45 +57,7 @@ impl Utf8Fixer {
             .iter()
             .map(|n| n.parse())
             .collect::<Result<_, _>>()?;
-        // As in ftfy, what looks like UTF-8 is judged by the Latin-1 and sloppy Windows pages, which
-        // hold almost every character of the others.
-        let clue_pages: Vec<&Codepage> = pages
-            .iter()
-            .filter(|p| p.name == "latin-1" || p.sloppy)
-            .collect();
-        let chars = |range: std::ops::RangeInclusive<u8>| -> HashSet<char> {
-            clue_pages
-                .iter()
-                .flat_map(|p| range.clone().map(|b| p.decode_byte(b)))
-                .collect()
-        };
-        let continuation = chars(0x80..=0xBF);
-        let continuation_strict: HashSet<char> = continuation
-            .iter()
-            .copied()
-            .filter(|c| !is_word_punctuation(*c))
-            .collect();
-        let class = |set: &HashSet<char>, extra: &str| {
-            let mut sorted: Vec<char> = set.iter().copied().collect();
-            sorted.sort_unstable();
-            let body: String = sorted
-                .iter()
-                .map(|c| format!("\\x{{{:X}}}", *c as u32))
-                .collect();
-            format!("[{body}{extra}]")
-        };
-        let first_of_2 = class(&chars(0xC2..=0xDF), "");
-        let first_of_3 = class(&chars(0xE0..=0xEF), "");
-        let mut first_of_4 = chars(0xF0..=0xF0);
-        first_of_4.extend(chars(0xF3..=0xF3));
-        let first_of_4 = class(&first_of_4, "");
-        // A space may stand for a no-break space (0xA0) that something turned into a space.
-        let cont = class(&continuation, " ");
-        let utf8_like = Regex::new(&format!(
-            "(?:{first_of_2}{cont}|{first_of_3}{cont}{{2}}|{}{cont}{{3}})+",
-            first_of_4
-        ))
-        .map_err(|e| e.to_string())?;
+        let (utf8_like, continuation_strict) = utf8_like_regex(&pages)?;
         let altered_a0 = BytesRegex::new(
             r"(?-u)[\xc2\xc3\xc5\xce\xd0\xd9][ ]|[\xe2\xe3][ ][\x80-\x84\x86-\x9f\xa1-\xbf]|[\xe0-\xe3][\x80-\x84\x86-\x9f\xa1-\xbf][ ]|[\xf0][ ][\x80-\xbf][\x80-\xbf]|[\xf0][\x80-\xbf][ ][\x80-\xbf]|[\xf0][\x80-\xbf][\x80-\xbf][ ]",
         )
@@ -246,6 +208,49 @@ impl Utf8Fixer {
             })
             .collect()
     }
+}
+
+/// The regex of parts that look like UTF-8 read through a code page (a lead character followed by as
+/// many continuation characters as its byte announces, repeated), and the continuation characters
+/// that do not also stand next to words. As in ftfy, the characters come from the Latin-1 and sloppy
+/// Windows pages, which hold almost every character of the others.
+fn utf8_like_regex(pages: &[Codepage]) -> Result<(Regex, HashSet<char>), String> {
+    let clue_pages: Vec<&Codepage> = pages
+        .iter()
+        .filter(|p| p.name == "latin-1" || p.sloppy)
+        .collect();
+    let chars = |bytes: &[u8]| -> HashSet<char> {
+        clue_pages
+            .iter()
+            .flat_map(|p| bytes.iter().map(|&b| p.decode_byte(b)))
+            .collect()
+    };
+    let class = |set: &HashSet<char>, extra: &str| {
+        let mut sorted: Vec<char> = set.iter().copied().collect();
+        sorted.sort_unstable();
+        let body: String = sorted
+            .iter()
+            .map(|c| format!("\\x{{{:X}}}", *c as u32))
+            .collect();
+        format!("[{body}{extra}]")
+    };
+    let range = |r: std::ops::RangeInclusive<u8>| r.collect::<Vec<u8>>();
+    let continuation = chars(&range(0x80..=0xBF));
+    let first_of_2 = class(&chars(&range(0xC2..=0xDF)), "");
+    let first_of_3 = class(&chars(&range(0xE0..=0xEF)), "");
+    // Four-byte leads: F0 starts nearly every such character in use, F3 the tag characters.
+    let first_of_4 = class(&chars(&[0xF0, 0xF3]), "");
+    // A space may stand for a no-break space (0xA0) that something turned into a space.
+    let cont = class(&continuation, " ");
+    let regex = Regex::new(&format!(
+        "(?:{first_of_2}{cont}|{first_of_3}{cont}{{2}}|{first_of_4}{cont}{{3}})+"
+    ))
+    .map_err(|e| e.to_string())?;
+    let strict = continuation
+        .into_iter()
+        .filter(|&c| !is_word_punctuation(c))
+        .collect();
+    Ok((regex, strict))
 }
 
 /// Whether `range` of `text` is an upper-case letter and a space-like character after another
