@@ -1,5 +1,6 @@
-//! Speed of the `mojibake` and `pinyin` stages: clean text (the common case, a cheap scan) and the
-//! repair of one suspect run. `cargo bench --bench repair_stages`.
+//! Speed of the `mojibake` and `pinyin` stages: clean text (the common case, a cheap scan), the
+//! repair of one suspect run, and pages of dense damage of growing size (the search budget keeps the
+//! time per KiB flat). `cargo bench --bench repair_stages`.
 
 use std::path::PathBuf;
 
@@ -14,24 +15,30 @@ struct Case {
     broken: String,
 }
 
-/// About 1 MB of clean Chinese lines: the clean controls of the shared mojibake cases, repeated.
-fn clean_text() -> String {
+/// The shared mojibake cases' texts whose kind `keep` accepts, one a line, repeated to at least
+/// `bytes`.
+fn case_text(keep: impl Fn(&str) -> bool, bytes: usize) -> String {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mojibake/cases-dev.jsonl");
     let lines: Vec<String> = std::fs::read_to_string(path)
         .expect("the shared mojibake cases")
         .lines()
         .filter_map(|l| serde_json::from_str::<Case>(l).ok())
-        .filter(|c| c.kind == "clean")
+        .filter(|c| keep(&c.kind))
         .map(|c| c.broken)
         .collect();
     let block = lines.join("\n");
     let mut text = String::new();
-    while text.len() < 1 << 20 {
+    while text.len() < bytes {
         text.push_str(&block);
         text.push('\n');
     }
     text
+}
+
+/// About 1 MB of clean Chinese lines: the clean controls of the shared mojibake cases, repeated.
+fn clean_text() -> String {
+    case_text(|kind| kind == "clean", 1 << 20)
 }
 
 fn build(name: StageName) -> Box<dyn Stage> {
@@ -78,5 +85,25 @@ fn suspect_runs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, clean, suspect_runs);
+/// Every damaged case, one a line, cut to 2, 8 and 32 KiB: the worst input the stage sees.
+fn dense_damage(c: &mut Criterion) {
+    let stage = build(StageName::Mojibake);
+    let all = case_text(|kind| kind != "clean", 32 << 10);
+    let mut group = c.benchmark_group("mojibake-dense-damage");
+    group.sample_size(10);
+    for kib in [2usize, 8, 32] {
+        let cut = (0..=kib << 10)
+            .rev()
+            .find(|&i| all.is_char_boundary(i))
+            .unwrap_or(0);
+        let text = &all[..cut];
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(format!("{kib}KiB"), |b| {
+            b.iter(|| run(stage.as_ref(), text))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, clean, suspect_runs, dense_damage);
 criterion_main!(benches);

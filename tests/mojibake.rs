@@ -74,6 +74,55 @@ fn seed_runs_lost_with_both_bytes_are_flagged_and_left() {
     }
 }
 
+/// The default rules with the mojibake stage's search budget replaced.
+fn rules_with_budget(min_scorings: usize) -> RuleSet {
+    let defaults = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/mojibake.toml"),
+    )
+    .unwrap();
+    let changed = defaults
+        .replace(
+            "min_scorings = 50000",
+            &format!("min_scorings = {min_scorings}"),
+        )
+        .replace("scorings_per_kib = 5000", "scorings_per_kib = 0");
+    assert_ne!(changed, defaults);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mojibake.toml"), changed).unwrap();
+    RuleSet::load(dir.path(), true).unwrap()
+}
+
+#[test]
+fn a_spent_search_budget_leaves_the_rest_flagged_not_searched() {
+    let garbled: Vec<String> = cases()
+        .into_iter()
+        .filter(|c| c.kind == "utf8_as_sjis")
+        .take(6)
+        .map(|c| c.broken)
+        .collect();
+    let text = garbled.join("\n");
+    let full = stages::build(StageName::Mojibake, &rules_with_budget(50_000)).unwrap();
+    let repaired = run(full.as_ref(), &text);
+    assert!(repaired.text.lines().zip(&garbled).all(|(a, b)| a != b));
+    let small = stages::build(StageName::Mojibake, &rules_with_budget(2_000)).unwrap();
+    let limited = run(small.as_ref(), &text);
+    let unchanged = limited
+        .text
+        .lines()
+        .zip(&garbled)
+        .filter(|(a, b)| a == b)
+        .count();
+    assert!(unchanged > 0, "{}", limited.text);
+    assert!(
+        limited
+            .report
+            .flags
+            .iter()
+            .any(|f| f.message.contains("search budget is spent")),
+        "no budget flag"
+    );
+}
+
 #[derive(Deserialize)]
 struct Case {
     kind: String,

@@ -664,6 +664,14 @@ impl FromStr for Chain {
 }
 
 impl Chain {
+    /// Whether the text was last decoded by a single-byte charset (Windows-1252, Latin-1): its
+    /// garbling is then Latin-1 letters and symbols, which Latin text has too.
+    pub fn read_as_single_byte(&self) -> bool {
+        self.layers
+            .first()
+            .is_some_and(|&(read_as, _)| !read_as.is_multibyte())
+    }
+
     /// Undo the chain on `text`; `None` when the text cannot have come from it. Unknown bytes of the
     /// last layer are resolved with the model; those of an outer layer with what the layer under
     /// it can make of each value ([`resolve_outer`]).

@@ -82,7 +82,7 @@ impl Detector {
     }
 
     /// A strong suspect that is evidence by itself: not a Han character, or one no word has.
-    fn is_hard(&self, c: char) -> bool {
+    pub fn is_hard(&self, c: char) -> bool {
         !is_han(c) || !get(&self.known, c)
     }
 

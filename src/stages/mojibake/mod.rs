@@ -13,27 +13,32 @@
 //! Suspect runs nothing repairs are flagged with their position and left as they are.
 
 mod codec;
+mod codepage;
 mod detect;
 mod entity;
+mod latin;
 mod slip;
 
+use std::cell::Cell;
 use std::ops::Range;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
 use crate::stages::{Stage, StageName};
-use crate::text::chars::is_han;
+use crate::text::chars::{is_cjk_punct, is_han};
 use crate::text::lm::{self, LanguageModel};
 
 use codec::{Chain, Charset, PlainBig5};
 use detect::{Detector, Script, Suspicion};
 use entity::Entities;
+use latin::{Step, Utf8Fixer};
 use slip::Op;
 
 pub struct Mojibake {
     detector: Detector,
     entity: Option<(String, Entities)>,
+    codepage: Option<(String, Utf8Fixer)>,
     redecode: Option<Redecode>,
     slip: Option<Slip>,
     cluster_gap: usize,
@@ -53,6 +58,11 @@ pub struct Mojibake {
     /// Byte-slip searches per document (each costs milliseconds): a page full of lone Latin letters
     /// between Han characters is technical text, not a page of slips, and must stay cheap.
     max_slip_attempts: usize,
+    /// Language-model scorings the searches of one document may make per KiB of its text, and at
+    /// least: the stage's work stays linear in its input whatever the input holds, and a short text
+    /// (one garbled sentence takes up to about 48,000) is searched in full.
+    scorings_per_kib: usize,
+    min_scorings: usize,
     /// A lone ASCII suspect whose two character-bigram transitions average at least this log-probability
     /// is a token of the text (`A股`, `T恤`), not a trail byte.
     ordinary_transition: f64,
@@ -65,6 +75,8 @@ struct Redecode {
     plain_big5: PlainBig5,
     min_gain_per_char: f64,
     min_chars: usize,
+    /// Strong suspects a clause needs to prove a chain when none is hard.
+    min_evidence: usize,
 }
 
 struct Slip {
@@ -86,6 +98,7 @@ impl Mojibake {
         let mut stage = Mojibake {
             detector: Detector::new(lm, min_char_logp),
             entity: None,
+            codepage: None,
             redecode: None,
             slip: None,
             cluster_gap: rules.setting(StageName::Mojibake, "cluster_gap", 3)?,
@@ -99,6 +112,8 @@ impl Mojibake {
             max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
             max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
             max_slip_attempts: rules.setting(StageName::Mojibake, "max_slip_attempts", 6)?,
+            scorings_per_kib: rules.setting(StageName::Mojibake, "scorings_per_kib", 5_000)?,
+            min_scorings: rules.setting(StageName::Mojibake, "min_scorings", 50_000)?,
             ordinary_transition: rules.setting(StageName::Mojibake, "ordinary_transition", -5.0)?,
             lm,
         };
@@ -109,17 +124,27 @@ impl Mojibake {
                     rule.expect_keys(&["kind"])?;
                     stage.entity = Some((rule.id.clone(), Entities::new()));
                 }
+                "codepage" => stage.codepage = Some(compile_codepage(rule, rules)?),
                 "redecode" => stage.redecode = Some(compile_redecode(rule, rules)?),
                 "byte-slip" => stage.slip = Some(compile_slip(rule)?),
                 other => {
                     return Err(rule.error(format!(
-                        "unknown kind `{other}` (mojibake rules are entity, redecode, byte-slip)"
+                        "unknown kind `{other}` (mojibake rules are entity, codepage, redecode, byte-slip)"
                     )));
                 }
             }
         }
         Ok(stage)
     }
+}
+
+fn compile_codepage(rule: &Rule, rules: &RuleSet) -> Result<(String, Utf8Fixer), RuleError> {
+    rule.expect_keys(&["kind", "codepages", "badness"])?;
+    let pages: Vec<String> = rule.param("codepages")?;
+    let table: String = rule.param("badness")?;
+    let fixer = Utf8Fixer::new(rules.data_str(&table)?, &pages)
+        .map_err(|e| rule.error(format!("{table}: {e}")))?;
+    Ok((rule.id.clone(), fixer))
 }
 
 fn compile_redecode(rule: &Rule, rules: &RuleSet) -> Result<Redecode, RuleError> {
@@ -129,6 +154,7 @@ fn compile_redecode(rule: &Rule, rules: &RuleSet) -> Result<Redecode, RuleError>
         "plain_big5",
         "min_gain_per_char",
         "min_chars",
+        "min_evidence",
     ])?;
     let names: Vec<String> = rule.param("chains")?;
     let chains = names
@@ -144,6 +170,7 @@ fn compile_redecode(rule: &Rule, rules: &RuleSet) -> Result<Redecode, RuleError>
         plain_big5,
         min_gain_per_char: rule.param("min_gain_per_char")?,
         min_chars: rule.param("min_chars")?,
+        min_evidence: rule.param("min_evidence")?,
     })
 }
 
@@ -182,6 +209,29 @@ type ClauseRepair = (Range<usize>, String, f64);
 struct Unrepaired {
     at: usize,
     run: String,
+    /// Whether the run was not searched because the document's search budget was spent.
+    over_budget: bool,
+}
+
+/// What the repair of one document has found so far, and what its searches may still spend.
+struct Work {
+    changes: Vec<Change>,
+    unrepaired: Vec<Unrepaired>,
+    budget: Budget,
+}
+
+/// What the searches of one document may still spend: byte-slip searches and language-model
+/// scorings. Once the scorings are spent every further score is `-inf` at no cost, so a search under
+/// way ends quickly, and its result is discarded.
+struct Budget {
+    slip_attempts: usize,
+    scorings_left: Cell<usize>,
+}
+
+impl Budget {
+    fn spent(&self) -> bool {
+        self.scorings_left.get() == 0
+    }
 }
 
 impl Stage for Mojibake {
@@ -190,24 +240,40 @@ impl Stage for Mojibake {
     }
 
     fn run(&self, doc: &mut Document) {
-        let mut changes = Vec::new();
-        let mut unrepaired = Vec::new();
+        let kib = doc.text.len().div_ceil(1024);
+        let scorings = self
+            .scorings_per_kib
+            .saturating_mul(kib)
+            .max(self.min_scorings);
+        let mut work = Work {
+            changes: Vec::new(),
+            unrepaired: Vec::new(),
+            budget: Budget {
+                slip_attempts: self.max_slip_attempts,
+                scorings_left: Cell::new(scorings),
+            },
+        };
         let mut start = 0;
-        let mut slip_attempts = self.max_slip_attempts;
         for line in doc.text.split('\n') {
-            self.repair_line(
-                line,
-                start,
-                &mut changes,
-                &mut unrepaired,
-                &mut slip_attempts,
-            );
+            self.repair_line(line, start, &mut work);
             start += line.len() + 1;
         }
+        let Work {
+            changes,
+            unrepaired,
+            ..
+        } = work;
         doc.apply(StageName::Mojibake, changes);
         let flag_id = self.slip.as_ref().map(|s| s.id.as_str());
         for u in unrepaired {
-            let message = format!("garbled run `{}` left as it is: no repair is sure", u.run);
+            let message = if u.over_budget {
+                format!(
+                    "garbled run `{}` left as it is: the document's search budget is spent ({} language-model scorings per KiB, at least {})",
+                    u.run, self.scorings_per_kib, self.min_scorings
+                )
+            } else {
+                format!("garbled run `{}` left as it is: no repair is sure", u.run)
+            };
             doc.flag(
                 StageName::Mojibake,
                 flag_id.unwrap_or("mojibake"),
@@ -219,23 +285,57 @@ impl Stage for Mojibake {
 }
 
 impl Mojibake {
-    fn repair_line(
-        &self,
-        line: &str,
-        offset: usize,
-        changes: &mut Vec<Change>,
-        unrepaired: &mut Vec<Unrepaired>,
-        slip_attempts: &mut usize,
-    ) {
+    fn repair_line(&self, line: &str, offset: usize, work: &mut Work) {
         let mut done: Vec<Range<usize>> = Vec::new();
         if let Some((id, entities)) = &self.entity {
             for (range, c) in entities.find(line) {
                 let reason = format!("numeric character reference of U+{:04X}", c as u32);
-                changes.push(shifted(range.clone(), offset, c.to_string(), id, reason));
+                work.changes
+                    .push(shifted(range.clone(), offset, c.to_string(), id, reason));
                 done.push(range);
             }
         }
+        let utf8 = self
+            .codepage
+            .as_ref()
+            .and_then(|(id, fixer)| Some((id, fixer.fix(line)?)));
+        if let Some((id, (fixed, steps))) = &utf8 {
+            let spans = changed_spans(line, fixed);
+            // The whole line well-formed UTF-8 through a code page is proof enough, and what it
+            // decodes to is no longer the garbled text the other rules would judge.
+            let whole = matches!(steps.first(), Some(Step::Whole(_)));
+            if whole && spans.iter().all(|(range, _)| !overlaps(&done, range)) {
+                for (range, text) in spans {
+                    work.changes
+                        .push(shifted(range, offset, text, id, describe(steps)));
+                }
+                return;
+            }
+        }
+        self.repair_cjk(line, offset, work, &mut done);
+        // Parts repaired alone and C1 controls come last: a line of GBK read as Windows-1252 may
+        // hold a pair that looks like UTF-8, which the re-decoding of the whole clause explains.
+        if let Some((id, (fixed, steps))) = utf8 {
+            for (range, text) in changed_spans(line, &fixed) {
+                if !overlaps(&done, &range) {
+                    work.changes
+                        .push(shifted(range, offset, text, id, describe(&steps)));
+                }
+            }
+        }
+    }
+
+    /// The repairs of a line's Chinese garbling: re-decodings of clauses, then byte slips.
+    fn repair_cjk(&self, line: &str, offset: usize, work: &mut Work, done: &mut Vec<Range<usize>>) {
         if !self.detector.has_strong(line) {
+            return;
+        }
+        if work.budget.spent() {
+            work.unrepaired.push(Unrepaired {
+                at: offset,
+                run: line.chars().take(16).collect(),
+                over_budget: true,
+            });
             return;
         }
         let classified = self.detector.classify(line);
@@ -243,8 +343,9 @@ impl Mojibake {
             self.detector.has_strong_non_ascii(line)
                 && !self.reads_as_written(&classified, 0..classified.len(), line)
         }) {
-            for (clause, text, reason) in self.redecode_line(redecode, line, &done) {
-                changes.push(shifted(clause.clone(), offset, text, &redecode.id, reason));
+            for (clause, text, reason) in self.redecode_line(redecode, line, done, &work.budget) {
+                work.changes
+                    .push(shifted(clause.clone(), offset, text, &redecode.id, reason));
                 done.push(clause);
             }
         }
@@ -258,31 +359,40 @@ impl Mojibake {
                 continue;
             }
             let run = classified[first].0..classified.get(last).map_or(line.len(), |c| c.0);
-            if overlaps(&done, &run) {
+            if overlaps(done, &run) {
                 continue;
             }
-            let attempt = slips_allowed && *slip_attempts > 0;
-            *slip_attempts = slip_attempts.saturating_sub(usize::from(attempt));
+            let attempt = slips_allowed && work.budget.slip_attempts > 0 && !work.budget.spent();
+            work.budget.slip_attempts = work
+                .budget
+                .slip_attempts
+                .saturating_sub(usize::from(attempt));
             let repaired = self
                 .slip
                 .as_ref()
                 .filter(|_| attempt && !self.reads_as_written(&classified, first..last, line))
-                .and_then(|slip| self.repair_slip(slip, line, &classified, first, last, &done));
+                .and_then(|slip| {
+                    self.repair_slip(slip, line, &classified, first..last, done, &work.budget)
+                })
+                .filter(|_| !work.budget.spent());
             match repaired {
                 Some((range, text, reason)) => {
                     if text.contains(['?', '\u{FFFD}']) {
-                        unrepaired.push(Unrepaired {
+                        work.unrepaired.push(Unrepaired {
                             at: offset + range.start,
                             run: format!("{text} (partly repaired)"),
+                            over_budget: false,
                         });
                     }
                     let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
-                    changes.push(shifted(range.clone(), offset, text, slip_id, reason));
+                    work.changes
+                        .push(shifted(range.clone(), offset, text, slip_id, reason));
                     done.push(range);
                 }
-                None => unrepaired.push(Unrepaired {
+                None => work.unrepaired.push(Unrepaired {
                     at: offset + run.start,
                     run: line[run].to_string(),
+                    over_budget: work.budget.spent(),
                 }),
             }
         }
@@ -291,6 +401,18 @@ impl Mojibake {
     /// Log-probability plus the per-character bonus: higher is more like Chinese text.
     fn fitness(&self, text: &str) -> f64 {
         self.log_likelihood(text) + self.char_bonus * text.chars().count() as f64
+    }
+
+    /// [`Self::fitness`] for a search, counted against the document's budget: `-inf` once it is
+    /// spent.
+    fn budgeted_fitness(&self, budget: &Budget, text: &str) -> f64 {
+        match budget.scorings_left.get() {
+            0 => f64::NEG_INFINITY,
+            left => {
+                budget.scorings_left.set(left - 1);
+                self.fitness(text)
+            }
+        }
     }
 
     fn fitness_per_char(&self, text: &str) -> f64 {
@@ -312,6 +434,7 @@ impl Mojibake {
         rule: &Redecode,
         line: &str,
         done: &[Range<usize>],
+        budget: &Budget,
     ) -> Vec<(Range<usize>, String, String)> {
         let candidates: Vec<(Range<usize>, f64)> = clauses(line)
             .into_iter()
@@ -328,7 +451,7 @@ impl Mojibake {
             let mut repairs = Vec::new();
             for (clause, before) in &candidates {
                 let text = &line[clause.clone()];
-                let score = |t: &str| self.fitness(t);
+                let score = |t: &str| self.budgeted_fitness(budget, t);
                 let (left, right) = separators(line, clause);
                 let Some(decoded) = chain.undo(text, &rule.plain_big5, &score, left, right) else {
                     continue;
@@ -339,15 +462,24 @@ impl Mojibake {
                     || decoded == text
                     || decoded.contains('\u{FFFD}')
                     || left_over * 3 > garbled
+                    || !reads_as_chinese(&decoded)
                 {
+                    continue;
+                }
+                // Latin-1 letters and symbols are garbling only where their sequence is
+                // implausible as text; elsewhere a clause may follow the line's chain only when its
+                // re-decoding leaves no Latin letter against a Han character (`NESTLÉ®` is no
+                // `NESTL僧`, but `ÔÂ` is `月`).
+                let latin_evidence = chain.read_as_single_byte() && self.is_latin_mojibake(text);
+                if chain.read_as_single_byte() && !latin_evidence && letter_touches_han(&decoded) {
                     continue;
                 }
                 let gain = self.fitness_per_char(&decoded) - before;
                 if gain <= 0.0 {
                     continue;
                 }
-                let suspect = garbled > 0;
-                proven |= suspect
+                proven |= (latin_evidence || !chain.read_as_single_byte())
+                    && self.proves_garbling(rule, text, garbled, &decoded)
                     && gain >= rule.min_gain_per_char
                     && text.chars().count() >= rule.min_chars;
                 total += gain * text.chars().count() as f64;
@@ -357,7 +489,7 @@ impl Mojibake {
                 best = Some((total, chain, repairs));
             }
         }
-        let Some((_, chain, repairs)) = best else {
+        let Some((_, chain, repairs)) = best.filter(|_| !budget.spent()) else {
             return Vec::new();
         };
         repairs
@@ -367,6 +499,32 @@ impl Mojibake {
                 (clause, text, reason)
             })
             .collect()
+    }
+
+    /// Whether Latin-1 letters and symbols in `text` are garbling rather than Latin text: they form
+    /// a sequence implausible in any script (see [`Utf8Fixer::is_bad`]). Without the code-page rule
+    /// there is no such judge, and any strong suspect counts.
+    fn is_latin_mojibake(&self, text: &str) -> bool {
+        match &self.codepage {
+            Some((_, fixer)) => fixer.is_bad(text),
+            None => self.detector.strong_count(text) > 0,
+        }
+    }
+
+    /// Whether a clause and its re-decoding are evidence enough to take a chain for the line: the
+    /// clause holds a character no text has (U+FFFD, private use, a C1 control) or `min_evidence`
+    /// rare characters (fewer, even ones no dictionary word has, are names and rare words: `腶脩`,
+    /// `陳甦`), and the
+    /// re-decoding makes as many Han characters (one is a Latin word's accented letter and symbol
+    /// read as GBK: `NESTLÉ®`, `5×£35`).
+    fn proves_garbling(&self, rule: &Redecode, text: &str, garbled: usize, decoded: &str) -> bool {
+        let hard = self
+            .detector
+            .classify(text)
+            .iter()
+            .any(|c| c.2 == Suspicion::Strong && !is_han(c.1) && self.detector.is_hard(c.1));
+        let han = decoded.chars().filter(|&c| is_han(c)).count();
+        (hard && garbled > 0 || garbled >= rule.min_evidence) && han >= rule.min_evidence.min(2)
     }
 
     /// Whether every strong suspect among the characters `range` of a classified line reads as
@@ -439,16 +597,17 @@ impl Mojibake {
         strong as f64 / non_ascii.max(1) as f64
     }
 
-    /// A byte-slip repair of the suspect run `first..last` (char indices) of a line.
+    /// A byte-slip repair of the suspect run `suspects` (char indices) of a line.
     fn repair_slip(
         &self,
         rule: &Slip,
         line: &str,
         classified: &[(usize, char, Suspicion)],
-        first: usize,
-        last: usize,
+        suspects: Range<usize>,
         done: &[Range<usize>],
+        budget: &Budget,
     ) -> Option<(Range<usize>, String, String)> {
+        let (first, last) = (suspects.start, suspects.end);
         let byte_at = |i: usize| classified.get(i).map_or(line.len(), |c| c.0);
         let mut lo = first.saturating_sub(rule.reach_back);
         // Never reach into a repaired range.
@@ -460,7 +619,7 @@ impl Mojibake {
         let left = &line[byte_at(lo.saturating_sub(rule.context))..run.start];
         let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
         let judge = slip::Judge {
-            fitness: &|t| self.fitness(t),
+            fitness: &|t| self.budgeted_fitness(budget, t),
             quick: &|t| {
                 self.bigram_weight * self.lm.bigram_score(t)
                     - self.glyph_cost * self.detector.non_standard_han(t) as f64
@@ -503,6 +662,82 @@ impl Mojibake {
 /// and list numbers (`①`, `●`, `◎`, `Ⅱ`, `㈠`), unlike U+FFFD, private-use or control characters.
 fn is_list_symbol(c: char) -> bool {
     matches!(c as u32, 0x2150..=0x218F | 0x2460..=0x25FF | 0x3220..=0x3243)
+}
+
+/// Whether a re-decoding reads as Chinese text: besides Han characters, only ASCII, Chinese and
+/// general punctuation, full-width forms and common symbols (no Yi syllable, Hangul, kana or
+/// accented Latin letter, which a wrong chain makes of Chinese bytes: `陳甦` as `ꐮd`), and no Han
+/// character inside a Latin word (`fr猫res` is `frères` read as GBK).
+fn reads_as_chinese(decoded: &str) -> bool {
+    let chars: Vec<char> = decoded.chars().collect();
+    let letter_at = |i: Option<usize>| {
+        i.and_then(|i| chars.get(i))
+            .is_some_and(char::is_ascii_alphabetic)
+    };
+    chars.iter().enumerate().all(|(i, &c)| {
+        if is_han(c) {
+            !(letter_at(i.checked_sub(1)) && letter_at(Some(i + 1)))
+        } else {
+            c.is_ascii()
+                || is_cjk_punct(c)
+                || matches!(c as u32, 0xA0..=0xBF | 0xD7 | 0xF7 | 0x2000..=0x206F | 0x2150..=0x25FF | 0x3000..=0x303F | 0xFF00..=0xFFEF)
+        }
+    })
+}
+
+/// Whether an ASCII letter stands next to a Han character.
+fn letter_touches_han(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    chars.windows(2).any(|w| {
+        is_han(w[0]) && w[1].is_ascii_alphabetic() || w[0].is_ascii_alphabetic() && is_han(w[1])
+    })
+}
+
+/// Each byte range of `line` that differs from `fixed` (by a character diff), and what replaces it:
+/// repairs of parts of a line, each its own edit.
+fn changed_spans(line: &str, fixed: &str) -> Vec<(Range<usize>, String)> {
+    let diff = similar::TextDiff::from_chars(line, fixed);
+    let mut spans: Vec<(Range<usize>, String)> = Vec::new();
+    let old_at = |chars: usize| {
+        line.char_indices()
+            .nth(chars)
+            .map_or(line.len(), |(b, _)| b)
+    };
+    let new_at = |chars: usize| {
+        fixed
+            .char_indices()
+            .nth(chars)
+            .map_or(fixed.len(), |(b, _)| b)
+    };
+    for op in diff.ops() {
+        if matches!(op.tag(), similar::DiffTag::Equal) {
+            continue;
+        }
+        let (old, new) = (op.old_range(), op.new_range());
+        let range = old_at(old.start)..old_at(old.end);
+        let text = &fixed[new_at(new.start)..new_at(new.end)];
+        match spans.last_mut() {
+            Some(last) if last.0.end == range.start => {
+                last.0.end = range.end;
+                last.1.push_str(text);
+            }
+            _ => spans.push((range, text.to_string())),
+        }
+    }
+    spans
+}
+
+/// The reason of a code-page repair: its layers, outermost first.
+fn describe(steps: &[Step]) -> String {
+    let layers: Vec<String> = steps
+        .iter()
+        .map(|step| match step {
+            Step::Whole(page) => format!("UTF-8 read as {page}"),
+            Step::Parts => "UTF-8 parts read through a code page".to_string(),
+            Step::C1 => "C1 controls read as windows-1252".to_string(),
+        })
+        .collect();
+    layers.join(", then ")
 }
 
 fn shifted(range: Range<usize>, offset: usize, text: String, id: &str, reason: String) -> Change {
