@@ -310,20 +310,32 @@ fn prose_only_in_removed_elements_is_an_empty_body_that_says_why() {
     );
 }
 
+/// Each fixture's wrong title of old: an engine's name out of a Discuz! Archiver `<title>`, a blog
+/// header's author name, a sidebar's `导航` heading, a logo `h1` found inside `<title>`.
 #[test]
-fn a_discuz_archiver_title_is_the_thread_not_the_engine() {
-    let cleaned = clean_fixture("title-discuz-archiver");
-    assert_eq!(
-        cleaned.title.as_deref(),
-        Some("社会资本、人力资本与下岗职工的再就业")
-    );
+fn titles_come_from_agreeing_sources_not_chrome() {
+    for (fixture, title) in [
+        (
+            "title-discuz-archiver",
+            "社会资本、人力资本与下岗职工的再就业",
+        ),
+        ("title-blog-header", "很高兴入住博客堂"),
+        ("title-nav-heading", "评老冒：做最好的和最酷的东西？"),
+        (
+            "title-logo-heading",
+            "37岁球员身价过亿，住进富人区，家世显赫",
+        ),
+    ] {
+        assert_eq!(
+            clean_fixture(fixture).title.as_deref(),
+            Some(title),
+            "{fixture}"
+        );
+    }
 }
 
 #[test]
-fn a_blog_header_with_the_author_name_is_not_the_title() {
-    let cleaned = clean_fixture("title-blog-header");
-    assert_eq!(cleaned.title.as_deref(), Some("很高兴入住博客堂"));
-    // Without a <title>, the heading above the post still wins over the header's author name.
+fn without_a_title_tag_the_heading_above_the_post_beats_the_header() {
     let path = format!(
         "{}/fixtures/html/title-blog-header.html",
         env!("CARGO_MANIFEST_DIR")
@@ -331,24 +343,6 @@ fn a_blog_header_with_the_author_name_is_not_the_title() {
     let page = std::fs::read_to_string(path).unwrap();
     let untitled = page.replace("<title>很高兴入住博客堂 - 李建忠 - 博客堂</title>", "");
     assert_eq!(clean(&untitled).title.as_deref(), Some("很高兴入住博客堂"));
-}
-
-#[test]
-fn a_navigation_heading_is_not_the_title() {
-    let cleaned = clean_fixture("title-nav-heading");
-    assert_eq!(
-        cleaned.title.as_deref(),
-        Some("评老冒：做最好的和最酷的东西？")
-    );
-}
-
-#[test]
-fn a_logo_heading_inside_the_title_loses_to_the_agreeing_headline() {
-    let cleaned = clean_fixture("title-logo-heading");
-    assert_eq!(
-        cleaned.title.as_deref(),
-        Some("37岁球员身价过亿，住进富人区，家世显赫")
-    );
 }
 
 #[test]

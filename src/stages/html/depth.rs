@@ -235,47 +235,24 @@ impl TagName {
         self.is_special() && !matches!(self.as_bytes(), b"address" | b"div" | b"p")
     }
 
-    /// Elements whose open tag closes an open `p` first.
+    /// Elements whose open tag closes an open `p` first: the block-level special elements, and a
+    /// few that are not special.
     fn closes_p(&self) -> bool {
-        self.is_heading()
-            || matches!(
-                self.as_bytes(),
-                b"address"
-                    | b"article"
-                    | b"aside"
-                    | b"blockquote"
-                    | b"center"
-                    | b"dd"
-                    | b"details"
-                    | b"dialog"
-                    | b"dir"
-                    | b"div"
-                    | b"dl"
-                    | b"dt"
-                    | b"fieldset"
-                    | b"figcaption"
-                    | b"figure"
-                    | b"footer"
-                    | b"form"
-                    | b"header"
-                    | b"hgroup"
-                    | b"hr"
-                    | b"li"
-                    | b"listing"
-                    | b"main"
-                    | b"menu"
-                    | b"nav"
-                    | b"ol"
-                    | b"p"
-                    | b"plaintext"
-                    | b"pre"
-                    | b"search"
-                    | b"section"
-                    | b"summary"
-                    | b"table"
-                    | b"ul"
-                    | b"xmp"
-            )
+        let name = self.as_bytes();
+        (self.is_special()
+            && !matches!(
+                name,
+                b"applet"
+                    | b"button"
+                    | b"caption"
+                    | b"colgroup"
+                    | b"frameset"
+                    | b"marquee"
+                    | b"object"
+                    | b"select"
+                    | b"template"
+            ))
+            || matches!(name, b"dialog" | b"hr" | b"plaintext" | b"xmp")
     }
 
     fn is_heading(&self) -> bool {
