@@ -1,7 +1,7 @@
 //! Main-content quality of the `html` + `boilerplate` stages on the shared corpora.
 //!
 //! `cargo run --release --example eval_extract [-- CORPUS_DIR]` prints one line per page (precision,
-//! recall, F1), the means and the median F1 per corpus. Scoring (from `cwced/SOURCE.md`): each Han character is one
+//! recall, F1), the means, the median F1 and the pages with an empty body, per corpus. Scoring (from `cwced/SOURCE.md`): each Han character is one
 //! token, each run of ASCII letters or digits one token, punctuation ignored; precision, recall and F1
 //! of the bags of tokens, averaged over pages. The title line is not part of the body.
 //!
@@ -101,6 +101,7 @@ fn evaluate(
         .collect();
     pages.sort();
     let mut scores = Vec::new();
+    let mut empty = Vec::new();
     println!("{:<44} {:>6} {:>6} {:>6}", dir.display(), "P", "R", "F1");
     for page in pages {
         let stem = page.file_stem().unwrap_or_default().to_string_lossy();
@@ -116,6 +117,9 @@ fn evaluate(
                 .join("\n");
         }
         let text = source.extract(&page, &stem)?;
+        if text.trim().is_empty() {
+            empty.push(stem.to_string());
+        }
         if let Some(dump) = dump {
             std::fs::write(dump.join(format!("{stem}.txt")), &text)?;
         }
@@ -140,7 +144,12 @@ fn evaluate(
         n if n % 2 == 1 => f1s[n / 2],
         n => (f1s[n / 2 - 1] + f1s[n / 2]) / 2.0,
     };
-    println!("{:<44} {:>20.3}\n", "MEDIAN F1", median);
+    println!("{:<44} {:>20.3}", "MEDIAN F1", median);
+    println!(
+        "{:<44} {:>20}\n",
+        "EMPTY BODIES",
+        format!("{} {empty:?}", empty.len())
+    );
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use crate::document::{BlockKind, Document, Format};
 use crate::error::{Error, RuleError};
 use crate::report::Report;
 use crate::rules::RuleSet;
-use crate::stages::{self, Stage, StageName, decode};
+use crate::stages::{self, Stage, StageName, decode, html};
 
 /// Which stages a pipeline runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,9 +134,9 @@ impl Pipeline {
     }
 
     /// html5ever's tree builder slows down with nesting (its scope checks walk the open elements),
-    /// so markup nested deeper than any real page is refused before parsing.
+    /// so markup that would nest deeper than any real page is refused before parsing.
     fn check_depth(&self, markup: &[u8]) -> Result<(), Error> {
-        let depth = markup_depth(markup);
+        let depth = html::markup_depth(markup);
         if depth > self.max_html_depth {
             return Err(Error::Input(format!(
                 "HTML nested {depth} elements deep, over the limit of {} (setting html.max_depth)",
@@ -179,44 +179,6 @@ impl Pipeline {
         }
         doc
     }
-}
-
-/// The deepest nesting of elements in markup, counted on the bytes (any ASCII-compatible charset):
-/// opening tags of elements that close themselves implicitly or never (`p`, `li`, `br`, `img`…) and
-/// self-closing tags are not counted, so sloppy markup is not mistaken for deep markup.
-fn markup_depth(markup: &[u8]) -> usize {
-    const NOT_NESTING: &[&[u8]] = &[
-        b"p", b"li", b"td", b"th", b"tr", b"dt", b"dd", b"option", b"br", b"img", b"meta", b"link",
-        b"input", b"hr", b"col", b"area", b"base", b"wbr", b"source", b"embed", b"param", b"track",
-    ];
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    for at in memchr::memchr_iter(b'<', markup) {
-        let rest = &markup[at + 1..];
-        let closing = rest.first() == Some(&b'/');
-        let name_start = usize::from(closing);
-        let name_len = rest[name_start..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        if name_len == 0 {
-            continue;
-        }
-        let name = rest[name_start..name_start + name_len].to_ascii_lowercase();
-        if NOT_NESTING.contains(&name.as_slice()) {
-            continue;
-        }
-        if closing {
-            depth = depth.saturating_sub(1);
-        } else {
-            let tag_end = memchr::memchr(b'>', rest).unwrap_or(rest.len());
-            if rest[..tag_end].ends_with(b"/") {
-                continue;
-            }
-            depth += 1;
-            deepest = deepest.max(depth);
-        }
-    }
-    deepest
 }
 
 /// Lay out the final text: lines trimmed, blank lines dropped, the title split off. This is a fixed
@@ -286,16 +248,6 @@ mod tests {
     fn a_sentence_is_not_a_title() {
         assert!(!looks_like_title("這是一句話，"));
         assert!(looks_like_title("你了解微營銷是什么嗎?其實你不懂"));
-    }
-
-    #[test]
-    fn markup_depth_counts_nesting_not_sloppiness() {
-        assert_eq!(
-            markup_depth(b"<html><body><div><p>a<p>b<br><img src=x/></div></body></html>"),
-            3
-        );
-        assert_eq!(markup_depth(&b"<div>".repeat(5000)), 5000);
-        assert_eq!(markup_depth(b"a < b and c<d"), 1);
     }
 
     #[test]

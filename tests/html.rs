@@ -103,7 +103,7 @@ fn a_form_wrapping_the_body_is_kept() {
 
 #[test]
 fn blocks_are_typed() {
-    let page = "<html><head><title>標題</title></head><body><div>\
+    let page = "<html><head><title>一篇關於背景的文章</title></head><body><div>\
         <h2>第一節，背景介紹</h2><p>正文的第一段，內容完整，很長很長的句子。</p>\
         <ul><li>列表的第一項，有標點，也很長。</li></ul>\
         <table><tr><td>表格裡的一格，有標點，也很長。</td></tr></table></div></body></html>";
@@ -210,4 +210,211 @@ fn a_wrapper_of_article_and_link_list_is_not_a_farm() {
         "{}",
         cleaned.text
     );
+}
+
+/// `sluice clean` of `fixtures/html/NAME.html`, as the library runs it.
+fn clean_fixture(name: &str) -> sluice::Cleaned {
+    let path = format!("{}/fixtures/html/{name}.html", env!("CARGO_MANIFEST_DIR"));
+    clean(&std::fs::read_to_string(&path).unwrap())
+}
+
+fn flagged(cleaned: &sluice::Cleaned, rule: &str, words: &str) -> bool {
+    cleaned
+        .report
+        .flags
+        .iter()
+        .any(|f| f.rule == rule && f.message.contains(words))
+}
+
+#[test]
+fn a_chrome_class_on_the_body_does_not_empty_the_page() {
+    let cleaned = clean_fixture("body-class-nav-bar");
+    for sentence in [
+        "不少城市把有轨电车",
+        "客流长期低迷",
+        "运量介于公交和地铁之间",
+        "避免新的债务负担",
+    ] {
+        assert!(
+            cleaned.text.contains(sentence),
+            "{sentence}: {}",
+            cleaned.text
+        );
+    }
+    assert!(!cleaned.text.contains("地铁票价调整"), "{}", cleaned.text);
+    assert!(
+        flagged(&cleaned, "html.chrome-class", "not applied"),
+        "{:#?}",
+        cleaned.report.flags
+    );
+}
+
+#[test]
+fn a_container_hidden_until_scripts_run_is_kept() {
+    let cleaned = clean_fixture("hidden-until-scripts");
+    for sentence in [
+        "背着一只旧行李箱",
+        "走一个多小时的山路",
+        "接过了她手里的粉笔",
+        "离不开这些孩子",
+    ] {
+        assert!(
+            cleaned.text.contains(sentence),
+            "{sentence}: {}",
+            cleaned.text
+        );
+    }
+    // The hidden link farm beside it still goes.
+    assert!(!cleaned.text.contains("澳门赌场"), "{}", cleaned.text);
+    assert!(flagged(&cleaned, "html.hidden", "not applied"));
+    assert!(flagged(&cleaned, "html.hidden", "removed"));
+}
+
+#[test]
+fn posts_under_a_chrome_class_fall_back_to_the_second_extractor() {
+    let cleaned = clean_fixture("comment-items");
+    for sentence in [
+        "善良和恶毒都不够纯粹",
+        "女性依然被困住",
+        "好剧本从来不挑年龄",
+        "台词写得克制",
+        "没有纯粹的好人和坏人",
+    ] {
+        assert!(
+            cleaned.text.contains(sentence),
+            "{sentence}: {}",
+            cleaned.text
+        );
+    }
+    assert!(
+        cleaned
+            .report
+            .flags
+            .iter()
+            .any(|f| f.rule == "html.fallback"),
+        "{:#?}",
+        cleaned.report.flags
+    );
+}
+
+#[test]
+fn prose_only_in_removed_elements_is_an_empty_body_that_says_why() {
+    let prose = "这是一段放在文本框里的长文章，内容完整，句子也很长。".repeat(12);
+    let page = format!("<html><body><form><textarea>{prose}</textarea></form></body></html>");
+    let cleaned = clean(&page);
+    assert!(cleaned.text.is_empty(), "{}", cleaned.text);
+    assert!(
+        flagged(&cleaned, "html.main-content", "empty body"),
+        "{:#?}",
+        cleaned.report.flags
+    );
+}
+
+/// Each fixture's wrong title of old: an engine's name out of a Discuz! Archiver `<title>`, a blog
+/// header's author name, a sidebar's `导航` heading, a logo `h1` found inside `<title>`.
+#[test]
+fn titles_come_from_agreeing_sources_not_chrome() {
+    for (fixture, title) in [
+        (
+            "title-discuz-archiver",
+            "社会资本、人力资本与下岗职工的再就业",
+        ),
+        ("title-blog-header", "很高兴入住博客堂"),
+        ("title-nav-heading", "评老冒：做最好的和最酷的东西？"),
+        (
+            "title-logo-heading",
+            "37岁球员身价过亿，住进富人区，家世显赫",
+        ),
+    ] {
+        assert_eq!(
+            clean_fixture(fixture).title.as_deref(),
+            Some(title),
+            "{fixture}"
+        );
+    }
+}
+
+#[test]
+fn without_a_title_tag_the_heading_above_the_post_beats_the_header() {
+    let path = format!(
+        "{}/fixtures/html/title-blog-header.html",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let page = std::fs::read_to_string(path).unwrap();
+    let untitled = page.replace("<title>很高兴入住博客堂 - 李建忠 - 博客堂</title>", "");
+    assert_eq!(clean(&untitled).title.as_deref(), Some("很高兴入住博客堂"));
+}
+
+#[test]
+fn a_keyword_header_line_is_not_a_title() {
+    let cleaned = clean_fixture("title-keyword-header");
+    assert!(
+        !cleaned.title.as_deref().unwrap_or("").contains("装修公司"),
+        "{:?}",
+        cleaned.title
+    );
+    assert!(
+        cleaned.text.contains("在北京做旧房改造"),
+        "{}",
+        cleaned.text
+    );
+}
+
+/// html5ever opens an element for a self-closing non-void tag and ignores a closing tag that
+/// matches nothing: both nest as deep as the tags go, and must be refused before parsing.
+#[test]
+fn flat_looking_markup_that_nests_is_refused() {
+    let rules = RuleSet::defaults().unwrap();
+    let pipeline = Pipeline::from_rules(&rules).unwrap();
+    for unit in ["<div/>", "<div></span>", "<span><div></span>"] {
+        let page = format!(
+            "<html><body>{}<p>正文。</p></body></html>",
+            unit.repeat(100_000)
+        );
+        let error = pipeline.clean(page.as_bytes()).err();
+        assert!(
+            error
+                .as_ref()
+                .is_some_and(|e| e.to_string().contains("html.max_depth")),
+            "{unit}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn void_self_closing_and_svg_tags_do_not_nest() {
+    let rules = RuleSet::defaults().unwrap();
+    let pipeline = Pipeline::from_rules(&rules).unwrap();
+    let icons = "<svg><path d=\"M0 0\"/><circle r=\"1\"/></svg>".repeat(5_000);
+    let breaks = "<br/><img src=\"a.png\"/>".repeat(5_000);
+    let page = format!("<html><body>{icons}{breaks}<p>正文，內容完整。</p></body></html>");
+    let cleaned = pipeline.clean(page.as_bytes()).unwrap();
+    assert!(cleaned.text.contains("正文"), "{}", cleaned.text);
+}
+
+/// No page of the shared corpora comes out with an empty body (skipped without the corpora).
+#[test]
+fn no_corpus_page_gets_an_empty_body() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !root.is_dir() {
+        eprintln!("{}: not found, test skipped", root.display());
+        return;
+    }
+    let pipeline = Pipeline::from_rules(&RuleSet::defaults().unwrap()).unwrap();
+    let mut empty = Vec::new();
+    let mut pages = 0;
+    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        pages += 1;
+        let bytes = std::fs::read(entry.path()).unwrap();
+        let cleaned = pipeline.clean(&bytes).unwrap();
+        if cleaned.text.trim().is_empty() {
+            empty.push(entry.path().display().to_string());
+        }
+    }
+    assert!(pages > 0, "no pages under {}", root.display());
+    assert!(empty.is_empty(), "empty bodies: {empty:#?}");
 }

@@ -4,9 +4,10 @@
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
-use super::clean::Cleaner;
+use super::clean::{Cleaner, Removal};
 use super::content::{ContentRules, ElementClass};
 use super::elide::ELIDED_ATTR;
+use super::prose::{DomProse, holds_most};
 use crate::document::BlockKind;
 use crate::text::chars::{is_cjk_punct, is_han};
 
@@ -20,6 +21,8 @@ pub struct Element {
     pub paragraph: bool,
     /// `<a>` elements directly at this element (descendants are summed by the scorer).
     pub links: u32,
+    /// The prose in its subtree on the DOM before any removal (see [`DomProse`]).
+    pub dom_prose: u32,
     /// Its node in the parsed tree, to describe it in the report.
     pub node: ego_tree::NodeId,
 }
@@ -37,6 +40,12 @@ pub struct Block {
     pub link_units: u32,
     /// Chinese sentence punctuation marks.
     pub punct: u32,
+    /// Han characters and sentence punctuation outside links: the block's share of the page's
+    /// prose (see [`DomProse`]).
+    pub prose: u32,
+    /// Parts of its source text separated by white space (which collapsing drops between Han
+    /// characters): a keyword list has many.
+    pub spaced_parts: u32,
 }
 
 impl Block {
@@ -68,21 +77,70 @@ impl Removed {
     }
 }
 
+/// A removal heuristic not applied to an element because the element holds too much of the
+/// page's prose.
+pub struct Spared {
+    pub rule: String,
+    /// The kept element.
+    pub element: usize,
+}
+
 /// What the walk found.
 pub struct Page {
     pub elements: Vec<Element>,
     pub blocks: Vec<Block>,
     pub removed: Vec<Removed>,
+    pub spared: Vec<Spared>,
+    /// The page's prose on the DOM before any removal.
+    pub prose_total: u32,
+}
+
+impl Page {
+    /// The children of `parent`, in document order (each subtree is an index range).
+    pub fn children(&self, parent: usize) -> Vec<usize> {
+        let mut children = Vec::new();
+        let mut child = parent + 1;
+        while child < self.elements[parent].end {
+            children.push(child);
+            child = self.elements[child].end;
+        }
+        children
+    }
+
+    /// Share of the page's prose (on the DOM before removals) in these blocks.
+    pub fn prose_share(&self, blocks: &[usize]) -> f64 {
+        let prose: u32 = blocks.iter().map(|&b| self.blocks[b].prose).sum();
+        f64::from(prose) / f64::from(self.prose_total.max(1))
+    }
+}
+
+/// The removal heuristics of the walk (hidden styles) may not take an element holding more than
+/// `max_share` of the page's prose, measured on the DOM before any removal.
+pub struct Guard {
+    pub prose: DomProse,
+    pub max_share: f64,
+}
+
+impl Guard {
+    /// Whether the element at `order` (document order among all elements) is too much of the page
+    /// to be removed by a heuristic.
+    fn protects(&self, order: usize) -> bool {
+        holds_most(self.prose.of(order), self.prose.total, self.max_share)
+    }
 }
 
 /// Walk the document once. Iterative (`traverse` yields open and close edges), so nesting depth
 /// costs no stack.
-pub fn collect(html: &Html, cleaner: &Cleaner, content: &ContentRules) -> Page {
+pub fn collect(html: &Html, cleaner: &Cleaner, content: &ContentRules, guard: &Guard) -> Page {
     let mut walk = Walk::default();
     let mut skipping: Option<ego_tree::NodeId> = None;
+    // Document order among all elements, removed ones included: the index into `guard.prose`.
+    let mut order = 0;
     for edge in html.tree.root().traverse() {
         match edge {
             Edge::Open(node) => {
+                let this = order;
+                order += usize::from(node.value().is_element());
                 if skipping.is_some() {
                     continue;
                 }
@@ -92,14 +150,21 @@ pub fn collect(html: &Html, cleaner: &Cleaner, content: &ContentRules) -> Page {
                         let Some(element) = ElementRef::wrap(node) else {
                             continue;
                         };
+                        let protected = guard.protects(this);
+                        let removal = cleaner.removes(&element);
                         if element.value().name() == "head" {
                             walk.removed_from_head(&element, cleaner);
                             skipping = Some(node.id());
-                        } else if let Some(rule) = cleaner.removes(&element) {
+                        } else if let Some(Removal { rule, heuristic }) = removal
+                            && !(heuristic && protected)
+                        {
                             walk.removed(rule, &element);
                             skipping = Some(node.id());
                         } else {
-                            walk.open(&element, content.classify(&element));
+                            walk.open(&element, content.classify(&element), guard.prose.of(this));
+                            if let Some(removal) = removal {
+                                walk.spared(removal.rule);
+                            }
                         }
                     }
                     _ => {}
@@ -121,6 +186,8 @@ pub fn collect(html: &Html, cleaner: &Cleaner, content: &ContentRules) -> Page {
         elements: walk.elements,
         blocks: walk.blocks,
         removed: walk.removed,
+        spared: walk.spared,
+        prose_total: guard.prose.total,
     }
 }
 
@@ -199,6 +266,7 @@ struct Walk {
     elements: Vec<Element>,
     blocks: Vec<Block>,
     removed: Vec<Removed>,
+    spared: Vec<Spared>,
     /// Indices of the open kept elements.
     stack: Vec<usize>,
     /// Open elements that type their blocks.
@@ -208,11 +276,12 @@ struct Walk {
     link_depth: usize,
     pre_depth: usize,
     pending: String,
-    pending_link_units: u32,
+    /// Scoring units and prose characters of the link text in `pending`.
+    pending_link: Measure,
 }
 
 impl Walk {
-    fn open(&mut self, element: &ElementRef, class: ElementClass) {
+    fn open(&mut self, element: &ElementRef, class: ElementClass, dom_prose: u32) {
         let name = element.value().name();
         if is_block_level(name) {
             self.flush();
@@ -241,9 +310,18 @@ impl Walk {
             class,
             paragraph: name == "p",
             links: 0,
+            dom_prose,
             node: element.id(),
         });
         self.stack.push(index);
+    }
+
+    /// A heuristic not applied to the element just opened.
+    fn spared(&mut self, rule: &str) {
+        self.spared.push(Spared {
+            rule: rule.to_string(),
+            element: self.elements.len() - 1,
+        });
     }
 
     fn close(&mut self, name: &str) {
@@ -269,7 +347,7 @@ impl Walk {
     /// `link`) are left out: every page has dozens, and they hold no text to account for.
     fn removed_from_head(&mut self, head: &ElementRef, cleaner: &Cleaner) {
         for element in head.descendants().filter_map(ElementRef::wrap) {
-            if let Some(rule) = cleaner.removes(&element)
+            if let Some(Removal { rule, .. }) = cleaner.removes(&element)
                 && (element.text().any(|t| !t.trim().is_empty())
                     || element.value().attr(ELIDED_ATTR).is_some())
             {
@@ -279,14 +357,6 @@ impl Walk {
     }
 
     fn removed(&mut self, rule: &str, element: &ElementRef) {
-        let mut path: Vec<String> = element
-            .ancestors()
-            .filter_map(ElementRef::wrap)
-            .take(2)
-            .map(|e| label(&e))
-            .collect();
-        path.reverse();
-        path.push(label(element));
         // A preview is enough for the report; removed scripts and styles can be large.
         let mut raw = String::new();
         // A script or style body cut before parsing (see `elide`) says how much was cut.
@@ -308,7 +378,7 @@ impl Walk {
         }
         self.removed.push(Removed {
             rule: rule.to_string(),
-            path: path.join(" > "),
+            path: path(element),
             preview,
             bytes,
         });
@@ -330,7 +400,7 @@ impl Walk {
 
     fn append(&mut self, text: &str) {
         if self.link_depth > 0 {
-            self.pending_link_units += count_units(text);
+            self.pending_link.add(measure(text));
         }
         self.pending.push_str(text);
     }
@@ -339,34 +409,51 @@ impl Walk {
         // Most flushes carry only the white space between two tags.
         if self.pending.trim().is_empty() {
             self.pending.clear();
-            self.pending_link_units = 0;
+            self.pending_link = Measure::default();
             return;
         }
         let text = collapse_whitespace(&self.pending);
+        let spaced_parts =
+            u32::try_from(self.pending.split_whitespace().count()).unwrap_or(u32::MAX);
         self.pending.clear();
-        let link_units = std::mem::take(&mut self.pending_link_units);
+        let link = std::mem::take(&mut self.pending_link);
         let Some(&element) = self.stack.last() else {
             return;
         };
         if text.is_empty() {
             return;
         }
-        let (units, punct) = measure(&text);
+        let all = measure(&text);
         let (kind, heading_level) = self
             .kinds
             .last()
             .copied()
             .unwrap_or((BlockKind::Paragraph, 0));
         self.blocks.push(Block {
-            punct,
+            punct: all.punct,
+            prose: all.prose().saturating_sub(link.prose()),
             text,
             kind,
             heading_level,
             element,
-            units,
-            link_units: link_units.min(units),
+            units: all.units,
+            link_units: link.units.min(all.units),
+            spaced_parts,
         });
     }
+}
+
+/// The element with its parent and grandparent, `div#main > div.box > div#farm`, for reports.
+pub fn path(element: &ElementRef) -> String {
+    let mut path: Vec<String> = element
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .take(2)
+        .map(|e| label(&e))
+        .collect();
+    path.reverse();
+    path.push(label(element));
+    path.join(" > ")
 }
 
 /// `tag#id.class` for reports.
@@ -393,33 +480,50 @@ pub fn is_sentence_punct(c: char) -> bool {
     )
 }
 
-/// Scoring tokens, as the evaluation counts them: each Han character, each run of ASCII letters or
-/// digits.
-fn count_units(text: &str) -> u32 {
-    measure(text).0
+/// What a text holds, counted in one pass.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Measure {
+    /// Scoring tokens, as the evaluation counts them: each Han character, each run of ASCII
+    /// letters or digits.
+    pub units: u32,
+    pub han: u32,
+    /// Sentence punctuation marks.
+    pub punct: u32,
 }
 
-/// Scoring units and sentence punctuation marks, in one pass.
-fn measure(text: &str) -> (u32, u32) {
-    let mut units = 0;
-    let mut punct = 0;
+impl Measure {
+    /// Han characters and sentence punctuation: what the prose guard counts.
+    pub fn prose(&self) -> u32 {
+        self.han + self.punct
+    }
+
+    fn add(&mut self, other: Measure) {
+        self.units += other.units;
+        self.han += other.han;
+        self.punct += other.punct;
+    }
+}
+
+pub fn measure(text: &str) -> Measure {
+    let mut m = Measure::default();
     let mut in_word = false;
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {
             if !in_word {
-                units += 1;
+                m.units += 1;
             }
             in_word = true;
         } else {
             in_word = false;
             if is_han(c) {
-                units += 1;
+                m.units += 1;
+                m.han += 1;
             } else if is_sentence_punct(c) {
-                punct += 1;
+                m.punct += 1;
             }
         }
     }
-    (units, punct)
+    m
 }
 
 /// White space runs become one space, none at the ends, and none between two CJK characters (a line
@@ -455,8 +559,9 @@ mod tests {
 
     #[test]
     fn units_count_han_and_ascii_words() {
-        assert_eq!(count_units("中文 abc 12，字"), 5);
-        assert_eq!(count_units("，。"), 0);
+        let m = measure("中文 abc 12，字");
+        assert_eq!((m.units, m.han, m.punct, m.prose()), (5, 3, 1, 4));
+        assert_eq!(measure("，。").units, 0);
     }
 
     #[test]
@@ -471,7 +576,11 @@ mod tests {
              <style>p { color: red }</style><link rel=stylesheet href=a.css></head>\
              <body><p>正文。</p><script>b()</script></body></html>",
         );
-        let page = collect(&html, &cleaner, &content);
+        let guard = Guard {
+            prose: DomProse::measure(&html),
+            max_share: 0.5,
+        };
+        let page = collect(&html, &cleaner, &content, &guard);
         let removed: Vec<(&str, usize)> = page
             .removed
             .iter()

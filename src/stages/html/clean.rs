@@ -58,17 +58,45 @@ impl Cleaner {
         names
     }
 
-    /// The id of the first rule that removes `element`, if any.
-    pub fn removes(&self, element: &ElementRef) -> Option<&str> {
-        self.rules.iter().find_map(|rule| match rule {
-            CleanRule::Remove { id, selector } => selector.matches(element).then_some(id.as_str()),
-            CleanRule::Hidden {
-                id,
-                attributes,
-                style,
-            } => is_hidden(element, attributes, style).then_some(id.as_str()),
-        })
+    /// The rule that removes `element`, if any: the first `remove` rule that matches (elements that
+    /// are never text), else the first heuristic, which the prose guard may overrule.
+    pub fn removes(&self, element: &ElementRef) -> Option<Removal<'_>> {
+        let mut heuristic = None;
+        for rule in &self.rules {
+            match rule {
+                CleanRule::Remove { id, selector } => {
+                    if selector.matches(element) {
+                        return Some(Removal {
+                            rule: id,
+                            heuristic: false,
+                        });
+                    }
+                }
+                CleanRule::Hidden {
+                    id,
+                    attributes,
+                    style,
+                } => {
+                    if heuristic.is_none() && is_hidden(element, attributes, style) {
+                        heuristic = Some(Removal {
+                            rule: id,
+                            heuristic: true,
+                        });
+                    }
+                }
+            }
+        }
+        heuristic
     }
+}
+
+/// A rule's decision to remove an element.
+#[derive(Debug, Clone, Copy)]
+pub struct Removal<'a> {
+    pub rule: &'a str,
+    /// A guess from how the element looks (hidden by a style), not what it is (a script): the
+    /// prose guard may overrule it.
+    pub heuristic: bool,
 }
 
 fn compile_remove(rule: &Rule) -> Result<CleanRule, RuleError> {
@@ -201,7 +229,7 @@ mod tests {
         let html = Html::parse_fragment(markup);
         html.root_element()
             .descendent_elements()
-            .filter_map(|e| cleaner.removes(&e).map(str::to_string))
+            .filter_map(|e| cleaner.removes(&e).map(|r| r.rule.to_string()))
             .collect()
     }
 

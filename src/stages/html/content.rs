@@ -13,8 +13,9 @@ use std::collections::HashSet;
 use aho_corasick::AhoCorasick;
 use scraper::ElementRef;
 
-use super::blocks::{Page, label};
+use super::blocks::{Guard, Page, Spared, label};
 use super::clean::{Matcher, classes};
+use super::prose::{DomProse, holds_most};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::StageName;
@@ -37,6 +38,9 @@ pub struct ContentSettings {
     pub widen_prose_ratio: f64,
     /// … with at least this share of its units in prose is chosen instead.
     pub widen_min_prose_share: f64,
+    /// No removal heuristic (hidden style, chrome class, link farm) takes an element holding more
+    /// than this share of the page's prose.
+    pub protect_prose_share: f64,
 }
 
 /// What the walk needs to know about an element's class and id.
@@ -109,6 +113,8 @@ pub struct Choice {
     pub kept: Vec<usize>,
     /// Rule ids and texts of blocks dropped inside the container.
     pub dropped_inside: Vec<(String, usize)>,
+    /// Link farms not dropped because they hold too much of the page's prose.
+    pub spared: Vec<Spared>,
 }
 
 impl Choice {
@@ -139,6 +145,7 @@ impl ContentRules {
             link_weight: setting("link_weight", 1.0)?,
             widen_prose_ratio: setting("widen_prose_ratio", 4.0)?,
             widen_min_prose_share: setting("widen_min_prose_share", 0.2)?,
+            protect_prose_share: setting("protect_prose_share", 0.5)?,
         };
         let mut content = ContentRules {
             main_id: "html.main-content".to_string(),
@@ -162,6 +169,26 @@ impl ContentRules {
         Ok(content)
     }
 
+    /// The prose guard of the walk, measured on `html`.
+    pub fn guard(&self, html: &scraper::Html) -> Guard {
+        Guard {
+            prose: DomProse::measure(html),
+            max_share: self.settings.protect_prose_share,
+        }
+    }
+
+    pub fn max_link_ratio(&self) -> f64 {
+        self.settings.max_link_ratio
+    }
+
+    /// Whether a block counts as prose for the scorer.
+    pub fn is_prose(&self, block: &super::blocks::Block) -> bool {
+        let s = &self.settings;
+        block.units >= s.min_prose_units
+            && (block.punct > 0 || block.units >= s.long_units)
+            && block.link_ratio() <= s.max_link_ratio
+    }
+
     /// Classify an element by its class and id while the tree is walked.
     pub fn classify(&self, element: &ElementRef) -> ElementClass {
         let value = element.value();
@@ -182,15 +209,45 @@ impl ContentRules {
         class
     }
 
+    /// Chrome class or id names on the ancestors of the page's prose centre (the best subtree
+    /// with names ignored) that hold most of the page's prose are not applied, and are recorded
+    /// as spared: `<body class="nav-bar">` would otherwise make the whole article chrome. A
+    /// chrome-named block beside the article (a long comment thread) still counts as chrome.
+    pub fn spare_article_ancestors(&self, page: &mut Page) {
+        let scores = self.score(page, Classes::Ignored);
+        let Some(centre) = top_scored(page, &scores) else {
+            return;
+        };
+        let mut at = page.elements[centre].parent;
+        while let Some(a) = at {
+            let element = &mut page.elements[a];
+            if let Some(vocabulary) = element.class.chrome
+                && holds_most(
+                    element.dom_prose,
+                    page.prose_total,
+                    self.settings.protect_prose_share,
+                )
+            {
+                element.class.chrome = None;
+                page.spared.push(Spared {
+                    rule: self.vocabularies[vocabulary].id.clone(),
+                    element: a,
+                });
+            }
+            at = page.elements[a].parent;
+        }
+    }
+
     /// Pick the main-content subtree and the blocks kept from it.
     pub fn choose(&self, page: &Page) -> Choice {
-        let scores = self.score(page);
+        let scores = self.score(page, Classes::Applied);
         let Some((container, by_rule)) = self.best(page, &scores) else {
             return Choice {
                 container: None,
                 by_rule: None,
                 kept: Vec::new(),
                 dropped_inside: Vec::new(),
+                spared: Vec::new(),
             };
         };
         let mut choice = self.keep(page, &scores, container);
@@ -198,6 +255,7 @@ impl ContentRules {
             let extra = self.keep(page, &scores, sibling);
             choice.kept.extend(extra.kept);
             choice.dropped_inside.extend(extra.dropped_inside);
+            choice.spared.extend(extra.spared);
         }
         choice.kept.sort_unstable();
         Choice { by_rule, ..choice }
@@ -211,7 +269,7 @@ impl ContentRules {
         let Some(parent) = page.elements[container].parent else {
             return Vec::new();
         };
-        let children = children(page, parent);
+        let children = page.children(parent);
         let Some(at) = children.iter().position(|&c| c == container) else {
             return Vec::new();
         };
@@ -232,15 +290,8 @@ impl ContentRules {
         siblings
     }
 
-    fn is_prose(&self, block: &super::blocks::Block) -> bool {
-        let s = &self.settings;
-        block.units >= s.min_prose_units
-            && (block.punct > 0 || block.units >= s.long_units)
-            && block.link_ratio() <= s.max_link_ratio
-    }
-
     /// Per element, summed over its subtree: prose units, chrome cost, units, link units, links.
-    fn score(&self, page: &Page) -> Scores {
+    fn score(&self, page: &Page, classes: Classes) -> Scores {
         let n = page.elements.len();
         let mut scores = Scores {
             prose: vec![0.0; n],
@@ -249,7 +300,10 @@ impl ContentRules {
             link_units: vec![0; n],
             links: page.elements.iter().map(|e| e.links).collect(),
         };
-        let chrome_class = chrome_below(page, 0, n);
+        let chrome_class = match classes {
+            Classes::Applied => chrome_below(page, 0, n),
+            Classes::Ignored => vec![None; n],
+        };
         for block in &page.blocks {
             let e = block.element;
             // Links inside a sentence are part of it; links elsewhere are navigation.
@@ -296,11 +350,7 @@ impl ContentRules {
     /// The element with the best net score, unless a known container with enough of its prose
     /// takes precedence; the root when no element holds prose (the page keeps its non-link text).
     fn best(&self, page: &Page, scores: &Scores) -> Option<(usize, Option<String>)> {
-        // Ties go to the later, deeper element: the smallest subtree with that score.
-        let scored = (0..page.elements.len())
-            .filter(|&i| scores.prose[i] > 0.0)
-            .max_by(|&a, &b| scores.net(a).total_cmp(&scores.net(b)).then(a.cmp(&b)));
-        let Some(scored) = scored else {
+        let Some(scored) = top_scored(page, scores) else {
             return (!page.elements.is_empty()).then_some((0, None));
         };
         let scored = self.widen(page, scores, scored);
@@ -327,7 +377,7 @@ impl ContentRules {
     fn keep(&self, page: &Page, scores: &Scores, container: usize) -> Choice {
         let end = page.elements[container].end;
         let chrome = chrome_below(page, container, end);
-        let farms = self.farms_below(page, scores, container, end);
+        let (farms, spared) = self.farms_below(page, scores, container, end);
         let mut kept = Vec::new();
         let mut dropped_inside = Vec::new();
         let mut prose_above = false;
@@ -355,6 +405,7 @@ impl ContentRules {
             by_rule: None,
             kept,
             dropped_inside,
+            spared,
         }
     }
 
@@ -379,17 +430,19 @@ impl ContentRules {
     }
 
     /// For each element of `root..end` (indexed from `root`), the link-farm rule when it or an
-    /// ancestor below `root` is a link farm.
+    /// ancestor below `root` is a link farm; and the farms spared because they hold too much of
+    /// the page's prose.
     fn farms_below(
         &self,
         page: &Page,
         scores: &Scores,
         root: usize,
         end: usize,
-    ) -> Vec<Option<String>> {
+    ) -> (Vec<Option<String>>, Vec<Spared>) {
         let mut farms: Vec<Option<String>> = vec![None; end - root];
+        let mut spared = Vec::new();
         let Some(rule) = &self.link_farm else {
-            return farms;
+            return (farms, spared);
         };
         for i in root + 1..end {
             let inherited = page.elements[i]
@@ -402,21 +455,22 @@ impl ContentRules {
                 && f64::from(scores.link_units[i])
                     >= rule.min_link_ratio * f64::from(scores.units[i].max(1))
                 && scores.prose[i] < f64::from(self.settings.long_units);
-            farms[i - root] = inherited.or_else(|| is_farm.then(|| rule.id.clone()));
+            let protected = holds_most(
+                page.elements[i].dom_prose,
+                page.prose_total,
+                self.settings.protect_prose_share,
+            );
+            if inherited.is_none() && is_farm && protected {
+                spared.push(Spared {
+                    rule: rule.id.clone(),
+                    element: i,
+                });
+            }
+            farms[i - root] =
+                inherited.or_else(|| (is_farm && !protected).then(|| rule.id.clone()));
         }
-        farms
+        (farms, spared)
     }
-}
-
-/// The children of `parent`, in document order (each subtree is an index range).
-fn children(page: &Page, parent: usize) -> Vec<usize> {
-    let mut children = Vec::new();
-    let mut child = parent + 1;
-    while child < page.elements[parent].end {
-        children.push(child);
-        child = page.elements[child].end;
-    }
-    children
 }
 
 struct Scores {
@@ -431,6 +485,21 @@ impl Scores {
     fn net(&self, i: usize) -> f64 {
         self.prose[i] - self.chrome[i]
     }
+}
+
+/// Whether the scorer counts blocks under chrome class or id names as chrome.
+#[derive(Clone, Copy)]
+enum Classes {
+    Applied,
+    Ignored,
+}
+
+/// The element with the best net score among those holding prose; ties go to the later, deeper
+/// element: the smallest subtree with that score.
+fn top_scored(page: &Page, scores: &Scores) -> Option<usize> {
+    (0..page.elements.len())
+        .filter(|&i| scores.prose[i] > 0.0)
+        .max_by(|&a, &b| scores.net(a).total_cmp(&scores.net(b)).then(a.cmp(&b)))
 }
 
 /// For each element of `root..end` (indexed from `root`), the vocabulary that names it or an

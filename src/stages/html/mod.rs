@@ -13,9 +13,14 @@
 mod blocks;
 mod clean;
 mod content;
+mod depth;
 mod elide;
+mod fallback;
+mod prose;
+mod readability;
 mod title;
 
+pub use depth::markup_depth;
 use scraper::Html as ParsedHtml;
 
 use crate::document::{BlockKind, Document};
@@ -31,6 +36,7 @@ const KINDS: &[&str] = &[
     "content-container",
     "class-vocabulary",
     "link-farm",
+    "fallback",
     "title-site-name",
     "title-hijack",
 ];
@@ -40,6 +46,7 @@ pub struct Html {
     /// Raw-text elements the cleaner removes by name, cut short before parsing.
     elided: Vec<String>,
     content: content::ContentRules,
+    fallback: Option<fallback::Fallback>,
     titles: title::TitleRules,
 }
 
@@ -55,10 +62,17 @@ impl Html {
             }
         }
         let cleaner = clean::Cleaner::from_rules(rules)?;
+        let content = content::ContentRules::from_rules(rules)?;
+        let fallback = rules
+            .for_stage(StageName::Html)
+            .find(|r| r.param::<String>("kind").is_ok_and(|k| k == "fallback"))
+            .map(|rule| fallback::Fallback::from_rule(rule, &content))
+            .transpose()?;
         Ok(Html {
             elided: cleaner.removed_raw_text(),
             cleaner,
-            content: content::ContentRules::from_rules(rules)?,
+            content,
+            fallback,
             titles: title::TitleRules::from_rules(rules)?,
         })
     }
@@ -77,7 +91,9 @@ impl Stage for Html {
             None => std::mem::take(&mut doc.text),
         };
         let parsed = ParsedHtml::parse_document(&elide::elide(&markup, &self.elided));
-        let page = blocks::collect(&parsed, &self.cleaner, &self.content);
+        let guard = self.content.guard(&parsed);
+        let mut page = blocks::collect(&parsed, &self.cleaner, &self.content, &guard);
+        self.content.spare_article_ancestors(&mut page);
         for removed in &page.removed {
             doc.flag(
                 StageName::Html,
@@ -86,7 +102,19 @@ impl Stage for Html {
                 None,
             );
         }
-        let choice = self.content.choose(&page);
+        let mut choice = self.content.choose(&page);
+        let rescue = self
+            .fallback
+            .as_ref()
+            .and_then(|f| f.settle(&page, &parsed, &mut choice));
+        for spared in page.spared.iter().chain(&choice.spared) {
+            doc.flag(
+                StageName::Html,
+                spared.rule.clone(),
+                describe_spared(&page, &parsed, spared.element),
+                None,
+            );
+        }
         let body: Vec<&blocks::Block> = choice.kept.iter().map(|&i| &page.blocks[i]).collect();
         let title = self.titles.choose(&parsed, &page, &choice.kept);
         if let Some(why) = &title.flag {
@@ -94,6 +122,17 @@ impl Stage for Html {
         }
         let rule = choice.by_rule.as_deref().unwrap_or(&self.content.main_id);
         doc.flag(StageName::Html, rule, choice.summary(&page, &parsed), None);
+        if let Some(rescue) = rescue {
+            doc.flag(StageName::Html, rescue.rule, rescue.message, None);
+        }
+        if body.is_empty() && page.prose_total > 0 {
+            doc.flag(
+                StageName::Html,
+                self.content.main_id.clone(),
+                empty_body(&page),
+                None,
+            );
+        }
         for (rule, block) in &choice.dropped_inside {
             let text = &page.blocks[*block].text;
             doc.flag(
@@ -107,6 +146,44 @@ impl Stage for Html {
         doc.text = text;
         doc.kinds = kinds;
     }
+}
+
+/// The flag of a heuristic not applied to an element that holds most of the page's prose.
+fn describe_spared(page: &blocks::Page, html: &ParsedHtml, element: usize) -> String {
+    let path = html
+        .tree
+        .get(page.elements[element].node)
+        .and_then(scraper::ElementRef::wrap)
+        .map_or_else(String::new, |e| blocks::path(&e));
+    let prose = page.elements[element].dom_prose;
+    format!(
+        "not applied to {path}: it holds {prose} of the page's {} characters of prose",
+        page.prose_total
+    )
+}
+
+/// Why a page with prose has an empty body: what removed its text.
+fn empty_body(page: &blocks::Page) -> String {
+    let mut by_rule: Vec<(&str, usize)> = Vec::new();
+    for removed in &page.removed {
+        match by_rule.iter_mut().find(|(r, _)| *r == removed.rule) {
+            Some((_, bytes)) => *bytes += removed.bytes,
+            None => by_rule.push((&removed.rule, removed.bytes)),
+        }
+    }
+    let rules: Vec<String> = by_rule
+        .iter()
+        .map(|(rule, bytes)| format!("{rule} ({bytes} bytes of text)"))
+        .collect();
+    format!(
+        "empty body although the page holds {} characters of prose: no kept block holds any; removed: {}",
+        page.prose_total,
+        if rules.is_empty() {
+            "nothing".to_string()
+        } else {
+            rules.join(", ")
+        }
+    )
 }
 
 /// The title line (when there is one) and one line per block; a block equal to the title (the
