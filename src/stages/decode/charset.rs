@@ -206,6 +206,13 @@ pub struct Decoded {
 }
 
 impl Decoded {
+    /// Text already known to be valid UTF-8 (no second pass through a decoder).
+    pub fn utf8(text: &str) -> Decoded {
+        let mut sink = Sink::new(text.len(), 0);
+        sink.push_str(text);
+        sink.finish(Charset::UTF_8)
+    }
+
     /// One number to rank candidates: how Chinese the text reads, less a cost per error.
     pub fn quality(&self) -> f64 {
         self.score - 2.0 * self.errors as f64 / self.non_ascii.max(1) as f64

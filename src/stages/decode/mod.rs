@@ -116,14 +116,14 @@ impl Decode {
         .into_iter()
         .filter_map(|(how, label, source)| Some((how, Charset::for_label(label?, source)?)))
         .collect();
-        if has_non_ascii(bytes) && std::str::from_utf8(bytes).is_ok() {
+        if let Some(text) = std::str::from_utf8(bytes).ok().filter(|t| !t.is_ascii()) {
             if let Some((how, charset)) = claims.iter().find(|(_, c)| *c != Charset::UTF_8) {
                 report.overridden = Some(format!(
                     "{how} charset {} ignored: the bytes are valid UTF-8",
                     charset.name()
                 ));
             }
-            return Verdict::new("utf8", Charset::UTF_8.decode(bytes, 0));
+            return Verdict::new("utf8", Decoded::utf8(text));
         }
         let mut claimed: Vec<(&'static str, Decoded)> = claims
             .iter()
@@ -172,7 +172,13 @@ impl Decode {
         let detected = Charset::from_whatwg(detector.guess(None, Utf8Detection::Allow));
         let decoded = detected.decode(bytes, 0);
         if !has_non_ascii(bytes) {
-            return Verdict::new("detected", decoded);
+            return detected_verdict(decoded);
+        }
+        // No decoding reads better than perfectly, so a good enough answer cannot be beaten by
+        // the margin and the candidates are not decoded (a long UTF-8 page with one stray byte
+        // would pay for two decodings full of errors).
+        if decoded.quality() + CANDIDATE_MARGIN >= 1.0 {
+            return detected_verdict(decoded);
         }
         let doubtful =
             detected.is_single_byte() || decoded.errors > 0 || decoded.score < DOUBTFUL_SCORE;
@@ -217,10 +223,7 @@ impl Decode {
                 };
                 Verdict::new(method, best).because(evidence)
             }
-            _ => {
-                let evidence = format!("chardetng; reads as Chinese {:.2}", decoded.score);
-                Verdict::new("detected", decoded).because(evidence)
-            }
+            _ => detected_verdict(decoded),
         }
     }
 
@@ -240,6 +243,11 @@ impl Decode {
         }
         None
     }
+}
+
+fn detected_verdict(decoded: Decoded) -> Verdict {
+    let evidence = format!("chardetng; reads as Chinese {:.2}", decoded.score);
+    Verdict::new("detected", decoded).because(evidence)
 }
 
 /// ISO-2022-CN or HZ when their escapes are there and the decoding is clean and reads as
