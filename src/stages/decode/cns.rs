@@ -5,6 +5,7 @@
 //! data (`data/charset/cns11643.txt`, derived from Unihan and the 全字庫 open data by
 //! `scripts/derive_cns11643.py`) and the decoder is a few lines here.
 
+use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use super::charset::Sink;
@@ -77,11 +78,36 @@ fn parse_line(line: &str) -> Option<(usize, &str)> {
 /// bytes. A byte that cannot start or continue a sequence is malformed and decoding goes on at
 /// the next byte.
 pub fn decode_euc_tw(bytes: &[u8], sink: &mut Sink) {
+    let _ = euc_tw_chars(bytes, |item| {
+        match item {
+            Ok(c) => sink.push(c),
+            Err(offset) => sink.malformed(offset),
+        }
+        ControlFlow::Continue(())
+    });
+}
+
+/// Whether the bytes decode as EUC-TW without a malformed or unmapped sequence; stops at the
+/// first, which comes early in GB 2312 or Big5 text.
+pub fn decodes_cleanly(bytes: &[u8]) -> bool {
+    euc_tw_chars(bytes, |item| match item {
+        Ok(_) => ControlFlow::Continue(()),
+        Err(_) => ControlFlow::Break(()),
+    })
+    .is_continue()
+}
+
+/// The characters of EUC-TW bytes in order, `Err(offset)` for each malformed sequence, until
+/// `emit` breaks.
+fn euc_tw_chars(
+    bytes: &[u8],
+    mut emit: impl FnMut(Result<char, usize>) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let mut i = 0;
     while i < bytes.len() {
         let lead = bytes[i];
         if lead < 0x80 {
-            sink.push(lead as char);
+            emit(Ok(lead as char))?;
             i += 1;
             continue;
         }
@@ -89,25 +115,23 @@ pub fn decode_euc_tw(bytes: &[u8], sink: &mut Sink) {
             (SS2, Some(&p)) if (0xA1..=0xB0).contains(&p) => (p - 0xA0, i + 2),
             (lead, _) if is_gr(lead) => (1, i),
             _ => {
-                sink.malformed(i);
+                emit(Err(i))?;
                 i += 1;
                 continue;
             }
         };
         match (bytes.get(code_at), bytes.get(code_at + 1)) {
             (Some(&row), Some(&cell)) if is_gr(row) && is_gr(cell) => {
-                match cns_char(plane, row & 0x7F, cell & 0x7F) {
-                    Some(c) => sink.push(c),
-                    None => sink.malformed(i),
-                }
+                emit(cns_char(plane, row & 0x7F, cell & 0x7F).ok_or(i))?;
                 i = code_at + 2;
             }
             _ => {
-                sink.malformed(i);
+                emit(Err(i))?;
                 i += 1;
             }
         }
     }
+    ControlFlow::Continue(())
 }
 
 /// Whether the bytes could be EUC-TW: none of the bytes it never uses (0x80–0xA0 other than
@@ -170,6 +194,11 @@ mod tests {
             1
         );
         assert!(could_be_euc_tw(b"\xC4\xE3\x8E\xA2\xA1\xA1"));
+        assert!(decodes_cleanly(b"\xC4\xE3\x8E\xA2\xA1\xA1a"));
+        assert!(
+            !decodes_cleanly(b"\xC4\xE3\xB0\xA1"),
+            "GB 2312 level 1: an empty CNS row"
+        );
         assert!(
             !could_be_euc_tw("的".as_bytes()),
             "UTF-8 continuation bytes"

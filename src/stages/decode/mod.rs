@@ -27,13 +27,18 @@ use crate::stages::{Stage, StageName};
 
 use charset::{Charset, Decoded, LabelSource};
 pub use prescan::prescan_declared_charset;
-use score::{CONVINCING_SCORE, PLAUSIBLE_SCORE};
+use score::{CONVINCING_SCORE, PLAUSIBLE_SCORE, READS_WELL};
 pub use text_check::check_is_text;
 pub use unicode::markup_head;
 
-/// Below this [`score::chinese_score`], chardetng's answer is doubtful and the near-miss
-/// candidates are decoded too.
-const DOUBTFUL_SCORE: f64 = 0.8;
+/// How much better per character the language model must find one clean decoding than another,
+/// in natural-log units: a right decoding reads as words, a wrong one as unrelated characters
+/// (several units worse).
+const LANGUAGE_MODEL_MARGIN: f64 = 1.0;
+
+/// Characters of each decoding the language model reads: enough to tell text from unrelated
+/// characters, and a bound on its cost.
+const LANGUAGE_MODEL_SAMPLE: usize = 1000;
 
 /// How much better (in [`Decoded::quality`]) another candidate must read than chardetng's answer
 /// to replace it.
@@ -174,6 +179,16 @@ impl Decode {
         if !has_non_ascii(bytes) {
             return detected_verdict(decoded);
         }
+        let four_byte = cns::four_byte_sequences(bytes);
+        let euc_tw_possible = detected != Charset::EucTw && cns::could_be_euc_tw(bytes);
+        if euc_tw_possible
+            && decoded.errors == 0
+            && decoded.score >= READS_WELL
+            && cns::decodes_cleanly(bytes)
+            && let Some(verdict) = euc_tw_by_language_model(bytes, &decoded, four_byte)
+        {
+            return verdict;
+        }
         // No decoding reads better than perfectly, so a good enough answer cannot be beaten by
         // the margin and the candidates are not decoded (a long UTF-8 page with one stray byte
         // would pay for two decodings full of errors).
@@ -181,11 +196,8 @@ impl Decode {
             return detected_verdict(decoded);
         }
         let doubtful =
-            detected.is_single_byte() || decoded.errors > 0 || decoded.score < DOUBTFUL_SCORE;
-        let four_byte = cns::four_byte_sequences(bytes);
-        let euc_tw = (four_byte > 0 || decoded.score < CONVINCING_SCORE)
-            && detected != Charset::EucTw
-            && cns::could_be_euc_tw(bytes);
+            detected.is_single_byte() || decoded.errors > 0 || decoded.score < READS_WELL;
+        let euc_tw = euc_tw_possible && (four_byte > 0 || decoded.score < CONVINCING_SCORE);
         let near_misses = [
             Charset::UTF_8,
             Charset::GB18030,
@@ -245,20 +257,51 @@ impl Decode {
     }
 }
 
+/// EUC-TW against another clean decoding that reads as Chinese too (short texts of common
+/// characters can: the CNS rows of frequent characters overlap GB 2312 level 1): the language
+/// model decides, by a clear margin.
+fn euc_tw_by_language_model(bytes: &[u8], other: &Decoded, four_byte: usize) -> Option<Verdict> {
+    let euc_tw = Charset::EucTw.decode(bytes, 0);
+    if euc_tw.score < READS_WELL {
+        return None;
+    }
+    let per_char = |text: &str| {
+        let sample: String = text.chars().take(LANGUAGE_MODEL_SAMPLE).collect();
+        crate::text::lm::model().score_per_char(&sample)
+    };
+    let (ours, theirs) = (per_char(&euc_tw.text), per_char(&other.text));
+    if ours <= theirs + LANGUAGE_MODEL_MARGIN {
+        return None;
+    }
+    let evidence = format!(
+        "decodes cleanly as EUC-TW and as {}, both reading as Chinese ({:.2}, {:.2}); the language \
+         model prefers EUC-TW, {ours:.1} against {theirs:.1} per character; {four_byte} four-byte \
+         EUC-TW sequences",
+        other.charset.name(),
+        euc_tw.score,
+        other.score
+    );
+    Some(Verdict::new("detected", euc_tw).because(evidence))
+}
+
 fn detected_verdict(decoded: Decoded) -> Verdict {
     let evidence = format!("chardetng; reads as Chinese {:.2}", decoded.score);
     Verdict::new("detected", decoded).because(evidence)
 }
 
-/// ISO-2022-CN or HZ when their escapes are there and the decoding is clean and reads as
-/// Chinese: plain ASCII text with a stray `~{` decodes into rare characters or errors.
+/// ISO-2022-CN or HZ when their escapes are there and the decoding reads as Chinese with few
+/// errors (a lost byte misreads one run): plain ASCII text with a stray `~{` decodes into rare
+/// characters and errors.
 fn seven_bit(bytes: &[u8]) -> Option<Verdict> {
     let (charset, escapes) = iso2022::recognise(bytes)?;
     let decoded = charset.decode(bytes, 0);
-    if decoded.errors > 0 || decoded.score < PLAUSIBLE_SCORE {
+    if decoded.quality() < PLAUSIBLE_SCORE {
         return None;
     }
-    let evidence = format!("{escapes}; reads as Chinese {:.2}", decoded.score);
+    let evidence = format!(
+        "{escapes}; reads as Chinese {:.2} with {} decode errors",
+        decoded.score, decoded.errors
+    );
     Some(Verdict::new("escapes", decoded).because(evidence))
 }
 
@@ -394,5 +437,37 @@ mod tests {
         assert_eq!((report.encoding.as_str(), report.errors), ("UTF-8", 1));
         assert_eq!(report.error_offsets, vec![at]);
         assert!(text.contains('\u{FFFD}'));
+    }
+
+    #[test]
+    fn short_euc_tw_that_gb18030_reads_cleanly_goes_to_the_language_model() {
+        // 苦呀！苦呀！苦呀！ in EUC-TW; GB18030 reads 雍稍—雍稍—雍稍— without an error.
+        let bytes = b"\xD3\xBA\xC9\xD4\xA1\xAA".repeat(3);
+        let (text, report) = decode(&bytes, None);
+        assert_eq!(text, "苦呀！苦呀！苦呀！");
+        assert_eq!(report.encoding, "EUC-TW");
+        assert!(report.evidence.unwrap().contains("language model"));
+        // And GB 2312 text stays GB18030.
+        let (text, report) = decode(&encode(GBK, SIMP), None);
+        assert_eq!((text.as_str(), report.encoding.as_str()), (SIMP, "gb18030"));
+    }
+
+    #[test]
+    fn seven_bit_escapes_beat_a_wrong_declaration() {
+        let page = b"<meta charset=utf-8>~{VPND~}~{VPND~}";
+        let (text, report) = decode(page, None);
+        assert!(text.ends_with("中文中文"), "{text}");
+        assert_eq!(report.method, "escapes");
+        assert!(
+            report
+                .overridden
+                .unwrap()
+                .contains("UTF-8 overridden by HZ-GB-2312")
+        );
+        let (text, report) = decode(b"a ~{ tilde in plain text ~} here", None);
+        assert_eq!(
+            (text.as_str(), report.method.as_str()),
+            ("a ~{ tilde in plain text ~} here", "detected")
+        );
     }
 }

@@ -10,6 +10,10 @@ use crate::text::chars::is_cjk_punct;
 /// A [`chinese_score`] no wrong decode of Chinese text reaches (right decodes score 0.95 and more).
 pub const CONVINCING_SCORE: f64 = 0.9;
 
+/// A [`chinese_score`] right decodes of short or unusual texts (a snippet with rare punctuation)
+/// still reach and wrong ones seldom do: random code points of the CJK block score about 0.4.
+pub const READS_WELL: f64 = 0.8;
+
 /// The least [`chinese_score`] a candidate found by other evidence (escapes, a comparison) needs
 /// to be taken: wrong decodes of short texts can reach it, so it never decides alone.
 pub const PLAUSIBLE_SCORE: f64 = 0.5;

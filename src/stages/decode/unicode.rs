@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE};
 
 use super::charset::{Charset, Endian, Sink};
-use super::score::{CONVINCING_SCORE, chinese_score};
+use super::score::{READS_WELL, chinese_score};
 
 /// Bytes of a document the recognition of a wide encoding reads: enough units for the shares it
 /// counts, and a bound on its cost.
@@ -48,11 +48,9 @@ pub fn detect_without_bom(bytes: &[u8]) -> Option<WideGuess> {
         Charset::Whatwg(UTF_16LE),
         Charset::Whatwg(UTF_16BE),
     ];
+    // A cut last unit (a truncated file) does not rule a candidate out: it decodes as malformed.
     candidates.into_iter().find_map(|charset| {
         let width = charset.unit_width()?;
-        if !bytes.len().is_multiple_of(width) {
-            return None;
-        }
         let sample = &sample[..sample.len() - sample.len() % width];
         UnitShares::count(charset, sample)?.evidence(charset, sample)
     })
@@ -113,10 +111,7 @@ impl UnitShares {
             )
         } else {
             let score = chinese_score(&charset.decode(sample, 0).text);
-            if share(self.cjk) < 0.5
-                || share(self.cjk + self.ascii) < 0.9
-                || score < CONVINCING_SCORE
-            {
+            if share(self.cjk) < 0.5 || share(self.cjk + self.ascii) < 0.9 || score < READS_WELL {
                 return None;
             }
             format!(
@@ -274,6 +269,9 @@ mod tests {
             assert_eq!(detected(&utf16(ascii, endian)), Some(sixteen), "ASCII");
             assert_eq!(detected(&utf32(TEXT, endian)), Some(thirtytwo));
             assert_eq!(detected(&utf32(ascii, endian)), Some(thirtytwo));
+            let mut cut = utf16(TEXT, endian);
+            cut.pop();
+            assert_eq!(detected(&cut), Some(sixteen), "a truncated last unit");
         }
     }
 
