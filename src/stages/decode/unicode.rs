@@ -285,6 +285,14 @@ mod tests {
         assert_eq!(detected(TEXT.as_bytes()), None);
         let gbk = encoding_rs::GBK.encode(TEXT).0.into_owned();
         assert_eq!(detected(&gbk), None);
+        let latin = encoding_rs::WINDOWS_1252
+            .encode("Le café où l'on dîne, près de la gare.")
+            .0;
+        assert_eq!(
+            detected(&latin),
+            None,
+            "letter pairs are CJK code points, not Chinese"
+        );
         let mut rng = fastrand::Rng::with_seed(12);
         for len in [64, 1000, 100_000] {
             let random: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
