@@ -470,4 +470,29 @@ mod tests {
             ("a ~{ tilde in plain text ~} here", "detected")
         );
     }
+
+    #[test]
+    fn adversarial_bytes_neither_panic_nor_misplace_errors() {
+        // Bytes that start or cut the sequences of every decoder: escapes, shifts, tildes, SS2,
+        // byte-order marks, surrogates, markup of the prescan.
+        const ALPHABET: &[u8] = b"\x00\x0E\x0F\x1B$)(*+AGHIMNO~{}\n<!-/>meta charset=\"'\x8E\xA1\xA2\xC4\xE3\xD8\xDC\xFE\xFF\xEF\xBB\xBF";
+        let stage = Decode::from_rules(&RuleSet::default()).unwrap();
+        let mut rng = fastrand::Rng::with_seed(2026);
+        for _ in 0..3000 {
+            let len = rng.usize(0..200);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match rng.u8(0..4) {
+                    0 => rng.u8(..),
+                    _ => ALPHABET[rng.usize(..ALPHABET.len())],
+                })
+                .collect();
+            let _ = check_is_text(&bytes);
+            let _ = Format::sniff(&bytes);
+            let (_, report) = stage.decode(&bytes, Some("iso-2022-cn"));
+            assert!(
+                report.error_offsets.iter().all(|&at| at < bytes.len()),
+                "{bytes:?}: {report:?}"
+            );
+        }
+    }
 }
