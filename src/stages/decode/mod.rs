@@ -215,25 +215,7 @@ impl Decode {
                 if best.score >= PLAUSIBLE_SCORE
                     && best.quality() > decoded.quality() + CANDIDATE_MARGIN =>
             {
-                let mut evidence = format!(
-                    "reads as Chinese {:.2} with {} decode errors, against {:.2} with {} as {}",
-                    best.score,
-                    best.errors,
-                    decoded.score,
-                    decoded.errors,
-                    detected.name()
-                );
-                if four_byte > 0 && best.charset == Charset::EucTw {
-                    evidence.push_str(&format!(
-                        "; {four_byte} four-byte EUC-TW sequences (8E A1–A7 …)"
-                    ));
-                }
-                let method = if best.charset == Charset::EucTw {
-                    "detected"
-                } else {
-                    "near-miss"
-                };
-                Verdict::new(method, best).because(evidence)
+                candidate_verdict(best, &decoded, four_byte)
             }
             _ => detected_verdict(decoded),
         }
@@ -255,6 +237,29 @@ impl Decode {
         }
         None
     }
+}
+
+/// A candidate that read clearly better than chardetng's answer, with both figures.
+fn candidate_verdict(best: Decoded, detected: &Decoded, four_byte: usize) -> Verdict {
+    let mut evidence = format!(
+        "reads as Chinese {:.2} with {} decode errors, against {:.2} with {} as {}",
+        best.score,
+        best.errors,
+        detected.score,
+        detected.errors,
+        detected.charset.name()
+    );
+    let method = if best.charset == Charset::EucTw {
+        if four_byte > 0 {
+            evidence.push_str(&format!(
+                "; {four_byte} four-byte EUC-TW sequences (8E A1–A7 …)"
+            ));
+        }
+        "detected"
+    } else {
+        "near-miss"
+    };
+    Verdict::new(method, best).because(evidence)
 }
 
 /// EUC-TW against another clean decoding that reads as Chinese too (short texts of common
