@@ -74,8 +74,13 @@ struct UnitShares {
 
 impl UnitShares {
     /// `None` as soon as a unit is invalid (an unpaired surrogate, a value over U+10FFFF) or
-    /// U+0000: no text has those.
+    /// U+0000, which no text has, or as soon as the units that are neither ASCII nor CJK are too
+    /// many for either reading: half of them rule out ASCII-heavy text, a tenth CJK text, and
+    /// without a NUL byte only CJK text is possible. Narrow text read this way stops early.
     fn count(charset: Charset, sample: &[u8]) -> Option<UnitShares> {
+        let width = charset.unit_width().unwrap_or(1);
+        let divisor = if sample.contains(&0) { 2 } else { 10 };
+        let max_others = sample.len() / width / divisor;
         let mut shares = UnitShares {
             units: 0,
             controls: 0,
@@ -91,6 +96,9 @@ impl UnitShares {
                 c if c.is_control() => shares.controls += 1,
                 c if is_cjk_text(c) => shares.cjk += 1,
                 _ => {}
+            }
+            if shares.units - shares.ascii - shares.cjk > max_others {
+                return None;
             }
         }
         (shares.units > 0).then_some(shares)
