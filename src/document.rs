@@ -17,16 +17,13 @@ pub enum Format {
 }
 
 impl Format {
-    /// Guess from the first bytes: markup documents start (after a BOM and white space) with `<`
-    /// and name a doctype, an `html`/`head`/`body`/`meta` element or a common body element early on.
+    /// Guess from the first bytes: markup documents start (after a byte-order mark and white
+    /// space) with `<` and name a doctype, an `html`/`head`/`body`/`meta` element or a common body
+    /// element early on. UTF-16 and UTF-32 documents are read through their ASCII characters.
     pub fn sniff(bytes: &[u8]) -> Format {
-        let head = &bytes[..bytes.len().min(1024)];
+        let head = crate::stages::decode::markup_head(bytes, 1024);
         let lower: Vec<u8> = head.iter().map(u8::to_ascii_lowercase).collect();
-        let starts_with_tag = lower
-            .iter()
-            .copied()
-            .find(|b| !(b.is_ascii_whitespace() || *b >= 0xEF))
-            == Some(b'<');
+        let starts_with_tag = lower.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
         // Scrapes often lose the document head (or come wrapped in a crawler's own element), so
         // common body elements count too.
         let names_html = [
@@ -303,6 +300,21 @@ mod tests {
             Format::Text
         );
         assert_eq!(Format::sniff("正文".as_bytes()), Format::Text);
+        assert_eq!(
+            Format::sniff(b"\xEF\xBB\xBF<!DOCTYPE html>\n<html>"),
+            Format::Html,
+            "a UTF-8 byte-order mark before the doctype"
+        );
+        let utf16: Vec<u8> = "\u{FEFF}<html><body>正文"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(Format::sniff(&utf16), Format::Html, "UTF-16LE markup");
+        assert_eq!(
+            Format::sniff(&utf16[2..]),
+            Format::Html,
+            "UTF-16LE markup without a mark"
+        );
         assert_eq!(
             Format::sniff(b"<text id=\"http://a\" title=\"t\">\n<div align=center>"),
             Format::Html,

@@ -36,8 +36,13 @@ pub struct Flag {
 pub struct DecodeReport {
     /// The encoding used (WHATWG name, e.g. `GB18030`, `Big5`, `UTF-8`).
     pub encoding: String,
-    /// How it was decided: `bom`, `utf8`, `declared`, `transport`, `detected`, `near-miss`, `given`.
+    /// How it was decided: `bom`, `pattern` (UTF-16/32 without a byte-order mark), `utf8`,
+    /// `declared`, `transport`, `escapes` (ISO-2022-CN, HZ), `detected`, `near-miss`, `given`.
     pub method: String,
+    /// What showed the encoding, when the method alone does not say (a byte-order mark, the
+    /// code-unit pattern, the escapes, the scores of the decodings compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
     /// The charset the document declared in `<meta>` or an XML declaration, as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declared: Option<String>,
