@@ -255,6 +255,8 @@ struct Unrepaired {
     run: String,
     /// Whether the run was not searched because the document's search budget was spent.
     over_budget: bool,
+    /// Whether the run holds characters a charset lacked (`mojibake.lost-characters`).
+    lost: bool,
 }
 
 /// What the repair of one document has found so far, and what its searches may still spend.
@@ -308,12 +310,19 @@ impl Stage for Mojibake {
             ..
         } = work;
         doc.apply(StageName::Mojibake, changes);
-        let flag_id = self.slip.as_ref().map(|s| s.id.as_str());
+        let slip_id = self.slip.as_ref().map(|s| s.id.as_str());
+        let lost_id = self.lost.as_ref().map(|l| l.id.as_str());
         for u in unrepaired {
+            let flag_id = if u.lost { lost_id } else { slip_id };
             let message = if u.over_budget {
                 format!(
                     "garbled run `{}` left as it is: the document's search budget is spent ({} language-model scorings per KiB, at least {})",
                     u.run, self.scorings_per_kib, self.min_scorings
+                )
+            } else if u.lost {
+                format!(
+                    "`{}`: a `?` there stands for a character the page's charset lacked; no candidate is sure enough to fill it",
+                    u.run
                 )
             } else {
                 format!("garbled run `{}` left as it is: no repair is sure", u.run)
@@ -396,6 +405,7 @@ impl Mojibake {
                 at: offset + first,
                 run: run(first),
                 over_budget: true,
+                lost: true,
             });
             return;
         }
@@ -414,6 +424,7 @@ impl Mojibake {
                 at: offset + first,
                 run: run(first),
                 over_budget,
+                lost: true,
             });
             return;
         };
@@ -434,6 +445,7 @@ impl Mojibake {
                     at: offset + at,
                     run: run(at),
                     over_budget: false,
+                    lost: true,
                 }),
             }
         }
@@ -449,6 +461,7 @@ impl Mojibake {
                 at: offset,
                 run: line.chars().take(16).collect(),
                 over_budget: true,
+                lost: false,
             });
             return;
         }
@@ -496,6 +509,7 @@ impl Mojibake {
                             at: offset + range.start,
                             run: format!("{text} (partly repaired)"),
                             over_budget: false,
+                            lost: false,
                         });
                     }
                     let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
@@ -507,6 +521,7 @@ impl Mojibake {
                     at: offset + run.start,
                     run: line[run].to_string(),
                     over_budget: work.budget.spent(),
+                    lost: false,
                 }),
             }
         }
