@@ -206,12 +206,29 @@ pub struct Settings {
     pub min_margin: f64,
 }
 
-/// The filling of one line: for each gap (byte offset of its `?`), the character put there, or
-/// `None` when the gap stays (a real question mark, or no candidate sure enough); and the charset
-/// the page lacked them in.
+/// What a search scores with and may spend: the n-gram model ranks and searches, `judge` scores
+/// whole lines for the margins, `cost` is told how many candidate scorings a step makes and
+/// returns false once the document's budget is spent.
+pub struct Scoring<'a> {
+    pub model: &'a NgramModel,
+    pub settings: &'a Settings,
+    pub judge: &'a dyn Fn(&str) -> f64,
+    pub cost: &'a dyn Fn(usize) -> bool,
+}
+
+/// One gap of a line: the byte offset of its `?`, the character the best reading puts there
+/// (`None`: a question mark), and by how much it beats the next best.
+#[derive(Debug, PartialEq)]
+pub struct Gap {
+    pub at: usize,
+    pub filled: Option<char>,
+    pub margin: f64,
+}
+
+/// The filling of one line, and the charset the page lacked its characters in.
 #[derive(Debug, PartialEq)]
 pub struct Filling {
-    pub gaps: Vec<(usize, Option<char>, f64)>,
+    pub gaps: Vec<Gap>,
     pub repertoire: &'static str,
 }
 
@@ -258,16 +275,8 @@ pub fn reads_as_question_mark(model: &NgramModel, line: &str, at: usize, min_log
 
 /// Fill the gaps of `line` under each charset whose repertoire holds every character the line
 /// kept (and in the script the line leans to, or each script); the hypothesis under which the
-/// best reading scores highest wins. `cost` is told how many
-/// candidate scorings each step makes and returns false once the document's budget is spent.
-pub fn fill(
-    line: &str,
-    model: &NgramModel,
-    candidates: &Candidates,
-    settings: &Settings,
-    judge: &dyn Fn(&str) -> f64,
-    cost: &dyn Fn(usize) -> bool,
-) -> Option<Filling> {
+/// best reading scores highest wins.
+pub fn fill(line: &str, candidates: &Candidates, scoring: &Scoring) -> Option<Filling> {
     let gaps = gaps(line);
     if gaps.is_empty() {
         return None;
@@ -282,7 +291,7 @@ pub fn fill(
     let mut best: Option<(f64, Filling)> = None;
     for (repertoire, lean) in hypotheses {
         let lacking = candidates.outside(repertoire, lean);
-        let Some((score, gaps)) = search(line, &gaps, lacking, model, settings, judge, cost) else {
+        let Some((score, gaps)) = search(line, &gaps, lacking, scoring) else {
             continue;
         };
         if best.as_ref().is_none_or(|b| score > b.0) {
@@ -299,11 +308,14 @@ fn search(
     line: &str,
     gaps: &[usize],
     lacking: &[char],
-    model: &NgramModel,
-    settings: &Settings,
-    judge: &dyn Fn(&str) -> f64,
-    cost: &dyn Fn(usize) -> bool,
-) -> Option<(f64, Vec<(usize, Option<char>, f64)>)> {
+    scoring: &Scoring,
+) -> Option<(f64, Vec<Gap>)> {
+    let Scoring {
+        model,
+        settings,
+        cost,
+        ..
+    } = scoring;
     let segments = segments(line, gaps);
     let mut beam = vec![Reading {
         text: segments[0].to_string(),
@@ -349,12 +361,16 @@ fn search(
         beam = next;
     }
     let best = beam.into_iter().next()?;
-    let margins = margins(line, gaps, &best, &options, model, settings, judge, cost)?;
+    let margins = margins(line, gaps, &best, &options, scoring)?;
     let gaps = gaps
         .iter()
         .zip(&best.chosen)
         .zip(margins)
-        .map(|((&at, &c), margin)| (at, (c != '?').then_some(c), margin))
+        .map(|((&at, &c), margin)| Gap {
+            at,
+            filled: (c != '?').then_some(c),
+            margin,
+        })
         .collect();
     Some((best.score, gaps))
 }
@@ -400,11 +416,14 @@ fn margins(
     gaps: &[usize],
     best: &Reading,
     options: &[String],
-    model: &NgramModel,
-    settings: &Settings,
-    judge: &dyn Fn(&str) -> f64,
-    cost: &dyn Fn(usize) -> bool,
+    scoring: &Scoring,
 ) -> Option<Vec<f64>> {
+    let Scoring {
+        model,
+        settings,
+        judge,
+        cost,
+    } = scoring;
     let segments = segments(line, gaps);
     (0..gaps.len())
         .map(|g| {

@@ -415,9 +415,14 @@ impl Mojibake {
             work.budget.scorings_left.set(left.saturating_sub(charged));
             left >= charged
         };
-        let candidates = &rule.candidates;
         let judge = |text: &str| self.log_likelihood(text) + self.ngrams.score_line(text);
-        let filling = lost::fill(line, self.ngrams, candidates, &rule.settings, &judge, &cost);
+        let scoring = lost::Scoring {
+            model: self.ngrams,
+            settings: &rule.settings,
+            judge: &judge,
+            cost: &cost,
+        };
+        let filling = lost::fill(line, &rule.candidates, &scoring);
         let Some(filling) = filling else {
             let over_budget = work.budget.spent();
             work.unrepaired.push(Unrepaired {
@@ -428,7 +433,7 @@ impl Mojibake {
             });
             return;
         };
-        for (at, filled, margin) in filling.gaps {
+        for lost::Gap { at, filled, margin } in filling.gaps {
             let sure = margin >= rule.settings.min_margin;
             match filled {
                 Some(c) if sure => {
