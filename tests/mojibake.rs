@@ -174,3 +174,44 @@ fn kinds_whose_bytes_are_preserved_come_back_exactly() {
         chosen.len()
     );
 }
+
+#[test]
+fn a_character_a_big5_page_lacked_is_filled_when_the_model_is_sure() {
+    let doc = run(stage().as_ref(), "這是什?意思");
+    assert_eq!(doc.text, "這是什麽意思");
+    let edit = &doc.report.edits[0];
+    assert_eq!(edit.rule, "mojibake.lost-characters");
+}
+
+#[test]
+fn lost_characters_the_model_is_unsure_of_stay_and_are_flagged() {
+    // Both gaps are characters GB2312 lacks (們, 東), but the context does not decide them.
+    let input = "我?在?路上??西";
+    let doc = run(stage().as_ref(), input);
+    assert_eq!(doc.text, input);
+    assert!(
+        doc.report
+            .flags
+            .iter()
+            .any(|f| f.rule == "mojibake.lost-characters"),
+        "{:?}",
+        doc.report.flags
+    );
+}
+
+#[test]
+fn question_marks_that_read_as_question_marks_stay() {
+    for input in [
+        "你了解微營銷是什么嗎?其實你不懂",
+        "為什麼?因為他不知道",
+        "好嗎?",
+    ] {
+        let doc = run(stage().as_ref(), input);
+        assert_eq!(doc.text, input);
+        assert!(
+            doc.report.flags.is_empty(),
+            "{input}: {:?}",
+            doc.report.flags
+        );
+    }
+}

@@ -17,6 +17,7 @@ mod codepage;
 mod detect;
 mod entity;
 mod latin;
+mod lost;
 mod slip;
 
 use std::cell::Cell;
@@ -27,7 +28,7 @@ use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
 use crate::stages::{Stage, StageName};
 use crate::text::chars::{is_cjk_punct, is_han};
-use crate::text::lm::{self, LanguageModel};
+use crate::text::lm::{self, LanguageModel, NgramModel};
 
 use codec::{Chain, Charset, PlainBig5};
 use detect::{Detector, Script, Suspicion};
@@ -41,6 +42,7 @@ pub struct Mojibake {
     codepage: Option<(String, Utf8Fixer)>,
     redecode: Option<Redecode>,
     slip: Option<Slip>,
+    lost: Option<Lost>,
     cluster_gap: usize,
     script: Script,
     /// Added per character to log-probabilities so that candidates of different lengths compare
@@ -67,6 +69,19 @@ pub struct Mojibake {
     /// is a token of the text (`A股`, `T恤`), not a trail byte.
     ordinary_transition: f64,
     lm: &'static LanguageModel,
+    ngrams: &'static NgramModel,
+}
+
+struct Lost {
+    id: String,
+    candidates: lost::Candidates,
+    settings: lost::Settings,
+    /// A `?` whose n-gram log-probability as a question mark (with the character after it) is at
+    /// least this is taken for one and not searched.
+    question_mark_logp: f64,
+    /// n-gram candidate scorings that cost one scoring of the search budget (an n-gram lookup is
+    /// that much cheaper than a word-model scoring).
+    ngram_scorings_per_scoring: usize,
 }
 
 struct Redecode {
@@ -101,6 +116,7 @@ impl Mojibake {
             codepage: None,
             redecode: None,
             slip: None,
+            lost: None,
             cluster_gap: rules.setting(StageName::Mojibake, "cluster_gap", 3)?,
             script: Script::new(
                 rules.data_str(FOLD_TABLE)?,
@@ -116,6 +132,7 @@ impl Mojibake {
             min_scorings: rules.setting(StageName::Mojibake, "min_scorings", 50_000)?,
             ordinary_transition: rules.setting(StageName::Mojibake, "ordinary_transition", -5.0)?,
             lm,
+            ngrams: lm::ngrams(),
         };
         for rule in rules.for_stage(StageName::Mojibake) {
             let kind: String = rule.param("kind")?;
@@ -127,9 +144,10 @@ impl Mojibake {
                 "codepage" => stage.codepage = Some(compile_codepage(rule, rules)?),
                 "redecode" => stage.redecode = Some(compile_redecode(rule, rules)?),
                 "byte-slip" => stage.slip = Some(compile_slip(rule)?),
+                "lost-characters" => stage.lost = Some(compile_lost(rule, rules, stage.ngrams)?),
                 other => {
                     return Err(rule.error(format!(
-                        "unknown kind `{other}` (mojibake rules are entity, codepage, redecode, byte-slip)"
+                        "unknown kind `{other}` (mojibake rules are entity, codepage, redecode, byte-slip, lost-characters)"
                     )));
                 }
             }
@@ -202,6 +220,32 @@ fn compile_slip(rule: &Rule) -> Result<Slip, RuleError> {
     })
 }
 
+fn compile_lost(rule: &Rule, rules: &RuleSet, ngrams: &NgramModel) -> Result<Lost, RuleError> {
+    rule.expect_keys(&[
+        "kind",
+        "beam",
+        "per_gap",
+        "min_margin",
+        "question_mark_logp",
+        "ngram_scorings_per_scoring",
+        "simplified_to_traditional",
+    ])?;
+    let table: String = rule.param("simplified_to_traditional")?;
+    let candidates =
+        lost::Candidates::new(ngrams, rules.data_str(&table)?, rules.data_str(FOLD_TABLE)?);
+    Ok(Lost {
+        id: rule.id.clone(),
+        candidates,
+        settings: lost::Settings {
+            beam: rule.param("beam")?,
+            per_gap: rule.param("per_gap")?,
+            min_margin: rule.param("min_margin")?,
+        },
+        question_mark_logp: rule.param("question_mark_logp")?,
+        ngram_scorings_per_scoring: rule.param::<usize>("ngram_scorings_per_scoring")?.max(1),
+    })
+}
+
 /// A clause, its re-decoding and the gain per character.
 type ClauseRepair = (Range<usize>, String, f64);
 
@@ -211,6 +255,8 @@ struct Unrepaired {
     run: String,
     /// Whether the run was not searched because the document's search budget was spent.
     over_budget: bool,
+    /// Whether the run holds characters a charset lacked (`mojibake.lost-characters`).
+    lost: bool,
 }
 
 /// What the repair of one document has found so far, and what its searches may still spend.
@@ -264,12 +310,19 @@ impl Stage for Mojibake {
             ..
         } = work;
         doc.apply(StageName::Mojibake, changes);
-        let flag_id = self.slip.as_ref().map(|s| s.id.as_str());
+        let slip_id = self.slip.as_ref().map(|s| s.id.as_str());
+        let lost_id = self.lost.as_ref().map(|l| l.id.as_str());
         for u in unrepaired {
+            let flag_id = if u.lost { lost_id } else { slip_id };
             let message = if u.over_budget {
                 format!(
                     "garbled run `{}` left as it is: the document's search budget is spent ({} language-model scorings per KiB, at least {})",
                     u.run, self.scorings_per_kib, self.min_scorings
+                )
+            } else if u.lost {
+                format!(
+                    "`{}`: a `?` there stands for a character the page's charset lacked; no candidate is sure enough to fill it",
+                    u.run
                 )
             } else {
                 format!("garbled run `{}` left as it is: no repair is sure", u.run)
@@ -312,6 +365,7 @@ impl Mojibake {
                 return;
             }
         }
+        self.repair_lost(line, offset, work, &mut done);
         self.repair_cjk(line, offset, work, &mut done);
         // Parts repaired alone and C1 controls come last: a line of GBK read as Windows-1252 may
         // hold a pair that looks like UTF-8, which the re-decoding of the whole clause explains.
@@ -321,6 +375,83 @@ impl Mojibake {
                     work.changes
                         .push(shifted(range, offset, text, id, describe(&steps)));
                 }
+            }
+        }
+    }
+
+    /// Characters a GB2312 or Big5 encoder wrote as `?`: filled where the n-gram model is sure by
+    /// `min_margin`, flagged where it is not; a `?` that reads as a question mark is left alone.
+    fn repair_lost(
+        &self,
+        line: &str,
+        offset: usize,
+        work: &mut Work,
+        done: &mut Vec<Range<usize>>,
+    ) {
+        let Some(rule) = &self.lost else { return };
+        if memchr::memchr(b'?', line.as_bytes()).is_none() {
+            return;
+        }
+        let gaps = lost::gaps(line);
+        let suspect = |at: &usize| {
+            !lost::reads_as_question_mark(self.ngrams, line, *at, rule.question_mark_logp)
+        };
+        let Some(&first) = gaps.iter().find(|at| suspect(at)) else {
+            return;
+        };
+        let run = |at: usize| line[at..].chars().take(8).collect::<String>();
+        if work.budget.spent() {
+            work.unrepaired.push(Unrepaired {
+                at: offset + first,
+                run: run(first),
+                over_budget: true,
+                lost: true,
+            });
+            return;
+        }
+        let cost = |scorings: usize| {
+            let charged = scorings.div_ceil(rule.ngram_scorings_per_scoring);
+            let left = work.budget.scorings_left.get();
+            work.budget.scorings_left.set(left.saturating_sub(charged));
+            left >= charged
+        };
+        let judge = |text: &str| self.log_likelihood(text) + self.ngrams.score_line(text);
+        let scoring = lost::Scoring {
+            model: self.ngrams,
+            settings: &rule.settings,
+            judge: &judge,
+            cost: &cost,
+        };
+        let filling = lost::fill(line, &rule.candidates, &scoring);
+        let Some(filling) = filling else {
+            let over_budget = work.budget.spent();
+            work.unrepaired.push(Unrepaired {
+                at: offset + first,
+                run: run(first),
+                over_budget,
+                lost: true,
+            });
+            return;
+        };
+        for lost::Gap { at, filled, margin } in filling.gaps {
+            let sure = margin >= rule.settings.min_margin;
+            match filled {
+                Some(c) if sure => {
+                    let reason = format!(
+                        "a character {} lacks, written as `?`: `{c}` fits best (+{margin:.1} over the next)",
+                        filling.repertoire
+                    );
+                    work.changes
+                        .push(shifted(at..at + 1, offset, c.to_string(), &rule.id, reason));
+                    done.push(at..at + 1);
+                }
+                _ if sure || !suspect(&at) => {}
+                _ => work.unrepaired.push(Unrepaired {
+                    at: offset + at,
+                    run: run(at),
+                    over_budget: false,
+                    lost: true,
+                }),
             }
         }
     }
@@ -335,6 +466,7 @@ impl Mojibake {
                 at: offset,
                 run: line.chars().take(16).collect(),
                 over_budget: true,
+                lost: false,
             });
             return;
         }
@@ -382,6 +514,7 @@ impl Mojibake {
                             at: offset + range.start,
                             run: format!("{text} (partly repaired)"),
                             over_budget: false,
+                            lost: false,
                         });
                     }
                     let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
@@ -393,6 +526,7 @@ impl Mojibake {
                     at: offset + run.start,
                     run: line[run].to_string(),
                     over_budget: work.budget.spent(),
+                    lost: false,
                 }),
             }
         }

@@ -6,6 +6,10 @@
 //! runs cost fixed amounts, so candidates of different lengths stay comparable per character.
 //! No crate exposes jieba's route probability, so the dynamic programme is written here.
 
+mod ngram;
+
+pub use ngram::{Context, NgramError, NgramModel, ngrams};
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::OnceLock;
@@ -13,9 +17,9 @@ use std::sync::OnceLock;
 use crate::text::chars::{is_cjk_punct, is_han};
 use crate::text::fold::Folder;
 
-static DICTIONARY: &[u8] = include_bytes!("../../data/lm/jieba_dict.txt.gz");
-static CHAR_BIGRAMS: &[u8] = include_bytes!("../../data/lm/char_bigrams.txt.gz");
-static TS_CHARACTERS: &str = include_str!("../../rules/script/opencc/TSCharacters.txt");
+static DICTIONARY: &[u8] = include_bytes!("../../../data/lm/jieba_dict.txt.gz");
+static CHAR_BIGRAMS: &[u8] = include_bytes!("../../../data/lm/char_bigrams.txt.gz");
+static TS_CHARACTERS: &str = include_str!("../../../rules/script/opencc/TSCharacters.txt");
 
 /// The word model. Build it with [`model`], which loads the bundled dictionary once per process.
 pub struct LanguageModel {
