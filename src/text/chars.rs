@@ -41,6 +41,15 @@ pub fn is_cjk_punct(c: char) -> bool {
     )
 }
 
+/// The prose signal: Chinese sentence and clause punctuation (and the ASCII forms width folding
+/// makes of the full-width ones).
+pub fn is_sentence_punct(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。' | '！' | '？' | '；' | '：' | '、' | '“' | '”' | ',' | ';'
+    )
+}
+
 /// Private-use code points: what a legacy decoder makes of byte pairs outside the standard tables.
 pub fn is_private_use(c: char) -> bool {
     matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
-use crate::text::chars::is_han;
+use crate::text::chars::{is_han, is_sentence_punct};
 
 /// Changes under traditional→simplified: only traditional text uses it.
 const TRADITIONAL: u8 = 1;
@@ -223,6 +223,11 @@ impl CharClasses {
         self.get(c) & TRADITIONAL != 0
     }
 
+    /// Only simplified text uses it: its preferred traditional form differs (这, 们, 么).
+    pub fn is_simplified(&self, c: char) -> bool {
+        self.get(c) & SIMPLIFIED != 0
+    }
+
     /// Could be simplified, with a traditional form that `auto` would write instead.
     pub fn is_suspect(&self, c: char) -> bool {
         self.get(c) & SUSPECT != 0
@@ -246,31 +251,27 @@ impl CharClasses {
         self.traditional_forms.get(&c).map_or(&[], Vec::as_slice)
     }
 
-    /// Count the page's script and region markers, and note where suspect and changeable
-    /// characters are (byte offsets), in one pass.
+    /// Count the script and region markers of `text` (which starts at byte `base` of the page),
+    /// and note where suspect and changeable characters are (page byte offsets), in one pass.
     pub fn scan(
         &self,
         text: &str,
+        base: usize,
         suspects: &mut Vec<usize>,
         changeable: &mut Vec<usize>,
     ) -> super::Census {
-        let mut census = super::Census {
-            han: 0,
-            traditional: 0,
-            simplified: 0,
-            hk_glyphs: 0,
-            standard_glyphs: 0,
-        };
+        let mut census = super::Census::default();
         for (at, c) in text.char_indices() {
             let bits = self.get(c);
             if bits & HAN == 0 {
+                census.clause_marks += usize::from(is_sentence_punct(c));
                 continue;
             }
             census.han += 1;
             if bits & SUSPECT != 0 {
-                suspects.push(at);
+                suspects.push(base + at);
             } else if bits & CHANGEABLE != 0 {
-                changeable.push(at);
+                changeable.push(base + at);
             }
             census.traditional += usize::from(bits & TRADITIONAL != 0);
             census.simplified += usize::from(bits & SIMPLIFIED != 0);
@@ -282,7 +283,7 @@ impl CharClasses {
 }
 
 /// Single-character entries of an OpenCC table with all their values.
-fn single_char_entries(text: &str) -> impl Iterator<Item = (char, Vec<char>)> + '_ {
+pub(super) fn single_char_entries(text: &str) -> impl Iterator<Item = (char, Vec<char>)> + '_ {
     text.lines()
         .filter(|line| !line.starts_with('#'))
         .filter_map(|line| {
