@@ -3,11 +3,13 @@
 
 use std::sync::OnceLock;
 
+use assert_cmd::Command;
 use regex::Regex;
 use sluice::document::Document;
 use sluice::rules::RuleSet;
 use sluice::stages::script::{Region, Script};
 use sluice::stages::{Stage, StageName};
+use sluice::{Pipeline, Profile};
 
 const SHARED: &str = "../shared";
 
@@ -256,4 +258,83 @@ fn giving_up_early_changes_nothing_that_the_full_analysis_would_convert() {
         let start: String = text.chars().take(20).collect();
         assert_eq!(converted, full.len(), "{start}");
     }
+}
+
+/// Issue 12: a traditional article on a page whose chrome (title, navigation, related links,
+/// footer) is simplified keeps its script. Repaired as text, the page holds more simplified than
+/// traditional characters, but only prose votes, and lines of the other script are not leftovers.
+#[test]
+fn a_traditional_article_among_simplified_chrome_keeps_its_script() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/script/traditional_article_simplified_chrome.html"
+    );
+    let page = std::fs::read_to_string(path).unwrap();
+    let output = Command::cargo_bin("sluice")
+        .unwrap()
+        .args(["repair", path])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let repaired = String::from_utf8(output.stdout).unwrap();
+    let paragraphs: Vec<&str> = page
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("<p>") || l.starts_with("<h1>") || l.starts_with("<li>"))
+        .collect();
+    assert!(paragraphs.len() > 10);
+    for line in paragraphs {
+        assert!(repaired.contains(line), "changed: {line}");
+    }
+}
+
+/// Lines written in the other script (a simplified navigation block on a traditional page that
+/// needs its leftovers fixed) stay as they are; the leftovers of the page's own lines move.
+#[test]
+fn only_leftovers_in_the_page_script_move() {
+    let seed = without_pinyin(&seed("000"));
+    let navigation = "首页 | 新闻中心 | 关于我们 | 联系我们\n热门文章:这些营销方法你一定要知道\n";
+    let page = format!("{navigation}{seed}");
+    let doc = run(auto(), &page);
+    assert!(doc.text.starts_with(navigation), "{}", &doc.text[..200]);
+    assert!(doc.report.edits.len() > 20);
+    assert!(doc.text.contains("什麼") && !seed.contains("什麼"));
+}
+
+/// Issue 12, garbage votes: lines of `锟斤拷` (U+FFFD read as GBK, simplified-only characters) do
+/// not make a traditional page simplified, and the garbage is not converted either.
+#[test]
+fn replacement_garbage_neither_votes_nor_changes() {
+    let line = "這是說明锟斤拷锟斤拷锟斤拷锟斤拷锟斤拷锟斤拷的文字,後面還有锟斤拷锟斤拷锟斤拷锟斤拷內容。";
+    let page = [line; 5].join("\n");
+    for stage in [auto(), &script("tw")] {
+        let doc = run(stage, &page);
+        assert!(doc.report.edits.is_empty(), "{:?}", doc.report.edits);
+    }
+}
+
+/// Issue 12, garbage votes: a run the mojibake stage flagged and left (UTF-8 read as Big5 inside
+/// a simplified sentence) is not converted to simplified by the script stage.
+#[test]
+fn runs_the_mojibake_stage_left_are_not_converted() {
+    let garbled = "隞\u{FFFD}憭\u{FFFD},憭折\u{FFFD}典\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}萄\u{FFFD}\u{FFFD}摰\u{FFFD}蝘啁\u{FFFD}\u{FFFD}靽\u{FFFD}蝔\u{FFFD}隞\u{FFFD}\u{FFFD}\u{FFFD}賣\u{FFFD}臬\u{FFFD}砍\u{FFFD}曹\u{FFFD}\u{FFFD}";
+    let text = format!(
+        "这篇文章介绍跨境电商的现状和发展趋势，内容很长。今天{garbled}，多个电商共用一间保税仓，这是行业里很常见的做法。"
+    );
+    let rules = RuleSet::defaults().unwrap();
+    let pipeline = Pipeline::with_profile(&rules, Profile::Repair).unwrap();
+    let cleaned = pipeline.run(Document::from_text(text.as_str()));
+    let flagged = cleaned
+        .report
+        .flags
+        .iter()
+        .any(|f| f.stage == StageName::Mojibake && f.message.contains(garbled));
+    assert!(flagged, "the mojibake stage no longer flags the run");
+    let script_edits: Vec<_> = cleaned
+        .report
+        .edits
+        .iter()
+        .filter(|e| e.stage == StageName::Script)
+        .collect();
+    assert!(script_edits.is_empty(), "{script_edits:?}");
 }
