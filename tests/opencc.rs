@@ -46,7 +46,10 @@ struct Case {
 
 /// The cases; OpenCC's file has trailing commas, which JSON does not allow.
 fn cases() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/opencc/testcases.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/opencc/testcases.json"
+    );
     let text = std::fs::read_to_string(path).expect("OpenCC test cases");
     let trailing_commas = regex::Regex::new(r",(\s*[\]}])").unwrap();
     let json = trailing_commas.replace_all(&text, "$1");
@@ -92,7 +95,11 @@ fn opencc_test_cases_pass_in_the_mapped_modes() {
                 other_mode == mode && case.expected.get(other).is_some_and(|e| e != expected)
             });
             conflicts += usize::from(rival);
-            let note = if rival { " (conflicts with another config)" } else { "" };
+            let note = if rival {
+                " (conflicts with another config)"
+            } else {
+                ""
+            };
             println!(
                 "{} {config} ({mode}){note}\n  input    {}\n  output   {output}\n  expected {expected}",
                 case.id, case.input
@@ -105,6 +112,9 @@ fn opencc_test_cases_pass_in_the_mapped_modes() {
     for (config, mode, minimum) in CONFIGS {
         let got = passed.get(config).copied().unwrap_or(0);
         println!("{config} ({mode}): {got} of {}", total[config]);
-        assert!(got >= minimum, "{config}: {got} passed, at least {minimum} expected");
+        assert!(
+            got >= minimum,
+            "{config}: {got} passed, at least {minimum} expected"
+        );
     }
 }

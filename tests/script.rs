@@ -305,7 +305,8 @@ fn only_leftovers_in_the_page_script_move() {
 /// not make a traditional page simplified, and the garbage is not converted either.
 #[test]
 fn replacement_garbage_neither_votes_nor_changes() {
-    let line = "這是說明锟斤拷锟斤拷锟斤拷锟斤拷锟斤拷锟斤拷的文字,後面還有锟斤拷锟斤拷锟斤拷锟斤拷內容。";
+    let line =
+        "這是說明锟斤拷锟斤拷锟斤拷锟斤拷锟斤拷锟斤拷的文字,後面還有锟斤拷锟斤拷锟斤拷锟斤拷內容。";
     let page = [line; 5].join("\n");
     for stage in [auto(), &script("tw")] {
         let doc = run(stage, &page);

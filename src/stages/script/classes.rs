@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
-use crate::text::chars::{is_han, is_sentence_punct};
+use crate::text::chars::is_han;
 
 /// Changes under traditional→simplified: only traditional text uses it.
 const TRADITIONAL: u8 = 1;
@@ -251,34 +251,34 @@ impl CharClasses {
         self.traditional_forms.get(&c).map_or(&[], Vec::as_slice)
     }
 
-    /// Count the script and region markers of `text` (which starts at byte `base` of the page),
-    /// and note where suspect and changeable characters are (page byte offsets), in one pass.
-    pub fn scan(
+    /// Count `c` (at byte `at` of the page) into `census`, noting it when it is a suspect or a
+    /// changeable character; whether it is Han. The page scan calls it for every character: one
+    /// lookup in the dense table (a hash lookup per character would cost more than the whole
+    /// stage is allowed on clean text).
+    #[inline]
+    pub fn tally(
         &self,
-        text: &str,
-        base: usize,
+        c: char,
+        at: usize,
+        census: &mut super::Census,
         suspects: &mut Vec<usize>,
         changeable: &mut Vec<usize>,
-    ) -> super::Census {
-        let mut census = super::Census::default();
-        for (at, c) in text.char_indices() {
-            let bits = self.get(c);
-            if bits & HAN == 0 {
-                census.clause_marks += usize::from(is_sentence_punct(c));
-                continue;
-            }
-            census.han += 1;
-            if bits & SUSPECT != 0 {
-                suspects.push(base + at);
-            } else if bits & CHANGEABLE != 0 {
-                changeable.push(base + at);
-            }
-            census.traditional += usize::from(bits & TRADITIONAL != 0);
-            census.simplified += usize::from(bits & SIMPLIFIED != 0);
-            census.hk_glyphs += usize::from(bits & HK_GLYPH != 0);
-            census.standard_glyphs += usize::from(bits & STANDARD_GLYPH != 0);
+    ) -> bool {
+        let bits = self.get(c);
+        if bits & HAN == 0 {
+            return false;
         }
-        census
+        census.han += 1;
+        if bits & SUSPECT != 0 {
+            suspects.push(at);
+        } else if bits & CHANGEABLE != 0 {
+            changeable.push(at);
+        }
+        census.traditional += usize::from(bits & TRADITIONAL != 0);
+        census.simplified += usize::from(bits & SIMPLIFIED != 0);
+        census.hk_glyphs += usize::from(bits & HK_GLYPH != 0);
+        census.standard_glyphs += usize::from(bits & STANDARD_GLYPH != 0);
+        true
     }
 }
 

@@ -6,15 +6,17 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 use serde::Deserialize;
 
-use super::{Census, Region};
 use super::classes::{CharClasses, single_char_entries};
 use super::convert::parse_table;
 use super::opencc::{Chain, ChainBuilder, ChainSpec};
+use super::{Census, Region};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 
@@ -136,7 +138,9 @@ impl Modes {
                     if let Some(chain) = built.get(n) {
                         return Ok(Arc::clone(chain));
                     }
-                    let chain = builder.build(n, &self.chains[n]).map_err(|e| rule.error(e))?;
+                    let chain = builder
+                        .build(n, &self.chains[n])
+                        .map_err(|e| rule.error(e))?;
                     let chain = Arc::new(chain);
                     built.insert(n.clone(), Arc::clone(&chain));
                     Ok(chain)
@@ -179,23 +183,30 @@ struct RegionVocabulary {
 /// alike, 著 is standard in 著名), the standard forms Taiwan replaces (爲, 裏), and vocabulary
 /// found in one region's phrase table only.
 pub struct RegionEvidence {
-    glyphs: HashMap<char, Mark>,
-    /// Every glyph a region writes for another standard character: on a page of that region
-    /// they are its own (Taiwan's 么 for 幺), not simplified leftovers.
-    tw_glyphs: HashSet<char>,
-    hk_glyphs: HashSet<char>,
-    /// The regional glyphs the census counts as simplified (么).
-    simplified_glyphs: HashSet<char>,
+    /// What each character of the Basic Multilingual Plane says ([`Marks`] bits), indexed by
+    /// code point: one lookup per character of a page.
+    marks: Vec<u8>,
+    /// The same for characters outside it.
+    astral_marks: FxHashMap<char, u8>,
     /// Regional vocabulary; the value is the region (0: Taiwan, 1: Hong Kong).
     vocabulary: Option<CharwiseDoubleArrayAhoCorasick<u32>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mark {
-    Tw,
-    Hk,
-    /// A standard form that Taiwan writes otherwise.
-    TwStandard,
+/// Bits of [`RegionEvidence::marks`].
+struct Marks;
+
+impl Marks {
+    /// Written only in Taiwan, or only in Hong Kong: evidence of the region.
+    const TW_EVIDENCE: u8 = 1;
+    const HK_EVIDENCE: u8 = 2;
+    /// A standard form that Taiwan writes otherwise (爲, 裏).
+    const TW_STANDARD: u8 = 4;
+    /// A glyph the region writes for another standard character: on a page of that region it is
+    /// the page's own (Taiwan's 么 for 幺), not a simplified leftover.
+    const TW_GLYPH: u8 = 8;
+    const HK_GLYPH: u8 = 16;
+    /// A regional glyph that the census counts as simplified (么).
+    const SIMPLIFIED: u8 = 32;
 }
 
 impl RegionEvidence {
@@ -225,17 +236,29 @@ impl RegionEvidence {
                 common.extend(key.chars().chain(value.chars()));
             }
         }
-        let regional = |c: &&char| !common.contains(*c);
-        let mut glyphs = HashMap::new();
-        for &c in tw_glyphs.difference(&hk_glyphs).filter(regional) {
-            glyphs.insert(c, Mark::Tw);
-        }
-        for &c in hk_glyphs.difference(&tw_glyphs).filter(regional) {
-            glyphs.insert(c, Mark::Hk);
+        let mut marks = vec![0u8; 0x10000];
+        let mut astral_marks: FxHashMap<char, u8> = FxHashMap::default();
+        let mut mark = |c: char, bit: u8| match marks.get_mut(c as usize) {
+            Some(bits) => *bits |= bit,
+            None => *astral_marks.entry(c).or_default() |= bit,
+        };
+        for (own, other, glyph, evidence) in [
+            (&tw_glyphs, &hk_glyphs, Marks::TW_GLYPH, Marks::TW_EVIDENCE),
+            (&hk_glyphs, &tw_glyphs, Marks::HK_GLYPH, Marks::HK_EVIDENCE),
+        ] {
+            for &c in own {
+                mark(c, glyph);
+                if !other.contains(&c) && !common.contains(&c) {
+                    mark(c, evidence);
+                }
+                if classes.is_simplified(c) {
+                    mark(c, Marks::SIMPLIFIED);
+                }
+            }
         }
         for (standard, values) in &tw_table {
             if !values.contains(standard) && classes.is_traditional(*standard) {
-                glyphs.entry(*standard).or_insert(Mark::TwStandard);
+                mark(*standard, Marks::TW_STANDARD);
             }
         }
         let vocabulary: RegionVocabulary = rule.param("region_vocabulary")?;
@@ -262,72 +285,68 @@ impl RegionEvidence {
                     .map_err(|e| rule.error(format!("region vocabulary: {e}")))?,
             )
         };
-        let simplified_glyphs = tw_glyphs
-            .union(&hk_glyphs)
-            .copied()
-            .filter(|&c| classes.is_simplified(c))
-            .collect();
         Ok(RegionEvidence {
-            glyphs,
-            tw_glyphs,
-            hk_glyphs,
-            simplified_glyphs,
+            marks,
+            astral_marks,
             vocabulary,
         })
     }
 
     /// What a page (its text in `pieces`, its main text's census) is written in: `None` for
-    /// simplified, else the region of its traditional glyphs. Unlike `auto`, it takes a page as
-    /// traditional only when its traditional characters outnumber its simplified ones that are
-    /// no regional glyph (Taiwan writes 么 for 幺): a tie goes to the simplified chains, which
-    /// leave traditional characters as written (彆強 stays).
-    pub fn source(&self, text: &str, pieces: &[Range<usize>], census: &Census) -> Option<Region> {
-        let regional = pieces
-            .iter()
-            .flat_map(|p| text[p.clone()].chars())
-            .filter(|c| self.simplified_glyphs.contains(c))
-            .count();
-        let simplified = census.simplified.saturating_sub(regional);
-        (census.traditional > simplified).then(|| self.region(text, pieces))
-    }
-
-    /// The region of a traditional page (its text in `pieces`): Hong Kong when its evidence beats
+    /// simplified, else the region of its traditional glyphs: Hong Kong when its evidence beats
     /// Taiwan's, OpenCC standard when standard forms outnumber Taiwan's evidence, else Taiwan.
-    fn region(&self, text: &str, pieces: &[Range<usize>]) -> Region {
-        let (mut tw, mut hk, mut standard) = (0, 0, 0);
+    /// Unlike `auto`, a page is traditional only when its traditional characters outnumber its
+    /// simplified ones that are no regional glyph (Taiwan writes 么 for 幺): a tie goes to the
+    /// simplified chains, which leave traditional characters as written (彆強 stays).
+    pub fn source(&self, text: &str, pieces: &[Range<usize>], census: &Census) -> Option<Region> {
+        let mut counts = [0usize; 6];
         for piece in pieces {
-            let piece = &text[piece.clone()];
-            for c in piece.chars() {
-                match self.glyphs.get(&c) {
-                    Some(Mark::Tw) => tw += 1,
-                    Some(Mark::Hk) => hk += 1,
-                    Some(Mark::TwStandard) => standard += 1,
-                    None => {}
-                }
-            }
-            for m in self.vocabulary.iter().flat_map(|v| v.leftmost_find_iter(piece)) {
-                if m.value() == 0 {
-                    tw += 1;
-                } else {
-                    hk += 1;
+            for bits in text[piece.clone()].chars().map(|c| self.marks_of(c)) {
+                if bits != 0 {
+                    for (i, count) in counts.iter_mut().enumerate() {
+                        *count += usize::from(bits & (1 << i) != 0);
+                    }
                 }
             }
         }
-        if hk > tw {
+        // Vocabulary is the weaker, costlier evidence: consulted when no glyph tells a region.
+        let silent = counts[0] == 0 && counts[1] == 0;
+        if let Some(vocabulary) = self.vocabulary.as_ref().filter(|_| silent) {
+            for piece in pieces {
+                for m in vocabulary.leftmost_find_iter(&text[piece.clone()]) {
+                    counts[m.value() as usize] += 1;
+                }
+            }
+        }
+        let count = |bit: u8| counts[bit.trailing_zeros() as usize];
+        let simplified = census.simplified.saturating_sub(count(Marks::SIMPLIFIED));
+        if census.traditional <= simplified {
+            return None;
+        }
+        let (tw, hk) = (count(Marks::TW_EVIDENCE), count(Marks::HK_EVIDENCE));
+        Some(if hk > tw {
             Region::Hk
-        } else if standard > tw {
+        } else if count(Marks::TW_STANDARD) > tw {
             Region::Standard
         } else {
             Region::Tw
-        }
+        })
     }
 
     /// Whether `c` is a glyph the page's own region writes (not a leftover to convert).
     pub fn is_own_glyph(&self, c: char, region: Region) -> bool {
-        match region {
-            Region::Standard => false,
-            Region::Tw => self.tw_glyphs.contains(&c),
-            Region::Hk => self.hk_glyphs.contains(&c),
+        let bit = match region {
+            Region::Standard => return false,
+            Region::Tw => Marks::TW_GLYPH,
+            Region::Hk => Marks::HK_GLYPH,
+        };
+        self.marks_of(c) & bit != 0
+    }
+
+    fn marks_of(&self, c: char) -> u8 {
+        match self.marks.get(c as usize) {
+            Some(&bits) => bits,
+            None => self.astral_marks.get(&c).copied().unwrap_or(0),
         }
     }
 }

@@ -35,7 +35,7 @@ use convert::{Changed, Converter, Dictionary, Entries, NeighbourValues, char_map
 use explicit::{Explicit, Modes, Target};
 use opencc::Traced;
 pub use scan::Census;
-use scan::{Regions, Scan, garbled_runs, merged_windows};
+use scan::{Regions, Scan, garbled_runs, merge, merged_windows, push_outside};
 use spin::SpinDetector;
 
 use crate::text::lm;
@@ -75,9 +75,6 @@ impl CharChange {
         }
     }
 }
-
-/// A span of the page and what it becomes.
-type Replacement = (Range<usize>, String);
 
 pub struct Script {
     mode: Mode,
@@ -162,19 +159,6 @@ impl Script {
 
     fn scan(&self, text: &str, kinds: &[BlockKind], garbled: &[Range<usize>]) -> Scan {
         Scan::new(&self.classes, text, kinds, garbled, self.prose_min_han)
-    }
-
-    /// The replacements the stage makes to `text` in its mode (without spin reversals).
-    fn conversions(&self, text: &str, scan: &Scan) -> Vec<Replacement> {
-        match &self.mode {
-            Mode::Keep => Vec::new(),
-            Mode::Auto => self
-                .auto_changes(text, scan)
-                .into_iter()
-                .map(|c| (c.range, c.to.to_string()))
-                .collect(),
-            Mode::Explicit(explicit) => self.explicit_changes(text, scan, explicit),
-        }
     }
 
     /// `auto`: the residue rate of a text and the changes made (none below the gate).
@@ -278,13 +262,23 @@ impl Script {
         }
     }
 
-    /// An explicit mode: OpenCC's chains for what the page is written in. A traditional page going
-    /// to a traditional target first has its simplified leftovers brought to standard traditional
-    /// by the masked round trip (OpenCC's `t2tw` would leave them), so the chains see the uniform
-    /// traditional text they are made for.
-    fn explicit_changes(&self, text: &str, scan: &Scan, explicit: &Explicit) -> Vec<Replacement> {
+    /// An explicit mode: the edits of OpenCC's chains for what the page is written in, outside
+    /// the garbled runs and the spin reversals (which write their own text). A traditional page
+    /// going to a traditional target first has its simplified leftovers brought to standard
+    /// traditional by the masked round trip (OpenCC's `t2tw` would leave them), so the chains see
+    /// the uniform traditional text they are made for.
+    fn explicit_edits(
+        &self,
+        text: &str,
+        scan: &Scan,
+        explicit: &Explicit,
+        garbled: &[Range<usize>],
+        reversals: &[Change],
+    ) -> Vec<Change> {
         let all = &scan.all;
-        let source = explicit.evidence.source(text, &all.pieces, &scan.census);
+        let mut readable = Vec::new();
+        push_outside(0..text.len(), garbled, &mut readable);
+        let source = explicit.evidence.source(text, &readable, &scan.census);
         let leftovers: Vec<(usize, char)> = match (source, explicit.target) {
             (Some(region), Target::Traditional(_)) => self
                 .leftovers(text, all, |c| explicit.evidence.is_own_glyph(c, region))
@@ -293,15 +287,20 @@ impl Script {
                 .collect(),
             _ => Vec::new(),
         };
-        let mut replacements = Vec::new();
-        for piece in &all.pieces {
-            let first = leftovers.partition_point(|&(at, _)| at < piece.start);
-            let last = leftovers.partition_point(|&(at, _)| at < piece.end);
-            let traced = Traced::with_changes(text, piece.clone(), &leftovers[first..last]);
-            let converted = opencc::convert(explicit.chains(source), traced);
-            replacements.extend(converted.replacements(text));
+        let reversed = reversals.iter().map(|r| r.range.clone());
+        let untouchable = merge(garbled.iter().cloned().chain(reversed).collect());
+        let mut spans = Vec::new();
+        push_outside(0..text.len(), &untouchable, &mut spans);
+        let mut edits = Vec::new();
+        for span in spans {
+            let traced = Traced::with_changes(text, span, &leftovers);
+            let converted = opencc::convert(explicit.chains(source), text, traced);
+            for (range, to) in converted.replacements(text) {
+                let reason = format!("{} → {to}", &text[range.clone()]);
+                edits.push(Change::replace(range, to, CONVERT_RULE, reason));
+            }
         }
-        replacements
+        edits
     }
 
     /// The simplified leftovers of a traditional text and their standard traditional forms: the
@@ -419,23 +418,14 @@ impl Script {
             folded.extend(original.chars().map(|c| self.classes.simplify(c)));
             round_trip.clear();
             converter.convert_simplified_into(&folded, &mut round_trip, &mut spans);
-            as_written.clear();
-            converter.convert_simplified_into(original, &mut as_written, &mut written_spans);
-            let kept_by_phrase = as_written
-                .chars()
-                .zip(original.chars())
-                .zip(&written_spans)
-                .map(|((w, o), span)| span.len() > 1 && w == o);
             let trips = round_trip.chars().zip(spans.iter());
             let mut words: Option<Vec<Range<usize>>> = None;
-            for (index, (((offset, from), (trip, span)), kept)) in original
-                .char_indices()
-                .zip(trips)
-                .zip(kept_by_phrase)
-                .enumerate()
+            let mut kept_by_phrase: Option<Vec<bool>> = None;
+            for (index, ((offset, from), (trip, span))) in
+                original.char_indices().zip(trips).enumerate()
             {
                 let phrase = span.len() > 1;
-                let to = if kept {
+                let to = if trip == from {
                     continue;
                 } else if !self.classes.is_traditional(from) {
                     if phrase && trip != from {
@@ -464,7 +454,23 @@ impl Script {
                 } else {
                     continue;
                 };
-                if to != from && (options.acceptable_too || !self.acceptable.contains(&(from, to))) {
+                let allowed = options.acceptable_too || !self.acceptable.contains(&(from, to));
+                if to == from || !allowed {
+                    continue;
+                }
+                let kept = kept_by_phrase.get_or_insert_with(|| {
+                    as_written.clear();
+                    converter.convert_simplified_into(
+                        original,
+                        &mut as_written,
+                        &mut written_spans,
+                    );
+                    let written = as_written.chars().zip(original.chars()).zip(&written_spans);
+                    written
+                        .map(|((w, o), span)| span.len() > 1 && w == o)
+                        .collect()
+                });
+                if !kept[index] {
                     changes.push(CharChange::at(window.start + offset, from, to));
                 }
             }
@@ -710,11 +716,19 @@ impl Stage for Script {
     fn run(&self, doc: &mut Document) {
         let garbled = garbled_runs(doc);
         let scan = self.scan(&doc.text, &doc.kinds, &garbled);
-        let conversions = self.conversions(&doc.text, &scan);
         let census = scan.census;
         let reversals = match &self.spin {
             Some(spin) => spin.reversals(doc, scan.all.han, &|s| self.in_page_script(&census, s)),
             None => Vec::new(),
+        };
+        let mut changes = match &self.mode {
+            Mode::Keep => Vec::new(),
+            Mode::Auto => {
+                conversion_edits(&doc.text, &self.auto_changes(&doc.text, &scan), &reversals)
+            }
+            Mode::Explicit(explicit) => {
+                self.explicit_edits(&doc.text, &scan, explicit, &garbled, &reversals)
+            }
         };
         if let Some(Err(why)) = self.traditional.get() {
             doc.flag(
@@ -724,7 +738,6 @@ impl Stage for Script {
                 None,
             );
         }
-        let mut changes = conversion_edits(&doc.text, conversions, &reversals);
         changes.extend(reversals);
         // Applying nothing would still copy the text.
         if !changes.is_empty() {
@@ -733,28 +746,28 @@ impl Stage for Script {
     }
 }
 
-/// One edit per run of adjacent replacements (关系 → 關係), leaving out those that touch a spin
-/// reversal (which writes its own replacement in the page's script).
-fn conversion_edits(
-    text: &str,
-    mut conversions: Vec<Replacement>,
-    reversals: &[Change],
-) -> Vec<Change> {
+/// One edit per run of adjacent converted characters (关系 → 關係), leaving out characters inside
+/// a spin reversal (which writes its own replacement in the page's script).
+fn conversion_edits(text: &str, conversions: &[CharChange], reversals: &[Change]) -> Vec<Change> {
     let mut sorted: Vec<&Range<usize>> = reversals.iter().map(|r| &r.range).collect();
     sorted.sort_by_key(|r| r.start);
     let reversed = |r: &Range<usize>| {
         let next = sorted.partition_point(|s| s.end <= r.start);
         sorted.get(next).is_some_and(|s| s.start < r.end)
     };
-    conversions.sort_by_key(|(range, _)| range.start);
     let mut edits: Vec<Change> = Vec::new();
-    for (range, to) in conversions.into_iter().filter(|(r, _)| !reversed(r)) {
+    for c in conversions.iter().filter(|c| !reversed(&c.range)) {
         match edits.last_mut() {
-            Some(last) if last.range.end == range.start => {
-                last.range.end = range.end;
-                last.replacement.push_str(&to);
+            Some(last) if last.range.end == c.range.start => {
+                last.range.end = c.range.end;
+                last.replacement.push(c.to);
             }
-            _ => edits.push(Change::replace(range, to, CONVERT_RULE, String::new())),
+            _ => edits.push(Change::replace(
+                c.range.clone(),
+                c.to.to_string(),
+                CONVERT_RULE,
+                String::new(),
+            )),
         }
     }
     for edit in &mut edits {
@@ -896,7 +909,8 @@ mod tests {
             }
             for change in s.auto_candidates(text, &scan, false).unwrap_or_default() {
                 let at = change.range.start;
-                let candidate = scan.own.suspects.contains(&at) || scan.own.changeable.contains(&at);
+                let candidate =
+                    scan.own.suspects.contains(&at) || scan.own.changeable.contains(&at);
                 assert!(candidate, "{change:?} is neither suspect nor changeable");
                 let region = scan.census.region();
                 assert!(

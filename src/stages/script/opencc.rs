@@ -27,46 +27,58 @@ use super::convert::parse_table;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 
-/// A text being converted: its characters, each with the byte range of the original it came from.
+/// A span of a page being converted, and where each of its characters came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Traced {
     text: String,
-    origins: Vec<Range<usize>>,
+    /// The byte range of the page that `text` stands for.
+    span: Range<usize>,
+    /// Per character, the byte range of the page it came from; `None` while the text is aligned
+    /// with the span (character `i` stands for the span's character `i`), as it stays until an
+    /// entry changes the length: most conversions never pay for the ranges.
+    origins: Option<Vec<Range<usize>>>,
 }
 
 impl Traced {
-    /// `text[span]` as it is, its characters keeping their own byte ranges in `text`.
-    pub fn new(text: &str, span: Range<usize>) -> Self {
-        Self::with_changes(text, span, &[])
+    /// `page[span]` as it is.
+    pub fn new(page: &str, span: Range<usize>) -> Self {
+        Self::with_changes(page, span, &[])
     }
 
-    /// `text[span]` with single characters replaced (`(byte offset, new character)`, ascending);
-    /// every character keeps the byte range of the one it stands for.
-    pub fn with_changes(text: &str, span: Range<usize>, changes: &[(usize, char)]) -> Self {
-        let mut traced = Traced {
-            text: String::with_capacity(span.len()),
-            origins: Vec::with_capacity(span.len() / 2),
-        };
-        let mut changes = changes.iter().peekable();
-        for (at, c) in text[span.clone()].char_indices() {
-            let at = span.start + at;
-            let c = match changes.next_if(|&&(change_at, _)| change_at == at) {
-                Some(&(_, to)) => to,
-                None => c,
+    /// `page[span]` with single characters replaced (`(byte offset, new character)`, ascending).
+    pub fn with_changes(page: &str, span: Range<usize>, changes: &[(usize, char)]) -> Self {
+        let mut text = String::with_capacity(span.len());
+        let mut copied = span.start;
+        for &(at, to) in changes.iter().filter(|(at, _)| span.contains(at)) {
+            let Some(from) = page[at..].chars().next() else {
+                continue;
             };
-            traced.push(c, at..at + text[at..].chars().next().map_or(0, char::len_utf8));
+            text.push_str(&page[copied..at]);
+            text.push(to);
+            copied = at + from.len_utf8();
         }
-        traced
+        text.push_str(&page[copied..span.end]);
+        Traced {
+            text,
+            span,
+            origins: None,
+        }
     }
 
-    fn push(&mut self, c: char, origin: Range<usize>) {
-        self.text.push(c);
-        self.origins.push(origin);
+    /// Give every character its range of the page (the text is still aligned with its span).
+    fn trace(&mut self, page: &str) {
+        if self.origins.is_none() {
+            let start = self.span.start;
+            let chars = page[self.span.clone()].char_indices();
+            let ranges = chars.map(|(at, c)| start + at..start + at + c.len_utf8());
+            self.origins = Some(ranges.collect());
+        }
     }
 
-    /// CJK compatibility ideographs as their unified forms (豈 U+F900 → 豈 U+8C48).
+    /// CJK compatibility ideographs as their unified forms (豈 U+F900 → 豈 U+8C48); each is one
+    /// character for one, so the text stays aligned.
     fn normalize_compatibility_ideographs(self) -> Self {
-        if !self.text.chars().any(is_compatibility_ideograph) {
+        if !has_compatibility_ideograph(&self.text) {
             return self;
         }
         let text = self
@@ -81,24 +93,39 @@ impl Traced {
         Traced { text, ..self }
     }
 
-    /// The replacements that turn `original` into this text: one per run of characters that share
-    /// input (a length-changing entry ties its characters together), where the run differs.
-    pub fn replacements(&self, original: &str) -> Vec<(Range<usize>, String)> {
-        let mut out = Vec::new();
-        let mut run: Option<(Range<usize>, String)> = None;
-        for (c, origin) in self.text.chars().zip(&self.origins) {
-            match &mut run {
-                Some((range, text)) if origin.start < range.end => {
-                    range.end = range.end.max(origin.end);
-                    text.push(c);
+    /// The replacements that turn `page` into this text: one per run of adjacent changed
+    /// characters (关系 → 關係); characters from one length-changing entry change together.
+    pub fn replacements(&self, page: &str) -> Vec<(Range<usize>, String)> {
+        let mut out: Vec<(Range<usize>, String)> = Vec::new();
+        let mut push = |from: Range<usize>, after: &str| match out.last_mut() {
+            Some((range, text)) if range.end == from.start => {
+                range.end = from.end;
+                text.push_str(after);
+            }
+            _ => out.push((from, after.to_string())),
+        };
+        match &self.origins {
+            None => {
+                // Character by character, by their UTF-8 bytes: no decoding.
+                let (after, before) = (self.text.as_bytes(), page.as_bytes());
+                let (mut at, mut from) = (0, self.span.start);
+                while at < after.len() && from < self.span.end {
+                    let (a, b) = (utf8_width(after[at]), utf8_width(before[from]));
+                    let same = a == b && (0..a).all(|i| after[at + i] == before[from + i]);
+                    if !same {
+                        push(from..from + b, &self.text[at..at + a]);
+                    }
+                    (at, from) = (at + a, from + b);
                 }
-                _ => {
-                    out.extend(run.take().filter(|(r, t)| original[r.clone()] != *t));
-                    run = Some((origin.clone(), c.to_string()));
+            }
+            Some(origins) => {
+                for (from, to) in tied_units(&self.text, origins) {
+                    if page[from.clone()] != self.text[to.clone()] {
+                        push(from, &self.text[to]);
+                    }
                 }
             }
         }
-        out.extend(run.filter(|(r, t)| original[r.clone()] != *t));
         out
     }
 
@@ -107,14 +134,56 @@ impl Traced {
     }
 }
 
+/// The length of the UTF-8 sequence that starts with `lead` (1 for a byte that cannot start one:
+/// the callers only pass character starts).
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
+/// Runs of characters whose page ranges overlap (the output of one length-changing entry), each
+/// with its page range and its byte range in `text`.
+fn tied_units<'a>(
+    text: &'a str,
+    origins: &'a [Range<usize>],
+) -> impl Iterator<Item = (Range<usize>, Range<usize>)> + 'a {
+    let mut chars = text.char_indices().zip(origins).peekable();
+    std::iter::from_fn(move || {
+        let ((at, c), origin) = chars.next()?;
+        let (mut from, mut to) = (origin.clone(), at..at + c.len_utf8());
+        while let Some(((at, c), origin)) = chars.next_if(|(_, o)| o.start < from.end) {
+            from.end = from.end.max(origin.end);
+            to.end = at + c.len_utf8();
+        }
+        Some((from, to))
+    })
+}
+
 fn is_compatibility_ideograph(c: char) -> bool {
     matches!(c as u32, 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
+}
+
+/// Whether `text` holds a compatibility ideograph, found by the lead bytes of their UTF-8 forms
+/// (`EF A4`–`EF AB`, `F0 AF A0`–`F0 AF A8`): a byte search, not a decoding of every character.
+fn has_compatibility_ideograph(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(0xEF, 0xF0, bytes).any(|at| match bytes[at..] {
+        [0xEF, second, ..] => (0xA4..=0xAB).contains(&second),
+        [0xF0, 0xAF, third, ..] => (0xA0..=0xA8).contains(&third),
+        _ => false,
+    })
 }
 
 /// One entry of a step: its value, its key's and value's lengths in characters, and whether it
 /// comes from the step's first tier (the tier a segmentation may reuse).
 struct Entry {
     value: Box<str>,
+    /// The value when it is one character (most entries): pushed without a copy loop.
+    single: Option<char>,
     key_chars: usize,
     value_chars: usize,
     first_tier: bool,
@@ -154,7 +223,10 @@ impl Step {
                 let key_chars = key.chars().count();
                 later_tiers_single &= tier == 0 || key_chars == 1;
                 patterns.push((key.clone(), entries.len() as u32));
+                let mut value_chars = value.chars();
+                let single = value_chars.next().filter(|_| value_chars.next().is_none());
                 entries.push(Entry {
+                    single,
                     value_chars: value.chars().count(),
                     value: value.into(),
                     key_chars,
@@ -204,84 +276,119 @@ impl Step {
         segments
     }
 
-    /// Convert one segment (`text`, with one origin per character) onto the end of `out`.
-    fn convert_segment(&self, text: &str, origins: &[Range<usize>], out: &mut Traced) {
-        let mut copied = 0;
+    /// Convert `current` segment by segment; the converted text and its segments (with `split`,
+    /// also cut at this step's first-tier matches). `None` when an entry changes the length of an
+    /// aligned text (trace it, then convert again).
+    fn convert(
+        &self,
+        current: &Traced,
+        segments: &[Range<usize>],
+        split: bool,
+    ) -> Option<(Traced, Vec<Range<usize>>)> {
+        let automaton = self.automaton.as_ref()?;
+        let mut text = String::with_capacity(current.text.len() + current.text.len() / 8);
+        let mut origins = current
+            .origins
+            .as_ref()
+            .map(|o| (o, Vec::with_capacity(o.len())));
         let mut chars = 0;
-        if let Some(automaton) = &self.automaton {
-            for m in automaton.leftmost_find_iter(text) {
-                chars += copy_unmatched(&text[copied..m.start()], &origins[chars..], out);
+        let mut next_segments = Vec::with_capacity(segments.len());
+        for segment in segments {
+            let source = &current.text[segment.clone()];
+            let mut start = text.len();
+            let mut copied = 0;
+            for m in automaton.leftmost_find_iter(source) {
+                let gap = &source[copied..m.start()];
+                text.push_str(gap);
                 let entry = &self.entries[m.value() as usize];
-                let from = &origins[chars..chars + entry.key_chars];
-                if entry.value_chars == entry.key_chars {
-                    for (c, origin) in entry.value.chars().zip(from) {
-                        out.push(c, origin.clone());
-                    }
-                } else {
-                    let whole = from[0].start..from[entry.key_chars - 1].end;
-                    for c in entry.value.chars() {
-                        out.push(c, whole.clone());
+                let own_segment = split && entry.first_tier;
+                if own_segment && start < text.len() {
+                    next_segments.push(start..text.len());
+                }
+                match &mut origins {
+                    None if entry.value_chars != entry.key_chars => return None,
+                    None => {}
+                    Some((from, to)) => {
+                        let gap_chars = gap.chars().count();
+                        to.extend_from_slice(&from[chars..chars + gap_chars]);
+                        chars += gap_chars;
+                        let key = &from[chars..chars + entry.key_chars];
+                        if entry.value_chars == entry.key_chars {
+                            to.extend_from_slice(key);
+                        } else {
+                            let whole = key[0].start..key[entry.key_chars - 1].end;
+                            to.extend(std::iter::repeat_n(whole, entry.value_chars));
+                        }
+                        chars += entry.key_chars;
                     }
                 }
-                chars += entry.key_chars;
+                let value_start = text.len();
+                match entry.single {
+                    Some(c) => text.push(c),
+                    None => text.push_str(&entry.value),
+                }
+                if own_segment {
+                    next_segments.push(value_start..text.len());
+                    start = text.len();
+                }
                 copied = m.end();
             }
+            let rest = &source[copied..];
+            text.push_str(rest);
+            if let Some((from, to)) = &mut origins {
+                let rest_chars = rest.chars().count();
+                to.extend_from_slice(&from[chars..chars + rest_chars]);
+                chars += rest_chars;
+            }
+            if start < text.len() || !split {
+                next_segments.push(start..text.len());
+            }
         }
-        copy_unmatched(&text[copied..], &origins[chars..], out);
+        let converted = Traced {
+            text,
+            span: current.span.clone(),
+            origins: origins.map(|(_, to)| to),
+        };
+        Some((converted, next_segments))
     }
-
-    fn matches_anything(&self, text: &str) -> bool {
-        self.automaton
-            .as_ref()
-            .is_some_and(|a| a.leftmost_find_iter(text).next().is_some())
-    }
-}
-
-/// Copy characters no entry matched, with their origins; returns how many there were.
-fn copy_unmatched(text: &str, origins: &[Range<usize>], out: &mut Traced) -> usize {
-    let mut count = 0;
-    for (c, origin) in text.chars().zip(origins) {
-        out.push(c, origin.clone());
-        count += 1;
-    }
-    count
 }
 
 /// One OpenCC configuration: the segmentation and the conversion steps.
 pub struct Chain {
-    /// Segments are the matches of this step's first tier (none: the text is one segment).
-    segmentation: Option<Arc<Step>>,
+    segmentation: Segmentation,
     steps: Vec<Arc<Step>>,
 }
 
+/// How a chain cuts the text into segments.
+enum Segmentation {
+    /// The text is one segment.
+    Whole,
+    /// The matches of a dictionary of its own.
+    Own(Arc<Step>),
+    /// The matches of the first step's first tier, found while that step converts the whole text
+    /// (which is the same as converting segment by segment: its longest matches are the segments).
+    FirstStep,
+}
+
 impl Chain {
-    /// Convert a traced text (compatibility ideographs already normalised).
-    fn apply(&self, traced: Traced) -> Traced {
+    /// Convert a span of `page` (compatibility ideographs already normalised).
+    fn apply(&self, page: &str, mut current: Traced) -> Traced {
         let mut segments = match &self.segmentation {
-            Some(step) => step.segments(&traced.text),
-            None => vec![0..traced.text.len()],
+            Segmentation::Own(step) => step.segments(&current.text),
+            Segmentation::Whole | Segmentation::FirstStep => {
+                std::iter::once(0..current.text.len()).collect()
+            }
         };
-        let mut current = traced;
-        for step in &self.steps {
-            if !step.matches_anything(&current.text) {
-                continue;
+        for (index, step) in self.steps.iter().enumerate() {
+            let split = index == 0 && matches!(self.segmentation, Segmentation::FirstStep);
+            let converted = step.convert(&current, &segments, split).or_else(|| {
+                current.trace(page);
+                step.convert(&current, &segments, split)
+            });
+            if let Some((next, next_segments)) = converted {
+                current = next;
+                segments = next_segments;
             }
-            let mut next = Traced {
-                text: String::with_capacity(current.text.len() + current.text.len() / 8),
-                origins: Vec::with_capacity(current.origins.len()),
-            };
-            let mut next_segments = Vec::with_capacity(segments.len());
-            let mut chars = 0;
-            for segment in &segments {
-                let text = &current.text[segment.clone()];
-                let count = text.chars().count();
-                let start = next.text.len();
-                step.convert_segment(text, &current.origins[chars..chars + count], &mut next);
-                next_segments.push(start..next.text.len());
-                chars += count;
-            }
-            current = next;
-            segments = next_segments;
         }
         current
     }
@@ -289,11 +396,15 @@ impl Chain {
 
 /// Chains applied one after another (`hk2t` then `t2tw` for a Hong Kong page to Taiwan glyphs),
 /// after the normalisation of compatibility ideographs.
-pub fn convert<'a>(chains: impl IntoIterator<Item = &'a Chain>, traced: Traced) -> Traced {
+pub fn convert<'a>(
+    chains: impl IntoIterator<Item = &'a Chain>,
+    page: &str,
+    traced: Traced,
+) -> Traced {
     chains
         .into_iter()
         .fold(traced.normalize_compatibility_ideographs(), |t, chain| {
-            chain.apply(t)
+            chain.apply(page, t)
         })
 }
 
@@ -329,18 +440,19 @@ impl<'a> ChainBuilder<'a> {
             .iter()
             .map(|tiers| self.step(tiers))
             .collect::<Result<Vec<_>, _>>()?;
-        // OpenCC segments with a dictionary that is usually the first tier of the first step; the
-        // step's automaton then segments too, when its later tiers are single characters.
-        let segmentation = match &spec.segmentation {
-            None => None,
-            Some(dictionary) => Some(
-                match steps.iter().find(|s| {
-                    s.later_tiers_single && self.first_tier_of(s).as_deref() == Some(dictionary)
-                }) {
-                    Some(step) => Arc::clone(step),
-                    None => self.step(std::slice::from_ref(dictionary))?,
-                },
-            ),
+        // OpenCC segments with a dictionary that is often the first tier of the first step: then
+        // that step segments while it converts, when its later tiers are single characters.
+        let segmentation = match (&spec.segmentation, steps.first()) {
+            (None, _) => Segmentation::Whole,
+            (Some(dictionary), Some(first))
+                if first.later_tiers_single
+                    && self.first_tier_of(first).as_deref() == Some(dictionary) =>
+            {
+                Segmentation::FirstStep
+            }
+            (Some(dictionary), _) => {
+                Segmentation::Own(self.step(std::slice::from_ref(dictionary))?)
+            }
         };
         if steps.is_empty() {
             return Err(RuleError::new(
@@ -402,14 +514,18 @@ mod tests {
             .into_iter()
             .map(|tiers| Arc::new(Step::new(tiers).unwrap()))
             .collect();
+        let segmentation = match segmentation {
+            true => Segmentation::FirstStep,
+            false => Segmentation::Whole,
+        };
         Chain {
-            segmentation: segmentation.then(|| Arc::clone(&steps[0])),
+            segmentation,
             steps,
         }
     }
 
     fn run(chain: &Chain, text: &str) -> (String, Vec<(Range<usize>, String)>) {
-        let out = convert([chain], Traced::new(text, 0..text.len()));
+        let out = convert([chain], text, Traced::new(text, 0..text.len()));
         (out.text.clone(), out.replacements(text))
     }
 
@@ -425,8 +541,14 @@ mod tests {
         // 甲乙 is a segment and 丙 another, so the second step's 乙丙 cannot match across them.
         let first = || vec![tier(&[("甲乙", "甲乙")]), tier(&[("丙", "丙")])];
         let second = || vec![tier(&[("乙丙", "乙X")])];
-        assert_eq!(run(&chain(true, vec![first(), second()]), "甲乙丙").0, "甲乙丙");
-        assert_eq!(run(&chain(false, vec![first(), second()]), "甲乙丙").0, "甲乙X");
+        assert_eq!(
+            run(&chain(true, vec![first(), second()]), "甲乙丙").0,
+            "甲乙丙"
+        );
+        assert_eq!(
+            run(&chain(false, vec![first(), second()]), "甲乙丙").0,
+            "甲乙X"
+        );
         // Characters no phrase covers are one segment: the second step matches inside it.
         assert_eq!(run(&chain(true, vec![first(), second()]), "乙丙").0, "乙X");
     }
@@ -441,12 +563,14 @@ mod tests {
 
     #[test]
     fn equal_length_entries_replace_only_the_characters_that_change() {
-        let c = chain(false, vec![vec![tier(&[("关系", "關係")])]]);
-        let (_, replacements) = run(&c, "a关系");
+        let c = chain(false, vec![vec![tier(&[("关系", "關係"), ("说", "說")])]]);
+        let (_, replacements) = run(&c, "a关系的说");
         assert_eq!(
             replacements,
-            vec![(1..4, "關".to_string()), (4..7, "係".to_string())]
+            vec![(1..7, "關係".to_string()), (10..13, "說".to_string())]
         );
+        let (_, replacements) = run(&c, "系关系");
+        assert_eq!(replacements, vec![(3..9, "關係".to_string())]);
     }
 
     #[test]
@@ -463,5 +587,23 @@ mod tests {
         let traced = Traced::with_changes(text, 0..text.len(), &[(1, '麼')]);
         assert_eq!(traced.text(), "a麼b");
         assert_eq!(traced.replacements(text), vec![(1..4, "麼".to_string())]);
+        // A length change after them: the ranges are traced from the aligned text.
+        let c = chain(false, vec![vec![tier(&[("麼b", "X")])]]);
+        let out = convert([&c], text, traced);
+        assert_eq!(out.replacements(text), vec![(1..5, "X".to_string())]);
+    }
+
+    #[test]
+    fn a_length_change_in_a_later_step_keeps_the_earlier_changes_apart() {
+        let c = chain(
+            false,
+            vec![
+                vec![tier(&[("关", "關"), ("方便面", "方便麵")])],
+                vec![tier(&[("方便麵", "泡麵")])],
+            ],
+        );
+        let (out, replacements) = run(&c, "关方便面关");
+        assert_eq!(out, "關泡麵關");
+        assert_eq!(replacements, vec![(0..15, "關泡麵關".to_string())]);
     }
 }

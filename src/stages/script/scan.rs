@@ -17,7 +17,7 @@ use std::ops::{AddAssign, Range};
 
 use crate::document::{BlockKind, Document};
 use crate::stages::StageName;
-use crate::text::chars::is_han;
+use crate::text::chars::{is_han, is_sentence_punct};
 
 use super::Region;
 use super::classes::CharClasses;
@@ -39,8 +39,6 @@ pub struct Census {
     pub simplified: usize,
     pub hk_glyphs: usize,
     pub standard_glyphs: usize,
-    /// Sentence and clause punctuation: the mark of prose.
-    pub clause_marks: usize,
 }
 
 impl Census {
@@ -74,7 +72,6 @@ impl AddAssign for Census {
         self.simplified += other.simplified;
         self.hk_glyphs += other.hk_glyphs;
         self.standard_glyphs += other.standard_glyphs;
-        self.clause_marks += other.clause_marks;
     }
 }
 
@@ -104,6 +101,11 @@ pub struct Scan {
 /// One line of the page during the scan.
 struct Line {
     census: Census,
+    /// Whether it holds sentence or clause punctuation.
+    clause_mark: bool,
+    /// Whether the line votes on the page's script: prose (at least the minimum of Han
+    /// characters and a clause mark), not the title.
+    prose: bool,
     title: bool,
     pieces: Range<usize>,
     suspects: Range<usize>,
@@ -111,7 +113,8 @@ struct Line {
 }
 
 impl Scan {
-    /// Scan `text` (whose lines have the given `kinds`, when typed) around the `garbled` runs.
+    /// Scan `text` (whose lines have the given `kinds`, when typed) around the `garbled` runs
+    /// (ascending, disjoint, inside lines), in one pass.
     pub fn new(
         classes: &CharClasses,
         text: &str,
@@ -119,48 +122,86 @@ impl Scan {
         garbled: &[Range<usize>],
         prose_min_han: usize,
     ) -> Self {
-        let mut all = Regions::default();
-        let mut lines = Vec::new();
+        let line_count = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+        let mut lines = Vec::with_capacity(line_count);
+        let mut all = Regions {
+            pieces: Vec::with_capacity(line_count + garbled.len()),
+            ..Regions::default()
+        };
+        let mut line = Line::starting(&all, kinds.first());
+        let mut census = Census::default();
+        // The stretches between garbled runs, which nothing counts: a line goes on after one.
+        let ends = garbled.iter().map(|g| (g.start, g.end));
         let mut start = 0;
-        for (index, line) in text.split('\n').enumerate() {
-            let range = start..start + line.len();
-            start = range.end + 1;
-            let (pieces, suspects, changeable) = (
-                all.pieces.len(),
-                all.suspects.len(),
-                all.changeable.len(),
-            );
-            let mut census = Census::default();
-            for piece in outside(range, garbled) {
-                census += classes.scan(
-                    &text[piece.clone()],
-                    piece.start,
-                    &mut all.suspects,
-                    &mut all.changeable,
-                );
-                all.pieces.push(piece);
+        for (stop, resume) in ends.chain(std::iter::once((text.len(), text.len()))) {
+            let stop = stop.max(start);
+            let mut piece_start = start;
+            for (offset, c) in text[start..stop].char_indices() {
+                let at = start + offset;
+                // The counts stay in a local (registers), not in the line, until the line ends.
+                if classes.tally(c, at, &mut census, &mut all.suspects, &mut all.changeable) {
+                    continue;
+                }
+                if c == '\n' {
+                    all.push_piece(piece_start..at);
+                    piece_start = at + 1;
+                    line.census = std::mem::take(&mut census);
+                    let next = Line::starting(&all, kinds.get(lines.len() + 1));
+                    let done = std::mem::replace(&mut line, next);
+                    lines.push(done.finished(&mut all, prose_min_han));
+                } else if !line.clause_mark && is_sentence_punct(c) {
+                    line.clause_mark = true;
+                }
             }
-            all.han += census.han;
-            lines.push(Line {
-                census,
-                title: kinds.get(index) == Some(&BlockKind::Title),
-                pieces: pieces..all.pieces.len(),
-                suspects: suspects..all.suspects.len(),
-                changeable: changeable..all.changeable.len(),
-            });
+            all.push_piece(piece_start..stop);
+            start = resume.max(stop);
         }
-        let census = main_text_census(&lines, prose_min_han);
+        line.census = census;
+        lines.push(line.finished(&mut all, prose_min_han));
+        let census = main_text_census(&lines);
         let own = own_script(&lines, &all, census.is_traditional());
         Scan { census, own, all }
     }
 }
 
+impl Regions {
+    fn push_piece(&mut self, piece: Range<usize>) {
+        if !piece.is_empty() {
+            self.pieces.push(piece);
+        }
+    }
+}
+
+impl Line {
+    /// A line starting where `all` ends, of the given kind.
+    fn starting(all: &Regions, kind: Option<&BlockKind>) -> Self {
+        Line {
+            census: Census::default(),
+            clause_mark: false,
+            prose: false,
+            title: kind == Some(&BlockKind::Title),
+            pieces: all.pieces.len()..all.pieces.len(),
+            suspects: all.suspects.len()..all.suspects.len(),
+            changeable: all.changeable.len()..all.changeable.len(),
+        }
+    }
+
+    /// The line, its ranges ending where `all` ends, counted into `all`.
+    fn finished(mut self, all: &mut Regions, prose_min_han: usize) -> Self {
+        self.pieces.end = all.pieces.len();
+        self.suspects.end = all.suspects.len();
+        self.changeable.end = all.changeable.len();
+        self.prose = !self.title && self.clause_mark && self.census.han >= prose_min_han;
+        all.han += self.census.han;
+        self
+    }
+}
+
 /// The census of the prose lines that are not the title; of every line that is not the title when
 /// none is prose; of every line when that leaves none.
-fn main_text_census(lines: &[Line], prose_min_han: usize) -> Census {
-    let is_prose = |l: &&Line| !l.title && l.census.han >= prose_min_han && l.census.clause_marks > 0;
-    let voters: Vec<&Line> = if lines.iter().any(|l| is_prose(&l)) {
-        lines.iter().filter(is_prose).collect()
+fn main_text_census(lines: &[Line]) -> Census {
+    let voters: Vec<&Line> = if lines.iter().any(|l| l.prose) {
+        lines.iter().filter(|l| l.prose).collect()
     } else if lines.iter().any(|l| !l.title) {
         lines.iter().filter(|l| !l.title).collect()
     } else {
@@ -177,8 +218,10 @@ fn main_text_census(lines: &[Line], prose_min_han: usize) -> Census {
 fn own_script(lines: &[Line], all: &Regions, traditional: bool) -> Regions {
     let mut own = Regions::default();
     for line in lines.iter().filter(|l| l.census.agrees_with(traditional)) {
-        own.pieces.extend_from_slice(&all.pieces[line.pieces.clone()]);
-        own.suspects.extend_from_slice(&all.suspects[line.suspects.clone()]);
+        own.pieces
+            .extend_from_slice(&all.pieces[line.pieces.clone()]);
+        own.suspects
+            .extend_from_slice(&all.suspects[line.suspects.clone()]);
         own.changeable
             .extend_from_slice(&all.changeable[line.changeable.clone()]);
         own.han += line.census.han;
@@ -186,9 +229,8 @@ fn own_script(lines: &[Line], all: &Regions, traditional: bool) -> Regions {
     own
 }
 
-/// The parts of `range` outside the (ascending, disjoint) `garbled` runs.
-fn outside(range: Range<usize>, garbled: &[Range<usize>]) -> Vec<Range<usize>> {
-    let mut pieces = Vec::with_capacity(1);
+/// Push the parts of `range` outside the (ascending, disjoint) `garbled` runs.
+pub fn push_outside(range: Range<usize>, garbled: &[Range<usize>], pieces: &mut Vec<Range<usize>>) {
     let mut start = range.start;
     let first = garbled.partition_point(|g| g.end <= range.start);
     for g in garbled[first..].iter().take_while(|g| g.start < range.end) {
@@ -200,7 +242,6 @@ fn outside(range: Range<usize>, garbled: &[Range<usize>]) -> Vec<Range<usize>> {
     if start < range.end {
         pieces.push(start..range.end);
     }
-    pieces
 }
 
 /// The garbled runs of a document's text, ascending and disjoint: runs of `锟斤拷`, and the runs the
@@ -231,7 +272,8 @@ pub fn replacement_read_as_gbk(text: &str) -> impl Iterator<Item = Range<usize>>
     let is_part = |c: char| matches!(c, '锟' | '斤' | '拷');
     let mut from = 0;
     std::iter::from_fn(move || {
-        let found = from + text.get(from..)?.find(REPLACEMENT_READ_AS_GBK)?;
+        let rest = text.get(from..)?.as_bytes();
+        let found = from + memchr::memmem::find(rest, REPLACEMENT_READ_AS_GBK.as_bytes())?;
         let start = text[..found]
             .char_indices()
             .rev()
@@ -280,7 +322,7 @@ fn carried_forward(doc: &Document, stage: StageName, position: usize) -> usize {
 }
 
 /// Sorted, overlapping ranges merged.
-fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+pub fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     ranges.sort_by_key(|r| r.start);
     let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
     for r in ranges {
@@ -389,8 +431,14 @@ mod tests {
 
     #[test]
     fn pieces_skip_garbled_runs() {
+        let outside = |range, garbled: &[Range<usize>]| {
+            let mut pieces = Vec::new();
+            push_outside(range, garbled, &mut pieces);
+            pieces
+        };
         assert_eq!(outside(0..10, &[2..4, 6..7]), vec![0..2, 4..6, 7..10]);
-        assert_eq!(outside(3..5, &[0..4]), vec![4..5]);
-        assert_eq!(outside(0..4, &[0..4]), Vec::<Range<usize>>::new());
+        let whole = std::slice::from_ref(&(0..4));
+        assert_eq!(outside(3..5, whole), outside(4..5, &[]));
+        assert_eq!(outside(0..4, whole), Vec::<Range<usize>>::new());
     }
 }
