@@ -2,6 +2,7 @@
 //! at memory speed (a hash lookup per character would cost more than the whole stage is allowed).
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
@@ -251,34 +252,40 @@ impl CharClasses {
         self.traditional_forms.get(&c).map_or(&[], Vec::as_slice)
     }
 
-    /// Count `c` (at byte `at` of the page) into `census`, noting it when it is a suspect or a
-    /// changeable character; whether it is Han. The page scan calls it for every character: one
-    /// lookup in the dense table (a hash lookup per character would cost more than the whole
-    /// stage is allowed on clean text).
-    #[inline]
-    pub fn tally(
+    /// Count the script and region markers of `text[range]` on top of `census` (running totals
+    /// over the page), noting where suspect and changeable characters are, and at each line
+    /// break its offset and the totals so far (`line_ends`). One pass with the counts in
+    /// registers and one lookup in the dense table per character: a hash lookup per character
+    /// would cost more than the whole stage is allowed on clean text.
+    pub fn scan(
         &self,
-        c: char,
-        at: usize,
+        text: &str,
+        range: Range<usize>,
         census: &mut super::Census,
-        suspects: &mut Vec<usize>,
-        changeable: &mut Vec<usize>,
-    ) -> bool {
-        let bits = self.get(c);
-        if bits & HAN == 0 {
-            return false;
+        found: &mut super::scan::Found,
+    ) {
+        let mut totals = *census;
+        for (offset, c) in text[range.clone()].char_indices() {
+            let at = range.start + offset;
+            let bits = self.get(c);
+            if bits & HAN == 0 {
+                if c == '\n' {
+                    found.line_ends.push((at, totals));
+                }
+                continue;
+            }
+            totals.han += 1;
+            if bits & SUSPECT != 0 {
+                found.suspects.push(at);
+            } else if bits & CHANGEABLE != 0 {
+                found.changeable.push(at);
+            }
+            totals.traditional += usize::from(bits & TRADITIONAL != 0);
+            totals.simplified += usize::from(bits & SIMPLIFIED != 0);
+            totals.hk_glyphs += usize::from(bits & HK_GLYPH != 0);
+            totals.standard_glyphs += usize::from(bits & STANDARD_GLYPH != 0);
         }
-        census.han += 1;
-        if bits & SUSPECT != 0 {
-            suspects.push(at);
-        } else if bits & CHANGEABLE != 0 {
-            changeable.push(at);
-        }
-        census.traditional += usize::from(bits & TRADITIONAL != 0);
-        census.simplified += usize::from(bits & SIMPLIFIED != 0);
-        census.hk_glyphs += usize::from(bits & HK_GLYPH != 0);
-        census.standard_glyphs += usize::from(bits & STANDARD_GLYPH != 0);
-        true
+        *census = totals;
     }
 }
 

@@ -165,7 +165,7 @@ impl Script {
     pub fn auto(&self, text: &str) -> (f64, Vec<CharChange>) {
         let scan = self.scan(text, &[], &[]);
         let changes = self.auto_candidates(text, &scan, false).unwrap_or_default();
-        let han = scan.own.han;
+        let han = scan.own().han;
         let residue = changes.len() as f64 * 1000.0 / han.max(1) as f64;
         if self.passes_gate(changes.len(), han) {
             (residue, changes)
@@ -177,7 +177,7 @@ impl Script {
     /// The changes `auto` makes (none below the gate).
     fn auto_changes(&self, text: &str, scan: &Scan) -> Vec<CharChange> {
         match self.auto_candidates(text, scan, true) {
-            Some(changes) if self.passes_gate(changes.len(), scan.own.han) => changes,
+            Some(changes) if self.passes_gate(changes.len(), scan.own().han) => changes,
             _ => Vec::new(),
         }
     }
@@ -222,7 +222,7 @@ impl Script {
     /// page stops (`None`) as soon as its changes so far and the suspects left that may change
     /// cannot reach the gate: genuine traditional text is left after a fraction of the work.
     fn auto_candidates(&self, text: &str, scan: &Scan, give_up: bool) -> Option<Vec<CharChange>> {
-        let (census, own) = (&scan.census, &scan.own);
+        let (census, own) = (&scan.census, scan.own());
         if own.han == 0 {
             return Some(Vec::new());
         }
@@ -910,7 +910,7 @@ mod tests {
             for change in s.auto_candidates(text, &scan, false).unwrap_or_default() {
                 let at = change.range.start;
                 let candidate =
-                    scan.own.suspects.contains(&at) || scan.own.changeable.contains(&at);
+                    scan.own().suspects.contains(&at) || scan.own().changeable.contains(&at);
                 assert!(candidate, "{change:?} is neither suspect nor changeable");
                 let region = scan.census.region();
                 assert!(

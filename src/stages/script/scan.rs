@@ -53,14 +53,17 @@ impl Census {
             Region::Tw
         }
     }
+}
 
-    /// Whether a line with this census is written in the page's script: its characters do not
-    /// lean to the other one.
-    fn agrees_with(&self, page_is_traditional: bool) -> bool {
-        if page_is_traditional {
-            self.simplified <= self.traditional
-        } else {
-            self.traditional <= self.simplified
+impl Census {
+    /// The counts since an earlier running total.
+    fn since(self, earlier: Census) -> Census {
+        Census {
+            han: self.han - earlier.han,
+            traditional: self.traditional - earlier.traditional,
+            simplified: self.simplified - earlier.simplified,
+            hk_glyphs: self.hk_glyphs - earlier.hk_glyphs,
+            standard_glyphs: self.standard_glyphs - earlier.standard_glyphs,
         }
     }
 }
@@ -92,29 +95,72 @@ pub struct Regions {
 pub struct Scan {
     /// The census of the page's main text: it decides the script and the region.
     pub census: Census,
-    /// The lines written in the page's script (what `auto` may change).
-    pub own: Regions,
     /// Every line.
     pub all: Regions,
+    /// The lines written in the page's script, when some are not (see [`Scan::own`]).
+    own: Option<Regions>,
 }
 
-/// One line of the page during the scan.
+/// What the scan keeps of a line: its script counts and where its pieces, suspects and
+/// changeable characters end in [`Regions`] (they start where the previous line's end). Small,
+/// because a page has a line per paragraph.
+#[derive(Clone, Copy)]
 struct Line {
-    census: Census,
-    /// Whether it holds sentence or clause punctuation.
-    clause_mark: bool,
-    /// Whether the line votes on the page's script: prose (at least the minimum of Han
-    /// characters and a clause mark), not the title.
-    prose: bool,
-    title: bool,
-    pieces: Range<usize>,
-    suspects: Range<usize>,
-    changeable: Range<usize>,
+    traditional: u32,
+    simplified: u32,
+    han: u32,
+    pieces_end: u32,
+    suspects_end: u32,
+    changeable_end: u32,
+}
+
+/// The page's census by who votes: prose lines, lines that are not the title, every line.
+#[derive(Default)]
+struct Votes {
+    prose: Census,
+    not_title: Census,
+    every: Census,
+    any_prose: bool,
+    any_not_title: bool,
+}
+
+impl Votes {
+    fn count(&mut self, census: Census, prose: bool, title: bool) {
+        if prose {
+            self.prose += census;
+            self.any_prose = true;
+        }
+        if !title {
+            self.not_title += census;
+            self.any_not_title = true;
+        }
+        self.every += census;
+    }
+
+    /// The census of the prose lines; of every line that is not the title when none is prose; of
+    /// every line when that leaves none.
+    fn main_text(self) -> Census {
+        if self.any_prose {
+            self.prose
+        } else if self.any_not_title {
+            self.not_title
+        } else {
+            self.every
+        }
+    }
+}
+
+/// What the character pass finds: suspect and changeable characters (byte offsets), and at each
+/// line break its offset and the running census.
+pub struct Found {
+    pub suspects: Vec<usize>,
+    pub changeable: Vec<usize>,
+    pub line_ends: Vec<(usize, Census)>,
 }
 
 impl Scan {
     /// Scan `text` (whose lines have the given `kinds`, when typed) around the `garbled` runs
-    /// (ascending, disjoint, inside lines), in one pass.
+    /// (ascending, disjoint): one pass over the characters, then one over the lines.
     pub fn new(
         classes: &CharClasses,
         text: &str,
@@ -123,110 +169,104 @@ impl Scan {
         prose_min_han: usize,
     ) -> Self {
         let line_count = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-        let mut lines = Vec::with_capacity(line_count);
-        let mut all = Regions {
-            pieces: Vec::with_capacity(line_count + garbled.len()),
-            ..Regions::default()
+        let mut found = Found {
+            suspects: Vec::new(),
+            changeable: Vec::new(),
+            line_ends: Vec::with_capacity(line_count),
         };
-        let mut line = Line::starting(&all, kinds.first());
-        let mut census = Census::default();
+        let mut totals = Census::default();
         // The stretches between garbled runs, which nothing counts: a line goes on after one.
         let ends = garbled.iter().map(|g| (g.start, g.end));
         let mut start = 0;
         for (stop, resume) in ends.chain(std::iter::once((text.len(), text.len()))) {
             let stop = stop.max(start);
-            let mut piece_start = start;
-            for (offset, c) in text[start..stop].char_indices() {
-                let at = start + offset;
-                // The counts stay in a local (registers), not in the line, until the line ends.
-                if classes.tally(c, at, &mut census, &mut all.suspects, &mut all.changeable) {
-                    continue;
-                }
-                if c == '\n' {
-                    all.push_piece(piece_start..at);
-                    piece_start = at + 1;
-                    line.census = std::mem::take(&mut census);
-                    let next = Line::starting(&all, kinds.get(lines.len() + 1));
-                    let done = std::mem::replace(&mut line, next);
-                    lines.push(done.finished(&mut all, prose_min_han));
-                } else if !line.clause_mark && is_sentence_punct(c) {
-                    line.clause_mark = true;
-                }
-            }
-            all.push_piece(piece_start..stop);
+            classes.scan(text, start..stop, &mut totals, &mut found);
             start = resume.max(stop);
         }
-        line.census = census;
-        lines.push(line.finished(&mut all, prose_min_han));
-        let census = main_text_census(&lines);
-        let own = own_script(&lines, &all, census.is_traditional());
-        Scan { census, own, all }
-    }
-}
-
-impl Regions {
-    fn push_piece(&mut self, piece: Range<usize>) {
-        if !piece.is_empty() {
-            self.pieces.push(piece);
+        found.line_ends.push((text.len(), totals));
+        let mut all = Regions {
+            pieces: Vec::with_capacity(line_count + garbled.len()),
+            suspects: found.suspects,
+            changeable: found.changeable,
+            han: totals.han,
+        };
+        let mut lines = Vec::with_capacity(line_count);
+        let mut votes = Votes::default();
+        let (mut before, mut line_start) = (Census::default(), 0);
+        let (mut suspects_end, mut changeable_end) = (0, 0);
+        for (index, &(end, totals)) in found.line_ends.iter().enumerate() {
+            let census = totals.since(before);
+            // A clause mark is looked for only where it decides (its own pass, cut short at the
+            // first: the character pass stays lean).
+            let candidate = census.han >= prose_min_han;
+            let clause_mark = candidate && text[line_start..end].contains(is_sentence_punct);
+            push_outside(line_start..end, garbled, &mut all.pieces);
+            suspects_end += all.suspects[suspects_end..].partition_point(|&at| at < end);
+            changeable_end += all.changeable[changeable_end..].partition_point(|&at| at < end);
+            let title = kinds.get(index) == Some(&BlockKind::Title);
+            let prose = !title && clause_mark && census.han >= prose_min_han;
+            votes.count(census, prose, title);
+            lines.push(Line::new(census, &all, suspects_end, changeable_end));
+            (before, line_start) = (totals, end + 1);
         }
+        let census = votes.main_text();
+        let own = own_script(&lines, &all, census.is_traditional());
+        Scan { census, all, own }
+    }
+
+    /// The lines written in the page's script (what `auto` may change).
+    pub fn own(&self) -> &Regions {
+        self.own.as_ref().unwrap_or(&self.all)
     }
 }
 
 impl Line {
-    /// A line starting where `all` ends, of the given kind.
-    fn starting(all: &Regions, kind: Option<&BlockKind>) -> Self {
+    /// A line with this census, its pieces ending where `all`'s end.
+    fn new(census: Census, all: &Regions, suspects_end: usize, changeable_end: usize) -> Self {
+        // A page is at most `decode.max_input_mib` (64 MiB): its counts fit in 32 bits.
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Line {
-            census: Census::default(),
-            clause_mark: false,
-            prose: false,
-            title: kind == Some(&BlockKind::Title),
-            pieces: all.pieces.len()..all.pieces.len(),
-            suspects: all.suspects.len()..all.suspects.len(),
-            changeable: all.changeable.len()..all.changeable.len(),
+            traditional: small(census.traditional),
+            simplified: small(census.simplified),
+            han: small(census.han),
+            pieces_end: small(all.pieces.len()),
+            suspects_end: small(suspects_end),
+            changeable_end: small(changeable_end),
         }
     }
 
-    /// The line, its ranges ending where `all` ends, counted into `all`.
-    fn finished(mut self, all: &mut Regions, prose_min_han: usize) -> Self {
-        self.pieces.end = all.pieces.len();
-        self.suspects.end = all.suspects.len();
-        self.changeable.end = all.changeable.len();
-        self.prose = !self.title && self.clause_mark && self.census.han >= prose_min_han;
-        all.han += self.census.han;
-        self
+    /// Whether the line is written in the page's script: its characters do not lean to the other.
+    fn agrees_with(&self, page_is_traditional: bool) -> bool {
+        if page_is_traditional {
+            self.simplified <= self.traditional
+        } else {
+            self.traditional <= self.simplified
+        }
     }
 }
 
-/// The census of the prose lines that are not the title; of every line that is not the title when
-/// none is prose; of every line when that leaves none.
-fn main_text_census(lines: &[Line]) -> Census {
-    let voters: Vec<&Line> = if lines.iter().any(|l| l.prose) {
-        lines.iter().filter(|l| l.prose).collect()
-    } else if lines.iter().any(|l| !l.title) {
-        lines.iter().filter(|l| !l.title).collect()
-    } else {
-        lines.iter().collect()
-    };
-    let mut census = Census::default();
-    for line in voters {
-        census += line.census;
+/// The regions of the lines that agree with the page's script; `None` when every line does.
+fn own_script(lines: &[Line], all: &Regions, traditional: bool) -> Option<Regions> {
+    if lines.iter().all(|l| l.agrees_with(traditional)) {
+        return None;
     }
-    census
-}
-
-/// The regions of the lines that agree with the page's script.
-fn own_script(lines: &[Line], all: &Regions, traditional: bool) -> Regions {
     let mut own = Regions::default();
-    for line in lines.iter().filter(|l| l.census.agrees_with(traditional)) {
-        own.pieces
-            .extend_from_slice(&all.pieces[line.pieces.clone()]);
-        own.suspects
-            .extend_from_slice(&all.suspects[line.suspects.clone()]);
-        own.changeable
-            .extend_from_slice(&all.changeable[line.changeable.clone()]);
-        own.han += line.census.han;
+    let mut previous = Line::new(Census::default(), &Regions::default(), 0, 0);
+    for line in lines {
+        if line.agrees_with(traditional) {
+            let range = |from: u32, to: u32| from as usize..to as usize;
+            let pieces = &all.pieces[range(previous.pieces_end, line.pieces_end)];
+            own.pieces.extend_from_slice(pieces);
+            let suspects = &all.suspects[range(previous.suspects_end, line.suspects_end)];
+            own.suspects.extend_from_slice(suspects);
+            let changeable = range(previous.changeable_end, line.changeable_end);
+            own.changeable
+                .extend_from_slice(&all.changeable[changeable]);
+            own.han += line.han as usize;
+        }
+        previous = *line;
     }
-    own
+    Some(own)
 }
 
 /// Push the parts of `range` outside the (ascending, disjoint) `garbled` runs.
@@ -335,31 +375,39 @@ pub fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
 }
 
 /// Merged byte ranges of Han runs reaching [`WINDOW`] characters around each position (ascending,
-/// each inside one of the ascending `pieces`).
-pub fn merged_windows(
-    text: &str,
-    positions: impl Iterator<Item = usize>,
-    pieces: &[Range<usize>],
-) -> Vec<Range<usize>> {
-    let mut windows: Vec<Range<usize>> = Vec::new();
+/// each inside one of the ascending `pieces`), made as they are taken: `auto` often gives up after
+/// a fraction of a page's windows.
+pub fn merged_windows<'a>(
+    text: &'a str,
+    mut positions: impl Iterator<Item = usize> + 'a,
+    pieces: &'a [Range<usize>],
+) -> impl Iterator<Item = Range<usize>> + 'a {
     let mut piece = 0;
-    for at in positions {
-        if windows.last().is_some_and(|w| at < w.end) {
-            continue;
+    let mut pending: Option<Range<usize>> = None;
+    std::iter::from_fn(move || {
+        for at in positions.by_ref() {
+            // A position inside the pending window is covered by it.
+            if pending.as_ref().is_some_and(|w| at < w.end) {
+                continue;
+            }
+            while pieces.get(piece).is_some_and(|p| p.end <= at) {
+                piece += 1;
+            }
+            let Some(bounds) = pieces.get(piece).filter(|p| p.start <= at) else {
+                continue;
+            };
+            let window = han_window(text, at, bounds);
+            match &mut pending {
+                Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+                _ => {
+                    if let Some(done) = pending.replace(window) {
+                        return Some(done);
+                    }
+                }
+            }
         }
-        while pieces.get(piece).is_some_and(|p| p.end <= at) {
-            piece += 1;
-        }
-        let Some(bounds) = pieces.get(piece).filter(|p| p.start <= at) else {
-            continue;
-        };
-        let window = han_window(text, at, bounds);
-        match windows.last_mut() {
-            Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
-            _ => windows.push(window),
-        }
-    }
-    windows
+        pending.take()
+    })
 }
 
 /// The byte range of up to [`WINDOW`] Han characters before and after the character at `at`,
