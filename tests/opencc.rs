@@ -118,3 +118,21 @@ fn opencc_test_cases_pass_in_the_mapped_modes() {
         );
     }
 }
+
+/// The vocabulary modes through the command line: `--script twp` gives OpenCC's s2twp answer
+/// (`opencc -c s2twp` of OpenCC 1.4.2 writes 用滑鼠開啟軟體，連線網路。).
+#[test]
+fn vocabulary_modes_run_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("page.txt");
+    std::fs::write(&path, "用鼠标打开软件，连接网络。\n").unwrap();
+    let output = assert_cmd::Command::cargo_bin("sluice")
+        .unwrap()
+        .args(["repair", "--script", "twp"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let repaired = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(repaired, "用滑鼠開啟軟體，連線網路。\n");
+}

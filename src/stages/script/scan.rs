@@ -478,6 +478,22 @@ mod tests {
     }
 
     #[test]
+    fn the_title_and_chrome_do_not_vote_when_prose_does() {
+        let script = crate::stages::script::tests::script();
+        let scan = |text: &str, kinds: &[BlockKind]| {
+            Scan::new(&script.classes, text, kinds, &[], 8).census
+        };
+        // A simplified site title over a short traditional paragraph: only the title is typed.
+        let page = "这是一个很长的简体中文网站标题关于我们的新闻中心\n臺灣的關係很好。";
+        assert!(!scan(page, &[]).is_traditional());
+        let kinds = [BlockKind::Title, BlockKind::Paragraph];
+        assert!(scan(page, &kinds).is_traditional());
+        // Simplified navigation lines outnumber a traditional sentence, which alone is prose.
+        let page = "首页 新闻 关于我们 联系我们 网站地图 广告服务 简体 繁体 帮助中心\n這個網站說明了臺灣的問題,閱讀的人很多。";
+        assert!(scan(page, &[]).is_traditional());
+    }
+
+    #[test]
     fn pieces_skip_garbled_runs() {
         let outside = |range, garbled: &[Range<usize>]| {
             let mut pieces = Vec::new();
