@@ -257,7 +257,7 @@ impl CharClasses {
     /// break its offset and the totals so far (`line_ends`). One pass with the counts in
     /// registers and one lookup in the dense table per character: a hash lookup per character
     /// would cost more than the whole stage is allowed on clean text.
-    pub fn scan(
+    pub(super) fn scan(
         &self,
         text: &str,
         range: Range<usize>,

@@ -6,15 +6,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-
-use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
-use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+use daachorse::CharwiseDoubleArrayAhoCorasick;
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use super::classes::{CharClasses, single_char_entries};
-use super::convert::parse_table;
+use super::convert::{leftmost_longest, parse_table};
 use super::opencc::{Chain, ChainBuilder, ChainSpec};
 use super::{Census, Region};
 use crate::error::RuleError;
@@ -138,9 +137,11 @@ impl Modes {
                     if let Some(chain) = built.get(n) {
                         return Ok(Arc::clone(chain));
                     }
-                    let chain = builder
-                        .build(n, &self.chains[n])
-                        .map_err(|e| rule.error(e))?;
+                    let spec = self
+                        .chains
+                        .get(n)
+                        .ok_or_else(|| rule.error(format!("unknown chain `{n}`")))?;
+                    let chain = builder.build(n, spec).map_err(|e| rule.error(e))?;
                     let chain = Arc::new(chain);
                     built.insert(n.clone(), Arc::clone(&chain));
                     Ok(chain)
@@ -148,8 +149,10 @@ impl Modes {
                 .collect()
         };
         let evidence = RegionEvidence::build(rules, rule, &self.dictionaries, classes)?;
+        let target = parse_target(&spec.target)
+            .ok_or_else(|| rule.error(format!("mode `{name}`: unknown target")))?;
         Ok(Some(Explicit {
-            target: parse_target(&spec.target).unwrap_or(Target::Simplified),
+            target,
             evidence,
             simplified: chains(&spec.simplified)?,
             standard: chains(&spec.standard)?,
@@ -275,16 +278,8 @@ impl RegionEvidence {
             .map(|w| (w, 0))
             .chain(hk_words.difference(&tw_words).map(|w| (w, 1)))
             .collect();
-        let vocabulary = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                CharwiseDoubleArrayAhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build_with_values(patterns)
-                    .map_err(|e| rule.error(format!("region vocabulary: {e}")))?,
-            )
-        };
+        let vocabulary =
+            leftmost_longest(patterns, "region vocabulary").map_err(|e| rule.error(e))?;
         Ok(RegionEvidence {
             marks,
             astral_marks,

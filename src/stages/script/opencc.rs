@@ -20,10 +20,10 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
-use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+use daachorse::CharwiseDoubleArrayAhoCorasick;
 use unicode_normalization::UnicodeNormalization;
 
-use super::convert::parse_table;
+use super::convert::{leftmost_longest, parse_table};
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 
@@ -40,11 +40,6 @@ pub struct Traced {
 }
 
 impl Traced {
-    /// `page[span]` as it is.
-    pub fn new(page: &str, span: Range<usize>) -> Self {
-        Self::with_changes(page, span, &[])
-    }
-
     /// `page[span]` with single characters replaced (`(byte offset, new character)`, ascending).
     pub fn with_changes(page: &str, span: Range<usize>, changes: &[(usize, char)]) -> Self {
         let mut text = String::with_capacity(span.len());
@@ -128,10 +123,6 @@ impl Traced {
         }
         out
     }
-
-    pub fn text(&self) -> &str {
-        &self.text
-    }
 }
 
 /// The length of the UTF-8 sequence that starts with `lead` (1 for a byte that cannot start one:
@@ -211,13 +202,13 @@ impl Step {
         let mut entries = Vec::new();
         let mut later_tiers_single = true;
         for (tier, pairs) in tiers.into_iter().enumerate() {
-            let mut in_tier: HashMap<String, ()> = HashMap::new();
+            let mut in_tier: HashSet<String> = HashSet::new();
             for (key, value) in pairs {
                 let shadowed = key
                     .char_indices()
                     .map(|(i, c)| &key[..i + c.len_utf8()])
                     .any(|prefix| earlier.contains(prefix));
-                if key.is_empty() || value.is_empty() || shadowed || in_tier.contains_key(&key) {
+                if key.is_empty() || value.is_empty() || shadowed || in_tier.contains(&key) {
                     continue;
                 }
                 let key_chars = key.chars().count();
@@ -232,20 +223,11 @@ impl Step {
                     key_chars,
                     first_tier: tier == 0,
                 });
-                in_tier.insert(key, ());
+                in_tier.insert(key);
             }
-            earlier.extend(in_tier.into_keys());
+            earlier.extend(in_tier);
         }
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                CharwiseDoubleArrayAhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build_with_values(patterns)
-                    .map_err(|e| RuleError::new("script tables", 0, e.to_string()))?,
-            )
-        };
+        let automaton = leftmost_longest(patterns, "script tables")?;
         Ok(Step {
             automaton,
             entries,
@@ -525,7 +507,11 @@ mod tests {
     }
 
     fn run(chain: &Chain, text: &str) -> (String, Vec<(Range<usize>, String)>) {
-        let out = convert([chain], text, Traced::new(text, 0..text.len()));
+        let out = convert(
+            [chain],
+            text,
+            Traced::with_changes(text, 0..text.len(), &[]),
+        );
         (out.text.clone(), out.replacements(text))
     }
 
@@ -585,7 +571,7 @@ mod tests {
     fn changes_made_before_keep_their_origins() {
         let text = "a么b";
         let traced = Traced::with_changes(text, 0..text.len(), &[(1, '麼')]);
-        assert_eq!(traced.text(), "a麼b");
+        assert_eq!(traced.text, "a麼b");
         assert_eq!(traced.replacements(text), vec![(1..4, "麼".to_string())]);
         // A length change after them: the ranges are traced from the aligned text.
         let c = chain(false, vec![vec![tier(&[("麼b", "X")])]]);

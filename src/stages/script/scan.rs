@@ -53,9 +53,7 @@ impl Census {
             Region::Tw
         }
     }
-}
 
-impl Census {
     /// The counts since an earlier running total.
     fn since(self, earlier: Census) -> Census {
         Census {
@@ -152,10 +150,10 @@ impl Votes {
 
 /// What the character pass finds: suspect and changeable characters (byte offsets), and at each
 /// line break its offset and the running census.
-pub struct Found {
-    pub suspects: Vec<usize>,
-    pub changeable: Vec<usize>,
-    pub line_ends: Vec<(usize, Census)>,
+pub(super) struct Found {
+    pub(super) suspects: Vec<usize>,
+    pub(super) changeable: Vec<usize>,
+    pub(super) line_ends: Vec<(usize, Census)>,
 }
 
 impl Scan {
@@ -196,15 +194,15 @@ impl Scan {
         let (mut suspects_end, mut changeable_end) = (0, 0);
         for (index, &(end, totals)) in found.line_ends.iter().enumerate() {
             let census = totals.since(before);
-            // A clause mark is looked for only where it decides (its own pass, cut short at the
-            // first: the character pass stays lean).
-            let candidate = census.han >= prose_min_han;
-            let clause_mark = candidate && text[line_start..end].contains(is_sentence_punct);
+            let title = kinds.get(index) == Some(&BlockKind::Title);
+            // A clause mark is looked for only where it decides (a pass of its own, cut short at
+            // the first: the character pass stays lean).
+            let prose = !title
+                && census.han >= prose_min_han
+                && text[line_start..end].contains(is_sentence_punct);
             push_outside(line_start..end, garbled, &mut all.pieces);
             suspects_end += all.suspects[suspects_end..].partition_point(|&at| at < end);
             changeable_end += all.changeable[changeable_end..].partition_point(|&at| at < end);
-            let title = kinds.get(index) == Some(&BlockKind::Title);
-            let prose = !title && clause_mark && census.han >= prose_min_han;
             votes.count(census, prose, title);
             lines.push(Line::new(census, &all, suspects_end, changeable_end));
             (before, line_start) = (totals, end + 1);
@@ -270,7 +268,11 @@ fn own_script(lines: &[Line], all: &Regions, traditional: bool) -> Option<Region
 }
 
 /// Push the parts of `range` outside the (ascending, disjoint) `garbled` runs.
-pub fn push_outside(range: Range<usize>, garbled: &[Range<usize>], pieces: &mut Vec<Range<usize>>) {
+pub(super) fn push_outside(
+    range: Range<usize>,
+    garbled: &[Range<usize>],
+    pieces: &mut Vec<Range<usize>>,
+) {
     let mut start = range.start;
     let first = garbled.partition_point(|g| g.end <= range.start);
     for g in garbled[first..].iter().take_while(|g| g.start < range.end) {
@@ -287,7 +289,7 @@ pub fn push_outside(range: Range<usize>, garbled: &[Range<usize>], pieces: &mut 
 /// The garbled runs of a document's text, ascending and disjoint: runs of `锟斤拷`, and the runs the
 /// `mojibake` stage flagged as left garbled (found at their flagged position carried through the
 /// edits made since).
-pub fn garbled_runs(doc: &Document) -> Vec<Range<usize>> {
+pub(super) fn garbled_runs(doc: &Document) -> Vec<Range<usize>> {
     let text = &doc.text;
     let mut runs: Vec<Range<usize>> = replacement_read_as_gbk(text).collect();
     for flag in doc
@@ -308,7 +310,7 @@ pub fn garbled_runs(doc: &Document) -> Vec<Range<usize>> {
 }
 
 /// The maximal runs of 锟, 斤 and 拷 that hold `锟斤拷`.
-pub fn replacement_read_as_gbk(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+fn replacement_read_as_gbk(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     let is_part = |c: char| matches!(c, '锟' | '斤' | '拷');
     let mut from = 0;
     std::iter::from_fn(move || {
@@ -362,7 +364,7 @@ fn carried_forward(doc: &Document, stage: StageName, position: usize) -> usize {
 }
 
 /// Sorted, overlapping ranges merged.
-pub fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+pub(super) fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     ranges.sort_by_key(|r| r.start);
     let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
     for r in ranges {
@@ -377,7 +379,7 @@ pub fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
 /// Merged byte ranges of Han runs reaching [`WINDOW`] characters around each position (ascending,
 /// each inside one of the ascending `pieces`), made as they are taken: `auto` often gives up after
 /// a fraction of a page's windows.
-pub fn merged_windows<'a>(
+pub(super) fn merged_windows<'a>(
     text: &'a str,
     mut positions: impl Iterator<Item = usize> + 'a,
     pieces: &'a [Range<usize>],
@@ -412,7 +414,7 @@ pub fn merged_windows<'a>(
 
 /// The byte range of up to [`WINDOW`] Han characters before and after the character at `at`,
 /// stopping at anything that is not Han and at the ends of `bounds`.
-pub fn han_window(text: &str, at: usize, bounds: &Range<usize>) -> Range<usize> {
+pub(super) fn han_window(text: &str, at: usize, bounds: &Range<usize>) -> Range<usize> {
     let Some(c) = text[at..].chars().next() else {
         return at..at;
     };
