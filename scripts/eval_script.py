@@ -10,9 +10,12 @@ Runs the stage alone (`cargo run --release --example eval_script`) and measures:
   seed 000's hijacked title line (removed by the spam stage) are removed first;
 - seeds 001 and 004 and the genuine traditional text: characters changed by script conversion;
 - one_to_many_s2tw.tsv (tw mode) and t2s_traps.tsv (hans mode): wrong characters;
-- the spin flag on the seeds and the spun pages, and the spin reversals made.
+- the spin flag on the seeds and the spun pages, and the spin reversals made;
+- garbled runs: the broken cases of ../shared/data/mojibake/cases-dev.jsonl through `sluice repair`
+  with `--script auto` and with `--script keep`: documents the script stage changes, and those it
+  leaves farther from the original (edit distance) than its input.
 
-Usage: pip install opencc; python3 scripts/eval_script.py   (from the repository root)
+Usage: pip install opencc==1.4.2; python3 scripts/eval_script.py   (from the repository root)
 """
 
 import difflib
@@ -111,6 +114,44 @@ def table_errors(path, mode):
     return errors
 
 
+def edit_distance(a, b):
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def repaired(path, mode):
+    cmd = ["cargo", "run", "--quiet", "--release", "--", "repair", "--script", mode, "--jsonl", path]
+    out = subprocess.run(cmd, check=True, capture_output=True).stdout.decode("utf-8", "replace")
+    records = (json.loads(line) for line in out.split("\n") if line.strip())
+    return {r["id"]: r.get("text", "") for r in records}
+
+
+def garbled_figures():
+    with open(os.path.join(SHARED, "data", "mojibake", "cases-dev.jsonl"), encoding="utf-8") as f:
+        cases = [json.loads(line) for line in f]
+    cases = [c for c in cases if c["kind"] != "clean"]
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as tmp:
+        for c in cases:
+            tmp.write(json.dumps({"id": c["id"], "text": c["broken"]}, ensure_ascii=False) + "\n")
+    keep, auto = repaired(tmp.name, "keep"), repaired(tmp.name, "auto")
+    os.unlink(tmp.name)
+    changed = farther = 0
+    for c in cases:
+        before, after = keep[c["id"]], auto[c["id"]]
+        if before != after:
+            changed += 1
+            worse = edit_distance(after, c["original"]) > edit_distance(before, c["original"])
+            farther += worse
+            print(f"    {c['id']}{' (farther)' if worse else ''}: {before[:40]} -> {after[:40]}")
+    print(f"garbled cases: {len(cases)}, changed by the script stage {changed}, farther from the"
+          f" original {farther}")
+
+
 def main():
     acceptable = acceptable_pairs()
     names = sorted(n for n in os.listdir(SEEDS) if n.endswith(".txt"))
@@ -144,6 +185,7 @@ def main():
           table_errors(os.path.join(DATA, "one_to_many_s2tw.tsv"), "tw"))
     print("t2s_traps.tsv, hans mode: wrong characters",
           table_errors(os.path.join(DATA, "t2s_traps.tsv"), "hans"))
+    garbled_figures()
     return 0
 
 

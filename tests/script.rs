@@ -3,11 +3,13 @@
 
 use std::sync::OnceLock;
 
+use assert_cmd::Command;
 use regex::Regex;
 use sluice::document::Document;
 use sluice::rules::RuleSet;
 use sluice::stages::script::{Region, Script};
 use sluice::stages::{Stage, StageName};
+use sluice::{Pipeline, Profile};
 
 const SHARED: &str = "../shared";
 
@@ -256,4 +258,93 @@ fn giving_up_early_changes_nothing_that_the_full_analysis_would_convert() {
         let start: String = text.chars().take(20).collect();
         assert_eq!(converted, full.len(), "{start}");
     }
+}
+
+/// Issue 12: a traditional article on a page whose chrome (title, navigation, related links,
+/// footer) is simplified keeps its script. Repaired as text, the page holds more simplified than
+/// traditional characters, but only prose votes, and lines of the other script are not leftovers.
+#[test]
+fn a_traditional_article_among_simplified_chrome_keeps_its_script() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/script/traditional_article_simplified_chrome.html"
+    );
+    let page = std::fs::read_to_string(path).unwrap();
+    let output = Command::cargo_bin("sluice")
+        .unwrap()
+        .args(["repair", path])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let repaired = String::from_utf8(output.stdout).unwrap();
+    let paragraphs: Vec<&str> = page
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("<p>") || l.starts_with("<h1>") || l.starts_with("<li>"))
+        .collect();
+    assert!(paragraphs.len() > 10);
+    for line in paragraphs {
+        assert!(repaired.contains(line), "changed: {line}");
+    }
+}
+
+/// Lines written in the other script (a simplified navigation block on a traditional page that
+/// needs its leftovers fixed) stay as they are; the leftovers of the page's own lines move.
+#[test]
+fn only_leftovers_in_the_page_script_move() {
+    let seed = without_pinyin(&seed("000"));
+    let navigation = "首页 | 新闻中心 | 关于我们 | 联系我们\n热门文章:这些营销方法你一定要知道\n";
+    let page = format!("{navigation}{seed}");
+    let doc = run(auto(), &page);
+    assert!(doc.text.starts_with(navigation), "{}", &doc.text[..200]);
+    assert!(doc.report.edits.len() > 20);
+    assert!(doc.text.contains("什麼") && !seed.contains("什麼"));
+}
+
+/// Issue 12, garbage votes: lines of `锟斤拷` (U+FFFD read as GBK, simplified-only characters) do
+/// not make a traditional page simplified, and the garbage is not converted either.
+#[test]
+fn replacement_garbage_neither_votes_nor_changes() {
+    let line =
+        "這是說明锟斤拷锟斤拷锟斤拷锟斤拷锟斤拷锟斤拷的文字,後面還有锟斤拷锟斤拷锟斤拷锟斤拷內容。";
+    let page = [line; 5].join("\n");
+    for stage in [auto(), &script("tw")] {
+        let doc = run(stage, &page);
+        assert!(doc.report.edits.is_empty(), "{:?}", doc.report.edits);
+    }
+}
+
+/// Issue 12, garbage votes: runs the mojibake stage flagged and left are not converted by the
+/// script stage (UTF-8 read as Big5 inside a simplified sentence: 攬 and 遜 stayed garbage, not
+/// 揽 and 逊). Checked on the development cases of the kinds that leave such runs.
+#[test]
+fn runs_the_mojibake_stage_left_are_not_converted() {
+    let rules = RuleSet::defaults().unwrap();
+    let pipeline = Pipeline::with_profile(&rules, Profile::Repair).unwrap();
+    let quoted = Regex::new(r"`([^`]+?)(?: \(partly repaired\))?`").unwrap();
+    let mut flagged_runs = 0;
+    for line in shared("data/mojibake/cases-dev.jsonl").lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        if !["gbk_as_big5", "kunjinkao"].contains(&case["kind"].as_str().unwrap()) {
+            continue;
+        }
+        let doc = Document::from_text(case["broken"].as_str().unwrap());
+        let repaired = pipeline.run_stages(doc, |_, _| {});
+        let runs = repaired
+            .report
+            .flags
+            .iter()
+            .filter(|f| f.stage == StageName::Mojibake)
+            .filter_map(|f| Some(quoted.captures(&f.message)?.get(1)?.as_str()));
+        for run in runs {
+            flagged_runs += 1;
+            assert!(
+                repaired.text.contains(run),
+                "{}: `{run}` changed: {}",
+                case["id"],
+                repaired.text
+            );
+        }
+    }
+    assert!(flagged_runs > 10, "only {flagged_runs} flagged runs");
 }

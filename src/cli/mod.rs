@@ -52,8 +52,9 @@ struct RuleArgs {
     /// Use only the --rules directory, not the embedded defaults.
     #[arg(long, requires = "rules")]
     no_default_rules: bool,
-    /// Script conversion mode: auto, hans, hant, tw, hk or keep (overrides the `script.mode`
-    /// setting; the script stage validates it, so the modes are defined in one place).
+    /// Script conversion mode: auto, keep, or a conversion: hans, hant, tw, hk, and with OpenCC's
+    /// regional vocabulary twp, hkp, hansp (overrides the `script.mode` setting; the script
+    /// stage validates it, so the modes are defined in one place).
     #[arg(long, value_name = "MODE")]
     script: Option<String>,
 }

@@ -1,5 +1,8 @@
 //! Character classes used across stages.
 
+use icu_properties::CodePointSetData;
+use icu_properties::props::DefaultIgnorableCodePoint;
+
 /// A Han ideograph (CJK Unified Ideographs and extensions, compatibility ideographs).
 pub fn is_han(c: char) -> bool {
     matches!(c as u32,
@@ -38,16 +41,25 @@ pub fn is_cjk_punct(c: char) -> bool {
     )
 }
 
+/// The prose signal: Chinese sentence and clause punctuation (and the ASCII forms width folding
+/// makes of the full-width ones).
+pub fn is_sentence_punct(c: char) -> bool {
+    matches!(
+        c,
+        '，' | '。' | '！' | '？' | '；' | '：' | '、' | '“' | '”' | ',' | ';'
+    )
+}
+
 /// Private-use code points: what a legacy decoder makes of byte pairs outside the standard tables.
 pub fn is_private_use(c: char) -> bool {
     matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)
 }
 
-/// Invisible characters that obfuscate keywords: zero-width spaces and joiners, bidi controls, the
-/// word joiner family, the soft hyphen and a BOM inside text.
+/// Invisible characters that obfuscate keywords: Unicode's `Default_Ignorable_Code_Point` (zero-width
+/// spaces and joiners, bidi controls, the soft hyphen, a BOM inside text, variation selectors, Hangul
+/// fillers, tags …), from ICU4X's compiled Unicode data, so that no hand list falls behind.
 pub fn is_invisible(c: char) -> bool {
-    matches!(c as u32,
-        0x00AD | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF)
+    CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
 #[cfg(test)]
@@ -59,6 +71,7 @@ mod tests {
         assert!(is_han('國') && is_han('𠮷') && !is_han('。') && !is_han('a'));
         assert!(is_cjk_punct('。') && !is_cjk_punct('.'));
         assert!(is_private_use('\u{E1E9}') && !is_private_use('國'));
-        assert!(is_invisible('\u{200B}') && !is_invisible(' '));
+        assert!(is_invisible('\u{200B}') && is_invisible('\u{FE0F}') && !is_invisible(' '));
+        assert!(!is_invisible('國') && !is_invisible('a') && !is_invisible('\u{3000}'));
     }
 }

@@ -1,9 +1,10 @@
 //! The folded view: one normalised form of a text for matching and fingerprints, with a map back to
 //! the original so that matches found on the fold edit the original text.
 //!
-//! Folding removes invisible characters, applies NFKC (full-width letters and digits become ASCII),
-//! lower-cases, and maps traditional characters to simplified one character at a time with the
-//! OpenCC `TSCharacters` table. The folded text is never output.
+//! Folding removes invisible characters (Unicode `Default_Ignorable_Code_Point`), applies NFKC
+//! (full-width letters and digits become ASCII), lower-cases, and maps traditional characters to
+//! simplified one character at a time with the OpenCC `TSCharacters` table. The folded text is
+//! never output.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -178,5 +179,46 @@ mod tests {
         let start = f.text.find("百家乐").unwrap();
         let range = f.original_range(start..start + "百家乐".len(), original);
         assert_eq!(&original[range], "百家\u{200B}樂");
+    }
+
+    /// Default_Ignorable_Code_Point characters from several blocks: variation selectors, the
+    /// combining grapheme joiner, Hangul fillers, tags, musical formatting, Mongolian selectors.
+    const IGNORABLES: [char; 9] = [
+        '\u{FE0F}',
+        '\u{034F}',
+        '\u{3164}',
+        '\u{FFA0}',
+        '\u{E0020}',
+        '\u{E0001}',
+        '\u{1D173}',
+        '\u{180B}',
+        '\u{2065}',
+    ];
+
+    #[test]
+    fn every_default_ignorable_code_point_is_dropped() {
+        for c in IGNORABLES {
+            let text = format!("百家{c}樂");
+            assert_eq!(folder().fold(&text).text, "百家乐", "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn a_listed_spam_phrase_with_an_ignorable_inside_is_still_found() {
+        use crate::document::Document;
+        use crate::rules::RuleSet;
+        use crate::stages::{StageName, build};
+
+        let spam = build(StageName::Spam, &RuleSet::defaults().unwrap()).unwrap();
+        for c in IGNORABLES {
+            let mut doc =
+                Document::from_text(format!("營銷總算有點登上大雅之堂了一{c}夜{c}歡,上來"));
+            spam.run(&mut doc);
+            assert_eq!(
+                doc.text, "營銷總算有點登上大雅之堂了上來",
+                "U+{:04X}",
+                c as u32
+            );
+        }
     }
 }

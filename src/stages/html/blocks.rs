@@ -9,7 +9,7 @@ use super::content::{ContentRules, ElementClass};
 use super::elide::ELIDED_ATTR;
 use super::prose::{DomProse, holds_most};
 use crate::document::BlockKind;
-use crate::text::chars::{is_cjk_punct, is_han};
+use crate::text::chars::{is_cjk_punct, is_han, is_sentence_punct};
 
 /// An element that was kept, in document (pre-)order.
 pub struct Element {
@@ -469,15 +469,6 @@ pub fn label(element: &ElementRef) -> String {
         label.push_str(class);
     }
     label
-}
-
-/// The prose signal: Chinese sentence and clause punctuation (and the ASCII forms width folding
-/// makes of the full-width ones).
-pub fn is_sentence_punct(c: char) -> bool {
-    matches!(
-        c,
-        '，' | '。' | '！' | '？' | '；' | '：' | '、' | '“' | '”' | ',' | ';'
-    )
 }
 
 /// What a text holds, counted in one pass.

@@ -2,6 +2,7 @@
 //! at memory speed (a hash lookup per character would cost more than the whole stage is allowed).
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
@@ -223,6 +224,11 @@ impl CharClasses {
         self.get(c) & TRADITIONAL != 0
     }
 
+    /// Only simplified text uses it: its preferred traditional form differs (这, 们, 么).
+    pub fn is_simplified(&self, c: char) -> bool {
+        self.get(c) & SIMPLIFIED != 0
+    }
+
     /// Could be simplified, with a traditional form that `auto` would write instead.
     pub fn is_suspect(&self, c: char) -> bool {
         self.get(c) & SUSPECT != 0
@@ -246,43 +252,45 @@ impl CharClasses {
         self.traditional_forms.get(&c).map_or(&[], Vec::as_slice)
     }
 
-    /// Count the page's script and region markers, and note where suspect and changeable
-    /// characters are (byte offsets), in one pass.
-    pub fn scan(
+    /// Count the script and region markers of `text[range]` on top of `census` (running totals
+    /// over the page), noting where suspect and changeable characters are, and at each line
+    /// break its offset and the totals so far (`line_ends`). One pass with the counts in
+    /// registers and one lookup in the dense table per character: a hash lookup per character
+    /// would cost more than the whole stage is allowed on clean text.
+    pub(super) fn scan(
         &self,
         text: &str,
-        suspects: &mut Vec<usize>,
-        changeable: &mut Vec<usize>,
-    ) -> super::Census {
-        let mut census = super::Census {
-            han: 0,
-            traditional: 0,
-            simplified: 0,
-            hk_glyphs: 0,
-            standard_glyphs: 0,
-        };
-        for (at, c) in text.char_indices() {
+        range: Range<usize>,
+        census: &mut super::Census,
+        found: &mut super::scan::Found,
+    ) {
+        let mut totals = *census;
+        for (offset, c) in text[range.clone()].char_indices() {
+            let at = range.start + offset;
             let bits = self.get(c);
             if bits & HAN == 0 {
+                if c == '\n' {
+                    found.line_ends.push((at, totals));
+                }
                 continue;
             }
-            census.han += 1;
+            totals.han += 1;
             if bits & SUSPECT != 0 {
-                suspects.push(at);
+                found.suspects.push(at);
             } else if bits & CHANGEABLE != 0 {
-                changeable.push(at);
+                found.changeable.push(at);
             }
-            census.traditional += usize::from(bits & TRADITIONAL != 0);
-            census.simplified += usize::from(bits & SIMPLIFIED != 0);
-            census.hk_glyphs += usize::from(bits & HK_GLYPH != 0);
-            census.standard_glyphs += usize::from(bits & STANDARD_GLYPH != 0);
+            totals.traditional += usize::from(bits & TRADITIONAL != 0);
+            totals.simplified += usize::from(bits & SIMPLIFIED != 0);
+            totals.hk_glyphs += usize::from(bits & HK_GLYPH != 0);
+            totals.standard_glyphs += usize::from(bits & STANDARD_GLYPH != 0);
         }
-        census
+        *census = totals;
     }
 }
 
 /// Single-character entries of an OpenCC table with all their values.
-fn single_char_entries(text: &str) -> impl Iterator<Item = (char, Vec<char>)> + '_ {
+pub(super) fn single_char_entries(text: &str) -> impl Iterator<Item = (char, Vec<char>)> + '_ {
     text.lines()
         .filter(|line| !line.starts_with('#'))
         .filter_map(|line| {

@@ -192,16 +192,7 @@ impl Entries {
             patterns.push((key, values.len() as u32));
             values.push(value);
         }
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            Some(Arc::new(
-                CharwiseDoubleArrayAhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build_with_values(patterns)
-                    .map_err(|e| RuleError::new("script tables", 0, e.to_string()))?,
-            ))
-        };
+        let automaton = leftmost_longest(patterns, "script tables")?.map(Arc::new);
         Ok(targets.map(|glyphs| Dictionary {
             automaton: automaton.clone(),
             values: values
@@ -210,6 +201,22 @@ impl Entries {
                 .collect(),
         }))
     }
+}
+
+/// A leftmost-longest automaton over `(key, value)` patterns (OpenCC's maximum forward matching);
+/// `None` for no patterns, which daachorse refuses. Errors name `what` was being built.
+pub fn leftmost_longest<P: AsRef<str>>(
+    patterns: Vec<(P, u32)>,
+    what: &str,
+) -> Result<Option<CharwiseDoubleArrayAhoCorasick<u32>>, RuleError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    CharwiseDoubleArrayAhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build_with_values(patterns)
+        .map(Some)
+        .map_err(|e| RuleError::new(what, 0, e.to_string()))
 }
 
 /// `(key, first value)` pairs of an OpenCC-format table.

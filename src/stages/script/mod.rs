@@ -1,16 +1,22 @@
 //! `script`: bring minority-script characters into the page's own script and region (`auto`), or
-//! convert to a configured target (`hans`, `hant`, `tw`, `hk`); and flag synonym-spun pages and
-//! reverse their spin substitutions (see [`spin`]).
+//! convert to a configured target with OpenCC's configurations (`hans`, `hant`, `tw`, `twp`, `hk`,
+//! `hkp`, `hansp`); and flag synonym-spun pages and reverse their spin substitutions (see
+//! [`spin`]).
 //!
 //! Naive character-by-character simplified→traditional conversion leaves legal but wrong characters
 //! (什么, 于, 关系 for 關係). They are found with a masked round trip: a window around each character
 //! that could be simplified is folded to simplified and converted back phrase by phrase, and only
 //! characters that are not traditional-only may change, so genuine characters (捨, 乾, 鬆) that a
 //! round trip would damage are never touched. In `auto` a page is converted only when such changes
-//! are frequent enough (the residue rate), because genuine traditional text has a few of them too.
+//! are frequent enough (the residue rate), because genuine traditional text has a few of them too;
+//! the page's script is decided by its main text ([`scan`]), and lines in the other script and
+//! garbled runs are left alone.
 
 pub mod classes;
 pub mod convert;
+pub mod explicit;
+pub mod opencc;
+pub mod scan;
 pub mod spin;
 
 use std::collections::{HashMap, HashSet};
@@ -18,7 +24,7 @@ use std::iter::once;
 use std::ops::Range;
 use std::sync::{Mutex, OnceLock};
 
-use crate::document::{Change, Document};
+use crate::document::{BlockKind, Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::{Stage, StageName};
@@ -26,39 +32,21 @@ use crate::text::chars::is_han;
 
 use classes::CharClasses;
 use convert::{Changed, Converter, Dictionary, Entries, NeighbourValues, char_map, parse_table};
+use explicit::{Explicit, Modes, Target};
+use opencc::Traced;
+pub use scan::Census;
+use scan::{Regions, Scan, garbled_runs, merge, merged_windows, push_outside};
 use spin::SpinDetector;
 
 use crate::text::lm;
 
 const CONVERT_RULE: &str = "script.convert";
 
-/// How far (in Han characters) a window reaches on either side of a suspect character: long enough
-/// for the phrases that decide its conversion.
-const WINDOW: usize = 6;
-
-/// The configured target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+/// What the stage does to a page's script.
+enum Mode {
     Auto,
-    Hans,
-    Hant,
-    Tw,
-    Hk,
     Keep,
-}
-
-impl Mode {
-    fn parse(s: &str) -> Option<Mode> {
-        Some(match s {
-            "auto" => Mode::Auto,
-            "hans" => Mode::Hans,
-            "hant" => Mode::Hant,
-            "tw" => Mode::Tw,
-            "hk" => Mode::Hk,
-            "keep" => Mode::Keep,
-            _ => return None,
-        })
-    }
+    Explicit(Box<Explicit>),
 }
 
 /// A traditional target: OpenCC standard glyphs, or a region's.
@@ -67,40 +55,6 @@ pub enum Region {
     Standard,
     Tw,
     Hk,
-}
-
-/// What a page is written in, from one pass over its characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Census {
-    pub han: usize,
-    /// Characters that only traditional text uses (they change under t2s).
-    pub traditional: usize,
-    /// Characters that only simplified text uses (their first s2t conversion differs).
-    pub simplified: usize,
-    pub hk_glyphs: usize,
-    pub standard_glyphs: usize,
-}
-
-impl Census {
-    pub fn is_traditional(&self) -> bool {
-        self.traditional >= self.simplified && self.traditional > 0
-    }
-
-    pub fn region(&self) -> Region {
-        if self.hk_glyphs > self.standard_glyphs {
-            Region::Hk
-        } else {
-            Region::Tw
-        }
-    }
-}
-
-/// The census of a page and where its suspect characters are.
-struct Scan {
-    census: Census,
-    suspects: Vec<usize>,
-    /// Characters that are no suspects but that a suspect's window may still change.
-    changeable: Vec<usize>,
 }
 
 /// One character change proposed by a conversion.
@@ -128,6 +82,9 @@ pub struct Script {
     /// `min_changes` of them.
     min_residue: f64,
     min_changes: usize,
+    /// A line is prose (it votes on the page's script) with at least this many Han characters and
+    /// a clause mark.
+    prose_min_han: usize,
     pub(crate) classes: CharClasses,
     to_hans: Converter,
     /// The phrase tables of the traditional targets, until [`Script::traditional_converter`]
@@ -150,25 +107,38 @@ pub struct Script {
 
 impl Script {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let mode_name: String = rules.setting(StageName::Script, "mode", "auto".to_string())?;
-        let mode = Mode::parse(&mode_name).ok_or_else(|| {
-            RuleError::new(
-                "settings.script",
-                0,
-                format!("unknown mode `{mode_name}` (auto, hans, hant, tw, hk, keep)"),
-            )
-        })?;
-        let min_residue = rules.setting(StageName::Script, "min_residue", 6.0)?;
-        let min_changes = rules.setting(StageName::Script, "min_changes", 3)?;
         let rule = rules
             .get(CONVERT_RULE)
             .ok_or_else(|| RuleError::new("rules", 0, format!("missing rule {CONVERT_RULE}")))?;
+        let modes = Modes::from_rule(rule)?;
         let built = build_converters(rules, rule)?;
+        let mode_name: String = rules.setting(StageName::Script, "mode", "auto".to_string())?;
+        let mode = match mode_name.as_str() {
+            "auto" => Mode::Auto,
+            "keep" => Mode::Keep,
+            name => match modes.build(name, rules, rule, &built.classes)? {
+                Some(explicit) => Mode::Explicit(Box::new(explicit)),
+                None => {
+                    return Err(RuleError::new(
+                        "settings.script",
+                        0,
+                        format!(
+                            "unknown mode `{mode_name}` (auto, keep, {})",
+                            modes.names().join(", ")
+                        ),
+                    ));
+                }
+            },
+        };
+        let min_residue = rules.setting(StageName::Script, "min_residue", 6.0)?;
+        let min_changes = rules.setting(StageName::Script, "min_changes", 3)?;
+        let prose_min_han = rules.setting(StageName::Script, "prose_min_han", 8)?;
         let spin = SpinDetector::from_rules(rules, &built.classes)?;
         Ok(Script {
             mode,
             min_residue,
             min_changes,
+            prose_min_han,
             classes: built.classes,
             to_hans: built.to_hans,
             traditional_source: Mutex::new(Some(built.traditional_source)),
@@ -182,38 +152,20 @@ impl Script {
         })
     }
 
-    /// Count the page's script and region markers.
+    /// Count the script and region markers of a text's main text.
     pub fn census(&self, text: &str) -> Census {
-        self.scan(text).census
+        self.scan(text, &[], &[]).census
     }
 
-    fn scan(&self, text: &str) -> Scan {
-        let (mut suspects, mut changeable) = (Vec::new(), Vec::new());
-        let census = self.classes.scan(text, &mut suspects, &mut changeable);
-        Scan {
-            census,
-            suspects,
-            changeable,
-        }
+    fn scan(&self, text: &str, kinds: &[BlockKind], garbled: &[Range<usize>]) -> Scan {
+        Scan::new(&self.classes, text, kinds, garbled, self.prose_min_han)
     }
 
-    /// The character changes the stage makes to `text` in its mode (without spin reversals).
-    fn conversions(&self, text: &str, scan: &Scan) -> Vec<CharChange> {
-        match self.mode {
-            Mode::Keep => Vec::new(),
-            Mode::Hans => self.to_simplified(text, once(0..text.len())),
-            Mode::Hant => self.to_traditional_target(text, Region::Standard),
-            Mode::Tw => self.to_traditional_target(text, Region::Tw),
-            Mode::Hk => self.to_traditional_target(text, Region::Hk),
-            Mode::Auto => self.auto_changes(text, scan),
-        }
-    }
-
-    /// `auto`: the residue rate of the page and the changes made (none below the gate).
+    /// `auto`: the residue rate of a text and the changes made (none below the gate).
     pub fn auto(&self, text: &str) -> (f64, Vec<CharChange>) {
-        let scan = self.scan(text);
+        let scan = self.scan(text, &[], &[]);
         let changes = self.auto_candidates(text, &scan, false).unwrap_or_default();
-        let han = scan.census.han;
+        let han = scan.own().han;
         let residue = changes.len() as f64 * 1000.0 / han.max(1) as f64;
         if self.passes_gate(changes.len(), han) {
             (residue, changes)
@@ -225,7 +177,7 @@ impl Script {
     /// The changes `auto` makes (none below the gate).
     fn auto_changes(&self, text: &str, scan: &Scan) -> Vec<CharChange> {
         match self.auto_candidates(text, scan, true) {
-            Some(changes) if self.passes_gate(changes.len(), scan.census.han) => changes,
+            Some(changes) if self.passes_gate(changes.len(), scan.own().han) => changes,
             _ => Vec::new(),
         }
     }
@@ -270,57 +222,126 @@ impl Script {
     /// page stops (`None`) as soon as its changes so far and the suspects left that may change
     /// cannot reach the gate: genuine traditional text is left after a fraction of the work.
     fn auto_candidates(&self, text: &str, scan: &Scan, give_up: bool) -> Option<Vec<CharChange>> {
-        let census = &scan.census;
-        if census.han == 0 {
+        let (census, own) = (&scan.census, scan.own());
+        if own.han == 0 {
             return Some(Vec::new());
         }
         if census.is_traditional() {
             let mut live: Vec<usize> = Vec::new();
             if give_up {
-                let candidates = scan.suspects.iter().chain(&scan.changeable);
+                let candidates = own.suspects.iter().chain(&own.changeable);
                 let region = census.region();
                 live.extend(candidates.filter(|&&at| self.may_change(text, at, region)));
                 live.sort_unstable();
             }
             let out_of_reach = |changes: usize, live_left: usize| {
-                give_up && !self.passes_gate(changes + live_left, census.han)
+                give_up && !self.passes_gate(changes + live_left, own.han)
             };
             if out_of_reach(0, live.len()) {
                 return None;
             }
             let mut done = 0;
-            let windows = merged_windows(text, scan.suspects.iter().copied());
-            self.to_traditional(text, windows, census.region(), false, |window, changes| {
+            let windows = merged_windows(text, own.suspects.iter().copied(), &own.pieces);
+            let round_trip = RoundTrip {
+                region: census.region(),
+                acceptable_too: false,
+                traditional_too: true,
+            };
+            self.to_traditional(text, windows, round_trip, |window, changes| {
                 done += live[done..].partition_point(|&at| at < window.end);
                 out_of_reach(changes, live.len() - done)
             })
         } else {
-            let traditional = text
-                .char_indices()
-                .filter(|&(_, c)| self.classes.is_traditional(c))
-                .map(|(at, _)| at);
-            Some(self.to_simplified(text, merged_windows(text, traditional)))
+            let traditional = own.pieces.iter().flat_map(|piece| {
+                text[piece.clone()]
+                    .char_indices()
+                    .filter(|&(_, c)| self.classes.is_traditional(c))
+                    .map(move |(at, _)| piece.start + at)
+            });
+            Some(self.to_simplified(text, merged_windows(text, traditional, &own.pieces)))
         }
+    }
+
+    /// An explicit mode: the edits of OpenCC's chains for what the page is written in, outside
+    /// the garbled runs and the spin reversals (which write their own text). A traditional page
+    /// going to a traditional target first has its simplified leftovers brought to standard
+    /// traditional by the masked round trip (OpenCC's `t2tw` would leave them), so the chains see
+    /// the uniform traditional text they are made for.
+    fn explicit_edits(
+        &self,
+        text: &str,
+        scan: &Scan,
+        explicit: &Explicit,
+        garbled: &[Range<usize>],
+        reversals: &[Change],
+    ) -> Vec<Change> {
+        let all = &scan.all;
+        let mut readable = Vec::new();
+        push_outside(0..text.len(), garbled, &mut readable);
+        let source = explicit.evidence.source(text, &readable, &scan.census);
+        let leftovers: Vec<(usize, char)> = match (source, explicit.target) {
+            (Some(region), Target::Traditional(_)) => self
+                .leftovers(text, all, |c| explicit.evidence.is_own_glyph(c, region))
+                .iter()
+                .map(|c| (c.range.start, c.to))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let reversed = reversals.iter().map(|r| r.range.clone());
+        let untouchable = merge(garbled.iter().cloned().chain(reversed).collect());
+        let mut spans = Vec::new();
+        push_outside(0..text.len(), &untouchable, &mut spans);
+        let mut edits = Vec::new();
+        for span in spans {
+            let traced = Traced::with_changes(text, span, &leftovers);
+            let converted = opencc::convert(explicit.chains(source), text, traced);
+            for (range, to) in converted.replacements(text) {
+                let reason = format!("{} → {to}", &text[range.clone()]);
+                edits.push(Change::replace(range, to, CONVERT_RULE, reason));
+            }
+        }
+        edits
+    }
+
+    /// The simplified leftovers of a traditional text and their standard traditional forms: the
+    /// masked round trip of every suspect but the page's own regional glyphs, acceptable pairs
+    /// included (the target was asked for), traditional characters left as written (as OpenCC
+    /// leaves them).
+    fn leftovers(
+        &self,
+        text: &str,
+        regions: &Regions,
+        own_glyph: impl Fn(char) -> bool,
+    ) -> Vec<CharChange> {
+        let suspects = regions
+            .suspects
+            .iter()
+            .copied()
+            .filter(|&at| text[at..].chars().next().is_some_and(|c| !own_glyph(c)));
+        let windows = merged_windows(text, suspects, &regions.pieces);
+        let round_trip = RoundTrip {
+            region: Region::Standard,
+            acceptable_too: true,
+            traditional_too: false,
+        };
+        let mut changes = self
+            .to_traditional(text, windows, round_trip, |_, _| false)
+            .unwrap_or_default();
+        changes.retain(|c| !own_glyph(c.from));
+        changes
     }
 
     /// The converted text of a whole string in the stage's traditional or simplified target (for
     /// spin reversals written in the page's script).
     fn in_page_script(&self, census: &Census, simplified: &str) -> String {
-        let traditional = match self.mode {
-            Mode::Keep | Mode::Auto => census.is_traditional(),
-            Mode::Hans => false,
-            Mode::Hant | Mode::Tw | Mode::Hk => true,
+        let region = match &self.mode {
+            Mode::Keep | Mode::Auto => census.is_traditional().then(|| census.region()),
+            Mode::Explicit(explicit) => match explicit.target {
+                Target::Simplified => None,
+                Target::Traditional(region) => Some(region),
+            },
         };
-        if !traditional {
-            return simplified.to_string();
-        }
-        let region = match self.mode {
-            Mode::Hant => Region::Standard,
-            Mode::Hk => Region::Hk,
-            Mode::Tw => Region::Tw,
-            _ => census.region(),
-        };
-        let Some(converter) = self.traditional_converter(region) else {
+        let Some(converter) = region.and_then(|r| self.traditional_converter(r)) else {
             return simplified.to_string();
         };
         let converted = converter.convert(simplified);
@@ -368,26 +389,27 @@ impl Script {
         })
     }
 
-    /// Changes that bring `text` (in the given windows) into traditional script of `region`:
-    /// a masked round trip through simplified. In an explicit mode traditional-only characters
-    /// change to their regional glyph; in `auto` they stay, and so do acceptable pairs.
+    /// Changes that bring `text` (in the given windows) into traditional script: a masked round
+    /// trip through simplified (see [`RoundTrip`]). A character that a phrase matching the text as
+    /// written keeps (丑 in 幺麼小丑) stays: the fold would lose that phrase (幺么小丑 → 幺麼小醜).
     /// After each window `give_up(window, changes so far)` may stop the work (`None`).
     fn to_traditional(
         &self,
         text: &str,
         windows: impl IntoIterator<Item = Range<usize>>,
-        region: Region,
-        explicit: bool,
+        options: RoundTrip,
         mut give_up: impl FnMut(&Range<usize>, usize) -> bool,
     ) -> Option<Vec<CharChange>> {
-        let Some(converter) = self.traditional_converter(region) else {
+        let Some(converter) = self.traditional_converter(options.region) else {
             return Some(Vec::new());
         };
         let mut changes = Vec::new();
-        let glyphs_of = self.glyph_map(region);
+        let glyphs_of = self.glyph_map(options.region);
         let mut folded = String::new();
         let mut round_trip = String::new();
         let mut spans = Vec::new();
+        let mut as_written = String::new();
+        let mut written_spans = Vec::new();
         for window in windows {
             let original = &text[window.clone()];
             // A character-level fold is enough: it only gives the phrases around the suspect
@@ -396,21 +418,16 @@ impl Script {
             folded.extend(original.chars().map(|c| self.classes.simplify(c)));
             round_trip.clear();
             converter.convert_simplified_into(&folded, &mut round_trip, &mut spans);
-            // Traditional-only characters in the target's glyphs (爲 → 為): explicit modes only.
-            let regional = if explicit {
-                converter.convert(original)
-            } else {
-                String::new()
-            };
-            let mut glyphs = regional.chars();
             let trips = round_trip.chars().zip(spans.iter());
             let mut words: Option<Vec<Range<usize>>> = None;
+            let mut kept_by_phrase: Option<Vec<bool>> = None;
             for (index, ((offset, from), (trip, span))) in
                 original.char_indices().zip(trips).enumerate()
             {
-                let glyph = glyphs.next();
                 let phrase = span.len() > 1;
-                let to = if !self.classes.is_traditional(from) {
+                let to = if trip == from {
+                    continue;
+                } else if !self.classes.is_traditional(from) {
                     if phrase && trip != from {
                         // A phrase may straddle two words (更加|注重 holds 加注 → 加註): then the
                         // character takes the conversion of its own word.
@@ -424,7 +441,8 @@ impl Script {
                     } else {
                         trip
                     }
-                } else if phrase
+                } else if options.traditional_too
+                    && phrase
                     && trip != from
                     && self.classes.is_traditional(trip)
                     && glyphs_of.get(&from) != Some(&trip)
@@ -434,12 +452,25 @@ impl Script {
                     // defaults never replace a traditional character (捨, 乾, 鬆 stay).
                     trip
                 } else {
-                    match glyph {
-                        Some(g) if self.classes.is_traditional(g) => g,
-                        _ => continue,
-                    }
+                    continue;
                 };
-                if to != from && (explicit || !self.acceptable.contains(&(from, to))) {
+                let allowed = options.acceptable_too || !self.acceptable.contains(&(from, to));
+                if to == from || !allowed {
+                    continue;
+                }
+                let kept = kept_by_phrase.get_or_insert_with(|| {
+                    as_written.clear();
+                    converter.convert_simplified_into(
+                        original,
+                        &mut as_written,
+                        &mut written_spans,
+                    );
+                    let written = as_written.chars().zip(original.chars()).zip(&written_spans);
+                    written
+                        .map(|((w, o), span)| span.len() > 1 && w == o)
+                        .collect()
+                });
+                if !kept[index] {
                     changes.push(CharChange::at(window.start + offset, from, to));
                 }
             }
@@ -448,12 +479,6 @@ impl Script {
             }
         }
         Some(changes)
-    }
-
-    /// Explicit conversion of the whole text to a traditional target.
-    fn to_traditional_target(&self, text: &str, region: Region) -> Vec<CharChange> {
-        self.to_traditional(text, once(0..text.len()), region, true, |_, _| false)
-            .unwrap_or_default()
     }
 
     /// The conversion of character `index` of the simplified `folded` text when its word (by the
@@ -490,6 +515,19 @@ impl Script {
         }
         changes
     }
+}
+
+/// How a masked round trip treats a window.
+#[derive(Debug, Clone, Copy)]
+struct RoundTrip {
+    /// The glyphs written.
+    region: Region,
+    /// Whether acceptable pairs (台/臺) change too.
+    acceptable_too: bool,
+    /// Whether a traditional character changes to another that a phrase asks for (盡管 → 儘管):
+    /// `auto` fixes half-converted words; the explicit modes leave traditional text as written,
+    /// as OpenCC does (袷衣, 彆強 and 廿二史箚記 are words too).
+    traditional_too: bool,
 }
 
 /// The regions `auto` converts to (the targets of [`Script::phrase_neighbours`], in order).
@@ -547,46 +585,6 @@ fn straddles(phrase: &Range<usize>, words: &[Range<usize>]) -> bool {
     })
 }
 
-/// Merged byte ranges of Han runs reaching [`WINDOW`] characters around each suspect character
-/// (byte offsets, ascending).
-fn merged_windows(text: &str, suspects: impl Iterator<Item = usize>) -> Vec<Range<usize>> {
-    let mut windows: Vec<Range<usize>> = Vec::new();
-    for at in suspects {
-        if windows.last().is_some_and(|w| at < w.end) {
-            continue;
-        }
-        let Some(c) = text[at..].chars().next() else {
-            continue;
-        };
-        let window = han_window(text, at, c);
-        match windows.last_mut() {
-            Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
-            _ => windows.push(window),
-        }
-    }
-    windows
-}
-
-/// The byte range of up to [`WINDOW`] Han characters before and after the character at `at`,
-/// stopping at anything that is not Han.
-fn han_window(text: &str, at: usize, c: char) -> Range<usize> {
-    let start = text[..at]
-        .char_indices()
-        .rev()
-        .take(WINDOW)
-        .take_while(|&(_, p)| is_han(p))
-        .last()
-        .map_or(at, |(i, _)| i);
-    let after = at + c.len_utf8();
-    let end = text[after..]
-        .char_indices()
-        .take(WINDOW)
-        .take_while(|&(_, n)| is_han(n))
-        .last()
-        .map_or(after, |(i, n)| after + i + n.len_utf8());
-    start..end
-}
-
 /// What the traditional converters are built from.
 struct TraditionalSource {
     /// Simplified → traditional phrases and characters (the first step of every target).
@@ -632,6 +630,10 @@ fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
         "tw_variants",
         "hk_variants",
         "acceptable",
+        "dictionaries",
+        "chains",
+        "modes",
+        "region_vocabulary",
     ])?;
     let paths = |key: &str| rule.param::<Vec<String>>(key);
     let with_context = |e: RuleError| rule.error(e);
@@ -712,12 +714,21 @@ impl Stage for Script {
     }
 
     fn run(&self, doc: &mut Document) {
-        let scan = self.scan(&doc.text);
-        let conversions = self.conversions(&doc.text, &scan);
+        let garbled = garbled_runs(doc);
+        let scan = self.scan(&doc.text, &doc.kinds, &garbled);
         let census = scan.census;
         let reversals = match &self.spin {
-            Some(spin) => spin.reversals(doc, census.han, &|s| self.in_page_script(&census, s)),
+            Some(spin) => spin.reversals(doc, scan.all.han, &|s| self.in_page_script(&census, s)),
             None => Vec::new(),
+        };
+        let mut changes = match &self.mode {
+            Mode::Keep => Vec::new(),
+            Mode::Auto => {
+                conversion_edits(&doc.text, &self.auto_changes(&doc.text, &scan), &reversals)
+            }
+            Mode::Explicit(explicit) => {
+                self.explicit_edits(&doc.text, &scan, explicit, &garbled, &reversals)
+            }
         };
         if let Some(Err(why)) = self.traditional.get() {
             doc.flag(
@@ -727,7 +738,6 @@ impl Stage for Script {
                 None,
             );
         }
-        let mut changes = conversion_edits(&doc.text, &conversions, &reversals);
         changes.extend(reversals);
         // Applying nothing would still copy the text.
         if !changes.is_empty() {
@@ -790,15 +800,16 @@ mod tests {
 
     #[test]
     fn a_converter_that_could_not_be_built_is_flagged_not_silent() {
-        let script = with_mode("tw");
+        let script = with_mode("auto");
         script
             .traditional
             .set(Err("duplicate key".into()))
             .map_err(|_| "already built")
             .unwrap();
-        let mut doc = Document::from_text("这是简体中文的文章，软件和网络。");
+        let text = "你了解微營銷是什么嗎?其實你不懂,我們的關系和聯系。";
+        let mut doc = Document::from_text(text);
         script.run(&mut doc);
-        assert_eq!(doc.text, "这是简体中文的文章，软件和网络。");
+        assert_eq!(doc.text, text);
         let flags: Vec<&str> = doc
             .report
             .flags
@@ -863,10 +874,11 @@ mod tests {
 
     #[test]
     fn phrases_across_word_boundaries_yield_to_the_words() {
-        // 加注 straddles 更加|注重; 不舍 starts and ends on word boundaries (不|舍|一文钱).
+        // Leftovers on a traditional page: 加注 straddles 更加|注重; 不舍 starts and ends on
+        // word boundaries (不|舍|一文錢).
         assert_eq!(
-            run(&with_mode("tw"), "更加注重,不舍一文钱"),
-            "更加注重,不捨一文錢"
+            run(&with_mode("tw"), "他們更加注重細節,不舍一文錢。"),
+            "他們更加注重細節,不捨一文錢。"
         );
         assert!(straddles(&(1..3), &[0..2, 2..4]));
         assert!(!straddles(&(0..2), &[0..1, 1..2, 2..5]));
@@ -891,13 +903,14 @@ mod tests {
         let paths = corpora.map(|e| e.path()).chain(once(gutenberg.into()));
         texts.extend(paths.filter_map(|p| std::fs::read_to_string(p).ok()));
         for text in &texts {
-            let scan = s.scan(text);
+            let scan = s.scan(text, &[], &[]);
             if !scan.census.is_traditional() {
                 continue;
             }
             for change in s.auto_candidates(text, &scan, false).unwrap_or_default() {
                 let at = change.range.start;
-                let candidate = scan.suspects.contains(&at) || scan.changeable.contains(&at);
+                let candidate =
+                    scan.own().suspects.contains(&at) || scan.own().changeable.contains(&at);
                 assert!(candidate, "{change:?} is neither suspect nor changeable");
                 let region = scan.census.region();
                 assert!(
@@ -906,12 +919,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn windows_stop_at_non_han() {
-        let text = "ab什么c";
-        let at = text.find('么').unwrap();
-        assert_eq!(&text[han_window(text, at, '么')], "什么");
     }
 }
