@@ -1,11 +1,12 @@
 //! OpenCC's own test cases (`fixtures/opencc/testcases.json`, OpenCC 1.4.2) through the `script`
-//! stage, each OpenCC configuration mapped to the `--script` mode that OpenCC's users would pick.
+//! stage, each OpenCC configuration mapped to the `--script` mode that OpenCC's users would pick:
+//! the glyph configurations (`t2tw`, `tw2t`, `t2hk`, `hk2t`) are modes of their own.
 //! Prints every failure; asserts the pass count of each configuration (README lists them).
 //!
 //! Some cases give one input to several configurations that map to one mode and expect different
-//! answers: `t2tw` leaves the simplified 猫 of `狸猫 狸貓` alone where `s2tw` converts it, and a
-//! mode converts what it is asked to convert. Those cases are counted as they come out, and listed
-//! as conflicts.
+//! answers: `tw2s` turns the Taiwan 著 of `慰藉著` into 着 where `t2s` keeps it, and a mode
+//! converts what it is asked to convert. Those cases are counted as they come out, and listed as
+//! conflicts.
 
 use std::collections::BTreeMap;
 
@@ -17,13 +18,13 @@ use sluice::stages::{Stage, StageName};
 /// OpenCC configuration → `--script` mode, and the cases of that configuration that must pass.
 const CONFIGS: [(&str, &str, usize); 14] = [
     ("s2t", "hant", 104),
-    ("tw2t", "hant", 11),
-    ("hk2t", "hant", 9),
+    ("tw2t", "tw2t", 18),
+    ("hk2t", "hk2t", 17),
     ("s2tw", "tw", 65),
-    ("t2tw", "tw", 5),
+    ("t2tw", "t2tw", 10),
     ("s2twp", "twp", 85),
     ("s2hk", "hk", 51),
-    ("t2hk", "hk", 10),
+    ("t2hk", "t2hk", 17),
     ("s2hkp", "hkp", 9),
     ("t2s", "hans", 55),
     ("tw2s", "hans", 30),
@@ -135,4 +136,19 @@ fn vocabulary_modes_run_from_the_command_line() {
     assert!(output.status.success());
     let repaired = String::from_utf8(output.stdout).unwrap();
     assert_eq!(repaired, "用滑鼠開啟軟體，連線網路。\n");
+}
+
+/// A glyph mode changes regional variant glyphs and leaves simplified text alone: `opencc -c t2tw`
+/// writes 慰藉著受傷的心靈 慰藉著受伤的心灵 for the mixed line below, where `tw` converts it all.
+#[test]
+fn glyph_modes_leave_simplified_text_alone() {
+    let line = "慰藉著受傷的心靈 慰藉着受伤的心灵";
+    assert_eq!(
+        convert(&stage("t2tw"), line),
+        "慰藉著受傷的心靈 慰藉著受伤的心灵"
+    );
+    assert_eq!(
+        convert(&stage("tw"), line),
+        "慰藉著受傷的心靈 慰藉著受傷的心靈"
+    );
 }

@@ -53,7 +53,8 @@ struct RuleArgs {
     #[arg(long, requires = "rules")]
     no_default_rules: bool,
     /// Script conversion mode: auto, keep, or a conversion: hans, hant, tw, hk, and with OpenCC's
-    /// regional vocabulary twp, hkp, hansp (overrides the `script.mode` setting; the script
+    /// regional vocabulary twp, hkp, hansp, or regional variant glyphs only t2tw, t2hk, tw2t, hk2t
+    /// (overrides the `script.mode` setting; the script
     /// stage validates it, so the modes are defined in one place).
     #[arg(long, value_name = "MODE")]
     script: Option<String>,

@@ -1,4 +1,4 @@
-//! The explicit modes (`hans`, `hant`, `tw`, `twp`, `hk`, `hkp`, `hansp`): each converts a page with
+//! The explicit modes (`hans`, `hant`, `tw`, `twp`, `hk`, `hkp`, `hansp`, and the glyph modes `t2tw`, `t2hk`, `tw2t`, `hk2t`): each converts a page with
 //! OpenCC's configurations, chosen by what the page is written in. The rules declare them
 //! (`modes` of `script.convert`): the target script, and the chains of OpenCC configurations
 //! (`chains`) for a simplified page and for a traditional page in standard, Taiwan or Hong Kong
@@ -36,12 +36,18 @@ pub struct ModeSpec {
     standard: Vec<String>,
     tw: Vec<String>,
     hk: Vec<String>,
+    /// OpenCC's glyph configurations (`t2tw`, `tw2t`, `t2hk`, `hk2t`): the chains alone, which
+    /// change regional variant glyphs and leave a page's simplified leftovers as they are.
+    #[serde(default)]
+    glyphs_only: bool,
 }
 
 /// An explicit mode, built: its target and the chains for each kind of page.
 pub struct Explicit {
     pub target: Target,
     pub evidence: RegionEvidence,
+    /// See [`ModeSpec::glyphs_only`].
+    pub glyphs_only: bool,
     simplified: Vec<Arc<Chain>>,
     standard: Vec<Arc<Chain>>,
     tw: Vec<Arc<Chain>>,
@@ -154,6 +160,7 @@ impl Modes {
         Ok(Some(Explicit {
             target,
             evidence,
+            glyphs_only: spec.glyphs_only,
             simplified: chains(&spec.simplified)?,
             standard: chains(&spec.standard)?,
             tw: chains(&spec.tw)?,

@@ -280,7 +280,7 @@ impl Script {
         push_outside(0..text.len(), garbled, &mut readable);
         let source = explicit.evidence.source(text, &readable, &scan.census);
         let leftovers: Vec<(usize, char)> = match (source, explicit.target) {
-            (Some(region), Target::Traditional(_)) => self
+            (Some(region), Target::Traditional(_)) if !explicit.glyphs_only => self
                 .leftovers(text, all, |c| explicit.evidence.is_own_glyph(c, region))
                 .iter()
                 .map(|c| (c.range.start, c.to))
