@@ -12,8 +12,7 @@ use sluice::stages::spam::Spam;
 use sluice::{Document, RuleSet, Stage, StageName};
 
 fn corpus(field: &str, only_dirty: bool) -> Vec<String> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/spam/cases-dev.jsonl");
+    let path = PathBuf::from(sluice_eval::REPO).join("../shared/data/spam/cases-dev.jsonl");
     let text = std::fs::read_to_string(path).expect("../shared/data/spam/cases-dev.jsonl");
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -120,7 +120,7 @@ impl Tally {
 }
 
 fn texts() -> anyhow::Result<Vec<PathBuf>> {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let shared = Path::new(sluice_eval::REPO).join("../shared/corpus");
     let mut paths = Vec::new();
     for dir in ["cwced/cleaned", "cx163/silver"] {
         for entry in std::fs::read_dir(shared.join(dir))? {

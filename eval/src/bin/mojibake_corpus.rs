@@ -14,8 +14,7 @@ use sluice::{Document, Format, Pipeline, RuleSet};
 
 // Shared with the other HTML examples; this one needs only the paths.
 #[allow(dead_code)]
-#[path = "support/html_pages.rs"]
-mod html_pages;
+use sluice_eval::html_pages;
 
 fn main() -> anyhow::Result<()> {
     let rules = RuleSet::defaults()?;
@@ -34,9 +33,7 @@ fn main() -> anyhow::Result<()> {
         stage.run(&mut doc);
         spent += started.elapsed();
         // Relative to the repository, as the page was named before the shared loader.
-        let shown = page
-            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-            .unwrap_or(page);
+        let shown = page.strip_prefix(sluice_eval::REPO).unwrap_or(page);
         println!("== {}", shown.display());
         for edit in doc
             .report

@@ -18,8 +18,7 @@ struct Case {
 /// The shared mojibake cases' texts whose kind `keep` accepts, one a line, repeated to at least
 /// `bytes`.
 fn case_text(keep: impl Fn(&str) -> bool, bytes: usize) -> String {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mojibake/cases-dev.jsonl");
+    let path = PathBuf::from(sluice_eval::REPO).join("../shared/data/mojibake/cases-dev.jsonl");
     let lines: Vec<String> = std::fs::read_to_string(path)
         .expect("the shared mojibake cases")
         .lines()

@@ -1,13 +1,12 @@
 //! The real HTML pages of the shared corpora (`../shared/corpus/<name>/original`), in a stable
-//! order: what the HTML examples and benchmarks measure. Included by path from `examples/` and
-//! `benches/`, which are separate crates.
+//! order: what the HTML measurements and benchmarks measure.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// The paths of every page of the named corpora, corpus by corpus, sorted by name.
 pub fn page_paths(corpora: &[&str]) -> io::Result<Vec<PathBuf>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let root = Path::new(crate::REPO).join("../shared/corpus");
     let mut all = Vec::new();
     for corpus in corpora {
         let mut paths = std::fs::read_dir(root.join(corpus).join("original"))?

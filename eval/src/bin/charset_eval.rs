@@ -194,7 +194,7 @@ fn main() -> anyhow::Result<()> {
         .position(|a| a == "--write")
         .and_then(|i| args.get(i + 1))
         .map(PathBuf::from);
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let shared = Path::new(sluice_eval::REPO).join("../shared/corpus");
     let sources = load_texts(&shared)?;
     let s2t = load_s2t()?;
     let repertoires = Repertoires::build(&sources, &s2t)?;
@@ -344,7 +344,7 @@ fn load_texts(shared: &Path) -> anyhow::Result<Vec<Source>> {
 
 fn load_s2t() -> anyhow::Result<HashMap<char, char>> {
     let table = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/script/opencc/STCharacters.txt"),
+        Path::new(sluice_eval::REPO).join("rules/script/opencc/STCharacters.txt"),
     )?;
     Ok(table
         .lines()
@@ -493,7 +493,7 @@ impl Repertoires {
 
 /// `data/charset/cns11643.txt` as character → the EUC-TW bytes of each of its cells.
 fn cns_table() -> anyhow::Result<HashMap<char, Vec<Vec<u8>>>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/charset/cns11643.txt");
+    let path = Path::new(sluice_eval::REPO).join("data/charset/cns11643.txt");
     let mut table: HashMap<char, Vec<Vec<u8>>> = HashMap::new();
     for line in std::fs::read_to_string(path)?
         .lines()

@@ -67,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         .position(|a| a == "--show")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = PathBuf::from(sluice_eval::REPO);
     let data = root.join("../shared/data/spam/cases-dev.jsonl");
     let cases: Vec<Case> = std::fs::read_to_string(&data)?
         .lines()

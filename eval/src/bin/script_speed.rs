@@ -12,8 +12,7 @@ use sluice::stages::script::Script;
 
 const RUNS: usize = 200;
 
-#[path = "support/script_mode.rs"]
-mod script_mode;
+use sluice_eval::script_mode;
 
 fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();

@@ -6,8 +6,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
-#[path = "../examples/support/html_pages.rs"]
-mod html_pages;
+use sluice_eval::html_pages;
 
 fn bench(c: &mut Criterion) {
     let pages = html_pages::pages(&["cwced", "cx163"]).unwrap_or_default();

@@ -15,8 +15,7 @@ use serde::Deserialize;
 use sluice::RuleSet;
 use sluice::corpus::{CorpusDedup, Signature, shingle_chars, shingles};
 
-#[path = "../benches/support/cpu_time.rs"]
-mod cpu_time;
+use sluice_eval::cpu_time;
 
 #[derive(Deserialize)]
 struct Doc {

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
-#[path = "support/html_pages.rs"]
-mod html_pages;
+use sluice_eval::html_pages;
 
 const PASSES: usize = 3;
 

@@ -8,8 +8,7 @@ use sluice::document::Document;
 use sluice::stages::Stage;
 use sluice::stages::script::Script;
 
-#[path = "support/script_mode.rs"]
-mod script_mode;
+use sluice_eval::script_mode;
 
 fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();

@@ -14,8 +14,7 @@
 
 use sluice::{Pipeline, RuleSet};
 
-#[path = "../benches/support/cpu_time.rs"]
-mod cpu_time;
+use sluice_eval::cpu_time;
 
 fn main() -> anyhow::Result<()> {
     let sizes: Vec<usize> = match std::env::args().skip(1).map(|a| a.parse()).collect() {
@@ -42,7 +41,7 @@ fn main() -> anyhow::Result<()> {
 
 /// The corpus articles' texts, one after another.
 fn corpus_text() -> anyhow::Result<String> {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
+    let root = format!("{}/../shared/corpus", sluice_eval::REPO);
     let mut paths = Vec::new();
     for texts in ["cwced/cleaned", "cx163/silver"] {
         for entry in std::fs::read_dir(format!("{root}/{texts}"))? {

@@ -1,5 +1,5 @@
 //! The calling thread's CPU time, for per-core speed figures on a shared machine (wall time there
-//! mostly measures the other processes). Shared by `benches/dedup.rs` and `examples/eval_dedup.rs`.
+//! mostly measures the other processes). Shared by the dedup benchmark and the scaling measurements.
 
 /// Nanoseconds of CPU time used by the calling thread (POSIX `CLOCK_THREAD_CPUTIME_ID`), or `None`
 /// where the clock is not available.

@@ -19,8 +19,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use sluice::RuleSet;
 use sluice::stages::decode::Decode;
 
-#[path = "../examples/support/html_pages.rs"]
-mod html_pages;
+use sluice_eval::html_pages;
 
 const MB: usize = 1_000_000;
 
@@ -46,7 +45,7 @@ fn decode_pages(c: &mut Criterion) {
 
 /// The cwced main texts, one after another.
 fn corpus_text() -> String {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/cwced/cleaned");
+    let dir = Path::new(sluice_eval::REPO).join("../shared/corpus/cwced/cleaned");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .expect("the cwced texts")
         .map(|e| e.expect("a directory entry").path())

@@ -19,16 +19,13 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice::corpus::{CorpusDedup, Signature};
 use sluice::{Document, RuleSet, StageName};
 
-#[path = "support/cpu_time.rs"]
-mod cpu_time;
 use cpu_time::thread_cpu_ns;
+use sluice_eval::cpu_time;
 
 fn corpus_texts() -> Option<Vec<String>> {
     let path = std::env::var_os("SLUICE_DEDUP_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dedup-corpus/corpus.jsonl")
-        });
+        .unwrap_or_else(|| Path::new(sluice_eval::REPO).join("target/dedup-corpus/corpus.jsonl"));
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!(
             "{}: not found, corpus benchmarks skipped (run scripts/gen_dedup_corpus.py)",
@@ -81,7 +78,7 @@ fn corpus(c: &mut Criterion<ThreadCpuTime>) {
 fn stage(c: &mut Criterion<ThreadCpuTime>) {
     let rules = RuleSet::defaults().expect("rules");
     let stage = sluice::stages::build(StageName::Dedup, &rules).expect("builds");
-    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
+    let seeds = Path::new(sluice_eval::REPO).join("../shared/seeds");
     let mut group = c.benchmark_group("stage");
     for prefix in ["001", "004"] {
         let Some(text) = std::fs::read_dir(&seeds)

@@ -10,8 +10,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice::{Pipeline, RuleSet};
 
-#[path = "../examples/support/html_pages.rs"]
-mod html_pages;
+use sluice_eval::html_pages;
 
 fn files(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<Vec<u8>> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
@@ -27,7 +26,7 @@ fn files(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<Vec<u8>> {
 }
 
 fn clean_all(c: &mut Criterion) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(sluice_eval::REPO);
     let seeds = files(&root.join("fixtures/seeds"), |p| {
         p.extension().is_some_and(|e| e == "txt") && !p.to_string_lossy().contains(".expected.")
     });

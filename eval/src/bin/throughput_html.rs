@@ -15,8 +15,7 @@
 
 use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
-#[path = "support/html_pages.rs"]
-mod html_pages;
+use sluice_eval::html_pages;
 
 fn main() -> anyhow::Result<()> {
     let mode = std::env::args()

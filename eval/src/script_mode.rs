@@ -1,4 +1,4 @@
-//! `--mode MODE` for the script examples: the default rules with `script.mode` set, and the
+//! `--mode MODE` for the script measurements: the default rules with `script.mode` set, and the
 //! argument removed from `args`.
 
 use sluice::rules::RuleSet;

@@ -9,8 +9,7 @@ use sluice::stages::spam::Spam;
 use sluice::{Document, RuleSet, Stage};
 
 fn main() -> anyhow::Result<()> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/spam/cases-dev.jsonl");
+    let path = PathBuf::from(sluice_eval::REPO).join("../shared/data/spam/cases-dev.jsonl");
     let docs: Vec<String> = std::fs::read_to_string(path)?
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -14,10 +14,8 @@
 
 use sluice::{Pipeline, RuleSet, StageName};
 
-#[path = "../benches/support/cpu_time.rs"]
-mod cpu_time;
-#[path = "support/html_pages.rs"]
-mod html_pages;
+use sluice_eval::cpu_time;
+use sluice_eval::html_pages;
 
 fn main() -> anyhow::Result<()> {
     let sizes: Vec<usize> = match std::env::args().skip(1).map(|a| a.parse()).collect() {
