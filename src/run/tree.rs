@@ -5,9 +5,8 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
-use sluice::Error;
-use sluice::io::InputFile;
+use super::input::InputFile;
+use crate::error::Error;
 
 /// The run summary's stem. Every output is `<stem>.txt` with its report `<stem>.json`, so reserving
 /// the stem makes a collision with the summary `summary.json` a collision like any other: an input
@@ -15,17 +14,17 @@ use sluice::io::InputFile;
 const SUMMARY_STEM: &str = "summary";
 
 /// The summary's path in the output tree.
-pub fn summary_path() -> PathBuf {
+pub(crate) fn summary_path() -> PathBuf {
     report_path(Path::new(SUMMARY_STEM))
 }
 
 /// The text output of a stem.
-pub fn text_path(stem: &Path) -> PathBuf {
+pub(crate) fn text_path(stem: &Path) -> PathBuf {
     suffixed(stem, ".txt")
 }
 
 /// The report of a stem.
-pub fn report_path(stem: &Path) -> PathBuf {
+pub(crate) fn report_path(stem: &Path) -> PathBuf {
     suffixed(stem, ".json")
 }
 
@@ -54,16 +53,16 @@ fn identity(path: &Path) -> Option<FileId> {
 }
 
 /// The identities of a run's inputs.
-#[derive(Default)]
-pub struct InputIds(HashSet<FileId>);
+#[derive(Default, Clone)]
+pub(crate) struct InputIds(HashSet<FileId>);
 
 impl InputIds {
-    pub fn add(&mut self, path: &Path) {
+    pub(crate) fn add(&mut self, path: &Path) {
         self.0.extend(identity(path));
     }
 
     /// Whether `path` is one of the inputs.
-    pub fn contains(&self, path: &Path) -> bool {
+    pub(crate) fn contains(&self, path: &Path) -> bool {
         identity(path).is_some_and(|id| self.0.contains(&id))
     }
 }
@@ -71,17 +70,17 @@ impl InputIds {
 /// Output names, assigned in input order: the relative path with a compression extension (`.gz`,
 /// `.zst`) and then its extension dropped. A stem already taken gets `~2`, `~3`…, and the renaming
 /// is kept for the summary.
-pub struct OutputTree<'a> {
-    out: &'a Path,
-    inputs: &'a InputIds,
+pub(crate) struct OutputTree {
+    out: PathBuf,
+    inputs: InputIds,
     taken: HashSet<PathBuf>,
     renamed: Vec<(String, PathBuf)>,
 }
 
-impl<'a> OutputTree<'a> {
-    pub fn new(out: &'a Path, inputs: &'a InputIds) -> Self {
+impl OutputTree {
+    pub(crate) fn new(out: &Path, inputs: InputIds) -> Self {
         OutputTree {
-            out,
+            out: out.to_path_buf(),
             inputs,
             taken: HashSet::from([PathBuf::from(SUMMARY_STEM)]),
             renamed: Vec::new(),
@@ -90,7 +89,7 @@ impl<'a> OutputTree<'a> {
 
     /// The stem of the outputs of the next input in order (`name` is how messages name it), or an
     /// error when one of them would replace an input.
-    pub fn place(&mut self, name: &str, relative: &Path) -> Result<PathBuf, Error> {
+    pub(crate) fn place(&mut self, name: &str, relative: &Path) -> Result<PathBuf, Error> {
         let mut base = relative.to_path_buf();
         if base.extension().is_some_and(|e| e == "gz" || e == "zst") {
             base.set_extension("");
@@ -125,7 +124,7 @@ impl<'a> OutputTree<'a> {
     }
 
     /// The inputs whose stem was taken, with their output text.
-    pub fn renamed(&self) -> &[(String, PathBuf)] {
+    pub(crate) fn renamed(&self) -> &[(String, PathBuf)] {
         &self.renamed
     }
 }
@@ -134,25 +133,25 @@ impl<'a> OutputTree<'a> {
 /// directory argument is the output directory, or the summary or an output of a file would replace
 /// an input. `files` are the inputs in order, WARC files left out (their records are named as they
 /// are read, and each is checked then).
-pub fn refuse_overwrites<'f>(
+pub(crate) fn refuse_overwrites<'f>(
     out: &Path,
     inputs: &InputIds,
-    directories: &[&Path],
+    directories: &[PathBuf],
     files: impl Iterator<Item = &'f InputFile>,
-) -> anyhow::Result<()> {
+) -> Result<(), Error> {
     for dir in directories {
         if identity(dir).is_some() && identity(dir) == identity(out) {
-            bail!(
+            return Err(Error::Input(format!(
                 "{} is both an input directory and the output directory: its outputs would land \
                  among its inputs and be cleaned again in the next run, so nothing is done; give \
                  another output directory (one inside the input directory, such as {}, is skipped \
                  when the inputs are walked)",
                 dir.display(),
                 dir.join("out").display()
-            );
+            )));
         }
     }
-    let mut tree = OutputTree::new(out, inputs);
+    let mut tree = OutputTree::new(out, inputs.clone());
     let mut clashes: Vec<String> = tree
         .refuse_input(&summary_path())
         .err()
@@ -174,12 +173,12 @@ pub fn refuse_overwrites<'f>(
         n => format!(" and {n} more"),
     };
     clashes.truncate(LISTED);
-    bail!(
+    Err(Error::Input(format!(
         "nothing was written, because outputs in {} would replace inputs ({}{more}); give an \
          output directory that holds no input",
         out.display(),
         clashes.join("; ")
-    );
+    )))
 }
 
 #[cfg(test)]
@@ -188,8 +187,7 @@ mod tests {
 
     #[test]
     fn stems_drop_compression_and_extension_and_collisions_are_numbered() {
-        let (out, inputs) = (Path::new("/nonexistent"), InputIds::default());
-        let mut tree = OutputTree::new(out, &inputs);
+        let mut tree = OutputTree::new(Path::new("/nonexistent"), InputIds::default());
         let stems: Vec<PathBuf> = [
             "a.html",
             "a.txt.gz",
@@ -230,16 +228,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("a.txt is an input"), "{err}");
-        let err = refuse_overwrites(dir.path(), &inputs, &[dir.path()], std::iter::empty())
-            .unwrap_err()
-            .to_string();
+        let err = refuse_overwrites(
+            dir.path(),
+            &inputs,
+            &[dir.path().to_path_buf()],
+            std::iter::empty(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("both an input directory and the output directory"),
             "{err}"
         );
         let elsewhere = dir.path().join("out");
         assert!(
-            refuse_overwrites(&elsewhere, &inputs, &[dir.path()], [&input].into_iter()).is_ok()
+            refuse_overwrites(
+                &elsewhere,
+                &inputs,
+                &[dir.path().to_path_buf()],
+                [&input].into_iter()
+            )
+            .is_ok()
         );
     }
 }

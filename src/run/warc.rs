@@ -16,7 +16,7 @@
 
 use std::io::{BufRead, Read};
 
-use super::{MAX_DOCUMENT_BYTES, limit_in_words, peek, read_at_most};
+use super::input::{MAX_DOCUMENT_BYTES, limit_in_words, peek, read_at_most};
 use crate::document::{Document, Format};
 use crate::error::Error;
 use crate::stages::StageName;

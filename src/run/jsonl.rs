@@ -11,7 +11,7 @@ use std::io::BufRead;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::limit_in_words;
+use super::input::limit_in_words;
 use crate::document::{Document, Format};
 use crate::stages::StageName;
 

@@ -1,7 +1,4 @@
-//! Inputs: files (plain, gzip or zstd), directory trees, WARC files and JSON Lines records.
-
-pub mod jsonl;
-pub mod warc;
+//! Reading inputs: files (plain, gzip or zstd) and directory trees.
 
 use std::fs::FileType;
 use std::io::{BufRead, BufReader, Cursor, Read};

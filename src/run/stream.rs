@@ -1,67 +1,65 @@
-//! JSON Lines streaming shared by `clean --jsonl` and `repair --jsonl`: records are read in batches,
+//! JSON Lines streaming, shared by cleaning and repairing records: records are read in batches,
 //! processed in parallel, and written in input order, one output line per input line that is not
 //! blank. With a streaming deduplicator, each record is checked in input order (first seen wins): a
 //! later copy keeps its record, marked `sluice.duplicate_of` (the 0-based number of the first-seen
 //! record), and loses its `text` and `title` unless duplicates are kept.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 
-use anyhow::Context;
 use rayon::prelude::*;
-use serde_json::{Map, Value, json};
-use sluice::Document;
-use sluice::corpus::{Signature, StreamingDeduper};
-use sluice::io::jsonl::{
+use serde_json::{Map, Value};
+
+use super::jsonl::{
     Line, Lines, Rejected, error_record, line_limit, output_record, parse_line, too_long,
 };
-
-use super::Status;
-
-/// Records (or documents, for `clean`) per batch: enough to keep every thread busy, few enough to
-/// stream.
-pub const BATCH: usize = 1024;
-
-/// Input bytes one batch may hold before it is cleaned (JSON lines, WARC records): with web pages
-/// this, not `BATCH`, bounds a batch's memory. 16 MiB is some 160 pages of 100 KB, work for a dozen
-/// threads or more; 64 MiB measured 50 MiB more peak memory and no faster on a 2,000-page crawl
-/// (scripts/warc_memory.sh).
-pub const BATCH_BYTES: usize = 16 << 20;
+use super::{BATCH, BATCH_BYTES, cannot_write};
+use crate::corpus::{Signature, StreamingDeduper};
+use crate::document::Document;
+use crate::error::Error;
+use crate::report_json::add_duplicate_of;
 
 /// What processing one record gave: its output fields, and its signature when deduplicating.
 pub struct Processed {
+    /// The fields added to the record (its content field is dropped).
     pub fields: Vec<(String, Value)>,
+    /// The signature of its text, for near-duplicate checks.
     pub signature: Option<Signature>,
 }
 
 /// Near-duplicate handling for a stream.
-pub struct Dedup {
+pub(crate) struct Dedup {
     pub deduper: StreamingDeduper,
     pub keep_duplicates: bool,
 }
 
-/// Process `source` (a file, or stdin for `-`) with `process`, which turns a document into the output
-/// fields of its record or an error message. A record's content may be at most `max_content` bytes
-/// (`decode.max_input_mib`); its line, at most `line_limit(max_content)`. A line that gives no
-/// record becomes an error record; a failed read of the source ends the stream after the lines
-/// before it are written.
-pub fn stream(
-    source: &Path,
+/// Process the JSON Lines of `reader` (`name` in messages) with `process`, which turns a document
+/// into the output fields of its record or an error message, and write the records to `out`; false
+/// when some record failed. A record's content may be at most `max_content` bytes; its line, at most
+/// twice that. A line that gives no record becomes an error record (`sluice.error`, `sluice.line`);
+/// a failed read ends the stream after the lines before it are written.
+pub fn stream_jsonl(
+    reader: impl BufRead,
+    name: &Path,
+    out: impl Write,
+    max_content: usize,
+    process: impl Fn(Document) -> Result<Processed, String> + Sync,
+) -> Result<bool, Error> {
+    stream_with(reader, name, out, max_content, process, None)
+}
+
+/// [`stream_jsonl`] with near-duplicate checks.
+pub(crate) fn stream_with(
+    reader: impl BufRead,
+    name: &Path,
+    mut out: impl Write,
     max_content: usize,
     process: impl Fn(Document) -> Result<Processed, String> + Sync,
     mut dedup: Option<Dedup>,
-) -> anyhow::Result<Status> {
-    let reader: Box<dyn BufRead> = if source == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let file = std::fs::File::open(source)
-            .with_context(|| format!("cannot open {}", source.display()))?;
-        Box::new(BufReader::new(file))
-    };
+) -> Result<bool, Error> {
     let max_line = line_limit(max_content);
     let mut lines = Lines::new(reader, max_line);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let stdout = Path::new("stdout");
     let mut failed = false;
     loop {
         let (batch, end) = next_batch(&mut lines);
@@ -74,23 +72,23 @@ pub fn stream(
             if let Some(dedup) = dedup.as_mut() {
                 mark_duplicate(dedup, &mut record, signature.as_ref());
             }
-            serde_json::to_writer(&mut out, &record)?;
-            out.write_all(b"\n")?;
+            serde_json::to_writer(&mut out, &record)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(cannot_write(stdout))?;
         }
-        out.flush()?;
+        out.flush().map_err(cannot_write(stdout))?;
         match end {
             None => {}
-            Some(Ok(())) => break,
+            Some(Ok(())) => return Ok(!failed),
             Some(Err(error)) => {
-                return Err(error).with_context(|| format!("cannot read {}", source.display()));
+                return Err(Error::Input(format!(
+                    "cannot read {}: {error}",
+                    name.display()
+                )));
             }
         }
     }
-    Ok(if failed {
-        Status::Failed
-    } else {
-        Status::Success
-    })
 }
 
 /// The next lines to process together (at most `BATCH`, about `BATCH_BYTES`), and how the stream
@@ -148,7 +146,7 @@ fn mark_duplicate(
         return;
     };
     if let Some(Value::Object(report)) = record.get_mut("sluice") {
-        report.insert("duplicate_of".into(), json!(first));
+        add_duplicate_of(report, first);
     }
     if !dedup.keep_duplicates {
         record.remove("text");
