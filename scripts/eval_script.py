@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Quality figures of the `script` stage (see docs/script.md).
 
-Runs the stage alone (`cargo run --release --example eval_script`) and measures:
+Runs the stage alone (`cargo run --release -p sluice-eval --bin eval_script`) and measures:
 - seeds 000, 002, 003 (auto): leftover characters fixed and wrong changes. A leftover is a character
   that a careful s2tw conversion of the folded text would change: OpenCC's `tw2s` then `s2tw` (an
   independent converter: the `opencc` Python package), not counting traditional-only characters
@@ -39,7 +39,7 @@ T2S_CHAR = opencc.OpenCC("t2s")
 
 
 def run_stage(paths, mode="auto", lines=False):
-    cmd = ["cargo", "run", "--quiet", "--release", "--example", "eval_script", "--", "--mode", mode]
+    cmd = ["cargo", "run", "--quiet", "--release", "-p", "sluice-eval", "--bin", "eval_script", "--", "--mode", mode]
     if lines:
         cmd.append("--lines")
     out = subprocess.run(cmd + paths, check=True, capture_output=True, text=True).stdout

@@ -3,8 +3,8 @@
 
     python3 -m venv /tmp/tv && /tmp/tv/bin/pip install trafilatura lxml_html_clean
     /tmp/tv/bin/python scripts/trafilatura_baseline.py /tmp/trafilatura
-    cargo run --release --example eval_extract -- --extracted /tmp/trafilatura
-    cargo run --release --example eval_extract -- --extracted /tmp/trafilatura --drop-related-lines
+    cargo run --release -p sluice-eval --bin eval_extract -- --extracted /tmp/trafilatura
+    cargo run --release -p sluice-eval --bin eval_extract -- --extracted /tmp/trafilatura --drop-related-lines
 
 Each page is decoded before trafilatura sees it, with its real encoding (cwced's `encodings.tsv`;
 cx163 is all GBK family), so the comparison is of extraction, not of charset detection. Writes

@@ -33,6 +33,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// Writing an output failed (a full disk, a closed pipe).
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Input(String),
 }

@@ -7,10 +7,11 @@
 pub mod corpus;
 pub mod document;
 pub mod error;
-pub mod io;
 pub mod pipeline;
 pub mod report;
+pub mod report_json;
 pub mod rules;
+pub mod run;
 pub mod stages;
 pub mod text;
 

@@ -1,7 +1,5 @@
 //! The pipeline: stages built once from a rule set, run in order on each document.
 
-use serde::Serialize;
-
 use crate::document::{BlockKind, Document, Format};
 use crate::error::{Error, RuleError};
 use crate::report::Report;
@@ -25,14 +23,13 @@ pub struct Pipeline {
 }
 
 /// The result of cleaning one document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Cleaned {
     /// The body: one paragraph per line.
     pub text: String,
     pub title: Option<String>,
     pub format: Format,
     /// The kind of each line of `text`, when the input was typed (HTML).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<BlockKind>,
     pub report: Report,
 }

@@ -1,27 +1,13 @@
 //! The `dedup` stage on its rule examples and on the seed pages, through the library.
 
-use std::path::{Path, PathBuf};
-
 use sluice::{Document, Pipeline, RuleSet, StageName};
+
+#[path = "support/seeds.rs"]
+mod seeds;
+use seeds::seed;
 
 fn rules() -> RuleSet {
     RuleSet::defaults().expect("default rules load")
-}
-
-/// The seed page whose file name starts with `prefix`, from `../shared/seeds`.
-fn seed(prefix: &str) -> String {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-    let path: PathBuf = std::fs::read_dir(&dir)
-        .expect("../shared/seeds is readable")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".txt"))
-        })
-        .expect("seed exists");
-    std::fs::read_to_string(path).expect("seed is UTF-8")
 }
 
 /// Run one stage on a document.

@@ -6,19 +6,14 @@ use serde::Deserialize;
 use sluice::stages::{self, Stage, StageName};
 use sluice::{Document, RuleSet};
 
+#[path = "support/seeds.rs"]
+mod seeds;
+use seeds::seed;
+
 fn shared(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared")
         .join(rel)
-}
-
-fn seed(prefix: &str) -> String {
-    let entry = std::fs::read_dir(shared("seeds"))
-        .expect("the shared seeds folder")
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .expect("a seed with that prefix");
-    std::fs::read_to_string(entry.path()).expect("a UTF-8 seed")
 }
 
 fn stage() -> Box<dyn Stage> {

@@ -5,20 +5,14 @@ use std::path::PathBuf;
 use sluice::stages::{self, StageName};
 use sluice::{Document, RuleSet};
 
+#[path = "support/seeds.rs"]
+mod seeds;
+use seeds::seed;
+
 fn shared(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared")
         .join(rel)
-}
-
-fn seed(prefix: &str) -> String {
-    let dir = shared("seeds");
-    let entry = std::fs::read_dir(&dir)
-        .expect("the shared seeds folder")
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .expect("a seed with that prefix");
-    std::fs::read_to_string(entry.path()).expect("a UTF-8 seed")
 }
 
 fn run(text: &str) -> Document {

@@ -11,6 +11,10 @@ use sluice::stages::script::{Region, Script};
 use sluice::stages::{Stage, StageName};
 use sluice::{Pipeline, Profile};
 
+#[path = "support/seeds.rs"]
+mod seeds;
+use seeds::seed;
+
 const SHARED: &str = "../shared";
 
 fn script(mode: &str) -> Script {
@@ -33,17 +37,6 @@ fn run(stage: &Script, text: &str) -> Document {
 fn shared(path: &str) -> String {
     let full = format!("{SHARED}/{path}");
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
-
-fn seed(prefix: &str) -> String {
-    let dir = format!("{SHARED}/seeds");
-    let name = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{dir}: {e}"))
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n.starts_with(prefix) && n.ends_with(".txt"))
-        .unwrap_or_else(|| panic!("no seed {prefix}"));
-    shared(&format!("seeds/{name}"))
 }
 
 /// Seeds 002 and 003 carry `聯(lián)系` annotations that the pinyin stage strips before this one.

@@ -1,8 +1,10 @@
 //! The `spam` stage through the library: its rule examples, the seed pages' injections, the guards.
 
-use std::path::PathBuf;
-
 use sluice::{Document, Pipeline, RuleSet, StageName};
+
+#[path = "support/seeds.rs"]
+mod seeds;
+use seeds::seed;
 
 fn rules() -> RuleSet {
     RuleSet::defaults().expect("default rules load")
@@ -60,20 +62,12 @@ fn every_spam_rule_example_holds() {
     }
 }
 
-fn seed(prefix: &str) -> Option<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-    let entry = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .find(|e| e.file_name().to_string_lossy().starts_with(prefix))?;
-    std::fs::read_to_string(entry.path()).ok()
-}
-
 /// The removals the spam stage makes on a seed page (after the markup stage, as in the pipeline).
-fn seed_removals(prefix: &str) -> Option<(Vec<String>, Option<String>)> {
-    let text = seed(prefix)?;
+fn seed_removals(prefix: &str) -> (Vec<String>, Option<String>) {
+    let text = seed(prefix);
     let rules = rules();
-    let pipeline = Pipeline::with_stages(&rules, [StageName::Markup, StageName::Spam]).ok()?;
+    let pipeline = Pipeline::with_stages(&rules, [StageName::Markup, StageName::Spam])
+        .expect("markup and spam compile");
     let cleaned = pipeline.run(Document::from_text(text));
     let removed = cleaned
         .report
@@ -85,15 +79,12 @@ fn seed_removals(prefix: &str) -> Option<(Vec<String>, Option<String>)> {
             e.before.clone()
         })
         .collect();
-    Some((removed, cleaned.title))
+    (removed, cleaned.title)
 }
 
 #[test]
 fn seed_000_hijacked_title_goes_and_the_real_title_comes_first() {
-    let Some((removed, title)) = seed_removals("000") else {
-        eprintln!("../shared/seeds not found; skipped");
-        return;
-    };
+    let (removed, title) = seed_removals("000");
     assert_eq!(
         removed,
         [
@@ -105,10 +96,7 @@ fn seed_000_hijacked_title_goes_and_the_real_title_comes_first() {
 
 #[test]
 fn seed_001_inline_injections_and_tokens_exactly() {
-    let Some((removed, _)) = seed_removals("001") else {
-        eprintln!("../shared/seeds not found; skipped");
-        return;
-    };
+    let (removed, _) = seed_removals("001");
     let mut removed = removed;
     removed.sort();
     let mut expected = vec![
@@ -129,9 +117,8 @@ fn seed_001_inline_injections_and_tokens_exactly() {
 #[test]
 fn seeds_002_to_004_are_left_alone() {
     for prefix in ["002", "003", "004"] {
-        if let Some((removed, _)) = seed_removals(prefix) {
-            assert!(removed.is_empty(), "seed {prefix}: {removed:?}");
-        }
+        let (removed, _) = seed_removals(prefix);
+        assert!(removed.is_empty(), "seed {prefix}: {removed:?}");
     }
 }
 

@@ -155,7 +155,7 @@ fn check_fixtures(
                 entry.path().display()
             )),
             Some(input) => {
-                let actual = sluice::io::read_input(&input)
+                let actual = sluice::run::read_input(&input)
                     .and_then(|bytes| pipeline.clean(&bytes))
                     .map(|c| c.render())
                     .unwrap_or_else(|e| format!("error: {e}\n"));

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
-use sluice::io::{Input, collect_inputs, read_input};
+use sluice::run::{Inputs, read_input};
 use sluice::{Cleaned, Pipeline, RuleSet};
 
 use super::{JobArgs, Status};
@@ -43,13 +43,8 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Status> {
         .with_context(|| format!("cannot load rules from {}", args.rules.display()))?;
     let base = Pipeline::from_rules(&base_rules).context("the base rules do not compile")?;
     let new = Pipeline::from_rules(&new_rules).context("the changed rules do not compile")?;
-    let inputs: Vec<PathBuf> = collect_inputs(&args.paths, None)
-        .into_iter()
-        .filter_map(|input| match input {
-            Input::File(file) => Some(file.path),
-            _ => None,
-        })
-        .collect();
+    let inputs = Inputs::collect(&args.paths, None);
+    let inputs: Vec<&Path> = inputs.file_paths().collect();
     let changes: Vec<Option<String>> = inputs
         .par_iter()
         .map(|path| {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use sluice::io::read_input;
+use sluice::run::read_input;
 use sluice::{Document, Edit, Format, Pipeline, StageName};
 
 use super::{RuleArgs, Status};

@@ -4,11 +4,8 @@ mod check;
 mod clean;
 mod diff;
 mod explain;
-mod jsonl;
-mod output;
 mod repair;
 mod rules;
-mod tree;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -119,6 +116,11 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Success, or the failure of some documents.
+fn status(ok: bool) -> Status {
+    if ok { Status::Success } else { Status::Failed }
 }
 
 /// A reader closed our stdout (`sluice clean … | head`): stop quietly.

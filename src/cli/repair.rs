@@ -5,14 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use serde_json::{Value, json};
-use sluice::io::read_input;
+use sluice::report_json::ReportJson;
+use sluice::run::{Processed, read_input, stream_jsonl};
 use sluice::stages::decode::check_is_text;
 use sluice::{Document, Format, Pipeline, Profile, Report, StageName};
 
-use super::jsonl::Processed;
-use super::output::report_only;
-use super::{JobArgs, RuleArgs, Status, report_error};
+use super::clean::{open_jsonl, stdout};
+use super::{JobArgs, RuleArgs, Status, report_error, status};
 
 #[derive(Args)]
 pub struct RepairArgs {
@@ -68,16 +67,17 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
             }
             doc.format = Format::Text;
             let repaired = repair_document(&pipeline, doc);
-            let report = Value::Object(report_only(&repaired.report));
+            let report = ReportJson::of_report(&repaired.report).to_value();
             Ok(Processed {
                 fields: vec![
-                    ("text".into(), json!(repaired.text)),
-                    ("sluice".into(), report),
+                    ("text".into(), repaired.text.into()),
+                    ("sluice".into(), report.into()),
                 ],
                 signature: None,
             })
         };
-        return super::jsonl::stream(source, pipeline.max_input_bytes(), repair, None);
+        let (reader, max) = (open_jsonl(source)?, pipeline.max_input_bytes());
+        return Ok(status(stream_jsonl(reader, source, stdout(), max, repair)?));
     }
     let mut failed = false;
     let mut would_change = false;

@@ -1,0 +1,226 @@
+//! The run engine: documents from a source are cleaned in parallel batches and handed, in input
+//! order, to a sink that writes them (ripgrep's searcher/sink split).
+//!
+//! - Sources: [`Inputs`] (stdin, files, directory trees, WARC files; gzip and zstd decompressed by
+//!   magic number), and JSON Lines streams ([`Engine::clean_jsonl`]).
+//! - Sinks: [`TreeSink`] (an output tree with sidecar reports, near-duplicate clusters and a run
+//!   summary), [`WriterSink`] (text or JSON on a writer), or any [`Sink`].
+
+pub(crate) mod input;
+pub(crate) mod jsonl;
+mod output;
+mod source;
+mod stream;
+mod tree;
+pub(crate) mod warc;
+mod writer;
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::corpus::{CorpusDedup, Signature};
+use crate::error::Error;
+use crate::pipeline::{Cleaned, Pipeline};
+use crate::report_json::{Provenance, ReportJson};
+use crate::rules::RuleSet;
+use crate::text::fold::Folder;
+
+pub use input::read_input;
+pub use output::{RunSummary, TreeSink};
+pub use source::Inputs;
+pub use stream::{Processed, stream_jsonl};
+pub use writer::{WriterFormat, WriterSink};
+
+/// Documents (or JSON Lines records) per batch: enough to keep every thread busy, few enough to
+/// stream.
+const BATCH: usize = 1024;
+
+/// Input bytes one batch may hold before it is cleaned (JSON lines, WARC records): with web pages
+/// this, not `BATCH`, bounds a batch's memory. 16 MiB is some 160 pages of 100 KB, work for a dozen
+/// threads or more; 64 MiB measured 50 MiB more peak memory and no faster on a 2,000-page crawl
+/// (scripts/warc_memory.sh).
+const BATCH_BYTES: usize = 16 << 20;
+
+/// What cleaning one document gave, handed to the sink in input order.
+#[derive(Debug)]
+pub struct Outcome {
+    /// How messages name the document: its path, `-` for stdin, `crawl.warc#3` for a WARC record.
+    pub name: String,
+    /// Where a WARC record came from.
+    pub provenance: Option<Provenance>,
+    /// The input's size: the file's, or the record's payload.
+    pub bytes_in: usize,
+    /// Where the sink said it would write the document (see [`Sink::admit`]).
+    pub output: Option<PathBuf>,
+    /// The cleaned document, or why it failed.
+    pub result: Result<Cleaned, Error>,
+}
+
+impl Outcome {
+    /// The document's JSON report, with its name and provenance, without its text.
+    pub fn report(&self, cleaned: &Cleaned) -> serde_json::Map<String, serde_json::Value> {
+        ReportJson {
+            source: Some(&self.name),
+            provenance: self.provenance.as_ref(),
+            ..ReportJson::of_cleaned(cleaned)
+        }
+        .to_value()
+    }
+}
+
+/// Where a run's documents go.
+pub trait Sink {
+    /// Called once, before the first document, with whether the run holds a single document.
+    fn begin(&mut self, _single: bool) {}
+
+    /// The document `name` (`relative`: its path under the argument it was found in) is next, in
+    /// input order, before it is cleaned: where it will be written, if the sink names outputs. An
+    /// error fails the document unread (an output that would replace an input).
+    fn admit(&mut self, _name: &str, _relative: &Path) -> Result<Option<PathBuf>, Error> {
+        Ok(None)
+    }
+
+    /// A document's outcome, in input order. A sink that cannot write one document fails it by
+    /// setting its result to the error; an error returned ends the run (stdout closed).
+    fn write(&mut self, outcome: &mut Outcome) -> Result<(), Error>;
+
+    /// A batch is written: what is buffered goes out, so output streams.
+    fn flush(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// A cleaning run: the pipeline and the near-duplicate settings, built once from a rule set.
+pub struct Engine {
+    pipeline: Pipeline,
+    dedup: CorpusDedup,
+    folder: Folder,
+    keep_duplicates: bool,
+}
+
+impl Engine {
+    /// The full cleaning pipeline of `rules`, with its near-duplicate settings.
+    pub fn new(rules: &RuleSet) -> Result<Self, Error> {
+        Ok(Engine {
+            pipeline: Pipeline::from_rules(rules)?,
+            dedup: CorpusDedup::from_rules(rules)?,
+            folder: rules.folder()?,
+            keep_duplicates: false,
+        })
+    }
+
+    /// Keep near-duplicate documents in the output (they are still marked in their reports).
+    pub fn keep_duplicates(mut self, keep: bool) -> Self {
+        self.keep_duplicates = keep;
+        self
+    }
+
+    /// The pipeline every document goes through.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// An output tree in `out` for `inputs`: refused, before anything is written, when it would
+    /// write over one of them.
+    pub fn tree(&self, out: &Path, inputs: &Inputs) -> Result<TreeSink<'_>, Error> {
+        TreeSink::create(self, out, inputs)
+    }
+
+    /// Clean every document of `inputs` into `sink`: a batch at a time, each batch cleaned in
+    /// parallel and written in input order, so memory holds one batch. `observe` sees each outcome
+    /// after the sink wrote it (errors to report, progress to count).
+    pub fn run(
+        &self,
+        inputs: Inputs,
+        sink: &mut dyn Sink,
+        mut observe: impl FnMut(&Outcome),
+    ) -> Result<(), Error> {
+        let mut units = inputs.into_units().peekable();
+        let mut first = true;
+        loop {
+            let batch = source::next_batch(&mut units);
+            if batch.is_empty() {
+                return Ok(());
+            }
+            if std::mem::take(&mut first) {
+                sink.begin(batch.len() == 1 && units.peek().is_none());
+            }
+            let admitted: Vec<(source::Unit, Option<PathBuf>)> =
+                batch.into_iter().map(|unit| admit(sink, unit)).collect();
+            let outcomes: Vec<Outcome> = admitted
+                .into_par_iter()
+                .map(|(unit, output)| unit.run(&self.pipeline, output))
+                .collect();
+            for mut outcome in outcomes {
+                sink.write(&mut outcome)?;
+                observe(&outcome);
+            }
+            sink.flush()?;
+        }
+    }
+
+    /// Clean a JSON Lines stream (`name` says what it is in messages) into JSON Lines on `out`, one
+    /// output record per input line that is not blank; false when some record failed. Records are
+    /// checked for near-duplicates in input order (first seen wins): a later copy keeps its record,
+    /// marked `sluice.duplicate_of`, and loses its `text` and `title` unless duplicates are kept.
+    pub fn clean_jsonl(
+        &self,
+        reader: impl BufRead,
+        name: &Path,
+        out: impl Write,
+    ) -> Result<bool, Error> {
+        let dedup = stream::Dedup {
+            deduper: self.dedup.streaming(),
+            keep_duplicates: self.keep_duplicates,
+        };
+        let process = |doc| {
+            let cleaned = self
+                .pipeline
+                .clean_document(doc)
+                .map_err(|e| e.to_string())?;
+            let mut report = ReportJson::of_cleaned(&cleaned);
+            report.title = None;
+            Ok(stream::Processed {
+                fields: vec![
+                    ("text".into(), cleaned.text.as_str().into()),
+                    ("title".into(), cleaned.title.as_deref().into()),
+                    ("sluice".into(), report.to_value().into()),
+                ],
+                signature: Some(Signature::of(&cleaned.text, &self.folder)),
+            })
+        };
+        stream::stream_with(
+            reader,
+            name,
+            out,
+            self.pipeline.max_input_bytes(),
+            process,
+            Some(dedup),
+        )
+    }
+}
+
+/// A unit with where the sink will write it; one the sink refuses fails unread, and one that failed
+/// already is not offered.
+fn admit(sink: &mut dyn Sink, mut unit: source::Unit) -> (source::Unit, Option<PathBuf>) {
+    if matches!(unit.source, source::Source::Failed(_)) {
+        return (unit, None);
+    }
+    match sink.admit(&unit.name, &unit.relative) {
+        Ok(output) => (unit, output),
+        Err(error) => {
+            unit.source = source::Source::Failed(error);
+            (unit, None)
+        }
+    }
+}
+
+/// The error of an output that could not be written.
+fn cannot_write(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
