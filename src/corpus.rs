@@ -17,8 +17,8 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
-use crate::stages::StageName;
 use crate::text::fold::Folder;
+use crate::types::StageName;
 
 /// Characters per shingle. Fixed rather than a setting: signatures stored by one run must stay
 /// comparable with those of the next.

@@ -13,6 +13,7 @@ pub mod report;
 pub mod rules;
 pub mod stages;
 pub mod text;
+mod types;
 
 pub use document::{BlockKind, Change, Document, Format};
 pub use error::{Error, RuleError};

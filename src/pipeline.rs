@@ -2,11 +2,13 @@
 
 use serde::Serialize;
 
-use crate::document::{BlockKind, Document, Format};
+use crate::document::Document;
 use crate::error::{Error, RuleError};
 use crate::report::Report;
 use crate::rules::RuleSet;
-use crate::stages::{self, Stage, StageName, decode, html};
+use crate::stages::{self, Stage, decode, html};
+use crate::types::StageName;
+use crate::types::{BlockKind, Format};
 
 /// Which stages a pipeline runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

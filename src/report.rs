@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::stages::StageName;
+use crate::types::StageName;
 
 /// One change made by one stage. `start..end` is a byte range in that stage's *input* text, so the
 /// edits of a stage, applied in order to its input, reproduce its output.

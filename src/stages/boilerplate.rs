@@ -11,10 +11,12 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use crate::document::{BlockKind, Change, Document};
+use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
+use crate::types::BlockKind;
+use crate::types::StageName;
 
 pub struct Boilerplate {
     rules: Vec<LineRule>,

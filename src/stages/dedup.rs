@@ -12,11 +12,13 @@ use std::ops::Range;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::corpus::{SHINGLE_CHARS, shingles};
-use crate::document::{BlockKind, Change, Document};
+use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::fold::{Folded, Folder};
+use crate::types::BlockKind;
+use crate::types::StageName;
 
 pub struct Dedup {
     folder: Folder,

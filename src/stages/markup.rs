@@ -9,8 +9,9 @@ use regex::Regex;
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::chars::is_han;
+use crate::types::StageName;
 
 pub struct Markup {
     rules: Vec<MarkupRule>,

@@ -1,13 +1,9 @@
 //! The stages, one module each, and the order they run in.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::Serialize;
-
 use crate::document::Document;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
+pub use crate::types::StageName;
 
 pub mod boilerplate;
 pub mod decode;
@@ -18,76 +14,6 @@ pub mod mojibake;
 pub mod pinyin;
 pub mod script;
 pub mod spam;
-
-/// The stages, in pipeline order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StageName {
-    Decode,
-    Html,
-    Markup,
-    Mojibake,
-    Pinyin,
-    Spam,
-    Script,
-    Boilerplate,
-    Dedup,
-}
-
-impl StageName {
-    pub const ALL: [StageName; 9] = [
-        StageName::Decode,
-        StageName::Html,
-        StageName::Markup,
-        StageName::Mojibake,
-        StageName::Pinyin,
-        StageName::Spam,
-        StageName::Script,
-        StageName::Boilerplate,
-        StageName::Dedup,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StageName::Decode => "decode",
-            StageName::Html => "html",
-            StageName::Markup => "markup",
-            StageName::Mojibake => "mojibake",
-            StageName::Pinyin => "pinyin",
-            StageName::Spam => "spam",
-            StageName::Script => "script",
-            StageName::Boilerplate => "boilerplate",
-            StageName::Dedup => "dedup",
-        }
-    }
-
-    /// Stages that only repair (never remove content): what `sluice repair` runs.
-    pub fn repairs_only(self) -> bool {
-        matches!(
-            self,
-            StageName::Decode | StageName::Mojibake | StageName::Pinyin | StageName::Script
-        )
-    }
-}
-
-impl fmt::Display for StageName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for StageName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        StageName::ALL
-            .into_iter()
-            .find(|n| n.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = StageName::ALL.iter().map(|n| n.as_str()).collect();
-                format!("unknown stage `{s}` (expected one of {})", names.join(", "))
-            })
-    }
-}
 
 /// One step of the pipeline. A stage is built once per run from the compiled rule set and then runs
 /// on many documents, possibly from several threads at once.

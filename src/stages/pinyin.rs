@@ -13,7 +13,8 @@ use regex::Regex;
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
+use crate::types::StageName;
 
 pub struct Pinyin {
     rule: Option<GlossRule>,

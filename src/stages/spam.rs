@@ -24,10 +24,11 @@ use regex::Regex;
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::chars::{is_cjk_punct, is_han, is_invisible};
 use crate::text::fold::Folder;
 use crate::text::lm;
+use crate::types::StageName;
 
 pub struct Spam {
     folder: Folder,

@@ -19,11 +19,13 @@ mod unicode;
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 
-use crate::document::{Document, Format};
+use crate::document::Document;
 use crate::error::RuleError;
 use crate::report::DecodeReport;
 use crate::rules::RuleSet;
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
+use crate::types::Format;
+use crate::types::StageName;
 
 use charset::{Charset, Decoded, LabelSource};
 pub use prescan::prescan_declared_charset;

@@ -18,7 +18,7 @@ use super::clean::{Matcher, classes};
 use super::prose::{DomProse, holds_most};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::StageName;
+use crate::types::StageName;
 
 /// Thresholds of the scorer, from `[settings.html]`; all lengths in scoring units (Han characters
 /// and ASCII words), not bytes.

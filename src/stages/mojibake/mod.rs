@@ -26,9 +26,10 @@ use std::ops::Range;
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::chars::{is_cjk_punct, is_han};
 use crate::text::lm::{self, LanguageModel, NgramModel};
+use crate::types::StageName;
 
 use codec::{Chain, Charset, PlainBig5};
 use detect::{Detector, Script, Suspicion};

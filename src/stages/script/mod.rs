@@ -24,11 +24,13 @@ use std::iter::once;
 use std::ops::Range;
 use std::sync::{Mutex, OnceLock};
 
-use crate::document::{BlockKind, Change, Document};
+use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::chars::is_han;
+use crate::types::BlockKind;
+use crate::types::StageName;
 
 use classes::CharClasses;
 use convert::{Changed, Converter, Dictionary, Entries, NeighbourValues, char_map, parse_table};
