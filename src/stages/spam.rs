@@ -1368,14 +1368,7 @@ mod tests {
             }
             let mut doc = Document::from_text(text.as_str());
             stage.run(&mut doc);
-            let mut rebuilt = String::new();
-            let mut cursor = 0;
-            for edit in &doc.report.edits {
-                rebuilt.push_str(&text[cursor..edit.start]);
-                rebuilt.push_str(&edit.after);
-                cursor = edit.end;
-            }
-            rebuilt.push_str(&text[cursor..]);
+            let rebuilt = doc.report.replay(StageName::Spam, &text).unwrap();
             assert_eq!(rebuilt, doc.text, "input {text:?}");
         }
     }
