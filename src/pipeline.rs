@@ -6,6 +6,7 @@ use crate::document::Document;
 use crate::error::{Error, RuleError};
 use crate::report::Report;
 use crate::rules::RuleSet;
+use crate::rules::settings::{DecodeSettings, HtmlSettings};
 use crate::stages::{self, Stage, decode, html};
 use crate::types::StageName;
 use crate::types::{BlockKind, Format};
@@ -80,11 +81,12 @@ impl Pipeline {
             .into_iter()
             .map(|n| stages::build(n, rules))
             .collect::<Result<Vec<_>, _>>()?;
-        let max_mib: usize = rules.setting(StageName::Decode, "max_input_mib", 64)?;
+        let decode: DecodeSettings = rules.settings()?;
+        let html: HtmlSettings = rules.settings()?;
         Ok(Pipeline {
             stages,
-            max_input_bytes: max_mib << 20,
-            max_html_depth: rules.setting(StageName::Html, "max_depth", 2000)?,
+            max_input_bytes: decode.max_input_mib << 20,
+            max_html_depth: html.max_depth,
         })
     }
 

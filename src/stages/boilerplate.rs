@@ -13,6 +13,7 @@ use regex::Regex;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
+use crate::rules::settings::BoilerplateSettings;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
 use crate::types::BlockKind;
@@ -92,7 +93,7 @@ impl Line<'_> {
 
 impl Boilerplate {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let max_line_chars = rules.setting(StageName::Boilerplate, "max_line_chars", 80)?;
+        let max_line_chars = rules.settings::<BoilerplateSettings>()?.max_line_chars;
         let rules = rules
             .for_stage(StageName::Boilerplate)
             .map(|rule| compile(rule, max_line_chars))
