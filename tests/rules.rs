@@ -128,3 +128,40 @@ fn rules_id_documents_the_stage_settings() {
     let doc = String::from_utf8(rule.stdout).unwrap();
     assert!(doc.contains("  min_char_logp = -12.5\n"), "{doc}");
 }
+
+#[test]
+fn an_unknown_rule_kind_fails_at_its_line() {
+    let (rules, line) = overlay("markup.toml", "kind = \"bbcode\"", "kind = \"bb-code\"");
+    let stderr = stderr_of_failure(&["check"], rules.path());
+    assert!(
+        stderr.contains(&format!("markup.toml:{line}:"))
+            && stderr.contains("unknown variant `bb-code`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_misspelled_rule_parameter_fails_at_its_line() {
+    let (rules, line) = overlay("markup.toml", "max_id_len = 8", "max_id_length = 8");
+    let page = tempfile::NamedTempFile::new().unwrap();
+    for args in [vec!["check"], vec!["clean", page.path().to_str().unwrap()]] {
+        let stderr = stderr_of_failure(&args, rules.path());
+        assert!(
+            stderr.contains(&format!("markup.toml:{line}:")) && stderr.contains("max_id_length"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn rules_id_documents_the_rule_parameters() {
+    let output = sluice()
+        .args(["rules", "markup.tag-soup-line"])
+        .output()
+        .unwrap();
+    let doc = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        doc.contains("  max_id_len = 8\n      The longest id"),
+        "{doc}"
+    );
+}

@@ -78,11 +78,15 @@ fn document_settings(rules: &RuleSet, stage: StageName) -> anyhow::Result<String
     for setting in settings {
         let value = setting.value.as_deref().unwrap_or("(unset)");
         doc.push_str(&format!("  {} = {value}\n", setting.name));
-        // A doc comment's lines are joined: the terminal wraps them.
-        let text: Vec<&str> = setting.doc.split_whitespace().collect();
-        doc.push_str(&format!("      {}\n", text.join(" ")));
+        doc.push_str(&indented_paragraph(&setting.doc));
     }
     Ok(doc)
+}
+
+/// A doc comment's lines joined into one indented line: the terminal wraps it.
+fn indented_paragraph(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    format!("      {}\n", words.join(" "))
 }
 
 fn document(rule: &Rule) -> String {
@@ -92,8 +96,13 @@ fn document(rule: &Rule) -> String {
     );
     if !rule.params.is_empty() {
         doc.push_str("\nparameters:\n");
+        let kind = rule.params.get("kind").and_then(|k| k.as_str());
+        let docs = sluice::stages::parameter_docs(rule.stage, kind);
         for (key, value) in &rule.params {
             doc.push_str(&format!("  {key} = {value}\n"));
+            if let Some((_, text)) = docs.iter().find(|(name, _)| name == key) {
+                doc.push_str(&indented_paragraph(text));
+            }
         }
     }
     doc.push_str("\nexamples:\n");

@@ -17,6 +17,7 @@ use crate::error::RuleError;
 use crate::types::StageName;
 use settings::StageSettings;
 
+pub mod schema;
 pub mod settings;
 
 static DEFAULT_RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
@@ -47,6 +48,8 @@ pub struct Rule {
     /// Inputs the stage must leave unchanged.
     pub unchanged: Vec<String>,
     pub params: toml::Table,
+    /// The line of each parameter, so an error in one names it.
+    pub param_lines: BTreeMap<String, usize>,
     pub origin: Origin,
 }
 
@@ -58,6 +61,35 @@ impl Rule {
             self.origin.line,
             format!("rule {}: {message}", self.id),
         )
+    }
+
+    /// The rule's parameters as the stage's type: a `#[serde(tag = "kind")]` enum of the kinds of
+    /// rule the stage knows, or a struct when it has one. An unknown kind or parameter, a missing or
+    /// ill-typed one, is an error at the parameter's line (or the rule's, when no parameter is to
+    /// blame).
+    pub fn parameters<T: DeserializeOwned>(&self) -> Result<T, RuleError> {
+        self.params.clone().try_into().map_err(|e| {
+            let message = e.message().trim();
+            let line = self.line_to_blame(message).unwrap_or(self.origin.line);
+            RuleError::new(
+                &self.origin.file,
+                line,
+                format!("rule {}: {message}", self.id),
+            )
+        })
+    }
+
+    /// The line of the parameter an error message names in backquotes (`unknown field `x``), or of
+    /// `kind` when the message is about the kind (`unknown variant`).
+    fn line_to_blame(&self, message: &str) -> Option<usize> {
+        let named = message.split('`').nth(1);
+        let kind = self.params.get("kind").and_then(|k| k.as_str());
+        let key = match named {
+            Some(key) if self.param_lines.contains_key(key) => key,
+            Some(variant) if message.contains("variant") && kind == Some(variant) => "kind",
+            _ => return None,
+        };
+        self.param_lines.get(key).copied()
     }
 
     /// A required parameter.
@@ -120,6 +152,14 @@ struct RawFile {
     rule: Vec<toml::Spanned<RawRule>>,
     #[serde(default)]
     flag: Vec<toml::Spanned<RawFlag>>,
+}
+
+/// Where each key of each `[[rule]]` stands: a second reading of the file, because the parameters are
+/// collected with `flatten`, which loses spans.
+#[derive(Deserialize)]
+struct RuleKeyLines {
+    #[serde(default)]
+    rule: Vec<BTreeMap<String, toml::Spanned<serde::de::IgnoredAny>>>,
 }
 
 #[derive(Deserialize)]
@@ -223,14 +263,21 @@ impl RuleSet {
                 merged.insert(key, (value.into_inner(), origin));
             }
         }
-        for spanned in raw.rule {
+        let key_lines: RuleKeyLines = toml::from_str(text)
+            .map_err(|e| RuleError::new(path, 0, e.message().trim().to_string()))?;
+        for (spanned, keys) in raw.rule.into_iter().zip(key_lines.rule) {
             let line = line_of(text, spanned.span().start);
             let raw = spanned.into_inner();
             let origin = Origin {
                 file: path.to_string(),
                 line,
             };
-            let rule = validate(raw, origin)?;
+            let mut rule = validate(raw, origin)?;
+            rule.param_lines = keys
+                .into_iter()
+                .filter(|(key, _)| rule.params.contains_key(key))
+                .map(|(key, value)| (key, line_of(text, value.span().start)))
+                .collect();
             self.check_new_id(&rule.id, &rule.origin)?;
             self.rules.push(rule);
         }
@@ -400,6 +447,7 @@ fn validate(raw: RawRule, origin: Origin) -> Result<Rule, RuleError> {
         examples: raw.example,
         unchanged: raw.unchanged,
         params: raw.params,
+        param_lines: BTreeMap::new(),
         origin,
     })
 }

@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::schema::field_docs;
 use crate::types::StageName;
 
 /// The settings of one stage.
@@ -316,30 +317,6 @@ fn describe_as<S: StageSettings>(
             doc,
         })
         .collect())
-}
-
-/// The fields of a type with their doc comments, in declaration order, from its JSON schema.
-pub fn field_docs<T: JsonSchema>() -> Vec<(String, String)> {
-    let schema = schemars::schema_for!(T);
-    properties(schema.as_value())
-}
-
-/// `(name, description)` of each property of a JSON schema object.
-pub(crate) fn properties(schema: &serde_json::Value) -> Vec<(String, String)> {
-    let Some(props) = schema.get("properties").and_then(|p| p.as_object()) else {
-        return Vec::new();
-    };
-    props
-        .iter()
-        .map(|(name, prop)| {
-            let doc = prop
-                .get("description")
-                .and_then(|d| d.as_str())
-                .unwrap_or("")
-                .to_string();
-            (name.clone(), doc)
-        })
-        .collect()
 }
 
 #[cfg(test)]

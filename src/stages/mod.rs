@@ -3,6 +3,7 @@
 use crate::document::Document;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
+use crate::rules::schema::{field_docs, variant_docs};
 pub use crate::types::StageName;
 
 pub mod boilerplate;
@@ -22,6 +23,26 @@ pub trait Stage: Send + Sync {
     /// Change the document, recording every change with [`Document::apply`] and everything noticed
     /// but left alone with [`Document::flag`]. A stage never fails on input: bad input is flagged.
     fn run(&self, doc: &mut Document);
+}
+
+/// The documented parameters of a rule of `stage` with kind `kind`, from the stage's parameter
+/// types. Stages whose rules are still read by hand document none.
+pub fn parameter_docs(stage: StageName, kind: Option<&str>) -> Vec<(String, String)> {
+    let kind = kind.unwrap_or_default();
+    match stage {
+        StageName::Markup => variant_docs::<markup::MarkupKind>(kind),
+        StageName::Pinyin => field_docs::<pinyin::GlossParams>(),
+        StageName::Dedup => variant_docs::<dedup::DedupKind>(kind),
+        StageName::Boilerplate => boilerplate_docs(kind),
+        _ => Vec::new(),
+    }
+}
+
+/// A boilerplate rule's parameters: those every kind takes and the kind's own.
+fn boilerplate_docs(kind: &str) -> Vec<(String, String)> {
+    let mut docs = field_docs::<boilerplate::BoilerplateParams>();
+    docs.extend(variant_docs::<boilerplate::BoilerplateKind>(kind));
+    docs
 }
 
 /// Build the stage called `name` from the rules.
