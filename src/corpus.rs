@@ -17,7 +17,8 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
-use crate::stages::StageName;
+use crate::rules::settings::DedupSettings;
+pub use crate::rules::settings::KeepPolicy;
 use crate::text::fold::Folder;
 
 /// Characters per shingle. Fixed rather than a setting: signatures stored by one run must stay
@@ -158,42 +159,9 @@ fn densify(mins: &[u64; SLOTS]) -> Vec<u32> {
         .collect()
 }
 
-/// Which copy of a cluster of near-duplicates is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeepPolicy {
-    /// The copy with the most clean text; ties go to the earliest input.
-    Longest,
-    /// The earliest input.
-    First,
-}
-
-/// The corpus-level settings (`[settings.dedup]` in `rules/dedup.toml`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CorpusDedup {
-    pub bands: usize,
-    pub rows: usize,
-    /// Minimum estimated Jaccard similarity for a candidate pair to be linked.
-    pub jaccard: f64,
-    pub keep: KeepPolicy,
-    /// Documents the streaming index remembers (oldest forgotten first).
-    pub stream_bound: usize,
-    /// Candidates compared per member of one LSH bucket, so a huge bucket stays linear.
-    pub max_bucket_compare: usize,
-}
-
-impl Default for CorpusDedup {
-    fn default() -> Self {
-        CorpusDedup {
-            bands: 32,
-            rows: 4,
-            jaccard: 0.5,
-            keep: KeepPolicy::Longest,
-            stream_bound: 100_000,
-            max_bucket_compare: 32,
-        }
-    }
-}
+/// The corpus-level settings (`[settings.dedup]` in `rules/dedup.toml`): the stage's typed settings
+/// themselves, so their defaults live in one place.
+pub type CorpusDedup = DedupSettings;
 
 /// What the batch clustering decided for one document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -217,20 +185,8 @@ impl Decision {
 impl CorpusDedup {
     /// The settings from `[settings.dedup]`, validated.
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let d = CorpusDedup::default();
         let setting_error = |m: String| RuleError::new("[settings.dedup]", 0, m);
-        let settings = CorpusDedup {
-            bands: rules.setting(StageName::Dedup, "bands", d.bands)?,
-            rows: rules.setting(StageName::Dedup, "rows", d.rows)?,
-            jaccard: rules.setting(StageName::Dedup, "jaccard", d.jaccard)?,
-            keep: rules.setting(StageName::Dedup, "keep", d.keep)?,
-            stream_bound: rules.setting(StageName::Dedup, "stream_bound", d.stream_bound)?,
-            max_bucket_compare: rules.setting(
-                StageName::Dedup,
-                "max_bucket_compare",
-                d.max_bucket_compare,
-            )?,
-        };
+        let settings: CorpusDedup = rules.settings()?;
         if settings.bands == 0 || settings.rows == 0 || settings.bands * settings.rows > SLOTS {
             return Err(setting_error(format!(
                 "setting `dedup.bands` × `dedup.rows` must be between 1 and {SLOTS}"

@@ -3,18 +3,9 @@
 
 use std::ops::Range;
 
-use serde::Serialize;
-
 use crate::report::{Edit, Flag, Report};
-use crate::stages::StageName;
-
-/// What the input bytes are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Text,
-    Html,
-}
+use crate::types::StageName;
+pub use crate::types::{BlockKind, Format};
 
 impl Format {
     /// Guess from the first bytes: markup documents start (after a byte-order mark and white
@@ -49,17 +40,6 @@ impl Format {
             Format::Text
         }
     }
-}
-
-/// The kind of a line of text, set by the `html` stage; text inputs are all paragraphs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BlockKind {
-    Title,
-    Heading,
-    Paragraph,
-    ListItem,
-    TableCell,
 }
 
 /// One change a stage wants to make to its input text.

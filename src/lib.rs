@@ -14,6 +14,7 @@ pub mod rules;
 pub mod run;
 pub mod stages;
 pub mod text;
+mod types;
 
 pub use document::{BlockKind, Change, Document, Format};
 pub use error::{Error, RuleError};

@@ -1,10 +1,13 @@
 //! The pipeline: stages built once from a rule set, run in order on each document.
 
-use crate::document::{BlockKind, Document, Format};
+use crate::document::Document;
 use crate::error::{Error, RuleError};
 use crate::report::Report;
 use crate::rules::RuleSet;
-use crate::stages::{self, Stage, StageName, decode, html};
+use crate::rules::settings::{DecodeSettings, HtmlSettings};
+use crate::stages::{self, Stage, decode, html};
+use crate::types::StageName;
+use crate::types::{BlockKind, Format};
 
 /// Which stages a pipeline runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,11 +78,12 @@ impl Pipeline {
             .into_iter()
             .map(|n| stages::build(n, rules))
             .collect::<Result<Vec<_>, _>>()?;
-        let max_mib: usize = rules.setting(StageName::Decode, "max_input_mib", 64)?;
+        let decode: DecodeSettings = rules.settings()?;
+        let html: HtmlSettings = rules.settings()?;
         Ok(Pipeline {
             stages,
-            max_input_bytes: max_mib << 20,
-            max_html_depth: rules.setting(StageName::Html, "max_depth", 2000)?,
+            max_input_bytes: decode.max_input_mib << 20,
+            max_html_depth: html.max_depth,
         })
     }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::stages::StageName;
+use crate::types::StageName;
 
 /// One change made by one stage. `start..end` is a byte range in that stage's *input* text, so the
 /// edits of a stage, applied in order to its input, reproduce its output.
@@ -68,7 +68,56 @@ pub struct Report {
     pub flags: Vec<Flag>,
 }
 
+/// Why a stage's edits do not replay on a text: the report and the text do not belong together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("edit {index} ({rule}) starts at {start}, before the end of the edit before it")]
+    OutOfOrder {
+        index: usize,
+        rule: String,
+        start: usize,
+    },
+    #[error("edit {index} ({rule}) at {start}..{end} does not match the text there")]
+    Mismatch {
+        index: usize,
+        rule: String,
+        start: usize,
+        end: usize,
+    },
+}
+
 impl Report {
+    /// Apply the edits one stage recorded to that stage's input: the stage's output. The edits of a
+    /// stage are byte ranges in its input, in order and not overlapping, each removing exactly its
+    /// `before`; anything else is an error, so this also checks a report's accounting.
+    pub fn replay(&self, stage: StageName, input: &str) -> Result<String, ReplayError> {
+        let mut out = String::with_capacity(input.len());
+        let mut cursor = 0;
+        let edits = self.edits.iter().filter(|e| e.stage == stage);
+        for (index, edit) in edits.enumerate() {
+            if edit.start < cursor {
+                return Err(ReplayError::OutOfOrder {
+                    index,
+                    rule: edit.rule.clone(),
+                    start: edit.start,
+                });
+            }
+            if input.get(edit.start..edit.end) != Some(edit.before.as_str()) {
+                return Err(ReplayError::Mismatch {
+                    index,
+                    rule: edit.rule.clone(),
+                    start: edit.start,
+                    end: edit.end,
+                });
+            }
+            out.push_str(&input[cursor..edit.start]);
+            out.push_str(&edit.after);
+            cursor = edit.end;
+        }
+        out.push_str(&input[cursor..]);
+        Ok(out)
+    }
+
     /// Number of edits per stage, in pipeline order.
     pub fn edits_per_stage(&self) -> Vec<(StageName, usize)> {
         let mut counts: Vec<(StageName, usize)> = Vec::new();
@@ -80,5 +129,58 @@ impl Report {
         }
         counts.sort_by_key(|(s, _)| *s);
         counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(start: usize, end: usize, before: &str, after: &str) -> Edit {
+        Edit {
+            stage: StageName::Markup,
+            rule: "markup.x".into(),
+            start,
+            end,
+            before: before.into(),
+            after: after.into(),
+            reason: String::new(),
+        }
+    }
+
+    fn report(edits: Vec<Edit>) -> Report {
+        Report {
+            edits,
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn replay_applies_one_stage_edits_in_order() {
+        let mut edits = vec![edit(0, 1, "a", "A"), edit(2, 3, "c", "")];
+        edits.push(Edit {
+            stage: StageName::Spam,
+            ..edit(0, 4, "abcd", "")
+        });
+        let report = report(edits);
+        assert_eq!(report.replay(StageName::Markup, "abcd").unwrap(), "Abd");
+        assert_eq!(report.replay(StageName::Spam, "abcd").unwrap(), "");
+        assert_eq!(report.replay(StageName::Script, "abcd").unwrap(), "abcd");
+    }
+
+    #[test]
+    fn replay_refuses_edits_that_do_not_fit_the_text() {
+        let overlapping = report(vec![edit(0, 2, "ab", ""), edit(1, 2, "b", "")]);
+        assert!(matches!(
+            overlapping.replay(StageName::Markup, "abc"),
+            Err(ReplayError::OutOfOrder { index: 1, .. })
+        ));
+        let foreign = report(vec![edit(0, 1, "x", "")]);
+        assert!(matches!(
+            foreign.replay(StageName::Markup, "abc"),
+            Err(ReplayError::Mismatch { index: 0, .. })
+        ));
+        let past_the_end = report(vec![edit(2, 9, "c", "")]);
+        assert!(past_the_end.replay(StageName::Markup, "abc").is_err());
     }
 }

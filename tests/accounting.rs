@@ -4,29 +4,7 @@
 
 use std::path::Path;
 
-use sluice::{Document, Edit, Format, Pipeline, RuleSet, StageName};
-
-/// Apply a stage's edits (byte ranges in its input, in order) to its input.
-fn replay(input: &str, edits: &[&Edit]) -> String {
-    let mut out = String::new();
-    let mut cursor = 0;
-    for edit in edits {
-        assert!(
-            edit.start >= cursor,
-            "edits overlap or are out of order: {edit:?}"
-        );
-        assert_eq!(
-            &input[edit.start..edit.end],
-            edit.before,
-            "edit does not match its input: {edit:?}"
-        );
-        out.push_str(&input[cursor..edit.start]);
-        out.push_str(&edit.after);
-        cursor = edit.end;
-    }
-    out.push_str(&input[cursor..]);
-    out
-}
+use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
 /// Run the pipeline keeping each stage's input, then check every text stage's edits.
 fn check_accounting(pipeline: &Pipeline, doc: Document) {
@@ -40,15 +18,12 @@ fn check_accounting(pipeline: &Pipeline, doc: Document) {
         if matches!(stage, StageName::Decode | StageName::Html) {
             continue;
         }
-        let edits: Vec<&Edit> = done
+        let replayed = done
             .report
-            .edits
-            .iter()
-            .filter(|e| e.stage == *stage)
-            .collect();
+            .replay(*stage, input)
+            .unwrap_or_else(|e| panic!("stage {stage}'s edits do not fit its input: {e}"));
         assert_eq!(
-            &replay(input, &edits),
-            output,
+            &replayed, output,
             "stage {stage}'s edits do not reproduce its output"
         );
     }

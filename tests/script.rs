@@ -218,14 +218,7 @@ fn odd_input_never_panics_and_edits_stay_exact() {
         for stage in stages {
             let doc = run(stage, &text);
             // Replaying the edits on the input reproduces the output.
-            let mut replayed = String::new();
-            let mut cursor = 0;
-            for edit in &doc.report.edits {
-                replayed.push_str(&text[cursor..edit.start]);
-                replayed.push_str(&edit.after);
-                cursor = edit.end;
-            }
-            replayed.push_str(&text[cursor..]);
+            let replayed = doc.report.replay(StageName::Script, &text).unwrap();
             assert_eq!(replayed, doc.text, "{text}");
         }
     }

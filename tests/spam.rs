@@ -23,20 +23,7 @@ fn run(pipeline: &Pipeline, text: &str) -> (String, Vec<String>) {
         .iter()
         .map(|e| e.rule.clone())
         .collect();
-    (rebuild(text, &cleaned.report.edits), rules)
-}
-
-/// The stage's output text, rebuilt from its edits (the report reproduces the output).
-fn rebuild(input: &str, edits: &[sluice::Edit]) -> String {
-    let mut out = String::new();
-    let mut cursor = 0;
-    for edit in edits {
-        out.push_str(&input[cursor..edit.start]);
-        out.push_str(&edit.after);
-        cursor = edit.end;
-    }
-    out.push_str(&input[cursor..]);
-    out
+    (cleaned.report.replay(StageName::Spam, text).unwrap(), rules)
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use sluice::rules::Rule;
-use sluice::{Document, Format, Pipeline, RuleSet, StageName};
+use sluice::{Document, Format, Pipeline, Report, RuleSet, StageName};
 
 use super::{RuleArgs, Status};
 
@@ -30,7 +30,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Status> {
     let mut tally = Tally::default();
     check_rule_examples(&rules, &mut tally)?;
     if args.fixtures.is_dir() {
-        check_fixtures(&pipeline, &args.fixtures, args.bless, &mut tally)?;
+        check_fixtures(&rules, &pipeline, &args.fixtures, args.bless, &mut tally)?;
     } else {
         eprintln!("sluice: no fixtures directory {}", args.fixtures.display());
     }
@@ -71,8 +71,17 @@ fn check_rule_examples(rules: &RuleSet, tally: &mut Tally) -> anyhow::Result<()>
             }
         };
         for (n, example) in rule.examples.iter().enumerate() {
-            let (text, fired, _) = run_example(pipeline, rule, &example.input);
-            let failure = if text != example.output {
+            let (doc, fired, _) = run_example(pipeline, rule, &example.input);
+            let text = doc.text;
+            let failure = if let Some(ids) = undeclared_ids(rules, &doc.report) {
+                Some(format!(
+                    "FAIL {} example {} ({}:{}): undeclared ids in the report: {ids}",
+                    rule.id,
+                    n + 1,
+                    rule.origin.file,
+                    rule.origin.line
+                ))
+            } else if text != example.output {
                 Some(format!(
                     "FAIL {} example {} ({}:{}):\n{}",
                     rule.id,
@@ -97,7 +106,8 @@ fn check_rule_examples(rules: &RuleSet, tally: &mut Tally) -> anyhow::Result<()>
         for input in &rule.unchanged {
             // Unchanged: the text comes out as it went in and the rule made no edit (a flag, which
             // records something seen and left alone, is allowed).
-            let (text, _, edited) = run_example(pipeline, rule, input);
+            let (doc, _, edited) = run_example(pipeline, rule, input);
+            let text = doc.text;
             let fired = edited;
             let failure = (text != *input || fired).then(|| {
                 format!(
@@ -119,9 +129,24 @@ fn check_rule_examples(rules: &RuleSet, tally: &mut Tally) -> anyhow::Result<()>
     Ok(())
 }
 
-/// The stage's output text for an example input, whether the rule made an edit or a flag (html
+/// The ids in a report that no rule or `[[flag]]` declares (comma-separated), if any: every id a
+/// report carries must resolve with `sluice rules ID`.
+fn undeclared_ids(rules: &RuleSet, report: &Report) -> Option<String> {
+    let emitted = report.edits.iter().map(|e| &e.rule);
+    let flagged = report.flags.iter().map(|f| &f.rule);
+    let mut ids: Vec<&str> = emitted
+        .chain(flagged)
+        .filter(|id| !rules.declares(id))
+        .map(String::as_str)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    (!ids.is_empty()).then(|| ids.join(", "))
+}
+
+/// The stage's output document for an example input, whether the rule made an edit or a flag (html
 /// rules report what they removed from the DOM as flags), and whether it made an edit.
-fn run_example(pipeline: &Pipeline, rule: &Rule, input: &str) -> (String, bool, bool) {
+fn run_example(pipeline: &Pipeline, rule: &Rule, input: &str) -> (Document, bool, bool) {
     let mut doc = Document::from_text(input);
     if rule.stage == StageName::Html {
         doc.format = Format::Html;
@@ -131,11 +156,12 @@ fn run_example(pipeline: &Pipeline, rule: &Rule, input: &str) -> (String, bool, 
     let doc = pipeline.run_stages(doc, |_, _| {});
     let edited = doc.report.edits.iter().any(|e| e.rule == rule.id);
     let flagged = doc.report.flags.iter().any(|f| f.rule == rule.id);
-    (doc.text, edited || flagged, edited)
+    (doc, edited || flagged, edited)
 }
 
 /// Every `X.expected.txt` against `sluice clean X.<ext>`.
 fn check_fixtures(
+    rules: &RuleSet,
     pipeline: &Pipeline,
     dir: &Path,
     bless: bool,
@@ -155,8 +181,13 @@ fn check_fixtures(
                 entry.path().display()
             )),
             Some(input) => {
-                let actual = sluice::run::read_input(&input)
-                    .and_then(|bytes| pipeline.clean(&bytes))
+                let cleaned =
+                    sluice::run::read_input(&input).and_then(|bytes| pipeline.clean(&bytes));
+                let undeclared = cleaned
+                    .as_ref()
+                    .ok()
+                    .and_then(|c| undeclared_ids(rules, &c.report));
+                let actual = cleaned
                     .map(|c| c.render())
                     .unwrap_or_else(|e| format!("error: {e}\n"));
                 if bless && actual != expected {
@@ -164,13 +195,20 @@ fn check_fixtures(
                         .with_context(|| format!("cannot write {}", entry.path().display()))?;
                     println!("blessed {}", entry.path().display());
                 }
-                (actual != expected && !bless).then(|| {
-                    format!(
-                        "FAIL fixture {}:\n{}",
-                        input.display(),
-                        unified_diff(&expected, &actual, "expected", "actual")
-                    )
-                })
+                if let Some(ids) = undeclared {
+                    Some(format!(
+                        "FAIL fixture {}: undeclared ids in the report: {ids}",
+                        input.display()
+                    ))
+                } else {
+                    (actual != expected && !bless).then(|| {
+                        format!(
+                            "FAIL fixture {}:\n{}",
+                            input.display(),
+                            unified_diff(&expected, &actual, "expected", "actual")
+                        )
+                    })
+                }
             }
         };
         tally.record(failure);

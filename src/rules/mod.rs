@@ -14,7 +14,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::RuleError;
-use crate::stages::StageName;
+use crate::types::StageName;
+use settings::StageSettings;
+
+pub mod schema;
+pub mod settings;
 
 static DEFAULT_RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
@@ -44,6 +48,8 @@ pub struct Rule {
     /// Inputs the stage must leave unchanged.
     pub unchanged: Vec<String>,
     pub params: toml::Table,
+    /// The line of each parameter, so an error in one names it.
+    pub param_lines: BTreeMap<String, usize>,
     pub origin: Origin,
 }
 
@@ -55,6 +61,35 @@ impl Rule {
             self.origin.line,
             format!("rule {}: {message}", self.id),
         )
+    }
+
+    /// The rule's parameters as the stage's type: a `#[serde(tag = "kind")]` enum of the kinds of
+    /// rule the stage knows, or a struct when it has one. An unknown kind or parameter, a missing or
+    /// ill-typed one, is an error at the parameter's line (or the rule's, when no parameter is to
+    /// blame).
+    pub fn parameters<T: DeserializeOwned>(&self) -> Result<T, RuleError> {
+        self.params.clone().try_into().map_err(|e| {
+            let message = e.message().trim();
+            let line = self.line_to_blame(message).unwrap_or(self.origin.line);
+            RuleError::new(
+                &self.origin.file,
+                line,
+                format!("rule {}: {message}", self.id),
+            )
+        })
+    }
+
+    /// The line of the parameter an error message names in backquotes (`unknown field `x``), or of
+    /// `kind` when the message is about the kind (`unknown variant`).
+    fn line_to_blame(&self, message: &str) -> Option<usize> {
+        let named = message.split('`').nth(1);
+        let kind = self.params.get("kind").and_then(|k| k.as_str());
+        let key = match named {
+            Some(key) if self.param_lines.contains_key(key) => key,
+            Some(variant) if message.contains("variant") && kind == Some(variant) => "kind",
+            _ => return None,
+        };
+        self.param_lines.get(key).copied()
     }
 
     /// A required parameter.
@@ -89,11 +124,22 @@ impl Rule {
     }
 }
 
+/// The id of a flag a stage raises for a decision of its own rather than a rule's (`spam.cap`: the
+/// removal cap was hit), declared in a `[[flag]]` table so that every id in a report is documented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredFlag {
+    pub id: String,
+    pub stage: StageName,
+    pub description: String,
+    pub origin: Origin,
+}
+
 /// The compiled input of every stage: rules, per-stage settings and data files.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    settings: BTreeMap<StageName, (toml::Table, String)>,
+    flags: Vec<DeclaredFlag>,
+    settings: BTreeMap<StageName, BTreeMap<String, (toml::Value, Origin)>>,
     data: BTreeMap<String, Vec<u8>>,
 }
 
@@ -101,9 +147,27 @@ pub struct RuleSet {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    settings: BTreeMap<String, toml::Table>,
+    settings: BTreeMap<String, toml::Spanned<BTreeMap<String, toml::Spanned<toml::Value>>>>,
     #[serde(default)]
     rule: Vec<toml::Spanned<RawRule>>,
+    #[serde(default)]
+    flag: Vec<toml::Spanned<RawFlag>>,
+}
+
+/// Where each key of each `[[rule]]` stands: a second reading of the file, because the parameters are
+/// collected with `flatten`, which loses spans.
+#[derive(Deserialize)]
+struct RuleKeyLines {
+    #[serde(default)]
+    rule: Vec<BTreeMap<String, toml::Spanned<serde::de::IgnoredAny>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlag {
+    id: String,
+    stage: String,
+    description: String,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +230,9 @@ impl RuleSet {
         }
         set.rules
             .sort_by(|a, b| (a.stage, &a.id).cmp(&(b.stage, &b.id)));
+        set.flags
+            .sort_by(|a, b| (a.stage, &a.id).cmp(&(b.stage, &b.id)));
+        settings::check_all(&set)?;
         Ok(set)
     }
 
@@ -175,43 +242,98 @@ impl RuleSet {
             RuleError::new(path, line, e.message().trim().to_string())
         })?;
         for (stage, table) in raw.settings {
-            let stage: StageName = stage.parse().map_err(|e| RuleError::new(path, 0, e))?;
-            let (merged, _) = self
-                .settings
-                .entry(stage)
-                .or_insert_with(|| (toml::Table::new(), path.to_string()));
-            for (k, v) in table {
-                if merged.insert(k.clone(), v).is_some() {
+            let line = line_of(text, table.span().start);
+            let stage: StageName = stage.parse().map_err(|e| RuleError::new(path, line, e))?;
+            let merged = self.settings.entry(stage).or_default();
+            for (key, value) in table.into_inner() {
+                let origin = Origin {
+                    file: path.to_string(),
+                    line: line_of(text, value.span().start),
+                };
+                if let Some((_, first)) = merged.get(&key) {
                     return Err(RuleError::new(
                         path,
-                        0,
-                        format!("setting `{stage}.{k}` is defined twice"),
+                        origin.line,
+                        format!(
+                            "setting `{stage}.{key}` is defined twice (first at {}:{})",
+                            first.file, first.line
+                        ),
                     ));
                 }
+                merged.insert(key, (value.into_inner(), origin));
             }
         }
-        for spanned in raw.rule {
+        let key_lines: RuleKeyLines = toml::from_str(text)
+            .map_err(|e| RuleError::new(path, 0, e.message().trim().to_string()))?;
+        for (spanned, keys) in raw.rule.into_iter().zip(key_lines.rule) {
             let line = line_of(text, spanned.span().start);
             let raw = spanned.into_inner();
             let origin = Origin {
                 file: path.to_string(),
                 line,
             };
-            let rule = validate(raw, origin)?;
-            if let Some(other) = self.rules.iter().find(|r| r.id == rule.id) {
-                return Err(rule.error(format!(
-                    "duplicate id, also defined at {}:{}",
-                    other.origin.file, other.origin.line
-                )));
-            }
+            let mut rule = validate(raw, origin)?;
+            rule.param_lines = keys
+                .into_iter()
+                .filter(|(key, _)| rule.params.contains_key(key))
+                .map(|(key, value)| (key, line_of(text, value.span().start)))
+                .collect();
+            self.check_new_id(&rule.id, &rule.origin)?;
             self.rules.push(rule);
         }
+        for spanned in raw.flag {
+            let origin = Origin {
+                file: path.to_string(),
+                line: line_of(text, spanned.span().start),
+            };
+            let raw = spanned.into_inner();
+            let stage = check_id("flag", &raw.id, &raw.stage, &raw.description, &origin)?;
+            self.check_new_id(&raw.id, &origin)?;
+            self.flags.push(DeclaredFlag {
+                id: raw.id,
+                stage,
+                description: raw.description.trim().to_string(),
+                origin,
+            });
+        }
         Ok(())
+    }
+
+    /// An id is declared once, by a rule or a flag.
+    fn check_new_id(&self, id: &str, origin: &Origin) -> Result<(), RuleError> {
+        let rules = self.rules.iter().map(|r| (&r.id, &r.origin));
+        let flags = self.flags.iter().map(|f| (&f.id, &f.origin));
+        match rules.chain(flags).find(|(other, _)| *other == id) {
+            Some((_, other)) => Err(RuleError::new(
+                &origin.file,
+                origin.line,
+                format!(
+                    "rule {id}: duplicate id, also defined at {}:{}",
+                    other.file, other.line
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// All rules, ordered by stage and id.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The declared flags, ordered by stage and id.
+    pub fn flags(&self) -> &[DeclaredFlag] {
+        &self.flags
+    }
+
+    /// A declared flag by its id.
+    pub fn flag(&self, id: &str) -> Option<&DeclaredFlag> {
+        self.flags.iter().find(|f| f.id == id)
+    }
+
+    /// Whether `id`, met in a report, is a rule's or a declared flag's.
+    pub fn declares(&self, id: &str) -> bool {
+        self.get(id).is_some() || self.flag(id).is_some()
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
@@ -223,34 +345,41 @@ impl RuleSet {
         self.rules.iter().filter(move |r| r.stage == stage)
     }
 
-    /// A stage setting, or `default` when no file sets it.
-    pub fn setting<T: DeserializeOwned>(
-        &self,
-        stage: StageName,
-        key: &str,
-        default: T,
-    ) -> Result<T, RuleError> {
-        match self
-            .settings
-            .get(&stage)
-            .and_then(|(t, f)| Some((t.get(key)?, f)))
-        {
-            Some((value, file)) => value
-                .clone()
-                .try_into()
-                .map_err(|e| RuleError::new(file, 0, format!("setting `{stage}.{key}`: {e}"))),
-            None => Ok(default),
+    /// A stage's settings: what the files (and the command line) set, the defaults for the rest.
+    /// Each key is checked alone first, so an unknown or ill-typed one is reported at its own line.
+    pub fn settings<S: StageSettings>(&self) -> Result<S, RuleError> {
+        let Some(set) = self.settings.get(&S::STAGE) else {
+            return Ok(S::default());
+        };
+        for (key, (value, origin)) in set {
+            let one = toml::Table::from_iter([(key.clone(), value.clone())]);
+            if let Err(e) = one.try_into::<S>() {
+                return Err(RuleError::new(
+                    &origin.file,
+                    origin.line,
+                    format!("setting `{}.{key}`: {}", S::STAGE, e.message().trim()),
+                ));
+            }
         }
+        let all: toml::Table = set
+            .iter()
+            .map(|(key, (value, _))| (key.clone(), value.clone()))
+            .collect();
+        all.try_into()
+            .map_err(|e| RuleError::new("settings", 0, format!("[settings.{}]: {e}", S::STAGE)))
     }
 
     /// Set a stage setting from the command line (`--script hans`), over whatever the files say.
+    /// It is checked when the stage's settings are read.
     pub fn override_setting(&mut self, stage: StageName, key: &str, value: toml::Value) {
-        let (table, file) = self
-            .settings
+        let origin = Origin {
+            file: "command line".to_string(),
+            line: 0,
+        };
+        self.settings
             .entry(stage)
-            .or_insert_with(|| (toml::Table::new(), String::new()));
-        table.insert(key.to_string(), value);
-        *file = "command line".to_string();
+            .or_default()
+            .insert(key.to_string(), (value, origin));
     }
 
     /// A data file by its path relative to the rules tree.
@@ -278,22 +407,34 @@ impl RuleSet {
 /// The traditional→simplified character table behind the folded view.
 pub const FOLD_TABLE: &str = "script/opencc/TSCharacters.txt";
 
-fn validate(raw: RawRule, origin: Origin) -> Result<Rule, RuleError> {
-    let err =
-        |m: String| RuleError::new(&origin.file, origin.line, format!("rule {}: {m}", raw.id));
-    let stage: StageName = raw.stage.parse().map_err(err)?;
-    let well_formed = raw
-        .id
+/// The stage of a rule or flag whose id is `<stage>.<name>` and whose description is not empty.
+fn check_id(
+    what: &str,
+    id: &str,
+    stage: &str,
+    description: &str,
+    origin: &Origin,
+) -> Result<StageName, RuleError> {
+    let err = |m: String| RuleError::new(&origin.file, origin.line, format!("{what} {id}: {m}"));
+    let stage: StageName = stage.parse().map_err(err)?;
+    let well_formed = id
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-    if !well_formed || !raw.id.starts_with(&format!("{stage}.")) {
+    if !well_formed || !id.starts_with(&format!("{stage}.")) {
         return Err(err(format!(
             "id must be `{stage}.<name>` in lower case, digits, `-` and `.`"
         )));
     }
-    if raw.description.trim().is_empty() {
+    if description.trim().is_empty() {
         return Err(err("empty description".into()));
     }
+    Ok(stage)
+}
+
+fn validate(raw: RawRule, origin: Origin) -> Result<Rule, RuleError> {
+    let stage = check_id("rule", &raw.id, &raw.stage, &raw.description, &origin)?;
+    let err =
+        |m: String| RuleError::new(&origin.file, origin.line, format!("rule {}: {m}", raw.id));
     if raw.example.is_empty() || raw.unchanged.is_empty() {
         return Err(err(
             "needs at least one [[rule.example]] (input → output) and one `unchanged` input".into(),
@@ -306,6 +447,7 @@ fn validate(raw: RawRule, origin: Origin) -> Result<Rule, RuleError> {
         examples: raw.example,
         unchanged: raw.unchanged,
         params: raw.params,
+        param_lines: BTreeMap::new(),
         origin,
     })
 }

@@ -10,11 +10,15 @@
 use std::ops::Range;
 
 use regex::Regex;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
-use crate::document::{BlockKind, Change, Document};
+use crate::document::{Change, Document};
 use crate::error::RuleError;
+use crate::rules::settings::BoilerplateSettings;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
+use crate::types::{BlockKind, StageName};
 
 pub struct Boilerplate {
     rules: Vec<LineRule>,
@@ -90,7 +94,7 @@ impl Line<'_> {
 
 impl Boilerplate {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let max_line_chars = rules.setting(StageName::Boilerplate, "max_line_chars", 80)?;
+        let max_line_chars = rules.settings::<BoilerplateSettings>()?.max_line_chars;
         let rules = rules
             .for_stage(StageName::Boilerplate)
             .map(|rule| compile(rule, max_line_chars))
@@ -413,101 +417,130 @@ fn numbered_runs(lines: &[Line], max_chars: usize) -> Vec<Vec<usize>> {
     runs
 }
 
-/// A block kind by its name in reports (`table_cell`, …).
-fn block_kind(name: &str) -> Option<BlockKind> {
-    Some(match name {
-        "title" => BlockKind::Title,
-        "heading" => BlockKind::Heading,
-        "paragraph" => BlockKind::Paragraph,
-        "list_item" => BlockKind::ListItem,
-        "table_cell" => BlockKind::TableCell,
-        _ => return None,
-    })
+/// The parameters of a boilerplate rule: what every kind takes, and the kind's own.
+#[derive(Deserialize, JsonSchema)]
+pub struct BoilerplateParams {
+    /// A removal by this rule ends the page's article: the short tail after it may go too
+    /// (`boilerplate.footer-tail`).
+    #[serde(default)]
+    ends_page: bool,
+    /// Lines of these kinds (as the html stage typed them: `table_cell`, …) are left alone.
+    #[serde(default)]
+    skip_kinds: Vec<BlockKind>,
+    /// The longest line the rule looks at, in characters, instead of the stage's `max_line_chars`.
+    max_line_chars: Option<usize>,
+    #[serde(flatten)]
+    kind: BoilerplateKind,
+}
+
+/// The kinds of boilerplate rule and their parameters (`kind = "…"` in a `[[rule]]` of the stage).
+#[derive(Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum BoilerplateKind {
+    /// A line matching one of the patterns.
+    Line {
+        /// Regular expressions; a short line matching any goes.
+        patterns: Vec<String>,
+        /// A line that ends a sentence goes only when it matches one of these.
+        #[serde(default)]
+        sentence_patterns: Vec<String>,
+    },
+    /// A line made only of the listed words and separators.
+    Words {
+        /// The words.
+        words: Vec<String>,
+    },
+    /// A prefix matched by the pattern whose two capture groups hold the same text.
+    Prefix {
+        /// Regular expressions with two capture groups.
+        patterns: Vec<String>,
+    },
+    /// A line of short space-separated keywords near the top of the page.
+    KeywordLine {
+        /// Only among the first this many lines.
+        within: usize,
+        /// At least this many keywords.
+        min_words: usize,
+    },
+    /// A heading matched by the pattern, with the run of short lines under it.
+    Heading {
+        /// Regular expressions for the heading.
+        patterns: Vec<String>,
+        /// The longest line of the run, in characters.
+        max_item_chars: usize,
+    },
+    /// A notice heading with the lines under it up to a bare link.
+    Notice {
+        /// Regular expressions for the heading.
+        patterns: Vec<String>,
+        /// At most this many lines under it.
+        max_lines: usize,
+    },
+    /// A run of lines numbered 1, 2, 3, … with no sentence after it.
+    NumberedRun {
+        /// At least this many lines.
+        min_run: usize,
+        /// The longest line of the run, in characters.
+        max_item_chars: usize,
+    },
+    /// The short lines after a removed footer line, to the end of the page.
+    FooterTail {
+        /// At most this many lines.
+        max_lines: usize,
+    },
 }
 
 /// One rule; `max_line_chars` is the stage's limit, which the rule may raise or lower.
 fn compile(rule: &Rule, max_line_chars: usize) -> Result<LineRule, RuleError> {
-    let kind_name: String = rule.param("kind")?;
-    let compile_patterns = |key: &str, patterns: Vec<String>| -> Result<Regex, RuleError> {
+    let params: BoilerplateParams = rule.parameters()?;
+    let regex = |key: &str, patterns: &[String]| -> Result<Regex, RuleError> {
         Regex::new(&patterns.join("|")).map_err(|e| rule.error(format!("parameter `{key}`: {e}")))
     };
-    let regex = |key: &str| compile_patterns(key, rule.param(key)?);
-    let mut keys = vec!["kind", "ends_page", "skip_kinds", "max_line_chars"];
-    let kind = match kind_name.as_str() {
-        "line" => {
-            keys.extend(["patterns", "sentence_patterns"]);
-            let sentence: Vec<String> = rule.param_or("sentence_patterns", Vec::new())?;
-            Kind::Line {
-                pattern: regex("patterns")?,
-                sentence_pattern: (!sentence.is_empty())
-                    .then(|| compile_patterns("sentence_patterns", sentence))
-                    .transpose()?,
-            }
+    let kind = match params.kind {
+        BoilerplateKind::Line {
+            patterns,
+            sentence_patterns,
+        } => Kind::Line {
+            pattern: regex("patterns", &patterns)?,
+            sentence_pattern: (!sentence_patterns.is_empty())
+                .then(|| regex("sentence_patterns", &sentence_patterns))
+                .transpose()?,
+        },
+        BoilerplateKind::Words { words } => Kind::Words { words },
+        BoilerplateKind::Prefix { patterns } => Kind::Prefix {
+            pattern: regex("patterns", &patterns)?,
+        },
+        BoilerplateKind::KeywordLine { within, min_words } => {
+            Kind::KeywordLine { within, min_words }
         }
-        "words" => {
-            keys.push("words");
-            Kind::Words {
-                words: rule.param("words")?,
-            }
-        }
-        "prefix" => {
-            keys.push("patterns");
-            Kind::Prefix {
-                pattern: regex("patterns")?,
-            }
-        }
-        "keyword-line" => {
-            keys.extend(["within", "min_words"]);
-            Kind::KeywordLine {
-                within: rule.param("within")?,
-                min_words: rule.param("min_words")?,
-            }
-        }
-        "heading" => {
-            keys.extend(["patterns", "max_item_chars"]);
-            Kind::Heading {
-                pattern: regex("patterns")?,
-                max_item_chars: rule.param("max_item_chars")?,
-            }
-        }
-        "notice" => {
-            keys.extend(["patterns", "max_lines"]);
-            Kind::Notice {
-                pattern: regex("patterns")?,
-                max_lines: rule.param("max_lines")?,
-            }
-        }
-        "numbered-run" => {
-            keys.extend(["min_run", "max_item_chars"]);
-            Kind::NumberedRun {
-                min_run: rule.param("min_run")?,
-                max_item_chars: rule.param("max_item_chars")?,
-            }
-        }
-        "footer-tail" => {
-            keys.push("max_lines");
-            Kind::FooterTail {
-                max_lines: rule.param("max_lines")?,
-            }
-        }
-        other => {
-            return Err(rule.error(format!(
-                "unknown kind `{other}` (boilerplate rules are line, words, prefix, keyword-line, \
-                 heading, notice, numbered-run, footer-tail)"
-            )));
-        }
+        BoilerplateKind::Heading {
+            patterns,
+            max_item_chars,
+        } => Kind::Heading {
+            pattern: regex("patterns", &patterns)?,
+            max_item_chars,
+        },
+        BoilerplateKind::Notice {
+            patterns,
+            max_lines,
+        } => Kind::Notice {
+            pattern: regex("patterns", &patterns)?,
+            max_lines,
+        },
+        BoilerplateKind::NumberedRun {
+            min_run,
+            max_item_chars,
+        } => Kind::NumberedRun {
+            min_run,
+            max_item_chars,
+        },
+        BoilerplateKind::FooterTail { max_lines } => Kind::FooterTail { max_lines },
     };
-    rule.expect_keys(&keys)?;
-    let skip_kinds = rule
-        .param_or::<Vec<String>>("skip_kinds", Vec::new())?
-        .iter()
-        .map(|k| block_kind(k).ok_or_else(|| rule.error(format!("unknown block kind `{k}`"))))
-        .collect::<Result<_, _>>()?;
     Ok(LineRule {
         id: rule.id.clone(),
         kind,
-        skip_kinds,
-        ends_page: rule.param_or("ends_page", false)?,
-        max_line_chars: rule.param_or("max_line_chars", max_line_chars)?,
+        skip_kinds: params.skip_kinds,
+        ends_page: params.ends_page,
+        max_line_chars: params.max_line_chars.unwrap_or(max_line_chars),
     })
 }

@@ -9,14 +9,17 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
+use schemars::JsonSchema;
+use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::corpus::{SHINGLE_CHARS, shingles};
-use crate::document::{BlockKind, Change, Document};
+use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::fold::{Folded, Folder};
+use crate::types::{BlockKind, StageName};
 
 pub struct Dedup {
     folder: Folder,
@@ -50,22 +53,12 @@ impl Dedup {
         let mut between = None;
         let mut around = None;
         for rule in rules.for_stage(StageName::Dedup) {
-            let kind: String = rule.param("kind")?;
-            match kind.as_str() {
-                "repeated-paragraph" => paragraph = Some(compile_paragraph(rule)?),
-                "between-repeats" => {
-                    rule.expect_keys(&["kind"])?;
-                    between = Some(rule.id.clone());
+            match rule.parameters::<DedupKind>()? {
+                DedupKind::RepeatedParagraph(params) => {
+                    paragraph = Some(ParagraphRule::compile(rule, params)?)
                 }
-                "around-repeats" => {
-                    rule.expect_keys(&["kind"])?;
-                    around = Some(rule.id.clone());
-                }
-                other => {
-                    return Err(rule.error(format!(
-                        "unknown kind `{other}` (dedup rules are repeated-paragraph, between-repeats, around-repeats)"
-                    )));
-                }
+                DedupKind::BetweenRepeats {} => between = Some(rule.id.clone()),
+                DedupKind::AroundRepeats {} => around = Some(rule.id.clone()),
             }
         }
         Ok(Dedup {
@@ -77,29 +70,52 @@ impl Dedup {
     }
 }
 
-fn compile_paragraph(rule: &Rule) -> Result<ParagraphRule, RuleError> {
-    rule.expect_keys(&[
-        "kind",
-        "min_chars",
-        "heading_max_chars",
-        "containment",
-        "min_kept_chars",
-        "sentence_ends",
-        "full_stops",
-    ])?;
-    let containment: f64 = rule.param("containment")?;
-    if !(containment > 0.0 && containment <= 1.0) {
-        return Err(rule.error("`containment` must be in (0, 1]"));
+/// The kinds of dedup rule and their parameters (`kind = "…"` in a `[[rule]]` of the stage).
+#[derive(Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DedupKind {
+    /// A paragraph most of whose character 5-grams occurred earlier in the document.
+    RepeatedParagraph(ParagraphParams),
+    /// Short lines between two removed repeats (the id the stage reports them under).
+    BetweenRepeats {},
+    /// Short lines around removed repeats (the id the stage reports them under).
+    AroundRepeats {},
+}
+
+/// The parameters of `repeated-paragraph`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParagraphParams {
+    /// Lines with fewer letters, digits or Han characters are never removed.
+    min_chars: usize,
+    /// A line of at most this many characters that neither ends with one of `sentence_ends` nor
+    /// holds one of `full_stops` is a heading, never removed.
+    heading_max_chars: usize,
+    /// The share of a paragraph's 5-grams that must have occurred above, in (0, 1].
+    containment: f64,
+    /// An unrepeated lead-in or tail that is a whole sentence of at least this many letters stays.
+    min_kept_chars: usize,
+    /// Characters that end a sentence.
+    sentence_ends: String,
+    /// Full stops: a short line holding one is a paragraph, not a heading.
+    full_stops: String,
+}
+
+impl ParagraphRule {
+    fn compile(rule: &Rule, params: ParagraphParams) -> Result<Self, RuleError> {
+        if !(params.containment > 0.0 && params.containment <= 1.0) {
+            return Err(rule.error("`containment` must be in (0, 1]"));
+        }
+        Ok(ParagraphRule {
+            id: rule.id.clone(),
+            min_chars: params.min_chars.max(1),
+            heading_max_chars: params.heading_max_chars,
+            containment: params.containment,
+            min_kept_chars: params.min_kept_chars,
+            sentence_ends: params.sentence_ends.chars().collect(),
+            full_stops: params.full_stops.chars().collect(),
+        })
     }
-    Ok(ParagraphRule {
-        id: rule.id.clone(),
-        min_chars: rule.param::<usize>("min_chars")?.max(1),
-        heading_max_chars: rule.param("heading_max_chars")?,
-        containment,
-        min_kept_chars: rule.param("min_kept_chars")?,
-        sentence_ends: rule.param::<String>("sentence_ends")?.chars().collect(),
-        full_stops: rule.param::<String>("full_stops")?.chars().collect(),
-    })
 }
 
 /// One line of the input: its byte range (without the newline) and its shingle characters (folded,

@@ -5,12 +5,15 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::chars::is_han;
+use crate::types::StageName;
 
 pub struct Markup {
     rules: Vec<MarkupRule>,
@@ -52,63 +55,84 @@ impl Markup {
     }
 }
 
+/// The kinds of markup rule and their parameters (`kind = "…"` in a `[[rule]]` of the stage).
+#[derive(Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum MarkupKind {
+    /// Injected tag-soup lines (`<xmp id="masw4"><nav id="masw4"></nav>`).
+    TagSoup {
+        /// The longest id an injected element carries.
+        max_id_len: usize,
+        /// Bullet characters that may stand before an injected line and go with it.
+        bullets: String,
+    },
+    /// What is left of a tag-soup line after its tags: a bullet alone on its line.
+    TagSoupRemnant {
+        /// The bullet characters removed when alone on a line.
+        bullets: String,
+    },
+    /// A stray backslash before a line or after a sentence end.
+    StrayBackslash {
+        /// The characters after which a backslash is stray.
+        after: String,
+    },
+    /// Forum BBCode tags.
+    Bbcode {
+        /// Tags removed wherever they stand (`b`, `url`, …), with their partner.
+        tags: Vec<String>,
+        /// Tags removed with their content (`[img]…[/img]`).
+        objects: Vec<String>,
+        /// Tags that stand for a line break (`br`): replaced by one.
+        breaks: Vec<String>,
+        /// Tags used without a closing tag (`hr`, `img src=…`); any other tag goes only when its
+        /// partner is in the text too.
+        unpaired: Vec<String>,
+    },
+}
+
 fn compile(rule: &Rule) -> Result<MarkupRule, RuleError> {
-    let kind: String = rule.param("kind")?;
     let id = rule.id.clone();
-    let chars = |key: &str| -> Result<Vec<char>, RuleError> {
-        Ok(rule.param::<String>(key)?.chars().collect())
-    };
-    match kind.as_str() {
-        "tag-soup" => {
-            rule.expect_keys(&["kind", "max_id_len", "bullets"])?;
-            Ok(MarkupRule::TagSoup {
-                id,
-                max_id_len: rule.param("max_id_len")?,
-                bullets: chars("bullets")?,
-            })
-        }
-        "tag-soup-remnant" => {
-            rule.expect_keys(&["kind", "bullets"])?;
-            Ok(MarkupRule::TagSoupRemnant {
-                id,
-                bullets: chars("bullets")?,
-            })
-        }
-        "stray-backslash" => {
-            rule.expect_keys(&["kind", "after"])?;
-            Ok(MarkupRule::StrayBackslash {
-                id,
-                after: chars("after")?,
-            })
-        }
-        "bbcode" => {
-            rule.expect_keys(&["kind", "tags", "objects", "breaks", "unpaired"])?;
-            let names = |key: &str| -> Result<String, RuleError> {
-                let names: Vec<String> = rule.param(key)?;
-                Ok(names
-                    .iter()
-                    .map(|n| regex::escape(n))
-                    .collect::<Vec<_>>()
-                    .join("|"))
+    Ok(match rule.parameters::<MarkupKind>()? {
+        MarkupKind::TagSoup {
+            max_id_len,
+            bullets,
+        } => MarkupRule::TagSoup {
+            id,
+            max_id_len,
+            bullets: bullets.chars().collect(),
+        },
+        MarkupKind::TagSoupRemnant { bullets } => MarkupRule::TagSoupRemnant {
+            id,
+            bullets: bullets.chars().collect(),
+        },
+        MarkupKind::StrayBackslash { after } => MarkupRule::StrayBackslash {
+            id,
+            after: after.chars().collect(),
+        },
+        MarkupKind::Bbcode {
+            tags,
+            objects,
+            breaks,
+            unpaired,
+        } => {
+            let names = |names: &[String]| {
+                let escaped: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
+                escaped.join("|")
             };
-            let (tags, objects) = (names("tags")?, names("objects")?);
+            let (tags, objects) = (names(&tags), names(&objects));
             // An attribute runs to the closing bracket on the same line (`[url=…]`, `[img src=…]`).
             let attributes = r"(?:[= ][^\[\]\n]{0,300})?";
             let pattern = format!(
                 r"(?i)\[(?:{objects}){attributes}\][^\[\]\n]{{0,500}}\[/(?:{objects})\]|\[/?(?:{tags}){attributes}\]"
             );
-            Ok(MarkupRule::Bbcode {
+            MarkupRule::Bbcode {
                 id,
                 pattern: Regex::new(&pattern).map_err(|e| rule.error(e.to_string()))?,
-                breaks: lower_case(rule.param("breaks")?),
-                unpaired: lower_case(rule.param("unpaired")?),
-            })
+                breaks: lower_case(breaks),
+                unpaired: lower_case(unpaired),
+            }
         }
-        other => Err(rule.error(format!(
-            "unknown kind `{other}` (markup rules are tag-soup, tag-soup-remnant, stray-backslash, \
-             bbcode)"
-        ))),
-    }
+    })
 }
 
 impl Stage for Markup {

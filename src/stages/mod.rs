@@ -1,13 +1,10 @@
 //! The stages, one module each, and the order they run in.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::Serialize;
-
 use crate::document::Document;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
+use crate::rules::schema::{field_docs, variant_docs};
+pub use crate::types::StageName;
 
 pub mod boilerplate;
 pub mod decode;
@@ -19,76 +16,6 @@ pub mod pinyin;
 pub mod script;
 pub mod spam;
 
-/// The stages, in pipeline order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StageName {
-    Decode,
-    Html,
-    Markup,
-    Mojibake,
-    Pinyin,
-    Spam,
-    Script,
-    Boilerplate,
-    Dedup,
-}
-
-impl StageName {
-    pub const ALL: [StageName; 9] = [
-        StageName::Decode,
-        StageName::Html,
-        StageName::Markup,
-        StageName::Mojibake,
-        StageName::Pinyin,
-        StageName::Spam,
-        StageName::Script,
-        StageName::Boilerplate,
-        StageName::Dedup,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StageName::Decode => "decode",
-            StageName::Html => "html",
-            StageName::Markup => "markup",
-            StageName::Mojibake => "mojibake",
-            StageName::Pinyin => "pinyin",
-            StageName::Spam => "spam",
-            StageName::Script => "script",
-            StageName::Boilerplate => "boilerplate",
-            StageName::Dedup => "dedup",
-        }
-    }
-
-    /// Stages that only repair (never remove content): what `sluice repair` runs.
-    pub fn repairs_only(self) -> bool {
-        matches!(
-            self,
-            StageName::Decode | StageName::Mojibake | StageName::Pinyin | StageName::Script
-        )
-    }
-}
-
-impl fmt::Display for StageName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for StageName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        StageName::ALL
-            .into_iter()
-            .find(|n| n.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = StageName::ALL.iter().map(|n| n.as_str()).collect();
-                format!("unknown stage `{s}` (expected one of {})", names.join(", "))
-            })
-    }
-}
-
 /// One step of the pipeline. A stage is built once per run from the compiled rule set and then runs
 /// on many documents, possibly from several threads at once.
 pub trait Stage: Send + Sync {
@@ -96,6 +23,26 @@ pub trait Stage: Send + Sync {
     /// Change the document, recording every change with [`Document::apply`] and everything noticed
     /// but left alone with [`Document::flag`]. A stage never fails on input: bad input is flagged.
     fn run(&self, doc: &mut Document);
+}
+
+/// The documented parameters of a rule of `stage` with kind `kind`, from the stage's parameter
+/// types. Stages whose rules are still read by hand document none.
+pub fn parameter_docs(stage: StageName, kind: Option<&str>) -> Vec<(String, String)> {
+    let kind = kind.unwrap_or_default();
+    match stage {
+        StageName::Markup => variant_docs::<markup::MarkupKind>(kind),
+        StageName::Pinyin => field_docs::<pinyin::GlossParams>(),
+        StageName::Dedup => variant_docs::<dedup::DedupKind>(kind),
+        StageName::Boilerplate => boilerplate_docs(kind),
+        _ => Vec::new(),
+    }
+}
+
+/// A boilerplate rule's parameters: those every kind takes and the kind's own.
+fn boilerplate_docs(kind: &str) -> Vec<(String, String)> {
+    let mut docs = field_docs::<boilerplate::BoilerplateParams>();
+    docs.extend(variant_docs::<boilerplate::BoilerplateKind>(kind));
+    docs
 }
 
 /// Build the stage called `name` from the rules.

@@ -9,11 +9,14 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use regex::Regex;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
+use crate::types::StageName;
 
 pub struct Pinyin {
     rule: Option<GlossRule>,
@@ -51,20 +54,31 @@ impl Pinyin {
     }
 }
 
+/// The parameters of the stage's one rule.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GlossParams {
+    /// The readings table: `char<TAB>reading,reading` lines (a data file of the rule set).
+    readings: String,
+    /// A page's annotations are removed only when there are at least this many …
+    min_hits: usize,
+    /// … over at least this many distinct characters; below the gate each is flagged instead.
+    min_chars: usize,
+}
+
 impl GlossRule {
     fn compile(rule: &Rule, rules: &RuleSet) -> Result<Self, RuleError> {
-        rule.expect_keys(&["readings", "min_hits", "min_chars"])?;
-        let path: String = rule.param("readings")?;
+        let params: GlossParams = rule.parameters()?;
         let table = rules
-            .data_str(&path)
+            .data_str(&params.readings)
             .map_err(|e| rule.error(format!("readings table: {e}")))?;
         let pattern = Regex::new(r"(\p{Han})[(（]([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]{1,7})[)）]")
             .map_err(|e| rule.error(e))?;
         Ok(GlossRule {
             id: rule.id.clone(),
             readings: parse_readings(table),
-            min_hits: rule.param("min_hits")?,
-            min_chars: rule.param("min_chars")?,
+            min_hits: params.min_hits,
+            min_chars: params.min_chars,
             pattern,
         })
     }

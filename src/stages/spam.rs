@@ -23,11 +23,13 @@ use regex::Regex;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
+use crate::rules::settings::SpamSettings;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::chars::{is_cjk_punct, is_han, is_invisible};
 use crate::text::fold::Folder;
 use crate::text::lm;
+use crate::types::StageName;
 
 pub struct Spam {
     folder: Folder,
@@ -122,30 +124,25 @@ struct ContextRule {
 
 impl Spam {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let homoglyphs_path: String = rules.setting(
-            StageName::Spam,
-            "homoglyphs",
-            "spam/homoglyphs.txt".to_string(),
-        )?;
-        let homoglyphs = rules.data_str(&homoglyphs_path)?;
-        check_homoglyphs(&homoglyphs_path, homoglyphs)?;
+        let settings: SpamSettings = rules.settings()?;
+        let homoglyphs = rules.data_str(&settings.homoglyphs)?;
+        check_homoglyphs(&settings.homoglyphs, homoglyphs)?;
         // The homoglyph table has the OpenCC format, so it extends the shared folding table: later
         // lines win, and a look-alike folds exactly like a traditional character.
         let folder = Folder::from_opencc_ts_characters(&format!(
             "{}\n{homoglyphs}",
             rules.data_str(FOLD_TABLE)?
         ));
-        let commas: String = rules.setting(StageName::Spam, "commas", ",，".to_string())?;
         let mut stage = Spam {
             title: None,
             stuffing: None,
             tokens: None,
             listed: None,
             context: None,
-            max_delete_share: rules.setting(StageName::Spam, "max_delete_share", 0.4)?,
-            cap_free_chars: rules.setting(StageName::Spam, "cap_free_chars", 60)?,
-            max_context_cues: rules.setting(StageName::Spam, "max_context_cues", 2000)?,
-            commas: commas.chars().collect(),
+            max_delete_share: settings.max_delete_share,
+            cap_free_chars: settings.cap_free_chars,
+            max_context_cues: settings.max_context_cues,
+            commas: settings.commas.chars().collect(),
             lexicon: None,
             folder,
         };
@@ -1367,14 +1364,7 @@ mod tests {
             }
             let mut doc = Document::from_text(text.as_str());
             stage.run(&mut doc);
-            let mut rebuilt = String::new();
-            let mut cursor = 0;
-            for edit in &doc.report.edits {
-                rebuilt.push_str(&text[cursor..edit.start]);
-                rebuilt.push_str(&edit.after);
-                cursor = edit.end;
-            }
-            rebuilt.push_str(&text[cursor..]);
+            let rebuilt = doc.report.replay(StageName::Spam, &text).unwrap();
             assert_eq!(rebuilt, doc.text, "input {text:?}");
         }
     }

@@ -19,11 +19,14 @@ mod unicode;
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 
-use crate::document::{Document, Format};
+use crate::document::Document;
 use crate::error::RuleError;
 use crate::report::DecodeReport;
 use crate::rules::RuleSet;
-use crate::stages::{Stage, StageName};
+use crate::rules::settings::DecodeSettings;
+use crate::stages::Stage;
+use crate::types::Format;
+use crate::types::StageName;
 
 use charset::{Charset, Decoded, LabelSource};
 pub use prescan::prescan_declared_charset;
@@ -76,10 +79,10 @@ impl Verdict {
 
 impl Decode {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let sample_kib: usize = rules.setting(StageName::Decode, "detector_sample_kib", 4)?;
+        let settings: DecodeSettings = rules.settings()?;
         Ok(Decode {
-            detector_sample: sample_kib.max(1) << 10,
-            override_margin: rules.setting(StageName::Decode, "override_margin", 0.25)?,
+            detector_sample: settings.detector_sample_kib.max(1) << 10,
+            override_margin: settings.override_margin,
         })
     }
 

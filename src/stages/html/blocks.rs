@@ -8,8 +8,8 @@ use super::clean::{Cleaner, Removal};
 use super::content::{ContentRules, ElementClass};
 use super::elide::ELIDED_ATTR;
 use super::prose::{DomProse, holds_most};
-use crate::document::BlockKind;
 use crate::text::chars::{is_cjk_punct, is_han, is_sentence_punct};
+use crate::types::BlockKind;
 
 /// An element that was kept, in document (pre-)order.
 pub struct Element {

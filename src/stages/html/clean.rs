@@ -6,7 +6,7 @@ use scraper::{ElementRef, Selector};
 
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::StageName;
+use crate::types::StageName;
 
 /// The element-removal rules of the stage, compiled.
 pub struct Cleaner {

@@ -17,8 +17,9 @@ use super::blocks::{Guard, Page, Spared, label};
 use super::clean::{Matcher, classes};
 use super::prose::{DomProse, holds_most};
 use crate::error::RuleError;
+use crate::rules::settings::HtmlSettings;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::StageName;
+use crate::types::StageName;
 
 /// Thresholds of the scorer, from `[settings.html]`; all lengths in scoring units (Han characters
 /// and ASCII words), not bytes.
@@ -136,16 +137,16 @@ impl Choice {
 
 impl ContentRules {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let setting = |key: &str, default| rules.setting(StageName::Html, key, default);
+        let html: HtmlSettings = rules.settings()?;
         let settings = ContentSettings {
-            min_prose_units: setting("min_prose_units", 8.0)? as u32,
-            long_units: setting("long_units", 40.0)? as u32,
-            max_link_ratio: setting("max_link_ratio", 0.5)?,
-            chrome_weight: setting("chrome_weight", 0.5)?,
-            link_weight: setting("link_weight", 1.0)?,
-            widen_prose_ratio: setting("widen_prose_ratio", 4.0)?,
-            widen_min_prose_share: setting("widen_min_prose_share", 0.2)?,
-            protect_prose_share: setting("protect_prose_share", 0.5)?,
+            min_prose_units: html.min_prose_units as u32,
+            long_units: html.long_units as u32,
+            max_link_ratio: html.max_link_ratio,
+            chrome_weight: html.chrome_weight,
+            link_weight: html.link_weight,
+            widen_prose_ratio: html.widen_prose_ratio,
+            widen_min_prose_share: html.widen_min_prose_share,
+            protect_prose_share: html.protect_prose_share,
         };
         let mut content = ContentRules {
             main_id: "html.main-content".to_string(),

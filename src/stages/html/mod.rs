@@ -23,10 +23,12 @@ mod title;
 pub use depth::markup_depth;
 use scraper::Html as ParsedHtml;
 
-use crate::document::{BlockKind, Document};
+use crate::document::Document;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
+use crate::types::BlockKind;
+use crate::types::StageName;
 
 /// The kinds of html rules; each module compiles its own.
 const KINDS: &[&str] = &[

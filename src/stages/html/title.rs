@@ -29,8 +29,8 @@ use scraper::{Html, Selector};
 use super::blocks::{Block, Page, collapse_whitespace, measure};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::StageName;
 use crate::text::chars::is_han;
+use crate::types::StageName;
 
 pub struct TitleRules {
     title: Selector,

@@ -25,10 +25,12 @@ use std::ops::Range;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
+use crate::rules::settings::MojibakeSettings;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::chars::{is_cjk_punct, is_han};
 use crate::text::lm::{self, LanguageModel, NgramModel};
+use crate::types::StageName;
 
 use codec::{Chain, Charset, PlainBig5};
 use detect::{Detector, Script, Suspicion};
@@ -106,31 +108,32 @@ struct Slip {
     context: usize,
 }
 
+/// The flag of a garbled run left alone when neither the byte-slip nor the lost-character rule is in
+/// the rule set (their ids are used when they are).
+const UNREPAIRED_FLAG: &str = "mojibake.unrepaired";
+
 impl Mojibake {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let lm = lm::model();
-        let min_char_logp: f32 = rules.setting(StageName::Mojibake, "min_char_logp", -16.0)?;
+        let settings: MojibakeSettings = rules.settings()?;
         let mut stage = Mojibake {
-            detector: Detector::new(lm, min_char_logp),
+            detector: Detector::new(lm, settings.min_char_logp),
             entity: None,
             codepage: None,
             redecode: None,
             slip: None,
             lost: None,
-            cluster_gap: rules.setting(StageName::Mojibake, "cluster_gap", 3)?,
-            script: Script::new(
-                rules.data_str(FOLD_TABLE)?,
-                rules.setting(StageName::Mojibake, "script_mix_cost", 3.0)?,
-            ),
-            char_bonus: rules.setting(StageName::Mojibake, "char_bonus", 7.0)?,
-            bigram_weight: rules.setting(StageName::Mojibake, "bigram_weight", 1.0)?,
-            glyph_cost: rules.setting(StageName::Mojibake, "glyph_cost", 8.0)?,
-            max_slip_density: rules.setting(StageName::Mojibake, "max_slip_density", 0.3)?,
-            max_run_chars: rules.setting(StageName::Mojibake, "max_run_chars", 16)?,
-            max_slip_attempts: rules.setting(StageName::Mojibake, "max_slip_attempts", 6)?,
-            scorings_per_kib: rules.setting(StageName::Mojibake, "scorings_per_kib", 5_000)?,
-            min_scorings: rules.setting(StageName::Mojibake, "min_scorings", 50_000)?,
-            ordinary_transition: rules.setting(StageName::Mojibake, "ordinary_transition", -5.0)?,
+            cluster_gap: settings.cluster_gap,
+            script: Script::new(rules.data_str(FOLD_TABLE)?, settings.script_mix_cost),
+            char_bonus: settings.char_bonus,
+            bigram_weight: settings.bigram_weight,
+            glyph_cost: settings.glyph_cost,
+            max_slip_density: settings.max_slip_density,
+            max_run_chars: settings.max_run_chars,
+            max_slip_attempts: settings.max_slip_attempts,
+            scorings_per_kib: settings.scorings_per_kib,
+            min_scorings: settings.min_scorings,
+            ordinary_transition: settings.ordinary_transition,
             lm,
             ngrams: lm::ngrams(),
         };
@@ -327,7 +330,7 @@ impl Stage for Mojibake {
             };
             doc.flag(
                 StageName::Mojibake,
-                flag_id.unwrap_or("mojibake"),
+                flag_id.unwrap_or(UNREPAIRED_FLAG),
                 message,
                 Some(u.at),
             );

@@ -24,11 +24,14 @@ use std::iter::once;
 use std::ops::Range;
 use std::sync::{Mutex, OnceLock};
 
-use crate::document::{BlockKind, Change, Document};
+use crate::document::{Change, Document};
 use crate::error::RuleError;
+use crate::rules::settings::ScriptSettings;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::{Stage, StageName};
+use crate::stages::Stage;
 use crate::text::chars::is_han;
+use crate::types::BlockKind;
+use crate::types::StageName;
 
 use classes::CharClasses;
 use convert::{Changed, Converter, Dictionary, Entries, NeighbourValues, char_map, parse_table};
@@ -112,7 +115,8 @@ impl Script {
             .ok_or_else(|| RuleError::new("rules", 0, format!("missing rule {CONVERT_RULE}")))?;
         let modes = Modes::from_rule(rule)?;
         let built = build_converters(rules, rule)?;
-        let mode_name: String = rules.setting(StageName::Script, "mode", "auto".to_string())?;
+        let settings: ScriptSettings = rules.settings()?;
+        let mode_name = &settings.mode;
         let mode = match mode_name.as_str() {
             "auto" => Mode::Auto,
             "keep" => Mode::Keep,
@@ -130,9 +134,12 @@ impl Script {
                 }
             },
         };
-        let min_residue = rules.setting(StageName::Script, "min_residue", 6.0)?;
-        let min_changes = rules.setting(StageName::Script, "min_changes", 3)?;
-        let prose_min_han = rules.setting(StageName::Script, "prose_min_han", 8)?;
+        let ScriptSettings {
+            min_residue,
+            min_changes,
+            prose_min_han,
+            ..
+        } = settings;
         let spin = SpinDetector::from_rules(rules, &built.classes)?;
         Ok(Script {
             mode,

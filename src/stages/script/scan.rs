@@ -15,9 +15,10 @@
 
 use std::ops::{AddAssign, Range};
 
-use crate::document::{BlockKind, Document};
-use crate::stages::StageName;
+use crate::document::Document;
 use crate::text::chars::{is_han, is_sentence_punct};
+use crate::types::BlockKind;
+use crate::types::StageName;
 
 use super::Region;
 use super::classes::CharClasses;

@@ -17,9 +17,9 @@ use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBu
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::StageName;
 use crate::stages::script::classes::CharClasses;
 use crate::text::lm;
+use crate::types::StageName;
 
 pub const DAMAGE_RULE: &str = "script.spin-damage";
 pub const WORD_RULE: &str = "script.spin-word";
