@@ -4,53 +4,15 @@
 
 use std::path::Path;
 
-use sluice::{Document, Edit, Format, Pipeline, RuleSet, StageName};
+use sluice::{Document, Format, Pipeline, RuleSet};
 
-/// Apply a stage's edits (byte ranges in its input, in order) to its input.
-fn replay(input: &str, edits: &[&Edit]) -> String {
-    let mut out = String::new();
-    let mut cursor = 0;
-    for edit in edits {
-        assert!(
-            edit.start >= cursor,
-            "edits overlap or are out of order: {edit:?}"
-        );
-        assert_eq!(
-            &input[edit.start..edit.end],
-            edit.before,
-            "edit does not match its input: {edit:?}"
-        );
-        out.push_str(&input[cursor..edit.start]);
-        out.push_str(&edit.after);
-        cursor = edit.end;
-    }
-    out.push_str(&input[cursor..]);
-    out
-}
+#[path = "support/replay.rs"]
+mod replay;
 
 /// Run the pipeline keeping each stage's input, then check every text stage's edits.
 fn check_accounting(pipeline: &Pipeline, doc: Document) {
-    let mut inputs: Vec<(StageName, String)> = Vec::new();
-    let done = pipeline.run_stages(doc, |stage, before| {
-        inputs.push((stage, before.text.clone()))
-    });
-    let mut outputs: Vec<String> = inputs.iter().skip(1).map(|(_, t)| t.clone()).collect();
-    outputs.push(done.text.clone());
-    for ((stage, input), output) in inputs.iter().zip(&outputs) {
-        if matches!(stage, StageName::Decode | StageName::Html) {
-            continue;
-        }
-        let edits: Vec<&Edit> = done
-            .report
-            .edits
-            .iter()
-            .filter(|e| e.stage == *stage)
-            .collect();
-        assert_eq!(
-            &replay(input, &edits),
-            output,
-            "stage {stage}'s edits do not reproduce its output"
-        );
+    if let Err(mismatch) = replay::run_accounted(pipeline, doc) {
+        panic!("{mismatch}");
     }
 }
 
