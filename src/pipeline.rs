@@ -1,5 +1,7 @@
 //! The pipeline: stages built once from a rule set, run in order on each document.
 
+use std::time::{Duration, Instant};
+
 use crate::document::Document;
 use crate::error::{Error, RuleError};
 use crate::report::Report;
@@ -23,6 +25,41 @@ pub struct Pipeline {
     stages: Vec<Box<dyn Stage>>,
     max_input_bytes: usize,
     max_html_depth: usize,
+    time_budget: TimeBudget,
+}
+
+/// How long one document may take: `seconds` plus `seconds_per_mib` for each MiB of input. Every
+/// stage is near-linear and the searches have budgets of their own (counted in work, so output does
+/// not depend on the machine); this is the backstop for what those miss, so a pathological document
+/// comes out less cleaned, and flagged, instead of stalling a run.
+#[derive(Debug, Clone, Copy)]
+struct TimeBudget {
+    seconds: f64,
+    seconds_per_mib: f64,
+}
+
+impl TimeBudget {
+    fn from_settings(decode: &DecodeSettings) -> Result<Self, RuleError> {
+        let budget = TimeBudget {
+            seconds: decode.time_budget_seconds,
+            seconds_per_mib: decode.time_budget_seconds_per_mib,
+        };
+        if !(budget.seconds >= 0.0 && budget.seconds_per_mib >= 0.0) {
+            return Err(RuleError::new(
+                "[settings.decode]",
+                0,
+                "time_budget_seconds and time_budget_seconds_per_mib must be at least 0",
+            ));
+        }
+        Ok(budget)
+    }
+
+    /// The budget of a document of `bytes` bytes.
+    fn for_size(self, bytes: usize) -> Duration {
+        let mib = bytes as f64 / f64::from(1 << 20);
+        Duration::try_from_secs_f64(self.seconds + self.seconds_per_mib * mib)
+            .unwrap_or(Duration::MAX)
+    }
 }
 
 /// The result of cleaning one document.
@@ -84,6 +121,7 @@ impl Pipeline {
             stages,
             max_input_bytes: decode.max_input_mib << 20,
             max_html_depth: html.max_depth,
+            time_budget: TimeBudget::from_settings(&decode)?,
         })
     }
 
@@ -119,7 +157,9 @@ impl Pipeline {
         Ok(self.run(doc))
     }
 
-    fn check_input(&self, bytes: &[u8], format: Format) -> Result<(), Error> {
+    /// Whether `clean` would take these bytes (size, binary content, nesting), without cleaning
+    /// them: for callers that run the stages themselves ([`Self::run_stages`]).
+    pub fn check_input(&self, bytes: &[u8], format: Format) -> Result<(), Error> {
         if bytes.len() > self.max_input_bytes {
             return Err(Error::Input(format!(
                 "{} bytes is over the limit of {} MiB (setting decode.max_input_mib)",
@@ -155,13 +195,24 @@ impl Pipeline {
     /// Run the stages and return the document as the last stage left it, without the final layout:
     /// what `sluice repair` writes, since a repair must keep the file's own lines and spacing.
     /// `observe` sees the document before each stage runs (`sluice explain` keeps each stage's input).
+    /// Once the document's time budget is spent, the stages left are not run and the document is
+    /// flagged (`pipeline.time-budget`).
     pub fn run_stages(
         &self,
         mut doc: Document,
         mut observe: impl FnMut(StageName, &Document),
     ) -> Document {
-        for stage in &self.stages {
+        let started = Instant::now();
+        let size = doc.raw.len().max(doc.text.len());
+        let budget = self.time_budget.for_size(size);
+        for (index, stage) in self.stages.iter().enumerate() {
             let name = stage.name();
+            // decode and html always run: without them the output would be raw bytes or markup.
+            let optional = !matches!(name, StageName::Decode | StageName::Html);
+            if optional && started.elapsed() >= budget {
+                flag_time_budget(&mut doc, budget, &self.stages[index..]);
+                break;
+            }
             // A stage runs only when its input exists: decode on raw bytes, html on decoded markup.
             let runs = match name {
                 StageName::Decode => !doc.raw.is_empty(),
@@ -180,6 +231,24 @@ impl Pipeline {
         }
         doc
     }
+}
+
+/// Record that the stages in `skipped` were not run because the document's time budget was spent.
+fn flag_time_budget(doc: &mut Document, budget: Duration, skipped: &[Box<dyn Stage>]) {
+    let last = doc
+        .report
+        .stages
+        .last()
+        .copied()
+        .unwrap_or(StageName::Decode);
+    let names: Vec<&str> = skipped.iter().map(|s| s.name().as_str()).collect();
+    let message = format!(
+        "the document's time budget of {:.1} s (settings decode.time_budget_seconds and \
+         decode.time_budget_seconds_per_mib) was spent by the end of the {last} stage: {} not run",
+        budget.as_secs_f64(),
+        names.join(", ")
+    );
+    doc.flag(last, "pipeline.time-budget", message, None);
 }
 
 /// Lay out the final text: lines trimmed, blank lines dropped, the title split off. This is a fixed

@@ -4,28 +4,15 @@
 
 use std::path::Path;
 
-use sluice::{Document, Format, Pipeline, RuleSet, StageName};
+use sluice::{Document, Format, Pipeline, RuleSet};
+
+#[path = "support/replay.rs"]
+mod replay;
 
 /// Run the pipeline keeping each stage's input, then check every text stage's edits.
 fn check_accounting(pipeline: &Pipeline, doc: Document) {
-    let mut inputs: Vec<(StageName, String)> = Vec::new();
-    let done = pipeline.run_stages(doc, |stage, before| {
-        inputs.push((stage, before.text.clone()))
-    });
-    let mut outputs: Vec<String> = inputs.iter().skip(1).map(|(_, t)| t.clone()).collect();
-    outputs.push(done.text.clone());
-    for ((stage, input), output) in inputs.iter().zip(&outputs) {
-        if matches!(stage, StageName::Decode | StageName::Html) {
-            continue;
-        }
-        let replayed = done
-            .report
-            .replay(*stage, input)
-            .unwrap_or_else(|e| panic!("stage {stage}'s edits do not fit its input: {e}"));
-        assert_eq!(
-            &replayed, output,
-            "stage {stage}'s edits do not reproduce its output"
-        );
+    if let Err(mismatch) = replay::run_accounted(pipeline, doc) {
+        panic!("{mismatch}");
     }
 }
 

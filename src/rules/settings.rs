@@ -24,6 +24,11 @@ pub struct DecodeSettings {
     pub override_margin: f64,
     /// The largest input accepted, in MiB; larger documents are refused.
     pub max_input_mib: usize,
+    /// Seconds one document may take before the stages left are skipped (and flagged): the backstop
+    /// for a pathological document, not a limit a real page meets.
+    pub time_budget_seconds: f64,
+    /// Seconds added to the time budget for each MiB of input.
+    pub time_budget_seconds_per_mib: f64,
 }
 
 impl Default for DecodeSettings {
@@ -32,6 +37,8 @@ impl Default for DecodeSettings {
             detector_sample_kib: 4,
             override_margin: 0.25,
             max_input_mib: 64,
+            time_budget_seconds: 10.0,
+            time_budget_seconds_per_mib: 2.0,
         }
     }
 }

@@ -113,9 +113,16 @@ fn zstd_decoder<'a>(
 }
 
 /// Read a file's bytes, decompressing gzip and zstd (by magic number) up to `MAX_DOCUMENT_BYTES`.
-/// FIFOs, sockets and devices are refused unread.
+/// FIFOs, sockets and devices are refused unread, and so is a file larger than that on disk (it
+/// would be held whole before any later limit could refuse it).
 pub fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
-    refuse_unless_regular(path)?;
+    let size = refuse_unless_regular(path)?;
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(Error::Input(format!(
+            "not read: a file of {size} bytes, over the limit of {}",
+            limit_in_words(MAX_DOCUMENT_BYTES)
+        )));
+    }
     let bytes = std::fs::read(path).map_err(io_error(path))?;
     match Compression::sniff(&bytes) {
         None => Ok(bytes),
@@ -148,11 +155,12 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 /// Fail unless `path` (links followed) is a regular file: a FIFO or a socket would block the reader
-/// until another process writes, and a device may never end.
-fn refuse_unless_regular(path: &Path) -> Result<(), Error> {
-    let file_type = std::fs::metadata(path).map_err(io_error(path))?.file_type();
+/// until another process writes, and a device may never end. Gives the file's size.
+fn refuse_unless_regular(path: &Path) -> Result<u64, Error> {
+    let metadata = std::fs::metadata(path).map_err(io_error(path))?;
+    let file_type = metadata.file_type();
     if file_type.is_file() {
-        Ok(())
+        Ok(metadata.len())
     } else {
         Err(not_regular(file_type))
     }
@@ -382,6 +390,17 @@ mod tests {
         ] {
             assert!(error.to_string().contains("not a regular file"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_file_larger_than_a_document_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.txt");
+        // Sparse: the size is on record, no data is written.
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(MAX_DOCUMENT_BYTES + 1).unwrap();
+        let error = read_input(&path).unwrap_err().to_string();
+        assert!(error.contains("over the limit of 256 MiB"), "{error}");
     }
 
     #[test]

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Fuzz every target (or the ones named) for SECONDS each (default 60), then print per target its
+# runs, execs/s, crashes and the slowest input per 100 KB:
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET…]      JOBS=2 runs two targets at a time (default 1)
+#
+# Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain. Seeds come from fixtures/
+# (scripts/fuzz_seeds.py, plus the kept crash inputs of fixtures/fuzz/) into fuzz/corpus/TARGET,
+# which keeps what the fuzzer finds between runs; crashes land in fuzz/artifacts/TARGET and logs
+# in fuzz/logs. The build has debug assertions and no sanitizer (FUZZ_SANITIZER=address for one):
+# the code is safe Rust, so the findings are panics, overflows, hangs and slow inputs, and the
+# shared 2-core machine runs several times more inputs a second without AddressSanitizer.
+#
+# Slowness: after fuzzing, every corpus input is run once more, timed, and its time is divided by
+# its size in units of 100 KB (an input under 100 KB counts as 100 KB, so the figure is the time
+# of a small input). An input over 10 s during fuzzing is a crash (timeout).
+set -euo pipefail
+seconds=${1:-60}
+shift || true
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/fuzz"
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  mapfile -t targets < <(cargo +nightly fuzz list)
+fi
+sanitizer=${FUZZ_SANITIZER:-none}
+cargo +nightly fuzz build -s "$sanitizer"
+bin_dir=target/x86_64-unknown-linux-gnu/release
+python3 "$root/scripts/fuzz_seeds.py" corpus >/dev/null
+mkdir -p logs artifacts
+
+fuzz_one() { # target
+  local t=$1
+  mkdir -p "corpus/$t" "artifacts/$t"
+  if [ -d "$root/fixtures/fuzz/$t" ]; then cp "$root/fixtures/fuzz/$t"/* "corpus/$t/"; fi
+  "$bin_dir/$t" "corpus/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"logs/$t.log" 2>&1 || true
+  # Time each input alone; an empty input first takes the one-off start-up (rules, models).
+  : >"logs/$t.empty"
+  find "corpus/$t" -type f -print0 | xargs -0 "$bin_dir/$t" -runs=1 "logs/$t.empty" \
+    >"logs/$t.times" 2>&1 || true
+}
+
+running=0
+for t in "${targets[@]}"; do
+  fuzz_one "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "${JOBS:-1}" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+done
+wait
+
+printf '%-12s %12s %10s %8s %14s  %s\n' target runs execs/s crashes 's/100KB' 'slowest input'
+for t in "${targets[@]}"; do
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "logs/$t.log" | tail -1)
+  crashes=$(find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
+  slowest=$(awk -v empty="logs/$t.empty" '
+    /^Executed .* in [0-9]+ ms$/ {
+      file = $2; ms = $(NF - 1)
+      if (file == empty) next
+      cmd = "stat -c %s \"" file "\""; cmd | getline size; close(cmd)
+      units = size / 102400; if (units < 1) units = 1
+      per = ms / 1000 / units
+      if (per >= best) { best = per; name = file; bytes = size }
+    }
+    END { if (name != "") printf "%.3f %s (%d bytes)", best, name, bytes; else print "- -" }
+  ' "logs/$t.times")
+  printf '%-12s %12s %10s %8s %14s  %s\n' "$t" "${runs:--}" "${rate:--}" "$crashes" \
+    "${slowest%% *}" "${slowest#* }"
+  find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) \
+    -exec echo "  {}" \;
+done
