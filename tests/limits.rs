@@ -80,7 +80,7 @@ fn input_over_max_input_mib_is_refused_for_every_kind() {
     let text = "正文。".repeat(120_000); // 1.08 MB
     let html = format!("<html><body><p>{text}</p></body></html>");
     let warc = support::warc_record("resource", "text/html", "http://x/", html.as_bytes());
-    let (_, record) = sluice::io::warc::records(Cursor::new(warc))
+    let (_, record) = sluice::run::warc::records(Cursor::new(warc))
         .unwrap()
         .next()
         .unwrap();
@@ -127,7 +127,7 @@ fn a_warc_of_many_records_is_read_through() {
             "正文。".as_bytes(),
         ));
     }
-    let records = sluice::io::warc::records(Cursor::new(warc)).unwrap();
+    let records = sluice::run::warc::records(Cursor::new(warc)).unwrap();
     let read: Vec<usize> = records
         .map(|(index, doc)| doc.map(|_| index).unwrap())
         .collect();

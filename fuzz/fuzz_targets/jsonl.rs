@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use sluice::io::jsonl::{Lines, error_record, line_limit, output_record, parse_line, too_long};
+use sluice::run::jsonl::{Lines, error_record, line_limit, output_record, parse_line, too_long};
 
 /// Small limits, so that fuzzed inputs reach the over-limit paths.
 const MAX_CONTENT: usize = 1 << 10;

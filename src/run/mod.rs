@@ -7,12 +7,16 @@
 //!   summary), [`WriterSink`] (text or JSON on a writer), or any [`Sink`].
 
 pub(crate) mod input;
-pub(crate) mod jsonl;
+// The JSONL and WARC readers are public, hidden, for the fuzz targets and the limit tests that feed
+// them bytes directly; users read inputs through `Inputs` and `Engine::clean_jsonl`.
+#[doc(hidden)]
+pub mod jsonl;
 mod output;
 mod source;
 mod stream;
 mod tree;
-pub(crate) mod warc;
+#[doc(hidden)]
+pub mod warc;
 mod writer;
 
 use std::io::{BufRead, Write};
