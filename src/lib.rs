@@ -4,10 +4,13 @@
 //! a [`RuleSet`] and then cleans any number of documents: `pipeline.clean(&bytes)` returns a [`Cleaned`]
 //! with the text, the title and a [`Report`] of every change each stage made.
 
+pub mod check;
 pub mod corpus;
 pub mod document;
 pub mod error;
+pub mod explain;
 pub mod pipeline;
+pub mod repair;
 pub mod report;
 pub mod report_json;
 pub mod rules;
