@@ -12,7 +12,9 @@ use crate::stages::StageName;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// Plain text.
     Text,
+    /// HTML (or XHTML) markup.
     Html,
 }
 
@@ -55,10 +57,15 @@ impl Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockKind {
+    /// The page's title.
     Title,
+    /// A heading inside the body.
     Heading,
+    /// A paragraph (every line of a text input).
     Paragraph,
+    /// An item of a list.
     ListItem,
+    /// A table cell's text.
     TableCell,
 }
 
@@ -100,6 +107,7 @@ impl Change {
 /// per line when a stage (the `html` stage) typed the blocks, and is empty otherwise.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// Whether the input is HTML or text.
     pub format: Format,
     /// The input bytes; the `decode` stage turns them into `text` (or `html`).
     pub raw: Vec<u8>,
@@ -107,8 +115,11 @@ pub struct Document {
     pub transport_charset: Option<String>,
     /// Decoded markup waiting for the `html` stage.
     pub html: Option<String>,
+    /// The current text, one block per line.
     pub text: String,
+    /// The kind of each line of `text` when a stage typed the blocks; empty otherwise.
     pub kinds: Vec<BlockKind>,
+    /// Every change made so far.
     pub report: Report,
 }
 

@@ -1,6 +1,6 @@
 //! The boilerplate stage on the seeds' chrome (its rule examples run in `sluice check`).
 
-use sluice::stages::build;
+use sluice::internals::build;
 use sluice::{Document, Pipeline, RuleSet, StageName};
 
 #[path = "support/seeds.rs"]

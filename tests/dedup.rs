@@ -12,7 +12,7 @@ fn rules() -> RuleSet {
 
 /// Run one stage on a document.
 fn run_stage(name: StageName, doc: &mut Document) {
-    let stage = sluice::stages::build(name, &rules()).expect("stage builds");
+    let stage = sluice::internals::build(name, &rules()).expect("stage builds");
     stage.run(doc);
 }
 
@@ -133,13 +133,13 @@ fn text_without_newline_or_with_odd_characters_does_not_panic() {
 
 mod corpus {
     use super::{rules, seed};
-    use sluice::corpus::{CorpusDedup, KeepPolicy, Signature};
+    use sluice::internals::{CorpusDedup, KeepPolicy, Signature};
 
     const SEEDS: [&str; 5] = ["000", "001", "002", "003", "004"];
 
     /// Seed 004 republished: in simplified script (the fold's traditional→simplified table), with a
     /// new header, the last 30% cut off.
-    fn republished_004(folder: &sluice::text::fold::Folder) -> String {
+    fn republished_004(folder: &sluice::internals::Folder) -> String {
         let simplified = folder.fold_text(&seed("004"));
         let cut: String = simplified
             .chars()
@@ -225,7 +225,7 @@ fn random_texts_with_repeats_never_panic_and_edits_reproduce_the_output() {
     ];
     let rules = rules();
     let pipeline = Pipeline::with_stages(&rules, [StageName::Dedup]).unwrap();
-    let stage = sluice::stages::build(StageName::Dedup, &rules).unwrap();
+    let stage = sluice::internals::build(StageName::Dedup, &rules).unwrap();
     let mut with_edits = 0;
     for seed in 0..300u64 {
         let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

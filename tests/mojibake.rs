@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use sluice::stages::{self, Stage, StageName};
+use sluice::StageName;
+use sluice::internals::{Stage, build};
 use sluice::{Document, RuleSet};
 
 #[path = "support/seeds.rs"]
@@ -18,7 +19,7 @@ fn shared(rel: &str) -> PathBuf {
 
 fn stage() -> Box<dyn Stage> {
     let rules = RuleSet::defaults().unwrap();
-    stages::build(StageName::Mojibake, &rules).unwrap()
+    build(StageName::Mojibake, &rules).unwrap()
 }
 
 fn run(stage: &dyn Stage, text: &str) -> Document {
@@ -96,10 +97,10 @@ fn a_spent_search_budget_leaves_the_rest_flagged_not_searched() {
         .map(|c| c.broken)
         .collect();
     let text = garbled.join("\n");
-    let full = stages::build(StageName::Mojibake, &rules_with_budget(50_000)).unwrap();
+    let full = build(StageName::Mojibake, &rules_with_budget(50_000)).unwrap();
     let repaired = run(full.as_ref(), &text);
     assert!(repaired.text.lines().zip(&garbled).all(|(a, b)| a != b));
-    let small = stages::build(StageName::Mojibake, &rules_with_budget(2_000)).unwrap();
+    let small = build(StageName::Mojibake, &rules_with_budget(2_000)).unwrap();
     let limited = run(small.as_ref(), &text);
     let unchanged = limited
         .text

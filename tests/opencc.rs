@@ -10,10 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use sluice::document::Document;
-use sluice::rules::RuleSet;
-use sluice::stages::script::Script;
-use sluice::stages::{Stage, StageName};
+use sluice::Document;
+use sluice::RuleSet;
+use sluice::StageName;
+use sluice::internals::Script;
+use sluice::internals::Stage;
 
 /// OpenCC configuration → `--script` mode, and the cases of that configuration that must pass.
 const CONFIGS: [(&str, &str, usize); 14] = [

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use sluice::stages::{self, StageName};
+use sluice::StageName;
+use sluice::internals::build;
 use sluice::{Document, RuleSet};
 
 #[path = "support/seeds.rs"]
@@ -17,7 +18,7 @@ fn shared(rel: &str) -> PathBuf {
 
 fn run(text: &str) -> Document {
     let rules = RuleSet::defaults().unwrap();
-    let stage = stages::build(StageName::Pinyin, &rules).unwrap();
+    let stage = build(StageName::Pinyin, &rules).unwrap();
     let mut doc = Document::from_text(text);
     stage.run(&mut doc);
     doc
@@ -33,7 +34,7 @@ fn assert_only_glosses_removed(doc: &Document) {
                 .chars()
                 .all(|c| c.is_alphabetic() && !c.is_ascii_uppercase())
         );
-        assert!(inner.chars().all(|c| !sluice::text::chars::is_han(c)));
+        assert!(inner.chars().all(|c| !sluice::internals::is_han(c)));
     }
 }
 

@@ -5,10 +5,11 @@ use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use regex::Regex;
-use sluice::document::Document;
-use sluice::rules::RuleSet;
-use sluice::stages::script::{Region, Script};
-use sluice::stages::{Stage, StageName};
+use sluice::Document;
+use sluice::RuleSet;
+use sluice::StageName;
+use sluice::internals::Stage;
+use sluice::internals::{Region, Script};
 use sluice::{Pipeline, Profile};
 
 #[path = "support/seeds.rs"]

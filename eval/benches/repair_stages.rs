@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::Deserialize;
-use sluice::stages::{self, Stage, StageName};
+use sluice::StageName;
+use sluice::internals::{self, Stage};
 use sluice::{Document, RuleSet};
 
 #[derive(Deserialize)]
@@ -42,7 +43,7 @@ fn clean_text() -> String {
 
 fn build(name: StageName) -> Box<dyn Stage> {
     let rules = RuleSet::defaults().expect("default rules");
-    stages::build(name, &rules).expect("valid rules")
+    internals::build(name, &rules).expect("valid rules")
 }
 
 fn run(stage: &dyn Stage, text: &str) -> usize {

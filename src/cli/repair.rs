@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use sluice::ReportJson;
 use sluice::repair::{repair_file, repair_record, write_in_place};
-use sluice::report_json::ReportJson;
 use sluice::run::{Processed, stream_jsonl};
 use sluice::{Pipeline, Profile};
 

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::bail;
 use clap::Args;
-use sluice::rules::Rule;
+use sluice::Rule;
 
 use super::{RuleArgs, Status};
 

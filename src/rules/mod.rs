@@ -21,7 +21,9 @@ static DEFAULT_RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 /// Where something was defined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// The rule file, relative to its rules directory.
     pub file: String,
+    /// The 1-based line.
     pub line: usize,
 }
 
@@ -29,7 +31,9 @@ pub struct Origin {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
+    /// The stage's input.
     pub input: String,
+    /// The stage's output.
     pub output: String,
 }
 
@@ -37,13 +41,19 @@ pub struct Example {
 /// stage-specific parameters (everything else in its table).
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The stable id, `<stage>.<name>`.
     pub id: String,
+    /// The stage that interprets the rule.
     pub stage: StageName,
+    /// What the rule does and why.
     pub description: String,
+    /// Inputs the rule's stage must change, and how.
     pub examples: Vec<Example>,
     /// Inputs the stage must leave unchanged.
     pub unchanged: Vec<String>,
+    /// The stage-specific parameters: every other key of the rule's table.
     pub params: toml::Table,
+    /// Where the rule is defined.
     pub origin: Origin,
 }
 
@@ -214,6 +224,7 @@ impl RuleSet {
         &self.rules
     }
 
+    /// The rule with id `id`.
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }

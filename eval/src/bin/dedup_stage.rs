@@ -7,7 +7,7 @@ use sluice::{Document, RuleSet, StageName};
 
 fn main() -> anyhow::Result<()> {
     let rules = RuleSet::defaults()?;
-    let stage = sluice::stages::build(StageName::Dedup, &rules)?;
+    let stage = sluice::internals::build(StageName::Dedup, &rules)?;
     let (mut files, mut touched, mut edits) = (0, 0, 0);
     for path in std::env::args().skip(1) {
         let mut doc = Document::from_text(std::fs::read_to_string(&path)?);

@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Deserialize;
-use sluice::stages::{self, Stage, StageName};
+use sluice::StageName;
+use sluice::internals::{Stage, build};
 use sluice::{Document, RuleSet};
 
 #[derive(Deserialize)]
@@ -78,7 +79,7 @@ fn main() -> anyhow::Result<()> {
         Some(i) => RuleSet::load(std::path::Path::new(&args[i + 1]), true)?,
         None => RuleSet::defaults()?,
     };
-    let stage = stages::build(StageName::Mojibake, &rules)?;
+    let stage = build(StageName::Mojibake, &rules)?;
     let cases: Vec<Case> = std::fs::read_to_string(&path)?
         .lines()
         .map(serde_json::from_str)

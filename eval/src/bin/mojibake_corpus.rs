@@ -9,7 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use sluice::stages::{self, StageName};
+use sluice::StageName;
+use sluice::internals::build;
 use sluice::{Document, Format, Pipeline, RuleSet};
 
 // Shared with the other HTML examples; this one needs only the paths.
@@ -22,7 +23,7 @@ fn main() -> anyhow::Result<()> {
         &rules,
         [StageName::Decode, StageName::Html, StageName::Markup],
     )?;
-    let stage = stages::build(StageName::Mojibake, &rules)?;
+    let stage = build(StageName::Mojibake, &rules)?;
     let pages = html_pages::page_paths(&["cwced", "cx163"])?;
     let mut spent = Duration::ZERO;
     for page in &pages {
