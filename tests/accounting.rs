@@ -32,16 +32,16 @@ fn replay(input: &str, edits: &[&Edit]) -> String {
 fn check_accounting(pipeline: &Pipeline, doc: Document) {
     let mut inputs: Vec<(StageName, String)> = Vec::new();
     let done = pipeline.run_stages(doc, |stage, before| {
-        inputs.push((stage, before.text.clone()))
+        inputs.push((stage, before.text().to_string()))
     });
     let mut outputs: Vec<String> = inputs.iter().skip(1).map(|(_, t)| t.clone()).collect();
-    outputs.push(done.text.clone());
+    outputs.push(done.text().to_string());
     for ((stage, input), output) in inputs.iter().zip(&outputs) {
         if matches!(stage, StageName::Decode | StageName::Html) {
             continue;
         }
         let edits: Vec<&Edit> = done
-            .report
+            .report()
             .edits
             .iter()
             .filter(|e| e.stage == *stage)

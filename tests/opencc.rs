@@ -69,7 +69,7 @@ fn stage(mode: &str) -> Script {
 fn convert(stage: &Script, text: &str) -> String {
     let mut doc = Document::from_text(text);
     stage.run(&mut doc);
-    doc.text
+    doc.text().to_string()
 }
 
 #[test]

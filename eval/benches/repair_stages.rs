@@ -49,7 +49,7 @@ fn build(name: StageName) -> Box<dyn Stage> {
 fn run(stage: &dyn Stage, text: &str) -> usize {
     let mut doc = Document::from_text(text);
     stage.run(&mut doc);
-    doc.report.edits.len()
+    doc.report().edits.len()
 }
 
 fn clean(c: &mut Criterion) {

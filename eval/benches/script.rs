@@ -32,7 +32,7 @@ fn bench_stage(c: &mut Criterion, name: &str, stage: &Script, text: &str) {
         b.iter(|| {
             let mut doc = Document::from_text(text);
             stage.run(&mut doc);
-            black_box(doc.text.len())
+            black_box(doc.text().len())
         })
     });
     group.finish();

@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
                 for text in &docs {
                     let mut doc = Document::from_text(text.as_str());
                     stage.run(&mut doc);
-                    black_box(doc.text.len());
+                    black_box(doc.text().len());
                 }
             })
         });

@@ -13,8 +13,8 @@ fn main() -> anyhow::Result<()> {
         let mut doc = Document::from_text(std::fs::read_to_string(&path)?);
         stage.run(&mut doc);
         files += 1;
-        touched += usize::from(!doc.report.edits.is_empty());
-        for edit in &doc.report.edits {
+        touched += usize::from(!doc.report().edits.is_empty());
+        for edit in &doc.report().edits {
             let before: String = edit.before.trim().chars().take(50).collect();
             println!(
                 "{path}: {} {}..{} {before:?}",

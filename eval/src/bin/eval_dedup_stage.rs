@@ -77,14 +77,14 @@ fn main() -> anyhow::Result<()> {
         let mut doc = Document::from_text(doubled.clone());
         stage.run(&mut doc);
         let first_half: usize = doc
-            .report
+            .report()
             .edits
             .iter()
             .filter(|e| e.start < text.len())
             .map(|e| non_space_chars(&e.before))
             .sum();
         let second_half: usize = doc
-            .report
+            .report()
             .edits
             .iter()
             .filter(|e| e.start >= text.len())
@@ -140,7 +140,7 @@ fn non_space_chars(text: &str) -> usize {
 fn removed_chars(stage: &dyn Stage, text: &str) -> usize {
     let mut doc = Document::from_text(text);
     stage.run(&mut doc);
-    doc.report
+    doc.report()
         .edits
         .iter()
         .map(|e| non_space_chars(&e.before))
@@ -155,7 +155,7 @@ fn plant_result(stage: &dyn Stage, text: &str, planted: &str) -> (bool, usize) {
     let planted_chars = non_space_chars(planted);
     let mut caught = false;
     let mut other = 0;
-    for edit in &doc.report.edits {
+    for edit in &doc.report().edits {
         let removed = non_space_chars(&edit.before);
         if !caught && edit.before.contains(planted.trim()) {
             caught = true;

@@ -109,14 +109,14 @@ fn evaluate(stage: &dyn Stage, cases: &[&Case], show: Option<&str>) {
         }
         let t = tallies.entry(case.kind.clone()).or_default();
         t.cases += 1;
-        t.exact += usize::from(doc.text == case.original);
-        t.changed += usize::from(doc.text != case.broken);
-        t.flagged += usize::from(!doc.report.flags.is_empty());
-        let worse = distance(&doc.text, &case.original) > distance(&case.broken, &case.original);
+        t.exact += usize::from(doc.text() == case.original);
+        t.changed += usize::from(doc.text() != case.broken);
+        t.flagged += usize::from(!doc.report().flags.is_empty());
+        let worse = distance(doc.text(), &case.original) > distance(&case.broken, &case.original);
         t.worse += usize::from(worse);
         let shown = show == Some(case.kind.as_str()) || show == Some("worse") && worse;
-        if shown && doc.text != case.original {
-            println!("B {}\nG {}\nO {}\n", case.broken, doc.text, case.original);
+        if shown && doc.text() != case.original {
+            println!("B {}\nG {}\nO {}\n", case.broken, doc.text(), case.original);
         }
     }
     println!("| kind | cases | exact | changed | worse | flagged |");

@@ -31,9 +31,9 @@ fn main() -> anyhow::Result<()> {
                 "file": path,
                 "residue": residue,
                 "input": input,
-                "output": doc.text,
-                "edits": doc.report.edits,
-                "flags": doc.report.flags,
+                "output": doc.text(),
+                "edits": doc.report().edits,
+                "flags": doc.report().flags,
             });
             println!("{record}");
         }

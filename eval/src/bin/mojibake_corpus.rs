@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         let shown = page.strip_prefix(sluice_eval::REPO).unwrap_or(page);
         println!("== {}", shown.display());
         for edit in doc
-            .report
+            .report()
             .edits
             .iter()
             .filter(|e| e.stage == StageName::Mojibake)
@@ -48,7 +48,7 @@ fn main() -> anyhow::Result<()> {
             );
         }
         for flag in doc
-            .report
+            .report()
             .flags
             .iter()
             .filter(|f| f.stage == StageName::Mojibake)

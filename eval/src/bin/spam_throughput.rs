@@ -25,7 +25,7 @@ fn main() -> anyhow::Result<()> {
         for text in &docs {
             let mut doc = Document::from_text(text.as_str());
             stage.run(&mut doc);
-            bytes += std::hint::black_box(doc.text.len());
+            bytes += std::hint::black_box(doc.text().len());
         }
     }
     println!("{bytes}");
