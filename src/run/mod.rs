@@ -6,6 +6,7 @@
 //! - Sinks: [`TreeSink`] (an output tree with sidecar reports, near-duplicate clusters and a run
 //!   summary), [`WriterSink`] (text or JSON on a writer), or any [`Sink`].
 
+mod http;
 pub(crate) mod input;
 pub(crate) mod jsonl;
 mod output;
