@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use crate::error::Error;
 use crate::report::{Edit, Flag, Report};
 use crate::types::StageName;
 pub use crate::types::{BlockKind, Format};
@@ -77,19 +78,25 @@ impl Change {
 }
 
 /// A document between stages. `text` is the current text, one block per line; `kinds` has one entry
-/// per line when a stage (the `html` stage) typed the blocks, and is empty otherwise.
+/// per line when a stage (the `html` stage) typed the blocks, and is empty otherwise. Stages change
+/// the text only through [`Document::apply`], which records each edit and keeps `kinds` in step; from
+/// outside the library a document is built by its constructors and read through its accessors.
 #[derive(Debug, Clone)]
 pub struct Document {
-    pub format: Format,
+    /// Whether the input is HTML or text.
+    pub(crate) format: Format,
     /// The input bytes; the `decode` stage turns them into `text` (or `html`).
-    pub raw: Vec<u8>,
+    pub(crate) raw: Vec<u8>,
     /// A charset named by the transport (an HTTP `Content-Type` in a WARC record, say).
-    pub transport_charset: Option<String>,
+    pub(crate) transport_charset: Option<String>,
     /// Decoded markup waiting for the `html` stage.
-    pub html: Option<String>,
-    pub text: String,
-    pub kinds: Vec<BlockKind>,
-    pub report: Report,
+    pub(crate) html: Option<String>,
+    /// The current text, one block per line.
+    pub(crate) text: String,
+    /// The kind of each line of `text` when a stage typed the blocks; empty otherwise.
+    pub(crate) kinds: Vec<BlockKind>,
+    /// Every change made so far.
+    pub(crate) report: Report,
 }
 
 impl Document {
@@ -117,6 +124,55 @@ impl Document {
             kinds: Vec::new(),
             report: Report::default(),
         }
+    }
+
+    /// Decoded markup for the `html` stage (the bytes' charset already dealt with).
+    pub fn from_html(markup: impl Into<String>) -> Self {
+        Document {
+            html: Some(markup.into()),
+            ..Document::from_bytes(Vec::new(), Format::Html)
+        }
+    }
+
+    /// Text whose lines are already typed: `kinds` has one entry per line of `text`.
+    pub fn typed(text: impl Into<String>, kinds: Vec<BlockKind>) -> Result<Self, Error> {
+        let text = text.into();
+        let lines = text.split('\n').count();
+        if kinds.len() != lines {
+            return Err(Error::Input(format!(
+                "{} block kinds for {lines} lines",
+                kinds.len()
+            )));
+        }
+        Ok(Document {
+            kinds,
+            ..Document::from_text(text)
+        })
+    }
+
+    /// Whether the input is HTML or text.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Decoded markup still waiting for the `html` stage.
+    pub fn html(&self) -> Option<&str> {
+        self.html.as_deref()
+    }
+
+    /// The current text, one block per line.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The kind of each line of the text when the blocks are typed; empty otherwise.
+    pub fn kinds(&self) -> &[BlockKind] {
+        &self.kinds
+    }
+
+    /// Every change made so far.
+    pub fn report(&self) -> &Report {
+        &self.report
     }
 
     /// The kind of line `index` (0-based); untyped text is all paragraphs.

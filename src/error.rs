@@ -6,12 +6,16 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
 pub struct RuleError {
+    /// The rule file, relative to its rules directory.
     pub file: String,
+    /// The 1-based line (0 when the error is about the whole file).
     pub line: usize,
+    /// What is wrong.
     pub message: String,
 }
 
 impl RuleError {
+    /// An error about `file` at `line`.
     pub fn new(file: impl Into<String>, line: usize, message: impl Into<String>) -> Self {
         RuleError {
             file: file.into(),
@@ -24,22 +28,28 @@ impl RuleError {
 /// Errors of the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A rule file is wrong.
     #[error(transparent)]
     Rule(#[from] RuleError),
     /// Reading a file failed. The message leaves the path out: callers put it first.
     #[error("cannot read: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
     /// Writing an output failed (a full disk, a closed pipe).
     #[error("cannot write {}: {source}", path.display())]
     Write {
+        /// The output.
         path: PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
+    /// An input that cannot be cleaned (empty, binary, too large, nested too deep) or an output that cannot be made, and why.
     #[error("{0}")]
     Input(String),
 }

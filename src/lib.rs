@@ -3,22 +3,53 @@
 //! The library is a staged pipeline driven by declarative rule files. A [`Pipeline`] is built once from
 //! a [`RuleSet`] and then cleans any number of documents: `pipeline.clean(&bytes)` returns a [`Cleaned`]
 //! with the text, the title and a [`Report`] of every change each stage made.
+//!
+//! The [`run`] engine cleans many documents (files, directory trees, WARC files, JSON Lines) in
+//! parallel into a sink: an output tree with reports and a summary, or a writer. [`check`],
+//! [`explain`] and [`repair`] are what `sluice check`, `sluice explain` and `sluice repair` do.
 
-pub mod corpus;
-pub mod document;
-pub mod error;
-pub mod pipeline;
-pub mod report;
-pub mod report_json;
-pub mod rules;
+#![warn(missing_docs)]
+
+pub mod check;
+// The stages and their mechanisms are reached from outside only through the hidden `internals`
+// (for sluice's own tests and measurements), so they need no API documentation.
+#[allow(missing_docs)]
+pub(crate) mod corpus;
+mod document;
+mod error;
+pub mod explain;
+mod pipeline;
+pub mod repair;
+mod report;
+mod report_json;
+mod rules;
 pub mod run;
-pub mod stages;
-pub mod text;
+#[allow(missing_docs)]
+pub(crate) mod stages;
+#[allow(missing_docs)]
+pub(crate) mod text;
 mod types;
 
-pub use document::{BlockKind, Change, Document, Format};
+pub use document::{BlockKind, Document, Format};
 pub use error::{Error, RuleError};
 pub use pipeline::{Cleaned, Pipeline, Profile};
-pub use report::{Edit, Flag, Report};
-pub use rules::RuleSet;
-pub use stages::{Stage, StageName};
+pub use report::{DecodeReport, Edit, Flag, Report};
+pub use report_json::{Duplicates, Provenance, ReportJson};
+pub use rules::settings::Described;
+pub use rules::{DeclaredFlag, Example, Origin, Rule, RuleSet};
+pub use types::StageName;
+
+/// The stages, the corpus-level deduplicator and the text tools, for sluice's own tests,
+/// benchmarks and evaluation binaries, which measure one stage or one mechanism at a time. Not
+/// part of the API: it changes with the code.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::corpus::{CorpusDedup, KeepPolicy, Signature, shingle_chars, shingles};
+    pub use crate::stages::decode::Decode;
+    pub use crate::stages::script::{Region, Script};
+    pub use crate::stages::spam::Spam;
+    pub use crate::stages::{Stage, build};
+    pub use crate::text::chars::is_han;
+    pub use crate::text::fold::Folder;
+    pub use crate::text::lm::model;
+}

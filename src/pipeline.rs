@@ -67,10 +67,13 @@ impl TimeBudget {
 pub struct Cleaned {
     /// The body: one paragraph per line.
     pub text: String,
+    /// The title, when the document has one (a text input's first line when it looks like one).
     pub title: Option<String>,
+    /// Whether the input was HTML or text.
     pub format: Format,
     /// The kind of each line of `text`, when the input was typed (HTML).
     pub kinds: Vec<BlockKind>,
+    /// Every change made, by every stage.
     pub report: Report,
 }
 
@@ -96,6 +99,7 @@ impl Pipeline {
         Self::with_profile(rules, Profile::Clean)
     }
 
+    /// The pipeline of a profile: every stage, or only those that repair.
     pub fn with_profile(rules: &RuleSet, profile: Profile) -> Result<Self, RuleError> {
         let names = StageName::ALL
             .into_iter()

@@ -9,9 +9,13 @@ use crate::types::StageName;
 /// edits of a stage, applied in order to its input, reproduce its output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Edit {
+    /// The stage that made the edit.
     pub stage: StageName,
+    /// The rule's id (`markup.stray-backslash`).
     pub rule: String,
+    /// Where the replaced text starts, in bytes of the stage's input.
     pub start: usize,
+    /// Where it ends (exclusive).
     pub end: usize,
     /// The text that was removed or replaced.
     pub before: String,
@@ -24,9 +28,13 @@ pub struct Edit {
 /// Something a stage noticed but left alone (or a cap it hit), with the position in its input text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flag {
+    /// The stage that noticed.
     pub stage: StageName,
+    /// The rule's id.
     pub rule: String,
+    /// What was noticed.
     pub message: String,
+    /// A byte offset in the stage's input text, when the flag is about one place.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<usize>,
 }
@@ -61,10 +69,14 @@ pub struct DecodeReport {
 /// Everything sluice did to one document.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
+    /// How the bytes were decoded (none for a document given as text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decode: Option<DecodeReport>,
+    /// The stages that ran, in order.
     pub stages: Vec<StageName>,
+    /// Every edit, in the order made.
     pub edits: Vec<Edit>,
+    /// What the stages noticed and left alone.
     pub flags: Vec<Flag>,
 }
 

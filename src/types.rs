@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// Plain text.
     Text,
+    /// HTML (or XHTML) markup.
     Html,
 }
 
@@ -20,10 +22,15 @@ pub enum Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockKind {
+    /// The page's title.
     Title,
+    /// A heading inside the body.
     Heading,
+    /// A paragraph (every line of a text input).
     Paragraph,
+    /// An item of a list.
     ListItem,
+    /// A table cell's text.
     TableCell,
 }
 
@@ -31,18 +38,28 @@ pub enum BlockKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StageName {
+    /// Bytes to UTF-8 text: charset detection and decoding.
     Decode,
+    /// DOM cleaning and main-content extraction.
     Html,
+    /// Injected tag soup, stray backslashes and forum BBCode.
     Markup,
+    /// Encoding damage repaired.
     Mojibake,
+    /// Pinyin glosses glued after characters.
     Pinyin,
+    /// Injected spam: hijacked titles, inline phrases, tokens.
     Spam,
+    /// Traditional/simplified glyphs.
     Script,
+    /// Site chrome on short lines.
     Boilerplate,
+    /// Repeated paragraphs and near-duplicate documents.
     Dedup,
 }
 
 impl StageName {
+    /// Every stage, in pipeline order.
     pub const ALL: [StageName; 9] = [
         StageName::Decode,
         StageName::Html,
@@ -55,6 +72,7 @@ impl StageName {
         StageName::Dedup,
     ];
 
+    /// The name rules and reports use: `decode`, `html` …
     pub fn as_str(self) -> &'static str {
         match self {
             StageName::Decode => "decode",

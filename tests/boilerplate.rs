@@ -1,6 +1,6 @@
 //! The boilerplate stage on the seeds' chrome (its rule examples run in `sluice check`).
 
-use sluice::stages::build;
+use sluice::internals::build;
 use sluice::{Document, Pipeline, RuleSet, StageName};
 
 #[path = "support/seeds.rs"]
@@ -27,7 +27,7 @@ fn removed_lines(name: &str) -> (Vec<String>, String) {
     let text = without_pinyin(&seed(name));
     let rules = RuleSet::defaults().unwrap();
     let doc = run_stage(&rules, &text);
-    for edit in &doc.report.edits {
+    for edit in &doc.report().edits {
         for line in edit.before.lines() {
             assert!(
                 line.trim().chars().count() <= 80,
@@ -37,7 +37,7 @@ fn removed_lines(name: &str) -> (Vec<String>, String) {
         }
     }
     let removed = doc
-        .report
+        .report()
         .edits
         .iter()
         .flat_map(|e| {
@@ -48,7 +48,7 @@ fn removed_lines(name: &str) -> (Vec<String>, String) {
         })
         .filter(|l| !l.is_empty())
         .collect();
-    (removed, doc.text)
+    (removed, doc.text().to_string())
 }
 
 fn assert_gone(removed: &[String], needles: &[&str]) {
@@ -154,16 +154,16 @@ fn works_after_the_html_stage() {
 fn numbers_in_table_cells_are_data() {
     let rules = RuleSet::defaults().unwrap();
     let stage = build(StageName::Boilerplate, &rules).unwrap();
-    let mut doc = Document::from_text("營收表\n2015\n120.5\n41");
-    doc.kinds = vec![
+    let kinds = vec![
         sluice::BlockKind::Heading,
         sluice::BlockKind::TableCell,
         sluice::BlockKind::TableCell,
         sluice::BlockKind::Paragraph,
     ];
+    let mut doc = Document::typed("營收表\n2015\n120.5\n41", kinds).unwrap();
     stage.run(&mut doc);
-    assert_eq!(doc.text, "營收表\n2015\n120.5");
-    assert_eq!(doc.kinds.len(), 3);
+    assert_eq!(doc.text(), "營收表\n2015\n120.5");
+    assert_eq!(doc.kinds().len(), 3);
 }
 
 #[test]
@@ -172,9 +172,9 @@ fn a_sentence_after_the_footer_is_kept_with_the_tail() {
     let input = "正文的一句話。\n本文為作者授權發布，轉載請注明出處。本文僅代表作者觀點，不代表本站立場。\n作者為科技商業觀察家，《微革命》作者。";
     let doc = run_stage(&rules, input);
     assert_eq!(
-        doc.text,
+        doc.text(),
         "正文的一句話。\n作者為科技商業觀察家，《微革命》作者。"
     );
     let address = "正文的一句話。\n本文為作者授權發布，轉載請注明出處。本文僅代表作者觀點，不代表本站立場。\n成都公司:成都市成華區建設南路160號";
-    assert_eq!(run_stage(&rules, address).text, "正文的一句話。");
+    assert_eq!(run_stage(&rules, address).text(), "正文的一句話。");
 }

@@ -12,16 +12,16 @@ fn rules() -> RuleSet {
 
 /// Run one stage on a document.
 fn run_stage(name: StageName, doc: &mut Document) {
-    let stage = sluice::stages::build(name, &rules()).expect("stage builds");
+    let stage = sluice::internals::build(name, &rules()).expect("stage builds");
     stage.run(doc);
 }
 
 /// Run the markup stage (it strips the stray backslashes that differ between the copies of seed
 /// 004), then dedup; only dedup's edits are kept in the report.
 fn dedup_seed(prefix: &str) -> Document {
-    let mut doc = Document::from_text(seed(prefix));
-    run_stage(StageName::Markup, &mut doc);
-    doc.report.edits.clear();
+    let mut marked = Document::from_text(seed(prefix));
+    run_stage(StageName::Markup, &mut marked);
+    let mut doc = Document::from_text(marked.text());
     run_stage(StageName::Dedup, &mut doc);
     doc
 }
@@ -30,7 +30,7 @@ fn dedup_seed(prefix: &str) -> Document {
 fn seed_004_loses_the_second_copy_of_the_article_only() {
     let original = seed("004");
     let doc = dedup_seed("004");
-    let edits = &doc.report.edits;
+    let edits = &doc.report().edits;
     let removed_lines: usize = edits
         .iter()
         .map(|e| e.before.lines().filter(|l| !l.trim().is_empty()).count())
@@ -39,7 +39,7 @@ fn seed_004_loses_the_second_copy_of_the_article_only() {
         (29..=33).contains(&removed_lines),
         "about 31 lines of the second copy go, got {removed_lines}"
     );
-    let count = |needle: &str| doc.text.matches(needle).count();
+    let count = |needle: &str| doc.text().matches(needle).count();
     assert_eq!(count("黑馬說:跨境電商是電商領域的熱點之一"), 1);
     assert_eq!(count("接下來的“520激情囤貨節”"), 1);
     assert_eq!(count("蜜淘創始人"), 1);
@@ -47,7 +47,7 @@ fn seed_004_loses_the_second_copy_of_the_article_only() {
     // Both articles stay, and everything outside the second copy is untouched.
     assert_eq!(count("微博、微信、微淘到底是什麼?"), 1);
     assert_eq!(count("方法論 | 怎樣煉成一家真正的跨境電商?"), 1);
-    assert!(doc.text.contains("ZKIZ Archives @ 2019"));
+    assert!(doc.text().contains("ZKIZ Archives @ 2019"));
     // Every removed line is a line of the second copy: it occurs in the first copy too.
     let second_copy = original.rfind("黑馬說:跨境電商").unwrap();
     let first_part = original[..second_copy].replace('\\', "");
@@ -59,7 +59,7 @@ fn seed_004_loses_the_second_copy_of_the_article_only() {
 #[test]
 fn seed_001_keeps_the_lead_paragraph_once_and_the_heading() {
     let doc = dedup_seed("001");
-    let edits = &doc.report.edits;
+    let edits = &doc.report().edits;
     assert_eq!(edits.len(), 1, "{edits:?}");
     assert_eq!(edits[0].rule, "dedup.repeated-paragraph");
     assert!(
@@ -68,12 +68,12 @@ fn seed_001_keeps_the_lead_paragraph_once_and_the_heading() {
             .starts_with("无论你信不信,中國都進入了中産階級主流化的社會裡")
     );
     assert_eq!(
-        doc.text
+        doc.text()
             .matches("中國都進入了中産階級主流化的社會裡")
             .count(),
         1
     );
-    assert!(doc.text.contains("\n精力消費時代到來。\n"));
+    assert!(doc.text().contains("\n精力消費時代到來。\n"));
 }
 
 #[test]
@@ -81,9 +81,9 @@ fn seeds_without_repeats_are_untouched() {
     for prefix in ["000", "002", "003"] {
         let doc = dedup_seed(prefix);
         assert!(
-            doc.report.edits.is_empty(),
+            doc.report().edits.is_empty(),
             "seed {prefix}: {:?}",
-            doc.report.edits
+            doc.report().edits
         );
     }
 }
@@ -133,13 +133,13 @@ fn text_without_newline_or_with_odd_characters_does_not_panic() {
 
 mod corpus {
     use super::{rules, seed};
-    use sluice::corpus::{CorpusDedup, KeepPolicy, Signature};
+    use sluice::internals::{CorpusDedup, KeepPolicy, Signature};
 
     const SEEDS: [&str; 5] = ["000", "001", "002", "003", "004"];
 
     /// Seed 004 republished: in simplified script (the fold's traditional→simplified table), with a
     /// new header, the last 30% cut off.
-    fn republished_004(folder: &sluice::text::fold::Folder) -> String {
+    fn republished_004(folder: &sluice::internals::Folder) -> String {
         let simplified = folder.fold_text(&seed("004"));
         let cut: String = simplified
             .chars()
@@ -208,11 +208,11 @@ fn seed_000_doubled_tag_soup_goes_when_dedup_runs_alone() {
     let original = seed("000");
     let mut doc = Document::from_text(original.clone());
     run_stage(StageName::Dedup, &mut doc);
-    let removed: Vec<&str> = doc.report.edits.iter().map(|e| e.before.trim()).collect();
+    let removed: Vec<&str> = doc.report().edits.iter().map(|e| e.before.trim()).collect();
     assert_eq!(removed.len(), 2, "{removed:?}");
     assert!(removed.iter().all(|r| r.starts_with("• <")), "{removed:?}");
     let soup = "<nav id=\"masw4\">";
-    assert!(doc.text.matches(soup).count() < original.matches(soup).count());
+    assert!(doc.text().matches(soup).count() < original.matches(soup).count());
 }
 
 #[test]
@@ -225,7 +225,7 @@ fn random_texts_with_repeats_never_panic_and_edits_reproduce_the_output() {
     ];
     let rules = rules();
     let pipeline = Pipeline::with_stages(&rules, [StageName::Dedup]).unwrap();
-    let stage = sluice::stages::build(StageName::Dedup, &rules).unwrap();
+    let stage = sluice::internals::build(StageName::Dedup, &rules).unwrap();
     let mut with_edits = 0;
     for seed in 0..300u64 {
         let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -247,7 +247,7 @@ fn random_texts_with_repeats_never_panic_and_edits_reproduce_the_output() {
         let rebuilt = cleaned.report.replay(StageName::Dedup, &text).unwrap();
         let mut doc = Document::from_text(text.clone());
         stage.run(&mut doc);
-        assert_eq!(rebuilt, doc.text, "seed {seed}");
+        assert_eq!(rebuilt, doc.text(), "seed {seed}");
     }
     assert!(
         with_edits > 100,

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use sluice::stages::{self, Stage, StageName};
+use sluice::StageName;
+use sluice::internals::{Stage, build};
 use sluice::{Document, RuleSet};
 
 #[path = "support/seeds.rs"]
@@ -18,7 +19,7 @@ fn shared(rel: &str) -> PathBuf {
 
 fn stage() -> Box<dyn Stage> {
     let rules = RuleSet::defaults().unwrap();
-    stages::build(StageName::Mojibake, &rules).unwrap()
+    build(StageName::Mojibake, &rules).unwrap()
 }
 
 fn run(stage: &dyn Stage, text: &str) -> Document {
@@ -48,7 +49,7 @@ fn seed_runs_recoverable_from_bytes_come_back_and_nothing_else_changes() {
             // Only 這 comes back from its surviving trail byte; `?` stays, flagged.
             want = want.replace("獲?。@樣", "獲?。這樣");
         }
-        assert_eq!(doc.text, want, "seed {prefix}");
+        assert_eq!(doc.text(), want, "seed {prefix}");
     }
 }
 
@@ -57,10 +58,10 @@ fn seed_runs_lost_with_both_bytes_are_flagged_and_left() {
     let stage = stage();
     let doc = run(stage.as_ref(), &seed("002"));
     for lost in ["最大失??!", "平臺等??傊?"] {
-        assert!(doc.text.contains(lost));
+        assert!(doc.text().contains(lost));
         let at = seed("002").find(&lost[..lost.find('?').unwrap()]).unwrap();
         assert!(
-            doc.report
+            doc.report()
                 .flags
                 .iter()
                 .any(|f| f.position.is_some_and(|p| p >= at && p <= at + lost.len())),
@@ -96,21 +97,21 @@ fn a_spent_search_budget_leaves_the_rest_flagged_not_searched() {
         .map(|c| c.broken)
         .collect();
     let text = garbled.join("\n");
-    let full = stages::build(StageName::Mojibake, &rules_with_budget(50_000)).unwrap();
+    let full = build(StageName::Mojibake, &rules_with_budget(50_000)).unwrap();
     let repaired = run(full.as_ref(), &text);
-    assert!(repaired.text.lines().zip(&garbled).all(|(a, b)| a != b));
-    let small = stages::build(StageName::Mojibake, &rules_with_budget(2_000)).unwrap();
+    assert!(repaired.text().lines().zip(&garbled).all(|(a, b)| a != b));
+    let small = build(StageName::Mojibake, &rules_with_budget(2_000)).unwrap();
     let limited = run(small.as_ref(), &text);
     let unchanged = limited
-        .text
+        .text()
         .lines()
         .zip(&garbled)
         .filter(|(a, b)| a == b)
         .count();
-    assert!(unchanged > 0, "{}", limited.text);
+    assert!(unchanged > 0, "{}", limited.text());
     assert!(
         limited
-            .report
+            .report()
             .flags
             .iter()
             .any(|f| f.message.contains("search budget is spent")),
@@ -136,7 +137,7 @@ fn cases() -> Vec<Case> {
 fn clean_controls_come_back_unchanged() {
     let stage = stage();
     for case in cases().iter().filter(|c| c.kind == "clean") {
-        assert_eq!(run(stage.as_ref(), &case.broken).text, case.broken);
+        assert_eq!(run(stage.as_ref(), &case.broken).text(), case.broken);
     }
 }
 
@@ -161,7 +162,7 @@ fn kinds_whose_bytes_are_preserved_come_back_exactly() {
         .collect();
     let exact = chosen
         .iter()
-        .filter(|c| run(stage.as_ref(), &c.broken).text == c.original)
+        .filter(|c| run(stage.as_ref(), &c.broken).text() == c.original)
         .count();
     assert!(
         exact * 100 >= chosen.len() * 95,
@@ -173,8 +174,8 @@ fn kinds_whose_bytes_are_preserved_come_back_exactly() {
 #[test]
 fn a_character_a_big5_page_lacked_is_filled_when_the_model_is_sure() {
     let doc = run(stage().as_ref(), "這是什?意思");
-    assert_eq!(doc.text, "這是什麽意思");
-    let edit = &doc.report.edits[0];
+    assert_eq!(doc.text(), "這是什麽意思");
+    let edit = &doc.report().edits[0];
     assert_eq!(edit.rule, "mojibake.lost-characters");
 }
 
@@ -183,14 +184,14 @@ fn lost_characters_the_model_is_unsure_of_stay_and_are_flagged() {
     // Both gaps are characters GB2312 lacks (們, 東), but the context does not decide them.
     let input = "我?在?路上??西";
     let doc = run(stage().as_ref(), input);
-    assert_eq!(doc.text, input);
+    assert_eq!(doc.text(), input);
     assert!(
-        doc.report
+        doc.report()
             .flags
             .iter()
             .any(|f| f.rule == "mojibake.lost-characters"),
         "{:?}",
-        doc.report.flags
+        doc.report().flags
     );
 }
 
@@ -202,11 +203,11 @@ fn question_marks_that_read_as_question_marks_stay() {
         "好嗎?",
     ] {
         let doc = run(stage().as_ref(), input);
-        assert_eq!(doc.text, input);
+        assert_eq!(doc.text(), input);
         assert!(
-            doc.report.flags.is_empty(),
+            doc.report().flags.is_empty(),
             "{input}: {:?}",
-            doc.report.flags
+            doc.report().flags
         );
     }
 }

@@ -10,10 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use sluice::document::Document;
-use sluice::rules::RuleSet;
-use sluice::stages::script::Script;
-use sluice::stages::{Stage, StageName};
+use sluice::Document;
+use sluice::RuleSet;
+use sluice::StageName;
+use sluice::internals::Script;
+use sluice::internals::Stage;
 
 /// OpenCC configuration → `--script` mode, and the cases of that configuration that must pass.
 const CONFIGS: [(&str, &str, usize); 14] = [
@@ -68,7 +69,7 @@ fn stage(mode: &str) -> Script {
 fn convert(stage: &Script, text: &str) -> String {
     let mut doc = Document::from_text(text);
     stage.run(&mut doc);
-    doc.text
+    doc.text().to_string()
 }
 
 #[test]

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use sluice::stages::{self, StageName};
+use sluice::StageName;
+use sluice::internals::build;
 use sluice::{Document, RuleSet};
 
 #[path = "support/seeds.rs"]
@@ -17,7 +18,7 @@ fn shared(rel: &str) -> PathBuf {
 
 fn run(text: &str) -> Document {
     let rules = RuleSet::defaults().unwrap();
-    let stage = stages::build(StageName::Pinyin, &rules).unwrap();
+    let stage = build(StageName::Pinyin, &rules).unwrap();
     let mut doc = Document::from_text(text);
     stage.run(&mut doc);
     doc
@@ -25,7 +26,7 @@ fn run(text: &str) -> Document {
 
 /// What is left of a removed annotation: only the bracket and the syllable, never a character.
 fn assert_only_glosses_removed(doc: &Document) {
-    for edit in &doc.report.edits {
+    for edit in &doc.report().edits {
         assert!(edit.after.is_empty(), "{edit:?}");
         let inner = edit.before.trim_start_matches('(').trim_end_matches(')');
         assert!(
@@ -33,7 +34,7 @@ fn assert_only_glosses_removed(doc: &Document) {
                 .chars()
                 .all(|c| c.is_alphabetic() && !c.is_ascii_uppercase())
         );
-        assert!(inner.chars().all(|c| !sluice::text::chars::is_han(c)));
+        assert!(inner.chars().all(|c| !sluice::internals::is_han(c)));
     }
 }
 
@@ -43,10 +44,10 @@ fn strips_every_annotation_of_seeds_002_and_003() {
     for prefix in ["002", "003"] {
         let doc = run(&seed(prefix));
         assert_only_glosses_removed(&doc);
-        total += doc.report.edits.len();
+        total += doc.report().edits.len();
         for kept in ["微信(qinshituan)", "(0)", "(上)"] {
             assert_eq!(
-                doc.text.contains(kept),
+                doc.text().contains(kept),
                 seed(prefix).contains(kept),
                 "{kept}"
             );
@@ -59,7 +60,7 @@ fn strips_every_annotation_of_seeds_002_and_003() {
 fn seeds_without_annotations_are_untouched() {
     for prefix in ["000", "001", "004"] {
         let text = seed(prefix);
-        assert_eq!(run(&text).text, text);
+        assert_eq!(run(&text).text(), text);
     }
 }
 
@@ -67,7 +68,7 @@ fn seeds_without_annotations_are_untouched() {
 fn no_negative_is_touched_alone_or_together() {
     let negatives = std::fs::read_to_string(shared("data/pinyin/negatives.txt")).unwrap();
     for line in negatives.lines() {
-        assert_eq!(run(line).text, line);
+        assert_eq!(run(line).text(), line);
     }
-    assert_eq!(run(&negatives).text, negatives);
+    assert_eq!(run(&negatives).text(), negatives);
 }

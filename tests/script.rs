@@ -5,10 +5,11 @@ use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use regex::Regex;
-use sluice::document::Document;
-use sluice::rules::RuleSet;
-use sluice::stages::script::{Region, Script};
-use sluice::stages::{Stage, StageName};
+use sluice::Document;
+use sluice::RuleSet;
+use sluice::StageName;
+use sluice::internals::Stage;
+use sluice::internals::{Region, Script};
 use sluice::{Pipeline, Profile};
 
 #[path = "support/seeds.rs"]
@@ -46,27 +47,31 @@ fn without_pinyin(text: &str) -> String {
 }
 
 fn is_spun(doc: &Document) -> bool {
-    doc.report.flags.iter().any(|f| f.rule == "script.spun")
+    doc.report().flags.iter().any(|f| f.rule == "script.spun")
 }
 
 #[test]
 fn genuine_traditional_text_is_unchanged_in_auto() {
     let text = shared("data/script/genuine_traditional_gutenberg25328.txt");
     let doc = run(auto(), &text);
-    assert!(doc.report.edits.is_empty(), "{:?}", &doc.report.edits[..]);
+    assert!(
+        doc.report().edits.is_empty(),
+        "{:?}",
+        &doc.report().edits[..]
+    );
     assert!(!is_spun(&doc));
 }
 
 #[test]
 fn seed_004_is_unchanged_and_naive_conversions_are_fixed() {
     let doc = run(auto(), &seed("004"));
-    assert!(doc.report.edits.is_empty(), "{:?}", doc.report.edits);
+    assert!(doc.report().edits.is_empty(), "{:?}", doc.report().edits);
     for prefix in ["000", "002", "003"] {
         let text = without_pinyin(&seed(prefix));
         let (before, _) = auto().auto(&text);
         let fixed = run(auto(), &text);
-        assert!(!fixed.report.edits.is_empty(), "seed {prefix} unchanged");
-        let (after, second) = auto().auto(&fixed.text);
+        assert!(!fixed.report().edits.is_empty(), "seed {prefix} unchanged");
+        let (after, second) = auto().auto(fixed.text());
         assert!(
             before >= 10.0 && after < 1.0 && second.is_empty(),
             "seed {prefix}: residue {before:.1} → {after:.1}"
@@ -93,9 +98,9 @@ fn only_seed_001_is_spun_and_its_damage_is_reversed() {
         "不克不及",
         "标的目的",
     ] {
-        assert!(!doc.text.contains(damage), "{damage} left in seed 001");
+        assert!(!doc.text().contains(damage), "{damage} left in seed 001");
     }
-    assert!(doc.text.contains("朋友圈"));
+    assert!(doc.text().contains("朋友圈"));
 }
 
 #[test]
@@ -108,7 +113,7 @@ fn wild_spun_pages_are_flagged() {
         let doc = run(auto(), &shared(&format!("data/script/{name}")));
         assert!(is_spun(&doc), "{name}");
         assert!(
-            doc.report
+            doc.report()
                 .edits
                 .iter()
                 .any(|e| e.rule.starts_with("script.spin"))
@@ -143,7 +148,7 @@ fn table_errors(file: &str, mode: &str) -> usize {
         .lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('\t'))
-        .map(|(input, expected)| wrong_characters(&run(&stage, input).text, expected))
+        .map(|(input, expected)| wrong_characters(run(&stage, input).text(), expected))
         .sum()
 }
 
@@ -162,19 +167,19 @@ fn tw_mode_converts_one_to_many_characters_at_least_as_well_as_opencc() {
 fn modes_convert_simplified_text() {
     let text = "台湾的关系,于是他说里面有头发。";
     assert_eq!(
-        run(&script("tw"), text).text,
+        run(&script("tw"), text).text(),
         "臺灣的關係,於是他說裡面有頭髮。"
     );
     assert_eq!(
-        run(&script("hk"), text).text,
+        run(&script("hk"), text).text(),
         "台灣的關係,於是他説裏面有頭髮。"
     );
     assert_eq!(
-        run(&script("hant"), text).text,
+        run(&script("hant"), text).text(),
         "臺灣的關係,於是他說裏面有頭髮。"
     );
-    assert_eq!(run(&script("keep"), text).text, text);
-    assert_eq!(run(&script("hans"), "臺灣的關係").text, "台湾的关系");
+    assert_eq!(run(&script("keep"), text).text(), text);
+    assert_eq!(run(&script("hans"), "臺灣的關係").text(), "台湾的关系");
 }
 
 #[test]
@@ -182,7 +187,7 @@ fn auto_brings_a_simplified_page_together() {
     let text = "这是一个简体中文页面,我們的系統没有问题,但是有几个繁體字混在里面。";
     let doc = run(auto(), text);
     assert_eq!(
-        doc.text,
+        doc.text(),
         "这是一个简体中文页面,我们的系统没有问题,但是有几个繁体字混在里面。"
     );
 }
@@ -193,7 +198,7 @@ fn auto_follows_a_hong_kong_page() {
     assert_eq!(auto().census(text).region(), Region::Hk);
     let doc = run(auto(), text);
     assert_eq!(
-        doc.text,
+        doc.text(),
         "這個網站説明了綫上的衞生問題,閲讀的人很多,他們説這麼做不對。"
     );
 }
@@ -218,8 +223,8 @@ fn odd_input_never_panics_and_edits_stay_exact() {
         for stage in stages {
             let doc = run(stage, &text);
             // Replaying the edits on the input reproduces the output.
-            let replayed = doc.report.replay(StageName::Script, &text).unwrap();
-            assert_eq!(replayed, doc.text, "{text}");
+            let replayed = doc.report().replay(StageName::Script, &text).unwrap();
+            assert_eq!(replayed, doc.text(), "{text}");
         }
     }
 }
@@ -235,7 +240,7 @@ fn giving_up_early_changes_nothing_that_the_full_analysis_would_convert() {
     texts.push(shared("data/script/genuine_traditional_gutenberg25328.txt"));
     for text in &texts {
         let (_, full) = auto().auto(text);
-        let edits = run(auto(), text).report.edits;
+        let edits = run(auto(), text).report().edits.clone();
         // Spin reversals replace the conversions inside them: compare pages without any.
         if edits.iter().any(|e| e.rule.starts_with("script.spin")) {
             continue;
@@ -282,9 +287,9 @@ fn only_leftovers_in_the_page_script_move() {
     let navigation = "首页 | 新闻中心 | 关于我们 | 联系我们\n热门文章:这些营销方法你一定要知道\n";
     let page = format!("{navigation}{seed}");
     let doc = run(auto(), &page);
-    assert!(doc.text.starts_with(navigation), "{}", &doc.text[..200]);
-    assert!(doc.report.edits.len() > 20);
-    assert!(doc.text.contains("什麼") && !seed.contains("什麼"));
+    assert!(doc.text().starts_with(navigation), "{}", &doc.text()[..200]);
+    assert!(doc.report().edits.len() > 20);
+    assert!(doc.text().contains("什麼") && !seed.contains("什麼"));
 }
 
 /// Issue 12, garbage votes: lines of `锟斤拷` (U+FFFD read as GBK, simplified-only characters) do
@@ -296,7 +301,7 @@ fn replacement_garbage_neither_votes_nor_changes() {
     let page = [line; 5].join("\n");
     for stage in [auto(), &script("tw")] {
         let doc = run(stage, &page);
-        assert!(doc.report.edits.is_empty(), "{:?}", doc.report.edits);
+        assert!(doc.report().edits.is_empty(), "{:?}", doc.report().edits);
     }
 }
 
@@ -317,7 +322,7 @@ fn runs_the_mojibake_stage_left_are_not_converted() {
         let doc = Document::from_text(case["broken"].as_str().unwrap());
         let repaired = pipeline.run_stages(doc, |_, _| {});
         let runs = repaired
-            .report
+            .report()
             .flags
             .iter()
             .filter(|f| f.stage == StageName::Mojibake)
@@ -325,10 +330,10 @@ fn runs_the_mojibake_stage_left_are_not_converted() {
         for run in runs {
             flagged_runs += 1;
             assert!(
-                repaired.text.contains(run),
+                repaired.text().contains(run),
                 "{}: `{run}` changed: {}",
                 case["id"],
-                repaired.text
+                repaired.text()
             );
         }
     }

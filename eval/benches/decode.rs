@@ -17,7 +17,7 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sluice::RuleSet;
-use sluice::stages::decode::Decode;
+use sluice::internals::Decode;
 
 use sluice_eval::html_pages;
 

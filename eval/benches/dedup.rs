@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sluice::corpus::{CorpusDedup, Signature};
+use sluice::internals::{CorpusDedup, Signature};
 use sluice::{Document, RuleSet, StageName};
 
 use cpu_time::thread_cpu_ns;
@@ -77,7 +77,7 @@ fn corpus(c: &mut Criterion<ThreadCpuTime>) {
 
 fn stage(c: &mut Criterion<ThreadCpuTime>) {
     let rules = RuleSet::defaults().expect("rules");
-    let stage = sluice::stages::build(StageName::Dedup, &rules).expect("builds");
+    let stage = sluice::internals::build(StageName::Dedup, &rules).expect("builds");
     let seeds = Path::new(sluice_eval::REPO).join("../shared/seeds");
     let mut group = c.benchmark_group("stage");
     for prefix in ["001", "004"] {

@@ -4,7 +4,7 @@
 //! prints MiB/s per core (of input bytes).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sluice::{Document, Format, Pipeline, RuleSet, StageName};
+use sluice::{Document, Pipeline, RuleSet, StageName};
 
 use sluice_eval::html_pages;
 
@@ -53,8 +53,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("html stage on decoded markup", |b| {
         b.iter(|| {
             for page in &decoded {
-                let mut doc = Document::from_bytes(Vec::new(), Format::Html);
-                doc.html = Some(page.clone());
+                let doc = Document::from_html(page.clone());
                 std::hint::black_box(html_only.run(doc));
             }
         })

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::Deserialize;
-use sluice::stages::{self, Stage, StageName};
+use sluice::StageName;
+use sluice::internals::{self, Stage};
 use sluice::{Document, RuleSet};
 
 #[derive(Deserialize)]
@@ -42,13 +43,13 @@ fn clean_text() -> String {
 
 fn build(name: StageName) -> Box<dyn Stage> {
     let rules = RuleSet::defaults().expect("default rules");
-    stages::build(name, &rules).expect("valid rules")
+    internals::build(name, &rules).expect("valid rules")
 }
 
 fn run(stage: &dyn Stage, text: &str) -> usize {
     let mut doc = Document::from_text(text);
     stage.run(&mut doc);
-    doc.report.edits.len()
+    doc.report().edits.len()
 }
 
 fn clean(c: &mut Criterion) {

@@ -9,10 +9,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sluice::document::Document;
-use sluice::rules::RuleSet;
-use sluice::stages::script::Script;
-use sluice::stages::{Stage, StageName};
+use sluice::Document;
+use sluice::RuleSet;
+use sluice::StageName;
+use sluice::internals::Script;
+use sluice::internals::Stage;
 
 const GENUINE: &str = "../shared/data/script/genuine_traditional_gutenberg25328.txt";
 const SEED_000: &str = "../shared/seeds/000_f9ea8ca411a4d941.txt";
@@ -31,7 +32,7 @@ fn bench_stage(c: &mut Criterion, name: &str, stage: &Script, text: &str) {
         b.iter(|| {
             let mut doc = Document::from_text(text);
             stage.run(&mut doc);
-            black_box(doc.text.len())
+            black_box(doc.text().len())
         })
     });
     group.finish();
@@ -42,7 +43,7 @@ fn script_stage(c: &mut Criterion) {
     let seed = std::fs::read_to_string(SEED_000).expect("seed 000");
     let simplified = std::fs::read_to_string(SIMPLIFIED).expect("cwced article");
     // Warm the language model outside the measurement.
-    sluice::text::lm::model();
+    sluice::internals::model();
     let auto = script("auto");
     bench_stage(c, "auto/genuine_traditional", &auto, &genuine);
     bench_stage(c, "auto/seed_000", &auto, &seed);

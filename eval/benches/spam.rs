@@ -8,8 +8,9 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sluice::stages::spam::Spam;
-use sluice::{Document, RuleSet, Stage, StageName};
+use sluice::internals::Spam;
+use sluice::internals::Stage;
+use sluice::{Document, RuleSet, StageName};
 
 fn corpus(field: &str, only_dirty: bool) -> Vec<String> {
     let path = PathBuf::from(sluice_eval::REPO).join("../shared/data/spam/cases-dev.jsonl");
@@ -27,7 +28,7 @@ fn bench(c: &mut Criterion) {
     let stage = Spam::from_rules(&rules).expect("spam rules");
     assert_eq!(stage.name(), StageName::Spam);
     // Warm the language model so that its one-time load is not measured.
-    sluice::text::lm::model();
+    sluice::internals::model();
     for (name, docs) in [
         ("clean", corpus("clean", false)),
         ("injected", corpus("dirty", true)),
@@ -41,7 +42,7 @@ fn bench(c: &mut Criterion) {
                 for text in &docs {
                     let mut doc = Document::from_text(text.as_str());
                     stage.run(&mut doc);
-                    black_box(doc.text.len());
+                    black_box(doc.text().len());
                 }
             })
         });

@@ -1,8 +1,8 @@
 //! `--mode MODE` for the script measurements: the default rules with `script.mode` set, and the
 //! argument removed from `args`.
 
-use sluice::rules::RuleSet;
-use sluice::stages::StageName;
+use sluice::RuleSet;
+use sluice::StageName;
 
 pub fn rules_with_mode(args: &mut Vec<String>) -> anyhow::Result<RuleSet> {
     let mut rules = RuleSet::defaults()?;

@@ -2,15 +2,15 @@
 //! with the base rules and with the changed rules; documents whose output differs are shown as
 //! unified diffs, with the rules whose edits appeared or disappeared.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
+use sluice::explain::describe_change;
 use sluice::run::{Inputs, read_input};
-use sluice::{Cleaned, Pipeline, RuleSet};
+use sluice::{Pipeline, RuleSet};
 
 use super::{JobArgs, Status};
 
@@ -64,31 +64,4 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Status> {
     } else {
         Status::Success
     })
-}
-
-/// A unified diff of the outputs and the change in edits per rule, or `None` when nothing changed.
-fn describe_change(name: &str, before: &Cleaned, after: &Cleaned) -> Option<String> {
-    let (old, new) = (before.render(), after.render());
-    if old == new {
-        return None;
-    }
-    let mut text = similar::TextDiff::from_lines(&old, &new)
-        .unified_diff()
-        .context_radius(1)
-        .header(
-            &format!("{name} (base rules)"),
-            &format!("{name} (changed rules)"),
-        )
-        .to_string();
-    let mut counts: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for edit in &before.report.edits {
-        counts.entry(edit.rule.as_str()).or_default().0 += 1;
-    }
-    for edit in &after.report.edits {
-        counts.entry(edit.rule.as_str()).or_default().1 += 1;
-    }
-    for (rule, (b, a)) in counts.into_iter().filter(|(_, (b, a))| b != a) {
-        text.push_str(&format!("  {rule}: {b} → {a} edits\n"));
-    }
-    Some(text)
 }

@@ -1,6 +1,6 @@
 //! Command-line parsing, shared options and exit codes. Each subcommand has its own module.
 
-mod check;
+mod checks;
 mod clean;
 mod diff;
 mod explain;
@@ -30,7 +30,7 @@ enum Command {
     /// Repair one file's encoding damage without removing content.
     Repair(repair::RepairArgs),
     /// Compile the rules, run every rule's examples and every golden fixture.
-    Check(check::CheckArgs),
+    Check(checks::CheckArgs),
     /// Show what a rule change does to a corpus: unified diffs of the outputs that change.
     Diff(diff::DiffArgs),
     /// Show every edit made to one file, like a linter.
@@ -102,7 +102,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Clean(args) => clean::run(args),
         Command::Repair(args) => repair::run(args),
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => checks::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Rules(args) => rules::run(args),

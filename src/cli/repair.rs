@@ -1,14 +1,14 @@
 //! `sluice repair`: fix a file's charset and encoding damage without removing content.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
-use sluice::report_json::ReportJson;
-use sluice::run::{Processed, read_input, stream_jsonl};
-use sluice::stages::decode::check_is_text;
-use sluice::{Document, Format, Pipeline, Profile, Report, StageName};
+use sluice::ReportJson;
+use sluice::repair::{repair_file, repair_record, write_in_place};
+use sluice::run::{Processed, stream_jsonl};
+use sluice::{Pipeline, Profile};
 
 use super::clean::{open_jsonl, stdout};
 use super::{JobArgs, RuleArgs, Status, report_error, status};
@@ -47,26 +47,14 @@ pub struct RepairArgs {
     jobs: JobArgs,
 }
 
-/// A repaired file: the text as it was decoded, the text after repair, and the report.
-struct Repaired {
-    decoded: String,
-    text: String,
-    report: Report,
-}
-
 pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
     args.jobs.install();
     let rules = args.rules.load()?;
     let pipeline =
         Pipeline::with_profile(&rules, Profile::Repair).context("the rules do not compile")?;
     if let Some(source) = &args.jsonl {
-        let repair = |mut doc: Document| {
-            // A repair keeps markup as it is: everything is text to it.
-            if let Some(html) = doc.html.take() {
-                doc.text = html;
-            }
-            doc.format = Format::Text;
-            let repaired = repair_document(&pipeline, doc);
+        let repair = |doc| {
+            let repaired = repair_record(&pipeline, doc);
             let report = ReportJson::of_report(&repaired.report).to_value();
             Ok(Processed {
                 fields: vec![
@@ -91,7 +79,7 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
                         eprintln!(
                             "{}: would be repaired ({})",
                             path.display(),
-                            describe(&repaired.report)
+                            repaired.describe()
                         );
                     }
                 } else if args.in_place {
@@ -100,16 +88,12 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
                             path,
                             &original,
                             &repaired.text,
-                            (!args.no_backup).then_some(&args.backup),
+                            (!args.no_backup).then_some(args.backup.as_str()),
                         )?;
-                        eprintln!(
-                            "{}: repaired ({})",
-                            path.display(),
-                            describe(&repaired.report)
-                        );
+                        eprintln!("{}: repaired ({})", path.display(), repaired.describe());
                     }
                 } else if args.diff {
-                    print_diff(path, &repaired)?;
+                    std::io::stdout().write_all(repaired.diff(path).as_bytes())?;
                 } else {
                     std::io::stdout().write_all(repaired.text.as_bytes())?;
                 }
@@ -120,94 +104,5 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
             }
         }
     }
-    Ok(if failed || (args.check && would_change) {
-        Status::Failed
-    } else {
-        Status::Success
-    })
-}
-
-fn repair_file(pipeline: &Pipeline, path: &Path) -> anyhow::Result<(Vec<u8>, Repaired)> {
-    let bytes = read_input(path)?;
-    check_is_text(&bytes)?;
-    // A repair never parses markup: an HTML file is repaired as the text it is.
-    let repaired = repair_document(pipeline, Document::from_bytes(bytes.clone(), Format::Text));
-    Ok((bytes, repaired))
-}
-
-fn repair_document(pipeline: &Pipeline, doc: Document) -> Repaired {
-    // The text as decoded is the input of the first stage after decode.
-    let mut decoded: Option<String> = None;
-    let doc = pipeline.run_stages(doc, |stage, before| {
-        if stage != StageName::Decode && decoded.is_none() {
-            decoded = Some(before.text.clone());
-        }
-    });
-    Repaired {
-        decoded: decoded.unwrap_or_else(|| doc.text.clone()),
-        text: doc.text,
-        report: doc.report,
-    }
-}
-
-/// `GB18030 → UTF-8, 3 edits`.
-fn describe(report: &Report) -> String {
-    let mut parts = Vec::new();
-    if let Some(decode) = &report.decode
-        && decode.encoding != "UTF-8"
-    {
-        parts.push(format!("{} → UTF-8", decode.encoding));
-    }
-    parts.push(format!("{} edits", report.edits.len()));
-    parts.join(", ")
-}
-
-fn print_diff(path: &Path, repaired: &Repaired) -> anyhow::Result<()> {
-    let encoding = repaired
-        .report
-        .decode
-        .as_ref()
-        .map_or("UTF-8", |d| d.encoding.as_str());
-    let diff = similar::TextDiff::from_lines(&repaired.decoded, &repaired.text);
-    let mut out = std::io::stdout().lock();
-    // The header is written even when only the encoding changes, so the diff always says what a
-    // repair would write.
-    writeln!(out, "--- {} ({encoding})", path.display())?;
-    writeln!(out, "+++ {} (repaired, UTF-8)", path.display())?;
-    for hunk in diff.unified_diff().context_radius(2).iter_hunks() {
-        write!(out, "{hunk}")?;
-    }
-    Ok(())
-}
-
-/// Replace `path` by `text` atomically (a temporary file in the same directory, renamed over it),
-/// after copying the original to `path + suffix`.
-fn write_in_place(
-    path: &Path,
-    original: &[u8],
-    text: &str,
-    backup: Option<&String>,
-) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Some(suffix) = backup {
-        if suffix.is_empty() {
-            bail!("--backup needs a non-empty suffix (or use --no-backup)");
-        }
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        std::fs::write(&name, original)
-            .with_context(|| format!("cannot write backup {}", PathBuf::from(&name).display()))?;
-    }
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    temp.write_all(text.as_bytes())?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        temp.as_file().set_permissions(meta.permissions())?;
-    }
-    temp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    Ok(status(!(failed || args.check && would_change)))
 }

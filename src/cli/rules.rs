@@ -4,9 +4,7 @@ use std::io::Write;
 
 use anyhow::bail;
 use clap::Args;
-use sluice::rules::settings::describe;
-use sluice::rules::{DeclaredFlag, Rule};
-use sluice::{RuleSet, StageName};
+use sluice::{DeclaredFlag, Rule, RuleSet, StageName};
 
 use super::{RuleArgs, Status};
 
@@ -70,7 +68,7 @@ fn document_flag(flag: &DeclaredFlag) -> String {
 
 /// The settings of a stage, with their values in effect and their documentation.
 fn document_settings(rules: &RuleSet, stage: StageName) -> anyhow::Result<String> {
-    let settings = describe(rules, stage)?;
+    let settings = rules.describe_settings(stage)?;
     if settings.is_empty() {
         return Ok(String::new());
     }
@@ -96,8 +94,7 @@ fn document(rule: &Rule) -> String {
     );
     if !rule.params.is_empty() {
         doc.push_str("\nparameters:\n");
-        let kind = rule.params.get("kind").and_then(|k| k.as_str());
-        let docs = sluice::stages::parameter_docs(rule.stage, kind);
+        let docs = rule.parameter_docs();
         for (key, value) in &rule.params {
             doc.push_str(&format!("  {key} = {value}\n"));
             if let Some((_, text)) = docs.iter().find(|(name, _)| name == key) {

@@ -25,7 +25,9 @@ static DEFAULT_RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 /// Where something was defined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
+    /// The rule file, relative to its rules directory.
     pub file: String,
+    /// The 1-based line.
     pub line: usize,
 }
 
@@ -33,7 +35,9 @@ pub struct Origin {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
+    /// The stage's input.
     pub input: String,
+    /// The stage's output.
     pub output: String,
 }
 
@@ -41,19 +45,31 @@ pub struct Example {
 /// stage-specific parameters (everything else in its table).
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The stable id, `<stage>.<name>`.
     pub id: String,
+    /// The stage that interprets the rule.
     pub stage: StageName,
+    /// What the rule does and why.
     pub description: String,
+    /// Inputs the rule's stage must change, and how.
     pub examples: Vec<Example>,
     /// Inputs the stage must leave unchanged.
     pub unchanged: Vec<String>,
+    /// The stage-specific parameters: every other key of the rule's table.
     pub params: toml::Table,
     /// The line of each parameter, so an error in one names it.
     pub param_lines: BTreeMap<String, usize>,
+    /// Where the rule is defined.
     pub origin: Origin,
 }
 
 impl Rule {
+    /// The documentation of this rule's parameters, from its kind's type: (name, doc) pairs.
+    pub fn parameter_docs(&self) -> Vec<(String, String)> {
+        let kind = self.params.get("kind").and_then(|k| k.as_str());
+        crate::stages::parameter_docs(self.stage, kind)
+    }
+
     /// An error located at this rule's definition.
     pub fn error(&self, message: impl std::fmt::Display) -> RuleError {
         RuleError::new(
@@ -128,9 +144,13 @@ impl Rule {
 /// removal cap was hit), declared in a `[[flag]]` table so that every id in a report is documented.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeclaredFlag {
+    /// The flag's id, as reports carry it.
     pub id: String,
+    /// The stage that raises it.
     pub stage: StageName,
+    /// What it means, in Markdown.
     pub description: String,
+    /// Where it is declared.
     pub origin: Origin,
 }
 
@@ -331,11 +351,17 @@ impl RuleSet {
         self.flags.iter().find(|f| f.id == id)
     }
 
+    /// Each setting of `stage`: name, value in effect, documentation.
+    pub fn describe_settings(&self, stage: StageName) -> Result<Vec<settings::Described>, RuleError> {
+        settings::describe(self, stage)
+    }
+
     /// Whether `id`, met in a report, is a rule's or a declared flag's.
     pub fn declares(&self, id: &str) -> bool {
         self.get(id).is_some() || self.flag(id).is_some()
     }
 
+    /// The rule with id `id`.
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }

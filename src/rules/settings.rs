@@ -306,9 +306,11 @@ stage_settings! {
 /// One documented field of a settings struct or a rule kind's parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Described {
+    /// The setting's or parameter's name.
     pub name: String,
     /// The value in effect, as TOML.
     pub value: Option<String>,
+    /// Its documentation, from the type's doc comment.
     pub doc: String,
 }
 

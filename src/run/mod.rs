@@ -6,6 +6,7 @@
 //! - Sinks: [`TreeSink`] (an output tree with sidecar reports, near-duplicate clusters and a run
 //!   summary), [`WriterSink`] (text or JSON on a writer), or any [`Sink`].
 
+mod http;
 pub(crate) mod input;
 // The JSONL and WARC readers are public, hidden, for the fuzz targets and the limit tests that feed
 // them bytes directly; users read inputs through `Inputs` and `Engine::clean_jsonl`.

@@ -11,19 +11,19 @@ use sluice::{Document, Pipeline, StageName};
 pub fn run_accounted(pipeline: &Pipeline, doc: Document) -> Result<Document, String> {
     let mut inputs: Vec<(StageName, String)> = Vec::new();
     let done = pipeline.run_stages(doc, |stage, before| {
-        inputs.push((stage, before.text.clone()))
+        inputs.push((stage, before.text().to_string()))
     });
     let outputs = inputs
         .iter()
         .skip(1)
         .map(|(_, text)| text.as_str())
-        .chain([done.text.as_str()]);
+        .chain([done.text()]);
     for ((stage, input), output) in inputs.iter().zip(outputs) {
         if matches!(stage, StageName::Decode | StageName::Html) {
             continue;
         }
         let replayed = done
-            .report
+            .report()
             .replay(*stage, input)
             .map_err(|e| format!("stage {stage}'s edits do not fit its input: {e}"))?;
         if replayed != output {

@@ -1,4 +1,4 @@
-//! One WARC record as bytes, for the WARC reader's unit tests (`src/io/warc.rs`) and the end-to-end
+//! One WARC record as bytes, for the WARC reader's unit tests (`src/run/warc.rs`) and the end-to-end
 //! tests (`tests/warc_stream.rs`, `tests/cli.rs`), which include this file with `#[path]`.
 
 /// A WARC/1.0 record of `kind` whose block is `block`, identified by its `url`.

@@ -28,7 +28,7 @@ use std::process::{Command, Stdio};
 use anyhow::Context;
 use encoding_rs::{BIG5, Encoding, GB18030, GBK, UTF_8};
 use sluice::RuleSet;
-use sluice::stages::decode::Decode;
+use sluice::internals::Decode;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Charset {

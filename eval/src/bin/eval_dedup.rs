@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde::Deserialize;
 use sluice::RuleSet;
-use sluice::corpus::{CorpusDedup, Signature, shingle_chars, shingles};
+use sluice::internals::{CorpusDedup, Signature, shingle_chars, shingles};
 
 use sluice_eval::cpu_time;
 
@@ -187,7 +187,7 @@ fn per_transform_recall(
     docs: &[Doc],
     cluster_of: &[Option<usize>],
     signatures: &[Signature],
-    folder: &sluice::text::fold::Folder,
+    folder: &sluice::internals::Folder,
 ) {
     let original: HashMap<usize, usize> = docs
         .iter()
@@ -229,7 +229,7 @@ fn per_transform_recall(
     }
 }
 
-fn exact_jaccard(a: &str, b: &str, folder: &sluice::text::fold::Folder) -> f64 {
+fn exact_jaccard(a: &str, b: &str, folder: &sluice::internals::Folder) -> f64 {
     let set = |t: &str| -> HashSet<u64> { shingles(&shingle_chars(t, folder)).collect() };
     let (a, b) = (set(a), set(b));
     a.intersection(&b).count() as f64 / a.union(&b).count().max(1) as f64

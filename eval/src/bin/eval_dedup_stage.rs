@@ -13,8 +13,9 @@
 
 use std::path::{Path, PathBuf};
 
-use sluice::text::fold::Folder;
-use sluice::{Document, RuleSet, Stage, StageName};
+use sluice::internals::Folder;
+use sluice::internals::Stage;
+use sluice::{Document, RuleSet, StageName};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 struct Tally {
@@ -27,7 +28,7 @@ struct Tally {
 fn main() -> anyhow::Result<()> {
     let verbose = std::env::args().any(|a| a == "--verbose");
     let rules = RuleSet::defaults()?;
-    let stage = sluice::stages::build(StageName::Dedup, &rules)?;
+    let stage = sluice::internals::build(StageName::Dedup, &rules)?;
     // OpenCC's STCharacters has the same layout as TSCharacters, so a Folder built from it maps
     // simplified characters to traditional ones one by one: the "other script" of a planted copy.
     let s2t = Folder::from_opencc_ts_characters(rules.data_str("script/opencc/STCharacters.txt")?);
@@ -76,14 +77,14 @@ fn main() -> anyhow::Result<()> {
         let mut doc = Document::from_text(doubled.clone());
         stage.run(&mut doc);
         let first_half: usize = doc
-            .report
+            .report()
             .edits
             .iter()
             .filter(|e| e.start < text.len())
             .map(|e| non_space_chars(&e.before))
             .sum();
         let second_half: usize = doc
-            .report
+            .report()
             .edits
             .iter()
             .filter(|e| e.start >= text.len())
@@ -139,7 +140,7 @@ fn non_space_chars(text: &str) -> usize {
 fn removed_chars(stage: &dyn Stage, text: &str) -> usize {
     let mut doc = Document::from_text(text);
     stage.run(&mut doc);
-    doc.report
+    doc.report()
         .edits
         .iter()
         .map(|e| non_space_chars(&e.before))
@@ -154,7 +155,7 @@ fn plant_result(stage: &dyn Stage, text: &str, planted: &str) -> (bool, usize) {
     let planted_chars = non_space_chars(planted);
     let mut caught = false;
     let mut other = 0;
-    for edit in &doc.report.edits {
+    for edit in &doc.report().edits {
         let removed = non_space_chars(&edit.before);
         if !caught && edit.before.contains(planted.trim()) {
             caught = true;
@@ -177,7 +178,7 @@ fn substitute(text: &str, seed: u64) -> String {
         .enumerate()
         .map(|(i, c)| {
             let h = xxh3_64_with_seed(&(i as u64).to_le_bytes(), seed);
-            if sluice::text::chars::is_han(c) && h.is_multiple_of(20) {
+            if sluice::internals::is_han(c) && h.is_multiple_of(20) {
                 char::from_u32(0x4E00 + (h >> 32) as u32 % 0x5000).unwrap_or(c)
             } else {
                 c

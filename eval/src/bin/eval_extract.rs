@@ -166,7 +166,7 @@ fn tokens(text: &str) -> HashMap<String, usize> {
         if !word.is_empty() {
             *bag.entry(std::mem::take(&mut word)).or_insert(0) += 1;
         }
-        if sluice::text::chars::is_han(c) {
+        if sluice::internals::is_han(c) {
             *bag.entry(c.to_string()).or_insert(0) += 1;
         }
     }

@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Deserialize;
-use sluice::stages::{self, Stage, StageName};
+use sluice::StageName;
+use sluice::internals::{Stage, build};
 use sluice::{Document, RuleSet};
 
 #[derive(Deserialize)]
@@ -78,7 +79,7 @@ fn main() -> anyhow::Result<()> {
         Some(i) => RuleSet::load(std::path::Path::new(&args[i + 1]), true)?,
         None => RuleSet::defaults()?,
     };
-    let stage = stages::build(StageName::Mojibake, &rules)?;
+    let stage = build(StageName::Mojibake, &rules)?;
     let cases: Vec<Case> = std::fs::read_to_string(&path)?
         .lines()
         .map(serde_json::from_str)
@@ -108,14 +109,14 @@ fn evaluate(stage: &dyn Stage, cases: &[&Case], show: Option<&str>) {
         }
         let t = tallies.entry(case.kind.clone()).or_default();
         t.cases += 1;
-        t.exact += usize::from(doc.text == case.original);
-        t.changed += usize::from(doc.text != case.broken);
-        t.flagged += usize::from(!doc.report.flags.is_empty());
-        let worse = distance(&doc.text, &case.original) > distance(&case.broken, &case.original);
+        t.exact += usize::from(doc.text() == case.original);
+        t.changed += usize::from(doc.text() != case.broken);
+        t.flagged += usize::from(!doc.report().flags.is_empty());
+        let worse = distance(doc.text(), &case.original) > distance(&case.broken, &case.original);
         t.worse += usize::from(worse);
         let shown = show == Some(case.kind.as_str()) || show == Some("worse") && worse;
-        if shown && doc.text != case.original {
-            println!("B {}\nG {}\nO {}\n", case.broken, doc.text, case.original);
+        if shown && doc.text() != case.original {
+            println!("B {}\nG {}\nO {}\n", case.broken, doc.text(), case.original);
         }
     }
     println!("| kind | cases | exact | changed | worse | flagged |");

@@ -4,9 +4,9 @@
 //!
 //! Usage: cargo run --release --example eval_script -- [--mode MODE] [--lines] FILE...
 
-use sluice::document::Document;
-use sluice::stages::Stage;
-use sluice::stages::script::Script;
+use sluice::Document;
+use sluice::internals::Script;
+use sluice::internals::Stage;
 
 use sluice_eval::script_mode;
 
@@ -31,9 +31,9 @@ fn main() -> anyhow::Result<()> {
                 "file": path,
                 "residue": residue,
                 "input": input,
-                "output": doc.text,
-                "edits": doc.report.edits,
-                "flags": doc.report.flags,
+                "output": doc.text(),
+                "edits": doc.report().edits,
+                "flags": doc.report().flags,
             });
             println!("{record}");
         }

@@ -9,7 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use sluice::stages::{self, StageName};
+use sluice::StageName;
+use sluice::internals::build;
 use sluice::{Document, Format, Pipeline, RuleSet};
 
 // Shared with the other HTML examples; this one needs only the paths.
@@ -22,7 +23,7 @@ fn main() -> anyhow::Result<()> {
         &rules,
         [StageName::Decode, StageName::Html, StageName::Markup],
     )?;
-    let stage = stages::build(StageName::Mojibake, &rules)?;
+    let stage = build(StageName::Mojibake, &rules)?;
     let pages = html_pages::page_paths(&["cwced", "cx163"])?;
     let mut spent = Duration::ZERO;
     for page in &pages {
@@ -36,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         let shown = page.strip_prefix(sluice_eval::REPO).unwrap_or(page);
         println!("== {}", shown.display());
         for edit in doc
-            .report
+            .report()
             .edits
             .iter()
             .filter(|e| e.stage == StageName::Mojibake)
@@ -47,7 +48,7 @@ fn main() -> anyhow::Result<()> {
             );
         }
         for flag in doc
-            .report
+            .report()
             .flags
             .iter()
             .filter(|f| f.stage == StageName::Mojibake)

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use sluice::document::Document;
-use sluice::stages::Stage;
-use sluice::stages::script::Script;
+use sluice::Document;
+use sluice::internals::Script;
+use sluice::internals::Stage;
 
 const RUNS: usize = 200;
 
@@ -18,7 +18,7 @@ fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let rules = script_mode::rules_with_mode(&mut args)?;
     let script = Script::from_rules(&rules)?;
-    sluice::text::lm::model();
+    sluice::internals::model();
     for path in args {
         let text = std::fs::read_to_string(&path)?;
         let mut times: Vec<Duration> = (0..RUNS)

@@ -5,8 +5,9 @@
 
 use std::path::PathBuf;
 
-use sluice::stages::spam::Spam;
-use sluice::{Document, RuleSet, Stage};
+use sluice::internals::Spam;
+use sluice::internals::Stage;
+use sluice::{Document, RuleSet};
 
 fn main() -> anyhow::Result<()> {
     let path = PathBuf::from(sluice_eval::REPO).join("../shared/data/spam/cases-dev.jsonl");
@@ -18,13 +19,13 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let reps: usize = std::env::var("REPS").map_or(Ok(200), |r| r.parse())?;
     let stage = Spam::from_rules(&RuleSet::defaults()?)?;
-    sluice::text::lm::model();
+    sluice::internals::model();
     let mut bytes = 0usize;
     for _ in 0..reps {
         for text in &docs {
             let mut doc = Document::from_text(text.as_str());
             stage.run(&mut doc);
-            bytes += std::hint::black_box(doc.text.len());
+            bytes += std::hint::black_box(doc.text().len());
         }
     }
     println!("{bytes}");

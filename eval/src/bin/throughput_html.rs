@@ -13,7 +13,7 @@
 //! /usr/bin/time -f "start-up %U s" target/release/examples/throughput_html full 0
 //! ```
 
-use sluice::{Document, Format, Pipeline, RuleSet, StageName};
+use sluice::{Document, Pipeline, RuleSet, StageName};
 
 use sluice_eval::html_pages;
 
@@ -44,8 +44,7 @@ fn main() -> anyhow::Result<()> {
             match mode.as_str() {
                 "parse" => drop(std::hint::black_box(scraper::Html::parse_document(markup))),
                 "html" => {
-                    let mut doc = Document::from_bytes(Vec::new(), Format::Html);
-                    doc.html = Some(markup.clone());
+                    let doc = Document::from_html(markup.clone());
                     std::hint::black_box(pipeline.run(doc));
                 }
                 _ => drop(std::hint::black_box(pipeline.clean(raw))),

@@ -229,11 +229,6 @@ impl CharClasses {
         self.get(c) & SIMPLIFIED != 0
     }
 
-    /// Could be simplified, with a traditional form that `auto` would write instead.
-    pub fn is_suspect(&self, c: char) -> bool {
-        self.get(c) & SUSPECT != 0
-    }
-
     /// A suspect that its character entry alone converts (see [`CharClasses::mark_changing_alone`]).
     pub fn changes_alone(&self, c: char) -> bool {
         self.get(c) & CHANGES_ALONE != 0

@@ -8,7 +8,7 @@
 
 mod ngram;
 
-pub use ngram::{Context, NgramError, NgramModel, ngrams};
+pub use ngram::{Context, NgramModel, ngrams};
 
 use std::collections::HashMap;
 use std::io::Read;

@@ -1,51 +1,27 @@
-//! `sluice check`: the rules compile, every rule's examples hold, every golden fixture still produces
-//! its expected output. What a rules repository runs in its CI.
+//! What `sluice check` checks: the rules compile, every rule's examples hold, every golden fixture
+//! still produces its expected output. What a rules repository runs in its CI.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use clap::Args;
-use sluice::rules::Rule;
-use sluice::{Document, Format, Pipeline, Report, RuleSet, StageName};
+use crate::document::{Document, Format};
+use crate::error::Error;
+use crate::pipeline::Pipeline;
+use crate::rules::{Rule, RuleSet};
+use crate::run::read_input;
+use crate::report::Report;
+use crate::types::StageName;
 
-use super::{RuleArgs, Status};
-
-#[derive(Args)]
-pub struct CheckArgs {
-    /// Golden fixtures: every `NAME.expected.txt` under DIR is the `sluice clean` output expected for
-    /// the input file `NAME.<ext>` beside it.
-    #[arg(long, value_name = "DIR", default_value = "fixtures")]
-    fixtures: PathBuf,
-    /// Write the actual output of failing fixtures to their expected files (then review the diff).
-    #[arg(long)]
-    bless: bool,
-    #[command(flatten)]
-    rules: RuleArgs,
-}
-
-pub fn run(args: CheckArgs) -> anyhow::Result<Status> {
-    let rules = args.rules.load()?;
-    let pipeline = Pipeline::from_rules(&rules).context("the rules do not compile")?;
-    let mut tally = Tally::default();
-    check_rule_examples(&rules, &mut tally)?;
-    if args.fixtures.is_dir() {
-        check_fixtures(&rules, &pipeline, &args.fixtures, args.bless, &mut tally)?;
-    } else {
-        eprintln!("sluice: no fixtures directory {}", args.fixtures.display());
-    }
-    println!("{} passed, {} failed", tally.passed, tally.failed);
-    Ok(if tally.failed == 0 {
-        Status::Success
-    } else {
-        Status::Failed
-    })
-}
-
-#[derive(Default)]
-struct Tally {
-    passed: usize,
-    failed: usize,
+/// The checks run so far: how many passed and failed, and a message for each failure (a unified
+/// diff) and each blessed fixture, in the order met.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Checks that passed.
+    pub passed: usize,
+    /// Checks that failed.
+    pub failed: usize,
+    /// What to show, in order.
+    pub messages: Vec<String>,
 }
 
 impl Tally {
@@ -54,14 +30,14 @@ impl Tally {
             None => self.passed += 1,
             Some(message) => {
                 self.failed += 1;
-                println!("{message}");
+                self.messages.push(message);
             }
         }
     }
 }
 
 /// Run each rule's examples through a pipeline of that rule's stage alone.
-fn check_rule_examples(rules: &RuleSet, tally: &mut Tally) -> anyhow::Result<()> {
+pub fn check_rule_examples(rules: &RuleSet, tally: &mut Tally) -> Result<(), Error> {
     let mut pipelines: HashMap<StageName, Pipeline> = HashMap::new();
     for rule in rules.rules() {
         let pipeline = match pipelines.entry(rule.stage) {
@@ -159,30 +135,30 @@ fn run_example(pipeline: &Pipeline, rule: &Rule, input: &str) -> (Document, bool
     (doc, edited || flagged, edited)
 }
 
-/// Every `X.expected.txt` against `sluice clean X.<ext>`.
-fn check_fixtures(
+/// Every `X.expected.txt` under `dir` against `sluice clean X.<ext>`; with `bless`, a failing
+/// fixture's expected file is rewritten with the actual output.
+pub fn check_fixtures(
     rules: &RuleSet,
     pipeline: &Pipeline,
     dir: &Path,
     bless: bool,
     tally: &mut Tally,
-) -> anyhow::Result<()> {
+) -> Result<(), Error> {
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry?;
+        let entry = entry.map_err(|e| Error::Input(e.to_string()))?;
         let name = entry.file_name().to_string_lossy();
         let Some(stem) = name.strip_suffix(".expected.txt") else {
             continue;
         };
         let expected = std::fs::read_to_string(entry.path())
-            .with_context(|| format!("cannot read {}", entry.path().display()))?;
+            .map_err(|e| Error::Input(format!("cannot read {}: {e}", entry.path().display())))?;
         let failure = match fixture_input(entry.path(), stem) {
             None => Some(format!(
                 "FAIL {}: no input file {stem}.* beside it",
                 entry.path().display()
             )),
             Some(input) => {
-                let cleaned =
-                    sluice::run::read_input(&input).and_then(|bytes| pipeline.clean(&bytes));
+                let cleaned = read_input(&input).and_then(|bytes| pipeline.clean(&bytes));
                 let undeclared = cleaned
                     .as_ref()
                     .ok()
@@ -191,9 +167,13 @@ fn check_fixtures(
                     .map(|c| c.render())
                     .unwrap_or_else(|e| format!("error: {e}\n"));
                 if bless && actual != expected {
-                    std::fs::write(entry.path(), &actual)
-                        .with_context(|| format!("cannot write {}", entry.path().display()))?;
-                    println!("blessed {}", entry.path().display());
+                    std::fs::write(entry.path(), &actual).map_err(|source| Error::Write {
+                        path: entry.path().to_path_buf(),
+                        source,
+                    })?;
+                    tally
+                        .messages
+                        .push(format!("blessed {}", entry.path().display()));
                 }
                 if let Some(ids) = undeclared {
                     Some(format!(

@@ -1,0 +1,133 @@
+//! Repairs: a file's charset and encoding damage fixed without removing content (`sluice repair`),
+//! with a pipeline of the repairing stages ([`Profile::Repair`](crate::Profile::Repair)).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::document::{Document, Format};
+use crate::error::Error;
+use crate::pipeline::Pipeline;
+use crate::report::Report;
+use crate::run::read_input;
+use crate::stages::StageName;
+use crate::stages::decode::check_is_text;
+
+/// A repaired document: the text as it was decoded, the text after repair, and the report.
+#[derive(Debug, Clone)]
+pub struct Repaired {
+    /// The text as decoded, before any repair.
+    pub decoded: String,
+    /// The repaired text.
+    pub text: String,
+    /// What the repair changed.
+    pub report: Report,
+}
+
+/// Repair a file (gzip and zstd decompressed): its bytes as read, and the repair.
+pub fn repair_file(pipeline: &Pipeline, path: &Path) -> Result<(Vec<u8>, Repaired), Error> {
+    let bytes = read_input(path)?;
+    check_is_text(&bytes)?;
+    // A repair never parses markup: an HTML file is repaired as the text it is.
+    let repaired = repair_document(pipeline, Document::from_bytes(bytes.clone(), Format::Text));
+    Ok((bytes, repaired))
+}
+
+/// Repair a JSON Lines record's document: markup is kept as it is, since everything is text to a
+/// repair.
+pub fn repair_record(pipeline: &Pipeline, mut doc: Document) -> Repaired {
+    if let Some(html) = doc.html.take() {
+        doc.text = html;
+    }
+    doc.format = Format::Text;
+    repair_document(pipeline, doc)
+}
+
+fn repair_document(pipeline: &Pipeline, doc: Document) -> Repaired {
+    // The text as decoded is the input of the first stage after decode.
+    let mut decoded: Option<String> = None;
+    let doc = pipeline.run_stages(doc, |stage, before| {
+        if stage != StageName::Decode && decoded.is_none() {
+            decoded = Some(before.text.clone());
+        }
+    });
+    Repaired {
+        decoded: decoded.unwrap_or_else(|| doc.text.clone()),
+        text: doc.text,
+        report: doc.report,
+    }
+}
+
+impl Repaired {
+    /// `GB18030 → UTF-8, 3 edits`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(decode) = &self.report.decode
+            && decode.encoding != "UTF-8"
+        {
+            parts.push(format!("{} → UTF-8", decode.encoding));
+        }
+        parts.push(format!("{} edits", self.report.edits.len()));
+        parts.join(", ")
+    }
+
+    /// A unified diff from the decoded text to the repaired text of `path`. The header is written
+    /// even when only the encoding changes, so the diff always says what a repair would write.
+    pub fn diff(&self, path: &Path) -> String {
+        let encoding = self
+            .report
+            .decode
+            .as_ref()
+            .map_or("UTF-8", |d| d.encoding.as_str());
+        let mut out = format!(
+            "--- {} ({encoding})\n+++ {} (repaired, UTF-8)\n",
+            path.display(),
+            path.display()
+        );
+        let diff = similar::TextDiff::from_lines(&self.decoded, &self.text);
+        for hunk in diff.unified_diff().context_radius(2).iter_hunks() {
+            out.push_str(&hunk.to_string());
+        }
+        out
+    }
+}
+
+/// Replace `path` by `text` atomically (a temporary file in the same directory, renamed over it),
+/// after copying the original to `path + suffix` when `backup` is given.
+pub fn write_in_place(
+    path: &Path,
+    original: &[u8],
+    text: &str,
+    backup: Option<&str>,
+) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let cannot = |what: String| move |e: std::io::Error| Error::Input(format!("{what}: {e}"));
+    if let Some(suffix) = backup {
+        if suffix.is_empty() {
+            return Err(Error::Input(
+                "--backup needs a non-empty suffix (or use --no-backup)".into(),
+            ));
+        }
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let name = PathBuf::from(name);
+        std::fs::write(&name, original)
+            .map_err(cannot(format!("cannot write backup {}", name.display())))?;
+    }
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(cannot(format!(
+        "cannot create a temporary file in {}",
+        dir.display()
+    )))?;
+    let replace = format!("cannot replace {}", path.display());
+    temp.write_all(text.as_bytes())
+        .map_err(cannot(replace.clone()))?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        temp.as_file()
+            .set_permissions(meta.permissions())
+            .map_err(cannot(replace.clone()))?;
+    }
+    temp.persist(path).map_err(|e| cannot(replace)(e.error))?;
+    Ok(())
+}
