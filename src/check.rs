@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use crate::document::{Document, Format};
 use crate::error::Error;
 use crate::pipeline::Pipeline;
+use crate::report::Report;
 use crate::rules::{Rule, RuleSet};
 use crate::run::read_input;
-use crate::report::Report;
 use crate::types::StageName;
 
 /// The checks run so far: how many passed and failed, and a message for each failure (a unified

@@ -352,7 +352,10 @@ impl RuleSet {
     }
 
     /// Each setting of `stage`: name, value in effect, documentation.
-    pub fn describe_settings(&self, stage: StageName) -> Result<Vec<settings::Described>, RuleError> {
+    pub fn describe_settings(
+        &self,
+        stage: StageName,
+    ) -> Result<Vec<settings::Described>, RuleError> {
         settings::describe(self, stage)
     }
 
