@@ -3,14 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sluice::{Document, Format, StageName};
+use sluice::{Document, StageName};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() > sluice_fuzz::MAX_INPUT {
         return;
     }
-    let mut doc = Document::from_text(String::new());
-    doc.format = Format::Html;
-    doc.html = Some(String::from_utf8_lossy(data).into_owned());
+    let doc = Document::from_html(String::from_utf8_lossy(data));
     let _ = sluice_fuzz::stage_pipeline(StageName::Html).clean_document(doc);
 });
