@@ -31,6 +31,8 @@ pub fn parameter_docs(stage: StageName, kind: Option<&str>) -> Vec<(String, Stri
     let kind = kind.unwrap_or_default();
     match stage {
         StageName::Markup => variant_docs::<markup::MarkupKind>(kind),
+        StageName::Mojibake => variant_docs::<mojibake::MojibakeKind>(kind),
+        StageName::Spam => variant_docs::<spam::SpamKind>(kind),
         StageName::Pinyin => field_docs::<pinyin::GlossParams>(),
         StageName::Dedup => variant_docs::<dedup::DedupKind>(kind),
         StageName::Boilerplate => boilerplate_docs(kind),
