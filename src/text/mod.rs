@@ -5,3 +5,4 @@ pub mod chars;
 pub mod fold;
 pub mod lines;
 pub mod lm;
+pub mod opencc;
