@@ -96,8 +96,7 @@ fn document(rule: &Rule) -> String {
     );
     if !rule.params.is_empty() {
         doc.push_str("\nparameters:\n");
-        let kind = rule.params.get("kind").and_then(|k| k.as_str());
-        let docs = sluice::stages::parameter_docs(rule.stage, kind);
+        let docs = sluice::stages::parameter_docs(rule);
         for (key, value) in &rule.params {
             doc.push_str(&format!("  {key} = {value}\n"));
             if let Some((_, text)) = docs.iter().find(|(name, _)| name == key) {

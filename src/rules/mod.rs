@@ -103,15 +103,6 @@ impl Rule {
         }
     }
 
-    /// An optional parameter with a default.
-    pub fn param_or<T: DeserializeOwned>(&self, key: &str, default: T) -> Result<T, RuleError> {
-        if self.params.contains_key(key) {
-            self.param(key)
-        } else {
-            Ok(default)
-        }
-    }
-
     /// Reject parameters the stage does not know, so a typo is an error and not a silent default.
     pub fn expect_keys(&self, known: &[&str]) -> Result<(), RuleError> {
         match self.params.keys().find(|k| !known.contains(&k.as_str())) {
