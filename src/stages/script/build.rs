@@ -20,20 +20,11 @@ impl TraditionalSource {
 }
 
 /// Build the converters from the table paths named by the `script.convert` rule.
-pub(super) fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, RuleError> {
-    rule.expect_keys(&[
-        "s2t",
-        "t2s",
-        "t2s_variants",
-        "tw_variants",
-        "hk_variants",
-        "acceptable",
-        "dictionaries",
-        "chains",
-        "modes",
-        "region_vocabulary",
-    ])?;
-    let paths = |key: &str| rule.param::<Vec<String>>(key);
+pub(super) fn build_converters(
+    rules: &RuleSet,
+    rule: &Rule,
+    params: &ConvertParams,
+) -> Result<Built, RuleError> {
     let with_context = |e: RuleError| rule.error(e);
     let entries = |files: &[String]| -> Result<Entries, RuleError> {
         let mut entries = Entries::default();
@@ -42,15 +33,12 @@ pub(super) fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, Ru
         }
         Ok(entries)
     };
-    let s2t_files = paths("s2t")?;
-    let t2s_files = paths("t2s")?;
-    let tw_path: String = rule.param("tw_variants")?;
-    let hk_path: String = rule.param("hk_variants")?;
-    let tw = char_map(rules, &tw_path).map_err(with_context)?;
-    let hk = char_map(rules, &hk_path).map_err(with_context)?;
+    let (s2t_files, t2s_files) = (&params.s2t, &params.t2s);
+    let tw = char_map(rules, &params.tw_variants).map_err(with_context)?;
+    let hk = char_map(rules, &params.hk_variants).map_err(with_context)?;
     // Step one converts simplified text straight to each target's glyphs (着 → 著 too, which the
     // standard tables leave alone); step two brings standard traditional input to them.
-    let mut simplified = entries(&s2t_files)?;
+    let mut simplified = entries(s2t_files)?;
     for &glyph_key in tw.keys().chain(hk.keys()) {
         simplified.insert(glyph_key.to_string(), glyph_key.to_string());
     }
@@ -67,15 +55,14 @@ pub(super) fn build_converters(rules: &RuleSet, rule: &Rule) -> Result<Built, Ru
         glyphs.build()
     };
     let to_hans = Converter::new(vec![
-        entries(&paths("t2s_variants")?)?.build()?,
-        entries(&t2s_files)?.build()?,
+        entries(&params.t2s_variants)?.build()?,
+        entries(t2s_files)?.build()?,
     ]);
-    let acceptable_path: String = rule.param("acceptable")?;
     let acceptable: HashSet<(char, char)> =
-        parse_table(rules.data_str(&acceptable_path).map_err(with_context)?)
+        parse_table(rules.data_str(&params.acceptable).map_err(with_context)?)
             .filter_map(|(a, b)| Some((a.chars().next()?, b.chars().next()?)))
             .collect();
-    let mut classes = CharClasses::build(rules, &s2t_files, &t2s_files, &hk, &tw, &acceptable)
+    let mut classes = CharClasses::build(rules, s2t_files, t2s_files, &hk, &tw, &acceptable)
         .map_err(with_context)?;
     let changeable = changeable_chars(&classes, &phrase_neighbours, &acceptable, auto_glyphs);
     classes.mark_changeable(changeable);

@@ -42,7 +42,7 @@ use crate::types::StageName;
 
 use classes::CharClasses;
 use convert::{Changed, Converter, Dictionary, Entries, NeighbourValues, char_map, parse_table};
-use explicit::{Explicit, Modes, Target};
+use explicit::{ConvertParams, Explicit, Modes, Target};
 use opencc::Traced;
 pub use scan::Census;
 use scan::{Regions, Scan, garbled_runs, merge, merged_windows, push_outside};
@@ -120,8 +120,9 @@ impl Script {
         let rule = rules
             .get(CONVERT_RULE)
             .ok_or_else(|| RuleError::new("rules", 0, format!("missing rule {CONVERT_RULE}")))?;
-        let modes = Modes::from_rule(rule)?;
-        let built = build_converters(rules, rule)?;
+        let params: ConvertParams = rule.parameters()?;
+        let built = build_converters(rules, rule, &params)?;
+        let modes = Modes::new(rule, params)?;
         let settings: ScriptSettings = rules.settings()?;
         let mode_name = &settings.mode;
         let mode = match mode_name.as_str() {
