@@ -66,8 +66,7 @@ pub struct Rule {
 impl Rule {
     /// The documentation of this rule's parameters, from its kind's type: (name, doc) pairs.
     pub fn parameter_docs(&self) -> Vec<(String, String)> {
-        let kind = self.params.get("kind").and_then(|k| k.as_str());
-        crate::stages::parameter_docs(self.stage, kind)
+        crate::stages::parameter_docs(self)
     }
 
     /// An error located at this rule's definition.
@@ -116,15 +115,6 @@ impl Rule {
                 .try_into()
                 .map_err(|e| self.error(format!("parameter `{key}`: {e}"))),
             None => Err(self.error(format!("missing parameter `{key}`"))),
-        }
-    }
-
-    /// An optional parameter with a default.
-    pub fn param_or<T: DeserializeOwned>(&self, key: &str, default: T) -> Result<T, RuleError> {
-        if self.params.contains_key(key) {
-            self.param(key)
-        } else {
-            Ok(default)
         }
     }
 

@@ -49,9 +49,9 @@ impl Default for DecodeSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct HtmlSettings {
     /// A block shorter than this is never prose.
-    pub min_prose_units: f64,
+    pub min_prose_units: u32,
     /// A block this long is prose even without Chinese punctuation.
-    pub long_units: f64,
+    pub long_units: u32,
     /// A block with more link text than this share is chrome.
     pub max_link_ratio: f64,
     /// Cost of a chrome unit against a prose unit.
@@ -73,8 +73,8 @@ pub struct HtmlSettings {
 impl Default for HtmlSettings {
     fn default() -> Self {
         HtmlSettings {
-            min_prose_units: 8.0,
-            long_units: 40.0,
+            min_prose_units: 8,
+            long_units: 40,
             max_link_ratio: 0.5,
             chrome_weight: 0.5,
             link_weight: 1.0,

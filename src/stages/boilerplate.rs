@@ -18,6 +18,8 @@ use crate::error::RuleError;
 use crate::rules::settings::BoilerplateSettings;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
+use crate::text::chars::FULL_STOPS;
+use crate::text::lines::line_ranges;
 use crate::types::{BlockKind, StageName};
 
 pub struct Boilerplate {
@@ -88,7 +90,7 @@ impl Line<'_> {
         self.text
             .trim_end()
             .trim_end_matches(['」', '』', '”', '）', ')'])
-            .ends_with(['。', '！', '？'])
+            .ends_with(FULL_STOPS)
     }
 }
 
@@ -296,13 +298,10 @@ fn reason(kind: &Kind) -> &'static str {
 }
 
 fn split_lines(doc: &Document) -> Vec<Line<'_>> {
-    let mut start = 0;
-    doc.text
-        .split('\n')
+    line_ranges(&doc.text)
         .enumerate()
-        .map(|(index, text)| {
-            let range = start..start + text.len();
-            start += text.len() + 1;
+        .map(|(index, range)| {
+            let text = &doc.text[range.clone()];
             Line {
                 range,
                 text,

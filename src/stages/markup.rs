@@ -13,6 +13,7 @@ use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
 use crate::text::chars::is_han;
+use crate::text::lines::{line_ranges, with_newline};
 use crate::types::StageName;
 
 pub struct Markup {
@@ -141,7 +142,7 @@ impl Stage for Markup {
     }
 
     fn run(&self, doc: &mut Document) {
-        let lines = lines_with_ranges(&doc.text);
+        let lines: Vec<Range<usize>> = line_ranges(&doc.text).collect();
         let mut changes = Vec::new();
         let mut soup_lines: HashSet<usize> = HashSet::new();
         for rule in &self.rules {
@@ -281,27 +282,6 @@ impl BbTag {
             closing,
             object: !closing && tag.contains("[/"),
         }
-    }
-}
-
-/// Byte ranges of the lines of `text`, without their newlines.
-fn lines_with_ranges(text: &str) -> Vec<Range<usize>> {
-    let mut start = 0;
-    text.split('\n')
-        .map(|line| {
-            let range = start..start + line.len();
-            start += line.len() + 1;
-            range
-        })
-        .collect()
-}
-
-/// A line's range extended over its newline, when it has one.
-fn with_newline(text: &str, range: Range<usize>) -> Range<usize> {
-    if range.end < text.len() {
-        range.start..range.end + 1
-    } else {
-        range
     }
 }
 

@@ -2,8 +2,8 @@
 
 use crate::document::Document;
 use crate::error::RuleError;
-use crate::rules::RuleSet;
 use crate::rules::schema::{field_docs, variant_docs};
+use crate::rules::{Rule, RuleSet};
 pub use crate::types::StageName;
 
 pub mod boilerplate;
@@ -25,15 +25,27 @@ pub trait Stage: Send + Sync {
     fn run(&self, doc: &mut Document);
 }
 
-/// The documented parameters of a rule of `stage` with kind `kind`, from the stage's parameter
-/// types. Stages whose rules are still read by hand document none.
-pub fn parameter_docs(stage: StageName, kind: Option<&str>) -> Vec<(String, String)> {
-    let kind = kind.unwrap_or_default();
-    match stage {
+/// The documented parameters of a rule, from its stage's parameter types (by the rule's kind, or
+/// its id where the stage's rules have no kinds). Parameters still read by hand (the html stage,
+/// `script.convert`) have none.
+pub fn parameter_docs(rule: &Rule) -> Vec<(String, String)> {
+    let kind = rule
+        .params
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or_default();
+    match rule.stage {
         StageName::Markup => variant_docs::<markup::MarkupKind>(kind),
+        StageName::Mojibake => variant_docs::<mojibake::MojibakeKind>(kind),
+        StageName::Spam => variant_docs::<spam::SpamKind>(kind),
         StageName::Pinyin => field_docs::<pinyin::GlossParams>(),
         StageName::Dedup => variant_docs::<dedup::DedupKind>(kind),
         StageName::Boilerplate => boilerplate_docs(kind),
+        StageName::Script => match rule.id.as_str() {
+            script::spin::DAMAGE_RULE => field_docs::<script::spin::DamageParams>(),
+            script::spin::WORD_RULE => field_docs::<script::spin::WordParams>(),
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     }
 }

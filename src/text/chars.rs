@@ -3,6 +3,12 @@
 use icu_properties::CodePointSetData;
 use icu_properties::props::DefaultIgnorableCodePoint;
 
+/// The full-width marks that end a Chinese sentence.
+pub const FULL_STOPS: [char; 3] = ['。', '！', '？'];
+
+/// Sentence ends in text that mixes widths: the full stops, their ASCII forms and the ellipsis.
+pub const SENTENCE_ENDS: [char; 6] = ['。', '！', '？', '!', '?', '…'];
+
 /// A Han ideograph (CJK Unified Ideographs and extensions, compatibility ideographs).
 pub fn is_han(c: char) -> bool {
     matches!(c as u32,

@@ -12,6 +12,7 @@ use std::ops::Range;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::text::chars::is_invisible;
+use crate::text::opencc::{self, single_char};
 
 /// Folds text; built once from a traditional→simplified character table.
 #[derive(Debug, Clone, Default)]
@@ -50,14 +51,8 @@ impl Folded {
 impl Folder {
     /// A folder from OpenCC's `TSCharacters.txt` (`trad<TAB>simp [alternatives]` per line).
     pub fn from_opencc_ts_characters(table: &str) -> Self {
-        let pairs = table.lines().filter_map(|line| {
-            let (key, values) = line.split_once('\t')?;
-            let mut key_chars = key.chars();
-            let (k, None) = (key_chars.next()?, key_chars.next()) else {
-                return None;
-            };
-            let v = values.split(' ').next()?.chars().next()?;
-            Some((k, v))
+        let pairs = opencc::entries(table).filter_map(|(key, mut values)| {
+            Some((single_char(key)?, values.next()?.chars().next()?))
         });
         let mut bmp: Vec<char> = (0..=0xFFFF_u32)
             .map(|u| char::from_u32(u).unwrap_or('\u{FFFD}'))

@@ -1,6 +1,8 @@
-//! Text tools shared by the stages: character classes, the folded matching view and the language
-//! model.
+//! Text tools shared by the stages: character classes, lines, the folded matching view and the
+//! language model.
 
 pub mod chars;
 pub mod fold;
+pub mod lines;
 pub mod lm;
+pub mod opencc;

@@ -21,29 +21,6 @@ use crate::rules::settings::HtmlSettings;
 use crate::rules::{Rule, RuleSet};
 use crate::types::StageName;
 
-/// Thresholds of the scorer, from `[settings.html]`; all lengths in scoring units (Han characters
-/// and ASCII words), not bytes.
-#[derive(Debug, Clone)]
-pub struct ContentSettings {
-    /// A block shorter than this is never prose.
-    pub min_prose_units: u32,
-    /// A block at least this long is prose even without punctuation.
-    pub long_units: u32,
-    /// A block whose link share is above this is chrome, and is dropped inside the content.
-    pub max_link_ratio: f64,
-    /// Weight of a chrome unit against a prose unit.
-    pub chrome_weight: f64,
-    /// Weight of a link unit against a prose unit.
-    pub link_weight: f64,
-    /// An ancestor of the best-scoring element that holds this many times its prose …
-    pub widen_prose_ratio: f64,
-    /// … with at least this share of its units in prose is chosen instead.
-    pub widen_min_prose_share: f64,
-    /// No removal heuristic (hidden style, chrome class, link farm) takes an element holding more
-    /// than this share of the page's prose.
-    pub protect_prose_share: f64,
-}
-
 /// What the walk needs to know about an element's class and id.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ElementClass {
@@ -102,7 +79,7 @@ pub struct ContentRules {
     vocabularies: Vec<Vocabulary>,
     containers: Vec<Container>,
     link_farm: Option<LinkFarm>,
-    settings: ContentSettings,
+    settings: HtmlSettings,
 }
 
 /// The main-content decision for one page.
@@ -137,17 +114,7 @@ impl Choice {
 
 impl ContentRules {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let html: HtmlSettings = rules.settings()?;
-        let settings = ContentSettings {
-            min_prose_units: html.min_prose_units as u32,
-            long_units: html.long_units as u32,
-            max_link_ratio: html.max_link_ratio,
-            chrome_weight: html.chrome_weight,
-            link_weight: html.link_weight,
-            widen_prose_ratio: html.widen_prose_ratio,
-            widen_min_prose_share: html.widen_min_prose_share,
-            protect_prose_share: html.protect_prose_share,
-        };
+        let settings: HtmlSettings = rules.settings()?;
         let mut content = ContentRules {
             main_id: "html.main-content".to_string(),
             vocabularies: Vec::new(),

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use crate::text::chars::{is_cjk_punct, is_han, is_private_use};
 use crate::text::lm::LanguageModel;
+use crate::text::opencc::{self, single_char};
 
 /// How strongly a character suggests mojibake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,10 +210,11 @@ impl Script {
     pub fn new(ts_table: &str, cost: f64) -> Self {
         let mut traditional = HashSet::new();
         let mut simplified = HashSet::new();
-        for line in ts_table.lines().filter(|l| !l.starts_with('#')) {
-            let mut chars = line.chars();
-            let Some(trad) = chars.next() else { continue };
-            let simp: Vec<char> = chars.filter(|c| !c.is_whitespace()).collect();
+        for (key, values) in opencc::entries(ts_table) {
+            let Some(trad) = single_char(key) else {
+                continue;
+            };
+            let simp: Vec<char> = values.flat_map(str::chars).collect();
             if simp.iter().any(|&s| s != trad) {
                 traditional.insert(trad);
                 simplified.extend(simp.into_iter().filter(|&s| s != trad));

@@ -12,6 +12,7 @@ use encoding_rs::{BIG5, GBK};
 
 use crate::text::chars::is_han;
 use crate::text::lm::{Context, NgramModel};
+use crate::text::opencc::{self, single_char};
 
 /// A charset whose encoder writes `?` for what it lacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,19 +153,17 @@ impl Candidates {
 /// For each Han character the model knows: its simplified form first, then its traditional forms.
 fn written_forms(model: &NgramModel, st_table: &str, ts_table: &str) -> Vec<Vec<char>> {
     let mut traditional: HashMap<char, Vec<char>> = HashMap::new();
-    for line in st_table.lines().filter(|l| !l.starts_with('#')) {
-        let Some((key, values)) = line.split_once('\t') else {
-            continue;
-        };
-        let mut key_chars = key.chars();
-        if let (Some(s), None) = (key_chars.next(), key_chars.next()) {
-            let forms = values.split(' ').filter_map(|v| v.chars().next());
+    for (key, values) in opencc::entries(st_table) {
+        if let Some(s) = single_char(key) {
+            let forms = values.filter_map(|v| v.chars().next());
             traditional.entry(s).or_default().extend(forms);
         }
     }
-    for line in ts_table.lines().filter(|l| !l.starts_with('#')) {
-        let mut chars = line.chars();
-        let (Some(t), Some('\t'), Some(s)) = (chars.next(), chars.next(), chars.next()) else {
+    for (key, mut values) in opencc::entries(ts_table) {
+        let (Some(t), Some(s)) = (
+            single_char(key),
+            values.next().and_then(|v| v.chars().next()),
+        ) else {
             continue;
         };
         let forms = traditional.entry(s).or_default();

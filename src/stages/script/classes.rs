@@ -7,6 +7,7 @@ use std::ops::Range;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 use crate::text::chars::is_han;
+use crate::text::opencc::{self, single_char};
 
 /// Changes under traditional→simplified: only traditional text uses it.
 const TRADITIONAL: u8 = 1;
@@ -286,24 +287,8 @@ impl CharClasses {
 
 /// Single-character entries of an OpenCC table with all their values.
 pub(super) fn single_char_entries(text: &str) -> impl Iterator<Item = (char, Vec<char>)> + '_ {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| {
-            let (key, values) = line.split_once('\t')?;
-            let mut key_chars = key.trim().chars();
-            let (k, None) = (key_chars.next()?, key_chars.next()) else {
-                return None;
-            };
-            let values = values
-                .split(' ')
-                .filter_map(|v| {
-                    let mut cs = v.trim().chars();
-                    let (c, None) = (cs.next()?, cs.next()) else {
-                        return None;
-                    };
-                    Some(c)
-                })
-                .collect();
-            Some((k, values))
-        })
+    opencc::entries(text).filter_map(|(key, values)| {
+        let values = values.filter_map(|v| single_char(v.trim())).collect();
+        Some((single_char(key.trim())?, values))
+    })
 }

@@ -17,6 +17,7 @@ use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBu
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
+use crate::text::opencc;
 
 /// One step of a conversion: a set of `key → value` entries matched leftmost-longest.
 pub struct Dictionary {
@@ -221,13 +222,10 @@ pub fn leftmost_longest<P: AsRef<str>>(
 
 /// `(key, first value)` pairs of an OpenCC-format table.
 pub fn parse_table(text: &str) -> impl Iterator<Item = (&str, &str)> {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| {
-            let (key, values) = line.split_once('\t')?;
-            let value = values.split(' ').next()?.trim();
-            (!value.is_empty()).then_some((key.trim(), value))
-        })
+    opencc::entries(text).filter_map(|(key, mut values)| {
+        let value = values.next()?.trim();
+        (!value.is_empty()).then_some((key.trim(), value))
+    })
 }
 
 impl Dictionary {

@@ -67,27 +67,48 @@ impl Explicit {
     }
 }
 
+/// The parameters of `script.convert`: the conversion tables (data files of the rule set) and the
+/// explicit modes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertParams {
+    /// OpenCC's simplified→traditional tables, phrases first.
+    pub s2t: Vec<String>,
+    /// OpenCC's traditional→simplified tables.
+    pub t2s: Vec<String>,
+    /// The regional variants brought to standard traditional before `t2s`.
+    pub t2s_variants: Vec<String>,
+    /// Taiwan's and Hong Kong's variant glyph tables.
+    pub tw_variants: String,
+    pub hk_variants: String,
+    /// Pairs where both forms are acceptable (平台/平臺).
+    pub acceptable: String,
+    /// Named dictionaries (lists of tables) the chains use.
+    pub dictionaries: HashMap<String, Vec<String>>,
+    /// Named conversion chains (OpenCC's configurations).
+    pub chains: HashMap<String, ChainSpec>,
+    /// The explicit modes: target and chains for each source script.
+    pub modes: HashMap<String, ModeSpec>,
+    /// The dictionaries whose keys are each region's own vocabulary.
+    region_vocabulary: RegionVocabulary,
+}
+
 /// The explicit modes the rules declare, checked: each names a known target and known chains.
 pub struct Modes {
-    specs: HashMap<String, ModeSpec>,
-    chains: HashMap<String, ChainSpec>,
-    dictionaries: HashMap<String, Vec<String>>,
+    params: ConvertParams,
 }
 
 impl Modes {
-    pub fn from_rule(rule: &Rule) -> Result<Self, RuleError> {
-        let modes = Modes {
-            specs: rule.param("modes")?,
-            chains: rule.param("chains")?,
-            dictionaries: rule.param("dictionaries")?,
-        };
-        let vocabulary: RegionVocabulary = rule.param("region_vocabulary")?;
+    pub fn new(rule: &Rule, params: ConvertParams) -> Result<Self, RuleError> {
+        let modes = Modes { params };
+        let params = &modes.params;
+        let vocabulary = &params.region_vocabulary;
         for d in [&vocabulary.tw, &vocabulary.hk] {
-            if !modes.dictionaries.contains_key(d) {
+            if !params.dictionaries.contains_key(d) {
                 return Err(rule.error(format!("region_vocabulary: unknown dictionary `{d}`")));
             }
         }
-        for (name, spec) in &modes.specs {
+        for (name, spec) in &params.modes {
             parse_target(&spec.target).ok_or_else(|| {
                 rule.error(format!(
                     "mode `{name}`: unknown target `{}` (hans, hant, tw, hk)",
@@ -98,16 +119,16 @@ impl Modes {
             if let Some(chain) = named
                 .into_iter()
                 .flatten()
-                .find(|c| !modes.chains.contains_key(*c))
+                .find(|c| !params.chains.contains_key(*c))
             {
                 return Err(rule.error(format!("mode `{name}`: unknown chain `{chain}`")));
             }
         }
-        for (name, chain) in &modes.chains {
+        for (name, chain) in &params.chains {
             let dictionaries = chain.steps.iter().flatten().chain(&chain.segmentation);
             if let Some(d) = dictionaries
                 .into_iter()
-                .find(|d| !modes.dictionaries.contains_key(*d))
+                .find(|d| !params.dictionaries.contains_key(*d))
             {
                 return Err(rule.error(format!("chain `{name}`: unknown dictionary `{d}`")));
             }
@@ -117,7 +138,7 @@ impl Modes {
 
     /// The names of the declared modes, sorted.
     pub fn names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.specs.keys().map(String::as_str).collect();
+        let mut names: Vec<&str> = self.params.modes.keys().map(String::as_str).collect();
         names.sort_unstable();
         names
     }
@@ -131,10 +152,10 @@ impl Modes {
         rule: &Rule,
         classes: &CharClasses,
     ) -> Result<Option<Explicit>, RuleError> {
-        let Some(spec) = self.specs.get(name) else {
+        let Some(spec) = self.params.modes.get(name) else {
             return Ok(None);
         };
-        let mut builder = ChainBuilder::new(rules, &self.dictionaries);
+        let mut builder = ChainBuilder::new(rules, &self.params.dictionaries);
         let mut built: HashMap<String, Arc<Chain>> = HashMap::new();
         let mut chains = |names: &[String]| -> Result<Vec<Arc<Chain>>, RuleError> {
             names
@@ -144,6 +165,7 @@ impl Modes {
                         return Ok(Arc::clone(chain));
                     }
                     let spec = self
+                        .params
                         .chains
                         .get(n)
                         .ok_or_else(|| rule.error(format!("unknown chain `{n}`")))?;
@@ -154,7 +176,7 @@ impl Modes {
                 })
                 .collect()
         };
-        let evidence = RegionEvidence::build(rules, rule, &self.dictionaries, classes)?;
+        let evidence = RegionEvidence::build(rules, rule, &self.params, classes)?;
         let target = parse_target(&spec.target)
             .ok_or_else(|| rule.error(format!("mode `{name}`: unknown target")))?;
         Ok(Some(Explicit {
@@ -223,15 +245,14 @@ impl RegionEvidence {
     fn build(
         rules: &RuleSet,
         rule: &Rule,
-        dictionaries: &HashMap<String, Vec<String>>,
+        params: &ConvertParams,
         classes: &CharClasses,
     ) -> Result<Self, RuleError> {
-        let variants = |key: &str| -> Result<Vec<(char, Vec<char>)>, RuleError> {
-            let path: String = rule.param(key)?;
-            Ok(single_char_entries(rules.data_str(&path)?).collect())
+        let variants = |path: &str| -> Result<Vec<(char, Vec<char>)>, RuleError> {
+            Ok(single_char_entries(rules.data_str(path)?).collect())
         };
-        let tw_table = variants("tw_variants")?;
-        let hk_table = variants("hk_variants")?;
+        let tw_table = variants(&params.tw_variants)?;
+        let hk_table = variants(&params.hk_variants)?;
         let glyphs_of = |table: &[(char, Vec<char>)]| -> HashSet<char> {
             table
                 .iter()
@@ -241,8 +262,8 @@ impl RegionEvidence {
         let (tw_glyphs, hk_glyphs) = (glyphs_of(&tw_table), glyphs_of(&hk_table));
         // What simplified text (the keys) and OpenCC's standard conversion (the values) write.
         let mut common: HashSet<char> = HashSet::new();
-        for file in rule.param::<Vec<String>>("s2t")? {
-            for (key, value) in parse_table(rules.data_str(&file)?) {
+        for file in &params.s2t {
+            for (key, value) in parse_table(rules.data_str(file)?) {
                 common.extend(key.chars().chain(value.chars()));
             }
         }
@@ -271,10 +292,10 @@ impl RegionEvidence {
                 mark(*standard, Marks::TW_STANDARD);
             }
         }
-        let vocabulary: RegionVocabulary = rule.param("region_vocabulary")?;
+        let vocabulary = &params.region_vocabulary;
         let keys = |name: &str| -> Result<HashSet<String>, RuleError> {
             let mut keys = HashSet::new();
-            for file in dictionaries.get(name).into_iter().flatten() {
+            for file in params.dictionaries.get(name).into_iter().flatten() {
                 keys.extend(parse_table(rules.data_str(file)?).map(|(k, _)| k.to_string()));
             }
             Ok(keys)

@@ -13,6 +13,8 @@
 use std::collections::{HashMap, HashSet};
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
@@ -70,25 +72,48 @@ pub struct Finding {
     pub gain: f64,
 }
 
+/// The parameters of `script.spin-damage`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DamageParams {
+    /// The spin pairs (`spun<TAB>original<TAB>tier` lines; this rule takes tier `X`).
+    pairs: String,
+    /// A reversal must raise the context's log-probability by more than this.
+    margin: f64,
+    /// Damage that is a dictionary word at least this probable (若是, 今朝) is reversed only on
+    /// spun pages.
+    common_word_logp: f64,
+    /// A page is spun with at least this many damage markers …
+    flag_min_markers: usize,
+    /// … and this many per 1000 Han characters.
+    flag_per_1000: f64,
+}
+
+/// The parameters of `script.spin-word`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WordParams {
+    /// The spin pairs (this rule takes tier `W`: substitutes that are real words).
+    pairs: String,
+    /// A reversal must raise the context's log-probability by more than this.
+    margin: f64,
+}
+
 impl SpinDetector {
     /// The detector, or `None` when the rule set has no spin rules.
     pub fn from_rules(rules: &RuleSet, classes: &CharClasses) -> Result<Option<Self>, RuleError> {
         let (Some(damage), Some(word)) = (rules.get(DAMAGE_RULE), rules.get(WORD_RULE)) else {
             return Ok(None);
         };
-        damage.expect_keys(&[
-            "pairs",
-            "margin",
-            "common_word_logp",
-            "flag_min_markers",
-            "flag_per_1000",
-        ])?;
-        word.expect_keys(&["pairs", "margin"])?;
+        let damage_params: DamageParams = damage.parameters()?;
+        let word_params: WordParams = word.parameters()?;
         let mut patterns: HashMap<String, u32> = HashMap::new();
         let mut pairs: Vec<Pair> = Vec::new();
-        for (rule, tier) in [(damage, Tier::Damage), (word, Tier::Word)] {
-            let path: String = rule.param("pairs")?;
-            let table = rules.data_str(&path).map_err(|e| rule.error(e))?;
+        for (rule, tier, path) in [
+            (damage, Tier::Damage, &damage_params.pairs),
+            (word, Tier::Word, &word_params.pairs),
+        ] {
+            let table = rules.data_str(path).map_err(|e| rule.error(e))?;
             for (spun, original) in tier_entries(table, tier, rule)? {
                 if patterns.contains_key(&spun) {
                     continue;
@@ -111,11 +136,11 @@ impl SpinDetector {
         Ok(Some(SpinDetector {
             automaton,
             pairs,
-            damage_margin: damage.param("margin")?,
-            word_margin: word.param("margin")?,
-            common_word_logp: damage.param("common_word_logp")?,
-            flag_min_markers: damage.param("flag_min_markers")?,
-            flag_per_1000: damage.param("flag_per_1000")?,
+            damage_margin: damage_params.margin,
+            word_margin: word_params.margin,
+            common_word_logp: damage_params.common_word_logp,
+            flag_min_markers: damage_params.flag_min_markers,
+            flag_per_1000: damage_params.flag_per_1000,
         }))
     }
 

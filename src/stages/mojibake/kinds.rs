@@ -1,0 +1,155 @@
+//! Each kind of mojibake rule read from its `[[rule]]`.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::*;
+
+/// The kinds of mojibake rule and their parameters (`kind = "…"` in a `[[rule]]` of the stage).
+#[derive(Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum MojibakeKind {
+    /// Numeric character references left in text.
+    Entity {},
+    /// UTF-8 read through single-byte code pages, repaired as ftfy does.
+    Codepage {
+        /// The code pages a text may have been read through (`windows-1252`, `latin-1`, …).
+        codepages: Vec<String>,
+        /// ftfy's badness table (a data file of the rule set).
+        badness: String,
+    },
+    /// Chinese garbling repaired by re-decoding hypotheses.
+    Redecode {
+        /// The hypotheses: chains such as `gb18030>utf-8` (text in the second charset read as the first), one or two layers.
+        chains: Vec<String>,
+        /// The plain Big5 table (a data file of the rule set).
+        plain_big5: String,
+        /// The best decoding replaces a clause when its language-model score per character beats
+        /// the clause's by this.
+        min_gain_per_char: f64,
+        /// Clauses shorter than this many characters are not re-decoded.
+        min_chars: usize,
+        /// A chain is taken for a line when a clause with this many rare characters becomes as many
+        /// Han characters (or has a character no text has).
+        min_evidence: usize,
+    },
+    /// A byte lost, inserted or replaced in a double-byte stream.
+    ByteSlip {
+        /// The double-byte charset of the stream (`gb18030`, `big5`).
+        charset: String,
+        /// The slips tried (`lost-byte`, `inserted-byte`, `qmark-lead`, …).
+        ops: Vec<String>,
+        /// The best edit replaces the run when its score beats the run's by this …
+        min_gain: f64,
+        /// … or by this when all it does is drop ASCII characters …
+        min_gain_ascii_only: f64,
+        /// … or by this when the run's only suspects are U+FFFD among clean characters.
+        min_gain_rejected_only: f64,
+        /// The run re-encoded starts this many characters before the first suspect.
+        reach_back: usize,
+        /// Characters either side scored with the run.
+        context: usize,
+    },
+    /// `?` written for characters a GB2312 or Big5 page lacked, filled from the 4-gram model.
+    LostCharacters {
+        /// Readings kept by the beam search.
+        beam: usize,
+        /// Candidates kept per gap, ranked by the characters either side.
+        per_gap: usize,
+        /// The log-probability by which a filling must beat every other candidate for its gap.
+        min_margin: f64,
+        /// A `?` reads as a question mark (and is left alone) when the character n-gram model gives
+        /// it and the character after it at least this log-probability.
+        question_mark_logp: f64,
+        /// N-gram scorings that cost as much as one language-model scoring (the search budget).
+        ngram_scorings_per_scoring: usize,
+        /// The simplified→traditional table (a data file of the rule set).
+        simplified_to_traditional: String,
+    },
+}
+
+impl Mojibake {
+    /// Compile one rule into the stage.
+    pub(super) fn compile(&mut self, rule: &Rule, rules: &RuleSet) -> Result<(), RuleError> {
+        match rule.parameters::<MojibakeKind>()? {
+            MojibakeKind::Entity {} => self.entity = Some((rule.id.clone(), Entities::new())),
+            MojibakeKind::Codepage { codepages, badness } => {
+                let fixer = Utf8Fixer::new(rules.data_str(&badness)?, &codepages)
+                    .map_err(|e| rule.error(format!("{badness}: {e}")))?;
+                self.codepage = Some((rule.id.clone(), fixer));
+            }
+            MojibakeKind::Redecode {
+                chains,
+                plain_big5,
+                min_gain_per_char,
+                min_chars,
+                min_evidence,
+            } => {
+                let chains = chains
+                    .iter()
+                    .map(|n| n.parse().map_err(|e| rule.error(e)))
+                    .collect::<Result<_, _>>()?;
+                let table = plain_big5;
+                let plain_big5 = PlainBig5::parse(rules.data_str(&table)?)
+                    .map_err(|e| rule.error(format!("{table}: {e}")))?;
+                self.redecode = Some(Redecode {
+                    id: rule.id.clone(),
+                    chains,
+                    plain_big5,
+                    min_gain_per_char,
+                    min_chars,
+                    min_evidence,
+                });
+            }
+            MojibakeKind::ByteSlip {
+                charset,
+                ops,
+                min_gain,
+                min_gain_ascii_only,
+                min_gain_rejected_only,
+                reach_back,
+                context,
+            } => {
+                self.slip = Some(Slip {
+                    id: rule.id.clone(),
+                    charset: charset.parse().map_err(|e| rule.error(e))?,
+                    ops: ops
+                        .iter()
+                        .map(|o| Op::parse(o).map_err(|e| rule.error(e)))
+                        .collect::<Result<_, _>>()?,
+                    min_gain,
+                    min_gain_ascii_only,
+                    min_gain_rejected_only,
+                    reach_back,
+                    context,
+                });
+            }
+            MojibakeKind::LostCharacters {
+                beam,
+                per_gap,
+                min_margin,
+                question_mark_logp,
+                ngram_scorings_per_scoring,
+                simplified_to_traditional,
+            } => {
+                let candidates = lost::Candidates::new(
+                    self.ngrams,
+                    rules.data_str(&simplified_to_traditional)?,
+                    rules.data_str(FOLD_TABLE)?,
+                );
+                self.lost = Some(Lost {
+                    id: rule.id.clone(),
+                    candidates,
+                    settings: lost::Settings {
+                        beam,
+                        per_gap,
+                        min_margin,
+                    },
+                    question_mark_logp,
+                    ngram_scorings_per_scoring: ngram_scorings_per_scoring.max(1),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,265 @@
+//! Repairs of one line: Latin-family chains, Chinese re-decodings, byte slips, lost characters.
+
+use super::*;
+
+impl Mojibake {
+    pub(super) fn repair_line(&self, line: &str, offset: usize, work: &mut Work) {
+        let mut done: Vec<Range<usize>> = Vec::new();
+        if let Some((id, entities)) = &self.entity {
+            for (range, c) in entities.find(line) {
+                let reason = format!("numeric character reference of U+{:04X}", c as u32);
+                work.changes
+                    .push(shifted(range.clone(), offset, c.to_string(), id, reason));
+                done.push(range);
+            }
+        }
+        let utf8 = self
+            .codepage
+            .as_ref()
+            .and_then(|(id, fixer)| Some((id, fixer.fix(line)?)));
+        if let Some((id, (fixed, steps))) = &utf8 {
+            let spans = changed_spans(line, fixed);
+            // The whole line well-formed UTF-8 through a code page is proof enough, and what it
+            // decodes to is no longer the garbled text the other rules would judge.
+            let whole = matches!(steps.first(), Some(Step::Whole(_)));
+            if whole && spans.iter().all(|(range, _)| !overlaps(&done, range)) {
+                for (range, text) in spans {
+                    work.changes
+                        .push(shifted(range, offset, text, id, describe(steps)));
+                }
+                return;
+            }
+        }
+        self.repair_lost(line, offset, work, &mut done);
+        self.repair_cjk(line, offset, work, &mut done);
+        // Parts repaired alone and C1 controls come last: a line of GBK read as Windows-1252 may
+        // hold a pair that looks like UTF-8, which the re-decoding of the whole clause explains.
+        if let Some((id, (fixed, steps))) = utf8 {
+            for (range, text) in changed_spans(line, &fixed) {
+                if !overlaps(&done, &range) {
+                    work.changes
+                        .push(shifted(range, offset, text, id, describe(&steps)));
+                }
+            }
+        }
+    }
+
+    /// Characters a GB2312 or Big5 encoder wrote as `?`: filled where the n-gram model is sure by
+    /// `min_margin`, flagged where it is not; a `?` that reads as a question mark is left alone.
+    pub(super) fn repair_lost(
+        &self,
+        line: &str,
+        offset: usize,
+        work: &mut Work,
+        done: &mut Vec<Range<usize>>,
+    ) {
+        let Some(rule) = &self.lost else { return };
+        if memchr::memchr(b'?', line.as_bytes()).is_none() {
+            return;
+        }
+        let gaps = lost::gaps(line);
+        let suspect = |at: &usize| {
+            !lost::reads_as_question_mark(self.ngrams, line, *at, rule.question_mark_logp)
+        };
+        let Some(&first) = gaps.iter().find(|at| suspect(at)) else {
+            return;
+        };
+        let run = |at: usize| line[at..].chars().take(8).collect::<String>();
+        if work.budget.spent() {
+            work.unrepaired.push(Unrepaired {
+                at: offset + first,
+                run: run(first),
+                over_budget: true,
+                lost: true,
+            });
+            return;
+        }
+        let cost = |scorings: usize| {
+            let charged = scorings.div_ceil(rule.ngram_scorings_per_scoring);
+            let left = work.budget.scorings_left.get();
+            work.budget.scorings_left.set(left.saturating_sub(charged));
+            left >= charged
+        };
+        let judge = |text: &str| self.log_likelihood(text) + self.ngrams.score_line(text);
+        let scoring = lost::Scoring {
+            model: self.ngrams,
+            settings: &rule.settings,
+            judge: &judge,
+            cost: &cost,
+        };
+        let filling = lost::fill(line, &rule.candidates, &scoring);
+        let Some(filling) = filling else {
+            let over_budget = work.budget.spent();
+            work.unrepaired.push(Unrepaired {
+                at: offset + first,
+                run: run(first),
+                over_budget,
+                lost: true,
+            });
+            return;
+        };
+        for lost::Gap { at, filled, margin } in filling.gaps {
+            let sure = margin >= rule.settings.min_margin;
+            match filled {
+                Some(c) if sure => {
+                    let reason = format!(
+                        "a character {} lacks, written as `?`: `{c}` fits best (+{margin:.1} over the next)",
+                        filling.repertoire
+                    );
+                    work.changes
+                        .push(shifted(at..at + 1, offset, c.to_string(), &rule.id, reason));
+                    done.push(at..at + 1);
+                }
+                _ if sure || !suspect(&at) => {}
+                _ => work.unrepaired.push(Unrepaired {
+                    at: offset + at,
+                    run: run(at),
+                    over_budget: false,
+                    lost: true,
+                }),
+            }
+        }
+    }
+
+    /// The repairs of a line's Chinese garbling: re-decodings of clauses, then byte slips.
+    pub(super) fn repair_cjk(
+        &self,
+        line: &str,
+        offset: usize,
+        work: &mut Work,
+        done: &mut Vec<Range<usize>>,
+    ) {
+        if !self.detector.has_strong(line) {
+            return;
+        }
+        if work.budget.spent() {
+            work.unrepaired.push(Unrepaired {
+                at: offset,
+                run: line.chars().take(16).collect(),
+                over_budget: true,
+                lost: false,
+            });
+            return;
+        }
+        let classified = self.detector.classify(line);
+        if let Some(redecode) = self.redecode.as_ref().filter(|_| {
+            self.detector.has_strong_non_ascii(line)
+                && !self.reads_as_written(&classified, 0..classified.len(), line)
+        }) {
+            for (clause, text, reason) in self.redecode_line(redecode, line, done, &work.budget) {
+                work.changes
+                    .push(shifted(clause.clone(), offset, text, &redecode.id, reason));
+                done.push(clause);
+            }
+        }
+        let slips_allowed = self.slip_density(&classified) <= self.max_slip_density
+            && lossy_signature(line).is_none();
+        let clusters = detect::clusters(&classified, self.cluster_gap);
+        let runs = detect::slip_runs(&classified, &clusters, self.max_run_chars);
+        for (first, last) in runs {
+            // One rare character alone is usually a name or a rare word.
+            if !self.detector.is_evidence(&classified[first..last]) {
+                continue;
+            }
+            let run = classified[first].0..classified.get(last).map_or(line.len(), |c| c.0);
+            if overlaps(done, &run) {
+                continue;
+            }
+            let attempt = slips_allowed && work.budget.slip_attempts > 0 && !work.budget.spent();
+            work.budget.slip_attempts = work
+                .budget
+                .slip_attempts
+                .saturating_sub(usize::from(attempt));
+            let repaired = self
+                .slip
+                .as_ref()
+                .filter(|_| attempt && !self.reads_as_written(&classified, first..last, line))
+                .and_then(|slip| {
+                    self.repair_slip(slip, line, &classified, first..last, done, &work.budget)
+                })
+                .filter(|_| !work.budget.spent());
+            match repaired {
+                Some((range, text, reason)) => {
+                    if text.contains(['?', '\u{FFFD}']) {
+                        work.unrepaired.push(Unrepaired {
+                            at: offset + range.start,
+                            run: format!("{text} (partly repaired)"),
+                            over_budget: false,
+                            lost: false,
+                        });
+                    }
+                    let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
+                    work.changes
+                        .push(shifted(range.clone(), offset, text, slip_id, reason));
+                    done.push(range);
+                }
+                None => work.unrepaired.push(Unrepaired {
+                    at: offset + run.start,
+                    run: line[run].to_string(),
+                    over_budget: work.budget.spent(),
+                    lost: false,
+                }),
+            }
+        }
+    }
+
+    /// A byte-slip repair of the suspect run `suspects` (char indices) of a line.
+    pub(super) fn repair_slip(
+        &self,
+        rule: &Slip,
+        line: &str,
+        classified: &[(usize, char, Suspicion)],
+        suspects: Range<usize>,
+        done: &[Range<usize>],
+        budget: &Budget,
+    ) -> Option<(Range<usize>, String, String)> {
+        let (first, last) = (suspects.start, suspects.end);
+        let byte_at = |i: usize| classified.get(i).map_or(line.len(), |c| c.0);
+        let mut lo = first.saturating_sub(rule.reach_back);
+        // Never reach into a repaired range.
+        while lo < first && done.iter().any(|d| d.contains(&byte_at(lo))) {
+            lo += 1;
+        }
+        let hi = (last + 1).min(classified.len());
+        let run = byte_at(lo)..byte_at(hi);
+        let left = &line[byte_at(lo.saturating_sub(rule.context))..run.start];
+        let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
+        let judge = slip::Judge {
+            fitness: &|t| self.budgeted_fitness(budget, t),
+            quick: &|t| {
+                self.bigram_weight * self.lm.bigram_score(t)
+                    - self.glyph_cost * self.detector.non_standard_han(t) as f64
+            },
+            clean: &|t| !self.detector.has_strong(t),
+            min_gain: rule.min_gain.min(rule.min_gain_ascii_only),
+        };
+        let repair = slip::best_repair(
+            &line[run.clone()],
+            left,
+            right,
+            rule.charset,
+            &rule.ops,
+            &judge,
+        )?;
+        // Dropping an ASCII character and nothing else may undo a slip, but such characters are
+        // also tokens, separators and markup put there on purpose: demand more evidence.
+        let non_ascii = |t: &str| t.chars().filter(|c| !c.is_ascii()).collect::<String>();
+        let only_ascii_dropped = non_ascii(&repair.text) == non_ascii(&line[run.clone()]);
+        // A run whose only traces are bytes the decoder rejected, among characters that read
+        // clean, shows no shifted stream (a slip garbles what follows it): a repair there trades a
+        // clean neighbour for a guess unless the model is sure.
+        let only_rejected = (first..=last)
+            .filter_map(|i| classified.get(i))
+            .filter(|c| c.2 == Suspicion::Strong)
+            .all(|c| c.1 == '\u{FFFD}');
+        let needed = match (only_ascii_dropped, only_rejected) {
+            (true, _) => rule.min_gain_ascii_only,
+            (false, true) => rule.min_gain_rejected_only,
+            (false, false) => rule.min_gain,
+        };
+        (repair.gain >= needed).then(|| {
+            let reason = format!("{} (+{:.1})", repair.what, repair.gain);
+            (run, repair.text, reason)
+        })
+    }
+}

@@ -1,0 +1,58 @@
+//! `stuffing-line`: a line that is only a list of spam phrases.
+
+use super::*;
+use crate::text::chars::SENTENCE_ENDS;
+
+// ---------------------------------------------------------------------------------------------
+// Keyword stuffing lines
+
+impl StuffingRule {
+    pub(super) fn find(&self, stage: &Spam, text: &str, found: &mut Found) {
+        for line in line_ranges(text) {
+            let line_text = &text[line.clone()];
+            let ends_sentence = line_text.trim_end().ends_with(SENTENCE_ENDS);
+            if ends_sentence || !self.has_only_short_items(line_text) {
+                continue;
+            }
+            let items: Vec<&str> = line_text
+                .split(|c: char| self.separators.contains(&c))
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .collect();
+            if items.len() < self.min_items {
+                continue;
+            }
+            let spam = items.iter().filter(|i| stage.is_spam_words(i)).count();
+            // Weak cue words (推荐, 借款) add to the share once the line has enough strong items.
+            let weak = items
+                .iter()
+                .filter(|i| !stage.is_spam_words(i) && stage.has_weak_cue(i))
+                .count();
+            let share = (spam + weak) as f64 / items.len() as f64;
+            if spam >= self.min_items && share >= self.min_spam_share {
+                let reason = format!(
+                    "line of {} short items, {spam} of them listed spam phrases or cue words, \
+                     {weak} with weak cue words",
+                    items.len()
+                );
+                found.remove(with_newline(text, line), &self.id, reason);
+            }
+        }
+    }
+
+    /// One pass that gives up at the first long item: a paragraph fails within a few characters.
+    pub(super) fn has_only_short_items(&self, line: &str) -> bool {
+        let mut run = 0;
+        for c in line.chars() {
+            if self.separators.contains(&c) {
+                run = 0;
+            } else {
+                run += 1;
+                if run > self.max_item_chars {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,61 @@
+//! `title-hijack`: a first line of spam keyword groups.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Title hijack
+
+impl TitleRule {
+    pub(super) fn find(&self, folder: &Folder, text: &str, found: &mut Found) {
+        let Some(line) = line_ranges(text).find(|r| !text[r.clone()].trim().is_empty()) else {
+            return;
+        };
+        let line_text = &text[line.clone()];
+        let groups = line_text
+            .split(|c: char| self.separators.contains(&c))
+            .filter(|g| !g.trim().is_empty())
+            .count();
+        if groups < self.min_groups {
+            return;
+        }
+        let folded = folder.fold_text(line_text);
+        let coverage = coverage(&self.words, &folded);
+        let specific = self
+            .words
+            .automaton
+            .find_overlapping_iter(&folded)
+            .filter(|m| self.words.entries[m.value() as usize].1 != "generic")
+            .count();
+        if coverage >= self.min_coverage && specific >= self.min_specific_words {
+            let reason = format!(
+                "first line of {groups} keyword groups, {:.0}% of its letters are hijacked-title \
+                 words, {specific} of them specific",
+                coverage * 100.0
+            );
+            found.remove(with_newline(text, line), &self.id, reason);
+        }
+    }
+}
+
+/// The share of letters (Han, Latin, digits) of `folded` covered by words of the list.
+pub(super) fn coverage(words: &WordList, folded: &str) -> f64 {
+    let is_letter = |c: char| is_han(c) || c.is_alphanumeric();
+    let total = folded.chars().filter(|c| is_letter(*c)).count();
+    if total == 0 {
+        return 0.0;
+    }
+    let covered: usize = words
+        .automaton
+        .find_overlapping_iter(folded)
+        .fold(Vec::<Range<usize>>::new(), |mut acc, m| {
+            match acc.last_mut() {
+                Some(last) if m.start() <= last.end => last.end = last.end.max(m.end()),
+                _ => acc.push(m.start()..m.end()),
+            }
+            acc
+        })
+        .iter()
+        .map(|r| folded[r.clone()].chars().filter(|c| is_letter(*c)).count())
+        .sum();
+    covered as f64 / total as f64
+}
