@@ -17,6 +17,7 @@ use crate::error::RuleError;
 use crate::types::StageName;
 use settings::StageSettings;
 
+mod doc;
 pub mod schema;
 pub mod settings;
 
