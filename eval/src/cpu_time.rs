@@ -18,3 +18,25 @@ pub fn thread_cpu_ns() -> Option<f64> {
 pub fn thread_cpu_ns() -> Option<f64> {
     None
 }
+
+/// Median CPU milliseconds of three `pipeline.clean` runs over `bytes`, and what the last run gave,
+/// summed up by `describe` (or the error it refused with).
+pub fn median_clean_ms(
+    pipeline: &sluice::Pipeline,
+    bytes: &[u8],
+    describe: impl Fn(&sluice::Cleaned) -> String,
+) -> (f64, String) {
+    let mut times = Vec::new();
+    let mut result = String::new();
+    for _ in 0..3 {
+        let start = thread_cpu_ns().unwrap_or(0.0);
+        let cleaned = pipeline.clean(bytes);
+        times.push((thread_cpu_ns().unwrap_or(0.0) - start) / 1e6);
+        result = match cleaned {
+            Ok(c) => describe(&c),
+            Err(e) => format!("refused: {e}"),
+        };
+    }
+    times.sort_by(f64::total_cmp);
+    (times[1], result)
+}

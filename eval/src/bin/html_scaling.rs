@@ -57,7 +57,9 @@ fn main() -> anyhow::Result<()> {
         }
         for &mb in &sizes {
             let markup = repeat_to(&units, mb << 20);
-            let (ms, result) = median_run(&stage, markup.as_bytes());
+            let (ms, result) = cpu_time::median_clean_ms(&stage, markup.as_bytes(), |c| {
+                format!("cleaned, {} lines", c.text.lines().count())
+            });
             println!("{name:<30} {mb:>5} {:>10.1}  {result}", ms / mb as f64);
         }
     }
@@ -76,21 +78,4 @@ fn repeat_to(units: &[String], bytes: usize) -> String {
     }
     markup.push_str("</body></html>");
     markup
-}
-
-/// Median CPU milliseconds of three runs, and what the pipeline said.
-fn median_run(pipeline: &Pipeline, bytes: &[u8]) -> (f64, String) {
-    let mut times = Vec::new();
-    let mut result = String::new();
-    for _ in 0..3 {
-        let start = cpu_time::thread_cpu_ns().unwrap_or(0.0);
-        let cleaned = pipeline.clean(bytes);
-        times.push((cpu_time::thread_cpu_ns().unwrap_or(0.0) - start) / 1e6);
-        result = match cleaned {
-            Ok(c) => format!("cleaned, {} lines", c.text.lines().count()),
-            Err(e) => format!("refused: {e}"),
-        };
-    }
-    times.sort_by(f64::total_cmp);
-    (times[1], result)
 }

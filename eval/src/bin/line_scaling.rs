@@ -32,7 +32,11 @@ fn main() -> anyhow::Result<()> {
     for (name, source) in [("own lines", &text), ("one line", &one_line)] {
         for &mb in &sizes {
             let input = repeat_to(source, mb << 20);
-            let (ms, result) = pool.install(|| median_run(&pipeline, input.as_bytes()));
+            let (ms, result) = pool.install(|| {
+                cpu_time::median_clean_ms(&pipeline, input.as_bytes(), |c| {
+                    format!("cleaned, {} flags", c.report.flags.len())
+                })
+            });
             println!("{name:<22} {mb:>5} {:>10.1}  {result}", ms / mb as f64);
         }
     }
@@ -66,21 +70,4 @@ fn repeat_to(source: &str, bytes: usize) -> String {
         .unwrap_or(0);
     out.truncate(end);
     out
-}
-
-/// Median CPU milliseconds of three runs, and what the pipeline said.
-fn median_run(pipeline: &Pipeline, bytes: &[u8]) -> (f64, String) {
-    let mut times = Vec::new();
-    let mut result = String::new();
-    for _ in 0..3 {
-        let start = cpu_time::thread_cpu_ns().unwrap_or(0.0);
-        let cleaned = pipeline.clean(bytes);
-        times.push((cpu_time::thread_cpu_ns().unwrap_or(0.0) - start) / 1e6);
-        result = match cleaned {
-            Ok(c) => format!("cleaned, {} flags", c.report.flags.len()),
-            Err(e) => format!("refused: {e}"),
-        };
-    }
-    times.sort_by(f64::total_cmp);
-    (times[1], result)
 }
