@@ -3,7 +3,7 @@
 # runs, execs/s, crashes and the slowest input per 100 KB:
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET…]      JOBS=2 runs two targets at a time (default 1)
-#   SECONDS=0 skips fuzzing and only times the corpora and prints the table.
+#   scripts/fuzz.sh 0 skips fuzzing: it only times the corpora and prints the table.
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain. Seeds come from fixtures/
 # (scripts/fuzz_seeds.py, plus the kept crash inputs of fixtures/fuzz/TARGET) into
