@@ -3,17 +3,20 @@
 # runs, execs/s, crashes and the slowest input per 100 KB:
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET…]      JOBS=2 runs two targets at a time (default 1)
+#   scripts/fuzz.sh 0 skips fuzzing: it only times the corpora and prints the table.
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain. Seeds come from fixtures/
-# (scripts/fuzz_seeds.py, plus the kept crash inputs of fixtures/fuzz/) into fuzz/corpus/TARGET,
-# which keeps what the fuzzer finds between runs; crashes land in fuzz/artifacts/TARGET and logs
-# in fuzz/logs. The build has debug assertions and no sanitizer (FUZZ_SANITIZER=address for one):
-# the code is safe Rust, so the findings are panics, overflows, hangs and slow inputs, and the
-# shared 2-core machine runs several times more inputs a second without AddressSanitizer.
+# (scripts/fuzz_seeds.py, plus the kept crash inputs of fixtures/fuzz/TARGET) into
+# fuzz/corpus/TARGET, which keeps what the fuzzer finds between runs; crashes land in
+# fuzz/artifacts/TARGET and logs in fuzz/logs. The fuzzing build has debug assertions and no
+# sanitizer (FUZZ_SANITIZER=address for one): the code is safe Rust, so the findings are panics,
+# overflows, hangs and slow inputs, and the shared 2-core machine runs several times more inputs a
+# second without AddressSanitizer. An input over 10 s while fuzzing is a crash (a timeout).
 #
-# Slowness: after fuzzing, every corpus input is run once more, timed, and its time is divided by
-# its size in units of 100 KB (an input under 100 KB counts as 100 KB, so the figure is the time
-# of a small input). An input over 10 s during fuzzing is a crash (timeout).
+# Slowness is timed apart, on a release build of the same targets without the fuzzer's coverage
+# instrumentation (which slows the stages ten times): every corpus input is run twice and the
+# second run counts (the first use of some tables builds them), divided by the input's size in
+# units of 100 KB (an input under 100 KB counts as 100 KB, so for small inputs it is their time).
 set -euo pipefail
 seconds=${1:-60}
 shift || true
@@ -23,9 +26,8 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo +nightly fuzz list)
 fi
-sanitizer=${FUZZ_SANITIZER:-none}
-cargo +nightly fuzz build -s "$sanitizer"
-bin_dir=target/x86_64-unknown-linux-gnu/release
+fuzz_bin=target/x86_64-unknown-linux-gnu/release
+time_bin=target/timing/release
 python3 "$root/scripts/fuzz_seeds.py" corpus >/dev/null
 mkdir -p logs artifacts
 
@@ -33,42 +35,50 @@ fuzz_one() { # target
   local t=$1
   mkdir -p "corpus/$t" "artifacts/$t"
   if [ -d "$root/fixtures/fuzz/$t" ]; then cp "$root/fixtures/fuzz/$t"/* "corpus/$t/"; fi
-  "$bin_dir/$t" "corpus/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  "$fuzz_bin/$t" "corpus/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"logs/$t.log" 2>&1 || true
-  # Time each input alone; an empty input first takes the one-off start-up (rules, models).
-  : >"logs/$t.empty"
-  find "corpus/$t" -type f -print0 | xargs -0 "$bin_dir/$t" -runs=1 "logs/$t.empty" \
-    >"logs/$t.times" 2>&1 || true
 }
 
-running=0
-for t in "${targets[@]}"; do
-  fuzz_one "$t" &
-  running=$((running + 1))
-  if [ "$running" -ge "${JOBS:-1}" ]; then
-    wait -n
-    running=$((running - 1))
-  fi
-done
-wait
+time_one() { # target
+  local t=$1
+  find "corpus/$t" -type f -printf '%p\0%p\0' |
+    xargs -0 "$time_bin/$t" -runs=1 >"logs/$t.times" 2>&1 || true
+}
 
-printf '%-12s %12s %10s %8s %14s  %s\n' target runs execs/s crashes 's/100KB' 'slowest input'
+if [ "$seconds" -gt 0 ]; then
+  cargo +nightly fuzz build -s "${FUZZ_SANITIZER:-none}"
+  running=0
+  for t in "${targets[@]}"; do
+    fuzz_one "$t" &
+    running=$((running + 1))
+    if [ "$running" -ge "${JOBS:-1}" ]; then
+      wait -n
+      running=$((running - 1))
+    fi
+  done
+  wait
+fi
+cargo build --release --target-dir target/timing --bins
+for t in "${targets[@]}"; do time_one "$t"; done
+
+printf '%-12s %10s %8s %8s %8s  %s\n' target runs execs/s crashes s/100KB 'slowest input'
 for t in "${targets[@]}"; do
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "logs/$t.log" | tail -1)
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log" 2>/dev/null | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "logs/$t.log" 2>/dev/null | tail -1)
   crashes=$(find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
-  slowest=$(awk -v empty="logs/$t.empty" '
-    /^Executed .* in [0-9]+ ms$/ {
-      file = $2; ms = $(NF - 1)
-      if (file == empty) next
-      cmd = "stat -c %s \"" file "\""; cmd | getline size; close(cmd)
-      units = size / 102400; if (units < 1) units = 1
-      per = ms / 1000 / units
-      if (per >= best) { best = per; name = file; bytes = size }
+  slowest=$(awk '
+    /^Executed .* in [0-9]+ ms$/ { ms[$2] = $(NF - 1) }
+    END {
+      for (file in ms) {
+        cmd = "stat -c %s \"" file "\""; cmd | getline size; close(cmd)
+        units = size / 102400; if (units < 1) units = 1
+        per = ms[file] / 1000 / units
+        if (name == "" || per > best) { best = per; name = file; bytes = size }
+      }
+      if (name != "") printf "%.3f %s (%d bytes)", best, name, bytes; else print "- -"
     }
-    END { if (name != "") printf "%.3f %s (%d bytes)", best, name, bytes; else print "- -" }
   ' "logs/$t.times")
-  printf '%-12s %12s %10s %8s %14s  %s\n' "$t" "${runs:--}" "${rate:--}" "$crashes" \
+  printf '%-12s %10s %8s %8s %8s  %s\n' "$t" "${runs:--}" "${rate:--}" "$crashes" \
     "${slowest%% *}" "${slowest#* }"
   find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' \) \
     -exec echo "  {}" \;

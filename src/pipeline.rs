@@ -79,10 +79,11 @@ pub struct Cleaned {
 
 impl Cleaned {
     /// The text output of `sluice clean`: the title, a blank line, then the body.
+    /// A title without a body is a line of its own: the blank line separates a title from a body,
+    /// and cleaning the output again must read it the same way.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        if let Some(title) = &self.title {
-            out.push_str(title);
+        let mut out = self.title.clone().unwrap_or_default();
+        if !out.is_empty() && !self.text.is_empty() {
             out.push_str("\n\n");
         }
         out.push_str(&self.text);
@@ -266,11 +267,11 @@ fn finish(doc: Document) -> Cleaned {
             continue;
         }
         let is_first = title.is_none() && body_lines.is_empty();
-        let is_title = if doc.kinds.is_empty() {
-            is_first && looks_like_title(trimmed)
-        } else {
-            is_first && doc.kind_of_line(index) == BlockKind::Title
-        };
+        // A typed title (the html stage's) is laid out as one only when it would be read back as
+        // one, so that cleaning the output again gives the same output.
+        let is_title = is_first
+            && looks_like_title(trimmed)
+            && (doc.kinds.is_empty() || doc.kind_of_line(index) == BlockKind::Title);
         if is_title {
             title = Some(trimmed.to_string());
         } else {
@@ -316,6 +317,23 @@ mod tests {
             .unwrap();
         assert_eq!(cleaned.title.as_deref(), Some("標題在這裡"));
         assert_eq!(cleaned.render(), "標題在這裡\n\n第一段，內容。\n第二段。\n");
+    }
+
+    /// Cleaning the output again must give the same output (tests/properties.rs): a lone title is
+    /// one line, and a typed title that would not be read back as a title is the first body line.
+    #[test]
+    fn the_layout_reads_back_as_itself() {
+        let pipeline = Pipeline::from_rules(&RuleSet::defaults().unwrap()).unwrap();
+        let mut alone = pipeline.clean("只有標題".as_bytes()).unwrap();
+        alone.text.clear();
+        alone.title = Some("只有標題".into());
+        assert_eq!(alone.render(), "只有標題\n");
+        let sentence = "一個富人有了足夠多的財富，這本質上就是一種社交需求。";
+        let page = format!(
+            "<html><head><title>{sentence}</title></head><body><p>{sentence}</p><p>另一段正文，內容。</p></body></html>"
+        );
+        let once = pipeline.clean(page.as_bytes()).unwrap().render();
+        assert_eq!(pipeline.clean(once.as_bytes()).unwrap().render(), once);
     }
 
     #[test]

@@ -178,3 +178,14 @@ fn a_sentence_after_the_footer_is_kept_with_the_tail() {
     let address = "正文的一句話。\n本文為作者授權發布，轉載請注明出處。本文僅代表作者觀點，不代表本站立場。\n成都公司:成都市成華區建設南路160號";
     assert_eq!(run_stage(&rules, address).text(), "正文的一句話。");
 }
+
+/// A text that is all chrome loses every line at once: the spans of its lines must not overlap, or a
+/// line would be left for a second cleaning to remove (found by tests/properties.rs).
+#[test]
+fn a_text_of_only_chrome_loses_every_line_in_one_pass() {
+    let rules = RuleSet::defaults().unwrap();
+    for input in ["    Copyright\n1", "Copyright\n1\n", "Copyright\n\n1"] {
+        let doc = run_stage(&rules, input);
+        assert_eq!(doc.text().trim(), "", "{input:?}: {:?}", doc.report().edits);
+    }
+}

@@ -323,11 +323,13 @@ fn final_run_start(lines: &[Line], claimed: &[Option<usize>]) -> usize {
 }
 
 /// What removing a line takes: the line and its newline; in the run of removed lines that ends the
-/// text, the newline before it instead, so no trailing newline is left. Either way the spans of
-/// neighbouring lines don't overlap.
+/// text, the newline before it instead (none for the first line of the text), so no trailing
+/// newline is left. Either way the spans of neighbouring lines don't overlap: had the first line
+/// of a text that is all chrome taken its newline, the second line's span would overlap it and be
+/// dropped, and that line would go only when the text was cleaned again.
 fn line_span(text: &str, range: Range<usize>, in_final_run: bool) -> Range<usize> {
-    if in_final_run && range.start > 0 {
-        range.start - 1..range.end
+    if in_final_run {
+        range.start.saturating_sub(1)..range.end
     } else if range.end < text.len() {
         range.start..range.end + 1
     } else {

@@ -111,7 +111,12 @@ impl Decode {
         report: &mut DecodeReport,
     ) -> Verdict {
         if let Some((charset, bom_len)) = unicode::bom(bytes) {
-            return Verdict::new("bom", charset.decode(&bytes[bom_len..], bom_len))
+            // Every mark at the start goes (files joined, a mark written before a mark): a U+FEFF
+            // left there would be taken as the mark by the next decoding, so a repair's output
+            // would change when repaired again.
+            let mark = &bytes[..bom_len];
+            let marks = bytes.chunks(bom_len).take_while(|c| *c == mark).count() * bom_len;
+            return Verdict::new("bom", charset.decode(&bytes[marks..], marks))
                 .because(format!("{} byte-order mark", charset.name()));
         }
         if let Some(wide) = unicode::detect_without_bom(bytes) {
@@ -428,6 +433,21 @@ mod tests {
         let (text, report) = decode(&bytes, None);
         assert_eq!(report.encoding, "gb18030");
         assert!(text.ends_with("而在人的行为习惯上。\n"), "{text}");
+    }
+
+    #[test]
+    fn every_mark_at_the_start_goes() {
+        let bytes = [
+            &[0xEF, 0xBB, 0xBF][..],
+            &[0xEF, 0xBB, 0xBF],
+            "好\u{feff}".as_bytes(),
+        ]
+        .concat();
+        let (text, report) = decode(&bytes, None);
+        assert_eq!(
+            (text.as_str(), report.method.as_str()),
+            ("好\u{feff}", "bom")
+        );
     }
 
     #[test]

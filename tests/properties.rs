@@ -1,0 +1,261 @@
+//! Properties of the whole pipeline over generated pages, with proptest: every text stage's report
+//! replays to its output, and the output does not depend on the number of threads; cleaning is
+//! idempotent and a repair's output is accepted by `repair --check` (a second repair changes
+//! nothing) on the classes fixed so far, with known failures left (those two are `#[ignore]`d).
+//!
+//! Pages are made of lines of the seed pages and fixtures (real spam, mojibake, pinyin, chrome) cut
+//! and joined at random, with atoms that are known to be hard (number-only lines, short title-like
+//! lines, markup, stray characters), as text and as HTML. Each property runs `PROPTEST_CASES`
+//! cases (10,000 unless set; CI runs the default) on the library in-process.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use rayon::prelude::*;
+use sluice::{Document, Format, Pipeline, Profile, RuleSet};
+
+#[path = "support/replay.rs"]
+mod replay;
+
+fn rules() -> &'static RuleSet {
+    static RULES: OnceLock<RuleSet> = OnceLock::new();
+    RULES.get_or_init(|| RuleSet::defaults().unwrap())
+}
+
+fn clean_pipeline() -> &'static Pipeline {
+    static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
+    PIPELINE.get_or_init(|| Pipeline::from_rules(rules()).unwrap())
+}
+
+fn repair_pipeline() -> &'static Pipeline {
+    static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
+    PIPELINE.get_or_init(|| Pipeline::with_profile(rules(), Profile::Repair).unwrap())
+}
+
+/// The lines of the seed pages and of the expected texts of the other fixtures (their inputs are in
+/// other charsets), each at most 120 bytes (longer ones cut at a character boundary): the material
+/// pages are made of.
+fn fixture_lines() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut lines = Vec::new();
+    for dir in ["seeds", "markup", "charset", "html"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.to_string_lossy();
+                name.ends_with(".expected.txt") || (dir == "seeds" && name.ends_with(".txt"))
+            })
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+            lines.extend(text.lines().filter(|l| !l.trim().is_empty()).map(cut_line));
+        }
+    }
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+fn cut_line(line: &str) -> String {
+    let mut end = line.len().min(120);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    line[..end].to_string()
+}
+
+/// Atoms that a second pass has been seen to treat differently from the first. U+FEFF is left out:
+/// the layout trims it at line ends where the stages saw it, and at the start of a text it is read
+/// as a byte-order mark (README, Limitations).
+const ATOMS: &[&str] = &[
+    "1",
+    "2024",
+    "12 34",
+    "3.",
+    "第1頁",
+    "標題",
+    "新聞標題：",
+    "Title",
+    "  ",
+    "-",
+    "|",
+    "\\",
+    "<b>",
+    "[b]粗體[/b]",
+    "Ã©tÃ©",
+    "锟斤拷",
+    "聯(lián)系",
+    "\u{200B}",
+    "\t",
+    "。",
+    "，",
+    "（）",
+    "http://example.com/a?b=1",
+];
+
+/// One line: one to three pieces, each a fixture line, a part of one, or an atom.
+fn line() -> impl Strategy<Value = String> {
+    static LINES: OnceLock<Vec<String>> = OnceLock::new();
+    let lines = LINES.get_or_init(fixture_lines).clone();
+    let piece = prop_oneof![
+        1 => prop::sample::select(lines.clone()),
+        3 => (prop::sample::select(lines), any::<prop::sample::Index>(), 1..30usize).prop_map(
+            |(line, at, len)| {
+                let chars: Vec<char> = line.chars().collect();
+                let start = at.index(chars.len());
+                chars[start..(start + len).min(chars.len())].iter().collect()
+            }
+        ),
+        2 => prop::sample::select(ATOMS).prop_map(str::to_string),
+    ];
+    prop::collection::vec(piece, 1..=3).prop_map(|pieces| pieces.concat())
+}
+
+/// A text page of 1 to 6 lines.
+fn text_page() -> impl Strategy<Value = String> {
+    prop::collection::vec(line(), 1..=6).prop_map(|lines| lines.join("\n"))
+}
+
+/// An HTML page: a `<title>`, an optional heading, and paragraphs, list items and a footer.
+fn html_page() -> impl Strategy<Value = String> {
+    let block = prop_oneof![
+        line().prop_map(|l| format!("<p>{}</p>", escape(&l))),
+        line().prop_map(|l| format!("<li>{}</li>", escape(&l))),
+        line().prop_map(|l| format!("<div class=\"footer\">{}</div>", escape(&l))),
+    ];
+    (
+        line(),
+        prop::option::of(line()),
+        prop::collection::vec(block, 1..=6),
+    )
+        .prop_map(|(title, heading, blocks)| {
+            let heading = heading.map_or(String::new(), |h| format!("<h1>{}</h1>", escape(&h)));
+            format!(
+                "<!DOCTYPE html><html><head><title>{}</title></head><body>{heading}<div class=\"article\">{}</div></body></html>",
+                escape(&title),
+                blocks.concat()
+            )
+        })
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A page as bytes: text or HTML.
+fn page() -> impl Strategy<Value = String> {
+    prop_oneof![3 => text_page(), 1 => html_page()]
+}
+
+fn config() -> Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(10_000);
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+/// The rendered output of `sluice clean` for `bytes`, when it is accepted.
+fn clean(bytes: &[u8]) -> Option<String> {
+    clean_pipeline().clean(bytes).ok().map(|c| c.render())
+}
+
+/// The text `sluice repair` writes for `text`.
+fn repair(text: &str) -> String {
+    let doc = Document::from_bytes(text.as_bytes().to_vec(), Format::Text);
+    repair_pipeline()
+        .run_stages(doc, |_, _| {})
+        .text()
+        .to_string()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Cleaning a text page's output again changes nothing. (An HTML page's output can change more:
+    /// lines the html stage typed as a title or a table cell are exempt from some text rules, and
+    /// the text layout does not carry the types.) Fixed so far: a lone title's blank lines, a typed
+    /// title that reads back as a body line, doubled byte-order marks, a text of only chrome. Still
+    /// failing, so not run by default (`-- --ignored`): a stage's edit that exposes a line to an
+    /// earlier rule of the same stage (`新聞標題：新聞標題：1` loses its doubled prefix, and the `1`
+    /// left would go as a page number only in a second pass). See README, Limitations.
+    #[test]
+    #[ignore = "known failures: one pass is not a fixpoint (README, Limitations)"]
+    fn cleaning_text_is_idempotent(page in text_page()) {
+        if let Some(once) = clean(page.as_bytes()).filter(|o| !o.trim().is_empty()) {
+            let twice = clean(once.as_bytes()).unwrap_or_default();
+            prop_assert_eq!(&twice, &once, "input: {:?}", page);
+        }
+    }
+
+    /// For every text stage, its edits applied to its input give its output.
+    #[test]
+    fn the_report_replays_every_text_stage(page in page()) {
+        let pipeline = clean_pipeline();
+        let format = Format::sniff(page.as_bytes());
+        if pipeline.check_input(page.as_bytes(), format).is_ok() {
+            let doc = Document::from_bytes(page.into_bytes(), format);
+            if let Err(mismatch) = replay::run_accounted(pipeline, doc) {
+                return Err(TestCaseError::fail(mismatch));
+            }
+        }
+    }
+
+    /// A repair's output is accepted by `repair --check`: a second repair changes nothing, so a
+    /// text that `--check` accepts is never changed. Still failing, so not run by default: a later
+    /// stage changes the context an earlier one judged (`script` turns `没有纯第1頁u` traditional
+    /// after `mojibake` left it; a second repair sees `純第1頁u` and takes a byte-slip repair).
+    #[test]
+    #[ignore = "known failures: a later stage changes an earlier stage's context (README, Limitations)"]
+    fn repair_output_is_accepted_by_check(page in text_page()) {
+        let once = repair(&page);
+        prop_assert_eq!(repair(&once), once, "input: {:?}", page);
+    }
+
+    /// Documents cleaned on one thread and on several give the same texts and reports.
+    #[test]
+    fn output_does_not_depend_on_the_thread_count(
+        pages in prop::collection::vec(page(), 1..=3),
+        threads in 2..=4usize,
+    ) {
+        prop_assert_eq!(clean_on(1, &pages), clean_on(threads, &pages));
+    }
+}
+
+/// Clean `pages` in parallel on a pool of `threads` threads: each page's output and report, as JSON.
+fn clean_on(threads: usize, pages: &[String]) -> Vec<String> {
+    static POOLS: OnceLock<Vec<rayon::ThreadPool>> = OnceLock::new();
+    let pools = POOLS.get_or_init(|| {
+        (1..=4)
+            .map(|n| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .unwrap()
+            })
+            .collect()
+    });
+    pools[threads - 1].install(|| {
+        pages
+            .par_iter()
+            .map(|page| match clean_pipeline().clean(page.as_bytes()) {
+                Ok(cleaned) => {
+                    serde_json::to_string(&sluice::ReportJson::of_cleaned(&cleaned).to_value())
+                        .unwrap()
+                        + &cleaned.text
+                }
+                Err(error) => error.to_string(),
+            })
+            .collect()
+    })
+}
