@@ -201,7 +201,7 @@ impl Pipeline {
     /// what `sluice repair` writes, since a repair must keep the file's own lines and spacing.
     /// `observe` sees the document before each stage runs (`sluice explain` keeps each stage's input).
     /// Once the document's time budget is spent, the stages left are not run and the document is
-    /// flagged (`pipeline.time-budget`).
+    /// flagged (`decode.time-budget`).
     pub fn run_stages(
         &self,
         mut doc: Document,
@@ -253,7 +253,7 @@ fn flag_time_budget(doc: &mut Document, budget: Duration, skipped: &[Box<dyn Sta
         budget.as_secs_f64(),
         names.join(", ")
     );
-    doc.flag(last, "pipeline.time-budget", message, None);
+    doc.flag(last, "decode.time-budget", message, None);
 }
 
 /// Lay out the final text: lines trimmed, blank lines dropped, the title split off. This is a fixed

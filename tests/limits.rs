@@ -33,7 +33,7 @@ fn a_spent_time_budget_skips_the_stages_left_and_flags_them() {
     let flag = &cleaned.report.flags[0];
     assert_eq!(
         (flag.stage, flag.rule.as_str()),
-        (StageName::Decode, "pipeline.time-budget")
+        (StageName::Decode, "decode.time-budget")
     );
     assert!(
         flag.message.contains("markup, mojibake"),
@@ -61,7 +61,7 @@ fn the_default_time_budget_leaves_ordinary_pages_alone() {
             .report
             .flags
             .iter()
-            .all(|f| f.rule != "pipeline.time-budget")
+            .all(|f| f.rule != "decode.time-budget")
     );
 }
 
