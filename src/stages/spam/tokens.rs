@@ -103,13 +103,16 @@ impl TokenRule {
         if lead.is_empty() || trail.is_empty() {
             return None;
         }
+        let utf8_len = |chars: &[char]| chars.iter().map(|c| c.len_utf8()).sum::<usize>();
+        // The byte span of the tokens with `lead_len` characters before and `trail_len` after.
+        let span = |lead_len: usize, trail_len: usize| {
+            (
+                first.start - utf8_len(&lead[..lead_len]),
+                last.end + utf8_len(&trail[..trail_len]),
+            )
+        };
         let wrapped = |lead_len: usize, trail_len: usize| -> Option<char> {
-            let start = first.start - lead[..lead_len].iter().map(|c| c.len_utf8()).sum::<usize>();
-            let end = last.end
-                + trail[..trail_len]
-                    .iter()
-                    .map(|c| c.len_utf8())
-                    .sum::<usize>();
+            let (start, end) = span(lead_len, trail_len);
             let (b, a) = (char_before(text, start)?, char_after(text, end)?);
             (b == a && self.wrappers.contains(&b)).then_some(b)
         };
@@ -118,12 +121,7 @@ impl TokenRule {
             .flat_map(|l| (1..=trail.len().min(self.max_piece_chars)).map(move |t| (l, t)))
             .find_map(|(l, t)| wrapped(l, t).map(|w| (l, t, Some(w))))
             .unwrap_or((1, 1, None));
-        let start = first.start - lead[..lead_len].iter().map(|c| c.len_utf8()).sum::<usize>();
-        let end = last.end
-            + trail[..trail_len]
-                .iter()
-                .map(|c| c.len_utf8())
-                .sum::<usize>();
+        let (start, end) = span(lead_len, trail_len);
         let mut noise: Vec<Range<usize>> = tokens.to_vec();
         let mut outer = start..end;
         if let Some(w) = wrapper {
