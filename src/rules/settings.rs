@@ -347,30 +347,18 @@ mod tests {
     fn the_default_rules_set_what_the_defaults_say() {
         // The files may restate a default, but must not contradict it: `Default` is what runs when a
         // file leaves a setting out.
+        fn holds<S: StageSettings + PartialEq + std::fmt::Debug>(rules: &super::super::RuleSet) {
+            assert_eq!(rules.settings::<S>().unwrap(), S::default(), "{}", S::STAGE);
+        }
         let rules = super::super::RuleSet::defaults().unwrap();
-        assert_eq!(
-            rules.settings::<MojibakeSettings>().unwrap(),
-            MojibakeSettings::default()
-        );
-        assert_eq!(
-            rules.settings::<HtmlSettings>().unwrap(),
-            HtmlSettings::default()
-        );
-        assert_eq!(
-            rules.settings::<SpamSettings>().unwrap(),
-            SpamSettings::default()
-        );
-        assert_eq!(
-            rules.settings::<ScriptSettings>().unwrap(),
-            ScriptSettings::default()
-        );
-        assert_eq!(
-            rules.settings::<DedupSettings>().unwrap(),
-            DedupSettings::default()
-        );
-        assert_eq!(
-            rules.settings::<BoilerplateSettings>().unwrap(),
-            BoilerplateSettings::default()
-        );
+        holds::<DecodeSettings>(&rules);
+        holds::<HtmlSettings>(&rules);
+        holds::<MarkupSettings>(&rules);
+        holds::<MojibakeSettings>(&rules);
+        holds::<PinyinSettings>(&rules);
+        holds::<SpamSettings>(&rules);
+        holds::<ScriptSettings>(&rules);
+        holds::<BoilerplateSettings>(&rules);
+        holds::<DedupSettings>(&rules);
     }
 }
