@@ -1,50 +1,32 @@
 #!/usr/bin/env python3
-"""Write trafilatura's main text for the shared HTML corpora, to score it beside sluice's.
+"""Write trafilatura's main text for every page of a manifest, to score it beside sluice's.
 
-    python3 -m venv /tmp/tv && /tmp/tv/bin/pip install trafilatura lxml_html_clean
-    /tmp/tv/bin/python scripts/trafilatura_baseline.py /tmp/trafilatura
-    cargo run --release -p sluice-eval --bin eval_extract -- --extracted /tmp/trafilatura
-    cargo run --release -p sluice-eval --bin eval_extract -- --extracted /tmp/trafilatura --drop-related-lines
+    python scripts/trafilatura_baseline.py MANIFEST OUT
 
-Each page is decoded before trafilatura sees it, with its real encoding (cwced's `encodings.tsv`;
-cx163 is all GBK family), so the comparison is of extraction, not of charset detection. Writes
-OUT/<corpus>/<page>.txt; an empty file when trafilatura returns nothing.
+MANIFEST is what `eval_extract --manifest FILE` writes (`set<TAB>page<TAB>path` a line), so the pages
+are enumerated in one place. trafilatura gets each page's raw bytes, as sluice does (it detects the
+encoding itself), with its default settings. Writes OUT/<set>/<page>.txt, an empty file when
+trafilatura returns nothing. `scripts/extract_eval.sh` runs the whole comparison.
 """
-import csv
 import sys
 from pathlib import Path
 
 import trafilatura
 
-CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
-
-def encodings(corpus: Path) -> dict:
-    """Page name → Python codec, from the corpus's encodings.tsv when it has one."""
-    table = corpus / "encodings.tsv"
-    if not table.exists():
-        return {}
-    with table.open(encoding="utf-8") as f:
-        rows = csv.DictReader(f, delimiter="\t")
-        return {r["file"]: r["actual_encoding"].split("/")[-1] for r in rows}
-
-
-def main(out: Path) -> None:
-    for name in ("cwced", "cx163"):
-        corpus = CORPORA / name
-        codecs = encodings(corpus)
-        target = out / name
+def main(manifest: Path, out: Path) -> None:
+    count = 0
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        corpus, page, path = line.split("\t")
+        target = out / corpus
         target.mkdir(parents=True, exist_ok=True)
-        pages = sorted((corpus / "original").glob("*.html"))
-        for page in pages:
-            codec = codecs.get(page.name, "gb18030")
-            markup = page.read_bytes().decode(codec, errors="replace")
-            text = trafilatura.extract(markup) or ""
-            (target / f"{page.stem}.txt").write_text(text, encoding="utf-8")
-        print(f"{name}: {len(pages)} pages → {target}")
+        text = trafilatura.extract(Path(path).read_bytes()) or ""
+        (target / f"{page}.txt").write_text(text, encoding="utf-8")
+        count += 1
+    print(f"trafilatura {trafilatura.__version__}: {count} pages → {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) != 3:
         sys.exit(__doc__)
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

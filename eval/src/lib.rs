@@ -3,6 +3,7 @@
 //! repository, and are not part of the library or its tests.
 
 pub mod cpu_time;
+pub mod extract_sets;
 pub mod html_pages;
 pub mod script_mode;
 

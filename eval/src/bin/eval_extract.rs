@@ -1,47 +1,47 @@
-//! Main-content quality of the `html` + `boilerplate` stages on the shared corpora.
+//! Main-content quality of the `html` + `markup` + `boilerplate` stages on every development set of
+//! `../shared/corpus` (cwced, cx163, magic-html articles and forums, gne), beside other extractors.
 //!
-//! `cargo run --release --example eval_extract [-- CORPUS_DIR]` prints one line per page (precision,
-//! recall, F1), the means, the median F1 and the pages with an empty body, per corpus. Scoring (from `cwced/SOURCE.md`): each Han character is one
-//! token, each run of ASCII letters or digits one token, punctuation ignored; precision, recall and F1
-//! of the bags of tokens, averaged over pages. The title line is not part of the body.
+//! ```text
+//! scripts/extract_eval.sh                                   # sluice and trafilatura, one run
+//! cargo run --release -p sluice-eval --bin eval_extract     # sluice alone
+//! eval_extract --compare NAME=DIR ...    # also score DIR/<set>/<page>.txt (another tool's outputs)
+//! eval_extract --manifest FILE           # write `set<TAB>page<TAB>path` for every page, and stop
+//! eval_extract --dump DIR                # write sluice's bodies to DIR/<set>/<page>.txt
+//! eval_extract --pages                   # print every page's scores, not only the means
+//! eval_extract --drop-related-lines      # diagnostic: silver references without their link lists
+//! ```
 //!
-//! With `--drop-related-lines`, reference lines that end in a `YYYY/MM/DD` date or a `评论N条` comment
-//! count (the related-news and headline-ranking link lists the cx163 silver extractor keeps) are left
-//! out of the reference: a diagnostic for how much of the silver shortfall is those lists, not a score.
+//! `--drop-related-lines` leaves out of the silver references (cx163, gne) the lines that end in a
+//! `YYYY/MM/DD` date or a `评论N条` comment count: the related-news and headline-ranking link lists
+//! the cx163 silver extractor keeps. It shows how much of a silver shortfall is those lists; it is not
+//! a score.
 //!
-//! With `--dump DIR`, each page's extracted body is written to `DIR/<corpus>/<page>.txt`, to diff
-//! against the reference. With `--extracted DIR`, the texts in `DIR/<corpus>/<page>.txt` are scored
-//! instead of running the pipeline: another extractor's output on the same pages, scored the same way
-//! (`scripts/trafilatura_baseline.py` writes trafilatura's).
-//!
-//! Corpora, relative to the repository root: `../shared/corpus/cwced` (`original/*.html` with
-//! human-written `cleaned/*.txt`) and `../shared/corpus/cx163` (`original/*.html` with silver
-//! `silver/*.txt`).
+//! Each set is split by source (see `sluice_eval::extract_sets`): the validation third is printed first
+//! and apart. Tune on the training pages only. Every tool is given the same raw bytes. Scoring follows
+//! each set's `SOURCE.md` (F1 of token or character bags per page, averaged over pages; an empty
+//! output scores 0). `EMPTY` counts sluice's empty bodies.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use sluice::{Pipeline, RuleSet, StageName};
+use sluice_eval::extract_sets::{self, Page, Set};
+
+struct Args {
+    root: PathBuf,
+    compare: Vec<(String, PathBuf)>,
+    manifest: Option<PathBuf>,
+    dump: Option<PathBuf>,
+    pages: bool,
+    drop_related_lines: bool,
+}
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let drop_related = args.iter().any(|a| a == "--drop-related-lines");
-    let value_of = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .map(PathBuf::from)
-    };
-    let dump = value_of("--dump");
-    let extracted = value_of("--extracted");
-    let takes_value = |a: &String| a == "--dump" || a == "--extracted";
-    let root = args
-        .iter()
-        .enumerate()
-        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || !takes_value(&args[i - 1])))
-        .map(|(_, a)| a)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("../shared/corpus"));
+    let args = parse_args()?;
+    let sets = extract_sets::load(&args.root)?;
+    if let Some(manifest) = &args.manifest {
+        return write_manifest(&sets, manifest);
+    }
     let rules = RuleSet::defaults()?;
     let pipeline = Pipeline::with_stages(
         &rules,
@@ -52,158 +52,165 @@ fn main() -> anyhow::Result<()> {
             StageName::Boilerplate,
         ],
     )?;
-    for (corpus, reference) in [("cwced", "cleaned"), ("cx163", "silver")] {
-        let dir = root.join(corpus);
-        if dir.is_dir() {
-            let source = match &extracted {
-                Some(d) => Source::Extracted(d.join(corpus)),
-                None => Source::Pipeline(&pipeline),
-            };
-            let dump = dump.as_ref().map(|d| d.join(corpus));
-            evaluate(&source, &dir, reference, drop_related, dump.as_deref())?;
-        } else {
-            eprintln!("{}: not found, skipped", dir.display());
+    let tools: Vec<&str> = std::iter::once("sluice")
+        .chain(args.compare.iter().map(|(n, _)| n.as_str()))
+        .collect();
+    let mut summary = Vec::new();
+    for set in &sets {
+        let scored = score_set(set, &pipeline, &args)?;
+        if args.pages {
+            print_pages(set, &tools, &scored);
         }
+        summary.push((set, scored));
     }
+    print_summary(&tools, &summary);
     Ok(())
 }
 
-/// Where the extracted texts come from.
-enum Source<'a> {
-    Pipeline(&'a Pipeline),
-    /// `<page>.txt` files written by another extractor.
-    Extracted(PathBuf),
-}
-
-impl Source<'_> {
-    fn extract(&self, page: &Path, stem: &str) -> anyhow::Result<String> {
-        Ok(match self {
-            Source::Pipeline(pipeline) => pipeline.clean(&std::fs::read(page)?)?.text,
-            Source::Extracted(dir) => std::fs::read_to_string(dir.join(format!("{stem}.txt")))?,
-        })
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        root: Path::new(sluice_eval::REPO).join("../shared/corpus"),
+        compare: Vec::new(),
+        manifest: None,
+        dump: None,
+        pages: false,
+        drop_related_lines: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--compare" => {
+                let pair = value()?;
+                let (name, dir) = pair.split_once('=').context("--compare takes NAME=DIR")?;
+                args.compare.push((name.to_owned(), PathBuf::from(dir)));
+            }
+            "--manifest" => args.manifest = Some(PathBuf::from(value()?)),
+            "--dump" => args.dump = Some(PathBuf::from(value()?)),
+            "--pages" => args.pages = true,
+            "--drop-related-lines" => args.drop_related_lines = true,
+            _ if !arg.starts_with("--") => args.root = PathBuf::from(arg),
+            _ => anyhow::bail!("unknown option {arg}"),
+        }
     }
+    Ok(args)
 }
 
-fn evaluate(
-    source: &Source,
-    dir: &Path,
-    reference: &str,
-    drop_related: bool,
-    dump: Option<&Path>,
-) -> anyhow::Result<()> {
-    if let Some(dump) = dump {
+fn write_manifest(sets: &[Set], path: &Path) -> anyhow::Result<()> {
+    let mut lines = String::new();
+    for set in sets {
+        for page in &set.pages {
+            lines.push_str(&format!(
+                "{}\t{}\t{}\n",
+                set.name,
+                page.id,
+                page.html.display()
+            ));
+        }
+    }
+    std::fs::write(path, lines).with_context(|| format!("writing {}", path.display()))
+}
+
+/// One page's F1 for each tool (`None` where a compared tool has no output for it), and whether
+/// sluice's body was empty.
+struct Scored<'a> {
+    page: &'a Page,
+    f1: Vec<Option<f64>>,
+    empty: bool,
+}
+
+fn score_set<'a>(
+    set: &'a Set,
+    pipeline: &Pipeline,
+    args: &Args,
+) -> anyhow::Result<Vec<Scored<'a>>> {
+    let dump = args.dump.as_ref().map(|d| d.join(set.name));
+    if let Some(dump) = &dump {
         std::fs::create_dir_all(dump)?;
     }
     let related = regex::Regex::new(r"(\d{4}/\d{2}/\d{2}|评论\d+条)\s*$")?;
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir.join("original"))?
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "html"))
-        .collect();
-    pages.sort();
-    let mut scores = Vec::new();
-    let mut empty = Vec::new();
-    println!("{:<44} {:>6} {:>6} {:>6}", dir.display(), "P", "R", "F1");
-    for page in pages {
-        let stem = page.file_stem().unwrap_or_default().to_string_lossy();
-        let truth_path = dir.join(reference).join(format!("{stem}.txt"));
-        let Ok(mut truth) = std::fs::read_to_string(&truth_path) else {
-            continue;
-        };
-        if drop_related {
-            truth = truth
+    let mut scored = Vec::new();
+    for page in &set.pages {
+        let truth = if args.drop_related_lines && !set.human {
+            let kept: Vec<&str> = page
+                .truth
                 .lines()
                 .filter(|l| !related.is_match(l))
-                .collect::<Vec<_>>()
-                .join("\n");
+                .collect();
+            kept.join("\n")
+        } else {
+            page.truth.clone()
+        };
+        let bytes = std::fs::read(&page.html)
+            .with_context(|| format!("reading {}", page.html.display()))?;
+        let text = pipeline.clean(&bytes)?.text;
+        if let Some(dump) = &dump {
+            std::fs::write(dump.join(format!("{}.txt", page.id)), &text)?;
         }
-        let text = source.extract(&page, &stem)?;
-        if text.trim().is_empty() {
-            empty.push(stem.to_string());
+        let mut f1 = vec![Some(extract_sets::score(set.scoring, &text, &truth).2)];
+        for (_, dir) in &args.compare {
+            let other =
+                std::fs::read_to_string(dir.join(set.name).join(format!("{}.txt", page.id))).ok();
+            f1.push(other.map(|o| extract_sets::score(set.scoring, &o, &truth).2));
         }
-        if let Some(dump) = dump {
-            std::fs::write(dump.join(format!("{stem}.txt")), &text)?;
-        }
-        let (p, r, f) = bag_f1(&tokens(&text), &tokens(&truth));
-        println!("{stem:<44} {p:>6.3} {r:>6.3} {f:>6.3}");
-        scores.push((p, r, f));
+        scored.push(Scored {
+            page,
+            f1,
+            empty: text.trim().is_empty(),
+        });
     }
-    let n = scores.len().max(1) as f64;
-    let mean = |pick: fn(&(f64, f64, f64)) -> f64| scores.iter().map(pick).sum::<f64>() / n;
-    println!(
-        "{:<44} {:>6.3} {:>6.3} {:>6.3}   ({} pages)",
-        "MEAN",
-        mean(|s| s.0),
-        mean(|s| s.1),
-        mean(|s| s.2),
-        scores.len()
-    );
-    let mut f1s: Vec<f64> = scores.iter().map(|s| s.2).collect();
-    f1s.sort_by(f64::total_cmp);
-    let median = match f1s.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => f1s[n / 2],
-        n => (f1s[n / 2 - 1] + f1s[n / 2]) / 2.0,
-    };
-    println!("{:<44} {:>20.3}", "MEDIAN F1", median);
-    println!(
-        "{:<44} {:>20}\n",
-        "EMPTY BODIES",
-        format!("{} {empty:?}", empty.len())
-    );
-    Ok(())
+    Ok(scored)
 }
 
-/// Each Han character is a token, each run of ASCII letters or digits (full-width forms folded) is
-/// one; everything else is ignored.
-fn tokens(text: &str) -> HashMap<String, usize> {
-    let mut bag = HashMap::new();
-    let mut word = String::new();
-    for c in text.chars().map(fold_width) {
-        if c.is_ascii_alphanumeric() {
-            word.push(c.to_ascii_lowercase());
-            continue;
-        }
-        if !word.is_empty() {
-            *bag.entry(std::mem::take(&mut word)).or_insert(0) += 1;
-        }
-        if sluice::internals::is_han(c) {
-            *bag.entry(c.to_string()).or_insert(0) += 1;
-        }
+fn print_pages(set: &Set, tools: &[&str], scored: &[Scored]) {
+    print!("{:<16} {:<40} {:<5}", set.name, "page", "split");
+    tools.iter().for_each(|t| print!(" {t:>11}"));
+    println!();
+    for s in scored {
+        let id: String = s.page.id.chars().take(40).collect();
+        let split = if s.page.validation { "val" } else { "train" };
+        print!("{:<16} {id:<40} {split:<5}", "");
+        s.f1.iter()
+            .for_each(|f| print!(" {:>11}", f.map_or("-".into(), |f| format!("{f:.3}"))));
+        println!();
     }
-    if !word.is_empty() {
-        *bag.entry(word).or_insert(0) += 1;
-    }
-    bag
+    println!();
 }
 
-fn fold_width(c: char) -> char {
-    match c as u32 {
-        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
+fn print_summary(tools: &[&str], summary: &[(&Set, Vec<Scored>)]) {
+    for validation in [true, false] {
+        println!(
+            "{}",
+            if validation {
+                "VALIDATION (held out by source)"
+            } else {
+                "TRAIN"
+            }
+        );
+        print!("{:<16} {:>6} {:>6}", "set", "pages", "EMPTY");
+        tools.iter().for_each(|t| print!(" {t:>11}"));
+        println!();
+        for (set, scored) in summary {
+            let part: Vec<&Scored> = scored
+                .iter()
+                .filter(|s| s.page.validation == validation)
+                .collect();
+            let empty = part.iter().filter(|s| s.empty).count();
+            let label = if set.human {
+                set.name.to_owned()
+            } else {
+                format!("{} (silver)", set.name)
+            };
+            print!("{label:<16} {:>6} {empty:>6}", part.len());
+            for tool in 0..tools.len() {
+                let f1s: Vec<f64> = part.iter().filter_map(|s| s.f1[tool]).collect();
+                match f1s.len() {
+                    0 => print!(" {:>11}", "-"),
+                    n => print!(" {:>11.3}", f1s.iter().sum::<f64>() / n as f64),
+                }
+            }
+            println!();
+        }
+        println!();
     }
-}
-
-fn bag_f1(got: &HashMap<String, usize>, truth: &HashMap<String, usize>) -> (f64, f64, f64) {
-    let common: usize = got
-        .iter()
-        .map(|(t, &n)| n.min(truth.get(t).copied().unwrap_or(0)))
-        .sum();
-    let got_n: usize = got.values().sum();
-    let truth_n: usize = truth.values().sum();
-    let precision = if got_n == 0 {
-        0.0
-    } else {
-        common as f64 / got_n as f64
-    };
-    let recall = if truth_n == 0 {
-        0.0
-    } else {
-        common as f64 / truth_n as f64
-    };
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
-    (precision, recall, f1)
 }
