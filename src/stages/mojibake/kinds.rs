@@ -3,7 +3,14 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::*;
+use crate::error::RuleError;
+use crate::rules::{FOLD_TABLE, Rule, RuleSet};
+
+use super::codec::PlainBig5;
+use super::entity::Entities;
+use super::latin::Utf8Fixer;
+use super::slip::Op;
+use super::{Lost, Mojibake, Redecode, Slip, lost};
 
 /// The kinds of mojibake rule and their parameters (`kind = "…"` in a `[[rule]]` of the stage).
 #[derive(Deserialize, JsonSchema)]

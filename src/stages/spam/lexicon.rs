@@ -1,6 +1,15 @@
 //! The word lists: loading, the homoglyph table, leftmost-longest matching.
 
-use super::*;
+use std::ops::Range;
+
+use daachorse::{CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+
+use super::evidence::{char_after, char_before, is_fullwidth_alnum};
+use super::kinds::Paths;
+use super::{Hit, RING, Spam, WordList};
 
 impl Spam {
     /// Load the word list files of parameter `key`. A line is `word` or `word<TAB>category`; without
