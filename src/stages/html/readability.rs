@@ -26,6 +26,7 @@ use scraper::{ElementRef, Html};
 use super::blocks::{Block, Page};
 use crate::error::RuleError;
 use crate::rules::Rule;
+use crate::text::chars::SENTENCE_ENDS;
 
 /// The lengths of the scorer, in scoring units.
 #[derive(Debug, Clone)]
@@ -234,7 +235,7 @@ fn is_prose_paragraph(page: &Page, totals: &Totals, element: usize) -> bool {
             .iter()
             .rev()
             .find(|b| in_subtree(page, element, b.element))
-            .is_some_and(|b| b.text.ends_with(['。', '！', '？', '.', '!', '?', '…']))
+            .is_some_and(|b| b.text.ends_with(SENTENCE_ENDS))
     };
     units > 0 && density == 0.0 && ends_sentence()
 }
