@@ -24,8 +24,6 @@
 use scraper::{ElementRef, Html};
 
 use super::blocks::{Block, Page};
-use crate::error::RuleError;
-use crate::rules::Rule;
 use crate::text::chars::SENTENCE_ENDS;
 
 /// The lengths of the scorer, in scoring units.
@@ -38,20 +36,6 @@ pub struct ReadabilitySettings {
     pub units_per_point: u32,
     /// A block with more link text than this share is dropped from the result.
     pub max_link_ratio: f64,
-}
-
-impl ReadabilitySettings {
-    pub fn from_rule(rule: &Rule, max_link_ratio: f64) -> Result<Self, RuleError> {
-        let settings = ReadabilitySettings {
-            min_paragraph_units: rule.param("min_paragraph_units")?,
-            units_per_point: rule.param("units_per_point")?,
-            max_link_ratio,
-        };
-        if settings.units_per_point == 0 {
-            return Err(rule.error("`units_per_point` must be at least 1"));
-        }
-        Ok(settings)
-    }
 }
 
 /// Readability's constants, which are its algorithm rather than lengths.
