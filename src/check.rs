@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::document::{Document, Format};
-use crate::error::Error;
+use crate::error::{Error, walk_error};
 use crate::pipeline::Pipeline;
 use crate::report::Report;
 use crate::rules::{Rule, RuleSet};
@@ -145,13 +145,15 @@ pub fn check_fixtures(
     tally: &mut Tally,
 ) -> Result<(), Error> {
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| Error::Input(e.to_string()))?;
+        let entry = entry.map_err(|e| walk_error(dir, e))?;
         let name = entry.file_name().to_string_lossy();
         let Some(stem) = name.strip_suffix(".expected.txt") else {
             continue;
         };
-        let expected = std::fs::read_to_string(entry.path())
-            .map_err(|e| Error::Input(format!("cannot read {}: {e}", entry.path().display())))?;
+        let expected = std::fs::read_to_string(entry.path()).map_err(|source| Error::Io {
+            path: entry.path().to_path_buf(),
+            source,
+        })?;
         let failure = match fixture_input(entry.path(), stem) {
             None => Some(format!(
                 "FAIL {}: no input file {stem}.* beside it",

@@ -1,6 +1,6 @@
 //! Library errors. Every error names what it is about (a file, a rule) and why.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// An error in a rule file: which file, which line, and what is wrong.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -31,8 +31,8 @@ pub enum Error {
     /// A rule file is wrong.
     #[error(transparent)]
     Rule(#[from] RuleError),
-    /// Reading a file failed. The message leaves the path out: callers put it first.
-    #[error("cannot read: {source}")]
+    /// Reading a file (or walking a directory) failed.
+    #[error("cannot read {}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -52,4 +52,14 @@ pub enum Error {
     /// An input that cannot be cleaned (empty, binary, too large, nested too deep) or an output that cannot be made, and why.
     #[error("{0}")]
     Input(String),
+}
+
+/// The error of a directory walk that failed at some entry: an I/O error about that entry's path
+/// (`root` when the walk could not name one), or a loop of directories.
+pub(crate) fn walk_error(root: &Path, error: walkdir::Error) -> Error {
+    let path = error.path().unwrap_or(root).to_path_buf();
+    match error.into_io_error() {
+        Some(source) => Error::Io { path, source },
+        None => Error::Input("a loop of directories".into()),
+    }
 }

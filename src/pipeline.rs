@@ -8,6 +8,7 @@ use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::rules::settings::{DecodeSettings, HtmlSettings};
 use crate::stages::{self, Stage, decode, html};
+use crate::text::chars::CLAUSE_ENDS;
 use crate::types::StageName;
 use crate::types::{BlockKind, Format};
 
@@ -296,13 +297,14 @@ fn finish(doc: Document) -> Cleaned {
     }
 }
 
-/// A first line of plain text is a title when it is short and does not end like a sentence.
+/// A first line of plain text is a title when it is short and does not end like a statement or a
+/// clause (a question mark or an exclamation mark can end a title).
 fn looks_like_title(line: &str) -> bool {
-    const SENTENCE_END: &[char] = &['。', '，', ',', '；', ';', '：', ':', '、'];
     let chars = line.chars().count();
     (2..=64).contains(&chars)
         && line.chars().any(char::is_alphanumeric)
-        && !line.ends_with(SENTENCE_END)
+        && !line.ends_with('。')
+        && !line.ends_with(CLAUSE_ENDS)
 }
 
 #[cfg(test)]

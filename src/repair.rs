@@ -103,7 +103,10 @@ pub fn write_in_place(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let cannot = |what: String| move |e: std::io::Error| Error::Input(format!("{what}: {e}"));
+    let cannot = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
     if let Some(suffix) = backup {
         if suffix.is_empty() {
             return Err(Error::Input(
@@ -113,21 +116,15 @@ pub fn write_in_place(
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
         let name = PathBuf::from(name);
-        std::fs::write(&name, original)
-            .map_err(cannot(format!("cannot write backup {}", name.display())))?;
+        std::fs::write(&name, original).map_err(cannot(&name))?;
     }
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(cannot(format!(
-        "cannot create a temporary file in {}",
-        dir.display()
-    )))?;
-    let replace = format!("cannot replace {}", path.display());
-    temp.write_all(text.as_bytes())
-        .map_err(cannot(replace.clone()))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(cannot(dir))?;
+    temp.write_all(text.as_bytes()).map_err(cannot(path))?;
     if let Ok(meta) = std::fs::metadata(path) {
         temp.as_file()
             .set_permissions(meta.permissions())
-            .map_err(cannot(replace.clone()))?;
+            .map_err(cannot(path))?;
     }
-    temp.persist(path).map_err(|e| cannot(replace)(e.error))?;
+    temp.persist(path).map_err(|e| cannot(path)(e.error))?;
     Ok(())
 }

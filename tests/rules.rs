@@ -165,3 +165,36 @@ fn rules_id_documents_the_rule_parameters() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_misspelled_html_parameter_fails_at_its_line() {
+    let (rules, line) = overlay("html.toml", "min_link_ratio = 0.8", "min_link_ratios = 0.8");
+    let stderr = stderr_of_failure(&["check"], rules.path());
+    assert!(
+        stderr.contains(&format!("html.toml:{line}:")) && stderr.contains("min_link_ratios"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rules_id_documents_html_parameters() {
+    let output = sluice().args(["rules", "html.link-farm"]).output().unwrap();
+    let doc = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        doc.contains("  min_links = 5\n      The least number of links of a link farm."),
+        "{doc}"
+    );
+}
+
+#[test]
+fn a_malformed_table_line_fails_with_the_table_file_and_line() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::create_dir(rules.path().join("pinyin")).unwrap();
+    std::fs::write(
+        rules.path().join("pinyin/readings.txt"),
+        "# char<TAB>readings\n中\tzhōng\n中文\tzhōng,wén\n",
+    )
+    .unwrap();
+    let stderr = stderr_of_failure(&["check"], rules.path());
+    assert!(stderr.contains("pinyin/readings.txt:3:"), "{stderr}");
+}

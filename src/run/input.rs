@@ -4,7 +4,7 @@ use std::fs::FileType;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::error::{Error, walk_error};
 
 /// Largest document accepted: the decompressed size of a compressed file, of a compressed HTTP body
 /// or of a zstd dictionary, and the size of one WARC record. A compressed bomb or a runaway record
@@ -260,13 +260,7 @@ pub fn collect_inputs(paths: &[PathBuf], skip: Option<&Path>) -> Vec<Input> {
                 Ok(e) => found.extend(walked(root, &e)),
                 Err(e) => {
                     let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
-                    let error = match e.into_io_error() {
-                        Some(source) => Error::Io {
-                            path: path.clone(),
-                            source,
-                        },
-                        None => Error::Input("a loop of directories".into()),
-                    };
+                    let error = walk_error(root, e);
                     found.push(Input::Refused { path, error });
                 }
             }

@@ -171,8 +171,9 @@ impl<'e> TreeSink<'e> {
             .try_for_each(|(stem, entry, written)| {
                 let text_file = self.out.join(text_path(stem));
                 let report_file = self.out.join(report_path(stem));
-                let bytes = std::fs::read(&report_file).map_err(|e| {
-                    Error::Input(format!("cannot read {}: {e}", report_file.display()))
+                let bytes = std::fs::read(&report_file).map_err(|source| Error::Io {
+                    path: report_file.clone(),
+                    source,
                 })?;
                 let mut report: Map<String, Value> =
                     serde_json::from_slice(&bytes).map_err(|e| {
@@ -184,9 +185,7 @@ impl<'e> TreeSink<'e> {
                 add_duplicates(&mut report, entry);
                 write_report(&report_file, &report)?;
                 if !written {
-                    std::fs::remove_file(&text_file).map_err(|e| {
-                        Error::Input(format!("cannot remove {}: {e}", text_file.display()))
-                    })?;
+                    std::fs::remove_file(&text_file).map_err(cannot_write(&text_file))?;
                 }
                 Ok(())
             })

@@ -81,11 +81,11 @@ pub(crate) fn stream_with(
         match end {
             None => {}
             Some(Ok(())) => return Ok(!failed),
-            Some(Err(error)) => {
-                return Err(Error::Input(format!(
-                    "cannot read {}: {error}",
-                    name.display()
-                )));
+            Some(Err(source)) => {
+                return Err(Error::Io {
+                    path: name.to_path_buf(),
+                    source,
+                });
             }
         }
     }

@@ -18,7 +18,7 @@ use crate::error::RuleError;
 use crate::rules::settings::BoilerplateSettings;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
-use crate::text::chars::FULL_STOPS;
+use crate::text::chars::{FULL_STOPS, is_sentence_punct};
 use crate::text::lines::line_ranges;
 use crate::types::{BlockKind, StageName};
 
@@ -353,14 +353,10 @@ fn only_words(line: &str, words: &[String]) -> bool {
     any
 }
 
-fn has_sentence_punct(text: &str) -> bool {
-    text.contains(['，', '。', '！', '？', '；', ',', ';'])
-}
-
 fn is_keyword_line(line: &str, min_words: usize) -> bool {
     let words: Vec<&str> = line.split_whitespace().collect();
     words.len() >= min_words
-        && !has_sentence_punct(line)
+        && !line.contains(is_sentence_punct)
         && words.iter().all(|w| (2..=10).contains(&w.chars().count()))
 }
 

@@ -26,8 +26,8 @@ pub trait Stage: Send + Sync {
 }
 
 /// The documented parameters of a rule, from its stage's parameter types (by the rule's kind, or
-/// its id where the stage's rules have no kinds). Parameters still read by hand (the html stage,
-/// `script.convert`) have none.
+/// its id where the stage's rules have no kinds). Parameters still read by hand (`script.convert`)
+/// have none.
 pub fn parameter_docs(rule: &Rule) -> Vec<(String, String)> {
     let kind = rule
         .params
@@ -35,6 +35,7 @@ pub fn parameter_docs(rule: &Rule) -> Vec<(String, String)> {
         .and_then(|k| k.as_str())
         .unwrap_or_default();
     match rule.stage {
+        StageName::Html => variant_docs::<html::HtmlKind>(kind),
         StageName::Markup => variant_docs::<markup::MarkupKind>(kind),
         StageName::Mojibake => variant_docs::<mojibake::MojibakeKind>(kind),
         StageName::Spam => variant_docs::<spam::SpamKind>(kind),

@@ -16,6 +16,7 @@ use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
+use crate::text::table::{self, single_char};
 use crate::types::StageName;
 
 pub struct Pinyin {
@@ -76,7 +77,7 @@ impl GlossRule {
             .map_err(|e| rule.error(e))?;
         Ok(GlossRule {
             id: rule.id.clone(),
-            readings: parse_readings(table),
+            readings: parse_readings(&params.readings, table)?,
             min_hits: params.min_hits,
             min_chars: params.min_chars,
             pattern,
@@ -107,19 +108,14 @@ impl GlossRule {
     }
 }
 
-/// `char<TAB>reading,reading` lines; `#` starts a comment line.
-fn parse_readings(table: &str) -> HashMap<char, Vec<Box<str>>> {
-    table
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|line| {
-            let (han, readings) = line.split_once('\t')?;
-            let mut chars = han.chars();
-            let han = chars.next()?;
-            chars.next().is_none().then(|| {
-                let list = readings.split(',').map(Box::from).collect();
-                (han, list)
-            })
+/// The readings of each character in the table `file`.
+fn parse_readings(file: &str, table: &str) -> Result<HashMap<char, Vec<Box<str>>>, RuleError> {
+    const FORMAT: &str = "char<TAB>reading,reading";
+    table::entries(file, table)
+        .map(|entry| {
+            let (han, readings) = entry.split_once('\t', FORMAT)?;
+            let han = single_char(han).ok_or_else(|| entry.malformed(FORMAT))?;
+            Ok((han, readings.split(',').map(Box::from).collect()))
         })
         .collect()
 }

@@ -9,6 +9,10 @@ pub const FULL_STOPS: [char; 3] = ['。', '！', '？'];
 /// Sentence ends in text that mixes widths: the full stops, their ASCII forms and the ellipsis.
 pub const SENTENCE_ENDS: [char; 6] = ['。', '！', '？', '!', '?', '…'];
 
+/// Marks that end a clause inside a sentence, full-width and ASCII: a line ending with one is
+/// unfinished.
+pub const CLAUSE_ENDS: [char; 7] = ['，', ',', '；', ';', '：', ':', '、'];
+
 /// A Han ideograph (CJK Unified Ideographs and extensions, compatibility ideographs).
 pub fn is_han(c: char) -> bool {
     matches!(c as u32,

@@ -12,7 +12,8 @@ use std::ops::Range;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::text::chars::is_invisible;
-use crate::text::opencc::{self, single_char};
+use crate::text::opencc;
+use crate::text::table::single_char;
 
 /// Folds text; built once from a traditional→simplified character table.
 #[derive(Debug, Clone, Default)]

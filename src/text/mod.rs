@@ -6,3 +6,4 @@ pub mod fold;
 pub mod lines;
 pub mod lm;
 pub mod opencc;
+pub mod table;

@@ -12,15 +12,6 @@ pub fn entries(text: &str) -> impl Iterator<Item = (&str, std::str::Split<'_, ch
         })
 }
 
-/// The one character of a key or value that is a single character.
-pub fn single_char(text: &str) -> Option<char> {
-    let mut chars = text.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) => Some(c),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,8 +21,5 @@ mod tests {
         let table = "# header\n樂\t乐 樂\nno tab\n後\t后\n";
         let read: Vec<(&str, Vec<&str>)> = entries(table).map(|(k, v)| (k, v.collect())).collect();
         assert_eq!(read, [("樂", vec!["乐", "樂"]), ("後", vec!["后"])]);
-        assert_eq!(single_char("樂"), Some('樂'));
-        assert_eq!(single_char("樂器"), None);
-        assert_eq!(single_char(""), None);
     }
 }

@@ -9,8 +9,12 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use super::charset::Sink;
+use crate::error::RuleError;
+use crate::text::table;
 
 static TABLE_TEXT: &str = include_str!("../../../data/charset/cns11643.txt");
+/// The table's name in errors.
+const TABLE_FILE: &str = "data/charset/cns11643.txt";
 
 /// Planes 1–7, the ones EUC-TW and ISO-2022-CN-EXT reach and the table holds.
 pub const PLANES: u8 = 7;
@@ -28,7 +32,7 @@ pub fn cns_char(plane: u8, row: u8, cell: u8) -> Option<char> {
     let index = (plane as usize - 1) * CELLS_PER_PLANE
         + (row as usize - 0x21) * 94
         + (cell as usize - 0x21);
-    table()[index]
+    table().as_ref().ok()?[index]
 }
 
 fn is_gl(byte: u8) -> bool {
@@ -39,26 +43,32 @@ fn is_gr(byte: u8) -> bool {
     (0xA1..=0xFE).contains(&byte)
 }
 
-fn table() -> &'static [Option<char>] {
-    static TABLE: OnceLock<Vec<Option<char>>> = OnceLock::new();
-    TABLE.get_or_init(|| parse_table(TABLE_TEXT))
+/// The table, read on first use; an unreadable table leaves every code unmapped, and
+/// [`check_table`] reports it when the pipeline is built.
+fn table() -> &'static Result<Vec<Option<char>>, RuleError> {
+    static TABLE: OnceLock<Result<Vec<Option<char>>, RuleError>> = OnceLock::new();
+    TABLE.get_or_init(|| parse_table(TABLE_FILE, TABLE_TEXT))
 }
 
-/// `PLANE-CODE<TAB>characters` lines, the characters filling consecutive cells of one row. A line
-/// that does not fit is skipped (the table is checked whole by a test).
-fn parse_table(text: &str) -> Vec<Option<char>> {
+/// Whether the bundled table reads.
+pub fn check_table() -> Result<(), RuleError> {
+    table().as_ref().map(|_| ()).map_err(Clone::clone)
+}
+
+/// `PLANE-CODE<TAB>characters` lines, the characters filling consecutive cells of one row.
+fn parse_table(file: &str, text: &str) -> Result<Vec<Option<char>>, RuleError> {
     let mut cells = vec![None; PLANES as usize * CELLS_PER_PLANE];
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let Some((start, chars)) = parse_line(line) else {
-            continue;
-        };
+    for entry in table::entries(file, text) {
+        let (start, chars) = parse_line(entry.text).ok_or_else(|| {
+            entry.malformed("PLANE-CODE<TAB>characters, plane 1-7, code 2121-7E7E")
+        })?;
         for (i, c) in chars.chars().enumerate() {
             if let Some(cell) = cells.get_mut(start + i) {
                 *cell = Some(c);
             }
         }
     }
-    cells
+    Ok(cells)
 }
 
 fn parse_line(line: &str) -> Option<(usize, &str)> {
@@ -162,20 +172,23 @@ mod tests {
 
     #[test]
     fn the_table_parses_whole() {
-        let listed: usize = TABLE_TEXT
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| {
-                assert!(parse_line(l).is_some(), "bad line {l}");
-                l.split_once('\t').unwrap().1.chars().count()
-            })
+        check_table().unwrap();
+        let listed: usize = table::entries(TABLE_FILE, TABLE_TEXT)
+            .map(|e| e.text.split_once('\t').unwrap().1.chars().count())
             .sum();
-        assert_eq!(table().iter().flatten().count(), listed);
+        let cells = table().as_ref().unwrap();
+        assert_eq!(cells.iter().flatten().count(), listed);
         assert!(listed > 48_000, "planes 1-7 hold about 49,000 characters");
         assert_eq!(cns_char(1, 0x44, 0x21), Some('一'));
         assert_eq!(cns_char(1, 0x21, 0x22), Some('，'));
         assert_eq!(cns_char(2, 0x21, 0x21), Some('乂'));
         assert_eq!(cns_char(8, 0x21, 0x21), None);
+    }
+
+    #[test]
+    fn a_line_outside_the_planes_is_an_error_naming_its_line() {
+        let error = parse_table("t.txt", "# c\n1-4421\t一\n9-2121\t乂\n").unwrap_err();
+        assert_eq!((error.file.as_str(), error.line), ("t.txt", 3));
     }
 
     #[test]

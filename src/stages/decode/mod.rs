@@ -80,6 +80,7 @@ impl Verdict {
 impl Decode {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let settings: DecodeSettings = rules.settings()?;
+        cns::check_table()?;
         Ok(Decode {
             detector_sample: settings.detector_sample_kib.max(1) << 10,
             override_margin: settings.override_margin,

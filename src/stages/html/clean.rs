@@ -6,7 +6,8 @@ use scraper::{ElementRef, Selector};
 
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::types::StageName;
+
+use super::kinds::{HtmlKind, html_rules};
 
 /// The element-removal rules of the stage, compiled.
 pub struct Cleaner {
@@ -28,10 +29,12 @@ enum CleanRule {
 impl Cleaner {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let mut compiled = Vec::new();
-        for rule in rules.for_stage(StageName::Html) {
-            match rule.param::<String>("kind")?.as_str() {
-                "remove" => compiled.push(compile_remove(rule)?),
-                "hidden" => compiled.push(compile_hidden(rule)?),
+        for (rule, kind) in html_rules(rules)? {
+            match kind {
+                HtmlKind::Remove { selectors } => compiled.push(compile_remove(rule, &selectors)?),
+                HtmlKind::Hidden { attributes, styles } => {
+                    compiled.push(compile_hidden(rule, attributes, &styles)?);
+                }
                 _ => {} // content and title rules, compiled by their own modules
             }
         }
@@ -99,23 +102,23 @@ pub struct Removal<'a> {
     pub heuristic: bool,
 }
 
-fn compile_remove(rule: &Rule) -> Result<CleanRule, RuleError> {
-    rule.expect_keys(&["kind", "selectors"])?;
-    let selectors: Vec<String> = rule.param("selectors")?;
+fn compile_remove(rule: &Rule, selectors: &[String]) -> Result<CleanRule, RuleError> {
     Ok(CleanRule::Remove {
         id: rule.id.clone(),
-        selector: Matcher::parse(rule, &selectors)?,
+        selector: Matcher::parse(rule, selectors)?,
     })
 }
 
-fn compile_hidden(rule: &Rule) -> Result<CleanRule, RuleError> {
-    rule.expect_keys(&["kind", "attributes", "styles"])?;
-    let styles: Vec<String> = rule.param("styles")?;
+fn compile_hidden(
+    rule: &Rule,
+    attributes: Vec<String>,
+    styles: &[String],
+) -> Result<CleanRule, RuleError> {
     let style = Regex::new(&styles.join("|"))
         .map_err(|e| rule.error(format!("parameter `styles`: {e}")))?;
     Ok(CleanRule::Hidden {
         id: rule.id.clone(),
-        attributes: rule.param("attributes")?,
+        attributes,
         style,
     })
 }

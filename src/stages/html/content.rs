@@ -15,11 +15,11 @@ use scraper::ElementRef;
 
 use super::blocks::{Guard, Page, Spared, label};
 use super::clean::{Matcher, classes};
+use super::kinds::{HtmlKind, html_rules};
 use super::prose::{DomProse, holds_most};
 use crate::error::RuleError;
 use crate::rules::settings::HtmlSettings;
 use crate::rules::{Rule, RuleSet};
-use crate::types::StageName;
 
 /// What the walk needs to know about an element's class and id.
 #[derive(Debug, Clone, Copy, Default)]
@@ -122,15 +122,34 @@ impl ContentRules {
             link_farm: None,
             settings,
         };
-        for rule in rules.for_stage(StageName::Html) {
-            match rule.param::<String>("kind")?.as_str() {
-                "class-vocabulary" => content.vocabularies.push(compile_vocabulary(rule)?),
-                "content-container" => content.containers.push(compile_container(rule)?),
-                "link-farm" => content.link_farm = Some(compile_link_farm(rule)?),
-                "main-content" => {
-                    rule.expect_keys(&["kind"])?;
-                    content.main_id = rule.id.clone();
+        for (rule, kind) in html_rules(rules)? {
+            match kind {
+                HtmlKind::ClassVocabulary { words } => {
+                    content.vocabularies.push(compile_vocabulary(rule, words)?);
                 }
+                HtmlKind::ContentContainer {
+                    selectors,
+                    priority,
+                    min_units,
+                    min_share,
+                } => content.containers.push(Container {
+                    id: rule.id.clone(),
+                    selector: Matcher::parse(rule, &selectors)?,
+                    priority,
+                    min_units,
+                    min_share,
+                }),
+                HtmlKind::LinkFarm {
+                    min_links,
+                    min_link_ratio,
+                } => {
+                    content.link_farm = Some(LinkFarm {
+                        id: rule.id.clone(),
+                        min_links,
+                        min_link_ratio,
+                    });
+                }
+                HtmlKind::MainContent {} => content.main_id = rule.id.clone(),
                 _ => {}
             }
         }
@@ -538,9 +557,7 @@ fn name_parts(name: &str) -> impl Iterator<Item = &str> + '_ {
     })
 }
 
-fn compile_vocabulary(rule: &Rule) -> Result<Vocabulary, RuleError> {
-    rule.expect_keys(&["kind", "words"])?;
-    let words: Vec<String> = rule.param("words")?;
+fn compile_vocabulary(rule: &Rule, words: Vec<String>) -> Result<Vocabulary, RuleError> {
     if words
         .iter()
         .any(|w| w.is_empty() || w != &w.to_ascii_lowercase())
@@ -548,27 +565,6 @@ fn compile_vocabulary(rule: &Rule) -> Result<Vocabulary, RuleError> {
         return Err(rule.error("`words` must be non-empty lower-case ASCII"));
     }
     Vocabulary::new(rule.id.clone(), words).map_err(|e| rule.error(e))
-}
-
-fn compile_container(rule: &Rule) -> Result<Container, RuleError> {
-    rule.expect_keys(&["kind", "selectors", "priority", "min_units", "min_share"])?;
-    let selectors: Vec<String> = rule.param("selectors")?;
-    Ok(Container {
-        id: rule.id.clone(),
-        selector: Matcher::parse(rule, &selectors)?,
-        priority: rule.param("priority")?,
-        min_units: rule.param("min_units")?,
-        min_share: rule.param("min_share")?,
-    })
-}
-
-fn compile_link_farm(rule: &Rule) -> Result<LinkFarm, RuleError> {
-    rule.expect_keys(&["kind", "min_links", "min_link_ratio"])?;
-    Ok(LinkFarm {
-        id: rule.id.clone(),
-        min_links: rule.param("min_links")?,
-        min_link_ratio: rule.param("min_link_ratio")?,
-    })
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use scraper::Html;
 
 use super::blocks::{Page, label};
 use super::content::{Choice, ContentRules};
+use super::kinds::HtmlKind;
 use super::readability::{Readability, ReadabilitySettings};
 use crate::error::RuleError;
 use crate::rules::Rule;
@@ -35,21 +36,35 @@ pub struct Rescue {
 }
 
 impl Fallback {
-    pub fn from_rule(rule: &Rule, content: &ContentRules) -> Result<Self, RuleError> {
-        rule.expect_keys(&[
-            "kind",
-            "below_share",
-            "below_prose",
-            "min_paragraph_units",
-            "units_per_point",
-        ])?;
-        let settings = ReadabilitySettings::from_rule(rule, content.max_link_ratio())?;
-        Ok(Fallback {
+    /// The fallback of `rule`, a rule of kind `fallback` (`None` for another kind).
+    pub fn from_rule(
+        rule: &Rule,
+        kind: &HtmlKind,
+        content: &ContentRules,
+    ) -> Option<Result<Self, RuleError>> {
+        let &HtmlKind::Fallback {
+            below_share,
+            below_prose,
+            min_paragraph_units,
+            units_per_point,
+        } = kind
+        else {
+            return None;
+        };
+        if units_per_point == 0 {
+            return Some(Err(rule.error("`units_per_point` must be at least 1")));
+        }
+        let settings = ReadabilitySettings {
+            min_paragraph_units,
+            units_per_point,
+            max_link_ratio: content.max_link_ratio(),
+        };
+        Some(Ok(Fallback {
             id: rule.id.clone(),
-            below_share: rule.param("below_share")?,
-            below_prose: rule.param("below_prose")?,
+            below_share,
+            below_prose,
             readability: Readability::new(settings),
-        })
+        }))
     }
 
     /// Replace `choice` when it is near-empty (less than `below_share` of the page's prose, and

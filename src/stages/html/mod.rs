@@ -16,11 +16,14 @@ mod content;
 mod depth;
 mod elide;
 mod fallback;
+mod kinds;
 mod prose;
 mod readability;
 mod title;
 
 pub use depth::markup_depth;
+pub use kinds::HtmlKind;
+use kinds::html_rules;
 use scraper::Html as ParsedHtml;
 
 use crate::document::Document;
@@ -29,19 +32,6 @@ use crate::rules::RuleSet;
 use crate::stages::Stage;
 use crate::types::BlockKind;
 use crate::types::StageName;
-
-/// The kinds of html rules; each module compiles its own.
-const KINDS: &[&str] = &[
-    "remove",
-    "hidden",
-    "main-content",
-    "content-container",
-    "class-vocabulary",
-    "link-farm",
-    "fallback",
-    "title-site-name",
-    "title-hijack",
-];
 
 pub struct Html {
     cleaner: clean::Cleaner,
@@ -54,21 +44,11 @@ pub struct Html {
 
 impl Html {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        for rule in rules.for_stage(StageName::Html) {
-            let kind: String = rule.param("kind")?;
-            if !KINDS.contains(&kind.as_str()) {
-                return Err(rule.error(format!(
-                    "unknown kind `{kind}` (html rules are {})",
-                    KINDS.join(", ")
-                )));
-            }
-        }
         let cleaner = clean::Cleaner::from_rules(rules)?;
         let content = content::ContentRules::from_rules(rules)?;
-        let fallback = rules
-            .for_stage(StageName::Html)
-            .find(|r| r.param::<String>("kind").is_ok_and(|k| k == "fallback"))
-            .map(|rule| fallback::Fallback::from_rule(rule, &content))
+        let fallback = html_rules(rules)?
+            .iter()
+            .find_map(|(rule, kind)| fallback::Fallback::from_rule(rule, kind, &content))
             .transpose()?;
         Ok(Html {
             elided: cleaner.removed_raw_text(),

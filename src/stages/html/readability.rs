@@ -24,8 +24,7 @@
 use scraper::{ElementRef, Html};
 
 use super::blocks::{Block, Page};
-use crate::error::RuleError;
-use crate::rules::Rule;
+use crate::text::chars::SENTENCE_ENDS;
 
 /// The lengths of the scorer, in scoring units.
 #[derive(Debug, Clone)]
@@ -37,20 +36,6 @@ pub struct ReadabilitySettings {
     pub units_per_point: u32,
     /// A block with more link text than this share is dropped from the result.
     pub max_link_ratio: f64,
-}
-
-impl ReadabilitySettings {
-    pub fn from_rule(rule: &Rule, max_link_ratio: f64) -> Result<Self, RuleError> {
-        let settings = ReadabilitySettings {
-            min_paragraph_units: rule.param("min_paragraph_units")?,
-            units_per_point: rule.param("units_per_point")?,
-            max_link_ratio,
-        };
-        if settings.units_per_point == 0 {
-            return Err(rule.error("`units_per_point` must be at least 1"));
-        }
-        Ok(settings)
-    }
 }
 
 /// Readability's constants, which are its algorithm rather than lengths.
@@ -234,7 +219,7 @@ fn is_prose_paragraph(page: &Page, totals: &Totals, element: usize) -> bool {
             .iter()
             .rev()
             .find(|b| in_subtree(page, element, b.element))
-            .is_some_and(|b| b.text.ends_with(['。', '！', '？', '.', '!', '?', '…']))
+            .is_some_and(|b| b.text.ends_with(SENTENCE_ENDS))
     };
     units > 0 && density == 0.0 && ends_sentence()
 }

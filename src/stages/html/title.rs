@@ -27,10 +27,10 @@ use std::collections::HashSet;
 use scraper::{Html, Selector};
 
 use super::blocks::{Block, Page, collapse_whitespace, measure};
+use super::kinds::{HtmlKind, html_rules};
 use crate::error::RuleError;
-use crate::rules::{Rule, RuleSet};
+use crate::rules::RuleSet;
 use crate::text::chars::is_han;
-use crate::types::StageName;
 
 pub struct TitleRules {
     title: Selector,
@@ -92,10 +92,20 @@ impl TitleRules {
             site_name: None,
             hijack: None,
         };
-        for rule in rules.for_stage(StageName::Html) {
-            match rule.param::<String>("kind")?.as_str() {
-                "title-site-name" => titles.site_name = Some(compile_site_name(rule)?),
-                "title-hijack" => titles.hijack = Some(compile_hijack(rule)?),
+        for (rule, kind) in html_rules(rules)? {
+            match kind {
+                HtmlKind::TitleSiteName { separators } => {
+                    titles.site_name = Some(SiteName {
+                        id: rule.id.clone(),
+                        separators,
+                    });
+                }
+                HtmlKind::TitleHijack { min_overlap } => {
+                    titles.hijack = Some(Hijack {
+                        id: rule.id.clone(),
+                        min_overlap,
+                    });
+                }
                 _ => {}
             }
         }
@@ -411,22 +421,6 @@ fn overlap(text: &str, body: &HashSet<char>) -> f64 {
         return 1.0;
     }
     han.iter().filter(|c| body.contains(c)).count() as f64 / han.len() as f64
-}
-
-fn compile_site_name(rule: &Rule) -> Result<SiteName, RuleError> {
-    rule.expect_keys(&["kind", "separators"])?;
-    Ok(SiteName {
-        id: rule.id.clone(),
-        separators: rule.param("separators")?,
-    })
-}
-
-fn compile_hijack(rule: &Rule) -> Result<Hijack, RuleError> {
-    rule.expect_keys(&["kind", "min_overlap"])?;
-    Ok(Hijack {
-        id: rule.id.clone(),
-        min_overlap: rule.param("min_overlap")?,
-    })
 }
 
 #[cfg(test)]

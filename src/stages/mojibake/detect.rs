@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use crate::text::chars::{is_cjk_punct, is_han, is_private_use};
 use crate::text::lm::LanguageModel;
-use crate::text::opencc::{self, single_char};
+use crate::text::opencc;
+use crate::text::table::single_char;
 
 /// How strongly a character suggests mojibake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,14 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::*;
+use crate::error::RuleError;
+use crate::rules::{FOLD_TABLE, Rule, RuleSet};
+
+use super::codec::PlainBig5;
+use super::entity::Entities;
+use super::latin::{Utf8Fixer, badness_regex};
+use super::slip::Op;
+use super::{Lost, Mojibake, Redecode, Slip, lost};
 
 /// The kinds of mojibake rule and their parameters (`kind = "…"` in a `[[rule]]` of the stage).
 #[derive(Deserialize, JsonSchema)]
@@ -74,8 +81,8 @@ impl Mojibake {
         match rule.parameters::<MojibakeKind>()? {
             MojibakeKind::Entity {} => self.entity = Some((rule.id.clone(), Entities::new())),
             MojibakeKind::Codepage { codepages, badness } => {
-                let fixer = Utf8Fixer::new(rules.data_str(&badness)?, &codepages)
-                    .map_err(|e| rule.error(format!("{badness}: {e}")))?;
+                let badness = badness_regex(&badness, rules.data_str(&badness)?)?;
+                let fixer = Utf8Fixer::new(badness, &codepages).map_err(|e| rule.error(e))?;
                 self.codepage = Some((rule.id.clone(), fixer));
             }
             MojibakeKind::Redecode {
@@ -89,9 +96,7 @@ impl Mojibake {
                     .iter()
                     .map(|n| n.parse().map_err(|e| rule.error(e)))
                     .collect::<Result<_, _>>()?;
-                let table = plain_big5;
-                let plain_big5 = PlainBig5::parse(rules.data_str(&table)?)
-                    .map_err(|e| rule.error(format!("{table}: {e}")))?;
+                let plain_big5 = PlainBig5::parse(&plain_big5, rules.data_str(&plain_big5)?)?;
                 self.redecode = Some(Redecode {
                     id: rule.id.clone(),
                     chains,

@@ -17,7 +17,9 @@ use std::collections::HashSet;
 use regex::Regex;
 use regex::bytes::Regex as BytesRegex;
 
+use crate::error::RuleError;
 use crate::stages::mojibake::codepage::Codepage;
+use crate::text::table;
 
 /// How many layers of garbling one text is undone through at most.
 const MAX_LAYERS: usize = 8;
@@ -49,10 +51,8 @@ pub enum Step {
 }
 
 impl Utf8Fixer {
-    /// From the badness table (`category NAME = CLASS`, `sequence PATTERN` lines) and the code pages
-    /// to try, in order.
-    pub fn new(table: &str, page_names: &[String]) -> Result<Self, String> {
-        let badness = badness_regex(table)?;
+    /// From the badness regex (see [`badness_regex`]) and the code pages to try, in order.
+    pub fn new(badness: Regex, page_names: &[String]) -> Result<Self, String> {
         let pages: Vec<Codepage> = page_names
             .iter()
             .map(|n| n.parse())
@@ -316,20 +316,14 @@ fn decode_utf8_variants(bytes: &[u8]) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The badness regex from its table: every sequence, categories substituted.
-fn badness_regex(table: &str) -> Result<Regex, String> {
+/// The badness regex from the table `file` (`category NAME = CLASS` and `sequence PATTERN` lines):
+/// every sequence, categories substituted.
+pub fn badness_regex(file: &str, table: &str) -> Result<Regex, RuleError> {
     let mut categories: Vec<(String, String)> = Vec::new();
     let mut sequences = Vec::new();
-    for (n, line) in table.lines().enumerate() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let bad = || {
-            format!(
-                "line {}: expected `category NAME = CLASS` or `sequence PATTERN`",
-                n + 1
-            )
-        };
+    for entry in table::entries(file, table) {
+        let line = entry.text;
+        let bad = || entry.error("expected `category NAME = CLASS` or `sequence PATTERN`");
         if let Some(rest) = line.strip_prefix("category ") {
             let (name, class) = rest.split_once(" = ").ok_or_else(bad)?;
             categories.push((format!("{{{}}}", name.trim()), class.to_string()));
@@ -349,9 +343,9 @@ fn badness_regex(table: &str) -> Result<Regex, String> {
         })
         .collect();
     if alternatives.is_empty() {
-        return Err("no `sequence` line".into());
+        return Err(RuleError::new(file, 0, "no `sequence` line"));
     }
-    Regex::new(&alternatives.join("|")).map_err(|e| e.to_string())
+    Regex::new(&alternatives.join("|")).map_err(|e| RuleError::new(file, 0, e.to_string()))
 }
 
 #[cfg(test)]
@@ -374,8 +368,9 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        Utf8Fixer::new(include_str!("../../../rules/mojibake/badness.txt"), &pages)
-            .expect("a valid table")
+        let table = include_str!("../../../rules/mojibake/badness.txt");
+        let badness = badness_regex("badness.txt", table).expect("a valid table");
+        Utf8Fixer::new(badness, &pages).expect("valid code pages")
     }
 
     fn fixed(text: &str) -> String {

@@ -12,7 +12,8 @@ use encoding_rs::{BIG5, GBK};
 
 use crate::text::chars::is_han;
 use crate::text::lm::{Context, NgramModel};
-use crate::text::opencc::{self, single_char};
+use crate::text::opencc;
+use crate::text::table::single_char;
 
 /// A charset whose encoder writes `?` for what it lacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

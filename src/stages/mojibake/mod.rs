@@ -26,10 +26,7 @@ mod scoring;
 mod units;
 
 pub use kinds::MojibakeKind;
-use units::{
-    changed_spans, clauses, describe, is_list_symbol, letter_touches_han, lossy_signature,
-    overlaps, reads_as_chinese, search_units, separators, shifted,
-};
+use units::search_units;
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -37,16 +34,15 @@ use std::ops::Range;
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::settings::MojibakeSettings;
-use crate::rules::{FOLD_TABLE, Rule, RuleSet};
+use crate::rules::{FOLD_TABLE, RuleSet};
 use crate::stages::Stage;
-use crate::text::chars::{is_cjk_punct, is_han};
 use crate::text::lm::{self, LanguageModel, NgramModel};
 use crate::types::StageName;
 
 use codec::{Chain, Charset, PlainBig5};
-use detect::{Detector, Script, Suspicion};
+use detect::{Detector, Script};
 use entity::Entities;
-use latin::{Step, Utf8Fixer};
+use latin::Utf8Fixer;
 use slip::Op;
 
 pub struct Mojibake {
@@ -247,7 +243,7 @@ impl Stage for Mojibake {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use units::MAX_UNIT_BYTES;
+    use units::{MAX_UNIT_BYTES, clauses};
 
     fn stage() -> Mojibake {
         Mojibake::from_rules(&RuleSet::defaults().expect("default rules")).expect("valid rules")

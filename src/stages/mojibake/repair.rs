@@ -1,6 +1,11 @@
 //! Repairs of one line: Latin-family chains, Chinese re-decodings, byte slips, lost characters.
 
-use super::*;
+use std::ops::Range;
+
+use super::detect::{self, Suspicion};
+use super::latin::Step;
+use super::units::{changed_spans, describe, lossy_signature, overlaps, shifted};
+use super::{Budget, Mojibake, Slip, Unrepaired, Work, lost, slip};
 
 impl Mojibake {
     pub(super) fn repair_line(&self, line: &str, offset: usize, work: &mut Work) {

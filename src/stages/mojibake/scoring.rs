@@ -1,7 +1,16 @@
 //! How a candidate reads: the language model's fitness, the evidence that a run is garbled, the
 //! search budget.
 
-use super::*;
+use std::ops::Range;
+
+use crate::text::chars::is_han;
+
+use super::codec::Chain;
+use super::detect::Suspicion;
+use super::units::{
+    clauses, is_list_symbol, letter_touches_han, overlaps, reads_as_chinese, separators,
+};
+use super::{Budget, ClauseRepair, Mojibake, Redecode};
 
 impl Mojibake {
     /// Log-probability plus the per-character bonus: higher is more like Chinese text.

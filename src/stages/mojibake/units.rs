@@ -1,7 +1,12 @@
 //! Where repairs are searched: lines cut into search units and clauses, and what a repair
 //! changed.
 
-use super::*;
+use std::ops::Range;
+
+use crate::document::Change;
+use crate::text::chars::{is_cjk_punct, is_han};
+
+use super::latin::Step;
 use crate::text::chars::FULL_STOPS;
 use crate::text::lines::line_ranges;
 

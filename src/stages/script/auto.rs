@@ -1,6 +1,16 @@
 //! `auto`: the page's own script and region, and the minority characters brought into them.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+use std::iter::once;
+use std::ops::Range;
+
+use crate::text::chars::is_han;
+use crate::types::BlockKind;
+
+use super::classes::CharClasses;
+use super::convert::{Changed, NeighbourValues};
+use super::scan::{Census, Scan, merged_windows};
+use super::{CharChange, Region, RoundTrip, Script};
 
 impl Script {
     /// Count the script and region markers of a text's main text.

@@ -1,6 +1,15 @@
 //! Building the converters from the tables the `script.convert` rule names.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+
+use super::auto::{AUTO_REGIONS, changeable_chars};
+use super::classes::CharClasses;
+use super::convert::{Converter, Entries, char_map, parse_table};
+use super::explicit::ConvertParams;
+use super::{Built, Region, TraditionalSource};
 
 impl TraditionalSource {
     /// The standard, Taiwan and Hong Kong converters, sharing one phrase automaton.

@@ -7,7 +7,8 @@ use std::ops::Range;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 use crate::text::chars::is_han;
-use crate::text::opencc::{self, single_char};
+use crate::text::opencc;
+use crate::text::table::single_char;
 
 /// Changes under traditional→simplified: only traditional text uses it.
 const TRADITIONAL: u8 = 1;

@@ -23,32 +23,25 @@ mod auto;
 mod build;
 mod target;
 
-use auto::{AUTO_REGIONS, changeable_chars, straddles};
 use build::build_converters;
 
 use std::collections::{HashMap, HashSet};
-use std::iter::once;
 use std::ops::Range;
 use std::sync::{Mutex, OnceLock};
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
+use crate::rules::RuleSet;
 use crate::rules::settings::ScriptSettings;
-use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
-use crate::text::chars::is_han;
-use crate::types::BlockKind;
 use crate::types::StageName;
 
 use classes::CharClasses;
-use convert::{Changed, Converter, Dictionary, Entries, NeighbourValues, char_map, parse_table};
-use explicit::{ConvertParams, Explicit, Modes, Target};
-use opencc::Traced;
+use convert::{Converter, Dictionary, Entries, NeighbourValues};
+use explicit::{ConvertParams, Explicit, Modes};
 pub use scan::Census;
-use scan::{Regions, Scan, garbled_runs, merge, merged_windows, push_outside};
+use scan::garbled_runs;
 use spin::SpinDetector;
-
-use crate::text::lm;
 
 const CONVERT_RULE: &str = "script.convert";
 
@@ -270,6 +263,9 @@ fn conversion_edits(text: &str, conversions: &[CharChange], reversals: &[Change]
 
 #[cfg(test)]
 mod tests {
+    use std::iter::once;
+
+    use super::auto::straddles;
     use super::*;
 
     /// The default stage, built once for all tests (building takes a while in debug builds).

@@ -18,9 +18,10 @@ use serde::Deserialize;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
-use crate::rules::{Rule, RuleSet};
+use crate::rules::RuleSet;
 use crate::stages::script::classes::CharClasses;
 use crate::text::lm;
+use crate::text::table;
 use crate::types::StageName;
 
 pub const DAMAGE_RULE: &str = "script.spin-damage";
@@ -114,7 +115,7 @@ impl SpinDetector {
             (word, Tier::Word, &word_params.pairs),
         ] {
             let table = rules.data_str(path).map_err(|e| rule.error(e))?;
-            for (spun, original) in tier_entries(table, tier, rule)? {
+            for (spun, original) in tier_entries(path, table, tier)? {
                 if patterns.contains_key(&spun) {
                     continue;
                 }
@@ -260,20 +261,17 @@ fn spellings(spun: &str, classes: &CharClasses) -> Vec<String> {
     }
 }
 
-/// `spun<TAB>original<TAB>tier` lines of the given tier (`X` damage, `W` words); `#` comments.
-fn tier_entries(table: &str, tier: Tier, rule: &Rule) -> Result<Vec<(String, String)>, RuleError> {
+/// The pairs of the given tier (`X` damage, `W` words) in the table `file`.
+fn tier_entries(file: &str, table: &str, tier: Tier) -> Result<Vec<(String, String)>, RuleError> {
     let wanted = match tier {
         Tier::Damage => "X",
         Tier::Word => "W",
     };
     let mut entries = Vec::new();
-    for line in table.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split('\t').collect();
+    for entry in table::entries(file, table) {
+        let fields: Vec<&str> = entry.text.split('\t').collect();
         let [spun, original, t, ..] = fields[..] else {
-            return Err(rule.error(format!("spin pair line without a tier: `{line}`")));
+            return Err(entry.malformed("spun<TAB>original<TAB>tier[<TAB>note]"));
         };
         if t.trim() == wanted && !spun.is_empty() && !original.is_empty() {
             entries.push((spun.trim().to_lowercase(), original.trim().to_string()));

@@ -1,7 +1,18 @@
 //! The explicit modes: OpenCC's chains for the page's script, leftovers and the masked round
 //! trip.
 
-use super::*;
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::document::Change;
+use crate::text::lm;
+
+use super::auto::straddles;
+use super::convert::Converter;
+use super::explicit::{Explicit, Target};
+use super::opencc::{self, Traced};
+use super::scan::{Census, Regions, Scan, merge, merged_windows, push_outside};
+use super::{CONVERT_RULE, CharChange, Mode, Region, RoundTrip, Script};
 
 impl Script {
     /// An explicit mode: the edits of OpenCC's chains for what the page is written in, outside

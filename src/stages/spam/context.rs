@@ -1,6 +1,12 @@
 //! `context-phrase`: a phrase in no list, found from a cue word and its context.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use crate::text::chars::{is_han, is_invisible};
+
+use super::evidence::{is_fullwidth_alnum, splits_word};
+use super::{Candidate, ContextRule, Evidence, Found, Hit, Spam};
 
 // ---------------------------------------------------------------------------------------------
 // Phrases in no list

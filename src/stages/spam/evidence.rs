@@ -1,7 +1,12 @@
 //! Helpers every rule shares: neighbouring characters, the language model's join gain, commas, and
 //! the evidence that a span was inserted.
 
-use super::*;
+use std::ops::Range;
+
+use crate::text::chars::{is_cjk_punct, is_han};
+use crate::text::lm;
+
+use super::{Evidence, Spam};
 
 pub(super) fn char_before(text: &str, at: usize) -> Option<char> {
     text[..at].chars().next_back()

@@ -3,7 +3,12 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::*;
+use regex::Regex;
+
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+
+use super::{ContextRule, ListedRule, Spam, StuffingRule, TitleRule, TokenRule};
 
 /// Word list files: one path or a list of paths (data files of the rule set).
 #[derive(Deserialize, JsonSchema)]

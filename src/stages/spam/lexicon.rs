@@ -1,6 +1,16 @@
 //! The word lists: loading, the homoglyph table, leftmost-longest matching.
 
-use super::*;
+use std::ops::Range;
+
+use daachorse::{CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+use crate::text::table::{self, single_char};
+
+use super::evidence::{char_after, char_before, is_fullwidth_alnum};
+use super::kinds::Paths;
+use super::{Hit, RING, Spam, WordList};
 
 impl Spam {
     /// Load the word list files of parameter `key`. A line is `word` or `word<TAB>category`; without
@@ -29,24 +39,17 @@ impl Spam {
                 .unwrap_or(path)
                 .trim_end_matches(".txt")
                 .trim_start_matches("phrases-");
-            for (n, line) in text.lines().enumerate() {
-                let line = line.trim_end();
-                if line.trim().is_empty() || line.starts_with('#') {
-                    continue;
-                }
+            for entry in table::entries(path, text) {
+                let line = entry.text.trim_end();
                 let (word, category) = line.split_once('\t').unwrap_or((line, stem));
                 let folded = self.folder.fold(word.trim()).text;
                 if folded.chars().count() > RING {
-                    return Err(rule.error(format!(
-                        "{path}:{}: `{word}` is longer than {RING} characters",
-                        n + 1
-                    )));
+                    return Err(entry.error(format!("`{word}` is longer than {RING} characters")));
                 }
                 if folded.chars().count() < min_chars {
-                    return Err(rule.error(format!(
-                        "{path}:{}: `{word}` is shorter than {min_chars} characters",
-                        n + 1
-                    )));
+                    return Err(
+                        entry.error(format!("`{word}` is shorter than {min_chars} characters"))
+                    );
                 }
                 if !entries.iter().any(|(w, _)| *w == folded) {
                     entries.push((folded, category.trim().to_string()));
@@ -71,21 +74,15 @@ impl Spam {
 }
 
 pub(super) fn check_homoglyphs(path: &str, table: &str) -> Result<(), RuleError> {
-    for (n, line) in table.lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let ok = line.split_once('\t').is_some_and(|(from, to)| {
-            let (mut f, mut t) = (from.chars(), to.chars());
-            match (f.next(), f.next(), t.next(), t.next()) {
-                (Some(a), None, Some(b), None) => a.len_utf8() == b.len_utf8(),
+    for entry in table::entries(path, table) {
+        let ok = entry.text.split_once('\t').is_some_and(|(from, to)| {
+            match (single_char(from), single_char(to)) {
+                (Some(a), Some(b)) => a.len_utf8() == b.len_utf8(),
                 _ => false,
             }
         });
         if !ok {
-            return Err(RuleError::new(
-                path,
-                n + 1,
+            return Err(entry.error(
                 "expected `variant<TAB>folded`, one character each of the same UTF-8 length",
             ));
         }

@@ -1,6 +1,8 @@
 //! `listed-phrase`: a listed phrase with injection evidence.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+
+use super::{Evidence, Found, Hit, ListedRule, Spam};
 
 impl ListedRule {
     pub(super) fn find(&self, stage: &Spam, text: &str, hits: &[Hit], found: &mut Found) {

@@ -15,21 +15,18 @@
 //! Cheap on clean text: one folding pass and automaton scans; the language model only scores the few
 //! characters around a candidate.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
-use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
 use regex::Regex;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::settings::SpamSettings;
-use crate::rules::{FOLD_TABLE, Rule, RuleSet};
+use crate::rules::{FOLD_TABLE, RuleSet};
 use crate::stages::Stage;
-use crate::text::chars::{is_cjk_punct, is_han, is_invisible};
 use crate::text::fold::Folder;
-use crate::text::lines::{line_ranges, with_newline};
-use crate::text::lm;
 use crate::types::StageName;
 
 mod evidence;
@@ -39,8 +36,6 @@ mod stuffing;
 mod title;
 mod tokens;
 
-use evidence::{char_after, char_before, is_fullwidth_alnum, splits_word};
-use kinds::Paths;
 pub use kinds::SpamKind;
 use lexicon::{check_homoglyphs, inside_latin_word, leftmost_longest};
 mod context;

@@ -1,6 +1,8 @@
 //! `stuffing-line`: a line that is only a list of spam phrases.
 
-use super::*;
+use crate::text::lines::{line_ranges, with_newline};
+
+use super::{Found, Spam, StuffingRule};
 use crate::text::chars::SENTENCE_ENDS;
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,12 @@
 //! `title-hijack`: a first line of spam keyword groups.
 
-use super::*;
+use std::ops::Range;
+
+use crate::text::chars::is_han;
+use crate::text::fold::Folder;
+use crate::text::lines::{line_ranges, with_newline};
+
+use super::{Found, TitleRule, WordList};
 
 // ---------------------------------------------------------------------------------------------
 // Title hijack

@@ -1,6 +1,11 @@
 //! `scrape-token` and `obfuscated-phrase`: anti-scraping tokens and the words they wrap.
 
-use super::*;
+use std::ops::Range;
+
+use crate::text::chars::is_han;
+
+use super::evidence::{char_after, char_before};
+use super::{Found, Spam, TokenGroup, TokenRule};
 
 impl Spam {
     /// Whether a short text contains a listed phrase or a cue word (on its folded form).

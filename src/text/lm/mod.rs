@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::OnceLock;
 
-use crate::text::chars::{is_cjk_punct, is_han};
+use crate::text::chars::{SENTENCE_ENDS, is_cjk_punct, is_han};
 use crate::text::fold::Folder;
 
 static DICTIONARY: &[u8] = include_bytes!("../../../data/lm/jieba_dict.txt.gz");
@@ -302,7 +302,9 @@ fn punct_cost(c: char, at_end: bool) -> f32 {
         _ => PUNCT_COST,
     };
     let ending = match c {
-        '。' | '！' | '!' | '？' | '?' | '…' | '”' | '）' | ')' | '》' => 1.5,
+        _ if SENTENCE_ENDS.contains(&c) => 1.5,
+        // A closing quote or bracket ends a text as well as the sentence inside it.
+        '”' | '）' | ')' | '》' => 1.5,
         '，' | ',' | '、' | '“' | '（' | '(' | '《' => -1.5,
         _ => 0.0,
     };

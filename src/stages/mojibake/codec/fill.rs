@@ -1,7 +1,7 @@
 //! Filling unknown and rejected bytes with the values the language model prefers, alone or
 //! jointly.
 
-use super::*;
+use super::{Bytes, Charset, PlainBig5, UNKNOWN, decode, encode_with, rejects};
 
 /// Fill each unknown byte with the non-ASCII value whose decoding `score` prefers in its
 /// neighbourhood (`left`/`right` are context the bytes sit between). Left to right first, then once

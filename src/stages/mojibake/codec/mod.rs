@@ -10,6 +10,9 @@ use std::str::FromStr;
 
 use encoding_rs::{BIG5, Encoding, GB18030, SHIFT_JIS, UTF_8, WINDOWS_1252};
 
+use crate::error::RuleError;
+use crate::text::table::{self, single_char};
+
 mod fill;
 
 use fill::resolve_outer;
@@ -105,20 +108,14 @@ pub struct PlainBig5 {
 }
 
 impl PlainBig5 {
-    /// Parse `HEX<TAB>char` lines (`C6B7\tこ`); `#` starts a comment line.
-    pub fn parse(table: &str) -> Result<Self, String> {
+    /// Parse the table `file` of `HEX<TAB>char` lines (`C6B7\tこ`).
+    pub fn parse(file: &str, table: &str) -> Result<Self, RuleError> {
+        const FORMAT: &str = "HEX<TAB>char";
         let mut bytes = HashMap::new();
-        for (n, line) in table.lines().enumerate() {
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            let bad = || format!("line {}: expected `HEX<TAB>char`, got `{line}`", n + 1);
-            let (hex, char) = line.split_once('\t').ok_or_else(bad)?;
-            let code = u16::from_str_radix(hex, 16).map_err(|_| bad())?;
-            let mut chars = char.chars();
-            let (Some(c), None) = (chars.next(), chars.next()) else {
-                return Err(bad());
-            };
+        for entry in table::entries(file, table) {
+            let (hex, char) = entry.split_once('\t', FORMAT)?;
+            let code = u16::from_str_radix(hex, 16).map_err(|_| entry.malformed(FORMAT))?;
+            let c = single_char(char).ok_or_else(|| entry.malformed(FORMAT))?;
             bytes.insert(c, code.to_be_bytes());
         }
         Ok(PlainBig5 { bytes })
@@ -392,10 +389,10 @@ mod tests {
 
     #[test]
     fn plain_big5_table_overrides_web_big5_bytes() {
-        let plain = PlainBig5::parse("# comment\nC6B7\tこ\n").unwrap();
+        let plain = PlainBig5::parse("t.txt", "# comment\nC6B7\tこ\n").unwrap();
         let bytes = encode_with("一こ", Charset::Big5, &plain).unwrap();
         assert_eq!(bytes.bytes, [0xA4, 0x40, 0xC6, 0xB7]);
-        assert!(PlainBig5::parse("C6B7 こ").is_err());
+        assert!(PlainBig5::parse("t.txt", "C6B7 こ").is_err());
     }
 
     #[test]
