@@ -43,6 +43,7 @@ def gbk_warc(tmp_path):
         warc_record(i, f"http://example.cn/{i}.html", http_response(page(t, b).encode("gbk"), "gbk"))
         for i, (t, b) in enumerate(pages)
     )
-    path = tmp_path / "crawl.warc.gz"
+    (tmp_path / "crawl").mkdir()
+    path = tmp_path / "crawl" / "crawl.warc.gz"
     path.write_bytes(gzip.compress(data))
     return path
