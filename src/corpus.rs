@@ -163,6 +163,48 @@ fn densify(mins: &[u64; SLOTS]) -> Vec<u32> {
 /// themselves, so their defaults live in one place.
 pub type CorpusDedup = DedupSettings;
 
+/// A document's MinHash signature with its LSH band keys, as a record carries it so that documents
+/// cleaned by different processes can be clustered in one later pass (Spark, Ray): the pass groups
+/// records by band key, verifies pairs by [`Fingerprint::slots`] as [`CorpusDedup::cluster`] does,
+/// and applies the keep policy with `text_bytes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fingerprint {
+    /// The `SLOTS` MinHash values (empty for a document without text, which is never a duplicate).
+    pub slots: Vec<u32>,
+    /// The LSH key of each band, as 16 lower-case hex digits: a 64-bit key is past the integers a
+    /// JSON reader such as Spark's or JavaScript's holds exactly.
+    pub bands: Vec<String>,
+    /// The length in bytes (UTF-8) of the clean text, which the `longest` keep policy compares.
+    pub text_bytes: usize,
+}
+
+/// Fingerprints of texts with the settings and folding of one rule set.
+pub struct Fingerprinter {
+    settings: CorpusDedup,
+    folder: Folder,
+}
+
+impl Fingerprinter {
+    /// The near-duplicate settings and the folding table of `rules`.
+    pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
+        Ok(Fingerprinter {
+            settings: CorpusDedup::from_rules(rules)?,
+            folder: rules.folder()?,
+        })
+    }
+
+    /// The fingerprint of a clean text.
+    pub fn fingerprint(&self, text: &str) -> Fingerprint {
+        self.settings
+            .fingerprint(&Signature::of(text, &self.folder), text.len())
+    }
+
+    /// The settings a global pass must cluster with to agree with a single run.
+    pub fn settings(&self) -> &CorpusDedup {
+        &self.settings
+    }
+}
+
 /// What the batch clustering decided for one document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
@@ -215,6 +257,18 @@ impl CorpusDedup {
             self.bands.min(SLOTS / rows)
         };
         (0..bands).map(move |band| signature.band_key(band, rows))
+    }
+
+    /// The fingerprint of `signature`, for a clean text of `text_bytes` bytes.
+    pub fn fingerprint(&self, signature: &Signature, text_bytes: usize) -> Fingerprint {
+        Fingerprint {
+            slots: signature.slots.clone(),
+            bands: self
+                .band_keys(signature)
+                .map(|key| format!("{key:016x}"))
+                .collect(),
+            text_bytes,
+        }
     }
 
     /// Cluster near-duplicate documents. `clean_lengths[i]` is the length of document `i`'s clean
@@ -429,6 +483,12 @@ mod tests {
         Folder::from_opencc_ts_characters("國\t国\n網\t网\n際\t际\n")
     }
 
+    // The first slots and band key of ARTICLE's fingerprint under the default rules, as computed when
+    // fingerprints were first emitted (the band key also checked with Python's xxhash: xxh3_64 of the
+    // four slots, little-endian, seed 0).
+    const PINNED_SLOTS: [u32; 4] = [2440589112, 2177566482, 1639358474, 101268015];
+    const PINNED_BAND: &str = "02fb97dcfa36a12f";
+
     const ARTICLE: &str = "跨境電商是電商領域的熱點之一，近期國務院常務會議提出降低進口商品關稅，\
         支持跨境電子商務發展。蜜淘著重增強供應鏈能力，從保稅倉發貨，把物流時間縮短到三天以內。\
         謝文斌認為，平臺化的跨境電商最大的問題是貨源和正品保障。";
@@ -516,6 +576,37 @@ mod tests {
         // The bound is 1: every `a` was forgotten when `b` was remembered.
         assert_eq!(stream.check(&a), None);
         assert_eq!(stream.remembered(), 1);
+    }
+
+    #[test]
+    fn a_fingerprint_carries_the_signature_and_the_band_keys_clustering_uses() {
+        let f = folder();
+        let settings = CorpusDedup::default();
+        let signature = Signature::of(ARTICLE, &f);
+        let fingerprint = settings.fingerprint(&signature, ARTICLE.len());
+        assert_eq!(fingerprint.slots.len(), SLOTS);
+        assert_eq!(fingerprint.text_bytes, ARTICLE.len());
+        let keys: Vec<String> = settings
+            .band_keys(&signature)
+            .map(|k| format!("{k:016x}"))
+            .collect();
+        assert_eq!(fingerprint.bands, keys);
+        assert_eq!(fingerprint.bands.len(), settings.bands);
+        assert!(fingerprint.bands.iter().all(|k| k.len() == 16));
+        let empty = settings.fingerprint(&Signature::empty(), 0);
+        assert!(empty.slots.is_empty() && empty.bands.is_empty());
+    }
+
+    #[test]
+    fn fingerprints_are_stable_across_machines() {
+        // Pinned values: a change of hashing or folding would make signatures stored by earlier
+        // runs incomparable, so it must show up here.
+        let rules = RuleSet::defaults().unwrap();
+        let fingerprint = Fingerprinter::from_rules(&rules)
+            .unwrap()
+            .fingerprint(ARTICLE);
+        assert_eq!(&fingerprint.slots[..4], &PINNED_SLOTS);
+        assert_eq!(fingerprint.bands[0], PINNED_BAND);
     }
 
     #[test]

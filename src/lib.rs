@@ -30,12 +30,13 @@ pub(crate) mod stages;
 pub(crate) mod text;
 mod types;
 
+pub use corpus::{Fingerprint, Fingerprinter};
 pub use document::{BlockKind, Document, Format};
 pub use error::{Error, RuleError};
 pub use pipeline::{Cleaned, Pipeline, Profile};
 pub use report::{DecodeReport, Edit, Flag, Report};
 pub use report_json::{Duplicates, Provenance, ReportJson};
-pub use rules::settings::Described;
+pub use rules::settings::{DedupSettings, Described, KeepPolicy};
 pub use rules::{DeclaredFlag, Example, Origin, Rule, RuleSet};
 pub use types::StageName;
 

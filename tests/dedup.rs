@@ -192,6 +192,44 @@ mod corpus {
     }
 
     #[test]
+    fn jsonl_records_carry_fingerprints_that_a_global_pass_can_band() {
+        let rules = rules();
+        let folder = rules.folder().unwrap();
+        let texts = [seed("004"), republished_004(&folder), seed("001")];
+        let input: String = texts
+            .iter()
+            .map(|t| serde_json::json!({ "text": t }).to_string() + "\n")
+            .collect();
+        let output = assert_cmd::Command::cargo_bin("sluice")
+            .unwrap()
+            .args(["clean", "--jsonl", "-", "--minhash", "--keep-duplicates"])
+            .write_stdin(input)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let records: Vec<serde_json::Value> = String::from_utf8(output)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let fingerprinter = sluice::Fingerprinter::from_rules(&rules).unwrap();
+        let bands = |i: usize| -> Vec<String> {
+            serde_json::from_value(records[i]["sluice"]["minhash"]["bands"].clone()).unwrap()
+        };
+        for record in &records {
+            let text = record["text"].as_str().unwrap();
+            let expected = serde_json::json!(fingerprinter.fingerprint(text));
+            assert_eq!(record["sluice"]["minhash"], expected);
+            assert_eq!(expected["text_bytes"], text.len());
+        }
+        let shared = |a: usize, b: usize| bands(a).iter().filter(|k| bands(b).contains(k)).count();
+        assert!(shared(0, 1) > 0, "a republished copy shares a band");
+        assert_eq!(shared(0, 2), 0, "distinct pages share none");
+    }
+
+    #[test]
     fn signatures_survive_a_round_trip_through_json() {
         let folder = rules().folder().unwrap();
         let signature = Signature::of(&seed("001"), &folder);

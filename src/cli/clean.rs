@@ -23,6 +23,10 @@ pub struct CleanArgs {
     /// Keep near-duplicate documents in the output (they are still marked in their reports).
     #[arg(long)]
     keep_duplicates: bool,
+    /// With --jsonl: put each document's MinHash signature and LSH band keys in its report
+    /// (`sluice.minhash`), for a global near-duplicate pass (python/jobs/).
+    #[arg(long, requires = "jsonl")]
+    minhash: bool,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
@@ -43,7 +47,8 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     let rules = args.rules.load()?;
     let engine = Engine::new(&rules)
         .context("the rules do not compile")?
-        .keep_duplicates(args.keep_duplicates);
+        .keep_duplicates(args.keep_duplicates)
+        .fingerprints(args.minhash);
     if let Some(source) = &args.jsonl {
         let ok = engine.clean_jsonl(open_jsonl(source)?, source, stdout())?;
         return Ok(status(ok));

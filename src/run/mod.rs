@@ -32,7 +32,7 @@ use crate::report_json::{Provenance, ReportJson};
 use crate::rules::RuleSet;
 use crate::text::fold::Folder;
 
-pub use input::read_input;
+pub use input::{open_input, read_input};
 pub use output::{RunSummary, TreeSink};
 pub use source::Inputs;
 pub use stream::{Processed, stream_jsonl};
@@ -103,6 +103,7 @@ pub struct Engine {
     dedup: CorpusDedup,
     folder: Folder,
     keep_duplicates: bool,
+    fingerprints: bool,
 }
 
 impl Engine {
@@ -113,12 +114,20 @@ impl Engine {
             dedup: CorpusDedup::from_rules(rules)?,
             folder: rules.folder()?,
             keep_duplicates: false,
+            fingerprints: false,
         })
     }
 
     /// Keep near-duplicate documents in the output (they are still marked in their reports).
     pub fn keep_duplicates(mut self, keep: bool) -> Self {
         self.keep_duplicates = keep;
+        self
+    }
+
+    /// Put each JSON Lines record's MinHash fingerprint in its report (`sluice.minhash`), for a
+    /// global near-duplicate pass over the records of many runs.
+    pub fn fingerprints(mut self, emit: bool) -> Self {
+        self.fingerprints = emit;
         self
     }
 
@@ -187,13 +196,19 @@ impl Engine {
                 .map_err(|e| e.to_string())?;
             let mut report = ReportJson::of_cleaned(&cleaned);
             report.title = None;
+            let mut report = report.to_value();
+            let signature = Signature::of(&cleaned.text, &self.folder);
+            if self.fingerprints {
+                let fingerprint = self.dedup.fingerprint(&signature, cleaned.text.len());
+                report.insert("minhash".into(), serde_json::json!(fingerprint));
+            }
             Ok(stream::Processed {
                 fields: vec![
                     ("text".into(), cleaned.text.as_str().into()),
                     ("title".into(), cleaned.title.as_deref().into()),
-                    ("sluice".into(), report.to_value().into()),
+                    ("sluice".into(), report.into()),
                 ],
-                signature: Some(Signature::of(&cleaned.text, &self.folder)),
+                signature: Some(signature),
             })
         };
         stream::stream_with(
