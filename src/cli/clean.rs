@@ -1,13 +1,13 @@
 //! `sluice clean`: one file to stdout, many files to an output tree, or a JSON Lines stream.
 
-use std::io::BufRead;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use sluice::run::{Engine, Inputs, Outcome, WriterFormat, WriterSink};
+use sluice::run::{Engine, Inputs, Outcome, WriterFormat, WriterSink, decompressed};
 
-use super::{JobArgs, RuleArgs, Status, progress, report_error, status};
+use super::{JobArgs, RuleArgs, Status, progress, report_error, status, stream_status};
 
 #[derive(Args)]
 pub struct CleanArgs {
@@ -23,6 +23,14 @@ pub struct CleanArgs {
     /// Keep near-duplicate documents in the output (they are still marked in their reports).
     #[arg(long)]
     keep_duplicates: bool,
+    /// With --jsonl, exit 1 when some record failed (by default a failed record is an output record
+    /// with `sluice.error`, and the exit code is 0).
+    #[arg(long, requires = "jsonl")]
+    fail_on_error: bool,
+    /// Documents per batch with -o: each batch is cleaned in parallel, written and marked done, and
+    /// a rerun of a killed run continues after the last batch done.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    batch_size: usize,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
@@ -43,10 +51,12 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     let rules = args.rules.load()?;
     let engine = Engine::new(&rules)
         .context("the rules do not compile")?
-        .keep_duplicates(args.keep_duplicates);
+        .keep_duplicates(args.keep_duplicates)
+        .batch_size(args.batch_size);
     if let Some(source) = &args.jsonl {
-        let ok = engine.clean_jsonl(open_jsonl(source)?, source, stdout())?;
-        return Ok(status(ok));
+        let started = std::time::Instant::now();
+        let summary = engine.clean_jsonl(open_jsonl(source)?, source, stdout())?;
+        return Ok(stream_status(&summary, started, args.fail_on_error));
     }
     if args.paths.is_empty() {
         bail!("nothing to clean: give files or directories, or --jsonl");
@@ -91,14 +101,16 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     Ok(status(!failed))
 }
 
-/// A JSON Lines source: a file, or stdin for `-`.
-pub fn open_jsonl(source: &Path) -> anyhow::Result<Box<dyn BufRead>> {
-    if source == Path::new("-") {
-        return Ok(Box::new(std::io::stdin().lock()));
-    }
-    let file =
-        std::fs::File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
-    Ok(Box::new(std::io::BufReader::new(file)))
+/// A JSON Lines source: a file or a pipe, or stdin for `-`; gzip or zstd decompressed.
+pub fn open_jsonl(source: &Path) -> anyhow::Result<Box<dyn BufRead + Send>> {
+    let reader: Box<dyn BufRead + Send> = if source == Path::new("-") {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(source)
+            .with_context(|| format!("cannot open {}", source.display()))?;
+        Box::new(BufReader::new(file))
+    };
+    Ok(decompressed(reader, source)?)
 }
 
 /// Buffered stdout.

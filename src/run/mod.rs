@@ -13,6 +13,7 @@ pub(crate) mod input;
 #[doc(hidden)]
 pub mod jsonl;
 mod output;
+mod resume;
 mod source;
 mod stream;
 mod tree;
@@ -22,24 +23,25 @@ mod writer;
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::corpus::{CorpusDedup, Signature};
 use crate::error::Error;
 use crate::pipeline::{Cleaned, Pipeline};
-use crate::report_json::{Provenance, ReportJson};
+use crate::report_json::{Provenance, ReportJson, RunInfo};
 use crate::rules::RuleSet;
 use crate::text::fold::Folder;
 
-pub use input::read_input;
+pub use input::{decompressed, read_input};
 pub use output::{RunSummary, TreeSink};
 pub use source::Inputs;
-pub use stream::{Processed, stream_jsonl};
+pub use stream::{Processed, StreamSummary, stream_jsonl};
 pub use writer::{WriterFormat, WriterSink};
 
 /// Documents (or JSON Lines records) per batch: enough to keep every thread busy, few enough to
-/// stream.
+/// stream. A run's batch size can be set ([`Engine::batch_size`]).
 const BATCH: usize = 1024;
 
 /// Input bytes one batch may hold before it is cleaned (JSON lines, WARC records): with web pages
@@ -61,6 +63,8 @@ pub struct Outcome {
     pub output: Option<PathBuf>,
     /// The cleaned document, or why it failed.
     pub result: Result<Cleaned, Error>,
+    /// Which sluice, rules and settings cleaned it.
+    pub run: Arc<RunInfo>,
 }
 
 impl Outcome {
@@ -69,6 +73,7 @@ impl Outcome {
         ReportJson {
             source: Some(&self.name),
             provenance: self.provenance.as_ref(),
+            run: Some(&self.run),
             ..ReportJson::of_cleaned(cleaned)
         }
         .to_value()
@@ -95,7 +100,17 @@ pub trait Sink {
     fn flush(&mut self) -> Result<(), Error> {
         Ok(())
     }
+
+    /// How many documents, from the first in input order, an earlier run of the same run into this
+    /// sink finished (see [`TreeSink`]): they are admitted again, so they are named as before, but
+    /// not read, cleaned or written.
+    fn completed(&self) -> usize {
+        0
+    }
 }
+
+/// The run option `--keep-duplicates`, as the settings name it.
+const KEEP_DUPLICATES: &str = "keep_duplicates";
 
 /// A cleaning run: the pipeline and the near-duplicate settings, built once from a rule set.
 pub struct Engine {
@@ -103,6 +118,8 @@ pub struct Engine {
     dedup: CorpusDedup,
     folder: Folder,
     keep_duplicates: bool,
+    batch_size: usize,
+    run: Arc<RunInfo>,
 }
 
 impl Engine {
@@ -113,13 +130,28 @@ impl Engine {
             dedup: CorpusDedup::from_rules(rules)?,
             folder: rules.folder()?,
             keep_duplicates: false,
+            batch_size: BATCH,
+            run: Arc::new(RunInfo::new(rules)?.option(KEEP_DUPLICATES, false.into())),
         })
     }
 
     /// Keep near-duplicate documents in the output (they are still marked in their reports).
     pub fn keep_duplicates(mut self, keep: bool) -> Self {
         self.keep_duplicates = keep;
+        self.run = Arc::new((*self.run).clone().option(KEEP_DUPLICATES, keep.into()));
         self
+    }
+
+    /// Documents per batch (at least 1): each batch is cleaned in parallel, then written, and an
+    /// output tree marks it done, so a rerun of a killed run continues after the last batch done.
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.batch_size = size.max(1);
+        self
+    }
+
+    /// Which sluice, rules and settings this engine's reports name.
+    pub fn run_info(&self) -> &RunInfo {
+        &self.run
     }
 
     /// The pipeline every document goes through.
@@ -143,9 +175,12 @@ impl Engine {
         mut observe: impl FnMut(&Outcome),
     ) -> Result<(), Error> {
         let mut units = inputs.into_units().peekable();
+        for unit in units.by_ref().take(sink.completed()) {
+            admit(sink, unit);
+        }
         let mut first = true;
         loop {
-            let batch = source::next_batch(&mut units);
+            let batch = source::next_batch(&mut units, self.batch_size);
             if batch.is_empty() {
                 return Ok(());
             }
@@ -156,7 +191,7 @@ impl Engine {
                 batch.into_iter().map(|unit| admit(sink, unit)).collect();
             let outcomes: Vec<Outcome> = admitted
                 .into_par_iter()
-                .map(|(unit, output)| unit.run(&self.pipeline, output))
+                .map(|(unit, output)| unit.run(&self.pipeline, output, &self.run))
                 .collect();
             for mut outcome in outcomes {
                 sink.write(&mut outcome)?;
@@ -167,15 +202,16 @@ impl Engine {
     }
 
     /// Clean a JSON Lines stream (`name` says what it is in messages) into JSON Lines on `out`, one
-    /// output record per input line that is not blank; false when some record failed. Records are
+    /// output record per input line that is not blank, each batch written as soon as it is cleaned
+    /// (see [`stream_jsonl`]); gives the counts of records, failures and duplicates. Records are
     /// checked for near-duplicates in input order (first seen wins): a later copy keeps its record,
     /// marked `sluice.duplicate_of`, and loses its `text` and `title` unless duplicates are kept.
     pub fn clean_jsonl(
         &self,
-        reader: impl BufRead,
+        reader: impl BufRead + Send + 'static,
         name: &Path,
         out: impl Write,
-    ) -> Result<bool, Error> {
+    ) -> Result<StreamSummary, Error> {
         let dedup = stream::Dedup {
             deduper: self.dedup.streaming(),
             keep_duplicates: self.keep_duplicates,
@@ -185,7 +221,10 @@ impl Engine {
                 .pipeline
                 .clean_document(doc)
                 .map_err(|e| e.to_string())?;
-            let mut report = ReportJson::of_cleaned(&cleaned);
+            let mut report = ReportJson {
+                run: Some(&self.run),
+                ..ReportJson::of_cleaned(&cleaned)
+            };
             report.title = None;
             Ok(stream::Processed {
                 fields: vec![

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::resume::RunState;
 use super::tree::{InputIds, OutputTree, refuse_overwrites, report_path, summary_path, text_path};
-use super::{Engine, Inputs, Outcome, Sink, cannot_write};
+use super::{Engine, Inputs, Outcome, Sink};
 use crate::corpus::Signature;
 use crate::error::Error;
 use crate::pipeline::Cleaned;
@@ -23,14 +25,34 @@ use crate::report_json::{Duplicates, add_duplicates};
 /// over: so the cluster members' reports are rewritten with their `duplicates` entry at the end, and
 /// the texts of the copies not kept deleted. Memory holds a small entry per document, not the run's
 /// texts and reports.
+///
+/// Every file is written to a temporary name and renamed, and each batch written leaves a completion
+/// marker (see [`super::resume`]): a rerun of the same run skips the batches done, and the end of the
+/// run (its clusters, the reports it rewrites, the summary, written last) is done again whole, to
+/// the same bytes.
 pub struct TreeSink<'e> {
     engine: &'e Engine,
     out: PathBuf,
     tree: OutputTree,
-    members: Members,
-    totals: Totals,
+    state: RunState,
+    /// The batches marked done.
+    done: Part,
+    /// The batch being written.
+    batch: Part,
     skipped_links: Vec<PathBuf>,
     started: Instant,
+}
+
+/// The documents of some batches, in input order: what the end of the run needs of them.
+#[derive(Default, Serialize, Deserialize)]
+struct Part {
+    /// The batches it holds (of the batches done: how many markers there are).
+    #[serde(skip)]
+    parts: usize,
+    /// Documents met (units of input), failed ones and ones refused before cleaning included.
+    units: usize,
+    members: Members,
+    totals: Totals,
 }
 
 /// What the end of a run reports.
@@ -46,7 +68,7 @@ pub struct RunSummary {
 
 /// The run's documents, in input order, by field: the clustering takes the signatures and lengths as
 /// slices. A failed document has an empty signature.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Members {
     names: Vec<String>,
     /// Where the outputs are (`<stem>.txt`, `<stem>.json`).
@@ -56,7 +78,7 @@ struct Members {
 }
 
 /// The run's totals for the summary, added up in input order.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Totals {
     documents: usize,
     cleaned: usize,
@@ -88,12 +110,26 @@ impl<'e> TreeSink<'e> {
         refuse_overwrites(out, &input_ids, inputs.directories(), inputs.plain_files())?;
         std::fs::create_dir_all(out)
             .map_err(|e| Error::Input(format!("cannot create {}: {e}", out.display())))?;
+        let identity =
+            json!({"output": "tree", "run": engine.run.as_ref(), "inputs": inputs.identity()});
+        let (state, _) = RunState::open(out, &identity)?;
+        // The summary is the last file written: one in the tree would be an earlier run's.
+        let summary = out.join(summary_path());
+        if summary.exists() {
+            std::fs::remove_file(&summary)
+                .map_err(|e| Error::Input(format!("cannot remove {}: {e}", summary.display())))?;
+        }
+        let mut done = Part::default();
+        for part in state.completed::<Part>()? {
+            done.extend(part);
+        }
         Ok(TreeSink {
             engine,
             out: out.to_path_buf(),
             tree: OutputTree::new(out, input_ids),
-            members: Members::default(),
-            totals: Totals::default(),
+            state,
+            done,
+            batch: Part::default(),
             skipped_links: inputs.skipped_links().to_vec(),
             started: Instant::now(),
         })
@@ -108,38 +144,51 @@ impl<'e> TreeSink<'e> {
         outcome: &Outcome,
         cleaned: &Cleaned,
     ) -> Result<usize, Error> {
-        let text_file = self.out.join(text_path(stem));
-        if let Some(parent) = text_file.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Error::Input(format!("cannot create {}: {e}", parent.display())))?;
-        }
         let text = cleaned.render();
-        std::fs::write(&text_file, &text).map_err(cannot_write(&text_file))?;
-        write_report(&self.out.join(report_path(stem)), &outcome.report(cleaned))?;
+        self.state
+            .write_atomic(&self.out.join(text_path(stem)), text.as_bytes())?;
+        self.write_report(&self.out.join(report_path(stem)), &outcome.report(cleaned))?;
         Ok(text.len())
     }
 
     /// Cluster the run's documents, mark the duplicates and write the summary.
-    pub fn finish(self) -> Result<RunSummary, Error> {
+    pub fn finish(mut self) -> Result<RunSummary, Error> {
+        self.mark_batch_done()?;
         let verdicts = self.decide();
         self.mark_duplicates(&verdicts)?;
         let path = self.out.join(summary_path());
-        let summary = serde_json::to_string_pretty(&self.summary(&verdicts))
-            .map_err(|e| Error::Input(e.to_string()))?;
-        std::fs::write(&path, summary + "\n").map_err(cannot_write(&path))?;
+        let mut summary = self.summary(&verdicts);
+        summary.sort_all_objects();
+        let summary =
+            serde_json::to_string_pretty(&summary).map_err(|e| Error::Input(e.to_string()))?;
+        self.state
+            .write_atomic(&path, (summary + "\n").as_bytes())?;
+        let totals = &self.done.totals;
         Ok(RunSummary {
-            documents: self.totals.documents,
-            cleaned: self.totals.cleaned,
-            failed: self.totals.errors.len(),
+            documents: totals.documents,
+            cleaned: totals.cleaned,
+            failed: totals.errors.len(),
         })
+    }
+
+    /// Mark the batch written done, and count it with the batches done before.
+    fn mark_batch_done(&mut self) -> Result<(), Error> {
+        if self.batch.units == 0 {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.state.mark_done(self.done.parts, &batch)?;
+        self.done.extend(batch);
+        Ok(())
     }
 
     /// Each document's verdict, from the clusters of the whole run.
     fn decide(&self) -> Vec<Verdict> {
         let keep_duplicates = self.engine.keep_duplicates;
+        let members = &self.done.members;
         self.engine
             .dedup
-            .cluster(&self.members.signatures, &self.members.clean_lengths)
+            .cluster(&members.signatures, &members.clean_lengths)
             .into_iter()
             .enumerate()
             .map(|(i, decision)| {
@@ -150,7 +199,7 @@ impl<'e> TreeSink<'e> {
                 let entry = Duplicates {
                     cluster,
                     kept,
-                    kept_copy: self.members.names[decision.kept].clone(),
+                    kept_copy: members.names[decision.kept].clone(),
                     similarity: decision.similarity,
                     written: kept || keep_duplicates,
                 };
@@ -161,9 +210,11 @@ impl<'e> TreeSink<'e> {
 
     /// Add the `duplicates` entry to the report of each cluster member, and delete the text of the
     /// copies not kept. Reports are written with sorted keys, so the rewritten report is the one a
-    /// single pass would have written.
+    /// single pass would have written; and a report that has its entry already (a rerun of a run
+    /// killed here) gets the same entry again, so this end of the run can be done again whole.
     fn mark_duplicates(&self, verdicts: &[Verdict]) -> Result<(), Error> {
-        self.members
+        self.done
+            .members
             .stems
             .par_iter()
             .zip(verdicts)
@@ -182,18 +233,24 @@ impl<'e> TreeSink<'e> {
                         ))
                     })?;
                 add_duplicates(&mut report, entry);
-                write_report(&report_file, &report)?;
+                self.write_report(&report_file, &report)?;
                 if !written {
-                    std::fs::remove_file(&text_file).map_err(|e| {
-                        Error::Input(format!("cannot remove {}: {e}", text_file.display()))
-                    })?;
+                    match std::fs::remove_file(&text_file) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(Error::Input(format!(
+                                "cannot remove {}: {e}",
+                                text_file.display()
+                            )));
+                        }
+                        _ => {}
+                    }
                 }
                 Ok(())
             })
     }
 
     fn summary(&self, verdicts: &[Verdict]) -> Value {
-        let totals = &self.totals;
+        let totals = &self.done.totals;
         let clusters: HashSet<usize> = verdicts
             .iter()
             .filter_map(|(d, _)| Some(d.as_ref()?.cluster))
@@ -209,10 +266,16 @@ impl<'e> TreeSink<'e> {
             "edits_per_stage": totals.per_stage,
             "edits_per_rule": totals.per_rule,
             "errors": totals.errors.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
+            "run": self.engine.run.with_settings(),
             "renamed": self.tree.renamed().iter().map(|(i, o)| json!({"input": i, "output": o.display().to_string()})).collect::<Vec<_>>(),
             "seconds": self.started.elapsed().as_secs_f64(),
             "skipped_links": self.skipped_links.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         })
+    }
+
+    fn write_report(&self, path: &Path, report: &Map<String, Value>) -> Result<(), Error> {
+        let json = serde_json::to_string_pretty(report).map_err(|e| Error::Input(e.to_string()))?;
+        self.state.write_atomic(path, (json + "\n").as_bytes())
     }
 }
 
@@ -222,33 +285,72 @@ impl Sink for TreeSink<'_> {
         self.tree.place(name, relative).map(Some)
     }
 
+    fn completed(&self) -> usize {
+        self.done.units
+    }
+
     fn write(&mut self, outcome: &mut Outcome) -> Result<(), Error> {
         let stem = outcome.output.clone().unwrap_or_default();
         if let Ok(cleaned) = &outcome.result {
             match self.write_outputs(&stem, outcome, cleaned) {
-                Ok(bytes_out) => self.totals.add_cleaned(cleaned, bytes_out),
+                Ok(bytes_out) => self.batch.totals.add_cleaned(cleaned, bytes_out),
                 Err(error) => outcome.result = Err(error),
             }
         }
-        self.totals.documents += 1;
-        self.totals.bytes_in += outcome.bytes_in;
+        let batch = &mut self.batch;
+        batch.units += 1;
+        batch.totals.documents += 1;
+        batch.totals.bytes_in += outcome.bytes_in;
         let (signature, clean_length) = match &outcome.result {
             Ok(cleaned) => (
                 Signature::of(&cleaned.text, &self.engine.folder),
                 cleaned.text.len(),
             ),
             Err(error) => {
-                self.totals
+                batch
+                    .totals
                     .errors
                     .push((outcome.name.clone(), error.to_string()));
                 (Signature::empty(), 0)
             }
         };
-        self.members.names.push(outcome.name.clone());
-        self.members.stems.push(stem);
-        self.members.signatures.push(signature);
-        self.members.clean_lengths.push(clean_length);
+        batch.members.names.push(outcome.name.clone());
+        batch.members.stems.push(stem);
+        batch.members.signatures.push(signature);
+        batch.members.clean_lengths.push(clean_length);
         Ok(())
+    }
+
+    /// A batch is written: mark it done.
+    fn flush(&mut self) -> Result<(), Error> {
+        self.mark_batch_done()
+    }
+}
+
+impl Part {
+    /// Add the documents of the next part in order.
+    fn extend(&mut self, next: Part) {
+        self.parts += 1;
+        self.units += next.units;
+        let (members, more) = (&mut self.members, next.members);
+        members.names.extend(more.names);
+        members.stems.extend(more.stems);
+        members.signatures.extend(more.signatures);
+        members.clean_lengths.extend(more.clean_lengths);
+        let (totals, more) = (&mut self.totals, next.totals);
+        totals.documents += more.documents;
+        totals.cleaned += more.cleaned;
+        totals.bytes_in += more.bytes_in;
+        totals.bytes_out += more.bytes_out;
+        for (mine, theirs) in [
+            (&mut totals.per_stage, more.per_stage),
+            (&mut totals.per_rule, more.per_rule),
+        ] {
+            for (key, count) in theirs {
+                *mine.entry(key).or_default() += count;
+            }
+        }
+        totals.errors.extend(more.errors);
     }
 }
 
@@ -261,9 +363,4 @@ impl Totals {
             *self.per_rule.entry(edit.rule.clone()).or_default() += 1;
         }
     }
-}
-
-fn write_report(path: &Path, report: &Map<String, Value>) -> Result<(), Error> {
-    let json = serde_json::to_string_pretty(report).map_err(|e| Error::Input(e.to_string()))?;
-    std::fs::write(path, json + "\n").map_err(cannot_write(path))
 }
