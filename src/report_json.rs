@@ -1,6 +1,8 @@
 //! The JSON report of a document: the one shape every output writes, whether `clean --format json`,
 //! the sidecar reports of an output tree, the `sluice` object of a JSON Lines record, or a repair.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -129,6 +131,20 @@ fn toml_to_json(value: &str) -> Value {
         .unwrap_or_else(|| Value::String(value.to_string()))
 }
 
+/// How much of each document's report an output keeps (`--report`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportLevel {
+    /// Every edit and flag, with its text and position.
+    #[default]
+    Full,
+    /// The counts: edits per rule and the ids of the flags raised, with the encoding, the format and
+    /// the provenance ([`ReportJson::summarized`]).
+    Summary,
+    /// No report.
+    None,
+}
+
 /// Where a document read from a WARC file came from: its record's `WARC-Target-URI` and
 /// `WARC-Record-ID` (`null` when the record has none).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -180,6 +196,33 @@ impl<'a> ReportJson<'a> {
             format: Some(cleaned.format),
             kinds: &cleaned.kinds,
             ..Self::of_report(&cleaned.report)
+        }
+    }
+
+    /// The report without its edits and flags, which are counted instead: `edits_per_rule` (rule id:
+    /// edits) and `flag_ids` (the rule of each flag raised, in order).
+    pub fn summarized(&self) -> Map<String, Value> {
+        let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+        for edit in self.edits {
+            *per_rule.entry(edit.rule.as_str()).or_default() += 1;
+        }
+        let flag_ids: Vec<&str> = self.flags.iter().map(|f| f.rule.as_str()).collect();
+        let mut value = self.to_value();
+        for field in ["edits", "flags", "kinds", "decode"] {
+            value.shift_remove(field);
+        }
+        value.insert("edits_per_rule".into(), serde_json::json!(per_rule));
+        value.insert("flag_ids".into(), serde_json::json!(flag_ids));
+        value.sort_keys();
+        value
+    }
+
+    /// The report at `level`: full, summarized, or none.
+    pub fn at(&self, level: ReportLevel) -> Option<Map<String, Value>> {
+        match level {
+            ReportLevel::Full => Some(self.to_value()),
+            ReportLevel::Summary => Some(self.summarized()),
+            ReportLevel::None => None,
         }
     }
 

@@ -209,11 +209,12 @@ fn batches_done(out: &Path) -> usize {
     std::fs::read_dir(out.join(".sluice/done")).map_or(0, Iterator::count)
 }
 
-/// Start `clean input -o out` in batches of 10, and kill it (SIGKILL) once `ready` says so; false
-/// when the run ended first.
-fn kill_when(input: &Path, out: &Path, ready: impl Fn() -> bool) -> bool {
+/// Start `clean ARGS… input -o out` in batches of 10, and kill it (SIGKILL) once `ready` says so;
+/// false when the run ended first.
+fn kill_when(input: &Path, out: &Path, args: &[&str], ready: impl Fn() -> bool) -> bool {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("sluice"))
         .args(["clean", "--batch-size", "10", "-j", "2"])
+        .args(args)
         .arg(input)
         .arg("-o")
         .arg(out)
@@ -271,7 +272,7 @@ fn a_run_killed_at_10_50_90_percent_and_while_clustering_resumes_to_the_same_tre
     let out = dir.path().join("out");
     for percent in [10, 50, 90] {
         let at = BATCHES * percent / 100;
-        assert!(kill_when(&input, &out, || batches_done(&out) >= at));
+        assert!(kill_when(&input, &out, &[], || batches_done(&out) >= at));
         let done = batches_done(&out);
         assert!((at..BATCHES).contains(&done), "killed at {done} batches");
         assert_no_partial_file(&out);
@@ -280,7 +281,7 @@ fn a_run_killed_at_10_50_90_percent_and_while_clustering_resumes_to_the_same_tre
     // deleted, the summary written last). A run that ends before the kill lands is tried again; its
     // rerun goes straight to the clustering.
     let killed_clustering = (0..10).any(|_| {
-        kill_when(&input, &out, || batches_done(&out) == BATCHES)
+        kill_when(&input, &out, &[], || batches_done(&out) == BATCHES)
             && !out.join("summary.json").exists()
     });
     assert!(killed_clustering, "never killed while clustering");
@@ -293,4 +294,99 @@ fn a_run_killed_at_10_50_90_percent_and_while_clustering_resumes_to_the_same_tre
         .assert()
         .success();
     assert_eq!(tree_files(&out), expected);
+}
+
+/// The records of the shards of `out`, in shard order.
+fn shard_records(out: &Path) -> Vec<Value> {
+    let mut names: Vec<String> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".jsonl.gz"))
+        .collect();
+    names.sort();
+    let mut records = Vec::new();
+    for name in names {
+        let file = std::fs::File::open(out.join(name)).unwrap();
+        for line in BufReader::new(flate2::read::MultiGzDecoder::new(file)).lines() {
+            records.push(serde_json::from_str(&line.unwrap()).unwrap());
+        }
+    }
+    records
+}
+
+#[test]
+fn sharded_jsonl_is_written_whole_and_a_killed_run_resumes_to_the_same_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    corpus(&input, 200);
+    // Two copies of each seed's first document are kept, so the shards have records to fill.
+    let args = [
+        "--output-format",
+        "jsonl.gz",
+        "--shard-records",
+        "2",
+        "--keep-duplicates",
+        "--report",
+        "summary",
+    ];
+    let whole = dir.path().join("whole");
+    sluice()
+        .args(["clean", "--batch-size", "10"])
+        .args(args)
+        .arg(&input)
+        .arg("-o")
+        .arg(&whole)
+        .assert()
+        .success();
+    let records = shard_records(&whole);
+    assert_eq!(records.len(), 200);
+    assert!(records[0]["id"].as_str().unwrap().ends_with("0000.txt"));
+    assert!(records[0]["text"].is_string());
+    assert!(records[0]["sluice"]["edits_per_rule"].is_object());
+    assert!(records[0]["sluice"].get("edits").is_none());
+    assert_eq!(records[5]["sluice"]["duplicate_of"], 0);
+
+    let out = dir.path().join("out");
+    let shards_done = || std::fs::read_dir(out.join(".sluice/done")).map_or(0, Iterator::count);
+    assert!(kill_when(&input, &out, &args, || shards_done() >= 50));
+    assert_no_partial_file(&out);
+    let partial = shard_records(&out);
+    assert!((100..200).contains(&partial.len()), "{}", partial.len());
+    sluice()
+        .args(["clean", "--batch-size", "10"])
+        .args(args)
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(tree_files(&out), tree_files(&whole));
+}
+
+#[test]
+fn report_summary_counts_and_report_none_leaves_only_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("a.txt"), seed("004")).unwrap();
+    for (level, out) in [("summary", "s"), ("none", "n")] {
+        sluice()
+            .args(["clean", "--report", level])
+            .arg(&input)
+            .arg("-o")
+            .arg(dir.path().join(out))
+            .assert()
+            .success();
+    }
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("s/a.json")).unwrap()).unwrap();
+    let per_rule = report["edits_per_rule"].as_object().unwrap();
+    assert!(
+        per_rule["markup.stray-backslash"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    assert!(report.get("edits").is_none() && report["run"].is_object());
+    assert!(!dir.path().join("n/a.json").exists());
+    assert!(dir.path().join("n/a.txt").exists() && dir.path().join("n/summary.json").exists());
 }

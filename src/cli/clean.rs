@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use sluice::run::{Engine, Inputs, Outcome, WriterFormat, WriterSink, decompressed};
+use sluice::ReportLevel;
+use sluice::run::{
+    Engine, Inputs, Outcome, ShardFormat, ShardLimits, Sink, WriterFormat, WriterSink, decompressed,
+};
 
 use super::{JobArgs, RuleArgs, Status, progress, report_error, status, stream_status};
 
@@ -14,9 +17,23 @@ pub struct CleanArgs {
     /// Files or directories to clean (`-` for stdin).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Write OUT/<path>.txt and OUT/<path>.json for every input, and OUT/summary.json.
+    /// Write OUT/<path>.txt and OUT/<path>.json for every input, and OUT/summary.json (or shards:
+    /// --output-format).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
+    /// What -o writes: a tree of texts and reports, or shards of records (OUT/00000.jsonl.zst …).
+    #[arg(long, value_enum, default_value_t = OutputKind::Tree, requires = "output")]
+    output_format: OutputKind,
+    /// Records per shard.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    shard_records: usize,
+    /// Uncompressed bytes per shard (a shard ends with the record that reaches it).
+    #[arg(long, value_name = "BYTES")]
+    shard_bytes: Option<u64>,
+    /// How much of each document's report -o writes: every edit (full), counts per rule and the flags
+    /// raised (summary), or none.
+    #[arg(long, value_enum, default_value_t = ReportArg::Full)]
+    report: ReportArg,
     /// Read JSON Lines from FILE (or stdin: `-`) and write JSON Lines to stdout.
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", conflicts_with_all = ["paths", "output"])]
     jsonl: Option<PathBuf>,
@@ -41,6 +58,23 @@ pub struct CleanArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputKind {
+    Tree,
+    Jsonl,
+    #[value(name = "jsonl.gz")]
+    JsonlGz,
+    #[value(name = "jsonl.zst")]
+    JsonlZst,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportArg {
+    Full,
+    Summary,
+    None,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OutputFormat {
     Text,
     Json,
@@ -52,6 +86,11 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     let engine = Engine::new(&rules)
         .context("the rules do not compile")?
         .keep_duplicates(args.keep_duplicates)
+        .report_level(match args.report {
+            ReportArg::Full => ReportLevel::Full,
+            ReportArg::Summary => ReportLevel::Summary,
+            ReportArg::None => ReportLevel::None,
+        })
         .batch_size(args.batch_size);
     if let Some(source) = &args.jsonl {
         let started = std::time::Instant::now();
@@ -66,7 +105,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         report_error(link, &"skipped: a symbolic link in a tree is not followed");
     }
     let mut failed = false;
-    let mut report = |outcome: &Outcome| {
+    let report = |outcome: &Outcome| {
         if let Err(error) = &outcome.result {
             failed = true;
             report_error(Path::new(&outcome.name), error);
@@ -74,14 +113,22 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     };
     match &args.output {
         Some(out) => {
-            let mut tree = engine.tree(out, &inputs)?;
-            let bar = progress();
-            engine.run(inputs, &mut tree, |outcome| {
-                bar.inc(1);
-                report(outcome);
-            })?;
-            bar.finish_and_clear();
-            let summary = tree.finish()?;
+            let summary = match shard_format(args.output_format) {
+                None => {
+                    let mut tree = engine.tree(out, &inputs)?;
+                    run_with_progress(&engine, inputs, &mut tree, report)?;
+                    tree.finish()?
+                }
+                Some(format) => {
+                    let limits = ShardLimits {
+                        records: args.shard_records.max(1),
+                        bytes: args.shard_bytes,
+                    };
+                    let mut shards = engine.shards(out, &inputs, format, limits)?;
+                    run_with_progress(&engine, inputs, &mut shards, report)?;
+                    shards.finish()?
+                }
+            };
             eprintln!(
                 "sluice: {} of {} documents cleaned into {}, {} failed",
                 summary.cleaned,
@@ -89,6 +136,8 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
                 out.display(),
                 summary.failed
             );
+            // A rerun that continued a killed run fails as the whole run does.
+            return Ok(status(summary.failed == 0));
         }
         None => {
             let format = match args.format {
@@ -99,6 +148,32 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         }
     }
     Ok(status(!failed))
+}
+
+/// The shard format of an output kind (none for a tree).
+fn shard_format(kind: OutputKind) -> Option<ShardFormat> {
+    match kind {
+        OutputKind::Tree => None,
+        OutputKind::Jsonl => Some(ShardFormat::Jsonl),
+        OutputKind::JsonlGz => Some(ShardFormat::JsonlGz),
+        OutputKind::JsonlZst => Some(ShardFormat::JsonlZst),
+    }
+}
+
+/// Run into `sink` with a progress counter on a terminal.
+fn run_with_progress(
+    engine: &Engine,
+    inputs: Inputs,
+    sink: &mut dyn Sink,
+    mut report: impl FnMut(&Outcome),
+) -> anyhow::Result<()> {
+    let bar = progress();
+    engine.run(inputs, sink, |outcome| {
+        bar.inc(1);
+        report(outcome);
+    })?;
+    bar.finish_and_clear();
+    Ok(())
 }
 
 /// A JSON Lines source: a file or a pipe, or stdin for `-`; gzip or zstd decompressed.

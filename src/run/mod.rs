@@ -14,6 +14,7 @@ pub(crate) mod input;
 pub mod jsonl;
 mod output;
 mod resume;
+mod shards;
 mod source;
 mod stream;
 mod tree;
@@ -30,12 +31,13 @@ use rayon::prelude::*;
 use crate::corpus::{CorpusDedup, Signature};
 use crate::error::Error;
 use crate::pipeline::{Cleaned, Pipeline};
-use crate::report_json::{Provenance, ReportJson, RunInfo};
+use crate::report_json::{Provenance, ReportJson, ReportLevel, RunInfo};
 use crate::rules::RuleSet;
 use crate::text::fold::Folder;
 
 pub use input::{decompressed, read_input};
 pub use output::{RunSummary, TreeSink};
+pub use shards::{ShardFormat, ShardLimits, ShardSink};
 pub use source::Inputs;
 pub use stream::{Processed, StreamSummary, stream_jsonl};
 pub use writer::{WriterFormat, WriterSink};
@@ -70,13 +72,25 @@ pub struct Outcome {
 impl Outcome {
     /// The document's JSON report, with its name and provenance, without its text.
     pub fn report(&self, cleaned: &Cleaned) -> serde_json::Map<String, serde_json::Value> {
+        self.report_json(cleaned).to_value()
+    }
+
+    /// The document's report at `level` (see [`ReportLevel`]).
+    pub fn report_at(
+        &self,
+        level: ReportLevel,
+        cleaned: &Cleaned,
+    ) -> Option<serde_json::Map<String, serde_json::Value>> {
+        self.report_json(cleaned).at(level)
+    }
+
+    fn report_json<'a>(&'a self, cleaned: &'a Cleaned) -> ReportJson<'a> {
         ReportJson {
             source: Some(&self.name),
             provenance: self.provenance.as_ref(),
             run: Some(&self.run),
             ..ReportJson::of_cleaned(cleaned)
         }
-        .to_value()
     }
 }
 
@@ -118,6 +132,7 @@ pub struct Engine {
     dedup: CorpusDedup,
     folder: Folder,
     keep_duplicates: bool,
+    report: ReportLevel,
     batch_size: usize,
     run: Arc<RunInfo>,
 }
@@ -130,6 +145,7 @@ impl Engine {
             dedup: CorpusDedup::from_rules(rules)?,
             folder: rules.folder()?,
             keep_duplicates: false,
+            report: ReportLevel::Full,
             batch_size: BATCH,
             run: Arc::new(RunInfo::new(rules)?.option(KEEP_DUPLICATES, false.into())),
         })
@@ -139,6 +155,12 @@ impl Engine {
     pub fn keep_duplicates(mut self, keep: bool) -> Self {
         self.keep_duplicates = keep;
         self.run = Arc::new((*self.run).clone().option(KEEP_DUPLICATES, keep.into()));
+        self
+    }
+
+    /// How much of each document's report the output tree or the shards keep.
+    pub fn report_level(mut self, level: ReportLevel) -> Self {
+        self.report = level;
         self
     }
 
@@ -163,6 +185,18 @@ impl Engine {
     /// write over one of them.
     pub fn tree(&self, out: &Path, inputs: &Inputs) -> Result<TreeSink<'_>, Error> {
         TreeSink::create(self, out, inputs)
+    }
+
+    /// Shards of records in `out` for `inputs` (see [`ShardSink`]); a run of the same inputs, options
+    /// and rules into `out` that was killed continues after its last shard done.
+    pub fn shards(
+        &self,
+        out: &Path,
+        inputs: &Inputs,
+        format: ShardFormat,
+        limits: ShardLimits,
+    ) -> Result<ShardSink<'_>, Error> {
+        ShardSink::create(self, out, inputs, format, limits)
     }
 
     /// Clean every document of `inputs` into `sink`: a batch at a time, each batch cleaned in

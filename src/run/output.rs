@@ -15,7 +15,7 @@ use super::{Engine, Inputs, Outcome, Sink};
 use crate::corpus::Signature;
 use crate::error::Error;
 use crate::pipeline::Cleaned;
-use crate::report_json::{Duplicates, add_duplicates};
+use crate::report_json::{Duplicates, ReportLevel, add_duplicates};
 
 /// Writes `OUT/<stem>.txt` and `OUT/<stem>.json` for every document, then, when the run is over
 /// ([`TreeSink::finish`]), marks near-duplicates and writes `OUT/summary.json`.
@@ -79,14 +79,14 @@ struct Members {
 
 /// The run's totals for the summary, added up in input order.
 #[derive(Default, Serialize, Deserialize)]
-struct Totals {
-    documents: usize,
+pub(super) struct Totals {
+    pub(super) documents: usize,
     cleaned: usize,
-    bytes_in: usize,
+    pub(super) bytes_in: usize,
     bytes_out: usize,
     per_stage: BTreeMap<String, usize>,
     per_rule: BTreeMap<String, usize>,
-    errors: Vec<(String, String)>,
+    pub(super) errors: Vec<(String, String)>,
 }
 
 /// For one document: its `duplicates` entry (when it has near-duplicates) and whether its text is
@@ -147,7 +147,9 @@ impl<'e> TreeSink<'e> {
         let text = cleaned.render();
         self.state
             .write_atomic(&self.out.join(text_path(stem)), text.as_bytes())?;
-        self.write_report(&self.out.join(report_path(stem)), &outcome.report(cleaned))?;
+        if let Some(report) = outcome.report_at(self.engine.report, cleaned) {
+            self.write_report(&self.out.join(report_path(stem)), &report)?;
+        }
         Ok(text.len())
     }
 
@@ -163,12 +165,7 @@ impl<'e> TreeSink<'e> {
             serde_json::to_string_pretty(&summary).map_err(|e| Error::Input(e.to_string()))?;
         self.state
             .write_atomic(&path, (summary + "\n").as_bytes())?;
-        let totals = &self.done.totals;
-        Ok(RunSummary {
-            documents: totals.documents,
-            cleaned: totals.cleaned,
-            failed: totals.errors.len(),
-        })
+        Ok(self.done.totals.run_summary())
     }
 
     /// Mark the batch written done, and count it with the batches done before.
@@ -220,33 +217,36 @@ impl<'e> TreeSink<'e> {
             .zip(verdicts)
             .filter_map(|(stem, (entry, written))| Some((stem, entry.as_ref()?, *written)))
             .try_for_each(|(stem, entry, written)| {
-                let text_file = self.out.join(text_path(stem));
-                let report_file = self.out.join(report_path(stem));
-                let bytes = std::fs::read(&report_file).map_err(|e| {
-                    Error::Input(format!("cannot read {}: {e}", report_file.display()))
-                })?;
-                let mut report: Map<String, Value> =
-                    serde_json::from_slice(&bytes).map_err(|e| {
-                        Error::Input(format!(
-                            "{} changed during the run: {e}",
-                            report_file.display()
-                        ))
-                    })?;
-                add_duplicates(&mut report, entry);
-                self.write_report(&report_file, &report)?;
-                if !written {
-                    match std::fs::remove_file(&text_file) {
-                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                            return Err(Error::Input(format!(
-                                "cannot remove {}: {e}",
-                                text_file.display()
-                            )));
-                        }
-                        _ => {}
-                    }
+                if self.engine.report != ReportLevel::None {
+                    self.add_duplicates_entry(stem, entry)?;
                 }
-                Ok(())
+                if written {
+                    return Ok(());
+                }
+                // Gone already when a rerun does the end of a run killed here.
+                let text_file = self.out.join(text_path(stem));
+                match std::fs::remove_file(&text_file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Input(
+                        format!("cannot remove {}: {e}", text_file.display()),
+                    )),
+                    _ => Ok(()),
+                }
             })
+    }
+
+    /// Add its `duplicates` entry to the report of `stem`.
+    fn add_duplicates_entry(&self, stem: &Path, entry: &Duplicates) -> Result<(), Error> {
+        let report_file = self.out.join(report_path(stem));
+        let bytes = std::fs::read(&report_file)
+            .map_err(|e| Error::Input(format!("cannot read {}: {e}", report_file.display())))?;
+        let mut report: Map<String, Value> = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::Input(format!(
+                "{} changed during the run: {e}",
+                report_file.display()
+            ))
+        })?;
+        add_duplicates(&mut report, entry);
+        self.write_report(&report_file, &report)
     }
 
     fn summary(&self, verdicts: &[Verdict]) -> Value {
@@ -255,22 +255,34 @@ impl<'e> TreeSink<'e> {
             .iter()
             .filter_map(|(d, _)| Some(d.as_ref()?.cluster))
             .collect();
-        json!({
-            "documents": totals.documents,
-            "cleaned": totals.cleaned,
-            "failed": totals.errors.len(),
-            "bytes_in": totals.bytes_in,
-            "bytes_out": totals.bytes_out,
-            "duplicate_clusters": clusters.len(),
-            "duplicates_not_written": verdicts.iter().filter(|(d, written)| d.is_some() && !written).count(),
-            "edits_per_stage": totals.per_stage,
-            "edits_per_rule": totals.per_rule,
-            "errors": totals.errors.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
-            "run": self.engine.run.with_settings(),
-            "renamed": self.tree.renamed().iter().map(|(i, o)| json!({"input": i, "output": o.display().to_string()})).collect::<Vec<_>>(),
-            "seconds": self.started.elapsed().as_secs_f64(),
-            "skipped_links": self.skipped_links.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        })
+        let mut summary = totals.summary_fields();
+        let not_written = verdicts
+            .iter()
+            .filter(|(d, written)| d.is_some() && !written)
+            .count();
+        let renamed: Vec<Value> = self
+            .tree
+            .renamed()
+            .iter()
+            .map(|(i, o)| json!({"input": i, "output": o.display().to_string()}))
+            .collect();
+        let links: Vec<String> = self
+            .skipped_links
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        summary.extend([
+            ("duplicate_clusters".to_string(), clusters.len().into()),
+            ("duplicates_not_written".to_string(), not_written.into()),
+            ("run".to_string(), self.engine.run.with_settings()),
+            ("renamed".to_string(), Value::Array(renamed)),
+            (
+                "seconds".to_string(),
+                self.started.elapsed().as_secs_f64().into(),
+            ),
+            ("skipped_links".to_string(), json!(links)),
+        ]);
+        Value::Object(summary)
     }
 
     fn write_report(&self, path: &Path, report: &Map<String, Value>) -> Result<(), Error> {
@@ -337,25 +349,57 @@ impl Part {
         members.stems.extend(more.stems);
         members.signatures.extend(more.signatures);
         members.clean_lengths.extend(more.clean_lengths);
-        let (totals, more) = (&mut self.totals, next.totals);
-        totals.documents += more.documents;
-        totals.cleaned += more.cleaned;
-        totals.bytes_in += more.bytes_in;
-        totals.bytes_out += more.bytes_out;
+        self.totals.extend(next.totals);
+    }
+}
+
+impl Totals {
+    /// Add the totals of the next documents in order.
+    pub(super) fn extend(&mut self, more: Totals) {
+        self.documents += more.documents;
+        self.cleaned += more.cleaned;
+        self.bytes_in += more.bytes_in;
+        self.bytes_out += more.bytes_out;
         for (mine, theirs) in [
-            (&mut totals.per_stage, more.per_stage),
-            (&mut totals.per_rule, more.per_rule),
+            (&mut self.per_stage, more.per_stage),
+            (&mut self.per_rule, more.per_rule),
         ] {
             for (key, count) in theirs {
                 *mine.entry(key).or_default() += count;
             }
         }
-        totals.errors.extend(more.errors);
+        self.errors.extend(more.errors);
     }
-}
 
-impl Totals {
-    fn add_cleaned(&mut self, cleaned: &Cleaned, bytes_out: usize) {
+    /// The summary's fields every output has: documents, bytes, edits, errors.
+    pub(super) fn summary_fields(&self) -> Map<String, Value> {
+        let errors: Vec<Value> = self
+            .errors
+            .iter()
+            .map(|(p, e)| json!({"path": p, "error": e}))
+            .collect();
+        Map::from_iter([
+            ("documents".to_string(), self.documents.into()),
+            ("cleaned".to_string(), self.cleaned.into()),
+            ("failed".to_string(), self.errors.len().into()),
+            ("bytes_in".to_string(), self.bytes_in.into()),
+            ("bytes_out".to_string(), self.bytes_out.into()),
+            ("edits_per_stage".to_string(), json!(self.per_stage)),
+            ("edits_per_rule".to_string(), json!(self.per_rule)),
+            ("errors".to_string(), Value::Array(errors)),
+        ])
+    }
+
+    /// What the command line reports of the run.
+    pub(super) fn run_summary(&self) -> RunSummary {
+        RunSummary {
+            documents: self.documents,
+            cleaned: self.cleaned,
+            failed: self.errors.len(),
+        }
+    }
+
+    pub(super) fn add_cleaned(&mut self, cleaned: &Cleaned, bytes_out: usize) {
         self.cleaned += 1;
         self.bytes_out += bytes_out;
         for edit in &cleaned.report.edits {
