@@ -35,7 +35,7 @@ pub use document::{BlockKind, Document, Format};
 pub use error::{Error, RuleError};
 pub use pipeline::{Cleaned, Pipeline, Profile};
 pub use report::{DecodeReport, Edit, Flag, Report};
-pub use report_json::{Duplicates, Provenance, ReportJson};
+pub use report_json::{Duplicates, Provenance, ReportJson, ReportLevel, RunInfo};
 pub use rules::settings::{DedupSettings, Described, KeepPolicy};
 pub use rules::{DeclaredFlag, Example, Origin, Rule, RuleSet};
 pub use types::StageName;

@@ -1,20 +1,24 @@
 //! The JSON report of a document: the one shape every output writes, whether `clean --format json`,
 //! the sidecar reports of an output tree, the `sluice` object of a JSON Lines record, or a repair.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::document::{BlockKind, Format};
+use crate::error::RuleError;
 use crate::pipeline::Cleaned;
 use crate::report::{DecodeReport, Edit, Flag, Report};
+use crate::rules::RuleSet;
 use crate::stages::StageName;
 
 /// A document's report as JSON. Each output leaves out what it carries elsewhere: the JSON Lines
 /// record holds the text and the title beside its `sluice` report, a repair has no layout.
 ///
-/// [`ReportJson::to_value`] is the only way it is written: through a JSON map, whose keys are sorted,
-/// so a report read back and rewritten (an output tree adds `duplicates` at the end of a run) is
-/// byte for byte the report one pass would have written.
+/// [`ReportJson::to_value`] is the only way it is written: through a JSON map whose keys it sorts,
+/// at every level, so a report read back and rewritten (an output tree adds `duplicates` at the end
+/// of a run) is byte for byte the report one pass would have written.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportJson<'a> {
     /// How messages name the document (a path, `-`, `crawl.warc#3`).
@@ -47,6 +51,98 @@ pub struct ReportJson<'a> {
     /// Where a WARC record came from.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<&'a Provenance>,
+    /// Which sluice, rules and settings made the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<&'a RunInfo>,
+}
+
+/// Which sluice and which rules made a report or a summary: the version, a digest of every rule and
+/// data file ([`RuleSet::digest`]) and a digest of the settings in effect (the summary lists them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunInfo {
+    /// sluice's version.
+    pub version: &'static str,
+    /// The rule set's digest.
+    pub rules: String,
+    /// The digest of `settings` (XXH3-128 of its JSON, keys sorted).
+    pub settings_digest: String,
+    /// Every stage setting in effect (`stage.name`), and the run's own options (`run.name`).
+    #[serde(skip)]
+    pub settings: Map<String, Value>,
+}
+
+impl RunInfo {
+    /// The provenance of a run with `rules`.
+    pub fn new(rules: &RuleSet) -> Result<Self, RuleError> {
+        let mut settings = Map::new();
+        for stage in StageName::ALL {
+            for described in rules.describe_settings(stage)? {
+                let value = described.value.as_deref().map_or(Value::Null, toml_to_json);
+                settings.insert(format!("{stage}.{}", described.name), value);
+            }
+        }
+        Ok(RunInfo {
+            version: env!("CARGO_PKG_VERSION"),
+            rules: rules.digest(),
+            settings_digest: String::new(),
+            settings,
+        }
+        .sealed())
+    }
+
+    /// The digest of the settings as they now are, with the settings sorted by name.
+    fn sealed(mut self) -> Self {
+        self.settings.sort_keys();
+        self.settings_digest = digest_of(&self.settings);
+        self
+    }
+
+    /// With one of the run's own options (`run.keep_duplicates` …) among the settings.
+    pub fn option(mut self, name: &str, value: Value) -> Self {
+        self.settings.insert(format!("run.{name}"), value);
+        self.sealed()
+    }
+
+    /// The summary's `run` entry: the digests with the settings themselves.
+    pub fn with_settings(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.insert("settings".into(), Value::Object(self.settings.clone()));
+        }
+        value
+    }
+}
+
+/// The digest of settings, as written in reports.
+fn digest_of(settings: &Map<String, Value>) -> String {
+    let json = Value::Object(settings.clone()).to_string();
+    format!(
+        "xxh3-128:{:032x}",
+        xxhash_rust::xxh3::xxh3_128(json.as_bytes())
+    )
+}
+
+/// A setting's value, as `sluice rules` prints it in TOML, as JSON (a string when it does not parse).
+fn toml_to_json(value: &str) -> Value {
+    value
+        .parse::<toml::Value>()
+        .ok()
+        .and_then(|v| serde_json::to_value(v).ok())
+        .unwrap_or_else(|| Value::String(value.to_string()))
+}
+
+/// How much of each document's report an output keeps (`--report`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportLevel {
+    /// Every edit and flag, with its text and position.
+    #[default]
+    Full,
+    /// The counts: edits per rule and the ids of the flags raised, with the encoding, the format and
+    /// the provenance ([`ReportJson::summarized`]).
+    Summary,
+    /// No report.
+    None,
 }
 
 /// Where a document read from a WARC file came from: its record's `WARC-Target-URI` and
@@ -89,6 +185,7 @@ impl<'a> ReportJson<'a> {
             edits: &report.edits,
             flags: &report.flags,
             provenance: None,
+            run: None,
         }
     }
 
@@ -102,10 +199,41 @@ impl<'a> ReportJson<'a> {
         }
     }
 
+    /// The report without its edits and flags, which are counted instead: `edits_per_rule` (rule id:
+    /// edits) and `flag_ids` (the rule of each flag raised, in order).
+    pub fn summarized(&self) -> Map<String, Value> {
+        let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+        for edit in self.edits {
+            *per_rule.entry(edit.rule.as_str()).or_default() += 1;
+        }
+        let flag_ids: Vec<&str> = self.flags.iter().map(|f| f.rule.as_str()).collect();
+        let mut value = self.to_value();
+        for field in ["edits", "flags", "kinds", "decode"] {
+            value.shift_remove(field);
+        }
+        value.insert("edits_per_rule".into(), serde_json::json!(per_rule));
+        value.insert("flag_ids".into(), serde_json::json!(flag_ids));
+        value.sort_keys();
+        value
+    }
+
+    /// The report at `level`: full, summarized, or none.
+    pub fn at(&self, level: ReportLevel) -> Option<Map<String, Value>> {
+        match level {
+            ReportLevel::Full => Some(self.to_value()),
+            ReportLevel::Summary => Some(self.summarized()),
+            ReportLevel::None => None,
+        }
+    }
+
     /// The report as a JSON object, keys sorted at every level.
     pub fn to_value(&self) -> Map<String, Value> {
         match serde_json::to_value(self) {
-            Ok(Value::Object(map)) => map,
+            Ok(Value::Object(mut map)) => {
+                map.sort_keys();
+                map.values_mut().for_each(Value::sort_all_objects);
+                map
+            }
             // A struct of strings, numbers and lists always serializes to an object.
             _ => unreachable!("a report serializes to a JSON object"),
         }

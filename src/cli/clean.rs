@@ -1,22 +1,39 @@
 //! `sluice clean`: one file to stdout, many files to an output tree, or a JSON Lines stream.
 
-use std::io::BufRead;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use sluice::run::{Engine, Inputs, Outcome, WriterFormat, WriterSink};
+use sluice::ReportLevel;
+use sluice::run::{
+    Engine, Inputs, Outcome, ShardFormat, ShardLimits, Sink, WriterFormat, WriterSink, decompressed,
+};
 
-use super::{JobArgs, RuleArgs, Status, progress, report_error, status};
+use super::{JobArgs, RuleArgs, Status, progress, report_error, status, stream_status};
 
 #[derive(Args)]
 pub struct CleanArgs {
     /// Files or directories to clean (`-` for stdin).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Write OUT/<path>.txt and OUT/<path>.json for every input, and OUT/summary.json.
+    /// Write OUT/<path>.txt and OUT/<path>.json for every input, and OUT/summary.json (or shards:
+    /// --output-format).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
+    /// What -o writes: a tree of texts and reports, or shards of records (OUT/00000.jsonl.zst …).
+    #[arg(long, value_enum, default_value_t = OutputKind::Tree, requires = "output")]
+    output_format: OutputKind,
+    /// Records per shard.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    shard_records: usize,
+    /// Uncompressed bytes per shard (a shard ends with the record that reaches it).
+    #[arg(long, value_name = "BYTES")]
+    shard_bytes: Option<u64>,
+    /// How much of each document's report -o writes: every edit (full), counts per rule and the flags
+    /// raised (summary), or none.
+    #[arg(long, value_enum, default_value_t = ReportArg::Full)]
+    report: ReportArg,
     /// Read JSON Lines from FILE (or stdin: `-`) and write JSON Lines to stdout.
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", conflicts_with_all = ["paths", "output"])]
     jsonl: Option<PathBuf>,
@@ -27,6 +44,14 @@ pub struct CleanArgs {
     /// (`sluice.minhash`), for a global near-duplicate pass (python/jobs/).
     #[arg(long, requires = "jsonl")]
     minhash: bool,
+    /// With --jsonl, exit 1 when some record failed (by default a failed record is an output record
+    /// with `sluice.error`, and the exit code is 0).
+    #[arg(long, requires = "jsonl")]
+    fail_on_error: bool,
+    /// Documents per batch with -o: each batch is cleaned in parallel, written and marked done, and
+    /// a rerun of a killed run continues after the last batch done.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    batch_size: usize,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
@@ -34,6 +59,23 @@ pub struct CleanArgs {
     rules: RuleArgs,
     #[command(flatten)]
     jobs: JobArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputKind {
+    Tree,
+    Jsonl,
+    #[value(name = "jsonl.gz")]
+    JsonlGz,
+    #[value(name = "jsonl.zst")]
+    JsonlZst,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportArg {
+    Full,
+    Summary,
+    None,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,10 +90,17 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     let engine = Engine::new(&rules)
         .context("the rules do not compile")?
         .keep_duplicates(args.keep_duplicates)
-        .fingerprints(args.minhash);
+        .fingerprints(args.minhash)
+        .report_level(match args.report {
+            ReportArg::Full => ReportLevel::Full,
+            ReportArg::Summary => ReportLevel::Summary,
+            ReportArg::None => ReportLevel::None,
+        })
+        .batch_size(args.batch_size);
     if let Some(source) = &args.jsonl {
-        let ok = engine.clean_jsonl(open_jsonl(source)?, source, stdout())?;
-        return Ok(status(ok));
+        let started = std::time::Instant::now();
+        let summary = engine.clean_jsonl(open_jsonl(source)?, source, stdout())?;
+        return Ok(stream_status(&summary, started, args.fail_on_error));
     }
     if args.paths.is_empty() {
         bail!("nothing to clean: give files or directories, or --jsonl");
@@ -61,7 +110,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         report_error(link, &"skipped: a symbolic link in a tree is not followed");
     }
     let mut failed = false;
-    let mut report = |outcome: &Outcome| {
+    let report = |outcome: &Outcome| {
         if let Err(error) = &outcome.result {
             failed = true;
             report_error(Path::new(&outcome.name), error);
@@ -69,14 +118,22 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     };
     match &args.output {
         Some(out) => {
-            let mut tree = engine.tree(out, &inputs)?;
-            let bar = progress();
-            engine.run(inputs, &mut tree, |outcome| {
-                bar.inc(1);
-                report(outcome);
-            })?;
-            bar.finish_and_clear();
-            let summary = tree.finish()?;
+            let summary = match shard_format(args.output_format) {
+                None => {
+                    let mut tree = engine.tree(out, &inputs)?;
+                    run_with_progress(&engine, inputs, &mut tree, report)?;
+                    tree.finish()?
+                }
+                Some(format) => {
+                    let limits = ShardLimits {
+                        records: args.shard_records.max(1),
+                        bytes: args.shard_bytes,
+                    };
+                    let mut shards = engine.shards(out, &inputs, format, limits)?;
+                    run_with_progress(&engine, inputs, &mut shards, report)?;
+                    shards.finish()?
+                }
+            };
             eprintln!(
                 "sluice: {} of {} documents cleaned into {}, {} failed",
                 summary.cleaned,
@@ -84,6 +141,8 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
                 out.display(),
                 summary.failed
             );
+            // A rerun that continued a killed run fails as the whole run does.
+            return Ok(status(summary.failed == 0));
         }
         None => {
             let format = match args.format {
@@ -96,14 +155,42 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     Ok(status(!failed))
 }
 
-/// A JSON Lines source: a file, or stdin for `-`.
-pub fn open_jsonl(source: &Path) -> anyhow::Result<Box<dyn BufRead>> {
-    if source == Path::new("-") {
-        return Ok(Box::new(std::io::stdin().lock()));
+/// The shard format of an output kind (none for a tree).
+fn shard_format(kind: OutputKind) -> Option<ShardFormat> {
+    match kind {
+        OutputKind::Tree => None,
+        OutputKind::Jsonl => Some(ShardFormat::Jsonl),
+        OutputKind::JsonlGz => Some(ShardFormat::JsonlGz),
+        OutputKind::JsonlZst => Some(ShardFormat::JsonlZst),
     }
-    let file =
-        std::fs::File::open(source).with_context(|| format!("cannot open {}", source.display()))?;
-    Ok(Box::new(std::io::BufReader::new(file)))
+}
+
+/// Run into `sink` with a progress counter on a terminal.
+fn run_with_progress(
+    engine: &Engine,
+    inputs: Inputs,
+    sink: &mut dyn Sink,
+    mut report: impl FnMut(&Outcome),
+) -> anyhow::Result<()> {
+    let bar = progress();
+    engine.run(inputs, sink, |outcome| {
+        bar.inc(1);
+        report(outcome);
+    })?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// A JSON Lines source: a file or a pipe, or stdin for `-`; gzip or zstd decompressed.
+pub fn open_jsonl(source: &Path) -> anyhow::Result<Box<dyn BufRead + Send>> {
+    let reader: Box<dyn BufRead + Send> = if source == Path::new("-") {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(source)
+            .with_context(|| format!("cannot open {}", source.display()))?;
+        Box::new(BufReader::new(file))
+    };
+    Ok(decompressed(reader, source)?)
 }
 
 /// Buffered stdout.

@@ -123,6 +123,24 @@ fn status(ok: bool) -> Status {
     if ok { Status::Success } else { Status::Failed }
 }
 
+/// The end of a JSON Lines stream: its summary line on stderr, and a failure only when asked for
+/// (`--fail-on-error`): a failed record is an output record, and a job runner such as Spark's
+/// `RDD.pipe(checkCode=True)` would fail the whole partition on exit code 1.
+fn stream_status(
+    summary: &sluice::run::StreamSummary,
+    started: std::time::Instant,
+    fail_on_error: bool,
+) -> Status {
+    eprintln!(
+        "sluice: {} records, {} failed, {} duplicates, in {:.1} s",
+        summary.records,
+        summary.failed,
+        summary.duplicates,
+        started.elapsed().as_secs_f64()
+    );
+    status(!(fail_on_error && summary.failed > 0))
+}
+
 /// A reader closed our stdout (`sluice clean … | head`): stop quietly.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use sluice::ReportJson;
 use sluice::repair::{repair_file, repair_record, write_in_place};
 use sluice::run::{Processed, stream_jsonl};
 use sluice::{Pipeline, Profile};
+use sluice::{ReportJson, RunInfo};
 
 use super::clean::{open_jsonl, stdout};
-use super::{JobArgs, RuleArgs, Status, report_error, status};
+use super::{JobArgs, RuleArgs, Status, report_error, status, stream_status};
 
 #[derive(Args)]
 pub struct RepairArgs {
@@ -41,6 +41,9 @@ pub struct RepairArgs {
     /// Read JSON Lines from FILE (or stdin: `-`), write repaired records to stdout.
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", conflicts_with_all = ["files", "in_place", "check", "diff"])]
     jsonl: Option<PathBuf>,
+    /// With --jsonl, exit 1 when some record failed (by default the exit code is 0).
+    #[arg(long, requires = "jsonl")]
+    fail_on_error: bool,
     #[command(flatten)]
     rules: RuleArgs,
     #[command(flatten)]
@@ -53,9 +56,14 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
     let pipeline =
         Pipeline::with_profile(&rules, Profile::Repair).context("the rules do not compile")?;
     if let Some(source) = &args.jsonl {
+        let run = RunInfo::new(&rules).context("the rules do not compile")?;
         let repair = |doc| {
             let repaired = repair_record(&pipeline, doc);
-            let report = ReportJson::of_report(&repaired.report).to_value();
+            let report = ReportJson {
+                run: Some(&run),
+                ..ReportJson::of_report(&repaired.report)
+            }
+            .to_value();
             Ok(Processed {
                 fields: vec![
                     ("text".into(), repaired.text.into()),
@@ -65,7 +73,9 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
             })
         };
         let (reader, max) = (open_jsonl(source)?, pipeline.max_input_bytes());
-        return Ok(status(stream_jsonl(reader, source, stdout(), max, repair)?));
+        let started = std::time::Instant::now();
+        let summary = stream_jsonl(reader, source, stdout(), max, repair)?;
+        return Ok(stream_status(&summary, started, args.fail_on_error));
     }
     let mut failed = false;
     let mut would_change = false;

@@ -130,6 +130,8 @@ pub struct RuleSet {
     flags: Vec<DeclaredFlag>,
     settings: BTreeMap<StageName, BTreeMap<String, (toml::Value, Origin)>>,
     data: BTreeMap<String, Vec<u8>>,
+    /// The digest of every file the set was built from (rules and data), for provenance.
+    digest: u128,
 }
 
 #[derive(Deserialize)]
@@ -207,7 +209,10 @@ impl RuleSet {
 
     /// Build a rule set from `(relative path, contents)` pairs.
     pub fn from_files(files: BTreeMap<String, Vec<u8>>) -> Result<Self, RuleError> {
-        let mut set = RuleSet::default();
+        let mut set = RuleSet {
+            digest: digest_files(&files),
+            ..RuleSet::default()
+        };
         for (path, bytes) in files {
             if path.ends_with(".toml") {
                 let text = std::str::from_utf8(&bytes)
@@ -305,6 +310,13 @@ impl RuleSet {
         }
     }
 
+    /// A digest (XXH3-128, hex) of every file the set was built from, rules and data, by relative
+    /// path: two sets with the same digest are the same files. Settings given on the command line
+    /// are not files: see [`RuleSet::describe_settings`].
+    pub fn digest(&self) -> String {
+        format!("xxh3-128:{:032x}", self.digest)
+    }
+
     /// All rules, ordered by stage and id.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
@@ -400,6 +412,19 @@ impl RuleSet {
             self.data_str(FOLD_TABLE)?,
         ))
     }
+}
+
+/// One digest of `(path, contents)` pairs: each part length-prefixed, so no two sets of files run
+/// together into the same bytes.
+fn digest_files(files: &BTreeMap<String, Vec<u8>>) -> u128 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for (path, bytes) in files {
+        for part in [path.as_bytes(), bytes] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+    }
+    hasher.digest128()
 }
 
 /// The traditional→simplified character table behind the folded view.

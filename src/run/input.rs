@@ -139,7 +139,16 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
 pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, Error> {
     refuse_unless_regular(path)?;
     let file = std::fs::File::open(path).map_err(io_error(path))?;
-    let (head, reader) = peek(BufReader::new(file), ZSTD_MAGIC.len()).map_err(io_error(path))?;
+    decompressed(BufReader::new(file), path)
+}
+
+/// A stream (`name` in messages) decompressed as it is read when it starts with the magic number of
+/// gzip or zstd, as it is otherwise: a pipe or stdin as well as a file.
+pub fn decompressed(
+    reader: impl BufRead + Send + 'static,
+    name: &Path,
+) -> Result<Box<dyn BufRead + Send>, Error> {
+    let (head, reader) = peek(reader, ZSTD_MAGIC.len()).map_err(io_error(name))?;
     Ok(match Compression::sniff(&head) {
         None => Box::new(reader),
         Some(compression) => Box::new(BufReader::new(compression.decoder(reader)?)),

@@ -41,6 +41,13 @@ pub struct Lines<R> {
     number: usize,
 }
 
+impl Line {
+    /// The bytes held in memory for the line.
+    pub fn held(&self) -> usize {
+        self.bytes.as_ref().map_or(0, Vec::len)
+    }
+}
+
 impl<R: BufRead> Lines<R> {
     pub fn new(reader: R, max_line: usize) -> Self {
         Lines {
@@ -227,7 +234,7 @@ fn take_document(record: &mut Map<String, Value>, max_content: usize) -> Result<
         .iter()
         .find(|f| record.contains_key(**f))
         .ok_or("no content field (html, text or content_base64)")?;
-    let Some(Value::String(content)) = record.remove(field) else {
+    let Some(Value::String(content)) = record.shift_remove(field) else {
         return Err(format!("`{field}` must be a string"));
     };
     let mut doc = match field {
@@ -275,7 +282,7 @@ pub fn output_record(
     fields: impl IntoIterator<Item = (String, Value)>,
 ) -> Map<String, Value> {
     for field in CONTENT_FIELDS {
-        record.remove(field);
+        record.shift_remove(field);
     }
     record.extend(fields);
     record

@@ -13,6 +13,8 @@ pub(crate) mod input;
 #[doc(hidden)]
 pub mod jsonl;
 mod output;
+mod resume;
+mod shards;
 mod source;
 mod stream;
 mod tree;
@@ -22,24 +24,26 @@ mod writer;
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::corpus::{CorpusDedup, Signature};
 use crate::error::Error;
 use crate::pipeline::{Cleaned, Pipeline};
-use crate::report_json::{Provenance, ReportJson};
+use crate::report_json::{Provenance, ReportJson, ReportLevel, RunInfo};
 use crate::rules::RuleSet;
 use crate::text::fold::Folder;
 
-pub use input::{open_input, read_input};
+pub use input::{decompressed, open_input, read_input};
 pub use output::{RunSummary, TreeSink};
+pub use shards::{ShardFormat, ShardLimits, ShardSink};
 pub use source::Inputs;
-pub use stream::{Processed, stream_jsonl};
+pub use stream::{Processed, StreamSummary, stream_jsonl};
 pub use writer::{WriterFormat, WriterSink};
 
 /// Documents (or JSON Lines records) per batch: enough to keep every thread busy, few enough to
-/// stream.
+/// stream. A run's batch size can be set ([`Engine::batch_size`]).
 const BATCH: usize = 1024;
 
 /// Input bytes one batch may hold before it is cleaned (JSON lines, WARC records): with web pages
@@ -61,17 +65,32 @@ pub struct Outcome {
     pub output: Option<PathBuf>,
     /// The cleaned document, or why it failed.
     pub result: Result<Cleaned, Error>,
+    /// Which sluice, rules and settings cleaned it.
+    pub run: Arc<RunInfo>,
 }
 
 impl Outcome {
     /// The document's JSON report, with its name and provenance, without its text.
     pub fn report(&self, cleaned: &Cleaned) -> serde_json::Map<String, serde_json::Value> {
+        self.report_json(cleaned).to_value()
+    }
+
+    /// The document's report at `level` (see [`ReportLevel`]).
+    pub fn report_at(
+        &self,
+        level: ReportLevel,
+        cleaned: &Cleaned,
+    ) -> Option<serde_json::Map<String, serde_json::Value>> {
+        self.report_json(cleaned).at(level)
+    }
+
+    fn report_json<'a>(&'a self, cleaned: &'a Cleaned) -> ReportJson<'a> {
         ReportJson {
             source: Some(&self.name),
             provenance: self.provenance.as_ref(),
+            run: Some(&self.run),
             ..ReportJson::of_cleaned(cleaned)
         }
-        .to_value()
     }
 }
 
@@ -95,7 +114,17 @@ pub trait Sink {
     fn flush(&mut self) -> Result<(), Error> {
         Ok(())
     }
+
+    /// How many documents, from the first in input order, an earlier run of the same run into this
+    /// sink finished (see [`TreeSink`]): they are admitted again, so they are named as before, but
+    /// not read, cleaned or written.
+    fn completed(&self) -> usize {
+        0
+    }
 }
+
+/// The run option `--keep-duplicates`, as the settings name it.
+const KEEP_DUPLICATES: &str = "keep_duplicates";
 
 /// A cleaning run: the pipeline and the near-duplicate settings, built once from a rule set.
 pub struct Engine {
@@ -104,6 +133,9 @@ pub struct Engine {
     folder: Folder,
     keep_duplicates: bool,
     fingerprints: bool,
+    report: ReportLevel,
+    batch_size: usize,
+    run: Arc<RunInfo>,
 }
 
 impl Engine {
@@ -115,12 +147,16 @@ impl Engine {
             folder: rules.folder()?,
             keep_duplicates: false,
             fingerprints: false,
+            report: ReportLevel::Full,
+            batch_size: BATCH,
+            run: Arc::new(RunInfo::new(rules)?.option(KEEP_DUPLICATES, false.into())),
         })
     }
 
     /// Keep near-duplicate documents in the output (they are still marked in their reports).
     pub fn keep_duplicates(mut self, keep: bool) -> Self {
         self.keep_duplicates = keep;
+        self.run = Arc::new((*self.run).clone().option(KEEP_DUPLICATES, keep.into()));
         self
     }
 
@@ -129,6 +165,24 @@ impl Engine {
     pub fn fingerprints(mut self, emit: bool) -> Self {
         self.fingerprints = emit;
         self
+    }
+
+    /// How much of each document's report the output tree or the shards keep.
+    pub fn report_level(mut self, level: ReportLevel) -> Self {
+        self.report = level;
+        self
+    }
+
+    /// Documents per batch (at least 1): each batch is cleaned in parallel, then written, and an
+    /// output tree marks it done, so a rerun of a killed run continues after the last batch done.
+    pub fn batch_size(mut self, size: usize) -> Self {
+        self.batch_size = size.max(1);
+        self
+    }
+
+    /// Which sluice, rules and settings this engine's reports name.
+    pub fn run_info(&self) -> &RunInfo {
+        &self.run
     }
 
     /// The pipeline every document goes through.
@@ -142,6 +196,18 @@ impl Engine {
         TreeSink::create(self, out, inputs)
     }
 
+    /// Shards of records in `out` for `inputs` (see [`ShardSink`]); a run of the same inputs, options
+    /// and rules into `out` that was killed continues after its last shard done.
+    pub fn shards(
+        &self,
+        out: &Path,
+        inputs: &Inputs,
+        format: ShardFormat,
+        limits: ShardLimits,
+    ) -> Result<ShardSink<'_>, Error> {
+        ShardSink::create(self, out, inputs, format, limits)
+    }
+
     /// Clean every document of `inputs` into `sink`: a batch at a time, each batch cleaned in
     /// parallel and written in input order, so memory holds one batch. `observe` sees each outcome
     /// after the sink wrote it (errors to report, progress to count).
@@ -152,9 +218,12 @@ impl Engine {
         mut observe: impl FnMut(&Outcome),
     ) -> Result<(), Error> {
         let mut units = inputs.into_units().peekable();
+        for unit in units.by_ref().take(sink.completed()) {
+            admit(sink, unit);
+        }
         let mut first = true;
         loop {
-            let batch = source::next_batch(&mut units);
+            let batch = source::next_batch(&mut units, self.batch_size);
             if batch.is_empty() {
                 return Ok(());
             }
@@ -165,7 +234,7 @@ impl Engine {
                 batch.into_iter().map(|unit| admit(sink, unit)).collect();
             let outcomes: Vec<Outcome> = admitted
                 .into_par_iter()
-                .map(|(unit, output)| unit.run(&self.pipeline, output))
+                .map(|(unit, output)| unit.run(&self.pipeline, output, &self.run))
                 .collect();
             for mut outcome in outcomes {
                 sink.write(&mut outcome)?;
@@ -176,15 +245,16 @@ impl Engine {
     }
 
     /// Clean a JSON Lines stream (`name` says what it is in messages) into JSON Lines on `out`, one
-    /// output record per input line that is not blank; false when some record failed. Records are
+    /// output record per input line that is not blank, each batch written as soon as it is cleaned
+    /// (see [`stream_jsonl`]); gives the counts of records, failures and duplicates. Records are
     /// checked for near-duplicates in input order (first seen wins): a later copy keeps its record,
     /// marked `sluice.duplicate_of`, and loses its `text` and `title` unless duplicates are kept.
     pub fn clean_jsonl(
         &self,
-        reader: impl BufRead,
+        reader: impl BufRead + Send + 'static,
         name: &Path,
         out: impl Write,
-    ) -> Result<bool, Error> {
+    ) -> Result<StreamSummary, Error> {
         let dedup = stream::Dedup {
             deduper: self.dedup.streaming(),
             keep_duplicates: self.keep_duplicates,
@@ -194,7 +264,10 @@ impl Engine {
                 .pipeline
                 .clean_document(doc)
                 .map_err(|e| e.to_string())?;
-            let mut report = ReportJson::of_cleaned(&cleaned);
+            let mut report = ReportJson {
+                run: Some(&self.run),
+                ..ReportJson::of_cleaned(&cleaned)
+            };
             report.title = None;
             let mut report = report.to_value();
             let signature = Signature::of(&cleaned.text, &self.folder);

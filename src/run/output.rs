@@ -6,14 +6,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::resume::RunState;
 use super::tree::{InputIds, OutputTree, refuse_overwrites, report_path, summary_path, text_path};
 use super::{Engine, Inputs, Outcome, Sink, cannot_write};
 use crate::corpus::Signature;
 use crate::error::Error;
 use crate::pipeline::Cleaned;
-use crate::report_json::{Duplicates, add_duplicates};
+use crate::report_json::{Duplicates, ReportLevel, add_duplicates};
 
 /// Writes `OUT/<stem>.txt` and `OUT/<stem>.json` for every document, then, when the run is over
 /// ([`TreeSink::finish`]), marks near-duplicates and writes `OUT/summary.json`.
@@ -23,14 +25,34 @@ use crate::report_json::{Duplicates, add_duplicates};
 /// over: so the cluster members' reports are rewritten with their `duplicates` entry at the end, and
 /// the texts of the copies not kept deleted. Memory holds a small entry per document, not the run's
 /// texts and reports.
+///
+/// Every file is written to a temporary name and renamed, and each batch written leaves a completion
+/// marker (see [`super::resume`]): a rerun of the same run skips the batches done, and the end of the
+/// run (its clusters, the reports it rewrites, the summary, written last) is done again whole, to
+/// the same bytes.
 pub struct TreeSink<'e> {
     engine: &'e Engine,
     out: PathBuf,
     tree: OutputTree,
-    members: Members,
-    totals: Totals,
+    state: RunState,
+    /// The batches marked done.
+    done: Part,
+    /// The batch being written.
+    batch: Part,
     skipped_links: Vec<PathBuf>,
     started: Instant,
+}
+
+/// The documents of some batches, in input order: what the end of the run needs of them.
+#[derive(Default, Serialize, Deserialize)]
+struct Part {
+    /// The batches it holds (of the batches done: how many markers there are).
+    #[serde(skip)]
+    parts: usize,
+    /// Documents met (units of input), failed ones and ones refused before cleaning included.
+    units: usize,
+    members: Members,
+    totals: Totals,
 }
 
 /// What the end of a run reports.
@@ -46,7 +68,7 @@ pub struct RunSummary {
 
 /// The run's documents, in input order, by field: the clustering takes the signatures and lengths as
 /// slices. A failed document has an empty signature.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Members {
     names: Vec<String>,
     /// Where the outputs are (`<stem>.txt`, `<stem>.json`).
@@ -56,15 +78,15 @@ struct Members {
 }
 
 /// The run's totals for the summary, added up in input order.
-#[derive(Default)]
-struct Totals {
-    documents: usize,
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct Totals {
+    pub(super) documents: usize,
     cleaned: usize,
-    bytes_in: usize,
+    pub(super) bytes_in: usize,
     bytes_out: usize,
     per_stage: BTreeMap<String, usize>,
     per_rule: BTreeMap<String, usize>,
-    errors: Vec<(String, String)>,
+    pub(super) errors: Vec<(String, String)>,
 }
 
 /// For one document: its `duplicates` entry (when it has near-duplicates) and whether its text is
@@ -88,12 +110,26 @@ impl<'e> TreeSink<'e> {
         refuse_overwrites(out, &input_ids, inputs.directories(), inputs.plain_files())?;
         std::fs::create_dir_all(out)
             .map_err(|e| Error::Input(format!("cannot create {}: {e}", out.display())))?;
+        let identity =
+            json!({"output": "tree", "run": engine.run.as_ref(), "inputs": inputs.identity()});
+        let (state, _) = RunState::open(out, &identity)?;
+        // The summary is the last file written: one in the tree would be an earlier run's.
+        let summary = out.join(summary_path());
+        if summary.exists() {
+            std::fs::remove_file(&summary)
+                .map_err(|e| Error::Input(format!("cannot remove {}: {e}", summary.display())))?;
+        }
+        let mut done = Part::default();
+        for part in state.completed::<Part>()? {
+            done.extend(part);
+        }
         Ok(TreeSink {
             engine,
             out: out.to_path_buf(),
             tree: OutputTree::new(out, input_ids),
-            members: Members::default(),
-            totals: Totals::default(),
+            state,
+            done,
+            batch: Part::default(),
             skipped_links: inputs.skipped_links().to_vec(),
             started: Instant::now(),
         })
@@ -108,38 +144,48 @@ impl<'e> TreeSink<'e> {
         outcome: &Outcome,
         cleaned: &Cleaned,
     ) -> Result<usize, Error> {
-        let text_file = self.out.join(text_path(stem));
-        if let Some(parent) = text_file.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Error::Input(format!("cannot create {}: {e}", parent.display())))?;
-        }
         let text = cleaned.render();
-        std::fs::write(&text_file, &text).map_err(cannot_write(&text_file))?;
-        write_report(&self.out.join(report_path(stem)), &outcome.report(cleaned))?;
+        self.state
+            .write_atomic(&self.out.join(text_path(stem)), text.as_bytes())?;
+        if let Some(report) = outcome.report_at(self.engine.report, cleaned) {
+            self.write_report(&self.out.join(report_path(stem)), &report)?;
+        }
         Ok(text.len())
     }
 
     /// Cluster the run's documents, mark the duplicates and write the summary.
-    pub fn finish(self) -> Result<RunSummary, Error> {
+    pub fn finish(mut self) -> Result<RunSummary, Error> {
+        self.mark_batch_done()?;
         let verdicts = self.decide();
         self.mark_duplicates(&verdicts)?;
         let path = self.out.join(summary_path());
-        let summary = serde_json::to_string_pretty(&self.summary(&verdicts))
-            .map_err(|e| Error::Input(e.to_string()))?;
-        std::fs::write(&path, summary + "\n").map_err(cannot_write(&path))?;
-        Ok(RunSummary {
-            documents: self.totals.documents,
-            cleaned: self.totals.cleaned,
-            failed: self.totals.errors.len(),
-        })
+        let mut summary = self.summary(&verdicts);
+        summary.sort_all_objects();
+        let summary =
+            serde_json::to_string_pretty(&summary).map_err(|e| Error::Input(e.to_string()))?;
+        self.state
+            .write_atomic(&path, (summary + "\n").as_bytes())?;
+        Ok(self.done.totals.run_summary())
+    }
+
+    /// Mark the batch written done, and count it with the batches done before.
+    fn mark_batch_done(&mut self) -> Result<(), Error> {
+        if self.batch.units == 0 {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.state.mark_done(self.done.parts, &batch)?;
+        self.done.extend(batch);
+        Ok(())
     }
 
     /// Each document's verdict, from the clusters of the whole run.
     fn decide(&self) -> Vec<Verdict> {
         let keep_duplicates = self.engine.keep_duplicates;
+        let members = &self.done.members;
         self.engine
             .dedup
-            .cluster(&self.members.signatures, &self.members.clean_lengths)
+            .cluster(&members.signatures, &members.clean_lengths)
             .into_iter()
             .enumerate()
             .map(|(i, decision)| {
@@ -150,7 +196,7 @@ impl<'e> TreeSink<'e> {
                 let entry = Duplicates {
                     cluster,
                     kept,
-                    kept_copy: self.members.names[decision.kept].clone(),
+                    kept_copy: members.names[decision.kept].clone(),
                     similarity: decision.similarity,
                     written: kept || keep_duplicates,
                 };
@@ -161,57 +207,87 @@ impl<'e> TreeSink<'e> {
 
     /// Add the `duplicates` entry to the report of each cluster member, and delete the text of the
     /// copies not kept. Reports are written with sorted keys, so the rewritten report is the one a
-    /// single pass would have written.
+    /// single pass would have written; and a report that has its entry already (a rerun of a run
+    /// killed here) gets the same entry again, so this end of the run can be done again whole.
     fn mark_duplicates(&self, verdicts: &[Verdict]) -> Result<(), Error> {
-        self.members
+        self.done
+            .members
             .stems
             .par_iter()
             .zip(verdicts)
             .filter_map(|(stem, (entry, written))| Some((stem, entry.as_ref()?, *written)))
             .try_for_each(|(stem, entry, written)| {
-                let text_file = self.out.join(text_path(stem));
-                let report_file = self.out.join(report_path(stem));
-                let bytes = std::fs::read(&report_file).map_err(|source| Error::Io {
-                    path: report_file.clone(),
-                    source,
-                })?;
-                let mut report: Map<String, Value> =
-                    serde_json::from_slice(&bytes).map_err(|e| {
-                        Error::Input(format!(
-                            "{} changed during the run: {e}",
-                            report_file.display()
-                        ))
-                    })?;
-                add_duplicates(&mut report, entry);
-                write_report(&report_file, &report)?;
-                if !written {
-                    std::fs::remove_file(&text_file).map_err(cannot_write(&text_file))?;
+                if self.engine.report != ReportLevel::None {
+                    self.add_duplicates_entry(stem, entry)?;
                 }
-                Ok(())
+                if written {
+                    return Ok(());
+                }
+                // Gone already when a rerun does the end of a run killed here.
+                let text_file = self.out.join(text_path(stem));
+                match std::fs::remove_file(&text_file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(cannot_write(&text_file)(e))
+                    }
+                    _ => Ok(()),
+                }
             })
     }
 
+    /// Add its `duplicates` entry to the report of `stem`.
+    fn add_duplicates_entry(&self, stem: &Path, entry: &Duplicates) -> Result<(), Error> {
+        let report_file = self.out.join(report_path(stem));
+        let bytes = std::fs::read(&report_file)
+            .map_err(|e| Error::Input(format!("cannot read {}: {e}", report_file.display())))?;
+        let mut report: Map<String, Value> = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::Input(format!(
+                "{} changed during the run: {e}",
+                report_file.display()
+            ))
+        })?;
+        add_duplicates(&mut report, entry);
+        self.write_report(&report_file, &report)
+    }
+
     fn summary(&self, verdicts: &[Verdict]) -> Value {
-        let totals = &self.totals;
+        let totals = &self.done.totals;
         let clusters: HashSet<usize> = verdicts
             .iter()
             .filter_map(|(d, _)| Some(d.as_ref()?.cluster))
             .collect();
-        json!({
-            "documents": totals.documents,
-            "cleaned": totals.cleaned,
-            "failed": totals.errors.len(),
-            "bytes_in": totals.bytes_in,
-            "bytes_out": totals.bytes_out,
-            "duplicate_clusters": clusters.len(),
-            "duplicates_not_written": verdicts.iter().filter(|(d, written)| d.is_some() && !written).count(),
-            "edits_per_stage": totals.per_stage,
-            "edits_per_rule": totals.per_rule,
-            "errors": totals.errors.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
-            "renamed": self.tree.renamed().iter().map(|(i, o)| json!({"input": i, "output": o.display().to_string()})).collect::<Vec<_>>(),
-            "seconds": self.started.elapsed().as_secs_f64(),
-            "skipped_links": self.skipped_links.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-        })
+        let mut summary = totals.summary_fields();
+        let not_written = verdicts
+            .iter()
+            .filter(|(d, written)| d.is_some() && !written)
+            .count();
+        let renamed: Vec<Value> = self
+            .tree
+            .renamed()
+            .iter()
+            .map(|(i, o)| json!({"input": i, "output": o.display().to_string()}))
+            .collect();
+        let links: Vec<String> = self
+            .skipped_links
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        summary.extend([
+            ("duplicate_clusters".to_string(), clusters.len().into()),
+            ("duplicates_not_written".to_string(), not_written.into()),
+            ("run".to_string(), self.engine.run.with_settings()),
+            ("renamed".to_string(), Value::Array(renamed)),
+            (
+                "seconds".to_string(),
+                self.started.elapsed().as_secs_f64().into(),
+            ),
+            ("skipped_links".to_string(), json!(links)),
+        ]);
+        Value::Object(summary)
+    }
+
+    fn write_report(&self, path: &Path, report: &Map<String, Value>) -> Result<(), Error> {
+        let json = serde_json::to_string_pretty(report).map_err(|e| Error::Input(e.to_string()))?;
+        self.state.write_atomic(path, (json + "\n").as_bytes())
     }
 }
 
@@ -221,38 +297,109 @@ impl Sink for TreeSink<'_> {
         self.tree.place(name, relative).map(Some)
     }
 
+    fn completed(&self) -> usize {
+        self.done.units
+    }
+
     fn write(&mut self, outcome: &mut Outcome) -> Result<(), Error> {
         let stem = outcome.output.clone().unwrap_or_default();
         if let Ok(cleaned) = &outcome.result {
             match self.write_outputs(&stem, outcome, cleaned) {
-                Ok(bytes_out) => self.totals.add_cleaned(cleaned, bytes_out),
+                Ok(bytes_out) => self.batch.totals.add_cleaned(cleaned, bytes_out),
                 Err(error) => outcome.result = Err(error),
             }
         }
-        self.totals.documents += 1;
-        self.totals.bytes_in += outcome.bytes_in;
+        let batch = &mut self.batch;
+        batch.units += 1;
+        batch.totals.documents += 1;
+        batch.totals.bytes_in += outcome.bytes_in;
         let (signature, clean_length) = match &outcome.result {
             Ok(cleaned) => (
                 Signature::of(&cleaned.text, &self.engine.folder),
                 cleaned.text.len(),
             ),
             Err(error) => {
-                self.totals
+                batch
+                    .totals
                     .errors
                     .push((outcome.name.clone(), error.to_string()));
                 (Signature::empty(), 0)
             }
         };
-        self.members.names.push(outcome.name.clone());
-        self.members.stems.push(stem);
-        self.members.signatures.push(signature);
-        self.members.clean_lengths.push(clean_length);
+        batch.members.names.push(outcome.name.clone());
+        batch.members.stems.push(stem);
+        batch.members.signatures.push(signature);
+        batch.members.clean_lengths.push(clean_length);
         Ok(())
+    }
+
+    /// A batch is written: mark it done.
+    fn flush(&mut self) -> Result<(), Error> {
+        self.mark_batch_done()
+    }
+}
+
+impl Part {
+    /// Add the documents of the next part in order.
+    fn extend(&mut self, next: Part) {
+        self.parts += 1;
+        self.units += next.units;
+        let (members, more) = (&mut self.members, next.members);
+        members.names.extend(more.names);
+        members.stems.extend(more.stems);
+        members.signatures.extend(more.signatures);
+        members.clean_lengths.extend(more.clean_lengths);
+        self.totals.extend(next.totals);
     }
 }
 
 impl Totals {
-    fn add_cleaned(&mut self, cleaned: &Cleaned, bytes_out: usize) {
+    /// Add the totals of the next documents in order.
+    pub(super) fn extend(&mut self, more: Totals) {
+        self.documents += more.documents;
+        self.cleaned += more.cleaned;
+        self.bytes_in += more.bytes_in;
+        self.bytes_out += more.bytes_out;
+        for (mine, theirs) in [
+            (&mut self.per_stage, more.per_stage),
+            (&mut self.per_rule, more.per_rule),
+        ] {
+            for (key, count) in theirs {
+                *mine.entry(key).or_default() += count;
+            }
+        }
+        self.errors.extend(more.errors);
+    }
+
+    /// The summary's fields every output has: documents, bytes, edits, errors.
+    pub(super) fn summary_fields(&self) -> Map<String, Value> {
+        let errors: Vec<Value> = self
+            .errors
+            .iter()
+            .map(|(p, e)| json!({"path": p, "error": e}))
+            .collect();
+        Map::from_iter([
+            ("documents".to_string(), self.documents.into()),
+            ("cleaned".to_string(), self.cleaned.into()),
+            ("failed".to_string(), self.errors.len().into()),
+            ("bytes_in".to_string(), self.bytes_in.into()),
+            ("bytes_out".to_string(), self.bytes_out.into()),
+            ("edits_per_stage".to_string(), json!(self.per_stage)),
+            ("edits_per_rule".to_string(), json!(self.per_rule)),
+            ("errors".to_string(), Value::Array(errors)),
+        ])
+    }
+
+    /// What the command line reports of the run.
+    pub(super) fn run_summary(&self) -> RunSummary {
+        RunSummary {
+            documents: self.documents,
+            cleaned: self.cleaned,
+            failed: self.errors.len(),
+        }
+    }
+
+    pub(super) fn add_cleaned(&mut self, cleaned: &Cleaned, bytes_out: usize) {
         self.cleaned += 1;
         self.bytes_out += bytes_out;
         for edit in &cleaned.report.edits {
@@ -260,9 +407,4 @@ impl Totals {
             *self.per_rule.entry(edit.rule.clone()).or_default() += 1;
         }
     }
-}
-
-fn write_report(path: &Path, report: &Map<String, Value>) -> Result<(), Error> {
-    let json = serde_json::to_string_pretty(report).map_err(|e| Error::Input(e.to_string()))?;
-    std::fs::write(path, json + "\n").map_err(cannot_write(path))
 }

@@ -3,13 +3,14 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::input::{Input, InputFile, collect_inputs, open_input, read_input};
 use super::warc::{self, WarcDocument};
-use super::{BATCH, BATCH_BYTES, Outcome};
+use super::{BATCH_BYTES, Outcome};
 use crate::error::Error;
 use crate::pipeline::{Cleaned, Pipeline};
-use crate::report_json::Provenance;
+use crate::report_json::{Provenance, RunInfo};
 
 /// The documents named by a command line's paths: stdin (`-`) first, then files and the files of
 /// directory trees walked in name order (the HTML and text records of a WARC file, each named
@@ -55,6 +56,27 @@ impl Inputs {
     /// The input files (WARC files among them), in order.
     pub fn file_paths(&self) -> impl Iterator<Item = &Path> {
         self.files().map(|file| file.path.as_path())
+    }
+
+    /// What a rerun must find unchanged to continue a run: every input's path, size and time of
+    /// last change (contents are not read). A run that reads stdin is never continued: its identity
+    /// has the time it started.
+    pub(crate) fn identity(&self) -> serde_json::Value {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        let stdin = (self.stdin > 0).then(|| now.map(|d| d.as_nanos().to_string()).ok());
+        let files: Vec<serde_json::Value> = self
+            .files()
+            .map(|file| {
+                let metadata = std::fs::metadata(&file.path).ok();
+                let modified = metadata
+                    .as_ref()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_nanos().to_string());
+                serde_json::json!([file.path, metadata.map(|m| m.len()), modified])
+            })
+            .collect();
+        serde_json::json!({"stdin": stdin, "files": files})
     }
 
     /// The directories among the paths.
@@ -152,7 +174,7 @@ impl Unit {
     }
 
     /// Clean the document; `output` is where the sink admitted it.
-    pub fn run(self, pipeline: &Pipeline, output: Option<PathBuf>) -> Outcome {
+    pub fn run(self, pipeline: &Pipeline, output: Option<PathBuf>, run: &Arc<RunInfo>) -> Outcome {
         let (name, provenance, bytes_in) = (self.name.clone(), self.provenance(), self.bytes_in());
         Outcome {
             name,
@@ -160,6 +182,7 @@ impl Unit {
             bytes_in,
             output,
             result: self.clean(pipeline),
+            run: Arc::clone(run),
         }
     }
 
@@ -223,14 +246,14 @@ fn warc_units(input: InputFile) -> Box<dyn Iterator<Item = Unit>> {
     }))
 }
 
-/// The next units to clean together (none at the end): at most `BATCH`, about `BATCH_BYTES`.
-pub(crate) fn next_batch(units: &mut impl Iterator<Item = Unit>) -> Vec<Unit> {
+/// The next units to clean together (none at the end): at most `size`, about `BATCH_BYTES`.
+pub(crate) fn next_batch(units: &mut impl Iterator<Item = Unit>, size: usize) -> Vec<Unit> {
     let mut batch = Vec::new();
     let mut held = 0;
     for unit in units.by_ref() {
         held += unit.held_bytes();
         batch.push(unit);
-        if batch.len() == BATCH || held >= BATCH_BYTES {
+        if batch.len() >= size || held >= BATCH_BYTES {
             break;
         }
     }

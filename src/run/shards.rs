@@ -1,0 +1,320 @@
+//! Sharded output: a run's documents as records in numbered shards (`OUT/00000.jsonl.zst` …), for
+//! datasets rather than trees. A shard is written under a temporary name and renamed when it is full
+//! (or the run is over), then marked done with the signatures and totals of its documents, so a
+//! killed run resumes after its last shard done, to the same bytes. Near-duplicates are found as the
+//! records stream, first seen wins (as with `--jsonl`; the shards written are never rewritten): a
+//! later copy is not written unless duplicates are kept, and then its report has `duplicate_of`.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use tempfile::NamedTempFile;
+
+use super::output::Totals;
+use super::resume::RunState;
+use super::tree::summary_path;
+use super::{Engine, Inputs, Outcome, Sink, cannot_write};
+use crate::corpus::{Signature, StreamingDeduper};
+use crate::error::Error;
+use crate::pipeline::Cleaned;
+use crate::report_json::add_duplicate_of;
+
+/// The file format of the shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ShardFormat {
+    /// JSON Lines, one record a line.
+    Jsonl,
+    /// JSON Lines, gzip-compressed.
+    JsonlGz,
+    /// JSON Lines, zstd-compressed.
+    JsonlZst,
+}
+
+impl ShardFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            ShardFormat::Jsonl => "jsonl",
+            ShardFormat::JsonlGz => "jsonl.gz",
+            ShardFormat::JsonlZst => "jsonl.zst",
+        }
+    }
+}
+
+/// When a shard is full: after `records` records, or once its records take `bytes` (uncompressed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ShardLimits {
+    /// Records per shard.
+    pub records: usize,
+    /// Uncompressed bytes per shard, when limited.
+    pub bytes: Option<u64>,
+}
+
+/// Writes a run's documents as records in shards of `OUT` (see the module documentation); the
+/// summary, `OUT/summary.json`, is written last by [`ShardSink::finish`].
+pub struct ShardSink<'e> {
+    engine: &'e Engine,
+    out: PathBuf,
+    format: ShardFormat,
+    limits: ShardLimits,
+    state: RunState,
+    deduper: StreamingDeduper,
+    /// The parts marked done.
+    done: Part,
+    /// The part being written, and its shard once it has a record.
+    part: Part,
+    shard: Option<ShardWriter>,
+    started: Instant,
+}
+
+/// The documents of some shards, in input order: what a rerun and the summary need of them.
+#[derive(Default, Serialize, Deserialize)]
+struct Part {
+    /// The parts it holds (of the parts done: how many markers there are).
+    #[serde(skip)]
+    parts: usize,
+    /// Documents met, failed ones included.
+    units: usize,
+    /// The shard files written, by name.
+    files: Vec<String>,
+    records: usize,
+    /// Every document's signature (empty when it failed), to replay into the deduplicator.
+    signatures: Vec<Signature>,
+    duplicates_not_written: usize,
+    totals: Totals,
+}
+
+impl<'e> ShardSink<'e> {
+    pub(super) fn create(
+        engine: &'e Engine,
+        out: &Path,
+        inputs: &Inputs,
+        format: ShardFormat,
+        limits: ShardLimits,
+    ) -> Result<Self, Error> {
+        std::fs::create_dir_all(out)
+            .map_err(|e| Error::Input(format!("cannot create {}: {e}", out.display())))?;
+        let identity = json!({
+            "output": format, "limits": limits, "report": engine.report,
+            "run": engine.run.as_ref(), "inputs": inputs.identity(),
+        });
+        let (state, _) = RunState::open(out, &identity)?;
+        let mut deduper = engine.dedup.streaming();
+        let mut done = Part::default();
+        for part in state.completed::<Part>()? {
+            for signature in &part.signatures {
+                deduper.check(signature);
+            }
+            done.extend(part);
+        }
+        Ok(ShardSink {
+            engine,
+            out: out.to_path_buf(),
+            format,
+            limits,
+            state,
+            deduper,
+            done,
+            part: Part::default(),
+            shard: None,
+            started: Instant::now(),
+        })
+    }
+
+    /// Close the shard being written (when it has records) and mark the part done.
+    fn close_part(&mut self) -> Result<(), Error> {
+        if self.part.units == 0 {
+            return Ok(());
+        }
+        if let Some(shard) = self.shard.take() {
+            let name = format!("{:05}.{}", self.done.files.len(), self.format.extension());
+            let path = self.out.join(&name);
+            let file = shard.finish().map_err(cannot_write(&path))?;
+            self.state.persist(file, &path)?;
+            self.part.files.push(name);
+        }
+        let part = std::mem::take(&mut self.part);
+        self.state.mark_done(self.done.parts, &part)?;
+        self.done.extend(part);
+        Ok(())
+    }
+
+    /// The record of a cleaned document: `id` (its name), `text`, `title`, the WARC record's `url`
+    /// and `warc_record_id`, and its report under `sluice` as the report level says.
+    fn record(
+        &self,
+        outcome: &Outcome,
+        cleaned: &Cleaned,
+        first: Option<u64>,
+    ) -> Map<String, Value> {
+        let mut record = Map::new();
+        record.insert("id".into(), outcome.name.as_str().into());
+        record.insert("text".into(), cleaned.text.as_str().into());
+        record.insert("title".into(), cleaned.title.as_deref().into());
+        if let Some(provenance) = &outcome.provenance {
+            record.insert("url".into(), provenance.url.as_deref().into());
+            let id = provenance.warc_record_id.as_deref();
+            record.insert("warc_record_id".into(), id.into());
+        }
+        if let Some(mut report) = outcome.report_at(self.engine.report, cleaned) {
+            for field in ["source", "title", "url", "warc_record_id"] {
+                report.shift_remove(field);
+            }
+            if let Some(first) = first {
+                add_duplicate_of(&mut report, first);
+            }
+            record.insert("sluice".into(), Value::Object(report));
+        }
+        record
+    }
+
+    /// Add a cleaned document: its record to the shard, unless it is a copy not kept.
+    fn add(&mut self, outcome: &Outcome, cleaned: &Cleaned) -> Result<(), Error> {
+        let signature = Signature::of(&cleaned.text, &self.engine.folder);
+        let first = self.deduper.check(&signature);
+        self.part.signatures.push(signature);
+        self.part.totals.add_cleaned(cleaned, cleaned.text.len());
+        if first.is_some() && !self.engine.keep_duplicates {
+            self.part.duplicates_not_written += 1;
+            return Ok(());
+        }
+        let record = self.record(outcome, cleaned, first);
+        let shard = match &mut self.shard {
+            Some(shard) => shard,
+            None => self
+                .shard
+                .insert(ShardWriter::new(self.state.temporary()?, self.format)?),
+        };
+        shard
+            .write(&record)
+            .map_err(|e| Error::Input(format!("cannot write a shard: {e}")))?;
+        self.part.records += 1;
+        let full = shard.records >= self.limits.records
+            || self.limits.bytes.is_some_and(|limit| shard.bytes >= limit);
+        if full { self.close_part() } else { Ok(()) }
+    }
+
+    /// Close the last shard and write the summary.
+    pub fn finish(mut self) -> Result<super::RunSummary, Error> {
+        self.close_part()?;
+        let totals = &self.done.totals;
+        let mut summary = totals.summary_fields();
+        summary.extend([
+            (
+                "duplicates_not_written".to_string(),
+                self.done.duplicates_not_written.into(),
+            ),
+            ("records".to_string(), self.done.records.into()),
+            ("shards".to_string(), json!(self.done.files)),
+            ("run".to_string(), self.engine.run.with_settings()),
+            (
+                "seconds".to_string(),
+                self.started.elapsed().as_secs_f64().into(),
+            ),
+        ]);
+        let mut summary = Value::Object(summary);
+        summary.sort_all_objects();
+        let json =
+            serde_json::to_string_pretty(&summary).map_err(|e| Error::Input(e.to_string()))?;
+        let path = self.out.join(summary_path());
+        self.state.write_atomic(&path, (json + "\n").as_bytes())?;
+        Ok(totals.run_summary())
+    }
+}
+
+impl Sink for ShardSink<'_> {
+    fn completed(&self) -> usize {
+        self.done.units
+    }
+
+    fn write(&mut self, outcome: &mut Outcome) -> Result<(), Error> {
+        self.part.units += 1;
+        self.part.totals.documents += 1;
+        self.part.totals.bytes_in += outcome.bytes_in;
+        match &outcome.result {
+            Ok(cleaned) => self.add(outcome, cleaned)?,
+            Err(error) => {
+                self.deduper.check(&Signature::empty());
+                self.part.signatures.push(Signature::empty());
+                let name = outcome.name.clone();
+                self.part.totals.errors.push((name, error.to_string()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Part {
+    /// Add the documents of the next part in order.
+    fn extend(&mut self, next: Part) {
+        self.parts += 1;
+        self.units += next.units;
+        self.files.extend(next.files);
+        self.records += next.records;
+        self.signatures.extend(next.signatures);
+        self.duplicates_not_written += next.duplicates_not_written;
+        self.totals.extend(next.totals);
+    }
+}
+
+/// A shard being written to its temporary file.
+struct ShardWriter {
+    encoder: Encoder,
+    records: usize,
+    /// Uncompressed bytes written.
+    bytes: u64,
+}
+
+enum Encoder {
+    Plain(BufWriter<NamedTempFile>),
+    Gzip(flate2::write::GzEncoder<BufWriter<NamedTempFile>>),
+    Zstd(zstd::stream::write::Encoder<'static, BufWriter<NamedTempFile>>),
+}
+
+impl ShardWriter {
+    fn new(file: NamedTempFile, format: ShardFormat) -> Result<Self, Error> {
+        let file = BufWriter::new(file);
+        let encoder = match format {
+            ShardFormat::Jsonl => Encoder::Plain(file),
+            // gzip with no name and time 0 in its header, so a shard written again is the same bytes.
+            ShardFormat::JsonlGz => Encoder::Gzip(flate2::write::GzEncoder::new(
+                file,
+                flate2::Compression::default(),
+            )),
+            ShardFormat::JsonlZst => Encoder::Zstd(
+                zstd::stream::write::Encoder::new(file, 3)
+                    .map_err(|e| Error::Input(format!("cannot start a zstd shard: {e}")))?,
+            ),
+        };
+        Ok(ShardWriter {
+            encoder,
+            records: 0,
+            bytes: 0,
+        })
+    }
+
+    fn write(&mut self, record: &Map<String, Value>) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(record)?;
+        line.push(b'\n');
+        match &mut self.encoder {
+            Encoder::Plain(w) => w.write_all(&line)?,
+            Encoder::Gzip(w) => w.write_all(&line)?,
+            Encoder::Zstd(w) => w.write_all(&line)?,
+        }
+        self.records += 1;
+        self.bytes += line.len() as u64;
+        Ok(())
+    }
+
+    /// The finished file, every byte flushed.
+    fn finish(self) -> std::io::Result<NamedTempFile> {
+        let buffered = match self.encoder {
+            Encoder::Plain(w) => w,
+            Encoder::Gzip(w) => w.finish()?,
+            Encoder::Zstd(w) => w.finish()?,
+        };
+        buffered.into_inner().map_err(|e| e.into_error())
+    }
+}
