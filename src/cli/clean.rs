@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use sluice::run::{Engine, Inputs, Outcome, WriterFormat, WriterSink};
 
-use super::{JobArgs, RuleArgs, Status, progress, report_error, status};
+use super::{JobArgs, RuleArgs, Status, progress, report_error, report_failure, status};
 
 #[derive(Args)]
 pub struct CleanArgs {
@@ -59,7 +59,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     let mut report = |outcome: &Outcome| {
         if let Err(error) = &outcome.result {
             failed = true;
-            report_error(Path::new(&outcome.name), error);
+            report_failure(Path::new(&outcome.name), error);
         }
     };
     match &args.output {

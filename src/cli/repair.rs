@@ -11,7 +11,7 @@ use sluice::run::{Processed, stream_jsonl};
 use sluice::{Pipeline, Profile};
 
 use super::clean::{open_jsonl, stdout};
-use super::{JobArgs, RuleArgs, Status, report_error, status};
+use super::{JobArgs, RuleArgs, Status, report_failure, status};
 
 #[derive(Args)]
 pub struct RepairArgs {
@@ -100,7 +100,7 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
             }
             Err(error) => {
                 failed = true;
-                report_error(path, &error);
+                report_failure(path, &error);
             }
         }
     }
