@@ -54,6 +54,16 @@ pub enum Error {
     Input(String),
 }
 
+impl Error {
+    /// The file a failed read or write is about.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Error::Io { path, .. } | Error::Write { path, .. } => Some(path),
+            Error::Rule(_) | Error::Input(_) => None,
+        }
+    }
+}
+
 /// The error of a directory walk that failed at some entry: an I/O error about that entry's path
 /// (`root` when the walk could not name one), or a loop of directories.
 pub(crate) fn walk_error(root: &Path, error: walkdir::Error) -> Error {

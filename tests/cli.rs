@@ -852,3 +852,18 @@ fn jsonl_a_record_over_max_input_is_refused_and_the_stream_goes_on() {
         (&json!(0), &json!(3))
     );
 }
+
+#[test]
+fn an_unreadable_input_is_named_once_with_why() {
+    let output = sluice()
+        .args(["clean", "no-such-page.html"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("sluice: cannot read no-such-page.html: ")
+            && stderr.matches("no-such-page.html").count() == 1,
+        "{stderr}"
+    );
+}

@@ -10,7 +10,9 @@ use sluice::run::{
     Engine, Inputs, Outcome, ShardFormat, ShardLimits, Sink, WriterFormat, WriterSink, decompressed,
 };
 
-use super::{JobArgs, RuleArgs, Status, progress, report_error, status, stream_status};
+use super::{
+    JobArgs, RuleArgs, Status, progress, report_error, report_failure, status, stream_status,
+};
 
 #[derive(Args)]
 pub struct CleanArgs {
@@ -113,7 +115,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     let report = |outcome: &Outcome| {
         if let Err(error) = &outcome.result {
             failed = true;
-            report_error(Path::new(&outcome.name), error);
+            report_failure(Path::new(&outcome.name), error);
         }
     };
     match &args.output {

@@ -175,3 +175,13 @@ fn progress() -> indicatif::ProgressBar {
 fn report_error(what: &std::path::Path, error: &dyn std::fmt::Display) {
     eprintln!("sluice: {}: {error}", what.display());
 }
+
+/// The error line of an input that failed. A failed read of the input names it already, so it is
+/// not named twice.
+fn report_failure(input: &std::path::Path, error: &sluice::Error) {
+    if error.path() == Some(input) {
+        eprintln!("sluice: {error}");
+    } else {
+        report_error(input, error);
+    }
+}

@@ -11,7 +11,7 @@ use sluice::{Pipeline, Profile};
 use sluice::{ReportJson, RunInfo};
 
 use super::clean::{open_jsonl, stdout};
-use super::{JobArgs, RuleArgs, Status, report_error, status, stream_status};
+use super::{JobArgs, RuleArgs, Status, report_failure, status, stream_status};
 
 #[derive(Args)]
 pub struct RepairArgs {
@@ -110,7 +110,7 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
             }
             Err(error) => {
                 failed = true;
-                report_error(path, &error);
+                report_failure(path, &error);
             }
         }
     }
