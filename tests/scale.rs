@@ -390,3 +390,54 @@ fn report_summary_counts_and_report_none_leaves_only_the_summary() {
     assert!(!dir.path().join("n/a.json").exists());
     assert!(dir.path().join("n/a.txt").exists() && dir.path().join("n/summary.json").exists());
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_command_line_definition() {
+    let stdout = |args: &[&str]| {
+        let output = sluice().args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let bash = stdout(&["completions", "bash"]);
+    assert!(bash.contains("_sluice") && bash.contains("--output-format"));
+    assert!(stdout(&["completions", "zsh"]).contains("#compdef sluice"));
+    assert!(stdout(&["man"]).contains(".TH sluice 1"));
+    let clean = stdout(&["man", "clean"]);
+    assert!(clean.contains(".TH sluice-clean") && clean.contains("\\-\\-follow"));
+    sluice().args(["man", "nope"]).assert().code(2);
+}
+
+#[cfg(unix)]
+#[test]
+fn links_in_trees_are_named_unless_quiet_and_followed_with_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("a.txt"), seed("002")).unwrap();
+    let elsewhere = dir.path().join("elsewhere.txt");
+    std::fs::write(&elsewhere, seed("003")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, input.join("link.txt")).unwrap();
+    let run = |out: &str, args: &[&str]| {
+        let output = sluice()
+            .arg("clean")
+            .args(args)
+            .arg(&input)
+            .arg("-o")
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let said = run("plain", &[]);
+    assert!(
+        said.contains("link.txt: skipped") && said.contains("--follow"),
+        "{said}"
+    );
+    assert!(!dir.path().join("plain/link.txt").exists());
+    assert_eq!(run("quiet", &["-q"]), "");
+    let verbose = run("verbose", &["-v"]);
+    assert!(verbose.contains("a.txt: cleaned, "), "{verbose}");
+    run("followed", &["--follow"]);
+    assert!(dir.path().join("followed/link.txt").exists());
+}

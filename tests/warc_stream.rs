@@ -100,9 +100,17 @@ fn seed_page(seed: &str) -> Vec<u8> {
 }
 
 /// The report fields that do not depend on where a document came from (nor on the other documents
-/// of the run: the two WARC files here are copies of each other).
+/// of the run: the two WARC files here are copies of each other), nor on the run's options (`run`
+/// names `--keep-duplicates` among the settings).
 fn content_fields(mut report: Map<String, Value>) -> Map<String, Value> {
-    for key in ["source", "url", "warc_record_id", "text", "duplicates"] {
+    for key in [
+        "source",
+        "url",
+        "warc_record_id",
+        "text",
+        "duplicates",
+        "run",
+    ] {
         report.remove(key);
     }
     report

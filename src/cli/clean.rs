@@ -11,7 +11,7 @@ use sluice::run::{
 };
 
 use super::{
-    JobArgs, RuleArgs, Status, progress, report_error, report_failure, status, stream_status,
+    JobArgs, RuleArgs, Status, note, progress, report_failure, status, stream_status,
 };
 
 #[derive(Args)]
@@ -39,6 +39,10 @@ pub struct CleanArgs {
     /// Read JSON Lines from FILE (or stdin: `-`) and write JSON Lines to stdout.
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", conflicts_with_all = ["paths", "output"])]
     jsonl: Option<PathBuf>,
+    /// Follow symbolic links met in directory trees (by default they are skipped, each named on
+    /// stderr and in summary.json; links named on the command line are always followed).
+    #[arg(long)]
+    follow: bool,
     /// Keep near-duplicate documents in the output (they are still marked in their reports).
     #[arg(long)]
     keep_duplicates: bool,
@@ -71,6 +75,7 @@ enum OutputKind {
     JsonlGz,
     #[value(name = "jsonl.zst")]
     JsonlZst,
+    Parquet,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,15 +112,27 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     if args.paths.is_empty() {
         bail!("nothing to clean: give files or directories, or --jsonl");
     }
-    let inputs = Inputs::collect(&args.paths, args.output.as_deref());
+    let inputs = if args.follow {
+        Inputs::collect_following_links(&args.paths, args.output.as_deref())
+    } else {
+        Inputs::collect(&args.paths, args.output.as_deref())
+    };
     for link in inputs.skipped_links() {
-        report_error(link, &"skipped: a symbolic link in a tree is not followed");
+        let name = link.display();
+        note(
+            0,
+            format_args!("{name}: skipped: a symbolic link in a tree is not followed (--follow)"),
+        );
     }
     let mut failed = false;
-    let report = |outcome: &Outcome| {
-        if let Err(error) = &outcome.result {
+    let report = |outcome: &Outcome| match &outcome.result {
+        Err(error) => {
             failed = true;
             report_failure(Path::new(&outcome.name), error);
+        }
+        Ok(cleaned) => {
+            let edits = cleaned.report.edits.len();
+            note(1, format_args!("{}: cleaned, {edits} edits", outcome.name));
         }
     };
     match &args.output {
@@ -136,12 +153,15 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
                     shards.finish()?
                 }
             };
-            eprintln!(
-                "sluice: {} of {} documents cleaned into {}, {} failed",
-                summary.cleaned,
-                summary.documents,
-                out.display(),
-                summary.failed
+            note(
+                0,
+                format_args!(
+                    "{} of {} documents cleaned into {}, {} failed",
+                    summary.cleaned,
+                    summary.documents,
+                    out.display(),
+                    summary.failed
+                ),
             );
             // A rerun that continued a killed run fails as the whole run does.
             return Ok(status(summary.failed == 0));
@@ -164,6 +184,7 @@ fn shard_format(kind: OutputKind) -> Option<ShardFormat> {
         OutputKind::Jsonl => Some(ShardFormat::Jsonl),
         OutputKind::JsonlGz => Some(ShardFormat::JsonlGz),
         OutputKind::JsonlZst => Some(ShardFormat::JsonlZst),
+        OutputKind::Parquet => Some(ShardFormat::Parquet),
     }
 }
 
@@ -174,7 +195,7 @@ fn run_with_progress(
     sink: &mut dyn Sink,
     mut report: impl FnMut(&Outcome),
 ) -> anyhow::Result<()> {
-    let bar = progress();
+    let bar = progress(inputs.known_count());
     engine.run(inputs, sink, |outcome| {
         bar.inc(1);
         report(outcome);

@@ -4,6 +4,7 @@ mod checks;
 mod clean;
 mod diff;
 mod explain;
+mod generate;
 mod repair;
 mod rules;
 
@@ -21,6 +22,12 @@ use sluice::{RuleSet, StageName};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Say less on stderr: errors only (no progress, no summary lines).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Say more on stderr: with -v, a line for every document cleaned.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Subcommand)]
@@ -37,6 +44,25 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// List the rules, or print one rule's documentation and examples.
     Rules(rules::RulesArgs),
+    /// Print a shell completion script (`sluice completions bash > ~/.local/share/bash-completion/completions/sluice`).
+    Completions(generate::CompletionsArgs),
+    /// Print the man page, or a subcommand's (`sluice man clean > sluice-clean.1`).
+    Man(generate::ManArgs),
+}
+
+/// How much goes to stderr besides errors: -1 quiet, 0 by default, 1 and more with -v.
+static VERBOSITY: std::sync::atomic::AtomicI8 = std::sync::atomic::AtomicI8::new(0);
+
+fn verbosity() -> i8 {
+    VERBOSITY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A line on stderr that is not an error (a summary, a note), unless -q; at `level` 1 and more only
+/// with as many -v.
+fn note(level: i8, message: std::fmt::Arguments) {
+    if verbosity() >= level {
+        eprintln!("sluice: {message}");
+    }
 }
 
 /// Options for choosing the rule set.
@@ -99,6 +125,12 @@ enum Status {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let level = if cli.quiet {
+        -1
+    } else {
+        i8::try_from(cli.verbose).unwrap_or(i8::MAX)
+    };
+    VERBOSITY.store(level, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Clean(args) => clean::run(args),
         Command::Repair(args) => repair::run(args),
@@ -106,6 +138,8 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     };
     match result {
         Ok(Status::Success) => ExitCode::SUCCESS,
@@ -131,12 +165,15 @@ fn stream_status(
     started: std::time::Instant,
     fail_on_error: bool,
 ) -> Status {
-    eprintln!(
-        "sluice: {} records, {} failed, {} duplicates, in {:.1} s",
-        summary.records,
-        summary.failed,
-        summary.duplicates,
-        started.elapsed().as_secs_f64()
+    note(
+        0,
+        format_args!(
+            "{} records, {} failed, {} duplicates, in {:.1} s",
+            summary.records,
+            summary.failed,
+            summary.duplicates,
+            started.elapsed().as_secs_f64()
+        ),
     );
     status(!(fail_on_error && summary.failed > 0))
 }
@@ -154,19 +191,24 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// A counter of documents done on a terminal, nothing otherwise: inputs stream (the records of a
-/// WARC file are counted only as they are read), so there is no total to show a bar against.
-fn progress() -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
+/// Progress on a terminal (never otherwise, nor with -q): a bar against `total` when the number of
+/// documents is known before they are read, a counter with its rate when it is not (the records of
+/// a WARC file are counted only as they are read).
+fn progress(total: Option<usize>) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || verbosity() < 0 {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {human_pos} documents in {elapsed} {msg}",
-        )
-        .expect("valid template"),
-    );
+    let (bar, template) = match total {
+        Some(total) => (
+            indicatif::ProgressBar::new(total as u64),
+            "{bar:30} {human_pos}/{human_len} documents, {per_sec}, {elapsed} (ETA {eta}) {msg}",
+        ),
+        None => (
+            indicatif::ProgressBar::new_spinner(),
+            "{spinner} {human_pos} documents, {per_sec}, {elapsed} {msg}",
+        ),
+    };
+    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
 }

@@ -244,7 +244,7 @@ pub(crate) fn peek<R: BufRead>(
 /// order given, each directory sorted by name). Anything under `skip` (the output directory) is left
 /// out. What cannot or must not be read comes back in place, refused, so the caller can report it
 /// and go on; so do the links met in a tree, which are not followed.
-pub fn collect_inputs(paths: &[PathBuf], skip: Option<&Path>) -> Vec<Input> {
+pub fn collect_inputs(paths: &[PathBuf], skip: Option<&Path>, follow: bool) -> Vec<Input> {
     let skip = skip.and_then(|s| s.canonicalize().ok());
     let mut found = Vec::new();
     for root in paths {
@@ -258,6 +258,7 @@ pub fn collect_inputs(paths: &[PathBuf], skip: Option<&Path>) -> Vec<Input> {
             continue;
         }
         let walker = walkdir::WalkDir::new(root)
+            .follow_links(follow)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
@@ -352,7 +353,7 @@ mod tests {
             std::fs::write(dir.path().join(f), "x").unwrap();
         }
         let out = dir.path().join("in/out");
-        let found: Vec<PathBuf> = collect_inputs(&[dir.path().join("in")], Some(&out))
+        let found: Vec<PathBuf> = collect_inputs(&[dir.path().join("in")], Some(&out), false)
             .into_iter()
             .map(|input| match input {
                 Input::File(file) => file.relative,
@@ -376,7 +377,7 @@ mod tests {
         std::fs::write(dir.path().join("a.txt"), "x").unwrap();
         mkfifo(&dir.path().join("b.txt"));
         std::os::unix::fs::symlink(dir.path().join("a.txt"), dir.path().join("c.txt")).unwrap();
-        let found = collect_inputs(&[dir.path().to_path_buf()], None);
+        let found = collect_inputs(&[dir.path().to_path_buf()], None, false);
         assert!(matches!(&found[0], Input::File(f) if f.relative == Path::new("a.txt")));
         let Input::Refused { path, error } = &found[1] else {
             panic!("{found:?}");

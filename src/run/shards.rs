@@ -31,6 +31,8 @@ pub enum ShardFormat {
     JsonlGz,
     /// JSON Lines, zstd-compressed.
     JsonlZst,
+    /// Parquet: a column for each field of a record, zstd-compressed.
+    Parquet,
 }
 
 impl ShardFormat {
@@ -39,6 +41,7 @@ impl ShardFormat {
             ShardFormat::Jsonl => "jsonl",
             ShardFormat::JsonlGz => "jsonl.gz",
             ShardFormat::JsonlZst => "jsonl.zst",
+            ShardFormat::Parquet => "parquet",
         }
     }
 }
@@ -271,6 +274,7 @@ enum Encoder {
     Plain(BufWriter<NamedTempFile>),
     Gzip(flate2::write::GzEncoder<BufWriter<NamedTempFile>>),
     Zstd(zstd::stream::write::Encoder<'static, BufWriter<NamedTempFile>>),
+    Parquet(Box<ParquetShard>),
 }
 
 impl ShardWriter {
@@ -287,6 +291,11 @@ impl ShardWriter {
                 zstd::stream::write::Encoder::new(file, 3)
                     .map_err(|e| Error::Input(format!("cannot start a zstd shard: {e}")))?,
             ),
+            ShardFormat::Parquet => {
+                Encoder::Parquet(Box::new(ParquetShard::new(file).map_err(|e| {
+                    Error::Input(format!("cannot start a Parquet shard: {e}"))
+                })?))
+            }
         };
         Ok(ShardWriter {
             encoder,
@@ -296,12 +305,15 @@ impl ShardWriter {
     }
 
     fn write(&mut self, record: &Map<String, Value>) -> std::io::Result<()> {
+        // Parquet shards are measured by the records' JSON too, so a limit means the same in any
+        // format.
         let mut line = serde_json::to_vec(record)?;
         line.push(b'\n');
         match &mut self.encoder {
             Encoder::Plain(w) => w.write_all(&line)?,
             Encoder::Gzip(w) => w.write_all(&line)?,
             Encoder::Zstd(w) => w.write_all(&line)?,
+            Encoder::Parquet(w) => w.write(record)?,
         }
         self.records += 1;
         self.bytes += line.len() as u64;
@@ -314,7 +326,79 @@ impl ShardWriter {
             Encoder::Plain(w) => w,
             Encoder::Gzip(w) => w.finish()?,
             Encoder::Zstd(w) => w.finish()?,
+            Encoder::Parquet(w) => w.finish()?,
         };
         buffered.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// A Parquet shard: records buffered and written a row group piece at a time, columns `id`,
+/// `text`, `title`, `url`, `warc_record_id` (strings, null when absent) and `sluice` (the report as
+/// JSON text, null with `--report none`), zstd-compressed.
+struct ParquetShard {
+    writer: parquet::arrow::ArrowWriter<BufWriter<NamedTempFile>>,
+    schema: arrow_schema::SchemaRef,
+    rows: Vec<[Option<String>; PARQUET_COLUMNS.len()]>,
+}
+
+/// The columns of a Parquet shard: the record's fields of those names.
+const PARQUET_COLUMNS: [&str; 6] = ["id", "text", "title", "url", "warc_record_id", "sluice"];
+
+/// Rows buffered before they are handed to the Parquet writer.
+const PARQUET_ROWS: usize = 1024;
+
+impl ParquetShard {
+    fn new(file: BufWriter<NamedTempFile>) -> Result<Self, parquet::errors::ParquetError> {
+        use arrow_schema::{DataType, Field, Schema};
+        let fields: Vec<Field> = PARQUET_COLUMNS
+            .iter()
+            .map(|name| Field::new(*name, DataType::Utf8, *name != "id"))
+            .collect();
+        let properties = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+            .build();
+        let schema = std::sync::Arc::new(Schema::new(fields));
+        let writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(properties))?;
+        Ok(ParquetShard {
+            writer,
+            schema,
+            rows: Vec::new(),
+        })
+    }
+
+    fn write(&mut self, record: &Map<String, Value>) -> std::io::Result<()> {
+        let row = PARQUET_COLUMNS.map(|name| match record.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(other) => Some(other.to_string()),
+        });
+        self.rows.push(row);
+        if self.rows.len() >= PARQUET_ROWS {
+            self.flush_rows()?;
+        }
+        Ok(())
+    }
+
+    /// Hand the buffered rows to the writer as one record batch.
+    fn flush_rows(&mut self) -> std::io::Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let columns: Vec<arrow_array::ArrayRef> = (0..PARQUET_COLUMNS.len())
+            .map(|column| {
+                let values = rows.iter().map(|row| row[column].as_deref());
+                std::sync::Arc::new(arrow_array::StringArray::from_iter(values))
+                    as arrow_array::ArrayRef
+            })
+            .collect();
+        let batch = arrow_array::RecordBatch::try_new(self.schema.clone(), columns)
+            .map_err(std::io::Error::other)?;
+        self.writer.write(&batch).map_err(std::io::Error::other)
+    }
+
+    fn finish(mut self) -> std::io::Result<BufWriter<NamedTempFile>> {
+        self.flush_rows()?;
+        self.writer.into_inner().map_err(std::io::Error::other)
     }
 }

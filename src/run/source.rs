@@ -26,10 +26,20 @@ impl Inputs {
     /// Collect the inputs of `paths`, leaving out anything under `skip` (an output directory).
     /// Symbolic links met in a tree are not followed: see [`Inputs::skipped_links`].
     pub fn collect(paths: &[PathBuf], skip: Option<&Path>) -> Self {
+        Self::collect_links(paths, skip, false)
+    }
+
+    /// [`Inputs::collect`], following the symbolic links met in trees (a loop of directories is
+    /// an input refused, with the others read).
+    pub fn collect_following_links(paths: &[PathBuf], skip: Option<&Path>) -> Self {
+        Self::collect_links(paths, skip, true)
+    }
+
+    fn collect_links(paths: &[PathBuf], skip: Option<&Path>, follow: bool) -> Self {
         let is_stdin = |p: &&PathBuf| p.as_path() == Path::new("-");
         let files: Vec<PathBuf> = paths.iter().filter(|p| !is_stdin(p)).cloned().collect();
         let mut skipped_links = Vec::new();
-        let inputs = collect_inputs(&files, skip)
+        let inputs = collect_inputs(&files, skip, follow)
             .into_iter()
             .filter_map(|input| match input {
                 Input::SkippedLink(path) => {
@@ -51,6 +61,15 @@ impl Inputs {
     /// into a loop; links named on the command line are followed).
     pub fn skipped_links(&self) -> &[PathBuf] {
         &self.skipped_links
+    }
+
+    /// How many documents there are, when that is known before they are read: not when a WARC file
+    /// is among the inputs (its records are counted as they are read).
+    pub fn known_count(&self) -> Option<usize> {
+        if self.files().any(|file| is_warc_name(&file.path)) {
+            return None;
+        }
+        Some(self.stdin + self.inputs.len())
     }
 
     /// The input files (WARC files among them), in order.
