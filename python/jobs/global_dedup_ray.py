@@ -69,7 +69,7 @@ def main() -> None:
         parsed.flat_map(
             lambda r: [{"band": key, "order": r["order"], "slots": r["slots"]} for key, _ in lsh.band_entries(r["order"], r)]
         )
-        .groupby("band")
+        .groupby("band", num_partitions=args.partitions)
         .map_groups(bucket_edges, batch_format="pandas")
     )
     sets = lsh.UnionFind()
