@@ -26,15 +26,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lsh  # noqa: E402
 
 
-def components(edges, vertices):
+def components(edges, vertices, partitions):
     """Connected components by min-label propagation: every vertex starts with its own label and takes
-    the smallest label among itself and its neighbours until nothing changes. Returns (vertex, label)."""
-    both_ways = edges.flatMap(lambda e: [e, (e[1], e[0])]).cache()
-    labels = vertices.map(lambda v: (v, v))
+    the smallest label among itself and its neighbours until nothing changes (as many rounds as the
+    longest path in a cluster, a few). Returns (vertex, label), the label being the smallest member."""
+    both_ways = edges.flatMap(lambda e: [e, (e[1], e[0])]).partitionBy(partitions).cache()
+    labels = vertices.map(lambda v: (v, v)).partitionBy(partitions).cache()
     while True:
-        offered = both_ways.join(labels).map(lambda kv: (kv[1][0], kv[1][1]))
-        updated = labels.union(offered).reduceByKey(min).cache()
-        changed = updated.join(labels).filter(lambda kv: kv[1][0] != kv[1][1]).count()
+        offered = both_ways.join(labels, partitions).map(lambda kv: (kv[1][0], kv[1][1]))
+        # Checkpointed so each round's lineage stays one round long.
+        updated = labels.union(offered).reduceByKey(min, partitions)
+        updated.localCheckpoint()
+        changed = updated.join(labels, partitions).filter(lambda kv: kv[1][0] != kv[1][1]).count()
         labels = updated
         if changed == 0:
             return labels
@@ -49,12 +52,14 @@ def main() -> None:
 
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName("sluice-global-dedup")
+    builder = SparkSession.builder.appName("sluice-global-dedup").config("spark.ui.showConsoleProgress", "false")
+    builder = builder.config("spark.default.parallelism", str(args.partitions))
     if args.master:
         builder = builder.master(args.master)
     spark = builder.getOrCreate()
     sc = spark.sparkContext
     sc.setLogLevel("WARN")
+    sc.addPyFile(lsh.__file__)  # the workers import it too
 
     lines = sc.textFile(",".join(args.inputs), minPartitions=args.partitions).filter(str.strip)
     if args.order_field:
@@ -76,7 +81,7 @@ def main() -> None:
     )
     # The label of a component is its smallest member, the earliest input: clusters of two or more
     # are numbered in the order of their labels, as a single run numbers them.
-    labels = components(edges, fingerprints.keys())
+    labels = components(edges, fingerprints.keys(), args.partitions)
     members = labels.map(lambda vl: (vl[1], vl[0])).groupByKey().filter(lambda kv: len(kv[1]) > 1)
     numbers = members.keys().sortBy(lambda label: label).zipWithIndex()
     # (order, (label, (slots, text_bytes))) of every cluster member.

@@ -75,3 +75,30 @@ def decision(order: int, cluster: int | None, kept: int, sim: float | None) -> d
     """The `sluice.duplicates` entry of a cluster member, as a single run writes it (with record
     numbers, from 0 in input order, for names)."""
     return {"cluster": cluster, "kept": kept == order, "kept_copy": kept, "similarity": sim}
+
+
+class UnionFind:
+    """Disjoint sets of record numbers (path halving): the components of the verified pairs."""
+
+    def __init__(self):
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def components(self) -> dict[int, list[int]]:
+        """Each component's members, keyed by its smallest member (roots are always the smallest)."""
+        groups: dict[int, list[int]] = {}
+        for x in self.parent:
+            groups.setdefault(self.find(x), []).append(x)
+        return groups

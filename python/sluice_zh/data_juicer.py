@@ -36,6 +36,9 @@ class SluiceCleanMapper(Mapper):
         :param rules_dir: a rules directory laid over sluice's defaults (None: the defaults)
         :param minhash: add each sample's MinHash fingerprint (`sluice_minhash`)
         """
+        # One process: each batch already runs on every core (rayon, GIL released), and data-juicer's
+        # default of one process per core forks copies that each compile the rules and compete.
+        kwargs.setdefault("num_proc", 1)
         super().__init__(*args, **kwargs)
         self.rules_dir = rules_dir
         self.minhash = minhash
