@@ -55,6 +55,10 @@ impl Mojibake {
         done: &mut Vec<Range<usize>>,
     ) {
         let Some(rule) = &self.lost else { return };
+        // Every line passes here: a byte search keeps clean text cheap.
+        if memchr::memchr(b'?', line.as_bytes()).is_none() {
+            return;
+        }
         let Some(first) = line.find("\u{FFFD}?").or_else(|| line.find("?\u{FFFD}")) else {
             return;
         };
