@@ -142,16 +142,13 @@ pub fn repair(
         .iter()
         .zip(margins)
         .filter(|((_, c), _)| *c != '?')
-        .map(|(&(at, filled), margin)| {
-            let span = spans
-                .iter()
-                .find(|(start, _)| *start == at)
-                .map_or(0..0, |(_, span)| span.clone());
-            Filled {
-                span,
+        .filter_map(|(&(at, filled), margin)| {
+            let (_, span) = spans.iter().find(|(start, _)| *start == at)?;
+            Some(Filled {
+                span: span.clone(),
                 filled,
                 margin,
-            }
+            })
         })
         .collect();
     Some(filled)
