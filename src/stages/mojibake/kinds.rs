@@ -72,6 +72,9 @@ pub enum MojibakeKind {
         ngram_scorings_per_scoring: usize,
         /// The simplified→traditional table (a data file of the rule set).
         simplified_to_traditional: String,
+        /// The log-probability by which a character lost in a round trip through GBK (`平臺�?`)
+        /// must beat every other candidate its bytes allow.
+        round_trip_min_margin: f64,
     },
 }
 
@@ -136,12 +139,19 @@ impl Mojibake {
                 question_mark_logp,
                 ngram_scorings_per_scoring,
                 simplified_to_traditional,
+                round_trip_min_margin,
             } => {
                 let candidates = lost::Candidates::new(
                     self.ngrams,
                     rules.data_str(&simplified_to_traditional)?,
                     rules.data_str(FOLD_TABLE)?,
                 );
+                let round_trip_options = [
+                    Some(lost::Lean::Simplified),
+                    Some(lost::Lean::Traditional),
+                    None,
+                ]
+                .map(|lean| roundtrip::options(self.ngrams, candidates.forms(), lean));
                 self.lost = Some(Lost {
                     id: rule.id.clone(),
                     candidates,
@@ -152,6 +162,9 @@ impl Mojibake {
                     },
                     question_mark_logp,
                     ngram_scorings_per_scoring: ngram_scorings_per_scoring.max(1),
+                    gbk_pairs: roundtrip::GbkPairs::new(),
+                    round_trip_options,
+                    round_trip_min_margin,
                 });
             }
         }

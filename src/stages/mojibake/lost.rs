@@ -86,6 +86,8 @@ pub enum Lean {
 /// the variants `TSCharacters` folds, such as `麽` for `么`).
 pub struct Candidates {
     lists: Vec<((Repertoire, Lean), Vec<char>)>,
+    /// Each Han character the model knows: its simplified form, then its traditional ones.
+    forms: Vec<Vec<char>>,
     /// Characters only one script writes: `这`, `這`, not `台` or `后`, which OpenCC writes in
     /// traditional text too.
     simplified_only: HashSet<char>,
@@ -124,13 +126,14 @@ impl Candidates {
             .collect();
         Candidates {
             lists,
+            forms,
             simplified_only,
             traditional_only,
         }
     }
 
     /// The script a text's script-specific characters lean to, if any and not evenly.
-    fn lean(&self, text: &str) -> Option<Lean> {
+    pub fn lean(&self, text: &str) -> Option<Lean> {
         let (mut trad, mut simp) = (0usize, 0usize);
         for c in text.chars() {
             trad += usize::from(self.traditional_only.contains(&c));
@@ -141,6 +144,10 @@ impl Candidates {
             std::cmp::Ordering::Less => Some(Lean::Simplified),
             std::cmp::Ordering::Equal => None,
         }
+    }
+
+    pub fn forms(&self) -> &[Vec<char>] {
+        &self.forms
     }
 
     fn outside(&self, repertoire: Repertoire, lean: Lean) -> &[char] {

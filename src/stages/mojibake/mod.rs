@@ -18,6 +18,7 @@ mod detect;
 mod entity;
 mod latin;
 mod lost;
+mod roundtrip;
 mod slip;
 
 mod kinds;
@@ -91,6 +92,13 @@ struct Lost {
     /// n-gram candidate scorings that cost one scoring of the search budget (an n-gram lookup is
     /// that much cheaper than a word-model scoring).
     ngram_scorings_per_scoring: usize,
+    /// The pairs a GBK decoder reads, for text pushed through GBK and back (`平臺�?`).
+    gbk_pairs: roundtrip::GbkPairs,
+    /// The candidates for a character lost in such a round trip, per script the line leans to:
+    /// simplified, traditional, either.
+    round_trip_options: [Vec<char>; 3],
+    /// The margin a character lost in a round trip must win by to be filled.
+    round_trip_min_margin: f64,
 }
 
 struct Redecode {
@@ -162,6 +170,8 @@ struct Unrepaired {
     over_budget: bool,
     /// Whether the run holds characters a charset lacked (`mojibake.lost-characters`).
     lost: bool,
+    /// Whether its characters were lost in a round trip through GBK (`平臺�?`).
+    round_trip: bool,
 }
 
 /// What the repair of one document has found so far, and what its searches may still spend.
@@ -221,6 +231,11 @@ impl Stage for Mojibake {
                 format!(
                     "garbled run `{}` left as it is: the document's search budget is spent ({} language-model scorings per KiB, at least {})",
                     u.run, self.scorings_per_kib, self.min_scorings
+                )
+            } else if u.round_trip {
+                format!(
+                    "`{}`: a character lost in a round trip through GBK; no candidate its bytes allow is sure enough to fill it",
+                    u.run
                 )
             } else if u.lost {
                 format!(

@@ -35,6 +35,7 @@ impl Mojibake {
                 return;
             }
         }
+        self.repair_round_trip(line, offset, work, &mut done);
         self.repair_lost(line, offset, work, &mut done);
         self.repair_cjk(line, offset, work, &mut done);
         // Parts repaired alone and C1 controls come last: a line of GBK read as Windows-1252 may
@@ -46,6 +47,84 @@ impl Mojibake {
                         .push(shifted(range, offset, text, id, describe(&steps)));
                 }
             }
+        }
+    }
+
+    /// Characters lost in a round trip through GBK (`平臺�?`): filled where the n-gram model is sure
+    /// by `round_trip_min_margin` among the characters the bytes allow, flagged where it is not.
+    pub(super) fn repair_round_trip(
+        &self,
+        line: &str,
+        offset: usize,
+        work: &mut Work,
+        done: &mut Vec<Range<usize>>,
+    ) {
+        let Some(rule) = &self.lost else { return };
+        // Every line passes here: a byte search keeps clean text cheap.
+        if memchr::memchr(b'?', line.as_bytes()).is_none() {
+            return;
+        }
+        let Some(first) = line.find("\u{FFFD}?").or_else(|| line.find("?\u{FFFD}")) else {
+            return;
+        };
+        let run = |at: usize| line[at..].chars().take(8).collect::<String>();
+        let flag = |at: usize, over_budget: bool| Unrepaired {
+            at: offset + at,
+            run: run(at),
+            over_budget,
+            lost: true,
+            round_trip: true,
+        };
+        if work.budget.spent() {
+            work.unrepaired.push(flag(first, true));
+            return;
+        }
+        let cost = |scorings: usize| {
+            let charged = scorings.div_ceil(rule.ngram_scorings_per_scoring);
+            let left = work.budget.scorings_left.get();
+            work.budget.scorings_left.set(left.saturating_sub(charged));
+            left >= charged
+        };
+        let judge = |text: &str| self.log_likelihood(text);
+        let scoring = lost::Scoring {
+            model: self.ngrams,
+            settings: &rule.settings,
+            judge: &judge,
+            cost: &cost,
+        };
+        let options = match rule.candidates.lean(line) {
+            Some(lost::Lean::Simplified) => &rule.round_trip_options[0],
+            Some(lost::Lean::Traditional) => &rule.round_trip_options[1],
+            None => &rule.round_trip_options[2],
+        };
+        let Some(filled) = roundtrip::repair(&rule.gbk_pairs, line, options, &scoring) else {
+            // Not this damage, or the budget ran out: other rules may still explain the line.
+            if work.budget.spent() {
+                work.unrepaired.push(flag(first, true));
+            }
+            return;
+        };
+        for roundtrip::Filled {
+            span,
+            filled,
+            margin,
+        } in filled
+        {
+            if margin >= rule.round_trip_min_margin {
+                let reason = format!(
+                    "a character lost in a round trip through GBK: `{filled}` fits best of those its bytes allow (+{margin:.1} over the next)"
+                );
+                work.changes.push(shifted(
+                    span.clone(),
+                    offset,
+                    filled.to_string(),
+                    &rule.id,
+                    reason,
+                ));
+            } else {
+                work.unrepaired.push(flag(span.start, false));
+            }
+            done.push(span);
         }
     }
 
@@ -76,6 +155,7 @@ impl Mojibake {
                 run: run(first),
                 over_budget: true,
                 lost: true,
+                round_trip: false,
             });
             return;
         }
@@ -100,6 +180,7 @@ impl Mojibake {
                 run: run(first),
                 over_budget,
                 lost: true,
+                round_trip: false,
             });
             return;
         };
@@ -121,6 +202,7 @@ impl Mojibake {
                     run: run(at),
                     over_budget: false,
                     lost: true,
+                    round_trip: false,
                 }),
             }
         }
@@ -143,6 +225,7 @@ impl Mojibake {
                 run: line.chars().take(16).collect(),
                 over_budget: true,
                 lost: false,
+                round_trip: false,
             });
             return;
         }
@@ -191,6 +274,7 @@ impl Mojibake {
                             run: format!("{text} (partly repaired)"),
                             over_budget: false,
                             lost: false,
+                            round_trip: false,
                         });
                     }
                     let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
@@ -203,6 +287,7 @@ impl Mojibake {
                     run: line[run].to_string(),
                     over_budget: work.budget.spent(),
                     lost: false,
+                    round_trip: false,
                 }),
             }
         }
