@@ -33,7 +33,7 @@ mod types;
 pub use document::{BlockKind, Document, Format};
 pub use error::{Error, RuleError};
 pub use pipeline::{Cleaned, Pipeline, Profile};
-pub use report::{DecodeReport, Edit, Flag, Report};
+pub use report::{DecodeReport, DroppedBlock, Edit, Flag, HtmlAccounting, RemovedElement, Report};
 pub use report_json::{Duplicates, Provenance, ReportJson};
 pub use rules::settings::Described;
 pub use rules::{DeclaredFlag, Example, Origin, Rule, RuleSet};
@@ -46,6 +46,7 @@ pub use types::StageName;
 pub mod internals {
     pub use crate::corpus::{CorpusDedup, KeepPolicy, Signature, shingle_chars, shingles};
     pub use crate::stages::decode::Decode;
+    pub use crate::stages::html::{Html, RebuildError};
     pub use crate::stages::script::{Region, Script};
     pub use crate::stages::spam::Spam;
     pub use crate::stages::{Stage, build};
