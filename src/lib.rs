@@ -34,7 +34,7 @@ pub use corpus::{Fingerprint, Fingerprinter};
 pub use document::{BlockKind, Document, Format};
 pub use error::{Error, RuleError};
 pub use pipeline::{Cleaned, Pipeline, Profile};
-pub use report::{DecodeReport, Edit, Flag, Report};
+pub use report::{DecodeReport, DroppedBlock, Edit, Flag, HtmlAccounting, RemovedElement, Report};
 pub use report_json::{Duplicates, Provenance, ReportJson, ReportLevel, RunInfo};
 pub use rules::settings::{DedupSettings, Described, KeepPolicy};
 pub use rules::{DeclaredFlag, Example, Origin, Rule, RuleSet};
@@ -47,6 +47,7 @@ pub use types::StageName;
 pub mod internals {
     pub use crate::corpus::{CorpusDedup, KeepPolicy, Signature, shingle_chars, shingles};
     pub use crate::stages::decode::Decode;
+    pub use crate::stages::html::{Html, RebuildError};
     pub use crate::stages::script::{Region, Script};
     pub use crate::stages::spam::Spam;
     pub use crate::stages::{Stage, build};

@@ -66,12 +66,59 @@ pub struct DecodeReport {
     pub error_offsets: Vec<usize>,
 }
 
+/// What the `html` stage left out of the text of a page, so that its output can be rebuilt from its
+/// input (the decoded markup) and this ([`crate::Pipeline::rebuild_html`]): every element a rule
+/// removed, as a byte range of the markup with the markup itself, and every block of text the
+/// main-content choice left out, with its text. Markup of the elements kept (tags, comments,
+/// white space collapsed between words) is the layout of the extraction, not a removal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HtmlAccounting {
+    /// Elements removed by a cleaning rule, in document order; none inside another.
+    pub removed: Vec<RemovedElement>,
+    /// Blocks of text of the elements kept that the output leaves out, in document order.
+    pub dropped: Vec<DroppedBlock>,
+    /// The title put on the output's first line (from `<title>`, `og:title` or a heading), if any;
+    /// a block with the same text is not repeated under it.
+    pub title: Option<String>,
+}
+
+/// An element a cleaning rule removed, with all it held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemovedElement {
+    /// The rule's id (`html.script-style`).
+    pub rule: String,
+    /// The element and its two nearest ancestors (`body > div.main > div#ad`).
+    pub path: String,
+    /// Where its start tag starts, in bytes of the decoded markup.
+    pub start: usize,
+    /// Where it ends (exclusive): after its own end tag, or after its last content when the
+    /// markup left it to be closed by what follows.
+    pub end: usize,
+    /// The markup removed, `start..end` of the decoded markup, whole.
+    pub markup: String,
+}
+
+/// A block of text that the main-content choice (or a rule applied inside the content) left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DroppedBlock {
+    /// The rule's id (`html.main-content`, or the rule that dropped it inside the content).
+    pub rule: String,
+    /// Where the start tag of the innermost element holding the block starts, in bytes of the
+    /// decoded markup.
+    pub element: usize,
+    /// The block's text, white space collapsed, whole.
+    pub text: String,
+}
+
 /// Everything sluice did to one document.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     /// How the bytes were decoded (none for a document given as text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decode: Option<DecodeReport>,
+    /// What the `html` stage left out (HTML documents only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<HtmlAccounting>,
     /// The stages that ran, in order.
     pub stages: Vec<StageName>,
     /// Every edit, in the order made.

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::document::{BlockKind, Format};
 use crate::error::RuleError;
 use crate::pipeline::Cleaned;
-use crate::report::{DecodeReport, Edit, Flag, Report};
+use crate::report::{DecodeReport, Edit, Flag, HtmlAccounting, Report};
 use crate::rules::RuleSet;
 use crate::stages::StageName;
 
@@ -48,6 +48,9 @@ pub struct ReportJson<'a> {
     pub edits: &'a [Edit],
     /// What the stages noticed and left alone.
     pub flags: &'a [Flag],
+    /// What the `html` stage left out of a page's text, by byte ranges of the decoded markup.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<&'a HtmlAccounting>,
     /// Where a WARC record came from.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<&'a Provenance>,
@@ -184,6 +187,7 @@ impl<'a> ReportJson<'a> {
             stages: &report.stages,
             edits: &report.edits,
             flags: &report.flags,
+            html: report.html.as_ref(),
             provenance: None,
             run: None,
         }

@@ -1,10 +1,12 @@
 //! Every change is accounted for: for each text stage, applying its recorded edits to its input
-//! reproduces its output exactly, on the seed pages and on random text; and no input makes the
-//! pipeline panic.
+//! reproduces its output exactly, on the seed pages and on random text; the html stage's output is
+//! rebuilt from its input and what its report says it left out, on every HTML page of the fixtures
+//! and of the shared corpus; and no input makes the pipeline panic.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use sluice::{Document, Format, Pipeline, RuleSet};
+use sluice::internals::Html;
+use sluice::{Document, Format, Pipeline, RuleSet, StageName};
 
 #[path = "support/replay.rs"]
 mod replay;
@@ -28,6 +30,95 @@ fn edits_reproduce_every_stage_output_on_the_seeds() {
         let bytes = std::fs::read(dir.join(format!("00{n}.txt"))).unwrap();
         check_accounting(&pipeline, Document::from_bytes(bytes, Format::Text));
     }
+}
+
+/// The HTML inputs under `dir`, in name order: every file that sniffs as markup, expected outputs
+/// and notes left out.
+fn html_pages(dir: &Path) -> Vec<PathBuf> {
+    let mut pages: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            !name.ends_with(".expected.txt") && !name.ends_with(".md")
+        })
+        .filter(|p| Format::sniff(&std::fs::read(p).unwrap()) == Format::Html)
+        .collect();
+    pages.sort();
+    pages
+}
+
+/// Clean `path` and rebuild the html stage's output from the decoded markup it was given and the
+/// report's accounting: the same text, or what differs.
+fn rebuild_html_output(pipeline: &Pipeline, html: &Html, path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).unwrap();
+    let format = Format::sniff(&bytes);
+    if pipeline.check_input(&bytes, format).is_err() {
+        return Ok(());
+    }
+    let mut markup = None;
+    let mut output = None;
+    let done = pipeline.run_stages(Document::from_bytes(bytes, format), |stage, before| {
+        if stage == StageName::Html {
+            markup = before.html().map(str::to_string);
+        } else if markup.is_some() && output.is_none() {
+            output = Some(before.text().to_string());
+        }
+    });
+    let (Some(markup), Some(output)) = (markup, output) else {
+        return Err(format!("{}: the html stage did not run", path.display()));
+    };
+    let accounting = done
+        .report()
+        .html
+        .as_ref()
+        .ok_or_else(|| format!("{}: no html accounting in the report", path.display()))?;
+    let rebuilt = html
+        .rebuild(&markup, accounting)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if rebuilt != output {
+        let line = rebuilt
+            .lines()
+            .zip(output.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(rebuilt.lines().count().min(output.lines().count()));
+        return Err(format!(
+            "{}: the rebuilt output differs from line {}: {:?} against {:?}",
+            path.display(),
+            line + 1,
+            rebuilt.lines().nth(line),
+            output.lines().nth(line)
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn html_stage_output_is_rebuilt_from_input_and_report() {
+    let rules = RuleSet::defaults().unwrap();
+    let pipeline = Pipeline::from_rules(&rules).unwrap();
+    let html = Html::from_rules(&rules).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = html_pages(&root.join("fixtures"));
+    assert!(pages.len() >= 10, "{} HTML fixtures", pages.len());
+    // The shared corpus (README: `../shared` beside the clone), when it is there.
+    let corpus = root.join("../shared/corpus");
+    if corpus.is_dir() {
+        pages.extend(html_pages(&corpus));
+    }
+    let failures: Vec<String> = pages
+        .iter()
+        .filter_map(|p| rebuild_html_output(&pipeline, &html, p).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} pages:\n{}",
+        failures.len(),
+        pages.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

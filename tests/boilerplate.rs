@@ -189,3 +189,26 @@ fn a_text_of_only_chrome_loses_every_line_in_one_pass() {
         assert_eq!(doc.text().trim(), "", "{input:?}: {:?}", doc.report().edits);
     }
 }
+
+/// The rules judge a line with its doubled byline gone, as cleaning the output again would: a line
+/// that is a doubled prefix and a page number goes whole, in one pass, and the output is stable.
+#[test]
+fn a_doubled_prefix_does_not_hide_the_rest_of_its_line() {
+    let rules = RuleSet::defaults().unwrap();
+    let once = run_stage(
+        &rules,
+        "新聞標題：新聞標題：1\n秦緒文:秦緒文:到底什么是微營銷\n正文的一句話。",
+    );
+    assert_eq!(once.text(), "到底什么是微營銷\n正文的一句話。");
+    let rules_used: Vec<&str> = once
+        .report()
+        .edits
+        .iter()
+        .map(|e| e.rule.as_str())
+        .collect();
+    assert_eq!(
+        rules_used,
+        ["boilerplate.page-numbers", "boilerplate.doubled-byline"]
+    );
+    assert_eq!(run_stage(&rules, once.text()).text(), once.text());
+}

@@ -10,9 +10,7 @@ use sluice::run::{
     Engine, Inputs, Outcome, ShardFormat, ShardLimits, Sink, WriterFormat, WriterSink, decompressed,
 };
 
-use super::{
-    JobArgs, RuleArgs, Status, note, progress, report_failure, status, stream_status,
-};
+use super::{JobArgs, RuleArgs, Status, note, progress, report_failure, status, stream_status};
 
 #[derive(Args)]
 pub struct CleanArgs {

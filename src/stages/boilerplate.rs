@@ -243,7 +243,18 @@ impl Stage for Boilerplate {
     }
 
     fn run(&self, doc: &mut Document) {
-        let lines = split_lines(doc);
+        let mut lines = split_lines(doc);
+        // A doubled byline's prefix goes whatever else happens to its line, so the other rules
+        // judge the rest of the line, as cleaning the output again would see it: the `1` left by
+        // `新聞標題：新聞標題：1` is a page number.
+        let prefixes: Vec<Option<(&LineRule, Range<usize>)>> =
+            lines.iter().map(|line| self.doubled_prefix(line)).collect();
+        for (line, prefix) in lines.iter_mut().zip(&prefixes) {
+            if let Some((_, range)) = prefix {
+                line.text = &line.text[range.end - line.range.start..];
+                line.chars = line.text.trim().chars().count();
+            }
+        }
         let claimed = self.claims(&lines);
         let final_run = final_run_start(&lines, &claimed);
         let mut changes = Vec::new();
@@ -252,24 +263,27 @@ impl Stage for Boilerplate {
                 let rule = &self.rules[r];
                 let range = line_span(&doc.text, line.range.clone(), i >= final_run);
                 changes.push(Change::remove(range, &rule.id, reason(&rule.kind)));
-                continue;
-            }
-            for rule in &self.rules {
-                if let Kind::Prefix { pattern } = &rule.kind
-                    && line.chars <= rule.max_line_chars
-                    && let Some(m) = repeated_prefix(pattern, line.text)
-                {
-                    let start = line.range.start + m.start();
-                    changes.push(Change::remove(
-                        start..line.range.start + m.end(),
-                        &rule.id,
-                        reason(&rule.kind),
-                    ));
-                    break;
-                }
+            } else if let Some((rule, range)) = &prefixes[i] {
+                changes.push(Change::remove(range.clone(), &rule.id, reason(&rule.kind)));
             }
         }
         doc.apply(StageName::Boilerplate, changes);
+    }
+}
+
+impl Boilerplate {
+    /// The first `prefix` rule's doubled prefix of `line`, as a range of the text.
+    fn doubled_prefix(&self, line: &Line) -> Option<(&LineRule, Range<usize>)> {
+        self.rules.iter().find_map(|rule| match &rule.kind {
+            Kind::Prefix { pattern } if line.chars <= rule.max_line_chars => {
+                let m = repeated_prefix(pattern, line.text)?;
+                Some((
+                    rule,
+                    line.range.start + m.start()..line.range.start + m.end(),
+                ))
+            }
+            _ => None,
+        })
     }
 }
 

@@ -1,13 +1,16 @@
 //! The walk: one iterative pass over the parsed tree that skips removed subtrees and cuts the text
 //! into blocks at block-level element boundaries, remembering the innermost element of each block.
 
-use ego_tree::iter::Edge;
-use scraper::{ElementRef, Html, Node};
+use std::ops::Range;
 
-use super::clean::{Cleaner, Removal};
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Node};
+
+use super::clean::Removal;
 use super::content::{ContentRules, ElementClass};
 use super::elide::ELIDED_ATTR;
 use super::prose::{DomProse, holds_most};
+use super::source::Parsed;
 use crate::text::chars::{is_cjk_punct, is_han, is_sentence_punct};
 use crate::types::BlockKind;
 
@@ -62,6 +65,8 @@ pub struct Removed {
     pub preview: String,
     /// The size of its text.
     pub bytes: usize,
+    /// Where it came from in the markup (see [`Parsed::span`]).
+    pub span: Range<usize>,
 }
 
 /// How much of a removed element's text its flag quotes.
@@ -129,9 +134,19 @@ impl Guard {
     }
 }
 
+/// Which rule, if any, removes an element.
+pub type Removes<'r> = dyn Fn(&ElementRef) -> Option<Removal<'r>> + 'r;
+
 /// Walk the document once. Iterative (`traverse` yields open and close edges), so nesting depth
-/// costs no stack.
-pub fn collect(html: &Html, cleaner: &Cleaner, content: &ContentRules, guard: &Guard) -> Page {
+/// costs no stack. `markup` is what was parsed, for the spans of removed elements.
+pub fn collect(
+    parsed: &Parsed,
+    markup: &str,
+    removes: &Removes<'_>,
+    content: &ContentRules,
+    guard: &Guard,
+) -> Page {
+    let html = &parsed.html;
     let mut walk = Walk::default();
     let mut skipping: Option<ego_tree::NodeId> = None;
     // Document order among all elements, removed ones included: the index into `guard.prose`.
@@ -151,14 +166,14 @@ pub fn collect(html: &Html, cleaner: &Cleaner, content: &ContentRules, guard: &G
                             continue;
                         };
                         let protected = guard.protects(this);
-                        let removal = cleaner.removes(&element);
+                        let removal = removes(&element);
                         if element.value().name() == "head" {
-                            walk.removed_from_head(&element, cleaner);
+                            walk.removed_from_head(&element, removes, parsed, markup);
                             skipping = Some(node.id());
                         } else if let Some(Removal { rule, heuristic }) = removal
                             && !(heuristic && protected)
                         {
-                            walk.removed(rule, &element);
+                            walk.removed(rule, &element, parsed.span(&element, markup));
                             skipping = Some(node.id());
                         } else {
                             walk.open(&element, content.classify(&element), guard.prose.of(this));
@@ -345,18 +360,29 @@ impl Walk {
     /// `head` is read by the title logic, never as text; what the cleaning rules would remove there
     /// and that holds text (scripts, styles) is reported like the body's. Empty elements (`meta`,
     /// `link`) are left out: every page has dozens, and they hold no text to account for.
-    fn removed_from_head(&mut self, head: &ElementRef, cleaner: &Cleaner) {
+    fn removed_from_head(
+        &mut self,
+        head: &ElementRef,
+        removes: &Removes<'_>,
+        parsed: &Parsed,
+        markup: &str,
+    ) {
+        let mut after = 0; // the end of the last one reported: one inside another is not
         for element in head.descendants().filter_map(ElementRef::wrap) {
-            if let Some(Removal { rule, .. }) = cleaner.removes(&element)
+            if let Some(Removal { rule, .. }) = removes(&element)
                 && (element.text().any(|t| !t.trim().is_empty())
                     || element.value().attr(ELIDED_ATTR).is_some())
             {
-                self.removed(rule, &element);
+                let span = parsed.span(&element, markup);
+                if span.start >= after {
+                    after = span.end;
+                    self.removed(rule, &element, span);
+                }
             }
         }
     }
 
-    fn removed(&mut self, rule: &str, element: &ElementRef) {
+    fn removed(&mut self, rule: &str, element: &ElementRef, span: Range<usize>) {
         // A preview is enough for the report; removed scripts and styles can be large.
         let mut raw = String::new();
         // A script or style body cut before parsing (see `elide`) says how much was cut.
@@ -381,6 +407,7 @@ impl Walk {
             path: path(element),
             preview,
             bytes,
+            span,
         });
     }
 
@@ -546,6 +573,7 @@ fn is_cjk(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::clean::Cleaner;
     use super::*;
 
     #[test]
@@ -562,27 +590,26 @@ mod tests {
             Cleaner::from_rules(&rules).unwrap(),
             ContentRules::from_rules(&rules).unwrap(),
         );
-        let html = Html::parse_document(
-            "<html><head><meta charset=gbk><title>標題</title><script>var a = 1;</script>\
+        let markup = "<html><head><meta charset=gbk><title>標題</title><script>var a = 1;</script>\
              <style>p { color: red }</style><link rel=stylesheet href=a.css></head>\
-             <body><p>正文。</p><script>b()</script></body></html>",
-        );
+             <body><p>正文。</p><script>b()</script></body></html>";
+        let parsed = super::super::source::parse(markup, &[]);
         let guard = Guard {
-            prose: DomProse::measure(&html),
+            prose: DomProse::measure(&parsed.html),
             max_share: 0.5,
         };
-        let page = collect(&html, &cleaner, &content, &guard);
-        let removed: Vec<(&str, usize)> = page
+        let page = collect(&parsed, markup, &|e| cleaner.removes(e), &content, &guard);
+        let removed: Vec<(&str, usize, &str)> = page
             .removed
             .iter()
-            .map(|r| (r.path.as_str(), r.bytes))
+            .map(|r| (r.path.as_str(), r.bytes, &markup[r.span.clone()]))
             .collect();
         assert_eq!(
             removed,
             [
-                ("html > head > script", 10),
-                ("html > head > style", 16),
-                ("html > body > script", 3)
+                ("html > head > script", 10, "<script>var a = 1;</script>"),
+                ("html > head > style", 16, "<style>p { color: red }</style>"),
+                ("html > body > script", 3, "<script>b()</script>")
             ]
         );
         assert!(page.blocks.iter().all(|b| !b.text.contains("var")));

@@ -27,11 +27,30 @@ const RAW_TEXT: &[&str] = &[
 /// Elements whose content is parsed as foreign markup, where `script` and `style` are not raw text.
 const FOREIGN: &[&str] = &["svg", "math"];
 
+/// Where the cut markup's bytes came from in the markup as given: (offset in the cut markup,
+/// offset in the original) after each change, in order.
+#[derive(Debug, Default)]
+pub struct Offsets(Vec<(usize, usize)>);
+
+impl Offsets {
+    /// The offset in the original markup of `pos` in the cut markup. A position at a cut maps to
+    /// the end of the cut: positions reported are token boundaries, and the token after a cut
+    /// body is its end tag.
+    pub fn original(&self, pos: usize) -> usize {
+        let at = self.0.partition_point(|&(cut, _)| cut <= pos);
+        match at.checked_sub(1) {
+            Some(i) => self.0[i].1 + (pos - self.0[i].0),
+            None => pos,
+        }
+    }
+}
+
 /// `markup` with the bodies of the `elided` elements (lower-case tag names among `script` and
-/// `style`) cut to their preview.
-pub fn elide<'a>(markup: &'a str, elided: &[String]) -> Cow<'a, str> {
+/// `style`) cut to their preview, and where its bytes came from.
+pub fn elide<'a>(markup: &'a str, elided: &[String]) -> (Cow<'a, str>, Offsets) {
+    let mut offsets = Offsets::default();
     if elided.is_empty() {
-        return Cow::Borrowed(markup);
+        return (Cow::Borrowed(markup), offsets);
     }
     let bytes = markup.as_bytes();
     let mut out = String::new();
@@ -93,16 +112,18 @@ pub fn elide<'a>(markup: &'a str, elided: &[String]) -> Cow<'a, str> {
                 " {ELIDED_ATTR}=\"{}\"",
                 parsed_len(&markup[cut..close])
             ));
+            offsets.0.push((out.len(), gt));
             out.push_str(&markup[gt..cut]);
+            offsets.0.push((out.len(), close));
             copied = close;
         }
         pos = close;
     }
     if copied == 0 {
-        return Cow::Borrowed(markup);
+        return (Cow::Borrowed(markup), offsets);
     }
     out.push_str(&markup[copied..]);
-    Cow::Owned(out)
+    (Cow::Owned(out), offsets)
 }
 
 /// The lower-case name of a tag whose content is not plain markup (raw text, foreign content,
@@ -192,7 +213,7 @@ mod tests {
 
     fn elide<'a>(markup: &'a str, names: &[&str]) -> Cow<'a, str> {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        super::elide(markup, &names)
+        super::elide(markup, &names).0
     }
 
     const ELIDED: &[&str] = &["script", "style"];
@@ -263,5 +284,19 @@ mod tests {
             out,
             format!("<STYLE {ELIDED_ATTR}=\"{rest}\">{kept}</Style >")
         );
+    }
+
+    #[test]
+    fn offsets_map_the_cut_markup_back() {
+        let js = long("x");
+        let markup = format!("<p>前</p><script>{js}</script><p>後</p>");
+        let names = vec!["script".to_string()];
+        let (out, offsets) = super::elide(&markup, &names);
+        let out_end_tag = out.find("</script>").unwrap();
+        let end_tag = markup.find("</script>").unwrap();
+        assert_eq!(offsets.original(out_end_tag), end_tag);
+        assert_eq!(offsets.original(3), 3, "before any change");
+        let out_after = out.find("<p>後").unwrap();
+        assert_eq!(offsets.original(out_after), markup.find("<p>後").unwrap());
     }
 }

@@ -7,8 +7,11 @@
 //! per line after it, with `doc.kinds` one [`BlockKind`] per line.
 //!
 //! What the DOM cleaning and the content choice drop can't be byte edits of a text that doesn't
-//! exist yet, so they are recorded as [`Flag`](crate::report::Flag)s: one per removed element (rule
-//! id, element path and the start of its text) and one summary of the main-content choice.
+//! exist yet, so they are recorded in the report's [`HtmlAccounting`]: every removed element as a
+//! byte range of the decoded markup with the markup itself (positions from [`source`]), every block
+//! left out with its text, and the title; [`Html::rebuild`] gives the stage's output back from its
+//! input and those. Flags say the same in words: one per removed element (rule id, element path
+//! and the start of its text) and one summary of the main-content choice.
 
 mod blocks;
 mod clean;
@@ -19,15 +22,18 @@ mod fallback;
 mod kinds;
 mod prose;
 mod readability;
+mod source;
 mod title;
 
 pub use depth::markup_depth;
 pub use kinds::HtmlKind;
 use kinds::html_rules;
+use rustc_hash::FxHashSet;
 use scraper::Html as ParsedHtml;
 
 use crate::document::Document;
 use crate::error::RuleError;
+use crate::report::{DroppedBlock, HtmlAccounting, RemovedElement};
 use crate::rules::RuleSet;
 use crate::stages::Stage;
 use crate::types::BlockKind;
@@ -72,9 +78,11 @@ impl Stage for Html {
             Some(markup) => markup,
             None => std::mem::take(&mut doc.text),
         };
-        let parsed = ParsedHtml::parse_document(&elide::elide(&markup, &self.elided));
-        let guard = self.content.guard(&parsed);
-        let mut page = blocks::collect(&parsed, &self.cleaner, &self.content, &guard);
+        let source = source::parse(&markup, &self.elided);
+        let parsed = &source.html;
+        let guard = self.content.guard(parsed);
+        let removes = |e: &scraper::ElementRef| self.cleaner.removes(e);
+        let mut page = blocks::collect(&source, &markup, &removes, &self.content, &guard);
         self.content.spare_article_ancestors(&mut page);
         for removed in &page.removed {
             doc.flag(
@@ -88,22 +96,22 @@ impl Stage for Html {
         let rescue = self
             .fallback
             .as_ref()
-            .and_then(|f| f.settle(&page, &parsed, &mut choice));
+            .and_then(|f| f.settle(&page, parsed, &mut choice));
         for spared in page.spared.iter().chain(&choice.spared) {
             doc.flag(
                 StageName::Html,
                 spared.rule.clone(),
-                describe_spared(&page, &parsed, spared.element),
+                describe_spared(&page, parsed, spared.element),
                 None,
             );
         }
         let body: Vec<&blocks::Block> = choice.kept.iter().map(|&i| &page.blocks[i]).collect();
-        let title = self.titles.choose(&parsed, &page, &choice.kept);
+        let title = self.titles.choose(parsed, &page, &choice.kept);
         if let Some(why) = &title.flag {
             doc.flag(StageName::Html, title.rule.clone(), why.clone(), None);
         }
         let rule = choice.by_rule.as_deref().unwrap_or(&self.content.main_id);
-        doc.flag(StageName::Html, rule, choice.summary(&page, &parsed), None);
+        doc.flag(StageName::Html, rule, choice.summary(&page, parsed), None);
         if let Some(rescue) = rescue {
             doc.flag(StageName::Html, rescue.rule, rescue.message, None);
         }
@@ -125,9 +133,168 @@ impl Stage for Html {
             );
         }
         let (text, kinds) = render(title.text.as_deref(), &body);
+        doc.report.html = Some(HtmlAccounting {
+            removed: removed_elements(&page, &markup),
+            dropped: dropped_blocks(&page, &source, &markup, &choice, rule),
+            title: title.text,
+        });
         doc.text = text;
         doc.kinds = kinds;
     }
+}
+
+/// Why the stage's output cannot be rebuilt from a markup and an accounting: they do not belong
+/// together.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RebuildError {
+    #[error("removed element {index} ({rule}) at {start}..{end} does not match the markup there")]
+    Removed {
+        index: usize,
+        rule: String,
+        start: usize,
+        end: usize,
+    },
+    #[error("removed element {index} ({rule}) at {start}..{end} is no element of the markup")]
+    NoElement {
+        index: usize,
+        rule: String,
+        start: usize,
+        end: usize,
+    },
+    #[error("dropped block {index} ({rule}) is not among the markup's blocks, in order")]
+    Dropped { index: usize, rule: String },
+}
+
+impl Html {
+    /// The stage's output for `markup`, rebuilt from what the report says it left out: the
+    /// markup's blocks of text once the recorded elements are removed, less the recorded blocks,
+    /// under the recorded title. No rule is consulted, so this checks the accounting: a removal
+    /// not recorded, or recorded at the wrong bytes, gives a different text.
+    pub fn rebuild(
+        &self,
+        markup: &str,
+        accounting: &HtmlAccounting,
+    ) -> Result<String, RebuildError> {
+        for (index, removed) in accounting.removed.iter().enumerate() {
+            if markup.get(removed.start..removed.end) != Some(removed.markup.as_str()) {
+                return Err(RebuildError::Removed {
+                    index,
+                    rule: removed.rule.clone(),
+                    start: removed.start,
+                    end: removed.end,
+                });
+            }
+        }
+        let source = source::parse(markup, &self.elided);
+        let recorded: FxHashSet<(usize, usize)> = accounting
+            .removed
+            .iter()
+            .map(|r| (r.start, r.end))
+            .collect();
+        let starts: FxHashSet<usize> = recorded.iter().map(|&(start, _)| start).collect();
+        let removes = |e: &scraper::ElementRef| {
+            // The span only where the start matches: it walks the element's subtree.
+            let span = starts
+                .contains(&source.start(e, markup))
+                .then(|| source.span(e, markup))?;
+            recorded
+                .contains(&(span.start, span.end))
+                .then_some(clean::Removal {
+                    rule: "recorded",
+                    heuristic: false,
+                })
+        };
+        let guard = self.content.guard(&source.html);
+        let page = blocks::collect(&source, markup, &removes, &self.content, &guard);
+        if let Some((index, removed)) = accounting
+            .removed
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !page.removed.iter().any(|p| p.span == (r.start..r.end)))
+        {
+            return Err(RebuildError::NoElement {
+                index,
+                rule: removed.rule.clone(),
+                start: removed.start,
+                end: removed.end,
+            });
+        }
+        let mut dropped = accounting.dropped.iter().enumerate().peekable();
+        let mut body = Vec::new();
+        for block in &page.blocks {
+            let element = block_element(&page, &source, markup, block);
+            if dropped
+                .next_if(|(_, d)| d.element == element && d.text == block.text)
+                .is_none()
+            {
+                body.push(block);
+            }
+        }
+        if let Some((index, d)) = dropped.next() {
+            return Err(RebuildError::Dropped {
+                index,
+                rule: d.rule.clone(),
+            });
+        }
+        Ok(render(accounting.title.as_deref(), &body).0)
+    }
+}
+
+/// The elements the cleaning rules removed, with their markup.
+fn removed_elements(page: &blocks::Page, markup: &str) -> Vec<RemovedElement> {
+    page.removed
+        .iter()
+        .map(|r| RemovedElement {
+            rule: r.rule.clone(),
+            path: r.path.clone(),
+            start: r.span.start,
+            end: r.span.end,
+            markup: markup[r.span.clone()].to_string(),
+        })
+        .collect()
+}
+
+/// The blocks the content choice left out, each with the rule that dropped it inside the content,
+/// else the rule that chose the content (`content_rule`).
+fn dropped_blocks(
+    page: &blocks::Page,
+    source: &source::Parsed,
+    markup: &str,
+    choice: &content::Choice,
+    content_rule: &str,
+) -> Vec<DroppedBlock> {
+    let kept: FxHashSet<usize> = choice.kept.iter().copied().collect();
+    (0..page.blocks.len())
+        .filter(|b| !kept.contains(b))
+        .map(|b| {
+            let block = &page.blocks[b];
+            let rule = choice
+                .dropped_inside
+                .iter()
+                .find(|(_, inside)| *inside == b)
+                .map_or(content_rule, |(rule, _)| rule.as_str());
+            DroppedBlock {
+                rule: rule.to_string(),
+                element: block_element(page, source, markup, block),
+                text: block.text.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Where the innermost element holding `block` starts in the markup.
+fn block_element(
+    page: &blocks::Page,
+    source: &source::Parsed,
+    markup: &str,
+    block: &blocks::Block,
+) -> usize {
+    source
+        .html
+        .tree
+        .get(page.elements[block.element].node)
+        .and_then(scraper::ElementRef::wrap)
+        .map_or(0, |e| source.start(&e, markup))
 }
 
 /// The flag of a heuristic not applied to an element that holds most of the page's prose.

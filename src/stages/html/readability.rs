@@ -341,19 +341,20 @@ mod tests {
         let rules = RuleSet::defaults().unwrap();
         let cleaner = Cleaner::from_rules(&rules).unwrap();
         let content = ContentRules::from_rules(&rules).unwrap();
-        let html = Html::parse_document(markup);
+        let parsed = crate::stages::html::source::parse(markup, &[]);
+        let html = &parsed.html;
         let guard = Guard {
-            prose: DomProse::measure(&html),
+            prose: DomProse::measure(html),
             max_share: 0.5,
         };
-        let page = collect(&html, &cleaner, &content, &guard);
+        let page = collect(&parsed, markup, &|e| cleaner.removes(e), &content, &guard);
         let readability = Readability::new(ReadabilitySettings {
             min_paragraph_units: 8,
             units_per_point: 33,
             max_link_ratio: 0.5,
         });
         readability
-            .extract(&page, &html)
+            .extract(&page, html)
             .map(|a| {
                 a.blocks
                     .iter()

@@ -10,7 +10,7 @@ use super::codec::PlainBig5;
 use super::entity::Entities;
 use super::latin::{Utf8Fixer, badness_regex};
 use super::slip::Op;
-use super::{Lost, Mojibake, Redecode, Slip, lost};
+use super::{Lost, Mojibake, Redecode, Slip, lost, roundtrip};
 
 /// The kinds of mojibake rule and their parameters (`kind = "…"` in a `[[rule]]` of the stage).
 #[derive(Deserialize, JsonSchema)]

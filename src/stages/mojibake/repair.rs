@@ -5,7 +5,7 @@ use std::ops::Range;
 use super::detect::{self, Suspicion};
 use super::latin::Step;
 use super::units::{changed_spans, describe, lossy_signature, overlaps, shifted};
-use super::{Budget, Mojibake, Slip, Unrepaired, Work, lost, slip};
+use super::{Budget, Mojibake, Slip, Unrepaired, Work, lost, roundtrip, slip};
 
 impl Mojibake {
     pub(super) fn repair_line(&self, line: &str, offset: usize, work: &mut Work) {
