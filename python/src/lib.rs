@@ -102,9 +102,13 @@ fn error_result(message: String) -> Value {
     serde_json::json!({ "text": null, "title": null, "error": message })
 }
 
-/// Convert a result to Python objects (the GIL is held here, not while cleaning).
+/// Convert a result to Python objects (the GIL is held here, not while cleaning), through JSON text
+/// and Python's own `json` module: the library's JSONL contract turns on serde_json's
+/// `arbitrary_precision`, which makes numbers opaque to serde-based converters, and JSON text keeps
+/// every number as written.
 fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    pythonize::pythonize(py, value).map_err(|e| SluiceError::new_err(e.to_string()))
+    let text = serde_json::to_string(value).map_err(|e| SluiceError::new_err(e.to_string()))?;
+    py.import("json")?.call_method1("loads", (text,))
 }
 
 /// A compiled rule set that cleans documents. Build one and reuse it: compiling the rules takes
