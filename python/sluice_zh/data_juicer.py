@@ -16,11 +16,11 @@ import json
 
 from data_juicer.ops.base_op import OPERATORS, Mapper
 
-from . import Cleaner
+from ._worker import WorkerCleaner
 
 
 @OPERATORS.register_module("sluice_clean_mapper")
-class SluiceCleanMapper(Mapper):
+class SluiceCleanMapper(WorkerCleaner, Mapper):
     """Clean the text of each sample with sluice, a batch at a time on all cores (GIL released).
 
     The text key gets the cleaned text (empty when the sample could not be cleaned); new columns:
@@ -42,17 +42,6 @@ class SluiceCleanMapper(Mapper):
         super().__init__(*args, **kwargs)
         self.rules_dir = rules_dir
         self.minhash = minhash
-        self._cleaner = None
-
-    @property
-    def cleaner(self) -> Cleaner:
-        # Built in each worker process on first use rather than pickled with the operator.
-        if self._cleaner is None:
-            self._cleaner = Cleaner(self.rules_dir, minhash=self.minhash)
-        return self._cleaner
-
-    def __getstate__(self):
-        return {**self.__dict__, "_cleaner": None}
 
     def process_batched(self, samples):
         results = self.cleaner.clean_batch(samples[self.text_key])

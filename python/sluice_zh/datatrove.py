@@ -22,7 +22,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers.base import BaseDiskReader
 
-from . import Cleaner
+from ._worker import WorkerCleaner
 
 
 def _annotate(document: Document, result: dict) -> None:
@@ -41,7 +41,7 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-class SluiceClean(PipelineStep):
+class SluiceClean(WorkerCleaner, PipelineStep):
     """Clean each document with sluice, `batch_size` at a time on all cores.
 
     A document's `text` is cleaned (HTML is recognised as such), or the bytes under
@@ -64,17 +64,6 @@ class SluiceClean(PipelineStep):
         self.minhash = minhash
         self.batch_size = batch_size
         self.raw_key = raw_key
-        self._cleaner = None
-
-    @property
-    def cleaner(self) -> Cleaner:
-        # Built in the worker, not pickled with the step.
-        if self._cleaner is None:
-            self._cleaner = Cleaner(self.rules_dir, minhash=self.minhash)
-        return self._cleaner
-
-    def __getstate__(self):
-        return {**self.__dict__, "_cleaner": None}
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data is None:
