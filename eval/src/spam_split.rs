@@ -252,6 +252,40 @@ mod tests {
         );
     }
 
+    /// A split of one train phrase and one validation phrase, with no folding table.
+    fn split() -> SpamSplit {
+        let phrases = [
+            ("百家乐算牌".to_string(), Side::Train),
+            ("真人百家乐".to_string(), Side::Validation),
+            ("网络赌球".to_string(), Side::Validation),
+        ];
+        SpamSplit {
+            folder: Folder::from_opencc_ts_characters(""),
+            phrases: phrases.iter().cloned().collect(),
+            groups: HashMap::new(),
+            independent: phrases.to_vec(),
+            titles: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_entries_that_validation_alone_teaches_leak() {
+        let split = split();
+        let (train, validation) = split.texts();
+        let leaks = |entry: &str, strict: bool| split.leaks(entry, &train, &validation, strict);
+        // In a train phrase too: trainable from the train side.
+        assert!(!leaks("百家乐", false));
+        // Only in validation text, or a held-out phrase whole.
+        assert!(leaks("赌球", false));
+        assert!(leaks("真人百家乐", false));
+        assert!(leaks("线上真人百家乐", false));
+        // In no development text: authored vocabulary, nothing to leak.
+        assert!(!leaks("老虎机", false));
+        // Strict: anything inside validation text.
+        assert!(leaks("百家乐", true));
+        assert!(!leaks("算牌", true));
+    }
+
     #[test]
     fn a_group_stays_on_its_side() {
         let side = Side::of_group("gambling | authored for this study");
