@@ -6,6 +6,7 @@ pub mod cpu_time;
 pub mod extract_sets;
 pub mod html_pages;
 pub mod script_mode;
+pub mod spam_split;
 
 /// The sluice repository (this crate's parent directory): data paths in measurements are relative
 /// to it, and the shared corpora are at `REPO/../shared`.

@@ -1,26 +1,32 @@
 //! Evaluate the `spam` stage on the development cases of `../shared/data/spam/`.
 //!
 //! ```text
-//! cargo run --release --example eval_spam                 # per-mechanism table
-//! cargo run --release --example eval_spam -- --holdout    # also: recall on phrases held out of the lists
-//! cargo run --release --example eval_spam -- --holdout --every 1   # ... with no phrase list at all
-//! cargo run --release --example eval_spam -- --show MECH  # print the failures of one mechanism
+//! cargo run --release -p sluice-eval --bin eval_spam                       # per-mechanism table
+//! cargo run --release -p sluice-eval --bin eval_spam -- --holdout          # also: the split's figures
+//! cargo run --release -p sluice-eval --bin eval_spam -- --holdout --misses # ... and the train misses
+//! cargo run --release -p sluice-eval --bin eval_spam -- --holdout --strict # no list word of validation
+//! cargo run --release -p sluice-eval --bin eval_spam -- --show MECH        # the failures of one mechanism
 //! ```
 //!
 //! Text cases run the `markup` and `spam` stages (tag soup is the markup stage's) and are compared
 //! with the gold `clean` text after the pipeline's final layout (lines trimmed, blank lines dropped).
 //! HTML cases need the `html` stage: they are scored as the same pipeline's output on `dirty` against
-//! its output on `clean`, and only mean something once that stage is built.
+//! its output on `clean`.
 //!
-//! `--holdout` removes every third phrase (by a stable hash) from the phrase lists, reruns, and reports
-//! how many injected spans of those phrases are still removed: the recall on phrases in no list.
+//! `--holdout` splits the data by group (`sluice_eval::spam_split`: vocabulary category and source,
+//! real title site), builds the rules from the train side only, and reports validation first:
+//! documents restored, unseen inline phrases and real titles removed, negatives touched, real
+//! characters lost. `--strict` also drops the list words that train text supports too when they occur
+//! in validation text: the recall of the evidence that needs no list. `--misses` prints the spans missed on the train side only: validation failures
+//! are not for reading one by one.
 
-use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use similar::{ChangeTag, TextDiff};
 use sluice::{Cleaned, Document, Pipeline, RuleSet, StageName};
+use sluice_eval::spam_split::{Side, SpamSplit};
 
 #[derive(Deserialize)]
 struct Case {
@@ -37,6 +43,7 @@ struct Case {
 struct Span {
     text: String,
     kind: String,
+    phrase: Option<String>,
 }
 
 #[derive(Default)]
@@ -50,6 +57,17 @@ struct Row {
 }
 
 impl Row {
+    fn of(case: &Case, outcome: &Outcome) -> Self {
+        Row {
+            docs: 1,
+            exact: usize::from(outcome.exact),
+            touched_negatives: usize::from(case.negative && outcome.spam_edits > 0),
+            clean_chars: outcome.clean_chars,
+            lost_chars: outcome.lost_chars,
+            missed_chars: outcome.missed_chars,
+        }
+    }
+
     fn add(&mut self, other: &Row) {
         self.docs += other.docs;
         self.exact += other.exact;
@@ -68,61 +86,68 @@ fn main() -> anyhow::Result<()> {
         .and_then(|i| args.get(i + 1))
         .cloned();
     let root = PathBuf::from(sluice_eval::REPO);
-    let data = root.join("../shared/data/spam/cases-dev.jsonl");
-    let cases: Vec<Case> = std::fs::read_to_string(&data)?
+    let data = root.join("../shared/data/spam");
+    let cases: Vec<Case> = std::fs::read_to_string(data.join("cases-dev.jsonl"))?
         .lines()
         .map(serde_json::from_str)
         .collect::<Result<_, _>>()?;
 
     let rules = RuleSet::defaults()?;
-    let (rows, _) = evaluate(&rules, &cases, show.as_deref());
-    print_table(&rows);
+    let outcomes = evaluate(&rules, &cases, show.as_deref());
+    print_table(&rows(&cases, &outcomes));
 
     if args.iter().any(|a| a == "--holdout") {
-        let every: u64 = args
-            .iter()
-            .position(|a| a == "--every")
-            .and_then(|i| args.get(i + 1))
-            .map_or(Ok(3), |n| n.parse())?;
-        let (dir, held_out) = holdout_rules(&root, every)?;
-        let reduced = RuleSet::load(dir.path(), true)?;
-        let folder = rules.folder()?;
-        let (_, removed_full) = evaluate(&rules, &cases, None);
-        let (_, removed_reduced) = evaluate(&reduced, &cases, None);
-        let held: HashSet<String> = held_out.iter().map(|p| folder.fold(p).text).collect();
-        let is_held = |span: &str| {
-            let f = folder.fold(span).text;
-            held.iter().any(|p| f.contains(p.as_str()))
-        };
-        let (mut total, mut full, mut reduced_found) = (0, 0, 0);
-        for ((text, found_full), (_, found_reduced)) in removed_full.iter().zip(&removed_reduced) {
-            if is_held(text) {
-                total += 1;
-                full += usize::from(*found_full);
-                reduced_found += usize::from(*found_reduced);
-                if !found_reduced && args.iter().any(|a| a == "--misses") {
-                    println!("missed when unlisted: {text}");
+        let split = SpamSplit::load(&data, rules.folder()?)?;
+        let strict = args.iter().any(|a| a == "--strict");
+        let (dir, dropped) = split.train_rules(&root.join("rules"), strict)?;
+        let train_rules = RuleSet::load(dir.path(), true)?;
+        let sides: Vec<Side> = cases.iter().map(|c| case_side(&split, c)).collect();
+        println!("\nsplit by group (vocabulary category and source, real title site); validation:");
+        for group in split.validation_groups() {
+            println!("  {group}");
+        }
+        println!(
+            "{} list entries dropped from the rules ({}):",
+            dropped.len(),
+            if strict {
+                "they occur in validation text"
+            } else {
+                "only validation text could teach them"
+            }
+        );
+        for entry in &dropped {
+            println!("  {entry}");
+        }
+        let held = evaluate(&train_rules, &cases, None);
+        for side in [Side::Validation, Side::Train] {
+            print_side(&split, &cases, &sides, &held, side);
+        }
+        if args.iter().any(|a| a == "--misses") {
+            for (case, outcome) in cases.iter().zip(&held) {
+                for (span, removed) in case.spam_spans.iter().zip(&outcome.spans) {
+                    if *removed == Some(false) && span_side(&split, span) == Some(Side::Train) {
+                        println!("train miss: {}", span.text);
+                    }
                 }
             }
         }
-        println!(
-            "\nheld out {} of the listed phrases; {total} injected spans use them:\n  \
-             removed with full lists: {full}/{total}\n  removed with those phrases unlisted: \
-             {reduced_found}/{total} ({:.1}%)",
-            held_out.len(),
-            100.0 * reduced_found as f64 / total.max(1) as f64
-        );
     }
     Ok(())
 }
 
-/// Run every case; return the per-mechanism rows and, for every inline span of a text case, its text
-/// and whether the output no longer contains it.
-fn evaluate(
-    rules: &RuleSet,
-    cases: &[Case],
-    show: Option<&str>,
-) -> (BTreeMap<String, Row>, Vec<(String, bool)>) {
+/// What one case gave: the case's scores and, for each gold span of a text case, whether the output
+/// lost it (`None` for spans of other stages: tag soup).
+struct Outcome {
+    exact: bool,
+    clean_chars: usize,
+    lost_chars: usize,
+    missed_chars: usize,
+    spam_edits: usize,
+    spans: Vec<Option<bool>>,
+}
+
+/// Run every case through the pipelines built from `rules`.
+fn evaluate(rules: &RuleSet, cases: &[Case], show: Option<&str>) -> Vec<Outcome> {
     let text_pipeline =
         Pipeline::with_stages(rules, [StageName::Markup, StageName::Spam]).expect("rules compile");
     // The gold text through the markup stage alone: its own edits (stray backslashes) are not spam.
@@ -137,8 +162,7 @@ fn evaluate(
         ],
     )
     .expect("rules compile");
-    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
-    let mut spans = Vec::new();
+    let mut outcomes = Vec::with_capacity(cases.len());
     for case in cases {
         let (output, expected, spam_edits) = if case.format == "html" {
             let run = |s: &str| {
@@ -166,23 +190,7 @@ fn evaluate(
                 spam_edit_count(&out),
             )
         };
-        let key = format!(
-            "{}{}",
-            case.mechanism,
-            if case.format == "html" { " (html)" } else { "" }
-        );
-        let row = rows.entry(key).or_default();
-        row.docs += 1;
-        let (lost, missed) = char_diff(&expected, &output);
-        row.clean_chars += expected.chars().count();
-        row.lost_chars += lost;
-        row.missed_chars += missed;
-        if output == expected {
-            row.exact += 1;
-        }
-        if case.negative && spam_edits > 0 {
-            row.touched_negatives += 1;
-        }
+        let (lost_chars, missed_chars) = char_diff(&expected, &output);
         if output != expected && show == Some(case.mechanism.as_str()) {
             print_failure(case, &expected, &output);
         }
@@ -193,19 +201,148 @@ fn evaluate(
                 println!("{} {:?} {}", edit.rule, edit.before, edit.reason);
             }
         }
-        if case.format == "text" {
-            for span in &case.spam_spans {
-                if span.kind == "tag_soup" || span.kind == "title_hijack" {
-                    continue;
-                }
-                let core = span.text.trim_end_matches([',', '，']);
-                let before = case.dirty.matches(core).count();
-                let after = output.matches(core).count();
-                spans.push((core.to_string(), after < before));
+        let spans = case
+            .spam_spans
+            .iter()
+            .map(|span| {
+                (case.format == "text" && span.kind != "tag_soup").then(|| {
+                    let core = span.text.trim().trim_end_matches([',', '，']);
+                    output.matches(core).count() < case.dirty.matches(core).count()
+                })
+            })
+            .collect();
+        outcomes.push(Outcome {
+            exact: output == expected,
+            clean_chars: expected.chars().count(),
+            lost_chars,
+            missed_chars,
+            spam_edits,
+            spans,
+        });
+    }
+    outcomes
+}
+
+/// The per-mechanism rows of the outcomes.
+fn rows(cases: &[Case], outcomes: &[Outcome]) -> BTreeMap<String, Row> {
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for (case, outcome) in cases.iter().zip(outcomes) {
+        let key = format!(
+            "{}{}",
+            case.mechanism,
+            if case.format == "html" { " (html)" } else { "" }
+        );
+        rows.entry(key).or_default().add(&Row::of(case, outcome));
+    }
+    rows
+}
+
+/// The side of a gold span: its vocabulary phrase's, its real title's site's, or for a stuffing
+/// line validation as soon as one of its phrases is (a phrase in no vocabulary group is in no list
+/// either: unseen). `None` for spans of no vocabulary (tag soup, generated titles).
+fn span_side(split: &SpamSplit, span: &Span) -> Option<Side> {
+    let phrase = span.phrase.as_deref()?.trim();
+    if span.kind == "title_hijack" {
+        return split.real_title(phrase).map(|t| t.side);
+    }
+    if let Some(side) = split.phrase_side(phrase) {
+        return Some(side);
+    }
+    let parts: Vec<&str> = phrase
+        .split([',', '，', '、', '|', ' '])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return (!phrase.is_empty() && span.kind != "tag_soup").then_some(Side::Validation);
+    }
+    let unseen = parts
+        .iter()
+        .any(|p| split.phrase_side(p) != Some(Side::Train));
+    Some(if unseen {
+        Side::Validation
+    } else {
+        Side::Train
+    })
+}
+
+/// A case is validation when one of its spans is; a case with no vocabulary (tag soup, generated
+/// titles, negatives) goes by the hash of its id.
+fn case_side(split: &SpamSplit, case: &Case) -> Side {
+    let sides: Vec<Side> = case
+        .spam_spans
+        .iter()
+        .filter_map(|s| span_side(split, s))
+        .collect();
+    if sides.contains(&Side::Validation) {
+        Side::Validation
+    } else if sides.is_empty() {
+        Side::of_group(&case.id)
+    } else {
+        Side::Train
+    }
+}
+
+/// The split's figures for one side, with the rules built from the train side.
+fn print_side(split: &SpamSplit, cases: &[Case], sides: &[Side], held: &[Outcome], side: Side) {
+    let (mut dirty, mut negative) = (Row::default(), Row::default());
+    let (mut phrases, mut phrases_found, mut titles, mut titles_found) = (0, 0, 0, 0);
+    for ((case, outcome), _) in cases
+        .iter()
+        .zip(held)
+        .zip(sides)
+        .filter(|(_, s)| **s == side)
+    {
+        let row = Row::of(case, outcome);
+        if case.negative {
+            negative.add(&row);
+        } else if case.format == "text" {
+            dirty.add(&row);
+        }
+        for (span, removed) in case.spam_spans.iter().zip(&outcome.spans) {
+            let Some(removed) = removed else { continue };
+            if span_side(split, span) != Some(side) {
+                continue;
+            }
+            if span.kind == "title_hijack" {
+                titles += 1;
+                titles_found += usize::from(*removed);
+            } else {
+                phrases += 1;
+                phrases_found += usize::from(*removed);
             }
         }
     }
-    (rows, spans)
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    println!(
+        "\n{side:?} (rules from the train side only):\n  text dirty documents restored exactly: \
+         {}/{} ({:.1}%)\n  inline spans of {} phrases removed: {phrases_found}/{phrases} ({:.1}%)\n  \
+         real hijacked titles of {} sites removed: {titles_found}/{titles} ({:.1}%)\n  clean \
+         documents (negatives) touched by the spam stage: {} of {}\n  real characters lost: {} of \
+         {} ({:.3}%)",
+        dirty.exact,
+        dirty.docs,
+        pct(dirty.exact, dirty.docs),
+        if side == Side::Train {
+            "train"
+        } else {
+            "unseen"
+        },
+        pct(phrases_found, phrases),
+        if side == Side::Train {
+            "train"
+        } else {
+            "unseen"
+        },
+        pct(titles_found, titles),
+        negative.touched_negatives,
+        negative.docs,
+        dirty.lost_chars + negative.lost_chars,
+        dirty.clean_chars + negative.clean_chars,
+        pct(
+            dirty.lost_chars + negative.lost_chars,
+            dirty.clean_chars + negative.clean_chars
+        ),
+    );
 }
 
 fn spam_edit_count(cleaned: &Cleaned) -> usize {
@@ -308,34 +445,4 @@ fn print_table(rows: &BTreeMap<String, Row>) {
         "negatives (text and html): {} touched by the spam stage, of {}",
         negative.touched_negatives, negative.docs
     );
-}
-
-/// A rules directory overlaying the phrase lists without one phrase in `every` (all with 1); and
-/// those phrases.
-fn holdout_rules(root: &Path, every: u64) -> anyhow::Result<(tempfile::TempDir, Vec<String>)> {
-    let dir = tempfile::tempdir()?;
-    std::fs::create_dir_all(dir.path().join("spam"))?;
-    let mut held_out = Vec::new();
-    for entry in std::fs::read_dir(root.join("rules/spam"))? {
-        let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if !name.starts_with("phrases-") {
-            continue;
-        }
-        let mut kept = String::new();
-        for line in std::fs::read_to_string(&path)?.lines() {
-            let word = line.trim();
-            let hold = !word.is_empty()
-                && !word.starts_with('#')
-                && xxhash_rust::xxh3::xxh3_64(word.as_bytes()).is_multiple_of(every);
-            if hold {
-                held_out.push(word.to_string());
-            } else {
-                kept.push_str(line);
-                kept.push('\n');
-            }
-        }
-        std::fs::write(dir.path().join("spam").join(name.as_ref()), kept)?;
-    }
-    Ok((dir, held_out))
 }
