@@ -65,9 +65,7 @@ impl Image {
         let scalars = Scalars {
             max_word_chars: word(8)? as usize,
             oov: f32::from_bits(word(12)?),
-            unigram_total: f64::from_bits(
-                u64::from(word(16)?) | (u64::from(word(20)?) << 32),
-            ),
+            unigram_total: f64::from_bits(u64::from(word(16)?) | (u64::from(word(20)?) << 32)),
         };
         let (words, at) = StrTable::read(bytes, HEADER_BYTES).ok_or_else(truncated)?;
         let (chars, at) = StrTable::read(bytes, at).ok_or_else(truncated)?;
@@ -123,7 +121,9 @@ impl StrTable {
 
     fn key(&self, slot: usize) -> Option<&[u8]> {
         let at = self.pool_at + read_u32(self.bytes, self.slots_at + 8 * slot)? as usize;
-        let len = usize::from(u16::from_le_bytes(self.bytes.get(at..at + 2)?.try_into().ok()?));
+        let len = usize::from(u16::from_le_bytes(
+            self.bytes.get(at..at + 2)?.try_into().ok()?,
+        ));
         self.bytes.get(at + 2..at + 2 + len)
     }
 }

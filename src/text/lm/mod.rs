@@ -389,7 +389,10 @@ mod image_tests {
     #[test]
     fn the_bundled_image_is_derived_from_the_bundled_dictionary_and_counts() {
         let derived = derive_image(&gunzip(DICTIONARY_FILE), &gunzip(CHAR_BIGRAMS_FILE)).unwrap();
-        assert!(derived == IMAGE, "run `cargo run --release -p sluice-eval --bin derive_lm_image`");
+        assert!(
+            derived == IMAGE,
+            "run `cargo run --release -p sluice-eval --bin derive_lm_image`"
+        );
     }
 
     #[test]
@@ -400,18 +403,39 @@ mod image_tests {
         let mut n = 0;
         for line in dict.lines() {
             let w = line.split(' ').next().unwrap();
-            assert_eq!(old.word_logp(w).map(f32::to_bits), new.word_logp(w).map(f32::to_bits), "{w}");
+            assert_eq!(
+                old.word_logp(w).map(f32::to_bits),
+                new.word_logp(w).map(f32::to_bits),
+                "{w}"
+            );
             assert_eq!(old.score(w).to_bits(), new.score(w).to_bits(), "{w}");
-            assert_eq!(old.bigram_score(w).to_bits(), new.bigram_score(w).to_bits(), "{w}");
+            assert_eq!(
+                old.bigram_score(w).to_bits(),
+                new.bigram_score(w).to_bits(),
+                "{w}"
+            );
             n += 1;
         }
         assert!(n > 300_000);
         for c in (0..0x3_0000u32).filter_map(char::from_u32) {
-            assert_eq!(old.char_logp(c).map(f32::to_bits), new.char_logp(c).map(f32::to_bits));
+            assert_eq!(
+                old.char_logp(c).map(f32::to_bits),
+                new.char_logp(c).map(f32::to_bits)
+            );
             let t = format!("{c}0a#，{c}");
-            assert_eq!(old.bigram_score(&t).to_bits(), new.bigram_score(&t).to_bits(), "{t}");
+            assert_eq!(
+                old.bigram_score(&t).to_bits(),
+                new.bigram_score(&t).to_bits(),
+                "{t}"
+            );
         }
-        for t in ["", "微商該這樣", "墒侨说男袨閼T性", "3月 如何賣呢?", "ＡＢ12x"] {
+        for t in [
+            "",
+            "微商該這樣",
+            "墒侨说男袨閼T性",
+            "3月 如何賣呢?",
+            "ＡＢ12x",
+        ] {
             assert_eq!(old.score(t).to_bits(), new.score(t).to_bits(), "{t}");
         }
     }

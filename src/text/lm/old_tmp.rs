@@ -7,8 +7,6 @@
 // runs cost fixed amounts, so candidates of different lengths stay comparable per character.
 // No crate exposes jieba's route probability, so the dynamic programme is written here.
 
-
-
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::OnceLock;
@@ -316,5 +314,3 @@ fn relax(best: &mut [f64], from: &mut [usize], start: usize, at: usize, value: f
         from[at] = start;
     }
 }
-
-
