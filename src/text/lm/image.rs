@@ -108,7 +108,8 @@ impl StrTable {
         let hash = fnv1a(key);
         let tag = tag_of(hash);
         let mut slot = hash as usize & self.mask;
-        loop {
+        // At most one round: a damaged image with no empty slot ends the search, not the process.
+        for _ in 0..=self.mask {
             match *self.bytes.get(self.tags_at + slot)? {
                 0 => return None,
                 t if t == tag && self.key(slot)? == key => {
@@ -117,6 +118,7 @@ impl StrTable {
                 _ => slot = (slot + 1) & self.mask,
             }
         }
+        None
     }
 
     fn key(&self, slot: usize) -> Option<&[u8]> {

@@ -325,6 +325,8 @@ fn relax(best: &mut [f64], from: &mut [usize], start: usize, at: usize, value: f
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
+
     use super::*;
 
     #[test]
@@ -367,15 +369,6 @@ mod tests {
         let dirty = lm.score_per_char("淘寶小線上拉霸機,店。");
         assert!(clean > dirty, "{clean} vs {dirty}");
     }
-}
-
-#[cfg(test)]
-mod old_tmp;
-
-#[cfg(test)]
-mod image_tests {
-    use super::*;
-    use std::io::Read;
 
     fn gunzip(path: &str) -> String {
         let bytes = std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
@@ -396,47 +389,14 @@ mod image_tests {
     }
 
     #[test]
-    fn tmp_same_values_as_the_hash_maps() {
-        let old = old_tmp::model();
-        let new = model();
-        let dict = gunzip(DICTIONARY_FILE);
-        let mut n = 0;
-        for line in dict.lines() {
-            let w = line.split(' ').next().unwrap();
-            assert_eq!(
-                old.word_logp(w).map(f32::to_bits),
-                new.word_logp(w).map(f32::to_bits),
-                "{w}"
-            );
-            assert_eq!(old.score(w).to_bits(), new.score(w).to_bits(), "{w}");
-            assert_eq!(
-                old.bigram_score(w).to_bits(),
-                new.bigram_score(w).to_bits(),
-                "{w}"
-            );
-            n += 1;
-        }
-        assert!(n > 300_000);
-        for c in (0..0x3_0000u32).filter_map(char::from_u32) {
-            assert_eq!(
-                old.char_logp(c).map(f32::to_bits),
-                new.char_logp(c).map(f32::to_bits)
-            );
-            let t = format!("{c}0a#，{c}");
-            assert_eq!(
-                old.bigram_score(&t).to_bits(),
-                new.bigram_score(&t).to_bits(),
-                "{t}"
-            );
-        }
-        for t in [
-            "",
-            "微商該這樣",
-            "墒侨说男袨閼T性",
-            "3月 如何賣呢?",
-            "ＡＢ12x",
-        ] {
-            assert_eq!(old.score(t).to_bits(), new.score(t).to_bits(), "{t}");
-        }
+    fn a_line_that_does_not_read_is_an_error_naming_file_and_line() {
+        let err = derive_image("人 5 n\n人民\n", "人\t3\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{DICTIONARY_FILE}:2: expected `word frequency [tag]`, got `人民`")
+        );
+        // `#` is a character like another in the counts: no comment lines there.
+        let err = derive_image("人 5 n\n", "#\t3\n人民日\t1\n").unwrap_err();
+        assert_eq!((err.file.as_str(), err.line), (CHAR_BIGRAMS_FILE, 2));
     }
 }
