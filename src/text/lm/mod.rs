@@ -99,9 +99,11 @@ pub fn derive_image(dictionary: &str, char_bigrams: &str) -> Result<Vec<u8>, Rul
     Ok(image::write(scalars, &tables))
 }
 
-/// The unigram and bigram counts (a key listed twice keeps its last count) and the sum of the
-/// unigram lines.
-fn read_counts(text: &str) -> Result<(Vec<(&str, u32)>, f64), RuleError> {
+/// The unigram and bigram counts by key, and the sum of the unigram lines.
+type Counts<'a> = (Vec<(&'a str, u32)>, f64);
+
+/// The counts of the `<1 or 2 chars><TAB><count>` lines (a key listed twice keeps its last count).
+fn read_counts(text: &str) -> Result<Counts<'_>, RuleError> {
     const FORMAT: &str = "<1 or 2 chars><TAB><count>";
     let mut counts: HashMap<&str, u32> = HashMap::new();
     let mut total = 0.0;
