@@ -54,4 +54,8 @@ pub mod internals {
     pub use crate::text::chars::is_han;
     pub use crate::text::fold::Folder;
     pub use crate::text::lm::model;
+    /// The word model's image, derived by `sluice-eval`'s `derive_lm_image`.
+    pub mod lm_image {
+        pub use crate::text::lm::{CHAR_BIGRAMS_FILE, DICTIONARY_FILE, derive_image};
+    }
 }

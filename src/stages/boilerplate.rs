@@ -18,7 +18,7 @@ use crate::error::RuleError;
 use crate::rules::settings::BoilerplateSettings;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
-use crate::text::chars::{FULL_STOPS, is_sentence_punct};
+use crate::text::chars::{FULL_STOPS, STATEMENT_ENDS, is_sentence_punct};
 use crate::text::lines::line_ranges;
 use crate::types::{BlockKind, StageName};
 
@@ -377,7 +377,7 @@ fn is_keyword_line(line: &str, min_words: usize) -> bool {
 /// A line that can stand under a related-articles heading: short and not ending a sentence.
 fn is_list_item(line: &Line, max_chars: usize) -> bool {
     let text = line.text.trim();
-    line.chars <= max_chars && !text.ends_with(['。', '；', ';'])
+    line.chars <= max_chars && !text.ends_with(STATEMENT_ENDS)
 }
 
 /// Whether a sentence follows the run before the end of the page: an article's own numbered outline

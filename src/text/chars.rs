@@ -13,6 +13,13 @@ pub const SENTENCE_ENDS: [char; 6] = ['。', '！', '？', '!', '?', '…'];
 /// unfinished.
 pub const CLAUSE_ENDS: [char; 7] = ['，', ',', '；', ';', '：', ':', '、'];
 
+/// Marks that close a statement but not a heading or a list item: the full stop and the semicolon,
+/// full-width and ASCII (a question or an exclamation can be a headline).
+pub const STATEMENT_ENDS: [char; 3] = ['。', '；', ';'];
+
+/// Marks that a title does not hold: a title is one phrase, not clauses of a sentence.
+pub const CLAUSE_MARKS: [char; 5] = ['，', '。', '；', ',', ';'];
+
 /// A Han ideograph (CJK Unified Ideographs and extensions, compatibility ideographs).
 pub fn is_han(c: char) -> bool {
     matches!(c as u32,

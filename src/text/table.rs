@@ -9,9 +9,18 @@ use crate::error::RuleError;
 
 /// The entry lines of the table `file` (its name in errors) with the text `text`.
 pub fn entries<'a>(file: &'a str, text: &'a str) -> impl Iterator<Item = Entry<'a>> {
+    entries_without_comments(file, text).filter(|entry| !entry.text.starts_with('#'))
+}
+
+/// The non-blank lines of a table that has no comments, because its keys may start with `#`
+/// (character counts).
+pub fn entries_without_comments<'a>(
+    file: &'a str,
+    text: &'a str,
+) -> impl Iterator<Item = Entry<'a>> {
     text.lines()
         .enumerate()
-        .filter(|(_, line)| !line.starts_with('#') && !line.trim().is_empty())
+        .filter(|(_, line)| !line.trim().is_empty())
         .map(move |(index, text)| Entry {
             file,
             number: index + 1,

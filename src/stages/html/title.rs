@@ -30,7 +30,7 @@ use super::blocks::{Block, Page, collapse_whitespace, measure};
 use super::kinds::{HtmlKind, html_rules};
 use crate::error::RuleError;
 use crate::rules::RuleSet;
-use crate::text::chars::is_han;
+use crate::text::chars::{CLAUSE_MARKS, STATEMENT_ENDS, is_han};
 
 pub struct TitleRules {
     title: Selector,
@@ -376,7 +376,7 @@ fn beside(page: &Page, element: usize, content: usize) -> bool {
 
 /// A block of running text, which no title sits above.
 fn is_sentence(block: &Block) -> bool {
-    block.text.contains(['。', '；', ';']) || block.punct >= 3 || block.units > 64
+    block.text.contains(STATEMENT_ENDS) || block.punct >= 3 || block.units > 64
 }
 
 /// A block that can be a title without heading markup: a short line of Chinese that is not a
@@ -385,7 +385,7 @@ fn looks_like_title(block: &Block) -> bool {
     let text = &block.text;
     han_count(text) >= MIN_HAN
         && text.chars().count() <= 64
-        && !text.contains(['，', '。', '；', ',', ';'])
+        && !text.contains(CLAUSE_MARKS)
         && !text.ends_with(['：', ':'])
         && block.spaced_parts < KEYWORD_PARTS
 }

@@ -6,42 +6,40 @@
 //! runs cost fixed amounts, so candidates of different lengths stay comparable per character.
 //! No crate exposes jieba's route probability, so the dynamic programme is written here.
 
+mod image;
 mod ngram;
 
 pub use ngram::{Context, NgramModel, ngrams};
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::sync::OnceLock;
 
+use crate::error::RuleError;
 use crate::text::chars::{SENTENCE_ENDS, is_cjk_punct, is_han};
 use crate::text::fold::Folder;
+use crate::text::table;
 
-static DICTIONARY: &[u8] = include_bytes!("../../../data/lm/jieba_dict.txt.gz");
-static CHAR_BIGRAMS: &[u8] = include_bytes!("../../../data/lm/char_bigrams.txt.gz");
+use image::{Image, Scalars, StrTable, Tables};
+
+/// The tables derived from the jieba dictionary and the character bigram counts (see
+/// [`derive_image`]), read in place.
+static IMAGE: &[u8] = include_bytes!("../../../data/lm/word_model.bin");
 static TS_CHARACTERS: &str = include_str!("../../../rules/script/opencc/TSCharacters.txt");
 
-/// The word model. Build it with [`model`], which loads the bundled dictionary once per process.
+/// The files the word model image is derived from, as `derive_lm_image` reads them (gzip).
+pub const DICTIONARY_FILE: &str = "data/lm/jieba_dict.txt.gz";
+pub const CHAR_BIGRAMS_FILE: &str = "data/lm/char_bigrams.txt.gz";
+
+/// The word model. Build it with [`model`], which reads the bundled image once per process.
 pub struct LanguageModel {
-    words: HashMap<Box<str>, f32>,
-    /// Log of the share of dictionary frequency carried by words containing each character: how
-    /// common a character is in Chinese text (mojibake detection asks this of every character).
-    chars: HashMap<char, f32>,
-    max_word_chars: usize,
-    /// Log-probability of a Han character that is not a dictionary word by itself.
-    oov: f32,
+    /// Words and characters to log-probabilities (a character's is the log of the share of
+    /// dictionary frequency carried by words containing it: how common it is in Chinese text,
+    /// which mojibake detection asks of every character), and the character bigram counts from
+    /// running text (see `scripts/derive_char_bigrams.py`): what the word dictionary cannot know,
+    /// such as which characters precede `?` or follow a digit.
+    image: Image,
     /// The dictionary is simplified: traditional text is scored through this character map.
     simplifier: Folder,
-    bigrams: CharBigrams,
-}
-
-/// Character bigram counts from running text (see `scripts/derive_char_bigrams.py`): what the word
-/// dictionary cannot know, such as which characters precede `?` or follow a digit.
-#[derive(Default)]
-struct CharBigrams {
-    unigrams: HashMap<char, u32>,
-    bigrams: HashMap<(char, char), u32>,
-    total: f64,
 }
 
 /// Interpolation weight of the unigram distribution in a bigram probability (Witten-Bell style).
@@ -49,46 +47,77 @@ const BIGRAM_ALPHA: f64 = 8.0;
 /// Characters assumed to exist beyond those the corpus saw, for the unigram floor.
 const UNSEEN_CHARS: f64 = 20_000.0;
 
-impl CharBigrams {
-    /// From `<1 or 2 chars>\t<count>` lines.
-    fn parse(text: &str) -> Self {
-        let mut model = CharBigrams::default();
-        for line in text.lines() {
-            let Some((key, count)) = line.split_once('\t') else {
-                continue;
-            };
-            let Ok(count) = count.parse::<u32>() else {
-                continue;
-            };
-            let mut chars = key.chars();
-            match (chars.next(), chars.next(), chars.next()) {
-                (Some(a), None, _) => {
-                    model.unigrams.insert(a, count);
-                    model.total += f64::from(count);
-                }
-                (Some(a), Some(b), None) => {
-                    model.bigrams.insert((a, b), count);
-                }
-                _ => {}
-            }
-        }
-        model
-    }
-
-    fn unigram_p(&self, c: char) -> f64 {
-        let n = self.unigrams.get(&c).map_or(0.0, |&n| f64::from(n));
-        (n + 0.5) / (self.total + 0.5 * UNSEEN_CHARS)
-    }
-
-    fn logp(&self, prev: Option<char>, c: char) -> f64 {
-        let floor = self.unigram_p(c);
-        let Some(prev) = prev else {
-            return floor.ln();
+/// The word model's image from the texts of the jieba dictionary (`word frequency [tag]` per line)
+/// and the character counts (`<1 or 2 chars>\t<count>` per line); a line that does not read is an
+/// error naming its file and line. Zero-frequency words are no words.
+pub fn derive_image(dictionary: &str, char_bigrams: &str) -> Result<Vec<u8>, RuleError> {
+    let mut entries: Vec<(&str, f64)> = Vec::new();
+    for entry in table::entries(DICTIONARY_FILE, dictionary) {
+        let mut parts = entry.text.split(' ');
+        let (Some(word), Some(freq)) = (parts.next(), parts.next()) else {
+            return Err(entry.malformed("word frequency [tag]"));
         };
-        let history = self.unigrams.get(&prev).map_or(0.0, |&n| f64::from(n));
-        let pair = self.bigrams.get(&(prev, c)).map_or(0.0, |&n| f64::from(n));
-        ((pair + BIGRAM_ALPHA * floor) / (history + BIGRAM_ALPHA)).ln()
+        let freq: f64 = freq
+            .parse()
+            .map_err(|_| entry.malformed("word frequency [tag]"))?;
+        if freq > 0.0 {
+            entries.push((word, freq));
+        }
     }
+    let total: f64 = entries.iter().map(|(_, f)| f).sum();
+    let log_total = total.ln();
+    let mut char_freq: HashMap<char, f64> = HashMap::new();
+    for (word, freq) in &entries {
+        for c in word.chars() {
+            *char_freq.entry(c).or_default() += freq;
+        }
+    }
+    let chars = char_freq
+        .into_iter()
+        .map(|(c, f)| (c, (f.ln() - log_total) as f32))
+        .collect();
+    let max_word_chars = entries
+        .iter()
+        .map(|(w, _)| w.chars().count())
+        .fold(1, usize::max);
+    // A word listed twice keeps its last frequency.
+    let words: HashMap<&str, f32> = entries
+        .iter()
+        .map(|&(w, f)| (w, (f.ln() - log_total) as f32))
+        .collect();
+    let (counts, unigram_total) = read_counts(char_bigrams)?;
+    let scalars = Scalars {
+        max_word_chars: max_word_chars.min(16),
+        oov: (0.5f64.ln() - log_total) as f32 - 4.0,
+        unigram_total,
+    };
+    let tables = Tables {
+        words: words.into_iter().collect(),
+        chars,
+        counts,
+    };
+    Ok(image::write(scalars, &tables))
+}
+
+/// The unigram and bigram counts by key, and the sum of the unigram lines.
+type Counts<'a> = (Vec<(&'a str, u32)>, f64);
+
+/// The counts of the `<1 or 2 chars><TAB><count>` lines (a key listed twice keeps its last count).
+fn read_counts(text: &str) -> Result<Counts<'_>, RuleError> {
+    const FORMAT: &str = "<1 or 2 chars><TAB><count>";
+    let mut counts: HashMap<&str, u32> = HashMap::new();
+    let mut total = 0.0;
+    for entry in table::entries_without_comments(CHAR_BIGRAMS_FILE, text) {
+        let (key, count) = entry.split_once('\t', FORMAT)?;
+        let count: u32 = count.parse().map_err(|_| entry.malformed(FORMAT))?;
+        match key.chars().count() {
+            1 => total += f64::from(count),
+            2 => {}
+            _ => return Err(entry.malformed(FORMAT)),
+        }
+        counts.insert(key, count);
+    }
+    Ok((counts.into_iter().collect(), total))
 }
 
 /// The character classes the bigram counts were collected over: full-width ASCII folded, digits
@@ -107,22 +136,13 @@ fn bigram_class(c: char) -> char {
     }
 }
 
-/// The shared model, loaded on first use (about a tenth of a second).
+/// The shared model, read on first use.
 pub fn model() -> &'static LanguageModel {
     static MODEL: OnceLock<LanguageModel> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(DICTIONARY)
-            .read_to_string(&mut text)
-            .expect("the bundled dictionary is valid gzip UTF-8");
-        let mut model =
-            LanguageModel::from_jieba_dict(&text, Folder::from_opencc_ts_characters(TS_CHARACTERS));
-        let mut bigrams = String::new();
-        flate2::read::GzDecoder::new(CHAR_BIGRAMS)
-            .read_to_string(&mut bigrams)
-            .expect("the bundled bigram counts are valid gzip UTF-8");
-        model.bigrams = CharBigrams::parse(&bigrams);
-        model
+    MODEL.get_or_init(|| LanguageModel {
+        image: Image::read(IMAGE)
+            .expect("the bundled word model is well-formed (sluice-eval's derive_lm_image)"),
+        simplifier: Folder::from_opencc_ts_characters(TS_CHARACTERS),
     })
 }
 
@@ -130,46 +150,33 @@ const PUNCT_COST: f32 = -6.0;
 const LATIN_RUN_COST: f32 = -11.0;
 const OTHER_COST: f32 = -16.0;
 
+/// The value of a one- or two-character key of `table`.
+fn char_key(table: &StrTable, chars: &[char]) -> Option<u32> {
+    let mut buf = [0u8; 8];
+    let mut len = 0;
+    for c in chars {
+        len += c.encode_utf8(&mut buf[len..]).len();
+    }
+    table.get(&buf[..len])
+}
+
 impl LanguageModel {
-    /// A model from a jieba-format dictionary: `word frequency [tag]` per line.
-    pub fn from_jieba_dict(dict: &str, simplifier: Folder) -> Self {
-        let entries: Vec<(&str, f64)> = dict
-            .lines()
-            .filter_map(|line| {
-                let mut parts = line.split(' ');
-                let word = parts.next()?;
-                let freq: f64 = parts.next()?.parse().ok()?;
-                (freq > 0.0).then_some((word, freq))
-            })
-            .collect();
-        let total: f64 = entries.iter().map(|(_, f)| f).sum();
-        let log_total = total.ln();
-        let mut char_freq: HashMap<char, f64> = HashMap::new();
-        for (word, freq) in &entries {
-            for c in word.chars() {
-                *char_freq.entry(c).or_default() += freq;
-            }
-        }
-        let chars = char_freq
-            .into_iter()
-            .map(|(c, f)| (c, (f.ln() - log_total) as f32))
-            .collect();
-        let mut max_word_chars = 1;
-        let words: HashMap<Box<str>, f32> = entries
-            .iter()
-            .map(|(w, f)| {
-                max_word_chars = max_word_chars.max(w.chars().count());
-                (Box::from(*w), (f.ln() - log_total) as f32)
-            })
-            .collect();
-        LanguageModel {
-            words,
-            chars,
-            max_word_chars: max_word_chars.min(16),
-            oov: (0.5f64.ln() - log_total) as f32 - 4.0,
-            simplifier,
-            bigrams: CharBigrams::default(),
-        }
+    fn count(&self, chars: &[char]) -> f64 {
+        char_key(&self.image.counts, chars).map_or(0.0, f64::from)
+    }
+
+    fn unigram_p(&self, c: char) -> f64 {
+        (self.count(&[c]) + 0.5) / (self.image.scalars.unigram_total + 0.5 * UNSEEN_CHARS)
+    }
+
+    fn bigram_logp(&self, prev: Option<char>, c: char) -> f64 {
+        let floor = self.unigram_p(c);
+        let Some(prev) = prev else {
+            return floor.ln();
+        };
+        let history = self.count(&[prev]);
+        let pair = self.count(&[prev, c]);
+        ((pair + BIGRAM_ALPHA * floor) / (history + BIGRAM_ALPHA)).ln()
     }
 
     /// Log-probability of `text` under the character bigram model (traditional text through its
@@ -180,7 +187,7 @@ impl LanguageModel {
         let mut total = 0.0;
         for c in text.chars().filter(|c| !c.is_whitespace()) {
             let c = bigram_class(self.simplifier.simplify_char(c));
-            total += self.bigrams.logp(prev, c);
+            total += self.bigram_logp(prev, c);
             prev = Some(c);
         }
         total
@@ -188,13 +195,13 @@ impl LanguageModel {
 
     /// Log-probability of a word, if the dictionary has it.
     pub fn word_logp(&self, word: &str) -> Option<f32> {
-        self.words.get(word).copied()
+        self.image.words.get(word.as_bytes()).map(f32::from_bits)
     }
 
     /// How common a character is (log share of the dictionary frequency of the words that contain
     /// it), traditional characters through their simplified form; `None` for characters no word has.
     pub fn char_logp(&self, c: char) -> Option<f32> {
-        self.chars.get(&self.simplifier.simplify_char(c)).copied()
+        char_key(&self.image.chars, &[self.simplifier.simplify_char(c)]).map(f32::from_bits)
     }
 
     /// Log-probability of the best segmentation of `text` (higher is more Chinese-like).
@@ -250,9 +257,9 @@ impl LanguageModel {
                 continue;
             }
             let single = self.word_logp(&text[byte_at(i)..byte_at(i + 1)]);
-            let single = here + f64::from(single.unwrap_or(self.oov));
+            let single = here + f64::from(single.unwrap_or(self.image.scalars.oov));
             relax(&mut best, &mut from, i, i + 1, single);
-            for len in 2..=self.max_word_chars.min(n - i) {
+            for len in 2..=self.image.scalars.max_word_chars.min(n - i) {
                 if !is_han(chars[i + len - 1].1) {
                     break;
                 }
@@ -320,6 +327,8 @@ fn relax(best: &mut [f64], from: &mut [usize], start: usize, at: usize, value: f
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
+
     use super::*;
 
     #[test]
@@ -361,5 +370,35 @@ mod tests {
         let clean = lm.score_per_char("淘寶小店。");
         let dirty = lm.score_per_char("淘寶小線上拉霸機,店。");
         assert!(clean > dirty, "{clean} vs {dirty}");
+    }
+
+    fn gunzip(path: &str) -> String {
+        let bytes = std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_string(&mut text)
+            .unwrap();
+        text
+    }
+
+    #[test]
+    fn the_bundled_image_is_derived_from_the_bundled_dictionary_and_counts() {
+        let derived = derive_image(&gunzip(DICTIONARY_FILE), &gunzip(CHAR_BIGRAMS_FILE)).unwrap();
+        assert!(
+            derived == IMAGE,
+            "run `cargo run --release -p sluice-eval --bin derive_lm_image`"
+        );
+    }
+
+    #[test]
+    fn a_line_that_does_not_read_is_an_error_naming_file_and_line() {
+        let err = derive_image("人 5 n\n人民\n", "人\t3\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{DICTIONARY_FILE}:2: expected `word frequency [tag]`, got `人民`")
+        );
+        // `#` is a character like another in the counts: no comment lines there.
+        let err = derive_image("人 5 n\n", "#\t3\n人民日\t1\n").unwrap_err();
+        assert_eq!((err.file.as_str(), err.line), (CHAR_BIGRAMS_FILE, 2));
     }
 }
