@@ -121,10 +121,7 @@ fn gzip_and_zstd_json_lines_are_read() {
 
 #[test]
 fn reports_and_the_summary_name_the_version_the_rules_and_the_settings() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    std::fs::create_dir(&input).unwrap();
-    std::fs::write(input.join("a.txt"), seed("000")).unwrap();
+    let (dir, input) = one_seed("000");
     let out = dir.path().join("out");
     sluice()
         .arg("clean")
@@ -209,13 +206,23 @@ fn parts_done(out: &Path) -> usize {
     std::fs::read_dir(out.join(".sluice/done")).map_or(0, Iterator::count)
 }
 
-/// A temporary directory with `count` documents of [`corpus`] in `in/`, and its path.
-fn corpus_dir(count: usize) -> (tempfile::TempDir, PathBuf) {
+/// A temporary directory with an input directory `in/` that `fill` fills, and its path.
+fn input_dir(fill: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
     std::fs::create_dir(&input).unwrap();
-    corpus(&input, count);
+    fill(&input);
     (dir, input)
+}
+
+/// `in/a.txt`, the seed `number`.
+fn one_seed(number: &str) -> (tempfile::TempDir, PathBuf) {
+    input_dir(|input| std::fs::write(input.join("a.txt"), seed(number)).unwrap())
+}
+
+/// `in/` with `count` documents of [`corpus`].
+fn corpus_dir(count: usize) -> (tempfile::TempDir, PathBuf) {
+    input_dir(|input| corpus(input, count))
 }
 
 /// `clean --batch-size 10 ARGS… input -o out`, run to its end.
@@ -359,10 +366,7 @@ fn sharded_jsonl_is_written_whole_and_a_killed_run_resumes_to_the_same_shards() 
 
 #[test]
 fn report_summary_counts_and_report_none_leaves_only_the_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    std::fs::create_dir(&input).unwrap();
-    std::fs::write(input.join("a.txt"), seed("004")).unwrap();
+    let (dir, input) = one_seed("004");
     for (level, out) in [("summary", "s"), ("none", "n")] {
         sluice()
             .args(["clean", "--report", level])
@@ -403,10 +407,7 @@ fn completions_and_man_pages_come_from_the_command_line_definition() {
 #[cfg(unix)]
 #[test]
 fn links_in_trees_are_named_unless_quiet_and_followed_with_follow() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    std::fs::create_dir(&input).unwrap();
-    std::fs::write(input.join("a.txt"), seed("002")).unwrap();
+    let (dir, input) = one_seed("002");
     let elsewhere = dir.path().join("elsewhere.txt");
     std::fs::write(&elsewhere, seed("003")).unwrap();
     std::os::unix::fs::symlink(&elsewhere, input.join("link.txt")).unwrap();
