@@ -118,11 +118,33 @@ impl RunInfo {
 
 /// The digest of settings, as written in reports.
 fn digest_of(settings: &Map<String, Value>) -> String {
-    let json = Value::Object(settings.clone()).to_string();
-    format!(
-        "xxh3-128:{:032x}",
-        xxhash_rust::xxh3::xxh3_128(json.as_bytes())
-    )
+    digest(Value::Object(settings.clone()).to_string().as_bytes())
+}
+
+/// The stable digest reports write for bytes they do not carry: XXH3-128, the same on every machine.
+fn digest(bytes: &[u8]) -> String {
+    format!("xxh3-128:{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+}
+
+/// In a summarized `html` entry, each removed element's `markup` and each dropped block's `text`
+/// becomes `<field>_digest` and `<field>_bytes`: the positions and rules stay, and what was removed
+/// can still be checked against a page, without the report carrying the page again.
+fn digest_html(html: &mut Value) {
+    for (list, field) in [("removed", "markup"), ("dropped", "text")] {
+        let Some(Value::Array(entries)) = html.get_mut(list) else {
+            continue;
+        };
+        for entry in entries.iter_mut().filter_map(Value::as_object_mut) {
+            if let Some(Value::String(text)) = entry.shift_remove(field) {
+                entry.insert(format!("{field}_bytes"), Value::from(text.len()));
+                entry.insert(
+                    format!("{field}_digest"),
+                    Value::from(digest(text.as_bytes())),
+                );
+                entry.sort_keys();
+            }
+        }
+    }
 }
 
 /// A setting's value, as `sluice rules` prints it in TOML, as JSON (a string when it does not parse).
@@ -142,7 +164,8 @@ pub enum ReportLevel {
     #[default]
     Full,
     /// The counts: edits per rule and the ids of the flags raised, with the encoding, the format and
-    /// the provenance ([`ReportJson::summarized`]).
+    /// the provenance, and the html stage's removals by position with a digest of what they held
+    /// ([`ReportJson::summarized`]).
     Summary,
     /// No report.
     None,
@@ -204,7 +227,8 @@ impl<'a> ReportJson<'a> {
     }
 
     /// The report without its edits and flags, which are counted instead: `edits_per_rule` (rule id:
-    /// edits) and `flag_ids` (the rule of each flag raised, in order).
+    /// edits) and `flag_ids` (the rule of each flag raised, in order); the html stage's removals keep
+    /// their rules and positions, with a digest and the length of what they held.
     pub fn summarized(&self) -> Map<String, Value> {
         let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
         for edit in self.edits {
@@ -217,6 +241,9 @@ impl<'a> ReportJson<'a> {
         }
         value.insert("edits_per_rule".into(), serde_json::json!(per_rule));
         value.insert("flag_ids".into(), serde_json::json!(flag_ids));
+        if let Some(html) = value.get_mut("html") {
+            digest_html(html);
+        }
         value.sort_keys();
         value
     }
@@ -286,5 +313,30 @@ mod tests {
         .to_value();
         assert_eq!(with_source["source"], "a.txt");
         assert!(with_source["url"].is_null() && with_source["warc_record_id"].is_null());
+    }
+
+    #[test]
+    fn a_summary_carries_a_digest_of_what_the_html_stage_removed() {
+        let pipeline = Pipeline::from_rules(&RuleSet::defaults().unwrap()).unwrap();
+        let page = "<html><head><title>標題</title><script>track();</script></head><body>\
+                    <p>第一段正文，內容足夠長，說明這一頁是文章。</p></body></html>";
+        let cleaned = pipeline.clean(page.as_bytes()).unwrap();
+        let report = ReportJson::of_cleaned(&cleaned);
+        let full = report.to_value();
+        let removed = &full["html"]["removed"][0];
+        let markup = removed["markup"].as_str().unwrap();
+        assert!(markup.contains("track()"), "{full:?}");
+        let summary = Value::Object(report.summarized());
+        let digested = &summary["html"]["removed"][0];
+        assert!(!summary.to_string().contains("track()"));
+        assert_eq!(digested["markup_bytes"], markup.len());
+        assert_eq!(digested["markup_digest"], digest(markup.as_bytes()));
+        assert_eq!(digested["start"], removed["start"]);
+        assert_eq!(digested["rule"], removed["rule"]);
+        assert_eq!(
+            digest(b"abc"),
+            "xxh3-128:06b05ab6733a618578af5f94892f3950",
+            "the digest is the same on every machine and in every version"
+        );
     }
 }

@@ -410,6 +410,21 @@ fn usage_errors_exit_2_and_empty_files_fail_clearly() {
         stderr.contains("empty.txt") && stderr.contains("empty"),
         "{stderr}"
     );
+    // `--fail-on-error` is accepted in every mode; outside --jsonl a failure exits 1 with or
+    // without it.
+    for mode in [vec![], vec!["-o".into(), dir.path().join("out")]] {
+        sluice()
+            .args(["clean", "--fail-on-error"])
+            .arg(&empty)
+            .args(mode)
+            .assert()
+            .code(1);
+    }
+    sluice()
+        .args(["repair", "--fail-on-error"])
+        .arg(&empty)
+        .assert()
+        .code(1);
 }
 
 #[path = "support/warc_record.rs"]

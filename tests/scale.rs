@@ -3,7 +3,7 @@
 //! and summaries.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -121,10 +121,7 @@ fn gzip_and_zstd_json_lines_are_read() {
 
 #[test]
 fn reports_and_the_summary_name_the_version_the_rules_and_the_settings() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    std::fs::create_dir(&input).unwrap();
-    std::fs::write(input.join("a.txt"), seed("000")).unwrap();
+    let (dir, input) = one_seed("000");
     let out = dir.path().join("out");
     sluice()
         .arg("clean")
@@ -204,9 +201,40 @@ fn corpus(dir: &Path, count: usize) {
 
 const BATCHES: usize = 30;
 
-/// How many batches of a run into `out` are marked done.
-fn batches_done(out: &Path) -> usize {
+/// How many parts (batches of a tree, shards) of a run into `out` are marked done.
+fn parts_done(out: &Path) -> usize {
     std::fs::read_dir(out.join(".sluice/done")).map_or(0, Iterator::count)
+}
+
+/// A temporary directory with an input directory `in/` that `fill` fills, and its path.
+fn input_dir(fill: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    fill(&input);
+    (dir, input)
+}
+
+/// `in/a.txt`, the seed `number`.
+fn one_seed(number: &str) -> (tempfile::TempDir, PathBuf) {
+    input_dir(|input| std::fs::write(input.join("a.txt"), seed(number)).unwrap())
+}
+
+/// `in/` with `count` documents of [`corpus`].
+fn corpus_dir(count: usize) -> (tempfile::TempDir, PathBuf) {
+    input_dir(|input| corpus(input, count))
+}
+
+/// `clean --batch-size 10 ARGS… input -o out`, run to its end.
+fn clean_whole(input: &Path, out: &Path, args: &[&str]) {
+    sluice()
+        .args(["clean", "--batch-size", "10"])
+        .args(args)
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .assert()
+        .success();
 }
 
 /// Start `clean ARGS… input -o out` in batches of 10, and kill it (SIGKILL) once `ready` says so;
@@ -248,18 +276,13 @@ fn assert_no_partial_file(out: &Path) {
 
 #[test]
 fn a_run_killed_at_10_50_90_percent_and_while_clustering_resumes_to_the_same_tree() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    std::fs::create_dir(&input).unwrap();
-    corpus(&input, BATCHES * 10);
+    let (dir, input) = corpus_dir(BATCHES * 10);
     let whole = dir.path().join("whole");
-    sluice()
-        .args(["clean", "--batch-size", "10"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&whole)
-        .assert()
-        .success();
+    clean_whole(&input, &whole, &[]);
+    assert!(
+        !whole.join(".sluice").exists(),
+        "a complete run leaves no state"
+    );
     let expected = tree_files(&whole);
     let summary: Value =
         serde_json::from_slice(&std::fs::read(whole.join("summary.json")).unwrap()).unwrap();
@@ -272,8 +295,8 @@ fn a_run_killed_at_10_50_90_percent_and_while_clustering_resumes_to_the_same_tre
     let out = dir.path().join("out");
     for percent in [10, 50, 90] {
         let at = BATCHES * percent / 100;
-        assert!(kill_when(&input, &out, &[], || batches_done(&out) >= at));
-        let done = batches_done(&out);
+        assert!(kill_when(&input, &out, &[], || parts_done(&out) >= at));
+        let done = parts_done(&out);
         assert!((at..BATCHES).contains(&done), "killed at {done} batches");
         assert_no_partial_file(&out);
     }
@@ -281,18 +304,12 @@ fn a_run_killed_at_10_50_90_percent_and_while_clustering_resumes_to_the_same_tre
     // deleted, the summary written last). A run that ends before the kill lands is tried again; its
     // rerun goes straight to the clustering.
     let killed_clustering = (0..10).any(|_| {
-        kill_when(&input, &out, &[], || batches_done(&out) == BATCHES)
+        kill_when(&input, &out, &[], || parts_done(&out) == BATCHES)
             && !out.join("summary.json").exists()
     });
     assert!(killed_clustering, "never killed while clustering");
     assert_no_partial_file(&out);
-    sluice()
-        .args(["clean", "--batch-size", "10"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
+    clean_whole(&input, &out, &[]);
     assert_eq!(tree_files(&out), expected);
 }
 
@@ -316,10 +333,7 @@ fn shard_records(out: &Path) -> Vec<Value> {
 
 #[test]
 fn sharded_jsonl_is_written_whole_and_a_killed_run_resumes_to_the_same_shards() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    std::fs::create_dir(&input).unwrap();
-    corpus(&input, 200);
+    let (dir, input) = corpus_dir(200);
     // Two copies of each seed's first document are kept, so the shards have records to fill.
     let args = [
         "--output-format",
@@ -331,14 +345,8 @@ fn sharded_jsonl_is_written_whole_and_a_killed_run_resumes_to_the_same_shards() 
         "summary",
     ];
     let whole = dir.path().join("whole");
-    sluice()
-        .args(["clean", "--batch-size", "10"])
-        .args(args)
-        .arg(&input)
-        .arg("-o")
-        .arg(&whole)
-        .assert()
-        .success();
+    clean_whole(&input, &whole, &args);
+    assert!(!whole.join(".sluice").exists());
     let records = shard_records(&whole);
     assert_eq!(records.len(), 200);
     assert!(records[0]["id"].as_str().unwrap().ends_with("0000.txt"));
@@ -348,28 +356,17 @@ fn sharded_jsonl_is_written_whole_and_a_killed_run_resumes_to_the_same_shards() 
     assert_eq!(records[5]["sluice"]["duplicate_of"], 0);
 
     let out = dir.path().join("out");
-    let shards_done = || std::fs::read_dir(out.join(".sluice/done")).map_or(0, Iterator::count);
-    assert!(kill_when(&input, &out, &args, || shards_done() >= 50));
+    assert!(kill_when(&input, &out, &args, || parts_done(&out) >= 50));
     assert_no_partial_file(&out);
     let partial = shard_records(&out);
     assert!((100..200).contains(&partial.len()), "{}", partial.len());
-    sluice()
-        .args(["clean", "--batch-size", "10"])
-        .args(args)
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
+    clean_whole(&input, &out, &args);
     assert_eq!(tree_files(&out), tree_files(&whole));
 }
 
 #[test]
 fn report_summary_counts_and_report_none_leaves_only_the_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    std::fs::create_dir(&input).unwrap();
-    std::fs::write(input.join("a.txt"), seed("004")).unwrap();
+    let (dir, input) = one_seed("004");
     for (level, out) in [("summary", "s"), ("none", "n")] {
         sluice()
             .args(["clean", "--report", level])
@@ -410,10 +407,7 @@ fn completions_and_man_pages_come_from_the_command_line_definition() {
 #[cfg(unix)]
 #[test]
 fn links_in_trees_are_named_unless_quiet_and_followed_with_follow() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    std::fs::create_dir(&input).unwrap();
-    std::fs::write(input.join("a.txt"), seed("002")).unwrap();
+    let (dir, input) = one_seed("002");
     let elsewhere = dir.path().join("elsewhere.txt");
     std::fs::write(&elsewhere, seed("003")).unwrap();
     std::os::unix::fs::symlink(&elsewhere, input.join("link.txt")).unwrap();
@@ -440,4 +434,57 @@ fn links_in_trees_are_named_unless_quiet_and_followed_with_follow() {
     assert!(verbose.contains("a.txt: cleaned, "), "{verbose}");
     run("followed", &["--follow"]);
     assert!(dir.path().join("followed/link.txt").exists());
+}
+
+#[path = "support/warc_record.rs"]
+mod warc_support;
+
+#[test]
+fn warc_records_printed_to_stdout_lose_their_later_near_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let article = seed("002");
+    let records: Vec<u8> = [(0, &article), (1, &seed("003")), (2, &article)]
+        .iter()
+        .flat_map(|(i, text)| {
+            let http =
+                format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}");
+            let url = format!("http://example.cn/{i}");
+            warc_support::warc_record(
+                "response",
+                "application/http; msgtype=response",
+                &url,
+                http.as_bytes(),
+            )
+        })
+        .collect();
+    let warc = dir.path().join("crawl.warc");
+    std::fs::write(&warc, records).unwrap();
+    let stdout = |args: &[&str]| {
+        let output = sluice()
+            .arg("clean")
+            .args(args)
+            .arg(&warc)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let text = stdout(&[]);
+    assert!(
+        text.contains("crawl.warc#0 <==") && text.contains("crawl.warc#1 <=="),
+        "{text}"
+    );
+    assert!(
+        !text.contains("crawl.warc#2"),
+        "the later copy is not printed"
+    );
+    assert_eq!(stdout(&["--keep-duplicates"]).matches(" <==").count(), 3);
+    let reports: Vec<Value> = stdout(&["--format", "json"])
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(reports.len(), 3);
+    assert!(reports[0].get("duplicate_of").is_none() && reports[0]["text"].is_string());
+    assert_eq!(reports[2]["duplicate_of"], 0);
+    assert!(reports[2].get("text").is_none());
 }

@@ -1,7 +1,7 @@
 //! Python bindings of sluice: the `sluice_zh._native` module of the `sluice-zh` wheel.
 //!
-//! Cleaning runs with the GIL released; a batch is cleaned in parallel on rayon's pool (one thread
-//! per core). Results are plain Python objects (dicts of the library's report JSON), so they pickle
+//! Cleaning runs with the GIL released; a batch is cleaned in parallel on a rayon pool of the
+//! process (one thread per core; see [`pool`] for processes that fork). Results are plain Python objects (dicts of the library's report JSON), so they pickle
 //! and cross process boundaries (datatrove, data-juicer, Spark, Ray) as they are.
 
 use std::path::PathBuf;
@@ -164,11 +164,15 @@ impl Cleaner {
             .collect::<PyResult<Vec<_>>>()?;
         let engine = &self.engine;
         let results: Vec<Value> = py.detach(|| {
-            documents
-                .into_par_iter()
-                .map(|document| engine.clean(document, None))
-                .collect()
-        });
+            pool().map(|pool| {
+                pool.install(|| {
+                    documents
+                        .into_par_iter()
+                        .map(|document| engine.clean(document, None))
+                        .collect()
+                })
+            })
+        })?;
         results.iter().map(|r| to_python(py, r)).collect()
     }
 
@@ -237,7 +241,7 @@ impl WarcResults {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let next = py.detach(|| self.next_result());
+        let next = py.detach(|| pool().map(|pool| pool.install(|| self.next_result())))?;
         next.map(|result| to_python(py, &result)).transpose()
     }
 }
@@ -278,6 +282,30 @@ impl WarcResults {
             })
             .collect()
     }
+}
+
+/// The rayon pool of this process, built the first time it cleans in parallel. Not rayon's global
+/// pool: a process forked after that pool ran (data-juicer and `multiprocessing` fork their
+/// workers) has the pool without its threads (fork copies only the thread that forks), and work
+/// sent to it would wait forever. A forked child finds the pool of another process id here and
+/// builds its own.
+fn pool() -> PyResult<Arc<rayon::ThreadPool>> {
+    static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, pool)) = pool.as_ref()
+        && *owner == pid
+    {
+        return Ok(Arc::clone(pool));
+    }
+    // The parent's pool, in a forked child: dropping it would signal threads that are not here.
+    std::mem::forget(pool.take());
+    let built = rayon::ThreadPoolBuilder::new()
+        .build()
+        .map(Arc::new)
+        .map_err(|e| SluiceError::new_err(format!("cannot start threads: {e}")))?;
+    *pool = Some((pid, Arc::clone(&built)));
+    Ok(built)
 }
 
 /// The library's version (the wheel's version).

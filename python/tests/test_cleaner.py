@@ -106,3 +106,19 @@ def test_a_warc_file_is_read_from_raw_bytes_with_the_http_charset(cleaner, gbk_w
 
 def test_the_package_names_its_version():
     assert sluice_zh.__version__ == sluice_zh.version()
+
+
+def _clean_a_batch_in_the_child(texts):
+    return [r["text"] for r in Cleaner().clean_batch(texts)]
+
+
+def test_a_process_forked_after_a_batch_cleans_batches_too(cleaner):
+    # The parent's pool has run; a forked child (data-juicer's workers, multiprocessing's default on
+    # Linux) has no thread of it and builds its own. The timeout turns a hang into a failure.
+    import multiprocessing
+
+    texts = [ARTICLE, page("標題", ARTICLE)]
+    parent = [r["text"] for r in cleaner.clean_batch(texts)]
+    with multiprocessing.get_context("fork").Pool(1) as workers:
+        child = workers.apply_async(_clean_a_batch_in_the_child, (texts,)).get(timeout=300)
+    assert child == parent

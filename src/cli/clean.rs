@@ -48,9 +48,10 @@ pub struct CleanArgs {
     /// (`sluice.minhash`), for a global near-duplicate pass (python/jobs/).
     #[arg(long, requires = "jsonl")]
     minhash: bool,
-    /// With --jsonl, exit 1 when some record failed (by default a failed record is an output record
-    /// with `sluice.error`, and the exit code is 0).
-    #[arg(long, requires = "jsonl")]
+    /// Exit 1 when some document failed. Accepted in every mode, so one command line serves them
+    /// all: with -o and on stdout a failure exits 1 anyway; with --jsonl a failed record is an
+    /// output record (`sluice.error`) and the exit code is 0 unless this is given.
+    #[arg(long)]
     fail_on_error: bool,
     /// Documents per batch with -o: each batch is cleaned in parallel, written and marked done, and
     /// a rerun of a killed run continues after the last batch done.
@@ -169,7 +170,8 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
                 OutputFormat::Text => WriterFormat::Text,
                 OutputFormat::Json => WriterFormat::Json,
             };
-            engine.run(inputs, &mut WriterSink::new(stdout(), format), report)?;
+            let mut sink = WriterSink::new(stdout(), format).deduplicated(&engine);
+            engine.run(inputs, &mut sink, report)?;
         }
     }
     Ok(status(!failed))

@@ -41,8 +41,10 @@ pub struct RepairArgs {
     /// Read JSON Lines from FILE (or stdin: `-`), write repaired records to stdout.
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", conflicts_with_all = ["files", "in_place", "check", "diff"])]
     jsonl: Option<PathBuf>,
-    /// With --jsonl, exit 1 when some record failed (by default the exit code is 0).
-    #[arg(long, requires = "jsonl")]
+    /// Exit 1 when some document failed. Accepted in every mode: on files a failure exits 1
+    /// anyway; with --jsonl a failed record is an output record and the exit code is 0 unless this
+    /// is given.
+    #[arg(long)]
     fail_on_error: bool,
     #[command(flatten)]
     rules: RuleArgs,

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::resume::RunState;
+use super::resume::{Documents, Part, RunState};
 use super::tree::{InputIds, OutputTree, refuse_overwrites, report_path, summary_path, text_path};
 use super::{Engine, Inputs, Outcome, Sink, cannot_write};
 use crate::corpus::Signature;
@@ -36,23 +36,11 @@ pub struct TreeSink<'e> {
     tree: OutputTree,
     state: RunState,
     /// The batches marked done.
-    done: Part,
+    done: Part<Members>,
     /// The batch being written.
-    batch: Part,
+    batch: Part<Members>,
     skipped_links: Vec<PathBuf>,
     started: Instant,
-}
-
-/// The documents of some batches, in input order: what the end of the run needs of them.
-#[derive(Default, Serialize, Deserialize)]
-struct Part {
-    /// The batches it holds (of the batches done: how many markers there are).
-    #[serde(skip)]
-    parts: usize,
-    /// Documents met (units of input), failed ones and ones refused before cleaning included.
-    units: usize,
-    members: Members,
-    totals: Totals,
 }
 
 /// What the end of a run reports.
@@ -119,10 +107,7 @@ impl<'e> TreeSink<'e> {
             std::fs::remove_file(&summary)
                 .map_err(|e| Error::Input(format!("cannot remove {}: {e}", summary.display())))?;
         }
-        let mut done = Part::default();
-        for part in state.completed::<Part>()? {
-            done.extend(part);
-        }
+        let done = Part::done(&state)?;
         Ok(TreeSink {
             engine,
             out: out.to_path_buf(),
@@ -158,31 +143,22 @@ impl<'e> TreeSink<'e> {
         self.mark_batch_done()?;
         let verdicts = self.decide();
         self.mark_duplicates(&verdicts)?;
-        let path = self.out.join(summary_path());
-        let mut summary = self.summary(&verdicts);
-        summary.sort_all_objects();
-        let summary =
-            serde_json::to_string_pretty(&summary).map_err(|e| Error::Input(e.to_string()))?;
+        let summary = self.summary(&verdicts);
+        let run = self.done.totals.run_summary();
         self.state
-            .write_atomic(&path, (summary + "\n").as_bytes())?;
-        Ok(self.done.totals.run_summary())
+            .complete(&self.out.join(summary_path()), summary)?;
+        Ok(run)
     }
 
     /// Mark the batch written done, and count it with the batches done before.
     fn mark_batch_done(&mut self) -> Result<(), Error> {
-        if self.batch.units == 0 {
-            return Ok(());
-        }
-        let batch = std::mem::take(&mut self.batch);
-        self.state.mark_done(self.done.parts, &batch)?;
-        self.done.extend(batch);
-        Ok(())
+        self.batch.mark_done(&self.state, &mut self.done)
     }
 
     /// Each document's verdict, from the clusters of the whole run.
     fn decide(&self) -> Vec<Verdict> {
         let keep_duplicates = self.engine.keep_duplicates;
-        let members = &self.done.members;
+        let members = &self.done.documents;
         self.engine
             .dedup
             .cluster(&members.signatures, &members.clean_lengths)
@@ -211,7 +187,7 @@ impl<'e> TreeSink<'e> {
     /// killed here) gets the same entry again, so this end of the run can be done again whole.
     fn mark_duplicates(&self, verdicts: &[Verdict]) -> Result<(), Error> {
         self.done
-            .members
+            .documents
             .stems
             .par_iter()
             .zip(verdicts)
@@ -310,9 +286,7 @@ impl Sink for TreeSink<'_> {
             }
         }
         let batch = &mut self.batch;
-        batch.units += 1;
-        batch.totals.documents += 1;
-        batch.totals.bytes_in += outcome.bytes_in;
+        batch.count(outcome);
         let (signature, clean_length) = match &outcome.result {
             Ok(cleaned) => (
                 Signature::of(&cleaned.text, &self.engine.folder),
@@ -326,10 +300,11 @@ impl Sink for TreeSink<'_> {
                 (Signature::empty(), 0)
             }
         };
-        batch.members.names.push(outcome.name.clone());
-        batch.members.stems.push(stem);
-        batch.members.signatures.push(signature);
-        batch.members.clean_lengths.push(clean_length);
+        let members = &mut batch.documents;
+        members.names.push(outcome.name.clone());
+        members.stems.push(stem);
+        members.signatures.push(signature);
+        members.clean_lengths.push(clean_length);
         Ok(())
     }
 
@@ -339,17 +314,12 @@ impl Sink for TreeSink<'_> {
     }
 }
 
-impl Part {
-    /// Add the documents of the next part in order.
-    fn extend(&mut self, next: Part) {
-        self.parts += 1;
-        self.units += next.units;
-        let (members, more) = (&mut self.members, next.members);
-        members.names.extend(more.names);
-        members.stems.extend(more.stems);
-        members.signatures.extend(more.signatures);
-        members.clean_lengths.extend(more.clean_lengths);
-        self.totals.extend(next.totals);
+impl Documents for Members {
+    fn append(&mut self, more: Members) {
+        self.names.extend(more.names);
+        self.stems.extend(more.stems);
+        self.signatures.extend(more.signatures);
+        self.clean_lengths.extend(more.clean_lengths);
     }
 }
 

@@ -8,10 +8,12 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::Outcome;
+use super::output::Totals;
 use crate::error::Error;
 
 /// The directory of a run's state inside its output directory.
@@ -57,6 +59,18 @@ impl RunState {
         let mut file = self.temporary()?;
         file.write_all(bytes).map_err(cannot_write(path))?;
         self.persist(file, path)
+    }
+
+    /// The run is over: write its summary to `path` (keys sorted, pretty), the last file of a
+    /// run, then remove the state. A complete output directory is a dataset, to be read, copied
+    /// and uploaded as it is, without the markers (about 1.3 KB per document) and with no file a
+    /// reader that lists the directory could take for data; a rerun of a complete run starts over.
+    /// Killed between the two, the state is still there and a rerun ends the run again.
+    pub(crate) fn complete(self, path: &Path, mut summary: Value) -> Result<(), Error> {
+        summary.sort_all_objects();
+        let json = serde_json::to_string_pretty(&summary).map_err(json_error)?;
+        self.write_atomic(path, (json + "\n").as_bytes())?;
+        std::fs::remove_dir_all(&self.dir).map_err(cannot("remove", &self.dir))
     }
 
     /// A new temporary file, to be [persisted](RunState::persist) under its final name.
@@ -105,6 +119,63 @@ impl RunState {
 
     fn marker(&self, index: usize) -> PathBuf {
         self.dir.join("done").join(format!("{index:05}.json.zst"))
+    }
+}
+
+/// The documents of some parts of a run (batches of a tree, shards), in input order: what a rerun
+/// and the end of the run need of them. `D` is what an output keeps of its documents.
+#[derive(Default, Serialize, Deserialize)]
+pub(crate) struct Part<D> {
+    /// The parts it holds (of the parts done: how many markers there are).
+    #[serde(skip)]
+    pub(crate) parts: usize,
+    /// Documents met (units of input), failed ones and ones refused before cleaning included.
+    pub(crate) units: usize,
+    pub(crate) documents: D,
+    pub(crate) totals: Totals,
+}
+
+/// What an output keeps of the documents of a part, added to in input order.
+pub(crate) trait Documents: Default + Serialize + DeserializeOwned {
+    /// Add the documents of the next part.
+    fn append(&mut self, next: Self);
+}
+
+impl<D: Documents> Part<D> {
+    /// The parts of `state` marked done, as one.
+    pub(crate) fn done(state: &RunState) -> Result<Self, Error> {
+        let mut done = Part::default();
+        for part in state.completed::<Part<D>>()? {
+            done.extend(part);
+        }
+        Ok(done)
+    }
+
+    /// Count one document met, before what the output keeps of it.
+    pub(crate) fn count(&mut self, outcome: &Outcome) {
+        self.units += 1;
+        self.totals.documents += 1;
+        self.totals.bytes_in += outcome.bytes_in;
+    }
+
+    /// Mark this part done in `state` (when it has documents) and add it to `done`, leaving it
+    /// empty for the next part.
+    pub(crate) fn mark_done(&mut self, state: &RunState, done: &mut Part<D>) -> Result<(), Error> {
+        if self.units == 0 {
+            return Ok(());
+        }
+        let part = std::mem::take(self);
+        state.mark_done(done.parts, &part)?;
+        done.extend(part);
+        Ok(())
+    }
+
+    /// Add the documents of the next part in order.
+    fn extend(&mut self, next: Part<D>) {
+        self.parts += 1;
+        self.units += next.units;
+        self.documents.append(next.documents);
+        self.totals.extend(next.totals);
     }
 }
 

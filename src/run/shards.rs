@@ -13,8 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use tempfile::NamedTempFile;
 
-use super::output::Totals;
-use super::resume::RunState;
+use super::resume::{Documents, Part, RunState};
 use super::tree::summary_path;
 use super::{Engine, Inputs, Outcome, Sink, cannot_write};
 use crate::corpus::{Signature, StreamingDeduper};
@@ -65,28 +64,31 @@ pub struct ShardSink<'e> {
     state: RunState,
     deduper: StreamingDeduper,
     /// The parts marked done.
-    done: Part,
+    done: Part<Records>,
     /// The part being written, and its shard once it has a record.
-    part: Part,
+    part: Part<Records>,
     shard: Option<ShardWriter>,
     started: Instant,
 }
 
-/// The documents of some shards, in input order: what a rerun and the summary need of them.
+/// What a part of a sharded run keeps of its documents: what a rerun and the summary need of them.
 #[derive(Default, Serialize, Deserialize)]
-struct Part {
-    /// The parts it holds (of the parts done: how many markers there are).
-    #[serde(skip)]
-    parts: usize,
-    /// Documents met, failed ones included.
-    units: usize,
+struct Records {
     /// The shard files written, by name.
     files: Vec<String>,
     records: usize,
     /// Every document's signature (empty when it failed), to replay into the deduplicator.
     signatures: Vec<Signature>,
     duplicates_not_written: usize,
-    totals: Totals,
+}
+
+impl Documents for Records {
+    fn append(&mut self, next: Records) {
+        self.files.extend(next.files);
+        self.records += next.records;
+        self.signatures.extend(next.signatures);
+        self.duplicates_not_written += next.duplicates_not_written;
+    }
 }
 
 impl<'e> ShardSink<'e> {
@@ -105,12 +107,9 @@ impl<'e> ShardSink<'e> {
         });
         let (state, _) = RunState::open(out, &identity)?;
         let mut deduper = engine.dedup.streaming();
-        let mut done = Part::default();
-        for part in state.completed::<Part>()? {
-            for signature in &part.signatures {
-                deduper.check(signature);
-            }
-            done.extend(part);
+        let done = Part::<Records>::done(&state)?;
+        for signature in &done.documents.signatures {
+            deduper.check(signature);
         }
         Ok(ShardSink {
             engine,
@@ -132,16 +131,17 @@ impl<'e> ShardSink<'e> {
             return Ok(());
         }
         if let Some(shard) = self.shard.take() {
-            let name = format!("{:05}.{}", self.done.files.len(), self.format.extension());
+            let name = format!(
+                "{:05}.{}",
+                self.done.documents.files.len(),
+                self.format.extension()
+            );
             let path = self.out.join(&name);
             let file = shard.finish().map_err(cannot_write(&path))?;
             self.state.persist(file, &path)?;
-            self.part.files.push(name);
+            self.part.documents.files.push(name);
         }
-        let part = std::mem::take(&mut self.part);
-        self.state.mark_done(self.done.parts, &part)?;
-        self.done.extend(part);
-        Ok(())
+        self.part.mark_done(&self.state, &mut self.done)
     }
 
     /// The record of a cleaned document: `id` (its name), `text`, `title`, the WARC record's `url`
@@ -177,10 +177,10 @@ impl<'e> ShardSink<'e> {
     fn add(&mut self, outcome: &Outcome, cleaned: &Cleaned) -> Result<(), Error> {
         let signature = Signature::of(&cleaned.text, &self.engine.folder);
         let first = self.deduper.check(&signature);
-        self.part.signatures.push(signature);
+        self.part.documents.signatures.push(signature);
         self.part.totals.add_cleaned(cleaned, cleaned.text.len());
         if first.is_some() && !self.engine.keep_duplicates {
-            self.part.duplicates_not_written += 1;
+            self.part.documents.duplicates_not_written += 1;
             return Ok(());
         }
         let record = self.record(outcome, cleaned, first);
@@ -193,7 +193,7 @@ impl<'e> ShardSink<'e> {
         shard
             .write(&record)
             .map_err(|e| Error::Input(format!("cannot write a shard: {e}")))?;
-        self.part.records += 1;
+        self.part.documents.records += 1;
         let full = shard.records >= self.limits.records
             || self.limits.bytes.is_some_and(|limit| shard.bytes >= limit);
         if full { self.close_part() } else { Ok(()) }
@@ -207,23 +207,20 @@ impl<'e> ShardSink<'e> {
         summary.extend([
             (
                 "duplicates_not_written".to_string(),
-                self.done.duplicates_not_written.into(),
+                self.done.documents.duplicates_not_written.into(),
             ),
-            ("records".to_string(), self.done.records.into()),
-            ("shards".to_string(), json!(self.done.files)),
+            ("records".to_string(), self.done.documents.records.into()),
+            ("shards".to_string(), json!(self.done.documents.files)),
             ("run".to_string(), self.engine.run.with_settings()),
             (
                 "seconds".to_string(),
                 self.started.elapsed().as_secs_f64().into(),
             ),
         ]);
-        let mut summary = Value::Object(summary);
-        summary.sort_all_objects();
-        let json =
-            serde_json::to_string_pretty(&summary).map_err(|e| Error::Input(e.to_string()))?;
+        let run = totals.run_summary();
         let path = self.out.join(summary_path());
-        self.state.write_atomic(&path, (json + "\n").as_bytes())?;
-        Ok(totals.run_summary())
+        self.state.complete(&path, Value::Object(summary))?;
+        Ok(run)
     }
 }
 
@@ -233,32 +230,17 @@ impl Sink for ShardSink<'_> {
     }
 
     fn write(&mut self, outcome: &mut Outcome) -> Result<(), Error> {
-        self.part.units += 1;
-        self.part.totals.documents += 1;
-        self.part.totals.bytes_in += outcome.bytes_in;
+        self.part.count(outcome);
         match &outcome.result {
             Ok(cleaned) => self.add(outcome, cleaned)?,
             Err(error) => {
                 self.deduper.check(&Signature::empty());
-                self.part.signatures.push(Signature::empty());
+                self.part.documents.signatures.push(Signature::empty());
                 let name = outcome.name.clone();
                 self.part.totals.errors.push((name, error.to_string()));
             }
         }
         Ok(())
-    }
-}
-
-impl Part {
-    /// Add the documents of the next part in order.
-    fn extend(&mut self, next: Part) {
-        self.parts += 1;
-        self.units += next.units;
-        self.files.extend(next.files);
-        self.records += next.records;
-        self.signatures.extend(next.signatures);
-        self.duplicates_not_written += next.duplicates_not_written;
-        self.totals.extend(next.totals);
     }
 }
 

@@ -3,8 +3,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{Outcome, Sink, cannot_write};
+use super::stream::Dedup;
+use super::{Engine, Outcome, Sink, cannot_write};
+use crate::corpus::Signature;
 use crate::error::Error;
+use crate::report_json::add_duplicate_of;
+use crate::text::fold::Folder;
 
 /// What a [`WriterSink`] prints of each document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +27,8 @@ pub struct WriterSink<W: Write> {
     out: W,
     format: WriterFormat,
     several: bool,
+    /// Near-duplicates among several documents, when looked for ([`WriterSink::deduplicated`]).
+    dedup: Option<(Dedup, Folder)>,
 }
 
 impl<W: Write> WriterSink<W> {
@@ -32,15 +38,48 @@ impl<W: Write> WriterSink<W> {
             out,
             format,
             several: true,
+            dedup: None,
         }
     }
 
+    /// Look for near-duplicates among the documents as they stream, with `engine`'s settings, first
+    /// seen wins (as `--jsonl` and shards do: what is printed is never taken back): a later copy is
+    /// not printed, or, when the engine keeps duplicates, printed; as JSON its report has
+    /// `duplicate_of` (the 0-based number of the first copy in input order, failed documents
+    /// counted) either way, and its `text` only when kept.
+    pub fn deduplicated(mut self, engine: &Engine) -> Self {
+        let dedup = Dedup {
+            deduper: engine.dedup.streaming(),
+            keep_duplicates: engine.keep_duplicates,
+        };
+        self.dedup = Some((dedup, engine.folder.clone()));
+        self
+    }
+
+    /// The first copy of which the document is a later near-duplicate, if any (documents of a
+    /// single-document run are not looked at).
+    fn duplicate_of(&mut self, outcome: &Outcome) -> Option<u64> {
+        let (dedup, folder) = self.dedup.as_mut().filter(|_| self.several)?;
+        let signature = match &outcome.result {
+            Ok(cleaned) => Signature::of(&cleaned.text, folder),
+            Err(_) => Signature::empty(),
+        };
+        dedup.deduper.check(&signature)
+    }
+
     fn print(&mut self, outcome: &Outcome) -> std::io::Result<()> {
+        let duplicate_of = self.duplicate_of(outcome);
+        let keep = self
+            .dedup
+            .as_ref()
+            .is_none_or(|(dedup, _)| dedup.keep_duplicates);
         let cleaned = match &outcome.result {
             Ok(cleaned) => cleaned,
             Err(_) => return self.out.flush(),
         };
+        let print_text = duplicate_of.is_none() || keep;
         match self.format {
+            WriterFormat::Text if !print_text => {}
             WriterFormat::Text => {
                 if self.several {
                     writeln!(self.out, "==> {} <==", outcome.name)?;
@@ -49,7 +88,12 @@ impl<W: Write> WriterSink<W> {
             }
             WriterFormat::Json => {
                 let mut value = outcome.report(cleaned);
-                value.insert("text".into(), cleaned.text.as_str().into());
+                if let Some(first) = duplicate_of {
+                    add_duplicate_of(&mut value, first);
+                }
+                if print_text {
+                    value.insert("text".into(), cleaned.text.as_str().into());
+                }
                 if self.several {
                     serde_json::to_writer(&mut self.out, &value)?;
                 } else {
