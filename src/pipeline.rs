@@ -8,7 +8,7 @@ use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::rules::settings::{DecodeSettings, HtmlSettings};
 use crate::stages::{self, Stage, decode, html};
-use crate::text::chars::CLAUSE_ENDS;
+use crate::text::lines::looks_like_title;
 use crate::types::StageName;
 use crate::types::{BlockKind, Format};
 
@@ -297,16 +297,6 @@ fn finish(doc: Document) -> Cleaned {
     }
 }
 
-/// A first line of plain text is a title when it is short and does not end like a statement or a
-/// clause (a question mark or an exclamation mark can end a title).
-fn looks_like_title(line: &str) -> bool {
-    let chars = line.chars().count();
-    (2..=64).contains(&chars)
-        && line.chars().any(char::is_alphanumeric)
-        && !line.ends_with('。')
-        && !line.ends_with(CLAUSE_ENDS)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,12 +326,6 @@ mod tests {
         );
         let once = pipeline.clean(page.as_bytes()).unwrap().render();
         assert_eq!(pipeline.clean(once.as_bytes()).unwrap().render(), once);
-    }
-
-    #[test]
-    fn a_sentence_is_not_a_title() {
-        assert!(!looks_like_title("這是一句話，"));
-        assert!(looks_like_title("你了解微營銷是什么嗎?其實你不懂"));
     }
 
     #[test]

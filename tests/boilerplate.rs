@@ -155,15 +155,56 @@ fn numbers_in_table_cells_are_data() {
     let rules = RuleSet::defaults().unwrap();
     let stage = build(StageName::Boilerplate, &rules).unwrap();
     let kinds = vec![
+        sluice::BlockKind::Paragraph,
+        sluice::BlockKind::Paragraph,
         sluice::BlockKind::Heading,
         sluice::BlockKind::TableCell,
         sluice::BlockKind::TableCell,
-        sluice::BlockKind::Paragraph,
     ];
-    let mut doc = Document::typed("營收表\n2015\n120.5\n41", kinds).unwrap();
+    let mut doc = Document::typed("41\n這是正文的一句話。\n營收表\n2015\n120.5", kinds).unwrap();
     stage.run(&mut doc);
-    assert_eq!(doc.text(), "營收表\n2015\n120.5");
-    assert_eq!(doc.kinds().len(), 3);
+    assert_eq!(doc.text(), "這是正文的一句話。\n營收表\n2015\n120.5");
+    assert_eq!(doc.kinds().len(), 4);
+    // The output, read back as text without the cells' types, keeps them too.
+    assert_eq!(run_stage(&rules, doc.text()).text(), doc.text());
+}
+
+/// A number-only line goes by its place, not by itself: a lone number between kept lines (a table
+/// cell the text no longer marks, a section number) stays, in the first pass and in a second; a run
+/// beside removed chrome and the header's counters go.
+#[test]
+fn a_lone_number_between_kept_lines_stays() {
+    let rules = RuleSet::defaults().unwrap();
+    for kept in [
+        "正文的一句話。\n050402音乐学\n9\n选择音乐和美术",
+        "正文的一句話。\n1\n全国名校长在小地方遇难题\n正文的另一句話。",
+        "正文的一句話。\n各台冠军歌曲奖座统计\n1\n2\n4\n10\n四台冠军歌曲总数：0",
+    ] {
+        assert_eq!(run_stage(&rules, kept).text(), kept);
+    }
+    let doc = run_stage(
+        &rules,
+        "41\n0\n正文的一句話。\n版權所有\n2\n8\n正文的另一句話。",
+    );
+    assert_eq!(doc.text(), "正文的一句話。\n正文的另一句話。");
+    assert!(
+        doc.report()
+            .edits
+            .iter()
+            .any(|e| e.rule == "boilerplate.counters")
+    );
+}
+
+/// The title of a text as the layout writes it (a title-like first line over a blank line) is no
+/// keyword line under a title: the keyword-line rule took `CCTV.com- 央视论坛 :: null` from an output
+/// whose first pass had kept it as the page's `<title>`.
+#[test]
+fn the_title_of_a_text_is_no_keyword_line() {
+    let rules = RuleSet::defaults().unwrap();
+    let output = "CCTV.com- 央视论坛 :: null\n\n正文的一句話。";
+    assert_eq!(run_stage(&rules, output).text(), output);
+    let no_title = "CCTV.com- 央视论坛 :: null\n正文的一句話。";
+    assert_eq!(run_stage(&rules, no_title).text(), "正文的一句話。");
 }
 
 #[test]
@@ -208,7 +249,7 @@ fn a_doubled_prefix_does_not_hide_the_rest_of_its_line() {
         .collect();
     assert_eq!(
         rules_used,
-        ["boilerplate.page-numbers", "boilerplate.doubled-byline"]
+        ["boilerplate.counters", "boilerplate.doubled-byline"]
     );
     assert_eq!(run_stage(&rules, once.text()).text(), once.text());
 }

@@ -19,7 +19,7 @@ use crate::rules::settings::BoilerplateSettings;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
 use crate::text::chars::{FULL_STOPS, STATEMENT_ENDS, is_sentence_punct};
-use crate::text::lines::line_ranges;
+use crate::text::lines::{line_ranges, opens_with_title};
 use crate::types::{BlockKind, StageName};
 
 pub struct Boilerplate {
@@ -65,6 +65,12 @@ enum Kind {
     },
     /// After the last line removed by an `ends_page` rule, the few short lines left go too.
     FooterTail { max_lines: usize },
+    /// A line matching the pattern (a number-only line: a count, a time, a pager's `[1]`) goes by
+    /// its place, never by itself: before the page's first sentence, or in a run of such lines next
+    /// to a line another rule removes. A lone number between kept lines may be a table cell or a
+    /// section number, and the text does not show which: judged by what the text shows, a line the
+    /// first pass keeps is kept by a second.
+    Counter { pattern: Regex },
 }
 
 impl LineRule {
@@ -83,9 +89,17 @@ struct Line<'a> {
     text: &'a str,
     chars: usize,
     kind: BlockKind,
+    /// The first line of an untyped text that its layout shows as the title (a title-like line over
+    /// a blank line, as `clean` writes one): not a keyword line under the title, so that cleaning an
+    /// output again keeps the title the first pass kept.
+    shown_as_title: bool,
 }
 
 impl Line<'_> {
+    fn is_body(&self) -> bool {
+        self.kind != BlockKind::Title && !self.shown_as_title
+    }
+
     fn ends_sentence(&self) -> bool {
         self.text
             .trim_end()
@@ -139,7 +153,10 @@ impl Boilerplate {
                 }
                 Kind::KeywordLine { within, min_words } => {
                     for (i, line) in lines.iter().enumerate().take(*within) {
-                        if removable(line) && is_keyword_line(line.text, *min_words) {
+                        if removable(line)
+                            && !line.shown_as_title
+                            && is_keyword_line(line.text, *min_words)
+                        {
                             claimed[i].get_or_insert(r);
                         }
                     }
@@ -195,11 +212,58 @@ impl Boilerplate {
                         }
                     }
                 }
-                Kind::Prefix { .. } | Kind::FooterTail { .. } => {}
+                Kind::Prefix { .. } | Kind::FooterTail { .. } | Kind::Counter { .. } => {}
             }
         }
+        self.counters(lines, &mut claimed);
         self.footer_tail(lines, &mut claimed);
         claimed
+    }
+
+    /// The `counter` rules' claims, judged once every line rule has claimed its lines.
+    fn counters(&self, lines: &[Line], claimed: &mut [Option<usize>]) {
+        for (r, rule) in self.rules.iter().enumerate() {
+            let Kind::Counter { pattern } = &rule.kind else {
+                continue;
+            };
+            let shown: Vec<usize> = (0..lines.len())
+                .filter(|&i| !lines[i].text.trim().is_empty())
+                .collect();
+            let is_counter = |i: usize| {
+                claimed[i].is_none()
+                    && rule.may_remove(&lines[i])
+                    && pattern.is_match(lines[i].text.trim())
+            };
+            let counters: Vec<bool> = shown.iter().map(|&i| is_counter(i)).collect();
+            // The page's header: the lines before the first sentence of its body (a title can
+            // end with a question mark) that no rule removes.
+            let header_end = shown.iter().position(|&i| {
+                claimed[i].is_none() && lines[i].is_body() && lines[i].ends_sentence()
+            });
+            let mut taken: Vec<usize> = Vec::new();
+            let mut p = 0;
+            while p < shown.len() {
+                if !counters[p] {
+                    p += 1;
+                    continue;
+                }
+                let end = (p..shown.len())
+                    .find(|&q| !counters[q])
+                    .unwrap_or(shown.len());
+                let beside_removed = [p.checked_sub(1), Some(end)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|q| shown.get(q))
+                    .any(|&i| claimed[i].is_some());
+                taken.extend(
+                    (p..end).filter(|&q| beside_removed || header_end.is_some_and(|h| q < h)),
+                );
+                p = end;
+            }
+            for q in taken {
+                claimed[shown[q]] = Some(r);
+            }
+        }
     }
 
     fn footer_tail(&self, lines: &[Line], claimed: &mut [Option<usize>]) {
@@ -308,10 +372,12 @@ fn reason(kind: &Kind) -> &'static str {
         Kind::Notice { .. } => "promotional notice up to its link",
         Kind::NumberedRun { .. } => "numbered list of short titles",
         Kind::FooterTail { .. } => "short line after the page footer",
+        Kind::Counter { .. } => "number-only line in the page header or beside removed chrome",
     }
 }
 
 fn split_lines(doc: &Document) -> Vec<Line<'_>> {
+    let untyped_title = doc.kinds.is_empty() && opens_with_title(&doc.text);
     line_ranges(&doc.text)
         .enumerate()
         .map(|(index, range)| {
@@ -321,6 +387,7 @@ fn split_lines(doc: &Document) -> Vec<Line<'_>> {
                 text,
                 chars: text.trim().chars().count(),
                 kind: doc.kind_of_line(index),
+                shown_as_title: index == 0 && untyped_title,
             }
         })
         .collect()
@@ -499,6 +566,12 @@ pub enum BoilerplateKind {
         /// At most this many lines.
         max_lines: usize,
     },
+    /// A line matched by the pattern before the page's first sentence, or in a run of such lines
+    /// next to a line another rule removes.
+    Counter {
+        /// Regular expressions; a line matching any is a counter.
+        patterns: Vec<String>,
+    },
 }
 
 /// One rule; `max_line_chars` is the stage's limit, which the rule may raise or lower.
@@ -546,6 +619,9 @@ fn compile(rule: &Rule, max_line_chars: usize) -> Result<LineRule, RuleError> {
             max_item_chars,
         },
         BoilerplateKind::FooterTail { max_lines } => Kind::FooterTail { max_lines },
+        BoilerplateKind::Counter { patterns } => Kind::Counter {
+            pattern: regex("patterns", &patterns)?,
+        },
     };
     Ok(LineRule {
         id: rule.id.clone(),
