@@ -269,7 +269,8 @@ impl ContentRules {
         let before = choice.kept.len();
         for &post in &thread {
             let holds_content = (post..page.elements[post].end).contains(&container);
-            if !content.contains(&post) && !holds_content && is_post(post) {
+            // A short reply (`同质化太严重了`) is no prose, and still a post.
+            if !content.contains(&post) && !holds_content && chrome[post].is_none() {
                 let extra = self.keep(page, &scores, post);
                 choice.kept.extend(extra.kept);
                 choice.dropped_inside.extend(extra.dropped_inside);
