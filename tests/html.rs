@@ -418,3 +418,50 @@ fn no_corpus_page_gets_an_empty_body() {
     assert!(pages > 0, "no pages under {}", root.display());
     assert!(empty.is_empty(), "empty bodies: {empty:#?}");
 }
+
+/// A Discuz-like thread: each post a `div#post_N` with a user card of links, a vote count, a
+/// `关注` widget and the post's text.
+fn thread(posts: &[&str]) -> String {
+    let mut page = String::from("<html><body><div id=\"postlist\">");
+    for (n, text) in posts.iter().enumerate() {
+        let card: String = [
+            "用戶資料",
+            "發短消息",
+            "加為好友",
+            "查看帖子",
+            "積分排行",
+            "勳章列表",
+        ]
+        .iter()
+        .map(|w| format!("<a href=\"/u/{n}/{w}\">{w}</a>"))
+        .collect();
+        page.push_str(&format!(
+            "<div id=\"post_{n}\"><div class=\"card\">{card}</div><p>12</p><p>關注</p><p>{text}</p></div>"
+        ));
+    }
+    page.push_str("</div></body></html>");
+    page
+}
+
+#[test]
+fn every_post_of_a_thread_is_kept_without_its_widgets() {
+    let posts = [
+        "建議對遊戲的新版本進行改版，現在的版本跟別的遊戲差太遠了，希望官方認真考慮。",
+        "頂你，這個建議說得太對了。",
+        "頂",
+        "同質化太嚴重了，玩久了就沒意思了。",
+    ];
+    let cleaned = clean(&thread(&posts));
+    for post in posts {
+        assert!(cleaned.text.contains(post), "{post} lost: {}", cleaned.text);
+    }
+    let dropped = &cleaned.report.html.as_ref().unwrap().dropped;
+    let widgets = |text: &str| {
+        let by_posts = dropped.iter().filter(|d| d.rule == "html.posts");
+        by_posts.filter(|d| d.text == text).count()
+    };
+    assert_eq!(widgets("關注"), 3, "{dropped:?}");
+    // A recurring number is no widget: it may be what the post says.
+    assert_eq!(widgets("12"), 0);
+    assert!(flagged(&cleaned, "html.posts", "thread of 4 posts"));
+}

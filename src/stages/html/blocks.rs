@@ -1,9 +1,11 @@
 //! The walk: one iterative pass over the parsed tree that skips removed subtrees and cuts the text
 //! into blocks at block-level element boundaries, remembering the innermost element of each block.
 
+use std::hash::Hasher;
 use std::ops::Range;
 
 use ego_tree::iter::Edge;
+use rustc_hash::FxHasher;
 use scraper::{ElementRef, Node};
 
 use super::clean::Removal;
@@ -22,6 +24,10 @@ pub struct Element {
     pub class: ElementClass,
     /// A `p` element.
     pub paragraph: bool,
+    /// Its tag name, class and id with digits left out: the posts of a thread share it
+    /// (`div#post_53876`, `div#post_53877`). `None` without a class or id: a bare `div` or `td`
+    /// is page layout as often as a post.
+    pub shape: Option<u64>,
     /// `<a>` elements directly at this element (descendants are summed by the scorer).
     pub links: u32,
     /// The prose in its subtree on the DOM before any removal (see [`DomProse`]).
@@ -259,6 +265,22 @@ fn is_block_level(name: &str) -> bool {
     )
 }
 
+/// A hash of the element's tag name, class and id without their digits (see [`Element::shape`]).
+fn shape(element: &scraper::node::Element) -> Option<u64> {
+    let attrs = [element.attr("class"), element.attr("id")];
+    if attrs.iter().flatten().all(|a| a.trim().is_empty()) {
+        return None;
+    }
+    let mut hasher = FxHasher::default();
+    for part in std::iter::once(Some(element.name())).chain(attrs) {
+        let bytes = part.unwrap_or("").bytes().filter(|b| !b.is_ascii_digit());
+        bytes.for_each(|b| hasher.write_u8(b));
+        // Parts are separated, so `class="ab"` and `class="a" id="b"` differ.
+        hasher.write_u8(0);
+    }
+    Some(hasher.finish())
+}
+
 fn kind_of(name: &str) -> Option<(BlockKind, u8)> {
     Some(match name {
         "h1" => (BlockKind::Heading, 1),
@@ -324,6 +346,7 @@ impl Walk {
             end: index + 1,
             class,
             paragraph: name == "p",
+            shape: shape(element.value()),
             links: 0,
             dom_prose,
             node: element.id(),

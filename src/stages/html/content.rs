@@ -16,6 +16,7 @@ use scraper::ElementRef;
 use super::blocks::{Guard, Page, Spared, label};
 use super::clean::{Matcher, classes};
 use super::kinds::{HtmlKind, html_rules};
+use super::posts::Posts;
 use super::prose::{DomProse, holds_most};
 use crate::error::RuleError;
 use crate::rules::settings::HtmlSettings;
@@ -79,6 +80,7 @@ pub struct ContentRules {
     vocabularies: Vec<Vocabulary>,
     containers: Vec<Container>,
     link_farm: Option<LinkFarm>,
+    posts: Option<Posts>,
     settings: HtmlSettings,
 }
 
@@ -120,6 +122,7 @@ impl ContentRules {
             vocabularies: Vec::new(),
             containers: Vec::new(),
             link_farm: None,
+            posts: None,
             settings,
         };
         for (rule, kind) in html_rules(rules)? {
@@ -150,6 +153,9 @@ impl ContentRules {
                     });
                 }
                 HtmlKind::MainContent {} => content.main_id = rule.id.clone(),
+                HtmlKind::Posts { .. } => {
+                    content.posts = Posts::from_rule(rule, &kind).transpose()?
+                }
                 _ => {}
             }
         }
@@ -246,6 +252,45 @@ impl ContentRules {
         }
         choice.kept.sort_unstable();
         Choice { by_rule, ..choice }
+    }
+
+    /// A forum or Q&A thread (see [`Posts`]): every post of the thread the content is part of is
+    /// kept, and the engine's widget lines inside the posts are dropped. Says what it did.
+    pub fn settle_thread(&self, page: &Page, choice: &mut Choice) -> Option<(String, String)> {
+        let posts = self.posts.as_ref()?;
+        let container = choice.container?;
+        let scores = self.score(page, Classes::Applied);
+        let chrome = chrome_below(page, 0, page.elements.len());
+        let min_prose = f64::from(self.settings.min_prose_units);
+        // A post holds prose, and is not under a chrome name: a blog's comment thread stays out.
+        let is_post = |e: usize| scores.prose[e] >= min_prose && chrome[e].is_none();
+        let thread = posts.thread(page, container, &is_post)?;
+        let content = container..page.elements[container].end;
+        let before = choice.kept.len();
+        for &post in &thread {
+            let holds_content = (post..page.elements[post].end).contains(&container);
+            // A short reply (`同质化太严重了`) is no prose, and still a post.
+            if !content.contains(&post) && !holds_content && chrome[post].is_none() {
+                let extra = self.keep(page, &scores, post);
+                choice.kept.extend(extra.kept);
+                choice.dropped_inside.extend(extra.dropped_inside);
+                choice.spared.extend(extra.spared);
+            }
+        }
+        choice.kept.sort_unstable();
+        choice.kept.dedup();
+        let added = choice.kept.len() - before;
+        let widgets = posts.widgets(page, &thread, &choice.kept, &|b| self.is_prose(b));
+        choice.kept.retain(|b| widgets.binary_search(b).is_err());
+        let message = format!(
+            "thread of {} posts: {added} blocks of other posts kept, {} widget lines dropped",
+            thread.len(),
+            widgets.len()
+        );
+        choice
+            .dropped_inside
+            .extend(widgets.into_iter().map(|b| (posts.id.clone(), b)));
+        Some((posts.id.clone(), message))
     }
 
     /// The paragraphs next to the content that are prose through and through (a lead paragraph in a

@@ -48,6 +48,17 @@ pub enum HtmlKind {
         /// The least share of link text in a link farm's text.
         min_link_ratio: f64,
     },
+    /// The posts of a thread: repeated sibling blocks of one shape, each with prose.
+    Posts {
+        /// The least number of siblings of one shape that make a thread.
+        min_posts: usize,
+        /// The least number of them that must hold prose.
+        min_prose_posts: usize,
+        /// A widget line (`关注`, `举报收起`) is at most this many units long.
+        max_widget_units: u32,
+        /// A widget line recurs, word for word, in at least this share of the posts (and two).
+        min_widget_share: f64,
+    },
     /// The article title without the site name.
     TitleSiteName {
         /// What separates the parts of a `<title>`, tried in order.

@@ -20,6 +20,7 @@ mod depth;
 mod elide;
 mod fallback;
 mod kinds;
+mod posts;
 mod prose;
 mod readability;
 mod source;
@@ -97,6 +98,7 @@ impl Stage for Html {
             .fallback
             .as_ref()
             .and_then(|f| f.settle(&page, parsed, &mut choice));
+        let thread = self.content.settle_thread(&page, &mut choice);
         for spared in page.spared.iter().chain(&choice.spared) {
             doc.flag(
                 StageName::Html,
@@ -114,6 +116,9 @@ impl Stage for Html {
         doc.flag(StageName::Html, rule, choice.summary(&page, parsed), None);
         if let Some(rescue) = rescue {
             doc.flag(StageName::Html, rescue.rule, rescue.message, None);
+        }
+        if let Some((rule, message)) = thread {
+            doc.flag(StageName::Html, rule, message, None);
         }
         if body.is_empty() && page.prose_total > 0 {
             doc.flag(
