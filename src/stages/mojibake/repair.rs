@@ -35,8 +35,13 @@ impl Mojibake {
                 return;
             }
         }
-        self.repair_round_trip(line, offset, work, &mut done);
-        self.repair_lost(line, offset, work, &mut done);
+        // Every line passes here: a byte search keeps clean text cheap.
+        if let Some(rule) = &self.lost
+            && memchr::memchr(b'?', line.as_bytes()).is_some()
+        {
+            self.repair_round_trip(rule, line, offset, work, &mut done);
+            self.repair_lost(rule, line, offset, work, &mut done);
+        }
         self.repair_cjk(line, offset, work, &mut done);
         // Parts repaired alone and C1 controls come last: a line of GBK read as Windows-1252 may
         // hold a pair that looks like UTF-8, which the re-decoding of the whole clause explains.
@@ -52,18 +57,14 @@ impl Mojibake {
 
     /// Characters lost in a round trip through GBK (`平臺�?`): filled where the models are sure by
     /// `round_trip_min_margin` among the characters the bytes allow, flagged where they are not.
-    pub(super) fn repair_round_trip(
+    fn repair_round_trip(
         &self,
+        rule: &Lost,
         line: &str,
         offset: usize,
         work: &mut Work,
         done: &mut Vec<Range<usize>>,
     ) {
-        let Some(rule) = &self.lost else { return };
-        // Every line passes here: a byte search keeps clean text cheap.
-        if memchr::memchr(b'?', line.as_bytes()).is_none() {
-            return;
-        }
         let Some(first) = line.find("\u{FFFD}?").or_else(|| line.find("?\u{FFFD}")) else {
             return;
         };
@@ -99,17 +100,14 @@ impl Mojibake {
 
     /// Characters a GB2312 or Big5 encoder wrote as `?`: filled where the models are sure by
     /// `min_margin`, flagged where they are not; a `?` that reads as a question mark is left alone.
-    pub(super) fn repair_lost(
+    fn repair_lost(
         &self,
+        rule: &Lost,
         line: &str,
         offset: usize,
         work: &mut Work,
         done: &mut Vec<Range<usize>>,
     ) {
-        let Some(rule) = &self.lost else { return };
-        if memchr::memchr(b'?', line.as_bytes()).is_none() {
-            return;
-        }
         let gaps = lost::gaps(line);
         let suspect = |at: usize| {
             !lost::reads_as_question_mark(self.ngrams, line, at, rule.question_mark_logp)
@@ -377,6 +375,10 @@ struct Found {
     flag: bool,
 }
 
+/// What a lost-character search found on a line: the charset the damage went through, and each
+/// damaged place.
+type Findings = (&'static str, Vec<Found>);
+
 /// One of the two searches of `mojibake.lost-characters`, as `repair_lost_characters` runs it.
 struct LostSearch<'s> {
     /// The first damaged place of the line, where a flag for the whole line stands.
@@ -386,7 +388,7 @@ struct LostSearch<'s> {
     round_trip: bool,
     min_margin: f64,
     /// The places found, and the charset the damage went through.
-    search: &'s dyn Fn(&lost::Scoring) -> Option<(&'static str, Vec<Found>)>,
+    search: &'s dyn Fn(&lost::Scoring) -> Option<Findings>,
     /// The reason of a repair, from that charset, the character and its margin.
     reason: &'s dyn Fn(&str, char, f64) -> String,
 }
