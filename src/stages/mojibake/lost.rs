@@ -213,8 +213,8 @@ pub struct Settings {
     pub min_margin: f64,
 }
 
-/// What a search scores with and may spend: the n-gram model ranks and searches, `judge` scores
-/// whole lines for the margins, `cost` is told how many candidate scorings a step makes and
+/// What a search scores with and may spend: the n-gram model ranks and searches, `judge` (the
+/// word model) scores whole lines with it for the margins, `cost` is told how many candidate scorings a step makes and
 /// returns false once the document's budget is spent.
 pub struct Scoring<'a> {
     pub model: &'a NgramModel,
@@ -368,7 +368,23 @@ fn search(
         beam = next;
     }
     let best = beam.into_iter().next()?;
-    let margins = margins(line, gaps, &best, &options, scoring)?;
+    let texts: Vec<(String, String)> = (0..gaps.len())
+        .map(|g| {
+            let before = interleave(&segments, &best.chosen[..g]);
+            let after = interleave(&segments[g + 1..], &best.chosen[g + 1..]);
+            (before, after)
+        })
+        .collect();
+    let places: Vec<Place> = texts
+        .iter()
+        .zip(&best.chosen)
+        .map(|((before, after), &chosen)| Place {
+            before,
+            chosen,
+            after,
+        })
+        .collect();
+    let margins = margins(&places, lacking, scoring, &|_| true)?;
     let gaps = gaps
         .iter()
         .zip(&best.chosen)
@@ -416,14 +432,22 @@ fn shortlist(
     out
 }
 
-/// For each gap of the best reading, how much the whole line loses, as `judge` scores it, when
-/// that gap alone takes its next best option among those the n-gram model ranks first.
-fn margins(
-    line: &str,
-    gaps: &[usize],
-    best: &Reading,
-    options: &[String],
+/// A filled place of a reading: the text before it, the character chosen there, the text after.
+pub struct Place<'t> {
+    pub before: &'t str,
+    pub chosen: char,
+    pub after: &'t str,
+}
+
+/// For each filled place of a line, how much the whole line (`judge` and the n-gram model's line
+/// score) loses when that place alone takes its best rival: of the `per_gap` options the n-gram
+/// model ranks best there, and a question mark, those whose line `fits` the damage. Infinite when
+/// no rival fits; `None` once the budget is spent.
+pub fn margins(
+    places: &[Place],
+    options: &[char],
     scoring: &Scoring,
+    fits: &dyn Fn(&str) -> bool,
 ) -> Option<Vec<f64>> {
     let Scoring {
         model,
@@ -431,33 +455,42 @@ fn margins(
         judge,
         cost,
     } = scoring;
-    let segments = segments(line, gaps);
-    (0..gaps.len())
-        .map(|g| {
-            if !cost(options.len()) {
-                return None;
-            }
-            let before = interleave(&segments, &best.chosen[..g]);
-            let after = interleave(&segments[g + 1..], &best.chosen[g + 1..]);
-            let shortlist = shortlist(model, &before, options, &after, settings.per_gap);
-            let scores: Vec<f64> = shortlist
-                .iter()
-                .map(|o| judge(&format!("{before}{o}{after}")))
-                .collect();
-            let chosen = best.chosen[g].to_string();
-            let own = shortlist
-                .iter()
-                .zip(&scores)
-                .find(|(o, _)| **o == chosen)
-                .map_or(f64::NEG_INFINITY, |(_, s)| *s);
-            let rival = shortlist
-                .iter()
-                .zip(&scores)
-                .filter(|(o, _)| **o != chosen)
-                .map(|(_, s)| *s)
-                .fold(f64::NEG_INFINITY, f64::max);
-            Some(own - rival)
-        })
+    let line_score = |text: &str| judge(text) + model.score_line(text);
+    let fills: Vec<String> = options.iter().map(char::to_string).collect();
+    let fills: Vec<&str> = fills.iter().map(String::as_str).collect();
+    places
+        .iter()
+        .map(
+            |&Place {
+                 before,
+                 chosen,
+                 after,
+             }| {
+                if !cost(options.len()) {
+                    return None;
+                }
+                let scores =
+                    model.fill_scores(&Context::line(before), &fills, &Context::line(after));
+                let mut ranked: Vec<(f64, char)> =
+                    scores.into_iter().zip(options.iter().copied()).collect();
+                ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+                let rival = ranked
+                    .iter()
+                    .map(|&(_, c)| c)
+                    .filter(|&c| c != chosen && c != '?')
+                    .map(|c| format!("{before}{c}{after}"))
+                    .filter(|text| fits(text))
+                    .take(settings.per_gap)
+                    .chain(
+                        (chosen != '?')
+                            .then(|| format!("{before}?{after}"))
+                            .filter(|text| fits(text)),
+                    )
+                    .map(|text| line_score(&text))
+                    .fold(f64::NEG_INFINITY, f64::max);
+                Some(line_score(&format!("{before}{chosen}{after}")) - rival)
+            },
+        )
         .collect()
 }
 

@@ -5,7 +5,7 @@ use std::ops::Range;
 use super::detect::{self, Suspicion};
 use super::latin::Step;
 use super::units::{changed_spans, describe, lossy_signature, overlaps, shifted};
-use super::{Budget, Mojibake, Slip, Unrepaired, Work, lost, roundtrip, slip};
+use super::{Budget, Lost, Mojibake, Slip, Unrepaired, Work, lost, roundtrip, slip};
 
 impl Mojibake {
     pub(super) fn repair_line(&self, line: &str, offset: usize, work: &mut Work) {
@@ -35,8 +35,13 @@ impl Mojibake {
                 return;
             }
         }
-        self.repair_round_trip(line, offset, work, &mut done);
-        self.repair_lost(line, offset, work, &mut done);
+        // Every line passes here: a byte search keeps clean text cheap.
+        if let Some(rule) = &self.lost
+            && memchr::memchr(b'?', line.as_bytes()).is_some()
+        {
+            self.repair_round_trip(rule, line, offset, work, &mut done);
+            self.repair_lost(rule, line, offset, work, &mut done);
+        }
         self.repair_cjk(line, offset, work, &mut done);
         // Parts repaired alone and C1 controls come last: a line of GBK read as Windows-1252 may
         // hold a pair that looks like UTF-8, which the re-decoding of the whole clause explains.
@@ -50,33 +55,111 @@ impl Mojibake {
         }
     }
 
-    /// Characters lost in a round trip through GBK (`平臺�?`): filled where the n-gram model is sure
-    /// by `round_trip_min_margin` among the characters the bytes allow, flagged where it is not.
-    pub(super) fn repair_round_trip(
+    /// Characters lost in a round trip through GBK (`平臺�?`): filled where the models are sure by
+    /// `round_trip_min_margin` among the characters the bytes allow, flagged where they are not.
+    fn repair_round_trip(
         &self,
+        rule: &Lost,
         line: &str,
         offset: usize,
         work: &mut Work,
         done: &mut Vec<Range<usize>>,
     ) {
-        let Some(rule) = &self.lost else { return };
-        // Every line passes here: a byte search keeps clean text cheap.
-        if memchr::memchr(b'?', line.as_bytes()).is_none() {
-            return;
-        }
         let Some(first) = line.find("\u{FFFD}?").or_else(|| line.find("?\u{FFFD}")) else {
             return;
         };
-        let run = |at: usize| line[at..].chars().take(8).collect::<String>();
+        let options = match rule.candidates.lean(line) {
+            Some(lost::Lean::Simplified) => &rule.round_trip_options[0],
+            Some(lost::Lean::Traditional) => &rule.round_trip_options[1],
+            None => &rule.round_trip_options[2],
+        };
+        let search = |scoring: &lost::Scoring| {
+            let filled = roundtrip::repair(&rule.gbk_pairs, line, options, scoring)?;
+            let found = filled.into_iter().map(|f| Found {
+                span: f.span,
+                filled: Some(f.filled),
+                margin: f.margin,
+                flag: true,
+            });
+            Some(("GBK", found.collect()))
+        };
+        let reason = |charset: &str, c: char, margin: f64| {
+            format!(
+                "a character lost in a round trip through {charset}: `{c}` fits best of those its bytes allow (+{margin:.1} over the next)"
+            )
+        };
+        let search = LostSearch {
+            first,
+            round_trip: true,
+            min_margin: rule.round_trip_min_margin,
+            search: &search,
+            reason: &reason,
+        };
+        self.repair_lost_characters(rule, &search, line, offset, work, done);
+    }
+
+    /// Characters a GB2312 or Big5 encoder wrote as `?`: filled where the models are sure by
+    /// `min_margin`, flagged where they are not; a `?` that reads as a question mark is left alone.
+    fn repair_lost(
+        &self,
+        rule: &Lost,
+        line: &str,
+        offset: usize,
+        work: &mut Work,
+        done: &mut Vec<Range<usize>>,
+    ) {
+        let gaps = lost::gaps(line);
+        let suspect = |at: usize| {
+            !lost::reads_as_question_mark(self.ngrams, line, at, rule.question_mark_logp)
+        };
+        let Some(&first) = gaps.iter().find(|&&at| suspect(at)) else {
+            return;
+        };
+        let search = |scoring: &lost::Scoring| {
+            let filling = lost::fill(line, &rule.candidates, scoring)?;
+            let found = filling.gaps.into_iter().map(|g| Found {
+                span: g.at..g.at + 1,
+                filled: g.filled,
+                margin: g.margin,
+                flag: suspect(g.at),
+            });
+            Some((filling.repertoire, found.collect()))
+        };
+        let reason = |repertoire: &str, c: char, margin: f64| {
+            format!(
+                "a character {repertoire} lacks, written as `?`: `{c}` fits best (+{margin:.1} over the next)"
+            )
+        };
+        let search = LostSearch {
+            first,
+            round_trip: false,
+            min_margin: rule.settings.min_margin,
+            search: &search,
+            reason: &reason,
+        };
+        self.repair_lost_characters(rule, &search, line, offset, work, done);
+    }
+
+    /// Runs one search of `mojibake.lost-characters` on a line under the document's budget: each
+    /// place it fills by its margin or more is repaired, each other one it flags is flagged.
+    fn repair_lost_characters(
+        &self,
+        rule: &Lost,
+        search: &LostSearch,
+        line: &str,
+        offset: usize,
+        work: &mut Work,
+        done: &mut Vec<Range<usize>>,
+    ) {
         let flag = |at: usize, over_budget: bool| Unrepaired {
             at: offset + at,
-            run: run(at),
+            run: line[at..].chars().take(8).collect(),
             over_budget,
             lost: true,
-            round_trip: true,
+            round_trip: search.round_trip,
         };
         if work.budget.spent() {
-            work.unrepaired.push(flag(first, true));
+            work.unrepaired.push(flag(search.first, true));
             return;
         }
         let cost = |scorings: usize| {
@@ -92,118 +175,46 @@ impl Mojibake {
             judge: &judge,
             cost: &cost,
         };
-        let options = match rule.candidates.lean(line) {
-            Some(lost::Lean::Simplified) => &rule.round_trip_options[0],
-            Some(lost::Lean::Traditional) => &rule.round_trip_options[1],
-            None => &rule.round_trip_options[2],
-        };
-        let Some(filled) = roundtrip::repair(&rule.gbk_pairs, line, options, &scoring) else {
-            // Not this damage, or the budget ran out: other rules may still explain the line.
-            if work.budget.spent() {
-                work.unrepaired.push(flag(first, true));
+        let Some((charset, found)) = (search.search)(&scoring) else {
+            // A line no round trip explains is not this damage: other rules may explain it. A
+            // `?` beside Han characters is a gap either way.
+            if !search.round_trip || work.budget.spent() {
+                work.unrepaired
+                    .push(flag(search.first, work.budget.spent()));
             }
             return;
         };
-        for roundtrip::Filled {
+        for Found {
             span,
             filled,
             margin,
-        } in filled
+            flag: flagged,
+        } in found
         {
-            if margin >= rule.round_trip_min_margin {
-                let reason = format!(
-                    "a character lost in a round trip through GBK: `{filled}` fits best of those its bytes allow (+{margin:.1} over the next)"
-                );
-                work.changes.push(shifted(
-                    span.clone(),
-                    offset,
-                    filled.to_string(),
-                    &rule.id,
-                    reason,
-                ));
-            } else {
-                work.unrepaired.push(flag(span.start, false));
-            }
-            done.push(span);
-        }
-    }
-
-    /// Characters a GB2312 or Big5 encoder wrote as `?`: filled where the n-gram model is sure by
-    /// `min_margin`, flagged where it is not; a `?` that reads as a question mark is left alone.
-    pub(super) fn repair_lost(
-        &self,
-        line: &str,
-        offset: usize,
-        work: &mut Work,
-        done: &mut Vec<Range<usize>>,
-    ) {
-        let Some(rule) = &self.lost else { return };
-        if memchr::memchr(b'?', line.as_bytes()).is_none() {
-            return;
-        }
-        let gaps = lost::gaps(line);
-        let suspect = |at: &usize| {
-            !lost::reads_as_question_mark(self.ngrams, line, *at, rule.question_mark_logp)
-        };
-        let Some(&first) = gaps.iter().find(|at| suspect(at)) else {
-            return;
-        };
-        let run = |at: usize| line[at..].chars().take(8).collect::<String>();
-        if work.budget.spent() {
-            work.unrepaired.push(Unrepaired {
-                at: offset + first,
-                run: run(first),
-                over_budget: true,
-                lost: true,
-                round_trip: false,
-            });
-            return;
-        }
-        let cost = |scorings: usize| {
-            let charged = scorings.div_ceil(rule.ngram_scorings_per_scoring);
-            let left = work.budget.scorings_left.get();
-            work.budget.scorings_left.set(left.saturating_sub(charged));
-            left >= charged
-        };
-        let judge = |text: &str| self.log_likelihood(text) + self.ngrams.score_line(text);
-        let scoring = lost::Scoring {
-            model: self.ngrams,
-            settings: &rule.settings,
-            judge: &judge,
-            cost: &cost,
-        };
-        let filling = lost::fill(line, &rule.candidates, &scoring);
-        let Some(filling) = filling else {
-            let over_budget = work.budget.spent();
-            work.unrepaired.push(Unrepaired {
-                at: offset + first,
-                run: run(first),
-                over_budget,
-                lost: true,
-                round_trip: false,
-            });
-            return;
-        };
-        for lost::Gap { at, filled, margin } in filling.gaps {
-            let sure = margin >= rule.settings.min_margin;
+            let sure = margin >= search.min_margin;
             match filled {
                 Some(c) if sure => {
-                    let reason = format!(
-                        "a character {} lacks, written as `?`: `{c}` fits best (+{margin:.1} over the next)",
-                        filling.repertoire
-                    );
-                    work.changes
-                        .push(shifted(at..at + 1, offset, c.to_string(), &rule.id, reason));
-                    done.push(at..at + 1);
+                    let reason = (search.reason)(charset, c, margin);
+                    work.changes.push(shifted(
+                        span.clone(),
+                        offset,
+                        c.to_string(),
+                        &rule.id,
+                        reason,
+                    ));
+                    done.push(span);
                 }
-                _ if sure || !suspect(&at) => {}
-                _ => work.unrepaired.push(Unrepaired {
-                    at: offset + at,
-                    run: run(at),
-                    over_budget: false,
-                    lost: true,
-                    round_trip: false,
-                }),
+                // A place the round trip explains is that damage, repaired or not; a `?` gap
+                // left as it is may still be part of another garble. A `?` surely a question
+                // mark is no damage.
+                _ => {
+                    if flagged && !sure {
+                        work.unrepaired.push(flag(span.start, false));
+                    }
+                    if search.round_trip {
+                        done.push(span);
+                    }
+                }
             }
         }
     }
@@ -352,4 +363,32 @@ impl Mojibake {
             (run, repair.text, reason)
         })
     }
+}
+
+/// What a lost-character search found at one damaged place of a line.
+struct Found {
+    span: Range<usize>,
+    /// The character that fits best there (`None`: a question mark).
+    filled: Option<char>,
+    margin: f64,
+    /// Whether the place is flagged when left as it is (a `?` that reads as one is not).
+    flag: bool,
+}
+
+/// What a lost-character search found on a line: the charset the damage went through, and each
+/// damaged place.
+type Findings = (&'static str, Vec<Found>);
+
+/// One of the two searches of `mojibake.lost-characters`, as `repair_lost_characters` runs it.
+struct LostSearch<'s> {
+    /// The first damaged place of the line, where a flag for the whole line stands.
+    first: usize,
+    /// Whether the damage is a round trip through GBK (`平臺�?`) rather than `?` for characters a
+    /// charset lacked.
+    round_trip: bool,
+    min_margin: f64,
+    /// The places found, and the charset the damage went through.
+    search: &'s dyn Fn(&lost::Scoring) -> Option<Findings>,
+    /// The reason of a repair, from that charset, the character and its margin.
+    reason: &'s dyn Fn(&str, char, f64) -> String,
 }

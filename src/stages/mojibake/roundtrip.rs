@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use encoding_rs::GBK;
 
-use super::lost::{Lean, Scoring};
+use super::lost::{Lean, Place, Scoring, margins};
 use crate::text::lm::{Context, NgramModel};
 
 /// Readings the n-gram model shortlists, per reading of the beam, for the word model to rank.
@@ -135,7 +135,17 @@ pub fn repair(
     scoring: &Scoring,
 ) -> Option<Vec<Filled>> {
     let best = search(pairs, line, options, scoring)?;
-    let margins = margins(pairs, line, &best, options, scoring)?;
+    let places: Vec<Place> = best
+        .chosen
+        .iter()
+        .map(|&(at, chosen)| Place {
+            before: &best.text[..at],
+            chosen,
+            after: &best.text[at + chosen.len_utf8()..],
+        })
+        .collect();
+    let fits = |text: &str| pairs.round_trip(text) == line;
+    let margins = margins(&places, options, scoring, &fits)?;
     let spans = output_spans(pairs, &best.text);
     let filled = best
         .chosen
@@ -361,54 +371,6 @@ fn extend(
         chosen,
         score: reading.score,
     })
-}
-
-/// For each chosen character of `best`, how much the whole line (as `judge` scores it) loses when
-/// it alone takes the best other candidate whose round trip still gives the line.
-fn margins(
-    pairs: &GbkPairs,
-    line: &str,
-    best: &Reading,
-    options: &[char],
-    scoring: &Scoring,
-) -> Option<Vec<f64>> {
-    let Scoring {
-        model,
-        settings,
-        judge,
-        cost,
-    } = scoring;
-    let own = judge(&best.text) + model.score_line(&best.text);
-    best.chosen
-        .iter()
-        .map(|&(at, chosen)| {
-            if !cost(options.len()) {
-                return None;
-            }
-            let before = &best.text[..at];
-            let after = &best.text[at + chosen.len_utf8()..];
-            let fills: Vec<String> = options.iter().map(char::to_string).collect();
-            let fills: Vec<&str> = fills.iter().map(String::as_str).collect();
-            let scores = model.fill_scores(&Context::line(before), &fills, &Context::line(after));
-            let mut ranked: Vec<(f64, char)> =
-                scores.into_iter().zip(options.iter().copied()).collect();
-            ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let rivals: Vec<String> = ranked
-                .iter()
-                .map(|&(_, c)| c)
-                .chain(['?'])
-                .filter(|&c| c != chosen)
-                .map(|c| format!("{before}{c}{after}"))
-                .filter(|text| pairs.round_trip(text) == line)
-                .take(settings.per_gap)
-                .collect();
-            let rival = rivals
-                .iter()
-                .map(|text| judge(text) + model.score_line(text))
-                .fold(f64::NEG_INFINITY, f64::max);
-            Some(own - rival)
-        })
-        .collect()
 }
 
 /// The candidates for a damaged character of a text leaning to `lean`: the model's characters in
