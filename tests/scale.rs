@@ -8,13 +8,12 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+#[path = "support/seeds.rs"]
+mod seeds;
+use seeds::seed;
+
 fn sluice() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("sluice").unwrap()
-}
-
-fn seed(number: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/seeds/{number}.txt"));
-    std::fs::read_to_string(path).unwrap()
 }
 
 /// `sluice clean --jsonl - ARGS…` on `input`: exit code, stdout, stderr.
