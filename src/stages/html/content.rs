@@ -8,9 +8,6 @@
 //! they hold enough prose; blocks inside the chosen subtree under class/id vocabulary of chrome
 //! (`xgwz`, `tuijian`, `gg`, …) or inside link farms are dropped.
 
-use std::collections::HashSet;
-
-use aho_corasick::AhoCorasick;
 use scraper::ElementRef;
 
 use super::blocks::{Guard, Page, Spared, label};
@@ -18,9 +15,10 @@ use super::clean::{Matcher, classes};
 use super::kinds::{HtmlKind, html_rules};
 use super::posts::Posts;
 use super::prose::{DomProse, holds_most};
+use super::vocabulary::Vocabulary;
 use crate::error::RuleError;
+use crate::rules::RuleSet;
 use crate::rules::settings::HtmlSettings;
-use crate::rules::{Rule, RuleSet};
 
 /// What the walk needs to know about an element's class and id.
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,34 +27,6 @@ pub struct ElementClass {
     pub chrome: Option<usize>,
     /// The known-container rule it matches (the one with the highest priority).
     pub container: Option<usize>,
-}
-
-struct Vocabulary {
-    id: String,
-    /// Every word, matched against a whole part.
-    words: HashSet<String>,
-    /// The words of five or more letters, also matched inside a part (ASCII case-insensitive).
-    long_words: Option<AhoCorasick>,
-}
-
-impl Vocabulary {
-    fn new(id: String, words: Vec<String>) -> Result<Self, String> {
-        let long: Vec<&String> = words.iter().filter(|w| w.len() >= 5).collect();
-        let long_words = if long.is_empty() {
-            None
-        } else {
-            let automaton = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(long)
-                .map_err(|e| e.to_string())?;
-            Some(automaton)
-        };
-        Ok(Vocabulary {
-            id,
-            words: words.into_iter().collect(),
-            long_words,
-        })
-    }
 }
 
 struct Container {
@@ -128,7 +98,7 @@ impl ContentRules {
         for (rule, kind) in html_rules(rules)? {
             match kind {
                 HtmlKind::ClassVocabulary { words } => {
-                    content.vocabularies.push(compile_vocabulary(rule, words)?);
+                    content.vocabularies.push(Vocabulary::compile(rule, words)?);
                 }
                 HtmlKind::ContentContainer {
                     selectors,
@@ -189,7 +159,7 @@ impl ContentRules {
         let mut class = ElementClass::default();
         for name in names {
             if class.chrome.is_none() {
-                class.chrome = self.vocabularies.iter().position(|v| names_chrome(name, v));
+                class.chrome = self.vocabularies.iter().position(|v| v.names_chrome(name));
             }
         }
         class.container = self
@@ -546,89 +516,4 @@ fn chrome_below(page: &Page, root: usize, end: usize) -> Vec<Option<usize>> {
         chrome[i - root] = inherited.or(page.elements[i].class.chrome);
     }
     chrome
-}
-
-/// A class or id names chrome when one of its parts (split at `-`, `_`, digits and case changes) is
-/// a vocabulary word, or contains a word of five or more letters (`foot` must not match `football`).
-/// This runs for every class of every element: hashed, and one automaton for the long words.
-fn names_chrome(name: &str, vocabulary: &Vocabulary) -> bool {
-    name_parts(name).any(|part| {
-        let is_word = if part.bytes().any(|b| b.is_ascii_uppercase()) {
-            vocabulary.words.contains(&part.to_ascii_lowercase())
-        } else {
-            vocabulary.words.contains(part)
-        };
-        is_word
-            || vocabulary
-                .long_words
-                .as_ref()
-                .is_some_and(|ac| ac.is_match(part))
-    })
-}
-
-/// The parts of a class or id name, as slices of it: split at every character that is not an ASCII
-/// letter and before an upper-case letter that follows a lower-case one.
-fn name_parts(name: &str) -> impl Iterator<Item = &str> + '_ {
-    let bytes = name.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < bytes.len() {
-            let b = bytes[i];
-            if !b.is_ascii_alphabetic() {
-                let part = &name[start..i];
-                i += 1;
-                // Multi-byte characters are skipped whole: `start` stays on a char boundary.
-                while i < bytes.len() && !name.is_char_boundary(i) {
-                    i += 1;
-                }
-                start = i;
-                if !part.is_empty() {
-                    return Some(part);
-                }
-                continue;
-            }
-            if b.is_ascii_uppercase() && i > start && bytes[i - 1].is_ascii_lowercase() {
-                let part = &name[start..i];
-                start = i;
-                i += 1;
-                return Some(part);
-            }
-            i += 1;
-        }
-        let part = &name[start..];
-        start = bytes.len();
-        (!part.is_empty()).then_some(part)
-    })
-}
-
-fn compile_vocabulary(rule: &Rule, words: Vec<String>) -> Result<Vocabulary, RuleError> {
-    if words
-        .iter()
-        .any(|w| w.is_empty() || w != &w.to_ascii_lowercase())
-    {
-        return Err(rule.error("`words` must be non-empty lower-case ASCII"));
-    }
-    Vocabulary::new(rule.id.clone(), words).map_err(|e| rule.error(e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn class_names_split_into_parts() {
-        let parts: Vec<&str> = name_parts("xgwzList_gg2 commentBox").collect();
-        assert_eq!(parts, ["xgwz", "List", "gg", "comment", "Box"]);
-        let parts: Vec<&str> = name_parts("新聞-gg中文xgwz").collect();
-        assert_eq!(parts, ["gg", "xgwz"]);
-        let words = vec!["gg".into(), "comment".into(), "foot".into()];
-        let v = Vocabulary::new("x".into(), words).unwrap();
-        assert!(names_chrome("gg_box", &v));
-        assert!(!names_chrome("eggs", &v));
-        assert!(names_chrome("foot", &v));
-        assert!(!names_chrome("football", &v));
-        assert!(names_chrome("commentlist", &v));
-        assert!(names_chrome("GG_box", &v));
-    }
 }

@@ -20,11 +20,13 @@ mod depth;
 mod elide;
 mod fallback;
 mod kinds;
+mod measure;
 mod posts;
 mod prose;
 mod readability;
 mod source;
 mod title;
+mod vocabulary;
 
 pub use depth::markup_depth;
 pub use kinds::HtmlKind;

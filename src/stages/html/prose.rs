@@ -11,7 +11,7 @@
 use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
-use super::blocks::measure;
+use super::measure::measure;
 
 /// Prose per element, indexed by the element's position in document order among all elements of
 /// the tree (the walk counts the same way, removed subtrees included).

@@ -26,8 +26,9 @@ use std::collections::HashSet;
 
 use scraper::{Html, Selector};
 
-use super::blocks::{Block, Page, collapse_whitespace, measure};
+use super::blocks::{Block, Page};
 use super::kinds::{HtmlKind, html_rules};
+use super::measure::{collapse_whitespace, measure};
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 use crate::text::chars::{CLAUSE_MARKS, STATEMENT_ENDS, is_han};

@@ -383,7 +383,7 @@ mod tests {
         ]
         .map(String::from)
         .into();
-        let corpora = std::fs::read_dir("../shared/seeds")
+        let corpora = std::fs::read_dir("fixtures/seeds")
             .into_iter()
             .flatten()
             .flatten();
