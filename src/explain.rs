@@ -2,11 +2,15 @@
 //! positions in the text the stage saw and a little context.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use crate::document::{Document, Format};
 use crate::error::Error;
 use crate::pipeline::{Cleaned, Pipeline};
 use crate::report::Edit;
+use crate::run::read_input;
 use crate::stages::StageName;
 use crate::stages::decode::check_is_text;
 
@@ -63,6 +67,45 @@ pub fn explain(pipeline: &Pipeline, name: &str, bytes: &[u8]) -> Result<String, 
         doc.report.flags.len()
     );
     Ok(out)
+}
+
+/// What a rule change does to a corpus (`sluice diff`).
+#[derive(Debug)]
+pub struct CorpusDiff {
+    /// The documents compared.
+    pub documents: usize,
+    /// One [`describe_change`] per document whose output changes, in input order.
+    pub changes: Vec<String>,
+    /// The documents that could not be read or cleaned with one of the rule sets, and why: they
+    /// are not compared.
+    pub failures: Vec<(PathBuf, Error)>,
+}
+
+/// Clean every file with the `base` and the `new` pipeline, in parallel, and describe the
+/// documents whose output changes.
+pub fn diff_corpus(base: &Pipeline, new: &Pipeline, paths: &[&Path]) -> CorpusDiff {
+    let compare = |path: &&Path| -> Result<Option<String>, Error> {
+        let bytes = read_input(path)?;
+        let (before, after) = (base.clean(&bytes)?, new.clean(&bytes)?);
+        Ok(describe_change(
+            &path.display().to_string(),
+            &before,
+            &after,
+        ))
+    };
+    let results: Vec<_> = paths.par_iter().map(compare).collect();
+    let mut diff = CorpusDiff {
+        documents: paths.len(),
+        changes: Vec::new(),
+        failures: Vec::new(),
+    };
+    for (path, result) in paths.iter().zip(results) {
+        match result {
+            Ok(change) => diff.changes.extend(change),
+            Err(error) => diff.failures.push((path.to_path_buf(), error)),
+        }
+    }
+    diff
 }
 
 /// What a rule change does to one document (`sluice diff`): a unified diff of its outputs before and

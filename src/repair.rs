@@ -1,14 +1,15 @@
 //! Repairs: a file's charset and encoding damage fixed without removing content (`sluice repair`),
 //! with a pipeline of the repairing stages ([`Profile::Repair`](crate::Profile::Repair)).
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use crate::document::{Document, Format};
 use crate::error::Error;
 use crate::pipeline::Pipeline;
 use crate::report::Report;
-use crate::run::read_input;
+use crate::report_json::{ReportJson, RunInfo};
+use crate::run::{Processed, StreamSummary, read_input, stream_jsonl};
 use crate::stages::StageName;
 use crate::stages::decode::check_is_text;
 
@@ -34,12 +35,40 @@ pub fn repair_file(pipeline: &Pipeline, path: &Path) -> Result<(Vec<u8>, Repaire
 
 /// Repair a JSON Lines record's document: markup is kept as it is, since everything is text to a
 /// repair.
-pub fn repair_record(pipeline: &Pipeline, mut doc: Document) -> Repaired {
+fn repair_record(pipeline: &Pipeline, mut doc: Document) -> Repaired {
     if let Some(html) = doc.html.take() {
         doc.text = html;
     }
     doc.format = Format::Text;
     repair_document(pipeline, doc)
+}
+
+/// Repair a JSON Lines stream (`name` says what it is in messages) into JSON Lines on `out`: each
+/// record's `text` repaired and its report, with `run`'s provenance, under `sluice` (see
+/// [`stream_jsonl`]).
+pub fn repair_jsonl(
+    pipeline: &Pipeline,
+    run: &RunInfo,
+    reader: impl BufRead + Send + 'static,
+    name: &Path,
+    out: impl Write,
+) -> Result<StreamSummary, Error> {
+    let repair = |doc| {
+        let repaired = repair_record(pipeline, doc);
+        let report = ReportJson {
+            run: Some(run),
+            ..ReportJson::of_report(&repaired.report)
+        }
+        .to_value();
+        Ok(Processed {
+            fields: vec![
+                ("text".into(), repaired.text.into()),
+                ("sluice".into(), report.into()),
+            ],
+            signature: None,
+        })
+    };
+    stream_jsonl(reader, name, out, pipeline.max_input_bytes(), repair)
 }
 
 fn repair_document(pipeline: &Pipeline, doc: Document) -> Repaired {

@@ -517,6 +517,33 @@ fn diff_shows_what_a_rule_change_does_to_a_corpus() {
 }
 
 #[test]
+fn diff_names_a_document_it_cannot_compare_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("seeds/004.txt"), dir.path().join("page.txt")).unwrap();
+    std::fs::write(dir.path().join("blob.bin"), [0u8, 1, 2, 0, 0xff, 0, 7, 0]).unwrap();
+    let rules = tempfile::tempdir().unwrap();
+    let output = sluice()
+        .arg("diff")
+        .arg("--rules")
+        .arg(rules.path())
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("blob.bin"), "{stderr}");
+    assert!(!stderr.contains("page.txt"), "{stderr}");
+    assert!(stdout.contains("0 of 2 documents change"), "{stdout}");
+    assert!(
+        stdout.contains("1 documents could not be compared"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn near_duplicate_documents_keep_one_copy_in_a_tree() {
     let dir = tempfile::tempdir().unwrap();
     let article = std::fs::read_to_string(fixture("seeds/002.txt")).unwrap();

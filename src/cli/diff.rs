@@ -7,12 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use rayon::prelude::*;
-use sluice::explain::describe_change;
-use sluice::run::{Inputs, read_input};
+use sluice::explain::diff_corpus;
+use sluice::run::Inputs;
 use sluice::{Pipeline, RuleSet};
 
-use super::{JobArgs, Status};
+use super::{JobArgs, Status, report_failure, status};
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -45,23 +44,25 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Status> {
     let new = Pipeline::from_rules(&new_rules).context("the changed rules do not compile")?;
     let inputs = Inputs::collect(&args.paths, None);
     let inputs: Vec<&Path> = inputs.file_paths().collect();
-    let changes: Vec<Option<String>> = inputs
-        .par_iter()
-        .map(|path| {
-            let bytes = read_input(path).ok()?;
-            let (before, after) = (base.clean(&bytes).ok()?, new.clean(&bytes).ok()?);
-            describe_change(&path.display().to_string(), &before, &after)
-        })
-        .collect();
+    let diff = diff_corpus(&base, &new, &inputs);
+    for (path, error) in &diff.failures {
+        report_failure(path, error);
+    }
     let mut out = std::io::stdout().lock();
-    let changed = changes.iter().flatten().count();
-    for change in changes.iter().flatten() {
+    for change in &diff.changes {
         write!(out, "{change}")?;
     }
-    writeln!(out, "{changed} of {} documents change", inputs.len())?;
-    Ok(if args.exit_code && changed > 0 {
-        Status::Failed
-    } else {
-        Status::Success
-    })
+    let changed = diff.changes.len();
+    writeln!(out, "{changed} of {} documents change", diff.documents)?;
+    if !diff.failures.is_empty() {
+        writeln!(
+            out,
+            "{} documents could not be compared",
+            diff.failures.len()
+        )?;
+    }
+    // A document that could not be compared may hide a change.
+    Ok(status(
+        !(args.exit_code && changed > 0) && diff.failures.is_empty(),
+    ))
 }

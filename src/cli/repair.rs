@@ -5,10 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use sluice::repair::{repair_file, repair_record, write_in_place};
-use sluice::run::{Processed, stream_jsonl};
-use sluice::{Pipeline, Profile};
-use sluice::{ReportJson, RunInfo};
+use sluice::repair::{repair_file, repair_jsonl, write_in_place};
+use sluice::{Pipeline, Profile, RunInfo};
 
 use super::clean::{open_jsonl, stdout};
 use super::{JobArgs, RuleArgs, Status, report_failure, status, stream_status};
@@ -59,24 +57,8 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
         Pipeline::with_profile(&rules, Profile::Repair).context("the rules do not compile")?;
     if let Some(source) = &args.jsonl {
         let run = RunInfo::new(&rules).context("the rules do not compile")?;
-        let repair = |doc| {
-            let repaired = repair_record(&pipeline, doc);
-            let report = ReportJson {
-                run: Some(&run),
-                ..ReportJson::of_report(&repaired.report)
-            }
-            .to_value();
-            Ok(Processed {
-                fields: vec![
-                    ("text".into(), repaired.text.into()),
-                    ("sluice".into(), report.into()),
-                ],
-                signature: None,
-            })
-        };
-        let (reader, max) = (open_jsonl(source)?, pipeline.max_input_bytes());
         let started = std::time::Instant::now();
-        let summary = stream_jsonl(reader, source, stdout(), max, repair)?;
+        let summary = repair_jsonl(&pipeline, &run, open_jsonl(source)?, source, stdout())?;
         return Ok(stream_status(&summary, started, args.fail_on_error));
     }
     let mut failed = false;
