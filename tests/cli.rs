@@ -800,22 +800,9 @@ fn fifos_sockets_and_devices_are_refused_by_type_and_links_are_reported() {
     );
 }
 
-/// `sluice clean --jsonl - ARGS…` on `input`: the output records, once the exit code is `code`.
-fn clean_jsonl(args: &[&str], input: impl Into<Vec<u8>>, code: i32) -> Vec<Value> {
-    let output = sluice()
-        .args(["clean", "--jsonl", "-"])
-        .args(args)
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(code), "{stderr}");
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+#[path = "support/jsonl.rs"]
+mod jsonl_support;
+use jsonl_support::clean_jsonl;
 
 #[test]
 fn jsonl_a_line_of_invalid_utf8_is_an_error_record_and_the_stream_goes_on() {
@@ -825,7 +812,7 @@ fn jsonl_a_line_of_invalid_utf8_is_an_error_record_and_the_stream_goes_on() {
     }
     input.extend_from_slice(b"{\"id\":3,\"text\":\"\xd5\xfd\xce\xc4\"}\n\n");
     input.extend_from_slice("{\"id\":4,\"text\":\"第四段正文。\"}\n".as_bytes());
-    let records = clean_jsonl(&["--fail-on-error"], input, 1);
+    let records = clean_jsonl(&["--fail-on-error"], input).records(1);
     assert_eq!(records.len(), 5);
     for i in [0, 1, 2] {
         assert_eq!(records[i]["id"], i);
@@ -845,7 +832,7 @@ fn jsonl_a_line_of_invalid_utf8_is_an_error_record_and_the_stream_goes_on() {
 fn jsonl_a_lone_surrogate_keeps_the_record_and_its_fields() {
     let input =
         "{\"id\":\"s1\",\"meta\":{\"k\":[1,2]},\"text\":\"第一段正文。\\ud800第二段正文。\"}\n";
-    let record = &clean_jsonl(&[], input, 0)[0];
+    let record = &clean_jsonl(&[], input).records(0)[0];
     assert_eq!(record["id"], "s1");
     assert_eq!(record["meta"]["k"][1], 2);
     let text = record["text"].as_str().unwrap();
@@ -881,7 +868,7 @@ fn jsonl_a_record_over_max_input_is_refused_and_the_stream_goes_on() {
     ]
     .join("\n");
     let rules_dir = rules.path().to_str().unwrap();
-    let records = clean_jsonl(&["--rules", rules_dir, "--fail-on-error"], input, 1);
+    let records = clean_jsonl(&["--rules", rules_dir, "--fail-on-error"], input).records(1);
     assert_eq!(records.len(), 4);
     for (i, line) in [(1, 2), (2, 3)] {
         let error = records[i]["sluice"]["error"].as_str().unwrap();

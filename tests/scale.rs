@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 #[path = "support/seeds.rs"]
 mod seeds;
@@ -16,27 +16,16 @@ fn sluice() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("sluice").unwrap()
 }
 
-/// `sluice clean --jsonl - ARGS…` on `input`: exit code, stdout, stderr.
-fn clean_jsonl(args: &[&str], input: impl Into<Vec<u8>>) -> (Option<i32>, String, String) {
-    let output = sluice()
-        .args(["clean", "--jsonl", "-"])
-        .args(args)
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    (
-        output.status.code(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
+#[path = "support/jsonl.rs"]
+mod jsonl_support;
+use jsonl_support::clean_jsonl;
 
 #[test]
 fn a_record_keeps_its_field_order_and_a_25_digit_integer() {
     let line = r#"{"zeta":1,"id":1234567890123456789012345,"text":"第一段正文。","alpha":{"z":2.50,"a":[-0.0]},"mid":null}"#;
-    let (code, out, _) = clean_jsonl(&[], format!("{line}\n"));
-    assert_eq!(code, Some(0));
-    let out = out.trim_end();
+    let run = clean_jsonl(&[], format!("{line}\n"));
+    assert_eq!(run.code, Some(0));
+    let out = run.stdout.trim_end();
     assert!(
         out.starts_with(
             r#"{"zeta":1,"id":1234567890123456789012345,"alpha":{"z":2.50,"a":[-0.0]},"mid":null,"text":"#
@@ -54,15 +43,15 @@ fn a_record_keeps_its_field_order_and_a_25_digit_integer() {
 #[test]
 fn failed_records_exit_0_unless_asked_and_a_summary_goes_to_stderr() {
     let input = "{\"id\":1,\"text\":\"正文。\"}\nnot json\n{\"id\":3,\"text\":\"正文。\"}\n";
-    let (code, out, err) = clean_jsonl(&[], input);
-    assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out.lines().count(), 3);
+    let run = clean_jsonl(&[], input);
+    assert_eq!(run.records(0).len(), 3);
     assert!(
-        err.starts_with("sluice: 3 records, 1 failed, 1 duplicates"),
-        "{err}"
+        run.stderr
+            .starts_with("sluice: 3 records, 1 failed, 1 duplicates"),
+        "{}",
+        run.stderr
     );
-    let (code, out, _) = clean_jsonl(&["--fail-on-error"], input);
-    assert_eq!((code, out.lines().count()), (Some(1), 3));
+    assert_eq!(clean_jsonl(&["--fail-on-error"], input).records(1).len(), 3);
 }
 
 #[test]
@@ -142,8 +131,7 @@ fn reports_and_the_summary_name_the_version_the_rules_and_the_settings() {
     assert_eq!(summary["run"]["settings"]["run.keep_duplicates"], false);
 
     // Another setting, another settings digest; the same files, the same rules digest.
-    let (_, line, _) = clean_jsonl(&["--script", "hans"], "{\"text\":\"正文。\"}\n".to_string());
-    let record: Value = serde_json::from_str(&line).unwrap();
+    let record = &clean_jsonl(&["--script", "hans"], "{\"text\":\"正文。\"}\n").records(0)[0];
     assert_eq!(record["sluice"]["run"]["rules"], run["rules"]);
     assert_ne!(
         record["sluice"]["run"]["settings_digest"],
@@ -153,13 +141,13 @@ fn reports_and_the_summary_name_the_version_the_rules_and_the_settings() {
     let rules = dir.path().join("rules");
     std::fs::create_dir(&rules).unwrap();
     std::fs::write(rules.join("extra.toml"), "[settings.decode]\n").unwrap();
-    let (_, line, _) = clean_jsonl(
-        &["--rules", rules.to_str().unwrap()],
-        "{\"text\":\"正文。\"}\n".to_string(),
-    );
-    let record: Value = serde_json::from_str(&line).unwrap();
+    let rules = rules.to_str().unwrap();
+    let record = &clean_jsonl(&["--rules", rules], "{\"text\":\"正文。\"}\n").records(0)[0];
     assert_ne!(record["sluice"]["run"]["rules"], run["rules"]);
 }
+
+/// The summaries of a run: an output tree's, and the shards'.
+const SUMMARIES: [&str; 2] = ["summary.json", "_summary.json"];
 
 /// Every file of an output tree but the run's state, with the summary's `seconds` (this invocation's
 /// time) left out.
@@ -176,7 +164,7 @@ fn tree_files(out: &Path) -> Vec<(String, Vec<u8>)> {
         .filter(|(name, _)| !name.starts_with(".sluice"))
         .collect();
     for (name, bytes) in &mut files {
-        if name == "summary.json" {
+        if SUMMARIES.contains(&name.as_str()) {
             let mut summary: Value = serde_json::from_slice(bytes).unwrap();
             summary.as_object_mut().unwrap().remove("seconds");
             *bytes = summary.to_string().into_bytes();
@@ -185,15 +173,21 @@ fn tree_files(out: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// `count` documents from the seeds' openings, each with a line of its own, so the documents of one
-/// seed are near-duplicates of each other.
-fn corpus(dir: &Path, count: usize) {
+/// `count` texts from the seeds' openings, each with a line of its own, so the texts of one seed are
+/// near-duplicates of each other.
+fn corpus_texts(count: usize) -> Vec<String> {
     let seeds: Vec<String> = ["000", "001", "002", "003", "004"]
         .iter()
         .map(|n| seed(n).lines().take(12).collect::<Vec<_>>().join("\n"))
         .collect();
-    for i in 0..count {
-        let text = format!("{}\n第{i}號轉載說明。", seeds[i % seeds.len()]);
+    (0..count)
+        .map(|i| format!("{}\n第{i}號轉載說明。", seeds[i % seeds.len()]))
+        .collect()
+}
+
+/// The [`corpus_texts`] as documents `0000.txt`, `0001.txt` … in `dir`.
+fn corpus(dir: &Path, count: usize) {
+    for (i, text) in corpus_texts(count).iter().enumerate() {
         std::fs::write(dir.join(format!("{i:04}.txt")), text).unwrap();
     }
 }
@@ -262,7 +256,7 @@ fn kill_when(input: &Path, out: &Path, args: &[&str], ready: impl Fn() -> bool) 
 
 /// After a kill: no report cut short (every file is written whole and renamed), no summary.
 fn assert_no_partial_file(out: &Path) {
-    assert!(!out.join("summary.json").exists());
+    assert!(SUMMARIES.iter().all(|name| !out.join(name).exists()));
     for (name, bytes) in tree_files(out) {
         if name.ends_with(".json") {
             assert!(
@@ -486,4 +480,268 @@ fn warc_records_printed_to_stdout_lose_their_later_near_duplicates() {
     assert!(reports[0].get("duplicate_of").is_none() && reports[0]["text"].is_string());
     assert_eq!(reports[2]["duplicate_of"], 0);
     assert!(reports[2].get("text").is_none());
+}
+
+/// The JSON of a file.
+fn json_file(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// A record's keys, in order.
+fn keys(record: &Value) -> Vec<&str> {
+    record
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// `in/records.jsonl.gz`: a record with fields around its text (a 25-digit `id`, a decimal written
+/// `2.50`), one with no `id` and its page in `html`, a line that is no JSON, and a near-duplicate of
+/// the first.
+fn records_file() -> (tempfile::TempDir, PathBuf) {
+    let (dir, input) = input_dir(|_| {});
+    let article = serde_json::to_string(&seed("002")).unwrap();
+    let page = serde_json::to_string(&format!("<p>{}</p>", seed("003"))).unwrap();
+    let lines = format!(
+        "{{\"zeta\":1,\"id\":1234567890123456789012345,\"text\":{article},\"alpha\":{{\"z\":2.50,\"a\":[-0.0]}}}}\n\
+         {{\"lang\":\"zh\",\"html\":{page}}}\n\
+         \n\
+         not json\n\
+         {{\"id\":\"copy\",\"text\":{article}}}\n"
+    );
+    let file = input.join("records.jsonl.gz");
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(lines.as_bytes()).unwrap();
+    std::fs::write(&file, gzip.finish().unwrap()).unwrap();
+    (dir, file)
+}
+
+/// `clean --jsonl FILE -o OUT ARGS…`: its stderr, once it exits 1 (a record failed).
+fn clean_records(file: &Path, out: &Path, args: &[&str]) -> String {
+    let output = sluice()
+        .arg("clean")
+        .arg("--jsonl")
+        .arg(file)
+        .arg("-o")
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    stderr
+}
+
+#[test]
+fn json_lines_records_are_documents_of_a_tree_with_their_fields_as_given() {
+    let (dir, file) = records_file();
+    let out = dir.path().join("tree");
+    let stderr = clean_records(&file, &out, &[]);
+    assert!(
+        stderr.contains("records.jsonl.gz#2: line 4: invalid JSON"),
+        "{stderr}"
+    );
+    let raw = std::fs::read_to_string(out.join("records/00000.json")).unwrap();
+    assert!(
+        raw.contains("\"id\": 1234567890123456789012345") && raw.contains("2.50"),
+        "{raw}"
+    );
+    let report = json_file(&out.join("records/00000.json"));
+    assert_eq!(keys(&report["record"]), ["zeta", "id", "alpha"]);
+    assert_eq!(report["source"], format!("{}#0", file.display()));
+    assert_eq!(
+        json_file(&out.join("records/00001.json"))["record"],
+        json!({"lang": "zh"})
+    );
+    assert!(
+        std::fs::read_to_string(out.join("records/00001.txt"))
+            .unwrap()
+            .contains("平臺")
+    );
+    // The copy is as long as the first record: the first is kept, the copy's text deleted.
+    assert!(out.join("records/00000.txt").exists() && !out.join("records/00003.txt").exists());
+    let summary = json_file(&out.join("summary.json"));
+    assert_eq!(
+        (
+            &summary["documents"],
+            &summary["failed"],
+            &summary["duplicates_not_written"]
+        ),
+        (&json!(4), &json!(1), &json!(1))
+    );
+}
+
+#[test]
+fn json_lines_records_are_sharded_with_their_fields_as_given() {
+    let (dir, file) = records_file();
+    let out = dir.path().join("jsonl");
+    clean_records(&file, &out, &["--output-format", "jsonl"]);
+    let shard = std::fs::read_to_string(out.join("00000.jsonl")).unwrap();
+    let lines: Vec<&str> = shard.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "the failed record and the copy are not written"
+    );
+    assert!(
+        lines[0].starts_with(
+            r#"{"zeta":1,"id":1234567890123456789012345,"alpha":{"z":2.50,"a":[-0.0]},"text":"#
+        ),
+        "{}",
+        lines[0]
+    );
+    let second: Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(keys(&second), ["id", "lang", "text", "title", "sluice"]);
+    assert_eq!(second["id"], format!("{}#1", file.display()));
+    let summary = std::fs::read_to_string(out.join("_summary.json")).unwrap();
+    assert_eq!(summary.lines().count(), 1, "one line: {summary}");
+    let summary: Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(
+        (
+            &summary["records"],
+            &summary["failed"],
+            &summary["duplicates_not_written"]
+        ),
+        (&json!(2), &json!(1), &json!(1))
+    );
+
+    let out = dir.path().join("parquet");
+    clean_records(&file, &out, &["--output-format", "parquet"]);
+    let shard = std::fs::File::open(out.join("00000.parquet")).unwrap();
+    let batches: Vec<_> =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(shard)
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let column = |name: &str| -> Vec<Option<String>> {
+        let array = batches[0].column_by_name(name).unwrap();
+        let strings = array
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .unwrap();
+        strings.iter().map(|s| s.map(str::to_string)).collect()
+    };
+    assert_eq!(
+        column("id"),
+        [
+            Some("1234567890123456789012345".to_string()),
+            Some(format!("{}#1", file.display()))
+        ]
+    );
+    assert_eq!(
+        column("metadata"),
+        [
+            Some(r#"{"zeta":1,"alpha":{"z":2.50,"a":[-0.0]}}"#.to_string()),
+            Some(r#"{"lang":"zh"}"#.to_string())
+        ]
+    );
+}
+
+/// `count` records of [`corpus_texts`] as JSON Lines in `in/records.jsonl`, each with a 25-digit
+/// `id` before its text and a field after it (`--keep-duplicates` fills shards with them).
+fn records_corpus(count: usize) -> (tempfile::TempDir, PathBuf) {
+    let (dir, input) = input_dir(|_| {});
+    let lines: String = corpus_texts(count)
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let text = serde_json::to_string(text).unwrap();
+            format!("{{\"id\":1{i:024},\"text\":{text},\"n\":{i}}}\n")
+        })
+        .collect();
+    let file = input.join("records.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    (dir, file)
+}
+
+#[test]
+fn a_killed_run_of_json_lines_records_resumes_to_the_same_tree_and_shards() {
+    let (dir, file) = records_corpus(BATCHES * 10);
+    // `--jsonl` last: the input these helpers put after the options is its file.
+    for (name, args) in [
+        ("tree", &["--jsonl"][..]),
+        (
+            "shards",
+            &[
+                "--output-format",
+                "jsonl.gz",
+                "--shard-records",
+                "10",
+                "--keep-duplicates",
+                "--jsonl",
+            ][..],
+        ),
+    ] {
+        let whole = dir.path().join(format!("{name}-whole"));
+        clean_whole(&file, &whole, args);
+        let out = dir.path().join(name);
+        assert!(kill_when(&file, &out, args, || parts_done(&out) >= BATCHES / 2));
+        assert_no_partial_file(&out);
+        clean_whole(&file, &out, args);
+        assert_eq!(tree_files(&out), tree_files(&whole), "{name}");
+    }
+    let records = shard_records(&dir.path().join("shards"));
+    assert_eq!(keys(&records[0]), ["id", "n", "text", "title", "sluice"]);
+    assert_eq!(records[0]["id"].to_string(), format!("1{:024}", 0));
+}
+
+#[test]
+fn run_state_an_older_build_left_is_ignored_and_the_run_starts_over() {
+    let (dir, input) = corpus_dir(BATCHES * 10);
+    let whole = dir.path().join("whole");
+    clean_whole(&input, &whole, &[]);
+    let out = dir.path().join("out");
+    assert!(kill_when(&input, &out, &[], || parts_done(&out) >= BATCHES / 2));
+    // The same run, as a build that wrote its state in another layout would have left it.
+    let identity_file = out.join(".sluice/run.json");
+    let mut identity = json_file(&identity_file);
+    identity["format"] = json!(0);
+    std::fs::write(&identity_file, identity.to_string()).unwrap();
+    let output = sluice()
+        .args(["clean", "--batch-size", "10"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr
+            .contains("not continued, started over: state of another sluice build (state format 0"),
+        "{stderr}"
+    );
+    assert_eq!(tree_files(&out), tree_files(&whole));
+}
+
+#[test]
+fn a_sharded_run_replaces_the_shards_of_the_run_before_it() {
+    let (dir, input) = corpus_dir(5);
+    let out = dir.path().join("out");
+    let run = || {
+        clean_whole(
+            &input,
+            &out,
+            &["--output-format", "jsonl", "--shard-records", "1"],
+        )
+    };
+    run();
+    let names = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names().len(), 6);
+    for name in ["0002.txt", "0003.txt", "0004.txt"] {
+        std::fs::remove_file(input.join(name)).unwrap();
+    }
+    run();
+    assert_eq!(names(), ["00000.jsonl", "00001.jsonl", "_summary.json"]);
 }

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use sluice::run::jsonl::{Lines, error_record, line_limit, output_record, parse_line, too_long};
+use sluice::run::jsonl::{Lines, error_record, line_limit, output_record, parse};
 
 /// Small limits, so that fuzzed inputs reach the over-limit paths.
 const MAX_CONTENT: usize = 1 << 10;
@@ -14,12 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let max_line = line_limit(MAX_CONTENT);
     for line in Lines::new(Cursor::new(data), max_line) {
         let Ok(line) = line else { return };
-        let record = match &line.bytes {
-            Ok(bytes) => match parse_line(bytes, MAX_CONTENT) {
-                Ok((record, _document)) => output_record(record, []),
-                Err(rejected) => error_record(rejected, line.number),
-            },
-            Err(length) => error_record(too_long(*length, max_line), line.number),
+        let record = match parse(&line, MAX_CONTENT) {
+            Ok((record, _document)) => output_record(record, []),
+            Err(rejected) => error_record(rejected, line.number),
         };
         serde_json::to_string(&record).expect("an output record serialises");
     }

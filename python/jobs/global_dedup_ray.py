@@ -5,7 +5,7 @@
     python python/jobs/global_dedup_ray.py cleaned/*.jsonl --order-field id --out deduped/
 
 Ray Data reads the records, keys them by LSH band and groups them with its own shuffle
-(`groupby(...).map_groups`); each bucket's members are compared as in `src/corpus.rs` (in input order,
+(`groupby(...).map_groups`); each bucket's members are compared as in `src/corpus/cluster.rs` (in input order,
 each with at most `max_bucket_compare` earlier ones, linked when the estimated Jaccard similarity reaches
 `jaccard`). The verified pairs (a few per duplicate) stream to the driver, where union-find gives the
 clusters; the keep policy picks each cluster's copy from its members' lengths, and Ray workers mark

@@ -6,7 +6,7 @@
 
 Records are read in the order given (files, then lines; `--order-field` names a field to use
 instead), keyed by LSH band with Spark's shuffle (`groupByKey`), and each bucket's members are
-compared as in `src/corpus.rs` (in input order, each with at most `max_bucket_compare` earlier ones,
+compared as in `src/corpus/cluster.rs` (in input order, each with at most `max_bucket_compare` earlier ones,
 linked when the estimated Jaccard similarity reaches `jaccard`). Clusters are the connected
 components of the links, found by iterative min-label propagation (joins, no driver-side graph).
 Each cluster keeps one copy by the keep policy; every member gets `sluice.duplicates` (cluster,

@@ -1,4 +1,4 @@
-"""The clustering rules of sluice's single-run near-duplicate pass (`src/corpus.rs`), as plain functions
+"""The clustering rules of sluice's single-run near-duplicate pass (`src/corpus/`), as plain functions
 the Spark and Ray jobs run inside their own shuffles, so both agree with one `sluice clean -o` run.
 
 A record is `(order, slots, text_bytes)`: its position in the input (ties of the keep policy go to the

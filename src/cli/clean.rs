@@ -34,8 +34,9 @@ pub struct CleanArgs {
     /// raised (summary), or none.
     #[arg(long, value_enum, default_value_t = ReportArg::Full)]
     report: ReportArg,
-    /// Read JSON Lines from FILE (or stdin: `-`) and write JSON Lines to stdout.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", conflicts_with_all = ["paths", "output"])]
+    /// Read JSON Lines from FILE (or stdin: `-`) and write JSON Lines to stdout, or with -o each
+    /// record into the tree or the shards, as a document (named FILE#N, N from 0).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", conflicts_with = "paths")]
     jsonl: Option<PathBuf>,
     /// Follow symbolic links met in directory trees (by default they are skipped, each named on
     /// stderr and in summary.json; links named on the command line are always followed).
@@ -44,9 +45,9 @@ pub struct CleanArgs {
     /// Keep near-duplicate documents in the output (they are still marked in their reports).
     #[arg(long)]
     keep_duplicates: bool,
-    /// With --jsonl: put each document's MinHash signature and LSH band keys in its report
-    /// (`sluice.minhash`), for a global near-duplicate pass (python/jobs/).
-    #[arg(long, requires = "jsonl")]
+    /// With --jsonl to stdout: put each document's MinHash signature and LSH band keys in its
+    /// report (`sluice.minhash`), for a global near-duplicate pass (python/jobs/).
+    #[arg(long, requires = "jsonl", conflicts_with = "output")]
     minhash: bool,
     /// Exit 1 when some document failed. Accepted in every mode, so one command line serves them
     /// all: with -o and on stdout a failure exits 1 anyway; with --jsonl a failed record is an
@@ -103,18 +104,19 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
             ReportArg::None => ReportLevel::None,
         })
         .batch_size(args.batch_size);
-    if let Some(source) = &args.jsonl {
-        let started = std::time::Instant::now();
-        let summary = engine.clean_jsonl(open_jsonl(source)?, source, stdout())?;
-        return Ok(stream_status(&summary, started, args.fail_on_error));
-    }
-    if args.paths.is_empty() {
-        bail!("nothing to clean: give files or directories, or --jsonl");
-    }
-    let inputs = if args.follow {
-        Inputs::collect_following_links(&args.paths, args.output.as_deref())
-    } else {
-        Inputs::collect(&args.paths, args.output.as_deref())
+    let out = args.output.as_deref();
+    let inputs = match &args.jsonl {
+        Some(source) if out.is_none() => {
+            let started = std::time::Instant::now();
+            let summary = engine.clean_jsonl(open_jsonl(source)?, source, stdout())?;
+            return Ok(stream_status(&summary, started, args.fail_on_error));
+        }
+        Some(source) => Inputs::json_lines(source, out),
+        None if args.paths.is_empty() => {
+            bail!("nothing to clean: give files or directories, or --jsonl")
+        }
+        None if args.follow => Inputs::collect_following_links(&args.paths, out),
+        None => Inputs::collect(&args.paths, out),
     };
     for link in inputs.skipped_links() {
         let name = link.display();
@@ -139,6 +141,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
             let summary = match shard_format(args.output_format) {
                 None => {
                     let mut tree = engine.tree(out, &inputs)?;
+                    note_started_over(out, tree.started_over());
                     run_with_progress(&engine, inputs, &mut tree, report)?;
                     tree.finish()?
                 }
@@ -148,6 +151,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
                         bytes: args.shard_bytes,
                     };
                     let mut shards = engine.shards(out, &inputs, format, limits)?;
+                    note_started_over(out, shards.started_over());
                     run_with_progress(&engine, inputs, &mut shards, report)?;
                     shards.finish()?
                 }
@@ -175,6 +179,14 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         }
     }
     Ok(status(!failed))
+}
+
+/// Say why a run into `out` started over instead of continuing the run state found there.
+fn note_started_over(out: &Path, why: Option<&str>) {
+    if let Some(why) = why {
+        let out = out.display();
+        note(0, format_args!("{out}: not continued, started over: {why}"));
+    }
 }
 
 /// The shard format of an output kind (none for a tree).

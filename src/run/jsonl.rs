@@ -46,6 +46,14 @@ impl Line {
     pub fn held(&self) -> usize {
         self.bytes.as_ref().map_or(0, Vec::len)
     }
+
+    /// The line's length in bytes, whether it was held or passed over.
+    pub fn length(&self) -> usize {
+        self.bytes.as_ref().map_or_else(
+            |&length| usize::try_from(length).unwrap_or(usize::MAX),
+            Vec::len,
+        )
+    }
 }
 
 impl<R: BufRead> Lines<R> {
@@ -127,7 +135,7 @@ impl Rejected {
 }
 
 /// The error of a line passed over unread for its length.
-pub fn too_long(length: u64, max_line: usize) -> Rejected {
+fn too_long(length: u64, max_line: usize) -> Rejected {
     Rejected::bare(format!(
         "a line of {length} bytes, over the limit of {} for a record (twice the setting \
          decode.max_input_mib), passed over unread",
@@ -135,12 +143,18 @@ pub fn too_long(length: u64, max_line: usize) -> Rejected {
     ))
 }
 
+/// Turn a line of a stream into its record (without the content field) and its document: a line
+/// passed over for its length is refused. The content may be at most `max_content` bytes.
+pub fn parse(line: &Line, max_content: usize) -> Result<(Map<String, Value>, Document), Rejected> {
+    match &line.bytes {
+        Ok(bytes) => parse_line(bytes, max_content),
+        Err(length) => Err(too_long(*length, line_limit(max_content))),
+    }
+}
+
 /// Turn one line into its record (without the content field) and its document. The content may be
 /// at most `max_content` bytes.
-pub fn parse_line(
-    line: &[u8],
-    max_content: usize,
-) -> Result<(Map<String, Value>, Document), Rejected> {
+fn parse_line(line: &[u8], max_content: usize) -> Result<(Map<String, Value>, Document), Rejected> {
     let text = std::str::from_utf8(line).map_err(|e| {
         Rejected::bare(format!(
             "invalid UTF-8 at byte {} of the line",

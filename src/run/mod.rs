@@ -1,8 +1,9 @@
 //! The run engine: documents from a source are cleaned in parallel batches and handed, in input
 //! order, to a sink that writes them (ripgrep's searcher/sink split).
 //!
-//! - Sources: [`Inputs`] (stdin, files, directory trees, WARC files; gzip and zstd decompressed by
-//!   magic number), and JSON Lines streams ([`Engine::clean_jsonl`]).
+//! - Sources: [`Inputs`] (stdin, files, directory trees, WARC files, the records of JSON Lines
+//!   streams; gzip and zstd decompressed by magic number), and JSON Lines streams cleaned to JSON
+//!   Lines ([`Engine::clean_jsonl`]).
 //! - Sinks: [`TreeSink`] (an output tree with sidecar reports, near-duplicate clusters and a run
 //!   summary), [`WriterSink`] (text or JSON on a writer), or any [`Sink`].
 
@@ -59,7 +60,10 @@ pub struct Outcome {
     pub name: String,
     /// Where a WARC record came from.
     pub provenance: Option<Provenance>,
-    /// The input's size: the file's, or the record's payload.
+    /// A JSON Lines record's other fields (all but its content field), in their order and with
+    /// their numbers as given.
+    pub record: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The input's size: the file's, the WARC record's payload or the JSON line's.
     pub bytes_in: usize,
     /// Where the sink said it would write the document (see [`Sink::admit`]).
     pub output: Option<PathBuf>,
@@ -217,7 +221,9 @@ impl Engine {
         sink: &mut dyn Sink,
         mut observe: impl FnMut(&Outcome),
     ) -> Result<(), Error> {
-        let mut units = inputs.into_units().peekable();
+        let mut units = inputs
+            .into_units(self.pipeline.max_input_bytes())
+            .peekable();
         for unit in units.by_ref().take(sink.completed()) {
             admit(sink, unit);
         }

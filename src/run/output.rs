@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::resume::{Documents, Part, RunState};
+use super::resume::{Documents, Part, RunState, SummaryLayout};
 use super::tree::{InputIds, OutputTree, refuse_overwrites, report_path, summary_path, text_path};
 use super::{Engine, Inputs, Outcome, Sink, cannot_write};
 use crate::corpus::Signature;
@@ -100,14 +100,13 @@ impl<'e> TreeSink<'e> {
             .map_err(|e| Error::Input(format!("cannot create {}: {e}", out.display())))?;
         let identity =
             json!({"output": "tree", "run": engine.run.as_ref(), "inputs": inputs.identity()});
-        let (state, _) = RunState::open(out, &identity)?;
+        let (state, done) = Part::resume(out, &identity)?;
         // The summary is the last file written: one in the tree would be an earlier run's.
         let summary = out.join(summary_path());
         if summary.exists() {
             std::fs::remove_file(&summary)
                 .map_err(|e| Error::Input(format!("cannot remove {}: {e}", summary.display())))?;
         }
-        let done = Part::done(&state)?;
         Ok(TreeSink {
             engine,
             out: out.to_path_buf(),
@@ -118,6 +117,12 @@ impl<'e> TreeSink<'e> {
             skipped_links: inputs.skipped_links().to_vec(),
             started: Instant::now(),
         })
+    }
+
+    /// Why the state an earlier run left in the tree was cleared, when it was (another run's,
+    /// another build's): the run started over instead of continuing it.
+    pub fn started_over(&self) -> Option<&str> {
+        self.state.started_over()
     }
 
     /// Write the text and the sidecar report of one document (outputs `stem`); returns the size of
@@ -132,7 +137,12 @@ impl<'e> TreeSink<'e> {
         let text = cleaned.render();
         self.state
             .write_atomic(&self.out.join(text_path(stem)), text.as_bytes())?;
-        if let Some(report) = outcome.report_at(self.engine.report, cleaned) {
+        if let Some(mut report) = outcome.report_at(self.engine.report, cleaned) {
+            if let Some(fields) = &outcome.record {
+                // Sorted among the report's keys; the record's own fields keep their order.
+                report.insert("record".into(), Value::Object(fields.clone()));
+                report.sort_keys();
+            }
             self.write_report(&self.out.join(report_path(stem)), &report)?;
         }
         Ok(text.len())
@@ -145,8 +155,11 @@ impl<'e> TreeSink<'e> {
         self.mark_duplicates(&verdicts)?;
         let summary = self.summary(&verdicts);
         let run = self.done.totals.run_summary();
-        self.state
-            .complete(&self.out.join(summary_path()), summary)?;
+        self.state.complete(
+            &self.out.join(summary_path()),
+            summary,
+            SummaryLayout::Pretty,
+        )?;
         Ok(run)
     }
 

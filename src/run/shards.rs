@@ -13,8 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use tempfile::NamedTempFile;
 
-use super::resume::{Documents, Part, RunState};
-use super::tree::summary_path;
+use super::resume::{Documents, Part, RunState, SummaryLayout};
 use super::{Engine, Inputs, Outcome, Sink, cannot_write};
 use crate::corpus::{Signature, StreamingDeduper};
 use crate::error::Error;
@@ -54,8 +53,13 @@ pub struct ShardLimits {
     pub bytes: Option<u64>,
 }
 
+/// The summary of a sharded run, beside its shards: one line of JSON (see [`SummaryLayout`]), and
+/// a name that pyarrow's datasets and Spark leave out of a directory's data files, as they do
+/// every name that starts with `_` or `.`.
+pub(crate) const SHARDS_SUMMARY: &str = "_summary.json";
+
 /// Writes a run's documents as records in shards of `OUT` (see the module documentation); the
-/// summary, `OUT/summary.json`, is written last by [`ShardSink::finish`].
+/// summary, `OUT/_summary.json` ([`SHARDS_SUMMARY`]), is written last by [`ShardSink::finish`].
 pub struct ShardSink<'e> {
     engine: &'e Engine,
     out: PathBuf,
@@ -105,9 +109,9 @@ impl<'e> ShardSink<'e> {
             "output": format, "limits": limits, "report": engine.report,
             "run": engine.run.as_ref(), "inputs": inputs.identity(),
         });
-        let (state, _) = RunState::open(out, &identity)?;
+        let (state, done) = Part::<Records>::resume(out, &identity)?;
+        remove_earlier_run(out, done.parts == 0)?;
         let mut deduper = engine.dedup.streaming();
-        let done = Part::<Records>::done(&state)?;
         for signature in &done.documents.signatures {
             deduper.check(signature);
         }
@@ -123,6 +127,12 @@ impl<'e> ShardSink<'e> {
             shard: None,
             started: Instant::now(),
         })
+    }
+
+    /// Why the state an earlier run left in the output was cleared, when it was (another run's,
+    /// another build's): the run started over instead of continuing it.
+    pub fn started_over(&self) -> Option<&str> {
+        self.state.started_over()
     }
 
     /// Close the shard being written (when it has records) and mark the part done.
@@ -145,15 +155,23 @@ impl<'e> ShardSink<'e> {
     }
 
     /// The record of a cleaned document: `id` (its name), `text`, `title`, the WARC record's `url`
-    /// and `warc_record_id`, and its report under `sluice` as the report level says.
+    /// and `warc_record_id`, and its report under `sluice` as the report level says. A JSON Lines
+    /// record keeps its fields, in their order, its own `id` among them when it has one.
     fn record(
         &self,
         outcome: &Outcome,
         cleaned: &Cleaned,
         first: Option<u64>,
     ) -> Map<String, Value> {
-        let mut record = Map::new();
-        record.insert("id".into(), outcome.name.as_str().into());
+        let mut record = match &outcome.record {
+            Some(fields) if fields.contains_key("id") => fields.clone(),
+            fields => {
+                let mut record = Map::new();
+                record.insert("id".into(), outcome.name.as_str().into());
+                record.extend(fields.iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
+                record
+            }
+        };
         record.insert("text".into(), cleaned.text.as_str().into());
         record.insert("title".into(), cleaned.title.as_deref().into());
         if let Some(provenance) = &outcome.provenance {
@@ -218,8 +236,10 @@ impl<'e> ShardSink<'e> {
             ),
         ]);
         let run = totals.run_summary();
-        let path = self.out.join(summary_path());
-        self.state.complete(&path, Value::Object(summary))?;
+        let path = self.out.join(SHARDS_SUMMARY);
+        let summary = Value::Object(summary);
+        self.state
+            .complete(&path, summary, SummaryLayout::OneLine)?;
         Ok(run)
     }
 }
@@ -242,6 +262,52 @@ impl Sink for ShardSink<'_> {
         }
         Ok(())
     }
+}
+
+/// Remove the summary an earlier run left in `out` (the summary is the last file a run writes: one
+/// there would be taken for this run's), and, when this run `starts` with no shard done, the shards
+/// that summary lists: this run replaces them, and one past its own last shard would otherwise be
+/// read with its records. Only plain shard names are removed, whatever the file lists.
+fn remove_earlier_run(out: &Path, starts: bool) -> Result<(), Error> {
+    let path = out.join(SHARDS_SUMMARY);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(());
+    };
+    let listed: Vec<String> = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|summary| serde_json::from_value(summary.get("shards")?.clone()).ok())
+        .unwrap_or_default();
+    let shards = listed.iter().filter(|name| starts && is_shard_name(name));
+    for file in shards.map(|name| out.join(name)).chain([path]) {
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::Input(format!(
+                    "cannot remove {}: {e}",
+                    file.display()
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether `name` is a shard's name (`00012.jsonl.zst`): five or more digits and a shard format's
+/// extension, no directory.
+fn is_shard_name(name: &str) -> bool {
+    let Some((number, extension)) = name.split_once('.') else {
+        return false;
+    };
+    number.len() >= 5
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && [
+            ShardFormat::Jsonl,
+            ShardFormat::JsonlGz,
+            ShardFormat::JsonlZst,
+            ShardFormat::Parquet,
+        ]
+        .iter()
+        .any(|format| format.extension() == extension)
 }
 
 /// A shard being written to its temporary file.
@@ -315,16 +381,28 @@ impl ShardWriter {
 }
 
 /// A Parquet shard: records buffered and written a row group piece at a time, columns `id`,
-/// `text`, `title`, `url`, `warc_record_id` (strings, null when absent) and `sluice` (the report as
-/// JSON text, null with `--report none`), zstd-compressed.
+/// `text`, `title`, `url`, `warc_record_id` (strings, null when absent), `sluice` (the report as
+/// JSON text, null with `--report none`) and `metadata` (a JSON Lines record's other fields as
+/// JSON text, null for other inputs), zstd-compressed.
 struct ParquetShard {
     writer: parquet::arrow::ArrowWriter<BufWriter<NamedTempFile>>,
     schema: arrow_schema::SchemaRef,
-    rows: Vec<[Option<String>; PARQUET_COLUMNS.len()]>,
+    rows: Vec<Row>,
 }
 
-/// The columns of a Parquet shard: the record's fields of those names.
+/// The columns of a Parquet shard: [`PARQUET_COLUMNS`], then `metadata`.
+const COLUMNS: usize = PARQUET_COLUMNS.len() + 1;
+
+/// A row of a Parquet shard, by column.
+type Row = [Option<String>; COLUMNS];
+
+/// The columns of a Parquet shard that hold the record's fields of those names (a field that is
+/// not a string as its JSON text); the record's other fields go to `metadata`.
 const PARQUET_COLUMNS: [&str; 6] = ["id", "text", "title", "url", "warc_record_id", "sluice"];
+
+/// The column of the fields a record has besides [`PARQUET_COLUMNS`]: the name datatrove's readers
+/// take for a document's metadata (JSON text is parsed).
+const METADATA_COLUMN: &str = "metadata";
 
 /// Rows buffered before they are handed to the Parquet writer.
 const PARQUET_ROWS: usize = 1024;
@@ -332,9 +410,11 @@ const PARQUET_ROWS: usize = 1024;
 impl ParquetShard {
     fn new(file: BufWriter<NamedTempFile>) -> Result<Self, parquet::errors::ParquetError> {
         use arrow_schema::{DataType, Field, Schema};
+        // Every column may be null: a JSON Lines record's own `id` may be.
         let fields: Vec<Field> = PARQUET_COLUMNS
             .iter()
-            .map(|name| Field::new(*name, DataType::Utf8, *name != "id"))
+            .chain([&METADATA_COLUMN])
+            .map(|name| Field::new(*name, DataType::Utf8, true))
             .collect();
         let properties = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
@@ -349,12 +429,20 @@ impl ParquetShard {
     }
 
     fn write(&mut self, record: &Map<String, Value>) -> std::io::Result<()> {
-        let row = PARQUET_COLUMNS.map(|name| match record.get(name) {
+        let column = |name| match record.get(name) {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) => Some(text.clone()),
             Some(other) => Some(other.to_string()),
-        });
-        self.rows.push(row);
+        };
+        let metadata: Map<String, Value> = record
+            .iter()
+            .filter(|(name, _)| !PARQUET_COLUMNS.contains(&name.as_str()))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        let [id, text, title, url, warc_record_id, sluice] = PARQUET_COLUMNS.map(column);
+        let metadata = (!metadata.is_empty()).then(|| Value::Object(metadata).to_string());
+        self.rows
+            .push([id, text, title, url, warc_record_id, sluice, metadata]);
         if self.rows.len() >= PARQUET_ROWS {
             self.flush_rows()?;
         }
@@ -367,7 +455,7 @@ impl ParquetShard {
             return Ok(());
         }
         let rows = std::mem::take(&mut self.rows);
-        let columns: Vec<arrow_array::ArrayRef> = (0..PARQUET_COLUMNS.len())
+        let columns: Vec<arrow_array::ArrayRef> = (0..COLUMNS)
             .map(|column| {
                 let values = rows.iter().map(|row| row[column].as_deref());
                 std::sync::Arc::new(arrow_array::StringArray::from_iter(values))

@@ -12,9 +12,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use super::jsonl::{
-    Line, Lines, Rejected, error_record, line_limit, output_record, parse_line, too_long,
-};
+use super::jsonl::{Line, Lines, Rejected, error_record, line_limit, output_record, parse};
 use super::{BATCH, BATCH_BYTES, cannot_write};
 use crate::corpus::{Signature, StreamingDeduper};
 use crate::document::Document;
@@ -83,7 +81,7 @@ pub(crate) fn stream_with(
         let (batch, end) = ahead.next_batch();
         let records: Vec<(bool, Map<String, Value>, Option<Signature>)> = batch
             .into_par_iter()
-            .map(|line| one_record(line, max_content, max_line, &process))
+            .map(|line| one_record(line, max_content, &process))
             .collect();
         for (ok, mut record, signature) in records {
             summary.records += 1;
@@ -220,14 +218,9 @@ impl Budget {
 fn one_record(
     line: Line,
     max_content: usize,
-    max_line: usize,
     process: &(impl Fn(Document) -> Result<Processed, String> + Sync),
 ) -> (bool, Map<String, Value>, Option<Signature>) {
-    let parsed = match &line.bytes {
-        Ok(bytes) => parse_line(bytes, max_content),
-        Err(length) => Err(too_long(*length, max_line)),
-    };
-    let result = parsed.and_then(|(record, doc)| match process(doc) {
+    let result = parse(&line, max_content).and_then(|(record, doc)| match process(doc) {
         Ok(processed) => Ok((record, processed)),
         Err(error) => Err(Rejected {
             fields: record,
