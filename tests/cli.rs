@@ -715,6 +715,58 @@ fn an_output_that_is_an_input_is_refused_before_anything_is_written() {
 }
 
 #[test]
+fn a_shard_directory_holding_an_input_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // An input named like the first shard: the run would write over it.
+    let page = std::fs::read(fixture("seeds/004.txt")).unwrap();
+    std::fs::write(out.join("00000.jsonl"), &page).unwrap();
+    let args = ["out/00000.jsonl", "-o", "out", "--output-format", "jsonl"];
+    let (code, stderr) = clean_in(dir.path(), &args);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("00000.jsonl") && stderr.contains("input"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(out.join("00000.jsonl")).unwrap(), page);
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        1,
+        "something was written"
+    );
+}
+
+#[test]
+fn a_fresh_shard_run_removes_every_earlier_shard_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("seeds/004.txt"), dir.path().join("a.txt")).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // What a killed run of other inputs leaves, with no summary listing its shards.
+    for stale in ["00000.jsonl", "00001.jsonl", "00002.jsonl.zst"] {
+        std::fs::write(out.join(stale), "{\"id\": \"stale\"}\n").unwrap();
+    }
+    std::fs::write(out.join("notes.txt"), "kept").unwrap();
+    let (code, stderr) = clean_in(
+        dir.path(),
+        &["a.txt", "-o", "out", "--output-format", "jsonl"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["00000.jsonl", "_summary.json", "notes.txt"]);
+    let shard = std::fs::read_to_string(out.join("00000.jsonl")).unwrap();
+    assert!(
+        shard.contains("a.txt") && !shard.contains("stale"),
+        "{shard}"
+    );
+}
+
+#[test]
 fn an_input_directory_as_its_own_output_is_an_error_saying_why() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.html"), "<p>正文。</p>").unwrap();

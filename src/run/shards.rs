@@ -103,6 +103,7 @@ impl<'e> ShardSink<'e> {
         format: ShardFormat,
         limits: ShardLimits,
     ) -> Result<Self, Error> {
+        refuse_inputs_inside(out, inputs)?;
         std::fs::create_dir_all(out)
             .map_err(|e| Error::Input(format!("cannot create {}: {e}", out.display())))?;
         let identity = json!({
@@ -264,21 +265,44 @@ impl Sink for ShardSink<'_> {
     }
 }
 
-/// Remove the summary an earlier run left in `out` (the summary is the last file a run writes: one
-/// there would be taken for this run's), and, when this run `starts` with no shard done, the shards
-/// that summary lists: this run replaces them, and one past its own last shard would otherwise be
-/// read with its records. Only plain shard names are removed, whatever the file lists.
-fn remove_earlier_run(out: &Path, starts: bool) -> Result<(), Error> {
-    let path = out.join(SHARDS_SUMMARY);
-    let Ok(bytes) = std::fs::read(&path) else {
+/// Refuse, before anything is written, a run whose output directory holds one of its inputs: a
+/// shard, the summary or the removal of an earlier run's shards could replace it. (A tree checks
+/// each output path, since its names come from the inputs; a shard's name does not.) An output
+/// directory inside an input directory is fine: the walk skips it.
+fn refuse_inputs_inside(out: &Path, inputs: &Inputs) -> Result<(), Error> {
+    let Ok(out_dir) = std::fs::canonicalize(out) else {
         return Ok(());
     };
-    let listed: Vec<String> = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|summary| serde_json::from_value(summary.get("shards")?.clone()).ok())
-        .unwrap_or_default();
-    let shards = listed.iter().filter(|name| starts && is_shard_name(name));
-    for file in shards.map(|name| out.join(name)).chain([path]) {
+    let is_inside =
+        |path: &&Path| std::fs::canonicalize(path).is_ok_and(|p| p.starts_with(&out_dir));
+    match inputs.file_paths().find(is_inside) {
+        None => Ok(()),
+        Some(input) => Err(Error::Input(format!(
+            "nothing was written, because the input {} is inside the output directory {}, where \
+             shards could replace it; give an output directory that holds no input",
+            input.display(),
+            out.display()
+        ))),
+    }
+}
+
+/// Remove what an earlier run left in `out` that would be read with this run's output: its summary
+/// (the last file a run writes: one there would be taken for this run's) and, when this run
+/// `starts` with no shard done, every shard, a finished run's or that of a killed run this one
+/// does not continue: one past this run's last shard would be read with its records. Only files
+/// with a shard's name are removed, and no input is among them ([`refuse_inputs_inside`]).
+fn remove_earlier_run(out: &Path, starts: bool) -> Result<(), Error> {
+    let mut stale = vec![out.join(SHARDS_SUMMARY)];
+    if starts {
+        let entries = std::fs::read_dir(out)
+            .map_err(|e| Error::Input(format!("cannot read {}: {e}", out.display())))?;
+        let is_shard = |entry: &std::fs::DirEntry| {
+            entry.file_type().is_ok_and(|t| t.is_file())
+                && entry.file_name().to_str().is_some_and(is_shard_name)
+        };
+        stale.extend(entries.flatten().filter(is_shard).map(|entry| entry.path()));
+    }
+    for file in stale {
         match std::fs::remove_file(&file) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(Error::Input(format!(
