@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::text::image::{ImageError, Reader, Writer, digest_of};
+use crate::text::opencc;
 
 use super::auto::{AUTO_REGIONS, changeable_chars};
 use super::classes::CharClasses;
@@ -101,7 +102,10 @@ pub(super) fn build_converters(
     let digest = digest_of(rules, table_files(params)).map_err(with_context)?;
     let derived = match read_image(IMAGE, digest) {
         Some(image) => image.map_err(|e| rule.error(e))?,
-        None => derive(rules, params, &small).map_err(with_context)?,
+        None => {
+            check_tables(rules, table_files(params)).map_err(with_context)?;
+            derive(rules, params, &small).map_err(with_context)?
+        }
     };
     Ok(Built {
         classes: derived.classes,
@@ -112,6 +116,18 @@ pub(super) fn build_converters(
         acceptable: small.acceptable,
         phrase_neighbours: derived.phrase_neighbours,
     })
+}
+
+/// Each table read as OpenCC's format, checked line by line (the tables an image was derived from
+/// were checked by its derivation).
+pub(super) fn check_tables<'a>(
+    rules: &RuleSet,
+    paths: impl IntoIterator<Item = &'a str>,
+) -> Result<(), RuleError> {
+    for path in paths {
+        opencc::check(path, rules.data_str(path)?)?;
+    }
+    Ok(())
 }
 
 /// The tables of `image` when it was derived from files of this `digest` (`None` otherwise); the
@@ -144,6 +160,7 @@ pub fn derive_image(rules: &RuleSet) -> Result<Vec<u8>, RuleError> {
         .ok_or_else(|| RuleError::new("rules", 0, format!("missing rule {CONVERT_RULE}")))?;
     let params: ConvertParams = rule.parameters()?;
     let small = Small::read(rules, &params)?;
+    check_tables(rules, table_files(&params))?;
     let derived = derive(rules, &params, &small)?;
     let [hant, tw, hk] = derived.traditional_source.build(&small.tw, &small.hk)?;
     let mut w = Writer::default();
@@ -270,5 +287,16 @@ mod tests {
             assert_eq!(read.convert(text), built.convert(text));
         }
         assert!(read_image(bytes, digest ^ 1).is_none(), "another digest");
+    }
+
+    #[test]
+    fn a_broken_table_in_a_rules_directory_fails_with_its_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("script")).unwrap();
+        let broken = "# overrides\n干\t幹\n干净 乾淨\n";
+        std::fs::write(dir.path().join("script/overrides_s2t.txt"), broken).unwrap();
+        let rules = RuleSet::load(dir.path(), true).unwrap();
+        let err = super::super::Script::from_rules(&rules).err().unwrap();
+        assert!(err.message.contains("script/overrides_s2t.txt:3"), "{err}");
     }
 }
