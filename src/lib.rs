@@ -48,6 +48,11 @@ pub mod internals {
     pub use crate::corpus::{CorpusDedup, KeepPolicy, Signature, shingle_chars, shingles};
     pub use crate::stages::decode::Decode;
     pub use crate::stages::html::{Html, RebuildError};
+    /// The charsets' repertoires as an image, derived by `sluice-eval`'s `derive_repertoires`.
+    pub use crate::stages::mojibake::derive_repertoires;
+    /// The script stage's conversion tables as an image, derived by `sluice-eval`'s
+    /// `derive_script_image`.
+    pub use crate::stages::script::derive_image as derive_script_image;
     pub use crate::stages::script::{Region, Script};
     pub use crate::stages::spam::Spam;
     pub use crate::stages::{Stage, build};

@@ -25,7 +25,7 @@ pub struct Pinyin {
 
 struct GlossRule {
     id: String,
-    readings: HashMap<char, Vec<Box<str>>>,
+    readings: Readings,
     min_hits: usize,
     min_chars: usize,
     /// A Han character, an opening bracket, a lower-case pinyin syllable and a closing bracket.
@@ -77,7 +77,7 @@ impl GlossRule {
             .map_err(|e| rule.error(e))?;
         Ok(GlossRule {
             id: rule.id.clone(),
-            readings: parse_readings(&params.readings, table)?,
+            readings: Readings::parse(&params.readings, table)?,
             min_hits: params.min_hits,
             min_chars: params.min_chars,
             pattern,
@@ -92,11 +92,7 @@ impl GlossRule {
                 let syllable = caps.get(2)?.as_str();
                 let han = han_match.as_str().chars().next()?;
                 let end = caps.get(0)?.end();
-                let real = has_tone_mark(syllable)
-                    && self
-                        .readings
-                        .get(&han)
-                        .is_some_and(|r| r.iter().any(|x| &**x == syllable));
+                let real = has_tone_mark(syllable) && self.readings.has(han, syllable);
                 real.then(|| Gloss {
                     han,
                     syllable: syllable.to_string(),
@@ -108,16 +104,48 @@ impl GlossRule {
     }
 }
 
-/// The readings of each character in the table `file`.
-fn parse_readings(file: &str, table: &str) -> Result<HashMap<char, Vec<Box<str>>>, RuleError> {
-    const FORMAT: &str = "char<TAB>reading,reading";
-    table::entries(file, table)
-        .map(|entry| {
+/// The readings of each character, as the table lists them (`reading,reading`), in one string
+/// with an index sorted by character: a table of 40,000 characters is read in one pass, without
+/// an allocation per character or reading.
+struct Readings {
+    text: String,
+    /// Each character and the byte range of its readings in `text`.
+    index: Vec<(char, u32, u32)>,
+}
+
+impl Readings {
+    /// The readings of the table `file`; a character listed twice keeps its last line.
+    fn parse(file: &str, table: &str) -> Result<Self, RuleError> {
+        const FORMAT: &str = "char<TAB>reading,reading";
+        let mut text = String::with_capacity(table.len());
+        let mut index = Vec::new();
+        for entry in table::entries(file, table) {
             let (han, readings) = entry.split_once('\t', FORMAT)?;
             let han = single_char(han).ok_or_else(|| entry.malformed(FORMAT))?;
-            Ok((han, readings.split(',').map(Box::from).collect()))
-        })
-        .collect()
+            let start = text.len() as u32;
+            text.push_str(readings);
+            index.push((han, start, text.len() as u32));
+        }
+        index.sort_by_key(|&(han, ..)| han);
+        index.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                *kept = *later;
+            }
+            same
+        });
+        Ok(Readings { text, index })
+    }
+
+    /// Whether `syllable` is one of `han`'s readings.
+    fn has(&self, han: char, syllable: &str) -> bool {
+        let Ok(at) = self.index.binary_search_by_key(&han, |&(c, ..)| c) else {
+            return false;
+        };
+        let (_, start, end) = self.index[at];
+        let readings = &self.text[start as usize..end as usize];
+        readings.split(',').any(|r| r == syllable)
+    }
 }
 
 fn has_tone_mark(syllable: &str) -> bool {

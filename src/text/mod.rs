@@ -3,6 +3,7 @@
 
 pub mod chars;
 pub mod fold;
+pub mod image;
 pub mod lines;
 pub mod lm;
 pub mod opencc;

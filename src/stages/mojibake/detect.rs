@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use super::repertoire::is_standard;
 use crate::text::chars::{is_cjk_punct, is_han, is_private_use};
 use crate::text::lm::LanguageModel;
 use crate::text::opencc;
@@ -37,17 +38,6 @@ fn set(bits: &mut [u64], cp: u32) {
 fn get(bits: &[u64], c: char) -> bool {
     let cp = c as usize;
     cp < 0x10000 && bits[cp / 64] & (1 << (cp % 64)) != 0
-}
-
-/// In GB2312 (A1A1–F7FE) or in the first level of Big5 (A440–C67E).
-fn is_standard(c: char) -> bool {
-    let mut buf = [0u8; 4];
-    let text = c.encode_utf8(&mut buf);
-    let pair = |bytes: &[u8]| (bytes.len() == 2).then(|| u16::from_be_bytes([bytes[0], bytes[1]]));
-    let gb = pair(&encoding_rs::GB18030.encode(text).0);
-    let big5 = pair(&encoding_rs::BIG5.encode(text).0);
-    gb.is_some_and(|p| (0xA1A1..=0xF7FE).contains(&p) && (0xA1..=0xFE).contains(&(p & 0xFF)))
-        || big5.is_some_and(|p| (0xA440..=0xC67E).contains(&p))
 }
 
 impl Detector {

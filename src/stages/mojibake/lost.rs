@@ -8,70 +8,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use encoding_rs::{BIG5, GBK};
-
+use super::repertoire::Repertoire;
 use crate::text::chars::is_han;
 use crate::text::lm::{Context, NgramModel};
 use crate::text::opencc;
 use crate::text::table::single_char;
-
-/// A charset whose encoder writes `?` for what it lacks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repertoire {
-    Gb2312,
-    Big5,
-}
-
-impl Repertoire {
-    const ALL: [Repertoire; 2] = [Repertoire::Gb2312, Repertoire::Big5];
-
-    /// The script whose own characters the charset lacks.
-    fn script(self) -> Lean {
-        match self {
-            Repertoire::Gb2312 => Lean::Traditional,
-            Repertoire::Big5 => Lean::Simplified,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Repertoire::Gb2312 => "GB2312",
-            Repertoire::Big5 => "Big5",
-        }
-    }
-
-    /// Whether the charset has `c`. encoding_rs has neither plain GB2312 nor plain Big5, so their
-    /// repertoires are the rows of GBK and of web Big5 that the plain charsets hold: GB2312's
-    /// symbol rows A1–A9 and Han rows B0–F7 (trail bytes A1–FE), plain Big5's symbols A140–A3BF,
-    /// level 1 A440–C67E and level 2 C940–F9D5 (no ETEN or HKSCS extension).
-    pub fn contains(self, c: char) -> bool {
-        if c.is_ascii() {
-            return true;
-        }
-        let mut buf = [0u8; 4];
-        let text = c.encode_utf8(&mut buf);
-        let encoding = match self {
-            Repertoire::Gb2312 => GBK,
-            Repertoire::Big5 => BIG5,
-        };
-        let (bytes, _, unmappable) = encoding.encode(text);
-        let [lead, trail] = bytes[..] else {
-            return false;
-        };
-        if unmappable {
-            return false;
-        }
-        let code = u16::from_be_bytes([lead, trail]);
-        match self {
-            Repertoire::Gb2312 => {
-                matches!(lead, 0xA1..=0xA9 | 0xB0..=0xF7) && (0xA1..=0xFE).contains(&trail)
-            }
-            Repertoire::Big5 => {
-                matches!(code, 0xA140..=0xA3BF | 0xA440..=0xC67E | 0xC940..=0xF9D5)
-            }
-        }
-    }
-}
 
 /// The script of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -507,18 +448,6 @@ fn interleave(segments: &[&str], chosen: &[char]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn repertoires_are_the_plain_charsets() {
-        assert!(Repertoire::Gb2312.contains('这'));
-        assert!(!Repertoire::Gb2312.contains('這'));
-        assert!(Repertoire::Big5.contains('這'));
-        assert!(!Repertoire::Big5.contains('这'));
-        // 麽 is HKSCS, not plain Big5 (which has 麼).
-        assert!(!Repertoire::Big5.contains('麽'));
-        assert!(Repertoire::Big5.contains('麼'));
-        assert!(Repertoire::Gb2312.contains('。') && Repertoire::Big5.contains('。'));
-    }
 
     #[test]
     fn gaps_are_question_marks_beside_han_characters() {

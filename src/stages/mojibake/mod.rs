@@ -18,6 +18,7 @@ mod detect;
 mod entity;
 mod latin;
 mod lost;
+mod repertoire;
 mod roundtrip;
 mod slip;
 
@@ -27,6 +28,7 @@ mod scoring;
 mod units;
 
 pub use kinds::MojibakeKind;
+pub use repertoire::derive_image as derive_repertoires;
 use units::search_units;
 
 use std::cell::Cell;

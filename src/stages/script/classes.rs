@@ -7,6 +7,7 @@ use std::ops::Range;
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 use crate::text::chars::is_han;
+use crate::text::image::{ImageError, Reader, Writer};
 use crate::text::opencc;
 use crate::text::table::single_char;
 
@@ -163,6 +164,33 @@ impl CharClasses {
         }
     }
 
+    /// The classes in an image; maps in key order, so the bytes depend on the tables only.
+    pub fn write(&self, w: &mut Writer) {
+        w.bytes(&self.bmp);
+        write_map(w, &self.astral, |w, &bits| w.u32(bits.into()));
+        w.chars(&self.simplified_bmp);
+        write_map(w, &self.simplified_astral, |w, &c| w.u32(c.into()));
+        write_map(w, &self.traditional_forms, |w, forms| w.chars(forms));
+    }
+
+    pub fn read(r: &mut Reader) -> Result<Self, ImageError> {
+        let bmp = r.bytes()?.to_vec();
+        let astral = read_map(r, |r| {
+            u8::try_from(r.u32()?).map_err(|_| ImageError("class bits out of range"))
+        })?;
+        let simplified_bmp = r.chars()?;
+        if bmp.len() != DENSE || simplified_bmp.len() != DENSE {
+            return Err(ImageError("character classes of the wrong size"));
+        }
+        Ok(CharClasses {
+            bmp,
+            astral,
+            simplified_bmp,
+            simplified_astral: read_map(r, Reader::char)?,
+            traditional_forms: read_map(r, Reader::chars)?,
+        })
+    }
+
     /// Mark `chars` that are not suspects as changeable.
     pub fn mark_changeable(&mut self, chars: impl IntoIterator<Item = char>) {
         for c in chars {
@@ -284,6 +312,29 @@ impl CharClasses {
         }
         *census = totals;
     }
+}
+
+fn write_map<V>(w: &mut Writer, map: &HashMap<char, V>, value: impl Fn(&mut Writer, &V)) {
+    let mut keys: Vec<char> = map.keys().copied().collect();
+    keys.sort_unstable();
+    w.len(keys.len());
+    for key in keys {
+        w.u32(key.into());
+        value(w, &map[&key]);
+    }
+}
+
+fn read_map<'a, V>(
+    r: &mut Reader<'a>,
+    value: impl Fn(&mut Reader<'a>) -> Result<V, ImageError>,
+) -> Result<HashMap<char, V>, ImageError> {
+    let len = r.len()?;
+    let mut map = HashMap::with_capacity(len.min(r.remaining() / 4));
+    for _ in 0..len {
+        let key = r.char()?;
+        map.insert(key, value(r)?);
+    }
+    Ok(map)
 }
 
 /// Single-character entries of an OpenCC table with all their values.

@@ -17,12 +17,63 @@ use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBu
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
+use crate::text::image::{ImageError, Reader, Writer};
 use crate::text::opencc;
 
 /// One step of a conversion: a set of `key → value` entries matched leftmost-longest.
 pub struct Dictionary {
-    automaton: Option<Arc<CharwiseDoubleArrayAhoCorasick<u32>>>,
-    values: Vec<Box<str>>,
+    automaton: Option<Arc<Automaton>>,
+    values: Values,
+}
+
+/// The automata of the conversion tables: pattern values are indices into [`Values`].
+pub type Automaton = CharwiseDoubleArrayAhoCorasick<u32>;
+
+/// The values of a dictionary's entries, in one string: a table of 50k phrases read from an image
+/// is then two copies, not 50k allocations.
+#[derive(Default)]
+pub struct Values {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Values {
+    fn get(&self, index: u32) -> &str {
+        let end_of = |i: Option<u32>| {
+            i.and_then(|i| self.ends.get(i as usize))
+                .map_or(0, |&e| e as usize)
+        };
+        let (start, end) = (end_of(index.checked_sub(1)), end_of(Some(index)));
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.str(&self.text);
+        w.u32s(&self.ends);
+    }
+
+    fn read(r: &mut Reader) -> Result<Self, ImageError> {
+        let text = r.str()?.to_string();
+        let ends = r.u32s()?;
+        let bounded = ends.windows(2).all(|w| w[0] <= w[1])
+            && ends.last().is_none_or(|&e| e as usize <= text.len())
+            && ends.iter().all(|&e| text.is_char_boundary(e as usize));
+        if !bounded {
+            return Err(ImageError("dictionary values out of bounds"));
+        }
+        Ok(Values { text, ends })
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Values {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut values = Values::default();
+        for value in iter {
+            values.text.push_str(value.as_ref());
+            values.ends.push(values.text.len() as u32);
+        }
+        values
+    }
 }
 
 /// Which character of an adjacent pair a phrase changes.
@@ -72,6 +123,38 @@ impl NeighbourValues {
         self.values[start as usize..(start + len) as usize]
             .iter()
             .filter_map(|&v| unpack_value(v))
+    }
+
+    /// The table in an image: its pairs in order of their packed keys, then the values.
+    pub fn write(&self, w: &mut Writer) {
+        let mut index: Vec<(u64, (u32, u32))> = self.index.iter().map(|(&k, &v)| (k, v)).collect();
+        index.sort_unstable();
+        w.len(index.len());
+        for (pair, (start, len)) in index {
+            w.u64(pair);
+            w.u32(start);
+            w.u32(len);
+        }
+        w.u32s(&self.values);
+    }
+
+    pub fn read(r: &mut Reader) -> Result<Self, ImageError> {
+        let pairs = r.len()?;
+        let mut index = FxHashMap::default();
+        let bound = pairs.min(r.remaining() / 16);
+        index.reserve(bound);
+        let mut entries = Vec::with_capacity(bound);
+        for _ in 0..pairs {
+            entries.push((r.u64()?, (r.u32()?, r.u32()?)));
+        }
+        let values = r.u32s()?;
+        for (pair, (start, len)) in entries {
+            if start as usize + len as usize > values.len() {
+                return Err(ImageError("neighbour values out of bounds"));
+            }
+            index.insert(pair, (start, len));
+        }
+        Ok(NeighbourValues { index, values })
     }
 
     /// Every changed character with the values it may take (repeated per pair).
@@ -198,7 +281,11 @@ impl Entries {
             automaton: automaton.clone(),
             values: values
                 .iter()
-                .map(|v| v.chars().map(|c| *glyphs.get(&c).unwrap_or(&c)).collect())
+                .map(|v| {
+                    v.chars()
+                        .map(|c| *glyphs.get(&c).unwrap_or(&c))
+                        .collect::<String>()
+                })
                 .collect(),
         }))
     }
@@ -238,7 +325,7 @@ impl Dictionary {
         let mut cursor = 0;
         for m in automaton.leftmost_find_iter(text) {
             out.push_str(&text[cursor..m.start()]);
-            out.push_str(&self.values[m.value() as usize]);
+            out.push_str(self.values.get(m.value()));
             cursor = m.end();
         }
         out.push_str(&text[cursor..]);
@@ -259,7 +346,7 @@ impl Dictionary {
             let gap = &text[cursor..m.start()];
             out.push_str(gap);
             push_single_spans(spans, gap.chars().count());
-            let value = &self.values[m.value() as usize];
+            let value = self.values.get(m.value());
             out.push_str(value);
             let start = spans.len();
             let span = start..start + value.chars().count();
@@ -268,6 +355,69 @@ impl Dictionary {
         }
         out.push_str(&text[cursor..]);
         push_single_spans(spans, text[cursor..].chars().count());
+    }
+}
+
+impl Dictionary {
+    /// The dictionary in an image: its automaton and its values.
+    pub fn write(&self, w: &mut Writer) {
+        write_automaton(self.automaton.as_deref(), w);
+        self.values.write(w);
+    }
+
+    pub fn read(r: &mut Reader) -> Result<Self, ImageError> {
+        let automaton = read_automaton(r)?.map(Arc::new);
+        Ok(Dictionary {
+            automaton,
+            values: Values::read(r)?,
+        })
+    }
+
+    /// Dictionaries that share `self`'s automaton (the phrase tables of the traditional targets),
+    /// written once: its values, then each one's.
+    pub fn write_shared(dictionaries: &[&Dictionary], w: &mut Writer) {
+        write_automaton(dictionaries.first().and_then(|d| d.automaton.as_deref()), w);
+        w.len(dictionaries.len());
+        for d in dictionaries {
+            d.values.write(w);
+        }
+    }
+
+    pub fn read_shared<const N: usize>(r: &mut Reader) -> Result<[Dictionary; N], ImageError> {
+        let automaton = read_automaton(r)?.map(Arc::new);
+        if r.len()? != N {
+            return Err(ImageError("unexpected number of shared dictionaries"));
+        }
+        let mut dictionaries = Vec::with_capacity(N);
+        for _ in 0..N {
+            dictionaries.push(Dictionary {
+                automaton: automaton.clone(),
+                values: Values::read(r)?,
+            });
+        }
+        dictionaries
+            .try_into()
+            .map_err(|_| ImageError("unexpected number of shared dictionaries"))
+    }
+}
+
+/// An automaton as daachorse serialises it (an empty blob for none).
+fn write_automaton(automaton: Option<&Automaton>, w: &mut Writer) {
+    w.bytes(&automaton.map(Automaton::serialize).unwrap_or_default());
+}
+
+/// daachorse checks that a serialised automaton stays within its arrays (its safe
+/// `deserialize`), so a damaged image cannot make a search read out of bounds.
+fn read_automaton(r: &mut Reader) -> Result<Option<Automaton>, ImageError> {
+    let bytes = r.bytes()?;
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let (automaton, rest) =
+        Automaton::deserialize(bytes).map_err(|_| ImageError("damaged automaton"))?;
+    match rest.is_empty() {
+        true => Ok(Some(automaton)),
+        false => Err(ImageError("damaged automaton")),
     }
 }
 
@@ -285,6 +435,25 @@ pub struct Converter {
 impl Converter {
     pub fn new(steps: Vec<Dictionary>) -> Self {
         Converter { steps }
+    }
+
+    /// The converter's steps, in order.
+    pub fn steps(&self) -> &[Dictionary] {
+        &self.steps
+    }
+
+    pub fn write(&self, w: &mut Writer) {
+        w.len(self.steps.len());
+        for step in &self.steps {
+            step.write(w);
+        }
+    }
+
+    pub fn read(r: &mut Reader) -> Result<Self, ImageError> {
+        let steps = (0..r.len()?)
+            .map(|_| Dictionary::read(r))
+            .collect::<Result<_, _>>()?;
+        Ok(Converter { steps })
     }
 
     /// Convert text that is already simplified with the first step only: regional converters

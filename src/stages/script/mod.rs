@@ -24,6 +24,7 @@ mod build;
 mod target;
 
 use build::build_converters;
+pub use build::derive_image;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -175,12 +176,17 @@ struct RoundTrip {
 }
 
 /// What the traditional converters are built from.
-struct TraditionalSource {
-    /// Simplified → traditional phrases and characters (the first step of every target).
-    phrases: Entries,
-    /// The second steps: standard traditional input to Taiwan or Hong Kong glyphs.
-    tw_step: Dictionary,
-    hk_step: Dictionary,
+enum TraditionalSource {
+    /// The tables of the rule set.
+    Tables {
+        /// Simplified → traditional phrases and characters (the first step of every target).
+        phrases: Entries,
+        /// The second steps: standard traditional input to Taiwan or Hong Kong glyphs.
+        tw_step: Dictionary,
+        hk_step: Dictionary,
+    },
+    /// The converters' part of the bundled image of the default tables.
+    Image(&'static [u8]),
 }
 
 struct Built {

@@ -467,9 +467,10 @@ impl<'a> ChainBuilder<'a> {
             })?;
             let mut tier = Vec::new();
             for file in files {
+                let text = self.rules.data_str(file)?;
+                crate::text::opencc::check(file, text)?;
                 tier.extend(
-                    parse_table(self.rules.data_str(file)?)
-                        .map(|(key, value)| (key.to_string(), value.to_string())),
+                    parse_table(text).map(|(key, value)| (key.to_string(), value.to_string())),
                 );
             }
             entries.push(tier);

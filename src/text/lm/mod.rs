@@ -39,7 +39,7 @@ pub struct LanguageModel {
     /// such as which characters precede `?` or follow a digit.
     image: Image,
     /// The dictionary is simplified: traditional text is scored through this character map.
-    simplifier: Folder,
+    simplifier: &'static Folder,
 }
 
 /// Interpolation weight of the unigram distribution in a bigram probability (Witten-Bell style).
@@ -142,8 +142,15 @@ pub fn model() -> &'static LanguageModel {
     MODEL.get_or_init(|| LanguageModel {
         image: Image::read(IMAGE)
             .expect("the bundled word model is well-formed (sluice-eval's derive_lm_image)"),
-        simplifier: Folder::from_opencc_ts_characters(TS_CHARACTERS),
+        simplifier: simplifier(),
     })
+}
+
+/// The traditional→simplified character map that both models score traditional text through:
+/// built once for the two.
+fn simplifier() -> &'static Folder {
+    static FOLDER: OnceLock<Folder> = OnceLock::new();
+    FOLDER.get_or_init(|| Folder::from_opencc_ts_characters(TS_CHARACTERS))
 }
 
 const PUNCT_COST: f32 = -6.0;

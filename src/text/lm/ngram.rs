@@ -14,7 +14,6 @@ use std::sync::OnceLock;
 use crate::text::fold::Folder;
 
 static MODEL_BYTES: &[u8] = include_bytes!("../../../data/lm/char_ngrams.bin");
-static TS_CHARACTERS: &str = include_str!("../../../rules/script/opencc/TSCharacters.txt");
 
 /// Id of a character the model never saw.
 const UNKNOWN: u16 = 0;
@@ -40,7 +39,7 @@ pub struct NgramModel {
     chars_at: usize,
     vocabulary: usize,
     tables: Vec<Table>,
-    simplifier: Folder,
+    simplifier: &'static Folder,
 }
 
 /// The entries of one order: sorted keys (ids for unigrams, fingerprints above), quantised
@@ -56,17 +55,17 @@ struct Table {
 pub fn ngrams() -> &'static NgramModel {
     static MODEL: OnceLock<NgramModel> = OnceLock::new();
     MODEL.get_or_init(|| {
-        NgramModel::from_bytes(
-            MODEL_BYTES,
-            Folder::from_opencc_ts_characters(TS_CHARACTERS),
-        )
-        .expect("the bundled n-gram model is well-formed (scripts/derive_char_ngrams.py)")
+        NgramModel::from_bytes(MODEL_BYTES, super::simplifier())
+            .expect("the bundled n-gram model is well-formed (scripts/derive_char_ngrams.py)")
     })
 }
 
 impl NgramModel {
     /// A model over the bytes the derivation script writes; checks that every array fits.
-    pub fn from_bytes(bytes: &'static [u8], simplifier: Folder) -> Result<Self, NgramError> {
+    pub fn from_bytes(
+        bytes: &'static [u8],
+        simplifier: &'static Folder,
+    ) -> Result<Self, NgramError> {
         if bytes.get(..4) != Some(b"SLNG".as_slice()) {
             return Err(NgramError::Format("not an SLNG file"));
         }
@@ -370,8 +369,8 @@ mod tests {
 
     #[test]
     fn truncated_files_are_refused() {
-        let folder = Folder::default();
-        assert!(NgramModel::from_bytes(&MODEL_BYTES[..100], folder.clone()).is_err());
+        let folder = super::super::simplifier();
+        assert!(NgramModel::from_bytes(&MODEL_BYTES[..100], folder).is_err());
         assert!(NgramModel::from_bytes(b"XXXX", folder).is_err());
     }
 }

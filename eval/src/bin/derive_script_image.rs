@@ -1,0 +1,25 @@
+//! Writes `data/script/tables.bin`, the script stage's conversion tables (character classes, the
+//! traditional→simplified converter, the phrase neighbours and the traditional converters) as the
+//! library reads them back, from the default rules' OpenCC tables. Run it after changing those
+//! tables or how they are derived; the library's tests fail while the image is stale, and a
+//! process whose tables differ from the image's sources builds them from the tables instead.
+//!
+//! ```sh
+//! cargo run --release -p sluice-eval --bin derive_script_image
+//! ```
+
+use std::path::Path;
+
+use anyhow::Context;
+use sluice::RuleSet;
+use sluice::internals::derive_script_image;
+
+const IMAGE: &str = "data/script/tables.bin";
+
+fn main() -> anyhow::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let image = derive_script_image(&RuleSet::defaults()?)?;
+    std::fs::write(root.join(IMAGE), &image).with_context(|| format!("writing {IMAGE}"))?;
+    println!("{IMAGE}: {} bytes", image.len());
+    Ok(())
+}
