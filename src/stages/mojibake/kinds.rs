@@ -39,6 +39,11 @@ pub enum MojibakeKind {
         /// A chain is taken for a line when a clause with this many rare characters becomes as many
         /// Han characters (or has a character no text has).
         min_evidence: usize,
+        /// A character whose bytes were all lost (two unknown bytes side by side in a double-byte
+        /// charset, three in UTF-8) is filled only when its best filling reads better than the
+        /// next, over about a clause, by this log-probability; otherwise the clause is left as it
+        /// is and flagged.
+        whole_character_margin: f64,
     },
     /// A byte lost, inserted or replaced in a double-byte stream.
     ByteSlip {
@@ -56,6 +61,10 @@ pub enum MojibakeKind {
         reach_back: usize,
         /// Characters either side scored with the run.
         context: usize,
+        /// Weight of the character 4-gram model added to the stage's language model when the
+        /// search compares repairs: its three characters of history tell a word from a pair of
+        /// plausible characters (`保稅倉` from `陳倉`).
+        ngram_weight: f64,
     },
     /// `?` written for characters a GB2312 or Big5 page lacked, filled from the 4-gram model.
     LostCharacters {
@@ -94,6 +103,7 @@ impl Mojibake {
                 min_gain_per_char,
                 min_chars,
                 min_evidence,
+                whole_character_margin,
             } => {
                 let chains = chains
                     .iter()
@@ -107,6 +117,7 @@ impl Mojibake {
                     min_gain_per_char,
                     min_chars,
                     min_evidence,
+                    whole_character_margin,
                 });
             }
             MojibakeKind::ByteSlip {
@@ -117,6 +128,7 @@ impl Mojibake {
                 min_gain_rejected_only,
                 reach_back,
                 context,
+                ngram_weight,
             } => {
                 self.slip = Some(Slip {
                     id: rule.id.clone(),
@@ -130,6 +142,7 @@ impl Mojibake {
                     min_gain_rejected_only,
                     reach_back,
                     context,
+                    ngram_weight,
                 });
             }
             MojibakeKind::LostCharacters {

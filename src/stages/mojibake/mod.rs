@@ -111,6 +111,8 @@ struct Redecode {
     min_chars: usize,
     /// Strong suspects a clause needs to prove a chain when none is hard.
     min_evidence: usize,
+    /// How much better the best filling of a whole lost character must read than the next.
+    whole_character_margin: f64,
 }
 
 struct Slip {
@@ -123,6 +125,8 @@ struct Slip {
     min_gain_rejected_only: f64,
     reach_back: usize,
     context: usize,
+    /// Weight of the character 4-gram model next to the stage's fitness in the search.
+    ngram_weight: f64,
 }
 
 /// The flag of a garbled run left alone when neither the byte-slip nor the lost-character rule is in

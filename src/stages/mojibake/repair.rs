@@ -6,6 +6,7 @@ use super::detect::{self, Suspicion};
 use super::latin::Step;
 use super::units::{changed_spans, describe, lossy_signature, overlaps, shifted};
 use super::{Budget, Lost, Mojibake, Slip, Unrepaired, Work, lost, roundtrip, slip};
+use crate::text::lm::Context;
 
 impl Mojibake {
     pub(super) fn repair_line(&self, line: &str, offset: usize, work: &mut Work) {
@@ -325,8 +326,14 @@ impl Mojibake {
         let run = byte_at(lo)..byte_at(hi);
         let left = &line[byte_at(lo.saturating_sub(rule.context))..run.start];
         let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
+        let open = Context::open("");
+        let ngram = |t: &str| match rule.ngram_weight {
+            w if w > 0.0 => w * self.ngrams.fill_scores(&open, &[t], &open)[0],
+            _ => 0.0,
+        };
         let judge = slip::Judge {
             fitness: &|t| self.budgeted_fitness(budget, t),
+            rank: &ngram,
             quick: &|t| {
                 self.bigram_weight * self.lm.bigram_score(t)
                     - self.glyph_cost * self.detector.non_standard_han(t) as f64

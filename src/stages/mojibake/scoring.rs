@@ -68,7 +68,10 @@ impl Mojibake {
                 let text = &line[clause.clone()];
                 let score = |t: &str| self.budgeted_fitness(budget, t);
                 let (left, right) = separators(line, clause);
-                let Some(decoded) = chain.undo(text, &rule.plain_big5, &score, left, right) else {
+                let margin = rule.whole_character_margin;
+                let context = (left, right);
+                let Some(decoded) = chain.undo(text, &rule.plain_big5, &score, context, margin)
+                else {
                     continue;
                 };
                 let garbled = self.detector.strong_count(text);

@@ -44,7 +44,7 @@ impl Op {
 }
 
 /// The best repair of `run` (between `left` and `right` context) that reads clean, and its gain in
-/// log-probability.
+/// log-probability (by [`Judge::fitness`], which the thresholds are measured in).
 pub struct Repair {
     pub text: String,
     pub gain: f64,
@@ -55,6 +55,10 @@ pub struct Repair {
 pub struct Judge<'a> {
     /// How much a text reads like Chinese (the full model): higher is better.
     pub fitness: &'a dyn Fn(&str) -> f64,
+    /// What the search adds to the fitness to choose among repairs (the character 4-gram model,
+    /// weighted), not counted in a repair's gain: the gains the thresholds were measured with stay
+    /// what they were.
+    pub rank: &'a dyn Fn(&str) -> f64,
     /// A cheap score of a few characters (the character bigram model), to rank the values of an
     /// unknown byte before the full model scores the best few.
     pub quick: &'a dyn Fn(&str) -> f64,
@@ -77,11 +81,12 @@ pub fn best_repair(
     judge: &Judge,
 ) -> Option<Repair> {
     let fitness = judge.fitness;
+    let ranked = |t: &str| fitness(t) + (judge.rank)(t);
     // U+FFFD costs the model a lot, so any guess would gain by replacing it: compare with the run
     // where it is simply dropped, so a guess must be better than nothing.
     let original = fitness(&join(left, &run.replace('\u{FFFD}', ""), right));
     let letters = ascii_letters(run);
-    let mut best: Option<Repair> = None;
+    let mut best: Option<(f64, Repair)> = None;
     // The page may have been width-folded after decoding: try the run as it is, with its ASCII
     // punctuation unfolded, and unfolded except `?` (which may stand for a lost byte instead).
     let mut variants = vec![run.to_string()];
@@ -114,7 +119,7 @@ pub fn best_repair(
                 {
                     continue;
                 }
-                resolve_unknowns(&mut hypothesis, charset, fitness, left, right);
+                resolve_unknowns(&mut hypothesis, charset, &ranked, left, right);
                 let mut text = decode(&hypothesis.bytes, charset);
                 if folded {
                     text = fold_punctuation(&text);
@@ -128,18 +133,17 @@ pub fn best_repair(
                 {
                     continue;
                 }
-                let gain = fitness(&join(left, &text, right)) - original;
-                if best.as_ref().is_none_or(|b| gain > b.gain) {
-                    best = Some(Repair {
-                        text,
-                        gain,
-                        what: op.describe(),
-                    });
+                let joined = join(left, &text, right);
+                let gain = fitness(&joined) - original;
+                let rank = gain + (judge.rank)(&joined);
+                if best.as_ref().is_none_or(|b| rank > b.0) {
+                    let what = op.describe();
+                    best = Some((rank, Repair { text, gain, what }));
                 }
             }
         }
     }
-    best
+    best.map(|(_, repair)| repair)
 }
 
 /// What a hypothesis of a run is judged against.
@@ -375,6 +379,7 @@ mod tests {
     fn judge() -> Judge<'static> {
         Judge {
             fitness: &|t| model().score(t) + 7.0 * t.chars().count() as f64,
+            rank: &|_| 0.0,
             quick: &|t| model().bigram_score(t),
             clean: &|_| true,
             min_gain: 0.0,
@@ -390,6 +395,22 @@ mod tests {
     #[test]
     fn restores_a_lost_lead_byte_of_seed_000() {
         assert_eq!(repair("規;\u{E1E9}筚u", "", "家"), "規模化大賣");
+    }
+
+    #[test]
+    fn the_rank_term_chooses_a_repair_but_is_not_counted_in_its_gain() {
+        let (run, right, repaired) = ("規;\u{E1E9}筚u", "家", "規模化大賣");
+        let search = |rank: &dyn Fn(&str) -> f64| {
+            let judge = Judge { rank, ..judge() };
+            best_repair(run, "", right, Charset::Gb18030, &ALL, &judge)
+        };
+        let lifted = search(&|_| 1e6).expect("a repair");
+        let fitness = judge().fitness;
+        let gain = fitness(&join("", repaired, right)) - fitness(&join("", run, right));
+        assert_eq!(lifted.text, repaired);
+        assert!((lifted.gain - gain).abs() < 1e-9, "{} {gain}", lifted.gain);
+        let vetoed = search(&|t| if t.contains(repaired) { -1e6 } else { 0.0 });
+        assert_ne!(vetoed.map(|r| r.text).as_deref(), Some(repaired));
     }
 
     #[test]

@@ -31,13 +31,15 @@ pub fn resolve_unknowns(
 /// combination of their possible values scored together in a window; larger groups fall back to one
 /// at a time. Then each group's few best combinations are compared once more in a wider window
 /// (about a clause), so that what lies beyond the first (the script, a word further on) decides.
+/// A whole lost character is filled only when its best filling reads better than the next by
+/// `whole_character_margin` over that clause: the bytes tell nothing of it.
 pub fn resolve_rejected(
     bytes: &mut Bytes,
     read_as: Charset,
     really: Charset,
     score: &dyn Fn(&str) -> f64,
-    left: &str,
-    right: &str,
+    (left, right): (&str, &str),
+    whole_character_margin: f64,
 ) {
     let unknown = std::mem::take(&mut bytes.unknown);
     let window = Window {
@@ -75,7 +77,7 @@ pub fn resolve_rejected(
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         let margin = scored[0].0 - scored[1].0;
-        if guesses_whole_character(positions, really) && margin < WHOLE_CHARACTER_MARGIN {
+        if guesses_whole_character(positions, really) && margin < whole_character_margin {
             // The bytes cannot tell and the context does not decide: leave the character lost,
             // so the clause is left as it is and flagged rather than given a plausible wrong one.
             positions.iter().for_each(|&at| bytes.bytes[at] = UNKNOWN);
@@ -129,6 +131,7 @@ pub(super) fn resolve_outer(
     inner: (Charset, Charset),
     plain: &PlainBig5,
     score: &dyn Fn(&str) -> f64,
+    whole_character_margin: f64,
 ) {
     let unknown = std::mem::take(&mut bytes.unknown);
     if !really.is_multibyte() {
@@ -194,7 +197,14 @@ pub(super) fn resolve_outer(
             _ => plausible
                 .into_iter()
                 .map(|mut p| {
-                    resolve_rejected(&mut p.inner, inner.0, inner.1, score, "", "");
+                    resolve_rejected(
+                        &mut p.inner,
+                        inner.0,
+                        inner.1,
+                        score,
+                        ("", ""),
+                        whole_character_margin,
+                    );
                     (score(&decode(&p.inner.bytes, inner.1)), p.values)
                 })
                 .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -252,9 +262,6 @@ pub(super) fn utf8_flaws(bytes: &[u8]) -> usize {
 
 /// Unknowns at most this many bytes apart are filled together (they may share a character).
 pub(super) const JOINT_SPAN: usize = 3;
-/// How much better (log-probability over about a clause) the best filling of a whole lost character
-/// must read than the next best: the "only with a high margin".
-pub(super) const WHOLE_CHARACTER_MARGIN: f64 = 4.0;
 /// The most value combinations one group of unknowns is scored with.
 pub(super) const MAX_COMBINATIONS: usize = 1024;
 /// Malformed inner sequences an outer filling may leave in its window (where the window cuts a

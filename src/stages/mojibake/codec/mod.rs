@@ -287,14 +287,15 @@ impl Chain {
 
     /// Undo the chain on `text`; `None` when the text cannot have come from it. Unknown bytes of the
     /// last layer are resolved with the model; those of an outer layer with what the layer under
-    /// it can make of each value ([`resolve_outer`]).
+    /// it can make of each value ([`resolve_outer`]); a whole lost character only by
+    /// `whole_character_margin`.
     pub fn undo(
         &self,
         text: &str,
         plain: &PlainBig5,
         score: &dyn Fn(&str) -> f64,
-        left: &str,
-        right: &str,
+        context: (&str, &str),
+        whole_character_margin: f64,
     ) -> Option<String> {
         let mut current = text.to_string();
         let last = self.layers.len() - 1;
@@ -304,10 +305,18 @@ impl Chain {
                 return None;
             }
             if i == last && really.is_multibyte() {
-                resolve_rejected(&mut bytes, read_as, really, score, left, right);
+                let margin = whole_character_margin;
+                resolve_rejected(&mut bytes, read_as, really, score, context, margin);
             } else if let Some(&inner) = self.layers.get(i + 1) {
                 let outer = (read_as, really);
-                resolve_outer(&mut bytes, outer, inner, plain, score);
+                resolve_outer(
+                    &mut bytes,
+                    outer,
+                    inner,
+                    plain,
+                    score,
+                    whole_character_margin,
+                );
             }
             current = decode(&bytes.bytes, really);
         }
@@ -321,6 +330,9 @@ mod tests {
     use crate::text::lm::model;
     use fill::{guesses_whole_character, utf8_flaws};
 
+    /// The default rules' `whole_character_margin`.
+    const MARGIN: f64 = 4.0;
+
     fn chain(s: &str) -> Chain {
         s.parse().unwrap()
     }
@@ -333,8 +345,8 @@ mod tests {
             garbled,
             &PlainBig5::default(),
             &|t| model().score(t),
-            "",
-            "",
+            ("", ""),
+            MARGIN,
         );
         assert_eq!(fixed.as_deref(), Some("微商該這樣。"));
     }
@@ -347,8 +359,8 @@ mod tests {
             &twice,
             &PlainBig5::default(),
             &|t| model().score(t),
-            "",
-            "",
+            ("", ""),
+            MARGIN,
         );
         assert_eq!(fixed.as_deref(), Some("營銷"));
     }
@@ -358,7 +370,13 @@ mod tests {
         assert_eq!(encode("營", Charset::Latin1), None);
         assert!(
             chain("windows-1252>utf-8")
-                .undo("營銷", &PlainBig5::default(), &|t| model().score(t), "", "")
+                .undo(
+                    "營銷",
+                    &PlainBig5::default(),
+                    &|t| model().score(t),
+                    ("", ""),
+                    MARGIN
+                )
                 .is_none()
         );
         assert!("gb18030>klingon".parse::<Chain>().is_err());
@@ -411,8 +429,8 @@ mod tests {
             garbled,
             &PlainBig5::default(),
             &|t| model().score(t) + 10.0 * t.chars().count() as f64,
-            "",
-            ",",
+            ("", ","),
+            MARGIN,
         );
         assert_eq!(fixed.as_deref(), Some("如果是"));
     }
