@@ -230,7 +230,7 @@ impl Pipeline {
             if runs {
                 observe(name, &doc);
                 if text_stage {
-                    settle::run_settled(stage.as_ref(), &mut doc);
+                    settle::run_settled(stage.as_ref(), &mut doc, || started.elapsed() < budget);
                 } else {
                     stage.run(&mut doc);
                 }

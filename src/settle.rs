@@ -12,15 +12,16 @@ use crate::stages::Stage;
 /// settled; a stage still editing after this is left as it is (rounds cost a stage's whole time).
 pub(crate) const MAX_ROUNDS: usize = 3;
 
-/// Run `stage` on `doc`, and again on its output while the round before edited something.
-pub(crate) fn run_settled(stage: &dyn Stage, doc: &mut Document) {
+/// Run `stage` on `doc`, and again on its output while the round before edited something and
+/// `in_budget` says the document's time budget is not spent (a round can cost as much as the first).
+pub(crate) fn run_settled(stage: &dyn Stage, doc: &mut Document, in_budget: impl Fn() -> bool) {
     let first_edit = doc.report.edits.len();
     let first_flag = doc.report.flags.len();
     let input = doc.text.clone();
     stage.run(doc);
     let mut edited = doc.report.edits.len() > first_edit;
     for _ in 1..MAX_ROUNDS {
-        if !edited {
+        if !edited || !in_budget() {
             break;
         }
         let round_edit = doc.report.edits.len();
