@@ -24,6 +24,7 @@ mod report;
 mod report_json;
 mod rules;
 pub mod run;
+mod settle;
 #[allow(missing_docs)]
 pub(crate) mod stages;
 #[allow(missing_docs)]

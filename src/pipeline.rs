@@ -7,6 +7,7 @@ use crate::error::{Error, RuleError};
 use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::rules::settings::{DecodeSettings, HtmlSettings};
+use crate::settle;
 use crate::stages::{self, Stage, decode, html};
 use crate::text::lines::looks_like_title;
 use crate::types::StageName;
@@ -213,9 +214,10 @@ impl Pipeline {
         let budget = self.time_budget.for_size(size);
         for (index, stage) in self.stages.iter().enumerate() {
             let name = stage.name();
-            // decode and html always run: without them the output would be raw bytes or markup.
-            let optional = !matches!(name, StageName::Decode | StageName::Html);
-            if optional && started.elapsed() >= budget {
+            // decode and html always run, once: without them the output would be raw bytes or
+            // markup, and their input is gone once they have run.
+            let text_stage = !matches!(name, StageName::Decode | StageName::Html);
+            if text_stage && started.elapsed() >= budget {
                 flag_time_budget(&mut doc, budget, &self.stages[index..]);
                 break;
             }
@@ -227,7 +229,11 @@ impl Pipeline {
             };
             if runs {
                 observe(name, &doc);
-                stage.run(&mut doc);
+                if text_stage {
+                    settle::run_settled(stage.as_ref(), &mut doc, || started.elapsed() < budget);
+                } else {
+                    stage.run(&mut doc);
+                }
                 doc.report.stages.push(name);
             }
         }
