@@ -229,7 +229,10 @@ impl Pipeline {
             };
             if runs {
                 observe(name, &doc);
-                if text_stage {
+                // Only the stages that repair without removing content run again on their own
+                // output: a second round of a removing stage could take what its first round left
+                // standing next to a removal (do no harm before idempotence).
+                if text_stage && name.repairs_only() {
                     settle::run_settled(stage.as_ref(), &mut doc, || started.elapsed() < budget);
                 } else {
                     stage.run(&mut doc);
