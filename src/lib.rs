@@ -49,7 +49,7 @@ pub mod internals {
     pub use crate::stages::decode::Decode;
     pub use crate::stages::html::{Html, RebuildError};
     pub use crate::stages::script::{Region, Script};
-    pub use crate::stages::spam::Spam;
+    pub use crate::stages::spam::{FEATURES as SPAN_FEATURES, Spam, SpanCandidate};
     pub use crate::stages::{Stage, build};
     pub use crate::text::chars::is_han;
     pub use crate::text::fold::Folder;

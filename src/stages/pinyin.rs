@@ -109,7 +109,10 @@ impl GlossRule {
 }
 
 /// The readings of each character in the table `file`.
-fn parse_readings(file: &str, table: &str) -> Result<HashMap<char, Vec<Box<str>>>, RuleError> {
+pub(crate) fn parse_readings(
+    file: &str,
+    table: &str,
+) -> Result<HashMap<char, Vec<Box<str>>>, RuleError> {
     const FORMAT: &str = "char<TAB>reading,reading";
     table::entries(file, table)
         .map(|entry| {
@@ -125,7 +128,7 @@ fn has_tone_mark(syllable: &str) -> bool {
 }
 
 /// A syllable without its tone: `mǎ` → `ma`.
-fn toneless(syllable: &str) -> String {
+pub(crate) fn toneless(syllable: &str) -> String {
     syllable
         .chars()
         .map(|c| match c {
