@@ -170,6 +170,16 @@ impl SpamSplit {
         (train, validation)
     }
 
+    /// The train side's vocabulary phrases (folded; not the title words cut from the real titles),
+    /// without those that hold a validation phrase: what a phrase model may learn from.
+    pub fn train_phrases(&self) -> Vec<String> {
+        self.independent
+            .iter()
+            .filter(|(p, side)| *side == Side::Train && !self.holds_validation_phrase(p))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
     /// Whether a list entry could only have been learned from validation text (see the module doc);
     /// when `strict`, whether it occurs in validation text at all.
     fn leaks(&self, entry: &str, train: &[String], validation: &[String], strict: bool) -> bool {
@@ -194,6 +204,13 @@ impl SpamSplit {
         let (train, validation) = self.texts();
         let dir = tempfile::tempdir()?;
         std::fs::create_dir_all(dir.path().join("spam"))?;
+        // The rule files as they are on disk (the embedded ones may be older than a retraining).
+        for entry in std::fs::read_dir(rules_dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                std::fs::copy(&path, dir.path().join(path.file_name().unwrap_or_default()))?;
+            }
+        }
         let mut dropped = Vec::new();
         let mut paths: Vec<_> = std::fs::read_dir(rules_dir.join("spam"))?
             .map(|e| e.map(|e| e.path()))
@@ -218,6 +235,83 @@ impl SpamSplit {
             std::fs::write(dir.path().join("spam").join(name.as_ref()), kept)?;
         }
         Ok((dir, dropped))
+    }
+}
+
+/// A case of `cases-dev.jsonl`.
+#[derive(Deserialize)]
+pub struct Case {
+    pub id: String,
+    pub mechanism: String,
+    pub format: String,
+    pub negative: bool,
+    pub dirty: String,
+    pub clean: String,
+    pub spam_spans: Vec<Span>,
+}
+
+/// A gold spam span of a case.
+#[derive(Deserialize)]
+pub struct Span {
+    pub text: String,
+    pub kind: String,
+    pub phrase: Option<String>,
+    pub byte_start: usize,
+    pub byte_end: usize,
+}
+
+impl Case {
+    /// The cases of `cases-dev.jsonl` in `data_dir`.
+    pub fn load(data_dir: &Path) -> anyhow::Result<Vec<Case>> {
+        std::fs::read_to_string(data_dir.join("cases-dev.jsonl"))?
+            .lines()
+            .map(|l| Ok(serde_json::from_str(l)?))
+            .collect()
+    }
+}
+
+/// The side of a gold span: its vocabulary phrase's, its real title's site's, or for a stuffing
+/// line validation as soon as one of its phrases is (a phrase in no vocabulary group is in no list
+/// either: unseen). `None` for spans of no vocabulary (tag soup, generated titles).
+pub fn span_side(split: &SpamSplit, span: &Span) -> Option<Side> {
+    let phrase = span.phrase.as_deref()?.trim();
+    if span.kind == "title_hijack" {
+        return split.real_title(phrase).map(|t| t.side);
+    }
+    if let Some(side) = split.phrase_side(phrase) {
+        return Some(side);
+    }
+    let parts: Vec<&str> = phrase
+        .split([',', '，', '、', '|', ' '])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return (!phrase.is_empty() && span.kind != "tag_soup").then_some(Side::Validation);
+    }
+    let unseen = parts
+        .iter()
+        .any(|p| split.phrase_side(p) != Some(Side::Train));
+    Some(if unseen {
+        Side::Validation
+    } else {
+        Side::Train
+    })
+}
+
+/// A case is validation when one of its spans is; a case with no vocabulary (tag soup, generated
+/// titles, negatives) goes by the hash of its id.
+pub fn case_side(split: &SpamSplit, case: &Case) -> Side {
+    let sides: Vec<Side> = case
+        .spam_spans
+        .iter()
+        .filter_map(|s| span_side(split, s))
+        .collect();
+    if sides.contains(&Side::Validation) {
+        Side::Validation
+    } else if sides.is_empty() {
+        Side::of_group(&case.id)
+    } else {
+        Side::Train
     }
 }
 

@@ -107,7 +107,7 @@ impl GlossRule {
 /// The readings of each character, as the table lists them (`reading,reading`), in one string
 /// with an index sorted by character: a table of 40,000 characters is read in one pass, without
 /// an allocation per character or reading.
-struct Readings {
+pub(crate) struct Readings {
     text: String,
     /// Each character and the byte range of its readings in `text`.
     index: Vec<(char, u32, u32)>,
@@ -115,7 +115,7 @@ struct Readings {
 
 impl Readings {
     /// The readings of the table `file`; a character listed twice keeps its last line.
-    fn parse(file: &str, table: &str) -> Result<Self, RuleError> {
+    pub(crate) fn parse(file: &str, table: &str) -> Result<Self, RuleError> {
         const FORMAT: &str = "char<TAB>reading,reading";
         let mut text = String::with_capacity(table.len());
         let mut index = Vec::new();
@@ -137,6 +137,14 @@ impl Readings {
         Ok(Readings { text, index })
     }
 
+    /// Each character with its first reading, in character order.
+    pub(crate) fn first_readings(&self) -> impl Iterator<Item = (char, &str)> {
+        self.index.iter().map(|&(han, start, end)| {
+            let readings = &self.text[start as usize..end as usize];
+            (han, readings.split(',').next().unwrap_or(readings))
+        })
+    }
+
     /// Whether `syllable` is one of `han`'s readings.
     fn has(&self, han: char, syllable: &str) -> bool {
         let Ok(at) = self.index.binary_search_by_key(&han, |&(c, ..)| c) else {
@@ -153,7 +161,7 @@ fn has_tone_mark(syllable: &str) -> bool {
 }
 
 /// A syllable without its tone: `mǎ` → `ma`.
-fn toneless(syllable: &str) -> String {
+pub(crate) fn toneless(syllable: &str) -> String {
     syllable
         .chars()
         .map(|c| match c {

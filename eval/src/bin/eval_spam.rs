@@ -23,28 +23,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
 use similar::{ChangeTag, TextDiff};
 use sluice::{Cleaned, Document, Pipeline, RuleSet, StageName};
-use sluice_eval::spam_split::{Side, SpamSplit};
-
-#[derive(Deserialize)]
-struct Case {
-    id: String,
-    mechanism: String,
-    format: String,
-    negative: bool,
-    dirty: String,
-    clean: String,
-    spam_spans: Vec<Span>,
-}
-
-#[derive(Deserialize)]
-struct Span {
-    text: String,
-    kind: String,
-    phrase: Option<String>,
-}
+use sluice_eval::spam_split::{Case, Side, SpamSplit, case_side, span_side};
 
 #[derive(Default)]
 struct Row {
@@ -87,12 +68,10 @@ fn main() -> anyhow::Result<()> {
         .cloned();
     let root = PathBuf::from(sluice_eval::REPO);
     let data = root.join("../shared/data/spam");
-    let cases: Vec<Case> = std::fs::read_to_string(data.join("cases-dev.jsonl"))?
-        .lines()
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()?;
+    let cases = Case::load(&data)?;
 
-    let rules = RuleSet::defaults()?;
+    // The rules as they are on disk, so a retrained model is measured without a rebuild.
+    let rules = RuleSet::load(&root.join("rules"), true)?;
     let outcomes = evaluate(&rules, &cases, show.as_deref());
     print_table(&rows(&cases, &outcomes));
 
@@ -235,51 +214,6 @@ fn rows(cases: &[Case], outcomes: &[Outcome]) -> BTreeMap<String, Row> {
         rows.entry(key).or_default().add(&Row::of(case, outcome));
     }
     rows
-}
-
-/// The side of a gold span: its vocabulary phrase's, its real title's site's, or for a stuffing
-/// line validation as soon as one of its phrases is (a phrase in no vocabulary group is in no list
-/// either: unseen). `None` for spans of no vocabulary (tag soup, generated titles).
-fn span_side(split: &SpamSplit, span: &Span) -> Option<Side> {
-    let phrase = span.phrase.as_deref()?.trim();
-    if span.kind == "title_hijack" {
-        return split.real_title(phrase).map(|t| t.side);
-    }
-    if let Some(side) = split.phrase_side(phrase) {
-        return Some(side);
-    }
-    let parts: Vec<&str> = phrase
-        .split([',', '，', '、', '|', ' '])
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.len() < 2 {
-        return (!phrase.is_empty() && span.kind != "tag_soup").then_some(Side::Validation);
-    }
-    let unseen = parts
-        .iter()
-        .any(|p| split.phrase_side(p) != Some(Side::Train));
-    Some(if unseen {
-        Side::Validation
-    } else {
-        Side::Train
-    })
-}
-
-/// A case is validation when one of its spans is; a case with no vocabulary (tag soup, generated
-/// titles, negatives) goes by the hash of its id.
-fn case_side(split: &SpamSplit, case: &Case) -> Side {
-    let sides: Vec<Side> = case
-        .spam_spans
-        .iter()
-        .filter_map(|s| span_side(split, s))
-        .collect();
-    if sides.contains(&Side::Validation) {
-        Side::Validation
-    } else if sides.is_empty() {
-        Side::of_group(&case.id)
-    } else {
-        Side::Train
-    }
 }
 
 /// The split's figures for one side, with the rules built from the train side.

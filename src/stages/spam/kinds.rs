@@ -8,6 +8,7 @@ use regex::Regex;
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 
+use super::scored::ScoredRule;
 use super::{ContextRule, ListedRule, Spam, StuffingRule, TitleRule, TokenRule};
 
 /// Word list files: one path or a list of paths (data files of the rule set).
@@ -81,6 +82,24 @@ pub enum SpamKind {
         /// The longest span, in characters.
         max_span_chars: usize,
         /// The language model's join gain that shows a span splits a word (strong evidence).
+        min_join_gain: f64,
+    },
+    /// A span ending at an injector's comma, judged by one logistic model over evidence that needs
+    /// no list (punctuation, the language models' gain from removing it, its promotional sound).
+    ScoredSpan {
+        /// The promotional sound bigrams (`sound sound<TAB>log-likelihood ratio`), derived by
+        /// `train_spam_model` from the train side of the development phrases.
+        bigrams: String,
+        /// The model's weights (`feature<TAB>weight`, `bias`, `threshold`), from the same binary.
+        weights: String,
+        /// The readings that fold characters to their sound (`char<TAB>reading,reading`).
+        readings: String,
+        /// A span has at least this many characters before its comma …
+        min_span_chars: usize,
+        /// … and at most this many.
+        max_span_chars: usize,
+        /// The word model's join gain at which a span's start would cut a word: such a span is
+        /// refused.
         min_join_gain: f64,
     },
 }
@@ -192,6 +211,24 @@ impl Spam {
                     min_join_gain,
                     id,
                 });
+            }
+            SpamKind::ScoredSpan {
+                bigrams,
+                weights,
+                readings,
+                min_span_chars,
+                max_span_chars,
+                min_join_gain,
+            } => {
+                if self.scored.is_some() {
+                    return Err(duplicate());
+                }
+                self.scored = Some(ScoredRule::compile(
+                    rule,
+                    rules,
+                    (bigrams.as_str(), weights.as_str(), readings.as_str()),
+                    (min_span_chars, max_span_chars, min_join_gain),
+                )?);
             }
         }
         Ok(())

@@ -40,6 +40,10 @@ pub use kinds::SpamKind;
 use lexicon::{check_homoglyphs, inside_latin_word, leftmost_longest};
 mod context;
 mod listed;
+mod scored;
+
+pub use scored::{FEATURES, SpanCandidate};
+
 pub struct Spam {
     folder: Folder,
     title: Option<TitleRule>,
@@ -47,6 +51,7 @@ pub struct Spam {
     tokens: Option<TokenRule>,
     listed: Option<ListedRule>,
     context: Option<ContextRule>,
+    scored: Option<scored::ScoredRule>,
     /// Above this share of the document's characters the stage removes nothing and flags instead.
     max_delete_share: f64,
     /// Removals up to this many characters are never capped (short documents, rule examples).
@@ -148,6 +153,7 @@ impl Spam {
             tokens: None,
             listed: None,
             context: None,
+            scored: None,
             max_delete_share: settings.max_delete_share,
             cap_free_chars: settings.cap_free_chars,
             max_context_cues: settings.max_context_cues,
@@ -335,6 +341,9 @@ impl Stage for Spam {
                     self.max_context_cues
                 ));
             }
+        }
+        if let Some(rule) = &self.scored {
+            rule.find(self, text, &mut found);
         }
         if let Some(message) = skipped {
             doc.flag(StageName::Spam, "spam.context-phrase", message, None);

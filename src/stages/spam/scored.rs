@@ -1,0 +1,460 @@
+//! `scored-span`: a span that ends at an injector's comma, judged by one logistic model over evidence
+//! that needs no list: the punctuation around it, how much better the sentence reads without it (the
+//! word model's join gain and the character n-gram model's deletion gain), and how promotional it
+//! sounds (bigrams of syllables, so homophones such as 菠菜 for 博彩 share their n-grams, scored as a
+//! log-likelihood ratio of spam phrases against ordinary text). The weights and the promotional
+//! bigrams are data files derived by `sluice-eval`'s `train_spam_model` from the train side of the
+//! development split.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+use crate::stages::pinyin::{Readings, toneless};
+use crate::text::chars::{is_han, is_invisible};
+use crate::text::lm::{Context, ngrams};
+use crate::text::table;
+
+use super::evidence::{char_after, char_before, is_clause_break, is_fullwidth_alnum, join_gain};
+use super::{Found, Spam};
+
+/// The model's features, in the order of [`SpanCandidate::features`] and of the weights file.
+pub const FEATURES: [&str; 9] = [
+    "ascii_comma",
+    "mixed_commas",
+    "stray_comma",
+    "whole_clause",
+    "join_gain",
+    "ngram_gain",
+    "promo_mean",
+    "promo_cover",
+    "chars",
+];
+
+/// Characters of n-gram context on the left of a span for the deletion gain.
+const LEFT_CONTEXT: usize = 6;
+/// Characters of n-gram context on the right (the model's order less one).
+const RIGHT_CONTEXT: usize = 3;
+
+/// A span ending at a comma, with the model's features and probability.
+#[derive(Debug, Clone)]
+pub struct SpanCandidate {
+    /// The span with its comma, in bytes of the text.
+    pub range: Range<usize>,
+    pub features: [f64; FEATURES.len()],
+    pub probability: f64,
+}
+
+/// Characters folded to their sound: a Han character to its first reading without tone, ASCII
+/// letters and digits to one class each (as the language model's counts have them).
+pub struct Sounds {
+    ids: HashMap<char, u32>,
+    names: Vec<Box<str>>,
+    by_name: HashMap<Box<str>, u32>,
+}
+
+impl Sounds {
+    const LETTER: &str = "a";
+    const DIGIT: &str = "0";
+
+    fn from_readings(file: &str, table: &str) -> Result<Self, RuleError> {
+        let readings = Readings::parse(file, table)?;
+        let mut by_name: HashMap<Box<str>, u32> = HashMap::new();
+        let mut names: Vec<Box<str>> = Vec::new();
+        let mut intern = |name: Box<str>| {
+            *by_name.entry(name.clone()).or_insert_with(|| {
+                names.push(name);
+                names.len() as u32 - 1
+            })
+        };
+        intern(Self::LETTER.into());
+        intern(Self::DIGIT.into());
+        let mut ids = HashMap::new();
+        for (c, first) in readings.first_readings() {
+            ids.insert(c, intern(toneless(first).into()));
+        }
+        Ok(Sounds {
+            ids,
+            names,
+            by_name,
+        })
+    }
+
+    /// The sound of a folded character; `None` breaks a run of bigrams.
+    pub fn token(&self, c: char) -> Option<u32> {
+        if c.is_ascii_alphabetic() {
+            Some(0)
+        } else if c.is_ascii_digit() {
+            Some(1)
+        } else {
+            self.ids.get(&c).copied()
+        }
+    }
+
+    pub fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    fn id(&self, name: &str) -> Option<u32> {
+        self.by_name.get(name).copied()
+    }
+}
+
+pub(super) struct ScoredRule {
+    pub(super) id: String,
+    pub(super) sounds: Sounds,
+    /// Log-likelihood ratio of each promotional sound bigram (spam phrases against ordinary text).
+    promo: HashMap<(u32, u32), f32>,
+    weights: [f64; FEATURES.len()],
+    bias: f64,
+    threshold: f64,
+    min_span_chars: usize,
+    max_span_chars: usize,
+    /// The word model's join gain at which a span's start would cut a word.
+    min_join_gain: f64,
+}
+
+impl ScoredRule {
+    pub(super) fn compile(
+        rule: &Rule,
+        rules: &RuleSet,
+        (bigrams, weights, readings): (&str, &str, &str),
+        (min_span_chars, max_span_chars, min_join_gain): (usize, usize, f64),
+    ) -> Result<Self, RuleError> {
+        let data = |path: &str, key: &str| {
+            rules
+                .data_str(path)
+                .map_err(|e| rule.error(format!("parameter `{key}`: {e}")))
+        };
+        let sounds = Sounds::from_readings(readings, data(readings, "readings")?)?;
+        let promo = read_bigrams(&sounds, bigrams, data(bigrams, "bigrams")?)?;
+        let (weights, bias, threshold) = read_weights(weights, data(weights, "weights")?)?;
+        Ok(ScoredRule {
+            id: rule.id.clone(),
+            sounds,
+            promo,
+            weights,
+            bias,
+            threshold,
+            min_span_chars,
+            max_span_chars,
+            min_join_gain,
+        })
+    }
+
+    /// Every candidate span of `text` the promotional bigrams reach and whose start cuts no word,
+    /// with its features.
+    pub(super) fn candidates(&self, stage: &Spam, text: &str) -> Vec<SpanCandidate> {
+        let mut out = Vec::new();
+        for (at, c) in text.char_indices() {
+            if !stage.is_comma(c) {
+                continue;
+            }
+            let comma_end = at + c.len_utf8();
+            let starts = self.starts(text, at);
+            for (start, promo) in self.promo_by_start(stage, text, at, &starts) {
+                // An inserted span starts between words of the text around it.
+                if join_gain(text, &(start..start)) >= self.min_join_gain {
+                    continue;
+                }
+                let range = start..comma_end;
+                let features = self.features(stage, text, &range, c, promo);
+                out.push(SpanCandidate {
+                    probability: self.probability(&features),
+                    range,
+                    features,
+                });
+            }
+        }
+        out
+    }
+
+    /// For each start (nearest the comma first), the mean log-likelihood ratio of the span's sound
+    /// bigrams and the share of them that are promotional; starts whose span has no promotional
+    /// bigram are left out (the gate that keeps clean text cheap). The window is folded once and
+    /// the spans, suffixes of it, are summed as they grow.
+    fn promo_by_start(
+        &self,
+        stage: &Spam,
+        text: &str,
+        comma: usize,
+        starts: &[usize],
+    ) -> Vec<(usize, (f64, f64))> {
+        let Some(&far) = starts.last() else {
+            return Vec::new();
+        };
+        // (original byte offset, sound) of each folded character of the window.
+        let mut tokens: Vec<(usize, Option<u32>)> = Vec::new();
+        for (i, c) in text[far..comma].char_indices() {
+            let at = far + i;
+            stage.folder.fold_each(&text[at..at + c.len_utf8()], |f| {
+                tokens.push((at, self.sounds.token(f)))
+            });
+        }
+        let (mut total, mut known, mut count) = (0.0, 0usize, 0usize);
+        let mut next = tokens.len();
+        let mut out = Vec::new();
+        for &start in starts {
+            while next > 0 && tokens[next - 1].0 >= start {
+                next -= 1;
+                let pair = tokens[next].1.zip(tokens.get(next + 1).and_then(|t| t.1));
+                if let Some(pair) = pair {
+                    count += 1;
+                    if let Some(&llr) = self.promo.get(&pair) {
+                        total += f64::from(llr);
+                        known += 1;
+                    }
+                }
+            }
+            if known > 0 {
+                out.push((start, (total / count as f64, known as f64 / count as f64)));
+            }
+        }
+        out
+    }
+
+    /// Remove, for each comma, its most probable span when it reaches the threshold.
+    pub(super) fn find(&self, stage: &Spam, text: &str, found: &mut Found) {
+        let candidates = self.candidates(stage, text);
+        let mut best: Vec<&SpanCandidate> = Vec::new();
+        for candidate in &candidates {
+            match best.last_mut() {
+                Some(last) if last.range.end == candidate.range.end => {
+                    if candidate.probability > last.probability {
+                        *last = candidate;
+                    }
+                }
+                _ => best.push(candidate),
+            }
+        }
+        for candidate in best {
+            let range = candidate.range.clone();
+            if candidate.probability < self.threshold || found.overlaps(&range) {
+                continue;
+            }
+            let reason = format!(
+                "span scored {:.6} (threshold {:.6}): {}",
+                candidate.probability,
+                self.threshold,
+                describe(&candidate.features)
+            );
+            found.remove(range, &self.id, reason);
+        }
+    }
+
+    /// Span starts before the comma at `comma`: over Han characters, letters and digits (invisible
+    /// characters stepped over), from `min_span_chars` to `max_span_chars` of them.
+    fn starts(&self, text: &str, comma: usize) -> Vec<usize> {
+        let mut starts = Vec::new();
+        let mut at = comma;
+        let mut visible = 0;
+        for c in text[..comma].chars().rev() {
+            if visible == self.max_span_chars {
+                break;
+            }
+            at -= c.len_utf8();
+            if is_invisible(c) {
+                continue;
+            }
+            if !(is_han(c) || c.is_ascii_alphanumeric() || is_fullwidth_alnum(c)) {
+                break;
+            }
+            visible += 1;
+            if visible >= self.min_span_chars {
+                starts.push(at);
+            }
+        }
+        starts
+    }
+
+    fn features(
+        &self,
+        stage: &Spam,
+        text: &str,
+        range: &Range<usize>,
+        comma: char,
+        (promo_mean, promo_cover): (f64, f64),
+    ) -> [f64; FEATURES.len()] {
+        let before = char_before(text, range.start);
+        let after = char_after(text, range.end);
+        let chars = text[range.clone()]
+            .chars()
+            .filter(|c| !is_invisible(*c))
+            .count();
+        let flag = |b: bool| f64::from(u8::from(b));
+        [
+            flag(comma == ','),
+            flag(before.is_some_and(|b| stage.is_comma(b) && b != comma)),
+            flag(after.is_none_or(is_clause_break)),
+            flag(before.is_none_or(|b| is_clause_break(b) || stage.is_comma(b))),
+            join_gain(text, range).clamp(-5.0, 10.0),
+            deletion_gain(text, range, chars).clamp(0.0, 20.0),
+            promo_mean,
+            promo_cover,
+            chars as f64 / 10.0,
+        ]
+    }
+
+    fn probability(&self, features: &[f64; FEATURES.len()]) -> f64 {
+        let logit: f64 = self.bias
+            + features
+                .iter()
+                .zip(&self.weights)
+                .map(|(f, w)| f * w)
+                .sum::<f64>();
+        1.0 / (1.0 + (-logit).exp())
+    }
+}
+
+/// How much more probable, per removed character, the character n-gram model finds the line
+/// without the span: an inserted phrase costs more than its length in ordinary text would.
+fn deletion_gain(text: &str, range: &Range<usize>, chars: usize) -> f64 {
+    let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let left_start = text[line_start..range.start]
+        .char_indices()
+        .rev()
+        .nth(LEFT_CONTEXT - 1)
+        .map_or(line_start, |(i, _)| line_start + i);
+    let left = &text[left_start..range.start];
+    let line_end = text[range.end..]
+        .find('\n')
+        .map_or(text.len(), |i| range.end + i);
+    let right_end = text[range.end..line_end]
+        .char_indices()
+        .nth(RIGHT_CONTEXT)
+        .map_or(line_end, |(i, _)| range.end + i);
+    let right = &text[range.end..right_end];
+    let left = if left_start == line_start {
+        Context::line(left)
+    } else {
+        Context::open(left)
+    };
+    let right = if right_end == line_end {
+        Context::line(right)
+    } else {
+        Context::open(right)
+    };
+    let scores = ngrams().fill_scores(&left, &["", &text[range.clone()]], &right);
+    (scores[0] - scores[1]) / chars.max(1) as f64
+}
+
+/// The features that speak for the span, for the report.
+fn describe(features: &[f64; FEATURES.len()]) -> String {
+    let mut parts = Vec::new();
+    for (name, value) in FEATURES.iter().zip(features) {
+        match *name {
+            "ascii_comma" | "mixed_commas" | "stray_comma" | "whole_clause" if *value > 0.0 => {
+                parts.push((*name).replace('_', " "))
+            }
+            "join_gain" | "ngram_gain" | "promo_mean" | "promo_cover" => {
+                parts.push(format!("{} {value:.2}", name.replace('_', " ")))
+            }
+            _ => {}
+        }
+    }
+    parts.join(", ")
+}
+
+/// The promotional bigrams: `syllable syllable<TAB>log-likelihood ratio` lines.
+fn read_bigrams(
+    sounds: &Sounds,
+    file: &str,
+    text: &str,
+) -> Result<HashMap<(u32, u32), f32>, RuleError> {
+    const FORMAT: &str = "sound sound<TAB>log-likelihood ratio";
+    table::entries(file, text)
+        .map(|entry| {
+            let (pair, llr) = entry.split_once('\t', FORMAT)?;
+            let (a, b) = pair
+                .split_once(' ')
+                .ok_or_else(|| entry.malformed(FORMAT))?;
+            let llr: f32 = llr.parse().map_err(|_| entry.malformed(FORMAT))?;
+            let id = |s: &str| {
+                sounds
+                    .id(s)
+                    .ok_or_else(|| entry.error(format!("`{s}` is no reading of the table")))
+            };
+            Ok(((id(a)?, id(b)?), llr))
+        })
+        .collect()
+}
+
+/// The weights file: `feature<TAB>weight` for every feature, `bias` and `threshold`.
+fn read_weights(file: &str, text: &str) -> Result<([f64; FEATURES.len()], f64, f64), RuleError> {
+    const FORMAT: &str = "name<TAB>number";
+    let mut values: HashMap<&str, f64> = HashMap::new();
+    for entry in table::entries(file, text) {
+        let (name, value) = entry.split_once('\t', FORMAT)?;
+        let value: f64 = value.parse().map_err(|_| entry.malformed(FORMAT))?;
+        if !FEATURES.contains(&name) && name != "bias" && name != "threshold" {
+            return Err(entry.error(format!("unknown feature `{name}`")));
+        }
+        values.insert(name, value);
+    }
+    let get = |name: &str| {
+        values
+            .get(name)
+            .copied()
+            .ok_or_else(|| RuleError::new(file, 0, format!("no weight for `{name}`")))
+    };
+    let mut weights = [0.0; FEATURES.len()];
+    for (w, name) in weights.iter_mut().zip(FEATURES) {
+        *w = get(name)?;
+    }
+    Ok((weights, get("bias")?, get("threshold")?))
+}
+
+impl Spam {
+    /// The scored rule's candidate spans of `text` with their features (for training the model).
+    #[doc(hidden)]
+    pub fn span_candidates(&self, text: &str) -> Vec<SpanCandidate> {
+        self.scored
+            .as_ref()
+            .map_or_else(Vec::new, |rule| rule.candidates(self, text))
+    }
+
+    /// The sound of each folded character of `text` by the scored rule's readings, as names (for
+    /// deriving the promotional bigrams); `None` breaks a run.
+    #[doc(hidden)]
+    pub fn sounds_of(&self, text: &str) -> Vec<Option<String>> {
+        let Some(rule) = &self.scored else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        self.folder.fold_each(text, |f| {
+            out.push(
+                rule.sounds
+                    .token(f)
+                    .map(|t| rule.sounds.name(t).to_string()),
+            )
+        });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_name_every_feature() {
+        let mut text: String = FEATURES.iter().map(|f| format!("{f}\t0.5\n")).collect();
+        text.push_str("bias\t-1\n");
+        assert!(read_weights("w", &text).is_err(), "threshold missing");
+        text.push_str("threshold\t0.9\n");
+        let (weights, bias, threshold) = read_weights("w", &text).unwrap();
+        assert_eq!((weights[3], bias, threshold), (0.5, -1.0, 0.9));
+        assert!(read_weights("w", &format!("{text}colour\t1\n")).is_err());
+    }
+
+    #[test]
+    fn homophones_share_their_sound() {
+        let sounds = Sounds::from_readings("r", "博\tbó\n菠\tbō\n彩\tcǎi\n菜\tcài\n").unwrap();
+        let bo = sounds.token('博');
+        assert_eq!(sounds.token('菠'), bo);
+        assert_eq!(sounds.token('彩'), sounds.token('菜'));
+        assert_eq!(sounds.token('a'), sounds.token('V'));
+        assert_eq!(sounds.token('。'), None);
+    }
+}
