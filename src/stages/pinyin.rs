@@ -161,21 +161,23 @@ fn has_tone_mark(syllable: &str) -> bool {
 }
 
 /// A syllable without its tone: `mǎ` → `ma`.
-pub(crate) fn toneless(syllable: &str) -> String {
-    syllable
-        .chars()
-        .map(|c| match c {
-            'ā' | 'á' | 'ǎ' | 'à' => 'a',
-            'ē' | 'é' | 'ě' | 'è' => 'e',
-            'ī' | 'í' | 'ǐ' | 'ì' => 'i',
-            'ō' | 'ó' | 'ǒ' | 'ò' => 'o',
-            'ū' | 'ú' | 'ǔ' | 'ù' => 'u',
-            'ǖ' | 'ǘ' | 'ǚ' | 'ǜ' => 'ü',
-            'ń' | 'ň' | 'ǹ' => 'n',
-            'ḿ' => 'm',
-            other => other,
-        })
-        .collect()
+fn toneless(syllable: &str) -> String {
+    syllable.chars().map(toneless_letter).collect()
+}
+
+/// A letter of a syllable without its tone mark: `ǎ` → `a`.
+pub(crate) fn toneless_letter(c: char) -> char {
+    match c {
+        'ā' | 'á' | 'ǎ' | 'à' => 'a',
+        'ē' | 'é' | 'ě' | 'è' => 'e',
+        'ī' | 'í' | 'ǐ' | 'ì' => 'i',
+        'ō' | 'ó' | 'ǒ' | 'ò' => 'o',
+        'ū' | 'ú' | 'ǔ' | 'ù' => 'u',
+        'ǖ' | 'ǘ' | 'ǚ' | 'ǜ' => 'ü',
+        'ń' | 'ň' | 'ǹ' => 'n',
+        'ḿ' => 'm',
+        other => other,
+    }
 }
 
 /// Why glosses look deliberate (a pronunciation lesson), if they do.

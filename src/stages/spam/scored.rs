@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::pinyin::{Readings, toneless};
+use crate::stages::pinyin::{Readings, toneless_letter};
 use crate::text::chars::{is_han, is_invisible};
 use crate::text::lm::{Context, ngrams};
 use crate::text::table;
@@ -49,7 +49,9 @@ pub struct SpanCandidate {
 /// Characters folded to their sound: a Han character to its first reading without tone, ASCII
 /// letters and digits to one class each (as the language model's counts have them).
 pub struct Sounds {
-    ids: HashMap<char, u32>,
+    /// Each character's sound, sorted by character (the readings table's order): built in one
+    /// pass at start-up, where a hash map of 40,000 characters cost more than the lookups save.
+    ids: Vec<(char, u32)>,
     names: Vec<Box<str>>,
     by_name: HashMap<Box<str>, u32>,
 }
@@ -60,25 +62,32 @@ impl Sounds {
 
     fn from_readings(file: &str, table: &str) -> Result<Self, RuleError> {
         let readings = Readings::parse(file, table)?;
-        let mut by_name: HashMap<Box<str>, u32> = HashMap::new();
-        let mut names: Vec<Box<str>> = Vec::new();
-        let mut intern = |name: Box<str>| {
-            *by_name.entry(name.clone()).or_insert_with(|| {
-                names.push(name);
-                names.len() as u32 - 1
-            })
+        let mut sounds = Sounds {
+            ids: Vec::new(),
+            names: Vec::new(),
+            by_name: HashMap::new(),
         };
-        intern(Self::LETTER.into());
-        intern(Self::DIGIT.into());
-        let mut ids = HashMap::new();
+        sounds.intern(Self::LETTER);
+        sounds.intern(Self::DIGIT);
+        let mut name = String::new();
         for (c, first) in readings.first_readings() {
-            ids.insert(c, intern(toneless(first).into()));
+            name.clear();
+            name.extend(first.chars().map(toneless_letter));
+            let id = sounds.intern(&name);
+            sounds.ids.push((c, id));
         }
-        Ok(Sounds {
-            ids,
-            names,
-            by_name,
-        })
+        Ok(sounds)
+    }
+
+    /// The id of the sound `name`, added when it is new.
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.by_name.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.into());
+        self.by_name.insert(name.into(), id);
+        id
     }
 
     /// The sound of a folded character; `None` breaks a run of bigrams.
@@ -88,7 +97,8 @@ impl Sounds {
         } else if c.is_ascii_digit() {
             Some(1)
         } else {
-            self.ids.get(&c).copied()
+            let at = self.ids.binary_search_by_key(&c, |&(han, _)| han).ok()?;
+            Some(self.ids[at].1)
         }
     }
 
