@@ -13,8 +13,8 @@ use regex::Regex;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
-use crate::rules::settings::BoilerplateSettings;
 use crate::rules::RuleSet;
+use crate::rules::settings::BoilerplateSettings;
 use crate::stages::Stage;
 use crate::text::chars::{FULL_STOPS, STATEMENT_ENDS, is_sentence_punct};
 use crate::text::lines::{line_ranges, opens_with_title};
