@@ -187,8 +187,8 @@ proptest! {
     /// the text layout does not carry the types.) Fixed so far: a lone title's blank lines, a typed
     /// title that reads back as a body line, doubled byte-order marks, a text of only chrome, a
     /// doubled byline prefix hiding a page number (`新聞標題：新聞標題：1`), a backslash hidden by
-    /// a BBCode tag (`\[b]粗體[/b]`), a stage's own edits changing what it judged (each text
-    /// stage runs again on its output while it edits). Not run by default (`-- --ignored`) until a
+    /// a BBCode tag (`\[b]粗體[/b]`), a repairing stage's own edits changing what it judged (each
+    /// of `mojibake`, `pinyin` and `script` runs again on its output while it edits). Not run by default (`-- --ignored`) until a
     /// run of 10,000 cases shows no other class of failure: a later stage still changes the context
     /// an earlier one judged (`mojibake` turns `\Ã©tÃ©` into `\茅t茅` after `markup` kept the
     /// backslash; `boilerplate` removes a traditional line `script` counted). See README,
@@ -217,8 +217,8 @@ proptest! {
 
     /// A repair's output is accepted by `repair --check`: a second repair changes nothing, so a
     /// text that `--check` accepts is never changed. Fixed so far: a byte slip judged before the
-    /// code-page fix beside it (`話不說了?!段⑸淘撨@Ã©tÃ©`; each stage runs again on its output
-    /// while it edits, up to 3 rounds). Still failing, so not run by default: a later stage changes
+    /// code-page fix beside it (`話不說了?!段⑸淘撨@Ã©tÃ©`; each repairing stage runs again on its
+    /// output while it edits, up to 3 rounds). Still failing, so not run by default: a later stage changes
     /// the context an earlier one judged (`script` turns `没有纯第1頁u` traditional after
     /// `mojibake` left it; a second repair sees `純第1頁u` and takes a byte-slip repair).
     #[test]
