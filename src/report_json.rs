@@ -157,7 +157,7 @@ fn toml_to_json(value: &str) -> Value {
 }
 
 /// How much of each document's report an output keeps (`--report`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportLevel {
     /// Every edit and flag, with its text and position.
@@ -165,7 +165,7 @@ pub enum ReportLevel {
     Full,
     /// The counts: edits per rule and the ids of the flags raised, with the encoding, the format and
     /// the provenance, and the html stage's removals by position with a digest of what they held
-    /// ([`ReportJson::summarized`]).
+    /// (`ReportJson::summarized`).
     Summary,
     /// No report.
     None,

@@ -1,13 +1,12 @@
 //! `sluice clean`: one file to stdout, many files to an output tree, or a JSON Lines stream.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use sluice::ReportLevel;
 use sluice::run::{
-    Engine, Inputs, Outcome, ShardFormat, ShardLimits, Sink, WriterFormat, WriterSink, decompressed,
+    Engine, Inputs, Outcome, ShardFormat, ShardLimits, Sink, WriterFormat, WriterSink, open_stream,
 };
 
 use super::{JobArgs, RuleArgs, Status, note, progress, report_failure, status, stream_status};
@@ -32,8 +31,8 @@ pub struct CleanArgs {
     shard_bytes: Option<u64>,
     /// How much of each document's report -o writes: every edit (full), counts per rule and the flags
     /// raised (summary), or none.
-    #[arg(long, value_enum, default_value_t = ReportArg::Full)]
-    report: ReportArg,
+    #[arg(long, value_enum, default_value_t = ReportLevel::Full)]
+    report: ReportLevel,
     /// Read JSON Lines from FILE (or stdin: `-`) and write JSON Lines to stdout, or with -o each
     /// record into the tree or the shards, as a document (named FILE#N, N from 0).
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-", conflicts_with = "paths")]
@@ -59,8 +58,8 @@ pub struct CleanArgs {
     #[arg(long, value_name = "N", default_value_t = 1024)]
     batch_size: usize,
     /// Output format on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = WriterFormat::Text)]
+    format: WriterFormat,
     #[command(flatten)]
     rules: RuleArgs,
     #[command(flatten)]
@@ -78,19 +77,6 @@ enum OutputKind {
     Parquet,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ReportArg {
-    Full,
-    Summary,
-    None,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
-}
-
 pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     args.jobs.install();
     let rules = args.rules.load()?;
@@ -98,17 +84,13 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         .context("the rules do not compile")?
         .keep_duplicates(args.keep_duplicates)
         .fingerprints(args.minhash)
-        .report_level(match args.report {
-            ReportArg::Full => ReportLevel::Full,
-            ReportArg::Summary => ReportLevel::Summary,
-            ReportArg::None => ReportLevel::None,
-        })
+        .report_level(args.report)
         .batch_size(args.batch_size);
     let out = args.output.as_deref();
     let inputs = match &args.jsonl {
         Some(source) if out.is_none() => {
             let started = std::time::Instant::now();
-            let summary = engine.clean_jsonl(open_jsonl(source)?, source, stdout())?;
+            let summary = engine.clean_jsonl(open_stream(source)?, source, stdout())?;
             return Ok(stream_status(&summary, started, args.fail_on_error));
         }
         Some(source) => Inputs::json_lines(source, out),
@@ -170,11 +152,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
             return Ok(status(summary.failed == 0));
         }
         None => {
-            let format = match args.format {
-                OutputFormat::Text => WriterFormat::Text,
-                OutputFormat::Json => WriterFormat::Json,
-            };
-            let mut sink = WriterSink::new(stdout(), format).deduplicated(&engine);
+            let mut sink = WriterSink::new(stdout(), args.format).deduplicated(&engine);
             engine.run(inputs, &mut sink, report)?;
         }
     }
@@ -214,18 +192,6 @@ fn run_with_progress(
     })?;
     bar.finish_and_clear();
     Ok(())
-}
-
-/// A JSON Lines source: a file or a pipe, or stdin for `-`; gzip or zstd decompressed.
-pub fn open_jsonl(source: &Path) -> anyhow::Result<Box<dyn BufRead + Send>> {
-    let reader: Box<dyn BufRead + Send> = if source == Path::new("-") {
-        Box::new(BufReader::new(std::io::stdin()))
-    } else {
-        let file = std::fs::File::open(source)
-            .with_context(|| format!("cannot open {}", source.display()))?;
-        Box::new(BufReader::new(file))
-    };
-    Ok(decompressed(reader, source)?)
 }
 
 /// Buffered stdout.

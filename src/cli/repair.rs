@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use sluice::repair::{repair_file, repair_jsonl, write_in_place};
+use sluice::run::open_stream;
 use sluice::{Pipeline, Profile, RunInfo};
 
-use super::clean::{open_jsonl, stdout};
+use super::clean::stdout;
 use super::{JobArgs, RuleArgs, Status, report_failure, status, stream_status};
 
 #[derive(Args)]
@@ -58,7 +59,7 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
     if let Some(source) = &args.jsonl {
         let run = RunInfo::new(&rules).context("the rules do not compile")?;
         let started = std::time::Instant::now();
-        let summary = repair_jsonl(&pipeline, &run, open_jsonl(source)?, source, stdout())?;
+        let summary = repair_jsonl(&pipeline, &run, open_stream(source)?, source, stdout())?;
         return Ok(stream_status(&summary, started, args.fail_on_error));
     }
     let mut failed = false;

@@ -142,9 +142,19 @@ pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, Error> {
     decompressed(BufReader::new(file), path)
 }
 
+/// A stream named on a command line: stdin for `-`, else a file or a pipe, decompressed as it is
+/// read. Unlike [`open_input`], a FIFO is read: a stream is what it holds (`--jsonl <(zcat …)`).
+pub fn open_stream(path: &Path) -> Result<Box<dyn BufRead + Send>, Error> {
+    if path == Path::new("-") {
+        return decompressed(BufReader::new(std::io::stdin()), path);
+    }
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    decompressed(BufReader::new(file), path)
+}
+
 /// A stream (`name` in messages) decompressed as it is read when it starts with the magic number of
 /// gzip or zstd, as it is otherwise: a pipe or stdin as well as a file.
-pub fn decompressed(
+pub(crate) fn decompressed(
     reader: impl BufRead + Send + 'static,
     name: &Path,
 ) -> Result<Box<dyn BufRead + Send>, Error> {

@@ -36,7 +36,7 @@ use crate::report_json::{Provenance, ReportJson, ReportLevel, RunInfo};
 use crate::rules::RuleSet;
 use crate::text::fold::Folder;
 
-pub use input::{decompressed, open_input, read_input};
+pub use input::{open_input, open_stream, read_input};
 pub use output::{RunSummary, TreeSink};
 pub use shards::{ShardFormat, ShardLimits, ShardSink};
 pub use source::Inputs;

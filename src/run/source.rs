@@ -1,13 +1,13 @@
 //! Where a run's documents come from: stdin, files, directory trees, the records of WARC files and
 //! the records of JSON Lines streams, named in input order and read lazily, a batch at a time.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::input::{Input, InputFile, collect_inputs, decompressed, open_input, read_input};
+use super::input::{Input, InputFile, collect_inputs, open_input, open_stream, read_input};
 use super::jsonl::{Line, Lines, line_limit, parse};
 use super::warc::{self, WarcDocument};
 use super::{BATCH_BYTES, Outcome};
@@ -149,7 +149,7 @@ impl Inputs {
         let max_line = line_limit(max_content);
         let stdin = (0..self.stdin).flat_map(move |_| -> Box<dyn Iterator<Item = Unit>> {
             if json_lines {
-                let reader = decompressed(BufReader::new(std::io::stdin()), Path::new("-"));
+                let reader = open_stream(Path::new("-"));
                 return record_units("-".into(), Path::new("-"), reader, max_line);
             }
             Box::new(std::iter::once(Unit {

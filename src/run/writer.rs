@@ -10,8 +10,8 @@ use crate::error::Error;
 use crate::report_json::add_duplicate_of;
 use crate::text::fold::Folder;
 
-/// What a [`WriterSink`] prints of each document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a [`WriterSink`] prints of each document (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum WriterFormat {
     /// The rendered text (title, blank line, body); several documents each under a `==> name <==`
     /// header.
