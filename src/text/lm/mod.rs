@@ -120,9 +120,9 @@ fn read_counts(text: &str) -> Result<Counts<'_>, RuleError> {
     Ok((counts.into_iter().collect(), total))
 }
 
-/// The character classes the bigram counts were collected over: full-width ASCII folded, digits
-/// to `0`, Latin letters to `a`.
-fn bigram_class(c: char) -> char {
+/// The character classes both models' training text was collected in (the bigram counts and the
+/// n-gram model): full-width ASCII folded, digits to `0`, Latin letters to `a`.
+fn training_class(c: char) -> char {
     let c = match c as u32 {
         0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         _ => c,
@@ -193,7 +193,7 @@ impl LanguageModel {
         let mut prev = None;
         let mut total = 0.0;
         for c in text.chars().filter(|c| !c.is_whitespace()) {
-            let c = bigram_class(self.simplifier.simplify_char(c));
+            let c = training_class(self.simplifier.simplify_char(c));
             total += self.bigram_logp(prev, c);
             prev = Some(c);
         }

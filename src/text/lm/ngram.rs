@@ -234,7 +234,7 @@ impl NgramModel {
     }
 
     fn id(&self, c: char) -> u16 {
-        let c = normalise(self.simplifier.simplify_char(c));
+        let c = super::training_class(self.simplifier.simplify_char(c));
         let code = c as u32;
         let at = |i: usize| read_u32(self.bytes, self.chars_at + 4 * i).unwrap_or(u32::MAX);
         let i = partition_point(self.vocabulary, |i| at(i) < code);
@@ -269,21 +269,6 @@ impl<'a> Context<'a> {
             text,
             bounded: true,
         }
-    }
-}
-
-/// The training text's character classes: full-width ASCII folded, digits to `0`, letters to `a`.
-fn normalise(c: char) -> char {
-    let c = match c as u32 {
-        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
-    };
-    if c.is_ascii_digit() {
-        '0'
-    } else if c.is_ascii_alphabetic() {
-        'a'
-    } else {
-        c
     }
 }
 
