@@ -10,7 +10,7 @@ output directory as it is (no file pattern: the summary, `_summary.json`, is one
 skips for having no text, and a name pyarrow's datasets leave out), and checks that every record
 the summary counts comes back, in order, with its id, text and report. Then the same pages as JSON
 Lines records with fields of their own (an integer id, a decimal) go through `--jsonl FILE -o`, and
-the fields come back as given (a 25-digit integer is tested in tests/scale.rs: datatrove's JSON
+the fields come back as given (a 25-digit integer is tested in tests/scale/contract.rs: datatrove's JSON
 reader, orjson, refuses integers past 64 bits).
 """
 
