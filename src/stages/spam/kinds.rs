@@ -9,6 +9,7 @@ use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 
 use super::scored::ScoredRule;
+use super::scored_title::ScoredTitle;
 use super::{ContextRule, ListedRule, Spam, StuffingRule, TitleRule, TokenRule};
 
 /// Word list files: one path or a list of paths (data files of the rule set).
@@ -101,6 +102,20 @@ pub enum SpamKind {
         /// The word model's join gain at which a span's start would cut a word: such a span is
         /// refused.
         min_join_gain: f64,
+    },
+    /// A hijacked first line judged with no list: one logistic model over its keyword groups'
+    /// promotional sound and the share of its words the body does not use. Declared after the
+    /// scored-span rule, whose sounds it shares.
+    ScoredTitle {
+        /// The sound bigrams of hijacked titles (`sound sound<TAB>log-likelihood ratio`), derived
+        /// by `train_spam_model` from the train side's real hijacked titles.
+        bigrams: String,
+        /// The model's weights (`feature<TAB>weight`, `bias`, `threshold`), from the same binary.
+        weights: String,
+        /// The characters that join keyword groups.
+        separators: String,
+        /// The line has at least this many keyword groups.
+        min_groups: usize,
     },
 }
 
@@ -228,6 +243,23 @@ impl Spam {
                     rules,
                     (bigrams.as_str(), weights.as_str(), readings.as_str()),
                     (min_span_chars, max_span_chars, min_join_gain),
+                )?);
+            }
+            SpamKind::ScoredTitle {
+                bigrams,
+                weights,
+                separators,
+                min_groups,
+            } => {
+                if self.scored_title.is_some() {
+                    return Err(duplicate());
+                }
+                self.scored_title = Some(ScoredTitle::compile(
+                    rule,
+                    rules,
+                    self,
+                    (bigrams.as_str(), weights.as_str()),
+                    (separators.as_str(), min_groups),
                 )?);
             }
         }
