@@ -48,6 +48,11 @@ pub enum SpamKind {
         max_item_chars: usize,
         /// … and at least this share of them spam phrases.
         min_spam_share: f64,
+        /// An item no list knows counts as a spam phrase when at least this share of its sound
+        /// bigrams are promotional by the scored-span rule's phrase model (`spam/promo-bigrams.txt`).
+        /// Absent: listed phrases and cue words only.
+        #[serde(default)]
+        min_promo_cover: Option<f64>,
     },
     /// Anti-scraping tokens and their wrappers around real words.
     ScrapeToken {
@@ -154,6 +159,7 @@ impl Spam {
                 min_items,
                 max_item_chars,
                 min_spam_share,
+                min_promo_cover,
             } => {
                 if self.stuffing.is_some() {
                     return Err(duplicate());
@@ -163,6 +169,7 @@ impl Spam {
                     min_items,
                     max_item_chars,
                     min_spam_share,
+                    min_promo_cover,
                     id,
                 });
             }

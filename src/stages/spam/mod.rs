@@ -115,6 +115,8 @@ struct StuffingRule {
     min_items: usize,
     max_item_chars: usize,
     min_spam_share: f64,
+    /// The share of promotional sound bigrams at which an unlisted item counts as spam.
+    min_promo_cover: Option<f64>,
 }
 
 struct TokenRule {

@@ -482,6 +482,16 @@ impl Logistic {
 }
 
 impl Spam {
+    /// The share of the sound bigrams of `text` that the scored rule's phrase model finds
+    /// promotional; `None` without the rule or a bigram.
+    pub(super) fn promo_cover(&self, text: &str) -> Option<f64> {
+        let rule = self.scored.as_ref()?;
+        let mut tokens = Vec::new();
+        self.folder
+            .fold_each(text, |f| tokens.push(rule.sounds.token(f)));
+        rule.promo.score(&tokens).map(|(_, cover)| cover)
+    }
+
     /// The scored rule's candidate spans of `text` with their features (for training the model).
     #[doc(hidden)]
     pub fn span_candidates(&self, text: &str) -> Vec<SpanCandidate> {
