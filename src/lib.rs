@@ -55,7 +55,9 @@ pub mod internals {
     /// `derive_script_image`.
     pub use crate::stages::script::derive_image as derive_script_image;
     pub use crate::stages::script::{Region, Script};
-    pub use crate::stages::spam::{FEATURES as SPAN_FEATURES, Spam, SpanCandidate};
+    pub use crate::stages::spam::{
+        FEATURES as SPAN_FEATURES, Spam, SpanCandidate, TITLE_FEATURES, TitleCandidate,
+    };
     pub use crate::stages::{Stage, build};
     pub use crate::text::chars::is_han;
     pub use crate::text::fold::Folder;

@@ -179,6 +179,24 @@ fn every_removal_gives_its_evidence() {
 }
 
 #[test]
+fn unlisted_stuffing_items_count_when_they_sound_promotional() {
+    let rules = rules();
+    let pipeline = spam_only(&rules);
+    let text = "正文第一段。\n旧州娱乐 菠菜网站 赌求网 百家勒算牌\n正文第二段。";
+    let cleaned = pipeline.run(Document::from_text(text));
+    assert_eq!(cleaned.report.edits.len(), 1);
+    let reason = &cleaned.report.edits[0].reason;
+    assert!(
+        reason.contains("3 promotional by the phrase model"),
+        "{reason}"
+    );
+    // Ordinary keyword lines have no promotional items.
+    let ordinary = "正文。\n新品推荐 热门推荐 官网 代购 会员中心\n蘋果、香蕉、橙子、葡萄";
+    let (output, fired) = run(&pipeline, ordinary);
+    assert_eq!(output, ordinary, "{fired:?}");
+}
+
+#[test]
 fn a_page_mostly_spam_is_flagged_not_emptied() {
     let rules = rules();
     let pipeline = spam_only(&rules);

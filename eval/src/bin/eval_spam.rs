@@ -220,6 +220,8 @@ fn rows(cases: &[Case], outcomes: &[Outcome]) -> BTreeMap<String, Row> {
 fn print_side(split: &SpamSplit, cases: &[Case], sides: &[Side], held: &[Outcome], side: Side) {
     let (mut dirty, mut negative) = (Row::default(), Row::default());
     let (mut phrases, mut phrases_found, mut titles, mut titles_found) = (0, 0, 0, 0);
+    // Dirty text documents not restored, by mechanism.
+    let mut failed: BTreeMap<&str, usize> = BTreeMap::new();
     for ((case, outcome), _) in cases
         .iter()
         .zip(held)
@@ -231,6 +233,9 @@ fn print_side(split: &SpamSplit, cases: &[Case], sides: &[Side], held: &[Outcome
             negative.add(&row);
         } else if case.format == "text" {
             dirty.add(&row);
+            if !outcome.exact {
+                *failed.entry(case.mechanism.as_str()).or_default() += 1;
+            }
         }
         for (span, removed) in case.spam_spans.iter().zip(&outcome.spans) {
             let Some(removed) = removed else { continue };
@@ -277,6 +282,8 @@ fn print_side(split: &SpamSplit, cases: &[Case], sides: &[Side], held: &[Outcome
             dirty.clean_chars + negative.clean_chars
         ),
     );
+    let failed: Vec<String> = failed.iter().map(|(m, n)| format!("{m} {n}")).collect();
+    println!("  not restored, by mechanism: {}", failed.join(", "));
 }
 
 fn spam_edit_count(cleaned: &Cleaned) -> usize {

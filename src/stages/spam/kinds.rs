@@ -9,6 +9,7 @@ use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 
 use super::scored::ScoredRule;
+use super::scored_title::ScoredTitle;
 use super::{ContextRule, ListedRule, Spam, StuffingRule, TitleRule, TokenRule};
 
 /// Word list files: one path or a list of paths (data files of the rule set).
@@ -47,6 +48,11 @@ pub enum SpamKind {
         max_item_chars: usize,
         /// … and at least this share of them spam phrases.
         min_spam_share: f64,
+        /// An item no list knows counts as a spam phrase when at least this share of its sound
+        /// bigrams are promotional by the scored-span rule's phrase model (`spam/promo-bigrams.txt`).
+        /// Absent: listed phrases and cue words only.
+        #[serde(default)]
+        min_promo_cover: Option<f64>,
     },
     /// Anti-scraping tokens and their wrappers around real words.
     ScrapeToken {
@@ -102,6 +108,20 @@ pub enum SpamKind {
         /// refused.
         min_join_gain: f64,
     },
+    /// A hijacked first line judged with no list: one logistic model over its keyword groups'
+    /// promotional sound and the share of its words the body does not use. Declared after the
+    /// scored-span rule, whose sounds it shares.
+    ScoredTitle {
+        /// The sound bigrams of hijacked titles (`sound sound<TAB>log-likelihood ratio`), derived
+        /// by `train_spam_model` from the train side's real hijacked titles.
+        bigrams: String,
+        /// The model's weights (`feature<TAB>weight`, `bias`, `threshold`), from the same binary.
+        weights: String,
+        /// The characters that join keyword groups.
+        separators: String,
+        /// The line has at least this many keyword groups.
+        min_groups: usize,
+    },
 }
 
 impl Spam {
@@ -139,6 +159,7 @@ impl Spam {
                 min_items,
                 max_item_chars,
                 min_spam_share,
+                min_promo_cover,
             } => {
                 if self.stuffing.is_some() {
                     return Err(duplicate());
@@ -148,6 +169,7 @@ impl Spam {
                     min_items,
                     max_item_chars,
                     min_spam_share,
+                    min_promo_cover,
                     id,
                 });
             }
@@ -228,6 +250,23 @@ impl Spam {
                     rules,
                     (bigrams.as_str(), weights.as_str(), readings.as_str()),
                     (min_span_chars, max_span_chars, min_join_gain),
+                )?);
+            }
+            SpamKind::ScoredTitle {
+                bigrams,
+                weights,
+                separators,
+                min_groups,
+            } => {
+                if self.scored_title.is_some() {
+                    return Err(duplicate());
+                }
+                self.scored_title = Some(ScoredTitle::compile(
+                    rule,
+                    rules,
+                    self,
+                    (bigrams.as_str(), weights.as_str()),
+                    (separators.as_str(), min_groups),
                 )?);
             }
         }

@@ -4,6 +4,8 @@
 //! traditional→simplified, look-alike glyphs folded by `spam/homoglyphs.txt`) and edits the original
 //! through the view's offset map. The rules, in the order they claim text:
 //! - `title-hijack`: a first line of porn/gambling keyword groups joined by `|`, `_`, `-`, `,` or spaces.
+//! - `scored-title`: the same line judged with no list: its groups' promotional sound and how little
+//!   the body shares its words.
 //! - `stuffing-line`: a line that is only a list of spam phrases.
 //! - `scrape-token`: anti-scraping tokens (`%Nd2r1%`) and their `@` wrappers around real words; when the
 //!   wrapped words are spam themselves, the whole group goes (`obfuscated-phrase`).
@@ -11,6 +13,7 @@
 //!   sentence it splits).
 //! - `context-phrase`: a phrase in no list: a cue word extended to the span the injector inserted, with
 //!   injection evidence from the language model and the punctuation, and no support elsewhere on the page.
+//! - `scored-span`: a span ending at a comma, judged by one logistic model over list-free evidence.
 //!
 //! Cheap on clean text: one folding pass and automaton scans; the language model only scores the few
 //! characters around a candidate.
@@ -41,8 +44,10 @@ use lexicon::{check_homoglyphs, inside_latin_word, leftmost_longest};
 mod context;
 mod listed;
 mod scored;
+mod scored_title;
 
 pub use scored::{FEATURES, SpanCandidate};
+pub use scored_title::{TITLE_FEATURES, TitleCandidate};
 
 pub struct Spam {
     folder: Folder,
@@ -52,6 +57,7 @@ pub struct Spam {
     listed: Option<ListedRule>,
     context: Option<ContextRule>,
     scored: Option<scored::ScoredRule>,
+    scored_title: Option<scored_title::ScoredTitle>,
     /// Above this share of the document's characters the stage removes nothing and flags instead.
     max_delete_share: f64,
     /// Removals up to this many characters are never capped (short documents, rule examples).
@@ -109,6 +115,8 @@ struct StuffingRule {
     min_items: usize,
     max_item_chars: usize,
     min_spam_share: f64,
+    /// The share of promotional sound bigrams at which an unlisted item counts as spam.
+    min_promo_cover: Option<f64>,
 }
 
 struct TokenRule {
@@ -154,6 +162,7 @@ impl Spam {
             listed: None,
             context: None,
             scored: None,
+            scored_title: None,
             max_delete_share: settings.max_delete_share,
             cap_free_chars: settings.cap_free_chars,
             max_context_cues: settings.max_context_cues,
@@ -318,6 +327,9 @@ impl Stage for Spam {
         let mut found = Found::default();
         if let Some(rule) = &self.title {
             rule.find(&self.folder, text, &mut found);
+        }
+        if let Some(rule) = &self.scored_title {
+            rule.find(self, text, &mut found);
         }
         if let Some(rule) = &self.stuffing {
             rule.find(self, text, &mut found);

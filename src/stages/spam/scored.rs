@@ -20,7 +20,7 @@ use super::evidence::{char_after, char_before, is_clause_break, is_fullwidth_aln
 use super::{Found, Spam};
 
 /// The model's features, in the order of [`SpanCandidate::features`] and of the weights file.
-pub const FEATURES: [&str; 9] = [
+pub const FEATURES: [&str; 10] = [
     "ascii_comma",
     "mixed_commas",
     "stray_comma",
@@ -30,6 +30,7 @@ pub const FEATURES: [&str; 9] = [
     "promo_mean",
     "promo_cover",
     "chars",
+    "page_support",
 ];
 
 /// Characters of n-gram context on the left of a span for the deletion gain.
@@ -115,10 +116,8 @@ pub(super) struct ScoredRule {
     pub(super) id: String,
     pub(super) sounds: Sounds,
     /// Log-likelihood ratio of each promotional sound bigram (spam phrases against ordinary text).
-    promo: HashMap<(u32, u32), f32>,
-    weights: [f64; FEATURES.len()],
-    bias: f64,
-    threshold: f64,
+    promo: Promo,
+    model: Logistic,
     min_span_chars: usize,
     max_span_chars: usize,
     /// The word model's join gain at which a span's start would cut a word.
@@ -138,15 +137,13 @@ impl ScoredRule {
                 .map_err(|e| rule.error(format!("parameter `{key}`: {e}")))
         };
         let sounds = Sounds::from_readings(readings, data(readings, "readings")?)?;
-        let promo = read_bigrams(&sounds, bigrams, data(bigrams, "bigrams")?)?;
-        let (weights, bias, threshold) = read_weights(weights, data(weights, "weights")?)?;
+        let promo = Promo::read(&sounds, bigrams, data(bigrams, "bigrams")?)?;
+        let model = Logistic::read(weights, data(weights, "weights")?, &FEATURES)?;
         Ok(ScoredRule {
             id: rule.id.clone(),
             sounds,
             promo,
-            weights,
-            bias,
-            threshold,
+            model,
             min_span_chars,
             max_span_chars,
             min_join_gain,
@@ -157,21 +154,30 @@ impl ScoredRule {
     /// with its features.
     pub(super) fn candidates(&self, stage: &Spam, text: &str) -> Vec<SpanCandidate> {
         let mut out = Vec::new();
+        // Built for the first comma that has a candidate: clean text rarely needs it.
+        let mut running: Option<HashMap<(char, char), usize>> = None;
         for (at, c) in text.char_indices() {
             if !stage.is_comma(c) {
                 continue;
             }
             let comma_end = at + c.len_utf8();
             let starts = self.starts(text, at);
-            for (start, promo) in self.promo_by_start(stage, text, at, &starts) {
+            let by_start = self.promo_by_start(stage, text, at, &starts);
+            if by_start.is_empty() {
+                continue;
+            }
+            let running = running.get_or_insert_with(|| running_pairs(stage, text));
+            let supported = last_pair(stage, &text[..at])
+                .is_some_and(|pair| running.get(&pair).is_some_and(|n| *n > 0));
+            for (start, promo) in by_start {
                 // An inserted span starts between words of the text around it.
                 if join_gain(text, &(start..start)) >= self.min_join_gain {
                     continue;
                 }
                 let range = start..comma_end;
-                let features = self.features(stage, text, &range, c, promo);
+                let features = self.features(stage, text, &range, (c, supported), promo);
                 out.push(SpanCandidate {
-                    probability: self.probability(&features),
+                    probability: self.model.probability(&features),
                     range,
                     features,
                 });
@@ -211,7 +217,7 @@ impl ScoredRule {
                 let pair = tokens[next].1.zip(tokens.get(next + 1).and_then(|t| t.1));
                 if let Some(pair) = pair {
                     count += 1;
-                    if let Some(&llr) = self.promo.get(&pair) {
+                    if let Some(&llr) = self.promo.0.get(&pair) {
                         total += f64::from(llr);
                         known += 1;
                     }
@@ -240,14 +246,14 @@ impl ScoredRule {
         }
         for candidate in best {
             let range = candidate.range.clone();
-            if candidate.probability < self.threshold || found.overlaps(&range) {
+            if candidate.probability < self.model.threshold || found.overlaps(&range) {
                 continue;
             }
             let reason = format!(
                 "span scored {:.6} (threshold {:.6}): {}",
                 candidate.probability,
-                self.threshold,
-                describe(&candidate.features)
+                self.model.threshold,
+                describe(&FEATURES, &candidate.features)
             );
             found.remove(range, &self.id, reason);
         }
@@ -283,7 +289,7 @@ impl ScoredRule {
         stage: &Spam,
         text: &str,
         range: &Range<usize>,
-        comma: char,
+        (comma, supported): (char, bool),
         (promo_mean, promo_cover): (f64, f64),
     ) -> [f64; FEATURES.len()] {
         let before = char_before(text, range.start);
@@ -303,18 +309,41 @@ impl ScoredRule {
             promo_mean,
             promo_cover,
             chars as f64 / 10.0,
+            flag(supported),
         ]
     }
+}
 
-    fn probability(&self, features: &[f64; FEATURES.len()]) -> f64 {
-        let logit: f64 = self.bias
-            + features
-                .iter()
-                .zip(&self.weights)
-                .map(|(f, w)| f * w)
-                .sum::<f64>();
-        1.0 / (1.0 + (-logit).exp())
-    }
+/// The last two folded characters of `text` (a phrase's head word: Chinese phrases end in it).
+fn last_pair(stage: &Spam, text: &str) -> Option<(char, char)> {
+    // A few characters back, so that invisible ones folded away still leave two.
+    let from = text.char_indices().rev().nth(7).map_or(0, |(i, _)| i);
+    let (mut first, mut second) = (None, None);
+    stage
+        .folder
+        .fold_each(&text[from..], |f| (first, second) = (second, Some(f)));
+    first.zip(second)
+}
+
+/// How often each pair of folded characters of the page runs on into the text: followed by
+/// anything but a comma. A phrase whose head word the page uses in its sentences is the page's
+/// subject (an article on the lottery), not an injection, which stands before its comma.
+fn running_pairs(stage: &Spam, text: &str) -> HashMap<(char, char), usize> {
+    let mut counts: HashMap<(char, char), usize> = HashMap::new();
+    let (mut first, mut second): (Option<char>, Option<char>) = (None, None);
+    let mut count = |pair: Option<(char, char)>| {
+        if let Some(pair) = pair {
+            *counts.entry(pair).or_default() += 1;
+        }
+    };
+    stage.folder.fold_each(text, |f| {
+        if !stage.is_comma(f) {
+            count(first.zip(second));
+        }
+        (first, second) = (second, Some(f));
+    });
+    count(first.zip(second));
+    counts
 }
 
 /// How much more probable, per removed character, the character n-gram model finds the line
@@ -349,73 +378,120 @@ fn deletion_gain(text: &str, range: &Range<usize>, chars: usize) -> f64 {
     (scores[0] - scores[1]) / chars.max(1) as f64
 }
 
-/// The features that speak for the span, for the report.
-fn describe(features: &[f64; FEATURES.len()]) -> String {
+/// The features that speak for a span or line, for the report: the flags that are set and the
+/// measured values (not the length features).
+pub(super) fn describe(names: &[&str], features: &[f64]) -> String {
     let mut parts = Vec::new();
-    for (name, value) in FEATURES.iter().zip(features) {
+    for (name, value) in names.iter().zip(features) {
         match *name {
             "ascii_comma" | "mixed_commas" | "stray_comma" | "whole_clause" if *value > 0.0 => {
                 parts.push((*name).replace('_', " "))
             }
-            "join_gain" | "ngram_gain" | "promo_mean" | "promo_cover" => {
-                parts.push(format!("{} {value:.2}", name.replace('_', " ")))
-            }
-            _ => {}
+            "chars" | "groups" | "ascii_comma" | "mixed_commas" | "stray_comma"
+            | "whole_clause" => {}
+            _ => parts.push(format!("{} {value:.2}", name.replace('_', " "))),
         }
     }
     parts.join(", ")
 }
 
-/// The promotional bigrams: `syllable syllable<TAB>log-likelihood ratio` lines.
-fn read_bigrams(
-    sounds: &Sounds,
-    file: &str,
-    text: &str,
-) -> Result<HashMap<(u32, u32), f32>, RuleError> {
-    const FORMAT: &str = "sound sound<TAB>log-likelihood ratio";
-    table::entries(file, text)
-        .map(|entry| {
-            let (pair, llr) = entry.split_once('\t', FORMAT)?;
-            let (a, b) = pair
-                .split_once(' ')
-                .ok_or_else(|| entry.malformed(FORMAT))?;
-            let llr: f32 = llr.parse().map_err(|_| entry.malformed(FORMAT))?;
-            let id = |s: &str| {
-                sounds
-                    .id(s)
-                    .ok_or_else(|| entry.error(format!("`{s}` is no reading of the table")))
-            };
-            Ok(((id(a)?, id(b)?), llr))
-        })
-        .collect()
+/// Promotional sound bigrams with their log-likelihood ratio (spam phrases against ordinary text).
+pub(super) struct Promo(HashMap<(u32, u32), f32>);
+
+impl Promo {
+    /// `syllable syllable<TAB>log-likelihood ratio` lines.
+    pub(super) fn read(sounds: &Sounds, file: &str, text: &str) -> Result<Self, RuleError> {
+        const FORMAT: &str = "sound sound<TAB>log-likelihood ratio";
+        table::entries(file, text)
+            .map(|entry| {
+                let (pair, llr) = entry.split_once('\t', FORMAT)?;
+                let (a, b) = pair
+                    .split_once(' ')
+                    .ok_or_else(|| entry.malformed(FORMAT))?;
+                let llr: f32 = llr.parse().map_err(|_| entry.malformed(FORMAT))?;
+                let id = |s: &str| {
+                    sounds
+                        .id(s)
+                        .ok_or_else(|| entry.error(format!("`{s}` is no reading of the table")))
+                };
+                Ok(((id(a)?, id(b)?), llr))
+            })
+            .collect::<Result<_, _>>()
+            .map(Promo)
+    }
+
+    /// The mean log-likelihood ratio of the sound bigrams of `tokens` (`None` breaks a run) and
+    /// the share of them that are promotional; `None` when there is no bigram.
+    pub(super) fn score(&self, tokens: &[Option<u32>]) -> Option<(f64, f64)> {
+        let (mut total, mut known, mut count) = (0.0, 0usize, 0usize);
+        for pair in tokens.windows(2) {
+            if let [Some(a), Some(b)] = pair {
+                count += 1;
+                if let Some(&llr) = self.0.get(&(*a, *b)) {
+                    total += f64::from(llr);
+                    known += 1;
+                }
+            }
+        }
+        (count > 0).then(|| (total / count as f64, known as f64 / count as f64))
+    }
 }
 
-/// The weights file: `feature<TAB>weight` for every feature, `bias` and `threshold`.
-fn read_weights(file: &str, text: &str) -> Result<([f64; FEATURES.len()], f64, f64), RuleError> {
-    const FORMAT: &str = "name<TAB>number";
-    let mut values: HashMap<&str, f64> = HashMap::new();
-    for entry in table::entries(file, text) {
-        let (name, value) = entry.split_once('\t', FORMAT)?;
-        let value: f64 = value.parse().map_err(|_| entry.malformed(FORMAT))?;
-        if !FEATURES.contains(&name) && name != "bias" && name != "threshold" {
-            return Err(entry.error(format!("unknown feature `{name}`")));
+/// A logistic model: a weight per feature, a bias, and the probability at which it decides.
+pub(super) struct Logistic {
+    weights: Vec<f64>,
+    bias: f64,
+    pub(super) threshold: f64,
+}
+
+impl Logistic {
+    /// The weights file: `feature<TAB>weight` for every feature of `names`, `bias` and `threshold`.
+    pub(super) fn read(file: &str, text: &str, names: &[&str]) -> Result<Self, RuleError> {
+        const FORMAT: &str = "name<TAB>number";
+        let mut values: HashMap<&str, f64> = HashMap::new();
+        for entry in table::entries(file, text) {
+            let (name, value) = entry.split_once('\t', FORMAT)?;
+            let value: f64 = value.parse().map_err(|_| entry.malformed(FORMAT))?;
+            if !names.contains(&name) && name != "bias" && name != "threshold" {
+                return Err(entry.error(format!("unknown feature `{name}`")));
+            }
+            values.insert(name, value);
         }
-        values.insert(name, value);
+        let get = |name: &str| {
+            values
+                .get(name)
+                .copied()
+                .ok_or_else(|| RuleError::new(file, 0, format!("no weight for `{name}`")))
+        };
+        Ok(Logistic {
+            weights: names.iter().map(|n| get(n)).collect::<Result<_, _>>()?,
+            bias: get("bias")?,
+            threshold: get("threshold")?,
+        })
     }
-    let get = |name: &str| {
-        values
-            .get(name)
-            .copied()
-            .ok_or_else(|| RuleError::new(file, 0, format!("no weight for `{name}`")))
-    };
-    let mut weights = [0.0; FEATURES.len()];
-    for (w, name) in weights.iter_mut().zip(FEATURES) {
-        *w = get(name)?;
+
+    pub(super) fn probability(&self, features: &[f64]) -> f64 {
+        let logit: f64 = self.bias
+            + features
+                .iter()
+                .zip(&self.weights)
+                .map(|(f, w)| f * w)
+                .sum::<f64>();
+        1.0 / (1.0 + (-logit).exp())
     }
-    Ok((weights, get("bias")?, get("threshold")?))
 }
 
 impl Spam {
+    /// The share of the sound bigrams of `text` that the scored rule's phrase model finds
+    /// promotional; `None` without the rule or a bigram.
+    pub(super) fn promo_cover(&self, text: &str) -> Option<f64> {
+        let rule = self.scored.as_ref()?;
+        let mut tokens = Vec::new();
+        self.folder
+            .fold_each(text, |f| tokens.push(rule.sounds.token(f)));
+        rule.promo.score(&tokens).map(|(_, cover)| cover)
+    }
+
     /// The scored rule's candidate spans of `text` with their features (for training the model).
     #[doc(hidden)]
     pub fn span_candidates(&self, text: &str) -> Vec<SpanCandidate> {
@@ -451,11 +527,31 @@ mod tests {
     fn weights_name_every_feature() {
         let mut text: String = FEATURES.iter().map(|f| format!("{f}\t0.5\n")).collect();
         text.push_str("bias\t-1\n");
-        assert!(read_weights("w", &text).is_err(), "threshold missing");
+        assert!(
+            Logistic::read("w", &text, &FEATURES).is_err(),
+            "threshold missing"
+        );
         text.push_str("threshold\t0.9\n");
-        let (weights, bias, threshold) = read_weights("w", &text).unwrap();
-        assert_eq!((weights[3], bias, threshold), (0.5, -1.0, 0.9));
-        assert!(read_weights("w", &format!("{text}colour\t1\n")).is_err());
+        let model = Logistic::read("w", &text, &FEATURES).unwrap();
+        assert_eq!(
+            (model.weights[3], model.bias, model.threshold),
+            (0.5, -1.0, 0.9)
+        );
+        assert!(Logistic::read("w", &format!("{text}colour\t1\n"), &FEATURES).is_err());
+    }
+
+    #[test]
+    fn a_head_word_the_page_runs_on_supports_the_span() {
+        let stage = Spam::from_rules(&RuleSet::defaults().unwrap()).unwrap();
+        let head = last_pair(&stage, "香港六合彩").unwrap();
+        assert_eq!(head, ('合', '彩'));
+        // `六合彩的` runs on; `六合彩,` stops at its comma and does not count.
+        let news = running_pairs(&stage, "香港六合彩,每周开奖三次,六合彩的收益用于公益。");
+        assert_eq!(news.get(&head), Some(&1));
+        let injected = running_pairs(&stage, "你九州娛樂,的産品有粉絲。九州娛樂,");
+        let head = last_pair(&stage, "你九州娛\u{200B}樂").unwrap();
+        assert_eq!(head, ('娱', '乐'));
+        assert_eq!(injected.get(&head), None);
     }
 
     #[test]

@@ -24,22 +24,39 @@ impl StuffingRule {
             if items.len() < self.min_items {
                 continue;
             }
-            let spam = items.iter().filter(|i| stage.is_spam_words(i)).count();
+            let listed = items.iter().filter(|i| stage.is_spam_words(i)).count();
+            // Items in no list that the phrase model finds promotional.
+            let scored = items
+                .iter()
+                .filter(|i| !stage.is_spam_words(i) && self.sounds_promotional(stage, i))
+                .count();
+            let spam = listed + scored;
             // Weak cue words (推荐, 借款) add to the share once the line has enough strong items.
             let weak = items
                 .iter()
-                .filter(|i| !stage.is_spam_words(i) && stage.has_weak_cue(i))
+                .filter(|i| {
+                    !stage.is_spam_words(i)
+                        && !self.sounds_promotional(stage, i)
+                        && stage.has_weak_cue(i)
+                })
                 .count();
             let share = (spam + weak) as f64 / items.len() as f64;
             if spam >= self.min_items && share >= self.min_spam_share {
                 let reason = format!(
-                    "line of {} short items, {spam} of them listed spam phrases or cue words, \
-                     {weak} with weak cue words",
+                    "line of {} short items, {listed} of them listed spam phrases or cue words, \
+                     {scored} promotional by the phrase model, {weak} with weak cue words",
                     items.len()
                 );
                 found.remove(with_newline(text, line), &self.id, reason);
             }
         }
+    }
+
+    /// Whether the phrase model finds an item promotional (at least `min_promo_cover` of its sound
+    /// bigrams).
+    fn sounds_promotional(&self, stage: &Spam, item: &str) -> bool {
+        self.min_promo_cover
+            .is_some_and(|min| stage.promo_cover(item).is_some_and(|cover| cover >= min))
     }
 
     /// One pass that gives up at the first long item: a paragraph fails within a few characters.

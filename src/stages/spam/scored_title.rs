@@ -1,0 +1,171 @@
+//! `scored-title`: a hijacked first line judged with no word list. The line's keyword groups are
+//! scored by a phrase model of the same kind as `scored-span`'s (sound bigrams, a log-likelihood
+//! ratio of hijacked titles against ordinary text, so unseen words that share their syllable pairs
+//! score as promotional), and compared with the page: a real title shares its words with the body,
+//! an injected one does not. One logistic model combines the evidence; its weights, threshold and
+//! bigrams are data files derived by `sluice-eval`'s `train_spam_model` from the train side of the
+//! development split.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use crate::error::RuleError;
+use crate::rules::{Rule, RuleSet};
+use crate::text::lines::{line_ranges, with_newline};
+
+use super::scored::{Logistic, Promo, describe};
+use super::{Found, Spam};
+
+/// The title model's features, in the order of [`TitleCandidate::features`] and of its weights file.
+pub const TITLE_FEATURES: [&str; 4] = ["promo_mean", "promo_cover", "body_share", "groups"];
+
+/// Characters of the body after the line compared with it: enough for a page's first paragraphs,
+/// and it bounds the cost on a long page.
+const BODY_CHARS: usize = 4000;
+
+/// A first line made of keyword groups, with the title model's features and probability.
+#[derive(Debug, Clone)]
+pub struct TitleCandidate {
+    /// The line with its line break, in bytes of the text.
+    pub range: Range<usize>,
+    pub features: [f64; TITLE_FEATURES.len()],
+    pub probability: f64,
+}
+
+pub(super) struct ScoredTitle {
+    id: String,
+    separators: Vec<char>,
+    min_groups: usize,
+    /// Log-likelihood ratio of each sound bigram of hijacked titles against ordinary text.
+    promo: Promo,
+    model: Logistic,
+}
+
+impl ScoredTitle {
+    /// Compiled after `scored-span`, whose sound table it shares.
+    pub(super) fn compile(
+        rule: &Rule,
+        rules: &RuleSet,
+        stage: &Spam,
+        (bigrams, weights): (&str, &str),
+        (separators, min_groups): (&str, usize),
+    ) -> Result<Self, RuleError> {
+        let Some(scored) = &stage.scored else {
+            return Err(rule.error(
+                "a scored-title rule needs the scored-span rule (its sounds) declared before it",
+            ));
+        };
+        let data = |path: &str, key: &str| {
+            rules
+                .data_str(path)
+                .map_err(|e| rule.error(format!("parameter `{key}`: {e}")))
+        };
+        Ok(ScoredTitle {
+            id: rule.id.clone(),
+            separators: separators.chars().collect(),
+            min_groups,
+            promo: Promo::read(&scored.sounds, bigrams, data(bigrams, "bigrams")?)?,
+            model: Logistic::read(weights, data(weights, "weights")?, &TITLE_FEATURES)?,
+        })
+    }
+
+    /// The first non-empty line of `text` when it has enough keyword groups, with its features.
+    pub(super) fn candidate(&self, stage: &Spam, text: &str) -> Option<TitleCandidate> {
+        let sounds = &stage.scored.as_ref()?.sounds;
+        let line = line_ranges(text).find(|r| !text[r.clone()].trim().is_empty())?;
+        let line_text = &text[line.clone()];
+        let groups = line_text
+            .split(|c: char| self.separators.contains(&c))
+            .filter(|g| !g.trim().is_empty())
+            .count();
+        if groups < self.min_groups {
+            return None;
+        }
+        let mut tokens = Vec::new();
+        let mut pairs: Vec<(char, char)> = Vec::new();
+        let mut previous = None;
+        stage.folder.fold_each(line_text, |f| {
+            let token = sounds.token(f);
+            tokens.push(token);
+            let current = token.map(|_| f);
+            if let Some(pair) = previous.zip(current) {
+                pairs.push(pair);
+            }
+            previous = current;
+        });
+        let (promo_mean, promo_cover) = self.promo.score(&tokens).unwrap_or((0.0, 0.0));
+        let features = [
+            promo_mean,
+            promo_cover,
+            body_share(stage, &text[line.end..], &pairs),
+            groups.min(20) as f64 / 10.0,
+        ];
+        Some(TitleCandidate {
+            probability: self.model.probability(&features),
+            range: with_newline(text, line),
+            features,
+        })
+    }
+
+    pub(super) fn find(&self, stage: &Spam, text: &str, found: &mut Found) {
+        let Some(candidate) = self.candidate(stage, text) else {
+            return;
+        };
+        if candidate.probability >= self.model.threshold {
+            let reason = format!(
+                "first line of keyword groups scored {:.6} (threshold {:.6}): {}",
+                candidate.probability,
+                self.model.threshold,
+                describe(&TITLE_FEATURES, &candidate.features)
+            );
+            found.remove(candidate.range, &self.id, reason);
+        }
+    }
+}
+
+/// The share of the line's distinct character pairs (folded letters) that the body uses too: a
+/// page's own title repeats its subject, a hijacked one is about something else.
+fn body_share(stage: &Spam, body: &str, pairs: &[(char, char)]) -> f64 {
+    let line: HashSet<(char, char)> = pairs.iter().copied().collect();
+    if line.is_empty() {
+        return 0.0;
+    }
+    let end = body
+        .char_indices()
+        .nth(BODY_CHARS)
+        .map_or(body.len(), |(i, _)| i);
+    let mut seen: HashSet<(char, char)> = HashSet::new();
+    let mut previous: Option<char> = None;
+    stage.folder.fold_each(&body[..end], |f| {
+        if let Some(p) = previous
+            && line.contains(&(p, f))
+        {
+            seen.insert((p, f));
+        }
+        previous = Some(f);
+    });
+    seen.len() as f64 / line.len() as f64
+}
+
+impl Spam {
+    /// The scored title rule's candidate line of `text` with its features (for training the model).
+    #[doc(hidden)]
+    pub fn title_candidate(&self, text: &str) -> Option<TitleCandidate> {
+        self.scored_title.as_ref()?.candidate(self, text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_that_repeats_the_title_shares_its_pairs() {
+        let stage = Spam::from_rules(&RuleSet::defaults().unwrap()).unwrap();
+        let pairs = [('国', '产'), ('手', '机'), ('频', '道')];
+        let share = |body: &str| body_share(&stage, body, &pairs);
+        assert_eq!(share("國產手機品牌今年進步明顯。"), 2.0 / 3.0);
+        assert_eq!(share("微商,你應該這樣活下去"), 0.0);
+        assert_eq!(body_share(&stage, "国产", &[]), 0.0);
+    }
+}
