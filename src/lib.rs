@@ -51,6 +51,9 @@ pub mod internals {
     pub use crate::stages::html::{Html, RebuildError};
     /// The charsets' repertoires as an image, derived by `sluice-eval`'s `derive_repertoires`.
     pub use crate::stages::mojibake::derive_repertoires;
+    /// The readings table of the pinyin stage and the scored spam rule as an image, derived by
+    /// `sluice-eval`'s `derive_pinyin_image`.
+    pub use crate::stages::pinyin::derive_image as derive_pinyin_image;
     /// The script stage's conversion tables as an image, derived by `sluice-eval`'s
     /// `derive_script_image`.
     pub use crate::stages::script::derive_image as derive_script_image;

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::stages::pinyin::{Readings, toneless_letter};
+use crate::stages::pinyin::Readings;
 use crate::text::chars::{is_han, is_invisible};
 use crate::text::lm::{Context, ngrams};
 use crate::text::table;
@@ -61,8 +61,9 @@ impl Sounds {
     const LETTER: &str = "a";
     const DIGIT: &str = "0";
 
-    fn from_readings(file: &str, table: &str) -> Result<Self, RuleError> {
-        let readings = Readings::parse(file, table)?;
+    /// The sounds of the readings' characters: their first syllables (interned once by the
+    /// readings table) renumbered after the letter and digit classes.
+    fn from_readings(readings: &Readings) -> Self {
         let mut sounds = Sounds {
             ids: Vec::new(),
             names: Vec::new(),
@@ -70,14 +71,10 @@ impl Sounds {
         };
         sounds.intern(Self::LETTER);
         sounds.intern(Self::DIGIT);
-        let mut name = String::new();
-        for (c, first) in readings.first_readings() {
-            name.clear();
-            name.extend(first.chars().map(toneless_letter));
-            let id = sounds.intern(&name);
-            sounds.ids.push((c, id));
-        }
-        Ok(sounds)
+        let (firsts, syllables) = readings.first_syllables();
+        let renumbered: Vec<u32> = syllables.iter().map(|s| sounds.intern(s)).collect();
+        sounds.ids = firsts.map(|(c, s)| (c, renumbered[s as usize])).collect();
+        sounds
     }
 
     /// The id of the sound `name`, added when it is new.
@@ -136,7 +133,9 @@ impl ScoredRule {
                 .data_str(path)
                 .map_err(|e| rule.error(format!("parameter `{key}`: {e}")))
         };
-        let sounds = Sounds::from_readings(readings, data(readings, "readings")?)?;
+        let readings = Readings::load(rules, readings)
+            .map_err(|e| rule.error(format!("parameter `readings`: {e}")))?;
+        let sounds = Sounds::from_readings(&readings);
         let promo = Promo::read(&sounds, bigrams, data(bigrams, "bigrams")?)?;
         let model = Logistic::read(weights, data(weights, "weights")?, &FEATURES)?;
         Ok(ScoredRule {
@@ -556,7 +555,8 @@ mod tests {
 
     #[test]
     fn homophones_share_their_sound() {
-        let sounds = Sounds::from_readings("r", "博\tbó\n菠\tbō\n彩\tcǎi\n菜\tcài\n").unwrap();
+        let readings = Readings::parse("r", "博\tbó\n菠\tbō\n彩\tcǎi\n菜\tcài\n").unwrap();
+        let sounds = Sounds::from_readings(&readings);
         let bo = sounds.token('博');
         assert_eq!(sounds.token('菠'), bo);
         assert_eq!(sounds.token('彩'), sounds.token('菜'));

@@ -5,8 +5,11 @@
 //! more likely deliberate and is flagged instead. Pages that show signs of teaching pronunciation (one
 //! character glossed with two readings, or a tone drill `媽(mā)麻(má)`) are flagged, never stripped.
 
+mod readings;
+
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::Arc;
 
 use regex::Regex;
 use schemars::JsonSchema;
@@ -16,8 +19,10 @@ use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
-use crate::text::table::{self, single_char};
 use crate::types::StageName;
+
+pub(crate) use readings::Readings;
+pub use readings::derive_image;
 
 pub struct Pinyin {
     rule: Option<GlossRule>,
@@ -25,7 +30,7 @@ pub struct Pinyin {
 
 struct GlossRule {
     id: String,
-    readings: Readings,
+    readings: Arc<Readings>,
     min_hits: usize,
     min_chars: usize,
     /// A Han character, an opening bracket, a lower-case pinyin syllable and a closing bracket.
@@ -70,14 +75,13 @@ pub struct GlossParams {
 impl GlossRule {
     fn compile(rule: &Rule, rules: &RuleSet) -> Result<Self, RuleError> {
         let params: GlossParams = rule.parameters()?;
-        let table = rules
-            .data_str(&params.readings)
+        let readings = Readings::load(rules, &params.readings)
             .map_err(|e| rule.error(format!("readings table: {e}")))?;
         let pattern = Regex::new(r"(\p{Han})[(（]([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]{1,7})[)）]")
             .map_err(|e| rule.error(e))?;
         Ok(GlossRule {
             id: rule.id.clone(),
-            readings: Readings::parse(&params.readings, table)?,
+            readings,
             min_hits: params.min_hits,
             min_chars: params.min_chars,
             pattern,
@@ -104,58 +108,6 @@ impl GlossRule {
     }
 }
 
-/// The readings of each character, as the table lists them (`reading,reading`), in one string
-/// with an index sorted by character: a table of 40,000 characters is read in one pass, without
-/// an allocation per character or reading.
-pub(crate) struct Readings {
-    text: String,
-    /// Each character and the byte range of its readings in `text`.
-    index: Vec<(char, u32, u32)>,
-}
-
-impl Readings {
-    /// The readings of the table `file`; a character listed twice keeps its last line.
-    pub(crate) fn parse(file: &str, table: &str) -> Result<Self, RuleError> {
-        const FORMAT: &str = "char<TAB>reading,reading";
-        let mut text = String::with_capacity(table.len());
-        let mut index = Vec::new();
-        for entry in table::entries(file, table) {
-            let (han, readings) = entry.split_once('\t', FORMAT)?;
-            let han = single_char(han).ok_or_else(|| entry.malformed(FORMAT))?;
-            let start = text.len() as u32;
-            text.push_str(readings);
-            index.push((han, start, text.len() as u32));
-        }
-        index.sort_by_key(|&(han, ..)| han);
-        index.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                *kept = *later;
-            }
-            same
-        });
-        Ok(Readings { text, index })
-    }
-
-    /// Each character with its first reading, in character order.
-    pub(crate) fn first_readings(&self) -> impl Iterator<Item = (char, &str)> {
-        self.index.iter().map(|&(han, start, end)| {
-            let readings = &self.text[start as usize..end as usize];
-            (han, readings.split(',').next().unwrap_or(readings))
-        })
-    }
-
-    /// Whether `syllable` is one of `han`'s readings.
-    fn has(&self, han: char, syllable: &str) -> bool {
-        let Ok(at) = self.index.binary_search_by_key(&han, |&(c, ..)| c) else {
-            return false;
-        };
-        let (_, start, end) = self.index[at];
-        let readings = &self.text[start as usize..end as usize];
-        readings.split(',').any(|r| r == syllable)
-    }
-}
-
 fn has_tone_mark(syllable: &str) -> bool {
     syllable.chars().any(|c| !c.is_ascii() && c != 'ü')
 }
@@ -166,7 +118,7 @@ fn toneless(syllable: &str) -> String {
 }
 
 /// A letter of a syllable without its tone mark: `ǎ` → `a`.
-pub(crate) fn toneless_letter(c: char) -> char {
+fn toneless_letter(c: char) -> char {
     match c {
         'ā' | 'á' | 'ǎ' | 'à' => 'a',
         'ē' | 'é' | 'ě' | 'è' => 'e',
