@@ -7,7 +7,7 @@ use crate::error::{Error, RuleError};
 use crate::report::Report;
 use crate::rules::RuleSet;
 use crate::rules::settings::{DecodeSettings, HtmlSettings};
-use crate::settle;
+use crate::settle::{self, Link};
 use crate::stages::{self, Stage, decode, html};
 use crate::text::lines::looks_like_title;
 use crate::types::StageName;
@@ -201,7 +201,10 @@ impl Pipeline {
 
     /// Run the stages and return the document as the last stage left it, without the final layout:
     /// what `sluice repair` writes, since a repair must keep the file's own lines and spacing.
-    /// `observe` sees the document before each stage runs (`sluice explain` keeps each stage's input).
+    /// `observe` sees the document before each stage runs (`sluice explain` keeps each stage's input),
+    /// and once more, at the end, a stage whose reported input the settle changed (a repairing
+    /// stage's later round folded into its edits): the last text observed for a stage is the input
+    /// its reported edits apply to.
     /// Once the document's time budget is spent, the stages left are not run and the document is
     /// flagged (`decode.time-budget`).
     pub fn run_stages(
@@ -212,13 +215,18 @@ impl Pipeline {
         let started = Instant::now();
         let size = doc.raw.len().max(doc.text.len());
         let budget = self.time_budget.for_size(size);
+        let in_budget = || started.elapsed() < budget;
+        // The text stages that ran, with their inputs, for the settle at the end.
+        let mut chain: Vec<Link> = Vec::new();
+        let mut complete = true;
         for (index, stage) in self.stages.iter().enumerate() {
             let name = stage.name();
             // decode and html always run, once: without them the output would be raw bytes or
             // markup, and their input is gone once they have run.
             let text_stage = !matches!(name, StageName::Decode | StageName::Html);
-            if text_stage && started.elapsed() >= budget {
+            if text_stage && !in_budget() {
                 flag_time_budget(&mut doc, budget, &self.stages[index..]);
+                complete = false;
                 break;
             }
             // A stage runs only when its input exists: decode on raw bytes, html on decoded markup.
@@ -232,12 +240,30 @@ impl Pipeline {
                 // Only the stages that repair without removing content run again on their own
                 // output: a second round of a removing stage could take what its first round left
                 // standing next to a removal (do no harm before idempotence).
+                if text_stage {
+                    chain.push(Link {
+                        stage: stage.as_ref(),
+                        input: doc.text.clone(),
+                    });
+                }
                 if text_stage && name.repairs_only() {
-                    settle::run_settled(stage.as_ref(), &mut doc, || started.elapsed() < budget);
+                    settle::run_settled(stage.as_ref(), &mut doc, in_budget);
                 } else {
                     stage.run(&mut doc);
                 }
                 doc.report.stages.push(name);
+            }
+        }
+        if complete {
+            // A repairing stage whose output a later stage changed runs again (settle/chain.rs);
+            // the stages after it are then reported on their new inputs, and observed on them.
+            let changed = settle::settle_chain(&mut chain, &mut doc, in_budget);
+            for (link, _) in chain.iter().zip(changed).filter(|(_, changed)| *changed) {
+                let input = Document {
+                    text: link.input.clone(),
+                    ..Document::from_bytes(Vec::new(), doc.format)
+                };
+                observe(link.stage.name(), &input);
             }
         }
         if let Some(html) = doc.html.take() {

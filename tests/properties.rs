@@ -8,6 +8,7 @@
 //! lines, markup, stray characters), as text and as HTML. Each property runs `PROPTEST_CASES`
 //! cases (10,000 unless set; CI runs the default) on the library in-process.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -170,13 +171,14 @@ fn clean(bytes: &[u8]) -> Option<String> {
     clean_pipeline().clean(bytes).ok().map(|c| c.render())
 }
 
-/// The text `sluice repair` writes for `text`.
-fn repair(text: &str) -> String {
-    let doc = Document::from_bytes(text.as_bytes().to_vec(), Format::Text);
-    repair_pipeline()
-        .run_stages(doc, |_, _| {})
-        .text()
-        .to_string()
+/// What `sluice repair FILE` writes for a file holding `text` (its own path: the file read back,
+/// checked to be text, decoded and repaired), or `None` when it refuses the file.
+fn repair(text: &str) -> Option<String> {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    sluice::repair::repair_file(repair_pipeline(), file.path())
+        .ok()
+        .map(|(_, repaired)| repaired.text)
 }
 
 proptest! {
@@ -224,8 +226,9 @@ proptest! {
     #[test]
     #[ignore = "known failures: a later stage changes an earlier stage's context (README, Limitations)"]
     fn repair_output_is_accepted_by_check(page in text_page()) {
-        let once = repair(&page);
-        prop_assert_eq!(repair(&once), once, "input: {:?}", page);
+        if let Some(once) = repair(&page) {
+            prop_assert_eq!(repair(&once), Some(once), "input: {:?}", page);
+        }
     }
 
     /// Documents cleaned on one thread and on several give the same texts and reports.

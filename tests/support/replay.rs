@@ -10,8 +10,13 @@ use sluice::{Document, Pipeline, StageName};
 /// reproduce its output, and return the document as the last stage left it.
 pub fn run_accounted(pipeline: &Pipeline, doc: Document) -> Result<Document, String> {
     let mut inputs: Vec<(StageName, String)> = Vec::new();
+    // A stage observed again (after the pipeline's settle) is reported on its last input.
     let done = pipeline.run_stages(doc, |stage, before| {
-        inputs.push((stage, before.text().to_string()))
+        let input = before.text().to_string();
+        match inputs.iter_mut().find(|(s, _)| *s == stage) {
+            Some(seen) => seen.1 = input,
+            None => inputs.push((stage, input)),
+        }
     });
     let outputs = inputs
         .iter()

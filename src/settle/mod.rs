@@ -8,6 +8,10 @@ use crate::document::Document;
 use crate::report::{Edit, Flag};
 use crate::stages::Stage;
 
+mod chain;
+
+pub(crate) use chain::{Link, settle_chain};
+
 /// The most rounds a stage runs on one document. One more round than needed shows that the text is
 /// settled; a stage still editing after this is left as it is (rounds cost a stage's whole time).
 pub(crate) const MAX_ROUNDS: usize = 3;
