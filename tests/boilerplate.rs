@@ -195,6 +195,25 @@ fn a_lone_number_between_kept_lines_stays() {
     );
 }
 
+/// A text's title-like first line is laid out as its title, so it is no sentence that ends the
+/// header: a number under it goes in the first pass, as in a second that reads the title over the
+/// blank line the layout wrote (found by tests/properties.rs).
+#[test]
+fn a_number_under_a_title_that_asks_goes_in_one_pass() {
+    let rules = RuleSet::defaults().unwrap();
+    let body = "未來存在於今天,只是它分佈的沒有規則。";
+    for input in [
+        format!("最酷的东西？\n 2\n{body}"),
+        format!("最酷的东西？\n\n2\n{body}"),
+    ] {
+        let doc = run_stage(&rules, &input);
+        assert_eq!(
+            doc.text().replace("\n\n", "\n"),
+            format!("最酷的东西？\n{body}")
+        );
+    }
+}
+
 /// The title of a text as the layout writes it (a title-like first line over a blank line) is no
 /// keyword line under a title: the keyword-line rule took `CCTV.com- 央视论坛 :: null` from an output
 /// whose first pass had kept it as the page's `<title>`.

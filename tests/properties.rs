@@ -1,7 +1,7 @@
 //! Properties of the whole pipeline over generated pages, with proptest: every text stage's report
-//! replays to its output, and the output does not depend on the number of threads; cleaning is
-//! idempotent and a repair's output is accepted by `repair --check` (a second repair changes
-//! nothing) on the classes fixed so far, with known failures left (those two are `#[ignore]`d).
+//! replays to its output, and the output does not depend on the number of threads; cleaning a text
+//! page is idempotent, and a repair's output is accepted by `repair --check` (a second repair
+//! changes nothing).
 //!
 //! Pages are made of lines of the seed pages and fixtures (real spam, mojibake, pinyin, chrome) cut
 //! and joined at random, with atoms that are known to be hard (number-only lines, short title-like
@@ -186,17 +186,15 @@ proptest! {
 
     /// Cleaning a text page's output again changes nothing. (An HTML page's output can change more:
     /// lines the html stage typed as a title or a table cell are exempt from some text rules, and
-    /// the text layout does not carry the types.) Fixed so far: a lone title's blank lines, a typed
-    /// title that reads back as a body line, doubled byte-order marks, a text of only chrome, a
-    /// doubled byline prefix hiding a page number (`新聞標題：新聞標題：1`), a backslash hidden by
+    /// the text layout does not carry the types.) Fixed on the way: a lone title's blank lines, a
+    /// typed title that reads back as a body line, doubled byte-order marks, a text of only chrome,
+    /// a doubled byline prefix hiding a page number (`新聞標題：新聞標題：1`), a backslash hidden by
     /// a BBCode tag (`\[b]粗體[/b]`), a repairing stage's own edits changing what it judged (each
-    /// of `mojibake`, `pinyin` and `script` runs again on its output while it edits). Not run by default (`-- --ignored`) until a
-    /// run of 10,000 cases shows no other class of failure: a later stage still changes the context
-    /// an earlier one judged (`mojibake` turns `\Ã©tÃ©` into `\茅t茅` after `markup` kept the
-    /// backslash; `boilerplate` removes a traditional line `script` counted). See README,
-    /// Limitations.
+    /// of `mojibake`, `pinyin` and `script` runs again on its output while it edits), and a later
+    /// stage changing what a repairing stage judged (`boilerplate` removing a traditional line that
+    /// `script` counted: the repairing stages run again once the later stages have edited; see
+    /// `src/settle/`).
     #[test]
-    #[ignore = "known failures: a later stage changes an earlier stage's context (README, Limitations)"]
     fn cleaning_text_is_idempotent(page in text_page()) {
         if let Some(once) = clean(page.as_bytes()).filter(|o| !o.trim().is_empty()) {
             let twice = clean(once.as_bytes()).unwrap_or_default();
@@ -218,13 +216,11 @@ proptest! {
     }
 
     /// A repair's output is accepted by `repair --check`: a second repair changes nothing, so a
-    /// text that `--check` accepts is never changed. Fixed so far: a byte slip judged before the
-    /// code-page fix beside it (`話不說了?!段⑸淘撨@Ã©tÃ©`; each repairing stage runs again on its
-    /// output while it edits, up to 3 rounds). Still failing, so not run by default: a later stage changes
-    /// the context an earlier one judged (`script` turns `没有纯第1頁u` traditional after
-    /// `mojibake` left it; a second repair sees `純第1頁u` and takes a byte-slip repair).
+    /// text that `--check` accepts is never changed. Fixed on the way: a byte slip judged before the
+    /// code-page fix beside it (`話不說了?!段⑸淘撨@Ã©tÃ©`; a repairing stage runs again on its
+    /// output while it edits), and a byte slip that `script`'s conversion revealed to `mojibake`
+    /// (`综合在线|亚`: the repairing stages run again once a later one has edited).
     #[test]
-    #[ignore = "known failures: a later stage changes an earlier stage's context (README, Limitations)"]
     fn repair_output_is_accepted_by_check(page in text_page()) {
         if let Some(once) = repair(&page) {
             prop_assert_eq!(repair(&once), Some(once), "input: {:?}", page);

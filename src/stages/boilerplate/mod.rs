@@ -17,7 +17,7 @@ use crate::rules::RuleSet;
 use crate::rules::settings::BoilerplateSettings;
 use crate::stages::Stage;
 use crate::text::chars::{FULL_STOPS, STATEMENT_ENDS, is_sentence_punct};
-use crate::text::lines::{line_ranges, opens_with_title};
+use crate::text::lines::{line_ranges, looks_like_title, opens_with_title};
 use crate::types::{BlockKind, StageName};
 
 mod kinds;
@@ -96,6 +96,8 @@ struct Line<'a> {
     /// a blank line, as `clean` writes one): not a keyword line under the title, so that cleaning an
     /// output again keeps the title the first pass kept.
     shown_as_title: bool,
+    /// Whether the text is untyped (its layout takes a title-like first line as the title).
+    untyped: bool,
 }
 
 impl Line<'_> {
@@ -240,8 +242,19 @@ impl Boilerplate {
             let counters: Vec<bool> = shown.iter().map(|&i| is_counter(i)).collect();
             // The page's header: the lines before the first sentence of its body (a title can
             // end with a question mark) that no rule removes.
+            // An untyped text's first line left is laid out as its title when it looks like one
+            // (`Cleaned::render`, with a blank line under it): not the first sentence here either,
+            // so a second pass, which reads it as the title, finds the same header.
+            let title = shown
+                .iter()
+                .copied()
+                .find(|&i| claimed[i].is_none())
+                .filter(|&i| lines[i].untyped && looks_like_title(lines[i].text.trim()));
             let header_end = shown.iter().position(|&i| {
-                claimed[i].is_none() && lines[i].is_body() && lines[i].ends_sentence()
+                claimed[i].is_none()
+                    && lines[i].is_body()
+                    && Some(i) != title
+                    && lines[i].ends_sentence()
             });
             let mut taken: Vec<usize> = Vec::new();
             let mut p = 0;
@@ -380,7 +393,8 @@ fn reason(kind: &Kind) -> &'static str {
 }
 
 fn split_lines(doc: &Document) -> Vec<Line<'_>> {
-    let untyped_title = doc.kinds.is_empty() && opens_with_title(&doc.text);
+    let untyped = doc.kinds.is_empty();
+    let untyped_title = untyped && opens_with_title(&doc.text);
     line_ranges(&doc.text)
         .enumerate()
         .map(|(index, range)| {
@@ -391,6 +405,7 @@ fn split_lines(doc: &Document) -> Vec<Line<'_>> {
                 chars: text.trim().chars().count(),
                 kind: doc.kind_of_line(index),
                 shown_as_title: index == 0 && untyped_title,
+                untyped,
             }
         })
         .collect()
