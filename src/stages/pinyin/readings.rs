@@ -1,7 +1,8 @@
 //! The readings table (`char<TAB>reading,reading`), shared by the pinyin stage and the scored spam
 //! rule: parsed from the rule set's file, or read from the image derived from the default table
 //! (`data/pinyin/readings.bin`, written by `sluice-eval`'s `derive_pinyin_image`), once per
-//! process. Parsing the table took a sixth of a process's start-up, and both stages did it.
+//! process. Both stages parsed the table, and the spam rule interned a sound for each character: a
+//! fifth of a process's start-up.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -10,7 +11,6 @@ use crate::error::RuleError;
 use crate::rules::RuleSet;
 use crate::text::image::{ImageError, Reader, Writer, digest_of};
 use crate::text::table::{self, single_char};
-
 use crate::types::StageName;
 
 use super::{GlossParams, toneless_letter};
