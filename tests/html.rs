@@ -286,6 +286,9 @@ fn posts_under_a_chrome_class_fall_back_to_the_second_extractor() {
             cleaned.text
         );
     }
+    // Each comment's stamp line (`小满看过 2024-05-01`) is the engine's, not the comment.
+    assert!(!cleaned.text.contains("看过"), "{}", cleaned.text);
+    assert!(flagged(&cleaned, "html.posts", "thread of 5 posts"));
     assert!(
         cleaned
             .report
@@ -463,5 +466,63 @@ fn every_post_of_a_thread_is_kept_without_its_widgets() {
     assert_eq!(widgets("關注"), 3, "{dropped:?}");
     // A recurring number is no widget: it may be what the post says.
     assert_eq!(widgets("12"), 0);
+    assert!(flagged(&cleaned, "html.posts", "thread of 4 posts"));
+}
+
+/// A Zhidao-like question: the best answer in a branch of its own, the other answers in a list,
+/// every answer a `div.bd.answer` with a state class on some, a stamp line, a `关注` button and the
+/// engine's question under it.
+fn question(best: &str, others: &[&str]) -> String {
+    let answer = |n: usize, state: &str, text: &str| {
+        format!(
+            "<div class=\"bd answer {state}\" id=\"answer-{n}\"><div class=\"card\">\
+             <span>答主{n}号 2021-10-1{n}</span><span class=\"follow\">关注</span></div>\
+             <div class=\"text\"><p>{text}</p></div><div class=\"ops\">你对这个回答的评价是？</div></div>"
+        )
+    };
+    let list: String = others
+        .iter()
+        .enumerate()
+        .map(|(n, text)| {
+            answer(
+                n + 2,
+                if n == 0 { "answer-fold" } else { "answer-hide" },
+                text,
+            )
+        })
+        .collect();
+    format!(
+        "<html><body><article id=\"qb\"><div id=\"ask\"><h1>地震预警网的预告准确吗？</h1></div>\
+         <div id=\"best\">{}</div><div id=\"answers\"><div class=\"wrap\">{list}</div></div>\
+         </article><div id=\"side\"><a href=\"/a\">热门问题一</a><a href=\"/b\">热门问题二</a></div>\
+         </body></html>",
+        answer(1, "", best)
+    )
+}
+
+#[test]
+fn answers_in_separate_branches_are_one_thread_without_stamps_and_widgets() {
+    let best = "地震预警网能在地震波到达前几秒到几十秒发出预警，为避险争取时间，它不能预报地震。";
+    let others = [
+        "据报道，预警网实现了秒级预警能力，覆盖了大部分地区。",
+        "精准到了中等偏高的地步，可以提前预警很多突发情况。",
+        "我在2021-10-12 18:30收到过一次预警，提前了十几秒。",
+    ];
+    let cleaned = clean(&question(best, &others));
+    for text in others.iter().chain([&best]) {
+        assert!(cleaned.text.contains(text), "{text} lost: {}", cleaned.text);
+    }
+    for engine in [
+        "关注",
+        "你对这个回答的评价是？",
+        "答主1号 2021-10-11",
+        "答主3号",
+    ] {
+        assert!(
+            !cleaned.text.contains(engine),
+            "{engine} kept: {}",
+            cleaned.text
+        );
+    }
     assert!(flagged(&cleaned, "html.posts", "thread of 4 posts"));
 }

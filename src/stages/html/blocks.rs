@@ -24,7 +24,7 @@ pub struct Element {
     pub class: ElementClass,
     /// A `p` element.
     pub paragraph: bool,
-    /// Its tag name, class and id with digits left out: the posts of a thread share it
+    /// Its tag name, first two classes and id with digits left out: the posts of a thread share it
     /// (`div#post_53876`, `div#post_53877`). `None` without a class or id: a bare `div` or `td`
     /// is page layout as often as a post.
     pub shape: Option<u64>,
@@ -265,19 +265,35 @@ fn is_block_level(name: &str) -> bool {
     )
 }
 
-/// A hash of the element's tag name, class and id without their digits (see [`Element::shape`]).
+/// How many of an element's class names its shape takes: engines append state classes to some
+/// posts (`bd answer answer-fold`, `bd answer answer-hide answer-fold`), and one name alone is
+/// often a utility class (`line`, `clearfix`).
+const SHAPE_CLASSES: usize = 2;
+
+/// A hash of the element's tag name, first class names and id without their digits (see
+/// [`Element::shape`]).
 fn shape(element: &scraper::node::Element) -> Option<u64> {
-    let attrs = [element.attr("class"), element.attr("id")];
-    if attrs.iter().flatten().all(|a| a.trim().is_empty()) {
+    let mut classes = element
+        .attr("class")
+        .unwrap_or("")
+        .split_ascii_whitespace()
+        .take(SHAPE_CLASSES)
+        .peekable();
+    let id = element.attr("id").map_or("", str::trim);
+    if classes.peek().is_none() && id.is_empty() {
         return None;
     }
     let mut hasher = FxHasher::default();
-    for part in std::iter::once(Some(element.name())).chain(attrs) {
-        let bytes = part.unwrap_or("").bytes().filter(|b| !b.is_ascii_digit());
-        bytes.for_each(|b| hasher.write_u8(b));
+    let mut write = |part: &str| {
+        part.bytes()
+            .filter(|b| !b.is_ascii_digit())
+            .for_each(|b| hasher.write_u8(b));
         // Parts are separated, so `class="ab"` and `class="a" id="b"` differ.
         hasher.write_u8(0);
-    }
+    };
+    write(element.name());
+    write(id);
+    classes.for_each(&mut write);
     Some(hasher.finish())
 }
 

@@ -226,21 +226,37 @@ impl ContentRules {
 
     /// A forum or Q&A thread (see [`Posts`]): every post of the thread the content is part of is
     /// kept, and the engine's widget lines inside the posts are dropped. Says what it did.
-    pub fn settle_thread(&self, page: &Page, choice: &mut Choice) -> Option<(String, String)> {
+    pub fn settle_thread(
+        &self,
+        page: &Page,
+        html: &scraper::Html,
+        choice: &mut Choice,
+    ) -> Option<(String, String)> {
         let posts = self.posts.as_ref()?;
         let container = choice.container?;
-        let scores = self.score(page, Classes::Applied);
         let chrome = chrome_below(page, 0, page.elements.len());
         let min_prose = f64::from(self.settings.min_prose_units);
-        // A post holds prose, and is not under a chrome name: a blog's comment thread stays out.
-        let is_post = |e: usize| scores.prose[e] >= min_prose && chrome[e].is_none();
-        let thread = posts.thread(page, container, &is_post)?;
         let content = container..page.elements[container].end;
+        // Content under a chrome name was chosen with names ignored (the fallback took Douban's
+        // `div#comments`): the names inside it are the content's own.
+        let named_content = chrome[container].is_some();
+        let scores = self.score(
+            page,
+            if named_content {
+                Classes::Ignored
+            } else {
+                Classes::Applied
+            },
+        );
+        let is_named = |e: usize| chrome[e].is_some() && !(named_content && content.contains(&e));
+        // A post holds prose, and is not under a chrome name: a blog's comment thread stays out.
+        let is_post = |e: usize| scores.prose[e] >= min_prose && !is_named(e);
+        let thread = posts.thread(page, container, &is_post)?;
         let before = choice.kept.len();
         for &post in &thread {
             let holds_content = (post..page.elements[post].end).contains(&container);
             // A short reply (`同质化太严重了`) is no prose, and still a post.
-            if !content.contains(&post) && !holds_content && chrome[post].is_none() {
+            if !content.contains(&post) && !holds_content && !is_named(post) {
                 let extra = self.keep(page, &scores, post);
                 choice.kept.extend(extra.kept);
                 choice.dropped_inside.extend(extra.dropped_inside);
@@ -252,8 +268,14 @@ impl ContentRules {
         let added = choice.kept.len() - before;
         let widgets = posts.widgets(page, &thread, &choice.kept, &|b| self.is_prose(b));
         choice.kept.retain(|b| widgets.binary_search(b).is_err());
+        let first = html
+            .tree
+            .get(page.elements[thread[0]].node)
+            .and_then(ElementRef::wrap)
+            .map_or_else(String::new, |e| label(&e));
         let message = format!(
-            "thread of {} posts: {added} blocks of other posts kept, {} widget lines dropped",
+            "thread of {} posts ({first}, …): {added} blocks of other posts kept, {} widget and \
+             stamp lines dropped",
             thread.len(),
             widgets.len()
         );

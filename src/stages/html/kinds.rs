@@ -58,6 +58,11 @@ pub enum HtmlKind {
         max_widget_units: u32,
         /// A widget line recurs, word for word, in at least this share of the posts (and two).
         min_widget_share: f64,
+        /// A post's stamp line (author, time, place: `6765 有用 小倪儿 看过 2024-04-07 13:19:20
+        /// 贵州`) is no sentence and matches one of these patterns (dates, times, `3小时前`); when
+        /// that share of the posts has one, they are dropped.
+        #[serde(default)]
+        stamp_patterns: Vec<String>,
     },
     /// The article title without the site name.
     TitleSiteName {

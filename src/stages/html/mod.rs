@@ -100,7 +100,7 @@ impl Stage for Html {
             .fallback
             .as_ref()
             .and_then(|f| f.settle(&page, parsed, &mut choice));
-        let thread = self.content.settle_thread(&page, &mut choice);
+        let thread = self.content.settle_thread(&page, parsed, &mut choice);
         for spared in page.spared.iter().chain(&choice.spared) {
             doc.flag(
                 StageName::Html,
