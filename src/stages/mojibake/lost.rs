@@ -155,8 +155,9 @@ pub struct Settings {
 }
 
 /// What a search scores with and may spend: the n-gram model ranks and searches, `judge` (the
-/// word model) scores whole lines with it for the margins, `cost` is told how many candidate scorings a step makes and
-/// returns false once the document's budget is spent.
+/// word model) scores whole lines with it when the choices settle and for the margins, `cost` is
+/// told how many candidate scorings a step makes and returns false once the document's budget is
+/// spent.
 pub struct Scoring<'a> {
     pub model: &'a NgramModel,
     pub settings: &'a Settings,
@@ -421,7 +422,6 @@ fn rank_place(
         settings,
         judge,
         cost,
-        ..
     } = scoring;
     if !cost(options.len()) {
         return None;

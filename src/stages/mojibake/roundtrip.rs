@@ -195,7 +195,6 @@ fn search(pairs: &GbkPairs, line: &str, options: &[char], scoring: &Scoring) -> 
         settings,
         cost,
         judge,
-        ..
     } = scoring;
     let start = Reading {
         text: String::new(),
