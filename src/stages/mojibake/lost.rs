@@ -155,8 +155,9 @@ pub struct Settings {
 }
 
 /// What a search scores with and may spend: the n-gram model ranks and searches, `judge` (the
-/// word model) scores whole lines with it for the margins, `cost` is told how many candidate scorings a step makes and
-/// returns false once the document's budget is spent.
+/// word model) scores whole lines with it when the choices settle and for the margins, `cost` is
+/// told how many candidate scorings a step makes and returns false once the document's budget is
+/// spent.
 pub struct Scoring<'a> {
     pub model: &'a NgramModel,
     pub settings: &'a Settings,
@@ -309,26 +310,11 @@ fn search(
         beam = next;
     }
     let best = beam.into_iter().next()?;
-    let texts: Vec<(String, String)> = (0..gaps.len())
-        .map(|g| {
-            let before = interleave(&segments, &best.chosen[..g]);
-            let after = interleave(&segments[g + 1..], &best.chosen[g + 1..]);
-            (before, after)
-        })
-        .collect();
-    let places: Vec<Place> = texts
-        .iter()
-        .zip(&best.chosen)
-        .map(|((before, after), &chosen)| Place {
-            before,
-            chosen,
-            after,
-        })
-        .collect();
-    let margins = margins(&places, lacking, scoring, &|_| true)?;
+    let mut chosen = best.chosen;
+    let margins = settle_choices(&segments, &mut chosen, lacking, scoring, &|_| true)?;
     let gaps = gaps
         .iter()
-        .zip(&best.chosen)
+        .zip(&chosen)
         .zip(margins)
         .map(|((&at, &c), margin)| Gap {
             at,
@@ -373,70 +359,101 @@ fn shortlist(
     out
 }
 
-/// A filled place of a reading: the text before it, the character chosen there, the text after.
-pub struct Place<'t> {
-    pub before: &'t str,
-    pub chosen: char,
-    pub after: &'t str,
-}
+/// Passes of [`settle_choices`] that may move a choice; one more only measures the margins.
+const SETTLE_PASSES: usize = 3;
 
-/// For each filled place of a line, how much the whole line (`judge` and the n-gram model's line
-/// score) loses when that place alone takes its best rival: of the `per_gap` options the n-gram
-/// model ranks best there, and a question mark, those whose line `fits` the damage. Infinite when
-/// no rival fits; `None` once the budget is spent.
-pub fn margins(
-    places: &[Place],
+/// Settles the choices of a line's filled places (`segments` between them) on the whole line's
+/// score (`judge` and the n-gram model's line score, both sides' context), one place at a time,
+/// the others fixed: each takes the best of its candidates — the `per_gap` options the n-gram
+/// model ranks best there, a question mark and its current choice — among those whose line `fits`
+/// the damage, until none moves. Returns each place's margin: how much the whole line loses when
+/// that place alone takes its best rival (infinite when no rival fits); `None` once the budget is
+/// spent.
+pub fn settle_choices(
+    segments: &[&str],
+    chosen: &mut [char],
     options: &[char],
     scoring: &Scoring,
     fits: &dyn Fn(&str) -> bool,
 ) -> Option<Vec<f64>> {
+    let mut margins = vec![f64::INFINITY; chosen.len()];
+    for pass in 0..=SETTLE_PASSES {
+        let mut moved = false;
+        for g in 0..chosen.len() {
+            let before = interleave(&segments[..=g], &chosen[..g]);
+            let after = interleave(&segments[g + 1..], &chosen[g + 1..]);
+            let ranked = rank_place(&before, chosen[g], &after, options, scoring, fits)?;
+            let (best, best_score) = ranked[0];
+            let rival = ranked.get(1).map_or(f64::NEG_INFINITY, |r| r.1);
+            if pass < SETTLE_PASSES && best != chosen[g] {
+                chosen[g] = best;
+                moved = true;
+            }
+            margins[g] = if best == chosen[g] {
+                best_score - rival
+            } else {
+                // Measuring only: the choice stays, and loses to the best.
+                ranked
+                    .iter()
+                    .find(|r| r.0 == chosen[g])
+                    .map_or(0.0, |r| r.1)
+                    - best_score
+            };
+        }
+        if !moved {
+            break;
+        }
+    }
+    Some(margins)
+}
+
+/// The candidates of one place that fit, best first, each with the whole line's score: `chosen`,
+/// the `per_gap` options the n-gram model ranks best between `before` and `after`, and `?`.
+fn rank_place(
+    before: &str,
+    chosen: char,
+    after: &str,
+    options: &[char],
+    scoring: &Scoring,
+    fits: &dyn Fn(&str) -> bool,
+) -> Option<Vec<(char, f64)>> {
     let Scoring {
         model,
         settings,
         judge,
         cost,
     } = scoring;
+    if !cost(options.len()) {
+        return None;
+    }
     let line_score = |text: &str| judge(text) + model.score_line(text);
     let fills: Vec<String> = options.iter().map(char::to_string).collect();
     let fills: Vec<&str> = fills.iter().map(String::as_str).collect();
-    places
+    let scores = model.fill_scores(&Context::line(before), &fills, &Context::line(after));
+    let mut shortlist: Vec<(f64, char)> = scores.into_iter().zip(options.iter().copied()).collect();
+    shortlist.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let rivals = shortlist
         .iter()
-        .map(
-            |&Place {
-                 before,
-                 chosen,
-                 after,
-             }| {
-                if !cost(options.len()) {
-                    return None;
-                }
-                let scores =
-                    model.fill_scores(&Context::line(before), &fills, &Context::line(after));
-                let mut ranked: Vec<(f64, char)> =
-                    scores.into_iter().zip(options.iter().copied()).collect();
-                ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let rival = ranked
-                    .iter()
-                    .map(|&(_, c)| c)
-                    .filter(|&c| c != chosen && c != '?')
-                    .map(|c| format!("{before}{c}{after}"))
-                    .filter(|text| fits(text))
-                    .take(settings.per_gap)
-                    .chain(
-                        (chosen != '?')
-                            .then(|| format!("{before}?{after}"))
-                            .filter(|text| fits(text)),
-                    )
-                    .map(|text| line_score(&text))
-                    .fold(f64::NEG_INFINITY, f64::max);
-                Some(line_score(&format!("{before}{chosen}{after}")) - rival)
-            },
-        )
-        .collect()
+        .map(|&(_, c)| c)
+        .filter(|&c| c != chosen && c != '?')
+        .map(|c| (c, format!("{before}{c}{after}")))
+        .filter(|(_, text)| fits(text))
+        .take(settings.per_gap);
+    let question_mark = (chosen != '?')
+        .then(|| ('?', format!("{before}?{after}")))
+        .filter(|(_, text)| fits(text));
+    let mut ranked: Vec<(char, f64)> = [(chosen, format!("{before}{chosen}{after}"))]
+        .into_iter()
+        .chain(rivals)
+        .chain(question_mark)
+        .map(|(c, text)| (c, line_score(&text)))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Some(ranked)
 }
 
 /// The segments with the gaps between them filled by `chosen` (as far as it goes).
-fn interleave(segments: &[&str], chosen: &[char]) -> String {
+pub fn interleave(segments: &[&str], chosen: &[char]) -> String {
     let mut text = segments[0].to_string();
     for (c, segment) in chosen.iter().zip(&segments[1..]) {
         text.push(*c);

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use encoding_rs::GBK;
 
-use super::lost::{Lean, Place, Scoring, margins};
+use super::lost::{Lean, Scoring, interleave, settle_choices};
 use crate::text::lm::{Context, NgramModel};
 
 /// Readings the n-gram model shortlists, per reading of the beam, for the word model to rank.
@@ -135,26 +135,29 @@ pub fn repair(
     scoring: &Scoring,
 ) -> Option<Vec<Filled>> {
     let best = search(pairs, line, options, scoring)?;
-    let places: Vec<Place> = best
-        .chosen
-        .iter()
-        .map(|&(at, chosen)| Place {
-            before: &best.text[..at],
-            chosen,
-            after: &best.text[at + chosen.len_utf8()..],
-        })
-        .collect();
+    let mut segments = Vec::with_capacity(best.chosen.len() + 1);
+    let mut from = 0;
+    for &(at, c) in &best.chosen {
+        segments.push(&best.text[from..at]);
+        from = at + c.len_utf8();
+    }
+    segments.push(&best.text[from..]);
+    let mut chosen: Vec<char> = best.chosen.iter().map(|&(_, c)| c).collect();
     let fits = |text: &str| pairs.round_trip(text) == line;
-    let margins = margins(&places, options, scoring, &fits)?;
-    let spans = output_spans(pairs, &best.text);
-    let filled = best
-        .chosen
+    let margins = settle_choices(&segments, &mut chosen, options, scoring, &fits)?;
+    let text = interleave(&segments, &chosen);
+    let spans = output_spans(pairs, &text);
+    let mut at = 0;
+    let filled = segments
         .iter()
+        .zip(chosen)
         .zip(margins)
-        .filter(|((_, c), _)| *c != '?')
-        .filter_map(|(&(at, filled), margin)| {
-            let (_, span) = spans.iter().find(|(start, _)| *start == at)?;
-            Some(Filled {
+        .filter_map(|((segment, filled), margin)| {
+            at += segment.len();
+            let start = at;
+            at += filled.len_utf8();
+            let (_, span) = spans.iter().find(|(s, _)| *s == start)?;
+            (filled != '?').then(|| Filled {
                 span: span.clone(),
                 filled,
                 margin,
