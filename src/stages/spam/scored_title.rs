@@ -11,9 +11,10 @@ use std::ops::Range;
 
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::text::lines::{line_ranges, with_newline};
+use crate::text::lines::with_newline;
 
 use super::scored::{Logistic, Promo, describe};
+use super::title::first_line_of_groups;
 use super::{Found, Spam};
 
 /// The title model's features, in the order of [`TitleCandidate::features`] and of its weights file.
@@ -72,15 +73,8 @@ impl ScoredTitle {
     /// The first non-empty line of `text` when it has enough keyword groups, with its features.
     pub(super) fn candidate(&self, stage: &Spam, text: &str) -> Option<TitleCandidate> {
         let sounds = &stage.scored.as_ref()?.sounds;
-        let line = line_ranges(text).find(|r| !text[r.clone()].trim().is_empty())?;
+        let (line, groups) = first_line_of_groups(text, &self.separators, self.min_groups)?;
         let line_text = &text[line.clone()];
-        let groups = line_text
-            .split(|c: char| self.separators.contains(&c))
-            .filter(|g| !g.trim().is_empty())
-            .count();
-        if groups < self.min_groups {
-            return None;
-        }
         let mut tokens = Vec::new();
         let mut pairs: Vec<(char, char)> = Vec::new();
         let mut previous = None;

@@ -11,19 +11,28 @@ use super::{Found, TitleRule, WordList};
 // ---------------------------------------------------------------------------------------------
 // Title hijack
 
+/// The first non-empty line of `text` and its number of groups (non-blank pieces between
+/// `separators`), when it has at least `min_groups`: the line a hijacked title would be.
+pub(super) fn first_line_of_groups(
+    text: &str,
+    separators: &[char],
+    min_groups: usize,
+) -> Option<(Range<usize>, usize)> {
+    let line = line_ranges(text).find(|r| !text[r.clone()].trim().is_empty())?;
+    let groups = text[line.clone()]
+        .split(|c: char| separators.contains(&c))
+        .filter(|g| !g.trim().is_empty())
+        .count();
+    (groups >= min_groups).then_some((line, groups))
+}
+
 impl TitleRule {
     pub(super) fn find(&self, folder: &Folder, text: &str, found: &mut Found) {
-        let Some(line) = line_ranges(text).find(|r| !text[r.clone()].trim().is_empty()) else {
+        let Some((line, groups)) = first_line_of_groups(text, &self.separators, self.min_groups)
+        else {
             return;
         };
         let line_text = &text[line.clone()];
-        let groups = line_text
-            .split(|c: char| self.separators.contains(&c))
-            .filter(|g| !g.trim().is_empty())
-            .count();
-        if groups < self.min_groups {
-            return;
-        }
         let folded = folder.fold_text(line_text);
         let coverage = coverage(&self.words, &folded);
         let specific = self
