@@ -6,14 +6,15 @@
 //! Pages are made of lines of the seed pages and fixtures (real spam, mojibake, pinyin, chrome) cut
 //! and joined at random, with atoms that are known to be hard (number-only lines, short title-like
 //! lines, markup, stray characters), as text and as HTML. Each property runs `PROPTEST_CASES`
-//! cases (10,000 unless set; CI runs the default) on the library in-process.
+//! cases (10,000 unless set; CI runs the default) from a fixed seed (`PROPTEST_RNG_SEED` explores
+//! others) on the library in-process.
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use proptest::test_runner::Config;
+use proptest::test_runner::{Config, RngSeed};
 use rayon::prelude::*;
 use sluice::{Document, Format, Pipeline, Profile, RuleSet};
 
@@ -154,15 +155,44 @@ fn page() -> impl Strategy<Value = String> {
     prop_oneof![3 => text_page(), 1 => html_page()]
 }
 
+/// `PROPTEST_CASES` cases (10,000 unless set) from a fixed seed, so that CI is reproducible and a red
+/// run names a case anyone can rerun; `PROPTEST_RNG_SEED=N` explores other cases (what a failure
+/// finds goes into [`FOUND`]).
 fn config() -> Config {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
         .unwrap_or(10_000);
+    let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+        Config::default().rng_seed
+    } else {
+        RngSeed::Fixed(FIXED_SEED)
+    };
     Config {
         cases,
+        rng_seed,
         failure_persistence: None,
         ..Config::default()
+    }
+}
+
+/// The seed CI runs the properties from.
+const FIXED_SEED: u64 = 20_261_207;
+
+/// Text pages the properties failed on once (each fixed since), run before any generated case.
+const FOUND: &[&str] = &[
+    // `markup.stray-backslash` kept a backslash before mojibake that `mojibake` then repaired into
+    // Han, and removed it on the second pass.
+    "- 2微商你知道嗎?加粉事小,不懂經(jīng)營必死無疑!\\Ã©tÃ©",
+];
+
+#[test]
+fn pages_found_failing_once_are_idempotent_and_replay() {
+    for page in FOUND {
+        let once = clean(page.as_bytes()).expect("a text page is accepted");
+        assert_eq!(clean(once.as_bytes()).unwrap(), once, "input: {page:?}");
+        let doc = Document::from_bytes(page.as_bytes().to_vec(), Format::Text);
+        replay::run_accounted(clean_pipeline(), doc).unwrap();
     }
 }
 

@@ -12,7 +12,6 @@ use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
-use crate::text::chars::is_han;
 use crate::text::lines::{line_ranges, with_newline};
 use crate::types::StageName;
 
@@ -417,8 +416,13 @@ fn stray_backslashes(text: &str, after: &[char], changes: &[Change]) -> Vec<usiz
         }
         let rest = &text[end..];
         let token = rest.split(char::is_whitespace).next().unwrap_or("");
-        let han_follows = rest.chars().next().is_some_and(is_han);
-        if han_follows || is_capitalised_word(token) {
+        // Any non-ASCII character, not only Han: mojibake (`\Ã©tÃ©`) is repaired into Han after
+        // this stage, and the judgement must not change when the output is cleaned again.
+        let non_ascii_follows = rest
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_ascii() && !c.is_whitespace());
+        if non_ascii_follows || is_capitalised_word(token) {
             found.push(at);
         }
     }

@@ -70,7 +70,7 @@ impl ScoredTitle {
         })
     }
 
-    /// The first non-empty line of `text` when it has enough keyword groups, with its features.
+    /// The line a hijacked title would be ([`first_line_of_groups`]), with its features.
     pub(super) fn candidate(&self, stage: &Spam, text: &str) -> Option<TitleCandidate> {
         let sounds = &stage.scored.as_ref()?.sounds;
         let (line, groups) = first_line_of_groups(text, &self.separators, self.min_groups)?;

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::text::chars::is_han;
+use crate::text::chars::{SENTENCE_ENDS, is_han};
 use crate::text::fold::Folder;
 use crate::text::lines::{line_ranges, with_newline};
 
@@ -11,19 +11,30 @@ use super::{Found, TitleRule, WordList};
 // ---------------------------------------------------------------------------------------------
 // Title hijack
 
-/// The first non-empty line of `text` and its number of groups (non-blank pieces between
-/// `separators`), when it has at least `min_groups`: the line a hijacked title would be.
+/// The line a hijacked title would be, and its number of groups (pieces between `separators` that
+/// hold a letter): the first line of at least `min_groups` groups, when every non-empty line before
+/// it has fewer and no sentence end. Those lines are chrome a later stage may drop (`1`, `分享到`,
+/// `2024-05-23`): the title is judged the same with or without them, as cleaning the output again
+/// would judge it.
 pub(super) fn first_line_of_groups(
     text: &str,
     separators: &[char],
     min_groups: usize,
 ) -> Option<(Range<usize>, usize)> {
-    let line = line_ranges(text).find(|r| !text[r.clone()].trim().is_empty())?;
-    let groups = text[line.clone()]
-        .split(|c: char| separators.contains(&c))
-        .filter(|g| !g.trim().is_empty())
-        .count();
-    (groups >= min_groups).then_some((line, groups))
+    for line in line_ranges(text).filter(|r| !text[r.clone()].trim().is_empty()) {
+        let line_text = &text[line.clone()];
+        let groups = line_text
+            .split(|c: char| separators.contains(&c))
+            .filter(|g| g.chars().any(char::is_alphabetic))
+            .count();
+        if groups >= min_groups {
+            return Some((line, groups));
+        }
+        if line_text.contains(SENTENCE_ENDS) {
+            return None;
+        }
+    }
+    None
 }
 
 impl TitleRule {
