@@ -280,15 +280,9 @@ impl Mojibake {
                 .filter(|_| !work.budget.spent());
             match repaired {
                 Some((range, text, reason)) => {
-                    if text.contains(['?', '\u{FFFD}']) {
-                        work.unrepaired.push(Unrepaired {
-                            at: offset + range.start,
-                            run: format!("{text} (partly repaired)"),
-                            over_budget: false,
-                            lost: false,
-                            round_trip: false,
-                        });
-                    }
+                    // A `?` the repair leaves is flagged by `lost-characters` on the repaired text,
+                    // as cleaning the output again flags it: no flag over the whole repaired run,
+                    // which `script` would skip on the first pass only.
                     let slip_id = self.slip.as_ref().map_or("", |s| s.id.as_str());
                     work.changes
                         .push(shifted(range.clone(), offset, text, slip_id, reason));

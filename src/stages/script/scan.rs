@@ -332,12 +332,10 @@ fn replacement_read_as_gbk(text: &str) -> impl Iterator<Item = Range<usize>> + '
     })
 }
 
-/// The run a `mojibake` flag quotes (`garbled run `…` left as it is`), without the note a partial
-/// repair adds.
+/// The run a `mojibake` flag quotes (`garbled run `…` left as it is`).
 fn quoted_run(message: &str) -> Option<&str> {
     let (_, rest) = message.split_once('`')?;
     let (run, _) = rest.split_once('`')?;
-    let run = run.strip_suffix(" (partly repaired)").unwrap_or(run);
     (!run.is_empty()).then_some(run)
 }
 
