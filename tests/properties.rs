@@ -187,6 +187,8 @@ const FOUND: &[&str] = &[
     // `mojibake` flagged the whole run a byte-slip repair left a `?` in (`區別在哪里呢?關系`), and
     // `script` left it and the page's vote short; the second pass flags only the `?`.
     "      這兩者是截然不同的。雖然都是網上玩的,但性質卻大大不同。那區別在哪里呢?P系\n拉扯拍得很细腻  說實話,運營的目標(biāo)是賺錢,但這話不能明講,因為赤裸裸的賺錢思維一旦在你的小宇宙",
+    // `spam.cap` counted the indentation the output's layout trims: capped on the first pass only.
+    "    你了解微營銷是什么嗎?其實你不懂超清精品丝袜国产自在线拍|囯产精品久久久久久Av三级|亚洲日本欧美产综合在线|亚洲一区",
     // A hijacked title under a number line that `boilerplate` drops.
     "1\n超清精品丝袜国产自在线拍|囯产精品久久久久久Av三级|亚\n前几集节奏稍慢，后面越看越有味道，台词写得克制，人物也都立得住。",
 ];
@@ -195,7 +197,11 @@ const FOUND: &[&str] = &[
 fn pages_found_failing_once_are_idempotent_and_replay() {
     for page in FOUND {
         let once = clean(page.as_bytes()).expect("a text page is accepted");
-        assert_eq!(clean(once.as_bytes()).unwrap(), once, "input: {page:?}");
+        assert_eq!(
+            clean(once.as_bytes()).unwrap_or_default(),
+            once,
+            "input: {page:?}"
+        );
         let repaired = repair(page).expect("a text page is repaired");
         assert_eq!(repair(&repaired), Some(repaired.clone()), "input: {page:?}");
         let doc = Document::from_bytes(page.as_bytes().to_vec(), Format::Text);

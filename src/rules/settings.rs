@@ -154,7 +154,8 @@ pub struct PinyinSettings {}
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SpamSettings {
-    /// Above this share of a document's characters the stage removes nothing and flags `spam.cap`.
+    /// Above this share of a document's characters (whitespace not counted) the stage removes
+    /// nothing and flags `spam.cap`.
     pub max_delete_share: f64,
     /// Removals of at most this many characters are never capped (short documents).
     pub cap_free_chars: usize,

@@ -364,12 +364,15 @@ impl Stage for Spam {
         if found.changes.is_empty() {
             return;
         }
+        // Letters, not whitespace: the output's layout trims indentation and blank lines, and a
+        // second pass over it must count the same share.
+        let letters = |s: &str| s.chars().filter(|c| !c.is_whitespace()).count();
         let removed: usize = found
             .changes
             .iter()
-            .map(|c| text[c.range.clone()].chars().count())
+            .map(|c| letters(&text[c.range.clone()]))
             .sum();
-        let total = text.chars().count();
+        let total = letters(text);
         if removed > self.cap_free_chars && removed as f64 > self.max_delete_share * total as f64 {
             let first = found.changes.iter().map(|c| c.range.start).min();
             let message = format!(
