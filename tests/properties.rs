@@ -189,6 +189,11 @@ const FOUND: &[&str] = &[
     "      這兩者是截然不同的。雖然都是網上玩的,但性質卻大大不同。那區別在哪里呢?P系\n拉扯拍得很细腻  說實話,運營的目標(biāo)是賺錢,但這話不能明講,因為赤裸裸的賺錢思維一旦在你的小宇宙",
     // `spam.cap` counted the indentation the output's layout trims: capped on the first pass only.
     "    你了解微營銷是什么嗎?其實你不懂超清精品丝袜国产自在线拍|囯产精品久久久久久Av三级|亚洲日本欧美产综合在线|亚洲一区",
+    // `mojibake.lost-characters` quoted a run reaching into a gloss `pinyin` then removed, and
+    // `script` lost the run and counted its characters on the first pass only.
+    "- 212015微信營銷怎么“破”?一張卡,玩轉(zhuǎn)微信營銷!\n物節是一個分水嶺昨天兜兜转转看到老冒的文章，谈他对互联网新趋势的看法和理解，文章里很多地方分析得\n近年来，不少城市把有轨电车当作缓解交通拥堵的新选择，规划线路一条接一条地公布，开第1頁\n講師網(wǎng) www.3969a.com 直接對接10000多名優(yōu)秀講師-省時省力省錢家的勞動者是具有藝術修養、數",
+    // `spam.scored-span` read the indentation before a span as its context.
+    "  氣床墊推薦,這個",
     // A hijacked title under a number line that `boilerplate` drops.
     "1\n超清精品丝袜国产自在线拍|囯产精品久久久久久Av三级|亚\n前几集节奏稍慢，后面越看越有味道，台词写得克制，人物也都立得住。",
 ];

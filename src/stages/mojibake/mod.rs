@@ -245,7 +245,7 @@ impl Stage for Mojibake {
                 )
             } else if u.lost {
                 format!(
-                    "`{}`: a `?` there stands for a character the page's charset lacked; no candidate is sure enough to fill it",
+                    "`{}`: {LOST_CHARACTER_NOTE}; no candidate is sure enough to fill it",
                     u.run
                 )
             } else {
@@ -260,6 +260,11 @@ impl Stage for Mojibake {
         }
     }
 }
+
+/// What a `lost-characters` flag says of its run: the `?` with the intact text around it, quoted
+/// for the reader (`script` leaves the garbled runs of other flags alone, not these).
+pub(crate) const LOST_CHARACTER_NOTE: &str =
+    "a `?` there stands for a character the page's charset lacked";
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@
 use std::ops::{AddAssign, Range};
 
 use crate::document::Document;
+use crate::stages::mojibake::LOST_CHARACTER_NOTE;
 use crate::text::chars::{is_han, is_sentence_punct};
 use crate::types::BlockKind;
 use crate::types::StageName;
@@ -288,8 +289,10 @@ pub(super) fn push_outside(
 }
 
 /// The garbled runs of a document's text, ascending and disjoint: runs of `锟斤拷`, and the runs the
-/// `mojibake` stage flagged as left garbled (found at their flagged position carried through the
-/// edits made since).
+/// `mojibake` stage flagged as left garbled (not the context a lost `?` is quoted with, which is
+/// intact text; their start and end carried through the edits made
+/// since: a later stage's edit inside a quoted run, `pinyin` removing a gloss the run's context
+/// reached into, leaves the rest of the run garbled, as a second pass over the output flags it).
 pub(super) fn garbled_runs(doc: &Document) -> Vec<Range<usize>> {
     let text = &doc.text;
     let mut runs: Vec<Range<usize>> = replacement_read_as_gbk(text).collect();
@@ -297,14 +300,19 @@ pub(super) fn garbled_runs(doc: &Document) -> Vec<Range<usize>> {
         .report
         .flags
         .iter()
-        .filter(|f| f.stage == StageName::Mojibake)
+        .filter(|f| f.stage == StageName::Mojibake && !f.message.contains(LOST_CHARACTER_NOTE))
     {
         let (Some(position), Some(run)) = (flag.position, quoted_run(&flag.message)) else {
             continue;
         };
         let at = carried_forward(doc, StageName::Mojibake, position);
-        if text.get(at..).is_some_and(|rest| rest.starts_with(run)) {
-            runs.push(at..at + run.len());
+        let end = carried_forward(doc, StageName::Mojibake, position + run.len());
+        let first = run.chars().next();
+        if text
+            .get(at..end)
+            .is_some_and(|carried| carried.chars().next() == first)
+        {
+            runs.push(at..end);
         }
     }
     merge(runs)

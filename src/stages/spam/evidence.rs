@@ -8,12 +8,32 @@ use crate::text::lm;
 
 use super::{Evidence, Spam};
 
+/// The character before `at`, a line's indentation read as the line's start (`\n`, or `None` at
+/// the text's start): the output's layout trims it, and a second pass must judge the same.
 pub(super) fn char_before(text: &str, at: usize) -> Option<char> {
-    text[..at].chars().next_back()
+    let before = &text[..at];
+    let kept = before.trim_end_matches(is_inline_space);
+    match kept.chars().next_back() {
+        None if kept.len() < before.len() => None,
+        Some('\n') => Some('\n'),
+        _ => before.chars().next_back(),
+    }
 }
 
+/// The character after `at`, spaces that end a line read as its end (`\n`, or `None`).
 pub(super) fn char_after(text: &str, at: usize) -> Option<char> {
-    text[at..].chars().next()
+    let after = &text[at..];
+    let kept = after.trim_start_matches(is_inline_space);
+    match kept.chars().next() {
+        None if kept.len() < after.len() => None,
+        Some('\n') => Some('\n'),
+        _ => after.chars().next(),
+    }
+}
+
+/// Whitespace within a line.
+pub(super) fn is_inline_space(c: char) -> bool {
+    c.is_whitespace() && c != '\n'
 }
 
 pub(super) fn is_fullwidth_alnum(c: char) -> bool {

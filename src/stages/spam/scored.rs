@@ -16,7 +16,9 @@ use crate::text::chars::{is_han, is_invisible};
 use crate::text::lm::{Context, ngrams};
 use crate::text::table;
 
-use super::evidence::{char_after, char_before, is_clause_break, is_fullwidth_alnum, join_gain};
+use super::evidence::{
+    char_after, char_before, is_clause_break, is_fullwidth_alnum, is_inline_space, join_gain,
+};
 use super::{Found, Spam};
 
 /// The model's features, in the order of [`SpanCandidate::features`] and of the weights file.
@@ -348,7 +350,12 @@ fn running_pairs(stage: &Spam, text: &str) -> HashMap<(char, char), usize> {
 /// How much more probable, per removed character, the character n-gram model finds the line
 /// without the span: an inserted phrase costs more than its length in ordinary text would.
 fn deletion_gain(text: &str, range: &Range<usize>, chars: usize) -> f64 {
+    // A line's indentation is not context: the output's layout trims it.
     let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_start = range.start
+        - text[line_start..range.start]
+            .trim_start_matches(is_inline_space)
+            .len();
     let left_start = text[line_start..range.start]
         .char_indices()
         .rev()
@@ -358,6 +365,10 @@ fn deletion_gain(text: &str, range: &Range<usize>, chars: usize) -> f64 {
     let line_end = text[range.end..]
         .find('\n')
         .map_or(text.len(), |i| range.end + i);
+    let line_end = range.end
+        + text[range.end..line_end]
+            .trim_end_matches(is_inline_space)
+            .len();
     let right_end = text[range.end..line_end]
         .char_indices()
         .nth(RIGHT_CONTEXT)
