@@ -5,10 +5,14 @@
 //!   streams; gzip and zstd decompressed by magic number), and JSON Lines streams cleaned to JSON
 //!   Lines ([`Engine::clean_jsonl`]).
 //! - Sinks: [`TreeSink`] (an output tree with sidecar reports, near-duplicate clusters and a run
-//!   summary), [`WriterSink`] (text or JSON on a writer), or any [`Sink`].
+//!   summary), [`ShardSink`] (numbered shards of records), [`WriterSink`] (text or JSON on a
+//!   writer), or any [`Sink`].
+//! - A whole run as `sluice clean` makes it, from a [`Source`] into a [`Target`], told to an
+//!   [`Observer`] ([`Engine::clean`]).
 
 mod http;
 pub(crate) mod input;
+mod job;
 // The JSONL and WARC readers are public, hidden, for the fuzz targets and the limit tests that feed
 // them bytes directly; users read inputs through `Inputs` and `Engine::clean_jsonl`.
 #[doc(hidden)]
@@ -37,6 +41,7 @@ use crate::rules::RuleSet;
 use crate::text::fold::Folder;
 
 pub use input::{open_input, open_stream, read_input};
+pub use job::{Ending, Observer, OutputFormat, Source, Target};
 pub use output::{RunSummary, TreeSink};
 pub use shards::{ShardFormat, ShardLimits, ShardSink};
 pub use source::Inputs;
