@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn sluice() -> Command {
-    Command::cargo_bin("sluice").unwrap()
-}
+// These tests read the default rules, not the fixtures.
+#[allow(dead_code)]
+#[path = "support/binary.rs"]
+mod binary;
+use binary::sluice;
 
 fn default_rule_file(name: &str) -> String {
     std::fs::read_to_string(

@@ -4,22 +4,15 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::{Map, Value};
 
 #[path = "support/warc_record.rs"]
 mod support;
 use support::{warc_record, warc_record_with};
 
-fn sluice() -> Command {
-    Command::cargo_bin("sluice").unwrap()
-}
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path)
-}
+#[path = "support/binary.rs"]
+mod binary;
+use binary::{fixture, sluice};
 
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = walkdir::WalkDir::new(dir)

@@ -1,15 +1,15 @@
 //! `sluice clean`: one file to stdout, many files to an output tree, or a JSON Lines stream.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use sluice::ReportLevel;
 use sluice::run::{
-    Ending, Engine, Observer, Outcome, OutputFormat, ShardLimits, Source, Target, WriterFormat,
+    Ending, Engine, OutputFormat, Progress, ShardLimits, Source, Target, WriterFormat,
 };
 
-use super::{JobArgs, RuleArgs, Status, note, progress, report_failure, status, stream_status};
+use super::{JobArgs, RuleArgs, Status, note, status, stream_status, verbosity};
 
 #[derive(Args)]
 pub struct CleanArgs {
@@ -85,11 +85,8 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
             follow: args.follow,
         },
     };
-    // Progress only beside an output directory: on stdout it would mix with the output.
-    let mut printer = Printer {
-        progress: args.output.is_some(),
-        bar: indicatif::ProgressBar::hidden(),
-    };
+    // A progress bar only beside an output directory: on stdout it would mix with the output.
+    let mut progress = Progress::new(verbosity(), args.output.is_some());
     let target = match args.output {
         Some(out) => Target::Dir {
             out,
@@ -102,7 +99,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         None => Target::Writer(stdout(), args.format),
     };
     let started = std::time::Instant::now();
-    Ok(match engine.clean(source, target, &mut printer)? {
+    Ok(match engine.clean(source, target, &mut progress)? {
         Ending::Stream(summary) => stream_status(&summary, started, args.fail_on_error),
         Ending::Dir { out, summary } => {
             note(
@@ -120,49 +117,6 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         }
         Ending::Printed { failed } => status(failed == 0),
     })
-}
-
-/// What `sluice clean` says on stderr as a run goes: links skipped, a run started over, progress
-/// on a terminal, failed documents, and with -v every document cleaned.
-struct Printer {
-    progress: bool,
-    bar: indicatif::ProgressBar,
-}
-
-impl Observer for Printer {
-    fn skipped_link(&mut self, link: &Path) {
-        let name = link.display();
-        note(
-            0,
-            format_args!("{name}: skipped: a symbolic link in a tree is not followed (--follow)"),
-        );
-    }
-
-    fn started_over(&mut self, out: &Path, why: &str) {
-        let out = out.display();
-        note(0, format_args!("{out}: not continued, started over: {why}"));
-    }
-
-    fn begin(&mut self, total: Option<usize>) {
-        if self.progress {
-            self.bar = progress(total);
-        }
-    }
-
-    fn outcome(&mut self, outcome: &Outcome) {
-        self.bar.inc(1);
-        match &outcome.result {
-            Err(error) => report_failure(Path::new(&outcome.name), error),
-            Ok(cleaned) => {
-                let edits = cleaned.report.edits.len();
-                note(1, format_args!("{}: cleaned, {edits} edits", outcome.name));
-            }
-        }
-    }
-
-    fn end(&mut self) {
-        self.bar.finish_and_clear();
-    }
 }
 
 /// Buffered stdout.

@@ -160,7 +160,10 @@ impl Engine {
                 }
                 Target::Dir { .. } => Inputs::json_lines(&file, skip),
             },
-            Source::Paths { paths, follow: true } => Inputs::collect_following_links(&paths, skip),
+            Source::Paths {
+                paths,
+                follow: true,
+            } => Inputs::collect_following_links(&paths, skip),
             Source::Paths { paths, .. } => Inputs::collect(&paths, skip),
         };
         for link in inputs.skipped_links() {
@@ -172,12 +175,16 @@ impl Engine {
                 let failed = self.run_observed(inputs, &mut sink, observer)?;
                 Ok(Ending::Printed { failed })
             }
-            Target::Dir { out, format, limits } => {
+            Target::Dir {
+                out,
+                format,
+                limits,
+            } => {
                 let summary = match format.shards() {
-                    None => self.into_dir(self.tree(&out, &inputs)?, &out, inputs, observer)?,
+                    None => self.run_into_dir(self.tree(&out, &inputs)?, &out, inputs, observer)?,
                     Some(format) => {
                         let shards = self.shards(&out, &inputs, format, limits)?;
-                        self.into_dir(shards, &out, inputs, observer)?
+                        self.run_into_dir(shards, &out, inputs, observer)?
                     }
                 };
                 Ok(Ending::Dir { out, summary })
@@ -186,7 +193,7 @@ impl Engine {
     }
 
     /// Run into the sink of the directory `out`, then finish it (its clusters and summary).
-    fn into_dir(
+    fn run_into_dir(
         &self,
         mut sink: impl DirSink,
         out: &Path,
@@ -229,7 +236,8 @@ mod tests {
 
     impl Observer for Calls {
         fn skipped_link(&mut self, link: &Path) {
-            self.0.push(format!("skipped {}", link.file_name().unwrap().display()));
+            self.0
+                .push(format!("skipped {}", link.file_name().unwrap().display()));
         }
         fn started_over(&mut self, _out: &Path, _why: &str) {
             self.0.push("started over".into());
@@ -238,7 +246,11 @@ mod tests {
             self.0.push(format!("begin {total:?}"));
         }
         fn outcome(&mut self, outcome: &Outcome) {
-            let ok = if outcome.result.is_ok() { "ok" } else { "failed" };
+            let ok = if outcome.result.is_ok() {
+                "ok"
+            } else {
+                "failed"
+            };
             let name = Path::new(&outcome.name).file_name().unwrap().display();
             self.0.push(format!("{name} {ok}"));
         }
@@ -275,8 +287,15 @@ mod tests {
         let target = Target::Writer(&mut printed, WriterFormat::Text);
         let ending = engine().clean(paths(dir.path()), target, &mut calls);
         assert_eq!(ending.unwrap(), Ending::Printed { failed: 1 });
-        assert_eq!(calls.0, ["begin Some(2)", "a.html ok", "b.txt failed", "end"]);
-        assert!(String::from_utf8(printed).unwrap().contains("这是一段足够长的正文内容。"));
+        assert_eq!(
+            calls.0,
+            ["begin Some(2)", "a.html ok", "b.txt failed", "end"]
+        );
+        assert!(
+            String::from_utf8(printed)
+                .unwrap()
+                .contains("这是一段足够长的正文内容。")
+        );
     }
 
     #[test]
@@ -305,7 +324,10 @@ mod tests {
                 summary,
             };
             assert_eq!(ending, ending_of_run.unwrap());
-            assert_eq!(calls.0, ["begin Some(2)", "a.html ok", "b.txt failed", "end"]);
+            assert_eq!(
+                calls.0,
+                ["begin Some(2)", "a.html ok", "b.txt failed", "end"]
+            );
             let summary = ["summary.json", "_summary.json"];
             assert!(summary.iter().any(|name| out.join(name).is_file()));
         }
@@ -326,7 +348,11 @@ mod tests {
             duplicates: 0,
         };
         assert_eq!(ending.unwrap(), Ending::Stream(summary));
-        assert!(calls.0.is_empty(), "a stream is not observed: {:?}", calls.0);
+        assert!(
+            calls.0.is_empty(),
+            "a stream is not observed: {:?}",
+            calls.0
+        );
         let lines: Vec<serde_json::Value> = String::from_utf8(written)
             .unwrap()
             .lines()
@@ -343,7 +369,9 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("a.html"), dir.path().join("c.html")).unwrap();
         let mut calls = Calls::default();
         let target = Target::Writer(Vec::new(), WriterFormat::Text);
-        engine().clean(paths(dir.path()), target, &mut calls).unwrap();
+        engine()
+            .clean(paths(dir.path()), target, &mut calls)
+            .unwrap();
         assert_eq!(calls.0[0], "skipped c.html");
         let mut calls = Calls::default();
         let source = Source::Paths {

@@ -13,19 +13,13 @@ mod streams;
 #[path = "../support/warc_record.rs"]
 mod warc_support;
 
+#[path = "../support/binary.rs"]
+mod binary;
+use binary::{fixture, sluice};
+
 #[path = "../support/jsonl.rs"]
 mod jsonl_support;
 use jsonl_support::clean_jsonl;
-
-fn sluice() -> Command {
-    Command::cargo_bin("sluice").unwrap()
-}
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path)
-}
 
 fn stdout_of(cmd: &mut Command) -> String {
     let output = cmd.output().unwrap();
