@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use sluice::ReportLevel;
 use sluice::run::{
-    Ending, Engine, OutputFormat, Progress, ShardLimits, Source, Target, WriterFormat,
+    Documents, Ending, Engine, OutputFormat, Progress, ShardLimits, Target, WriterFormat,
 };
 
 use super::{JobArgs, RuleArgs, Status, note, status, stream_status, verbosity};
@@ -75,12 +75,12 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         .fingerprints(args.minhash)
         .report_level(args.report)
         .batch_size(args.batch_size);
-    let source = match args.jsonl {
-        Some(file) => Source::JsonLines(file),
+    let documents = match args.jsonl {
+        Some(file) => Documents::JsonLines(file),
         None if args.paths.is_empty() => {
             bail!("nothing to clean: give files or directories, or --jsonl")
         }
-        None => Source::Paths {
+        None => Documents::Paths {
             paths: args.paths,
             follow: args.follow,
         },
@@ -99,7 +99,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         None => Target::Writer(stdout(), args.format),
     };
     let started = std::time::Instant::now();
-    Ok(match engine.clean(source, target, &mut progress)? {
+    Ok(match engine.clean(documents, target, &mut progress)? {
         Ending::Stream(summary) => stream_status(&summary, started, args.fail_on_error),
         Ending::Dir { out, summary } => {
             note(

@@ -1,4 +1,4 @@
-//! A whole cleaning run, as `sluice clean` makes it: where the documents come from ([`Source`]),
+//! A whole cleaning run, as `sluice clean` makes it: where the documents come from ([`Documents`]),
 //! where they go ([`Target`]), and what the run tells its caller on the way ([`Observer`]), which
 //! prints it. The caller only chooses; the engine reads, cleans and writes.
 
@@ -13,7 +13,7 @@ use crate::error::Error;
 
 /// Where a run's documents come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub enum Documents {
     /// Files and directory trees, stdin as `-` (see [`Inputs::collect`]); with `follow`, the
     /// symbolic links met in trees are followed.
     Paths {
@@ -138,12 +138,12 @@ impl DirSink for ShardSink<'_> {
 }
 
 impl Engine {
-    /// Clean the documents of `source` into `target`, telling `observer` what happens on the way.
+    /// Clean `documents` into `target`, telling `observer` what happens on the way.
     /// An error ends the run (an input that cannot be opened as a stream, an output that cannot be
     /// made or written); a document that fails is an outcome, and the run goes on.
     pub fn clean<W: Write>(
         &self,
-        source: Source,
+        documents: Documents,
         target: Target<W>,
         observer: &mut dyn Observer,
     ) -> Result<Ending, Error> {
@@ -152,19 +152,19 @@ impl Engine {
             Target::Writer(..) => None,
         };
         let skip = skip.as_deref();
-        let inputs = match source {
-            Source::JsonLines(file) => match target {
+        let inputs = match documents {
+            Documents::JsonLines(file) => match target {
                 Target::Writer(writer, _) => {
                     let summary = self.clean_jsonl(open_stream(&file)?, &file, writer)?;
                     return Ok(Ending::Stream(summary));
                 }
                 Target::Dir { .. } => Inputs::json_lines(&file, skip),
             },
-            Source::Paths {
+            Documents::Paths {
                 paths,
                 follow: true,
             } => Inputs::collect_following_links(&paths, skip),
-            Source::Paths { paths, .. } => Inputs::collect(&paths, skip),
+            Documents::Paths { paths, .. } => Inputs::collect(&paths, skip),
         };
         for link in inputs.skipped_links() {
             observer.skipped_link(link);
@@ -273,8 +273,8 @@ mod tests {
         Engine::new(&RuleSet::defaults().unwrap()).unwrap()
     }
 
-    fn paths(dir: &Path) -> Source {
-        Source::Paths {
+    fn paths(dir: &Path) -> Documents {
+        Documents::Paths {
             paths: vec![dir.to_path_buf()],
             follow: false,
         }
@@ -341,7 +341,7 @@ mod tests {
         std::fs::write(&file, format!("{record}\n\n{{\"id\": 8}}\n")).unwrap();
         let (mut calls, mut written) = (Calls::default(), Vec::new());
         let target = Target::Writer(&mut written, WriterFormat::Text);
-        let ending = engine().clean(Source::JsonLines(file), target, &mut calls);
+        let ending = engine().clean(Documents::JsonLines(file), target, &mut calls);
         let summary = StreamSummary {
             records: 2,
             failed: 1,
@@ -374,12 +374,12 @@ mod tests {
             .unwrap();
         assert_eq!(calls.0[0], "skipped c.html");
         let mut calls = Calls::default();
-        let source = Source::Paths {
+        let documents = Documents::Paths {
             paths: vec![dir.path().to_path_buf()],
             follow: true,
         };
         let target = Target::Writer(Vec::new(), WriterFormat::Text);
-        engine().clean(source, target, &mut calls).unwrap();
+        engine().clean(documents, target, &mut calls).unwrap();
         assert_eq!(calls.0[0], "begin Some(3)");
         assert!(calls.0.contains(&"c.html ok".to_string()));
     }

@@ -7,7 +7,7 @@
 //! - Sinks: [`TreeSink`] (an output tree with sidecar reports, near-duplicate clusters and a run
 //!   summary), [`ShardSink`] (numbered shards of records), [`WriterSink`] (text or JSON on a
 //!   writer), or any [`Sink`].
-//! - A whole run as `sluice clean` makes it, from a [`Source`] into a [`Target`], told to an
+//! - A whole run as `sluice clean` makes it, from [`Documents`] into a [`Target`], told to an
 //!   [`Observer`] ([`Engine::clean`]); [`Progress`] tells it on stderr.
 
 mod http;
@@ -42,7 +42,7 @@ use crate::rules::RuleSet;
 use crate::text::fold::Folder;
 
 pub use input::{open_input, open_stream, read_input};
-pub use job::{Ending, Observer, OutputFormat, Source, Target};
+pub use job::{Documents, Ending, Observer, OutputFormat, Target};
 pub use output::{RunSummary, TreeSink};
 pub use progress::Progress;
 pub use shards::{ShardFormat, ShardLimits, ShardSink};
