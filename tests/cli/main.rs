@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
 mod basics;
@@ -15,21 +14,11 @@ mod warc_support;
 
 #[path = "../support/binary.rs"]
 mod binary;
-use binary::{fixture, sluice};
+use binary::{fixture, sluice, stdout_of};
 
 #[path = "../support/jsonl.rs"]
 mod jsonl_support;
 use jsonl_support::clean_jsonl;
-
-fn stdout_of(cmd: &mut Command) -> String {
-    let output = cmd.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = walkdir::WalkDir::new(dir)

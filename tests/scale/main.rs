@@ -23,7 +23,7 @@ use seeds::seed;
 #[allow(dead_code)]
 #[path = "../support/binary.rs"]
 mod binary;
-use binary::sluice;
+use binary::{sluice, stdout_of};
 
 #[path = "../support/jsonl.rs"]
 mod jsonl_support;

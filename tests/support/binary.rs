@@ -9,6 +9,17 @@ pub fn sluice() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("sluice").unwrap()
 }
 
+/// What `command` printed on stdout, once it succeeded (its stderr shown when it did not).
+pub fn stdout_of(command: &mut assert_cmd::Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
 /// The file or directory `path` under `fixtures/`.
 pub fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
