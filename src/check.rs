@@ -36,6 +36,16 @@ impl Tally {
     }
 }
 
+/// A line for each message, then `N passed, M failed`.
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        for message in &self.messages {
+            writeln!(f, "{message}")?;
+        }
+        writeln!(f, "{} passed, {} failed", self.passed, self.failed)
+    }
+}
+
 /// Run each rule's examples through a pipeline of that rule's stage alone.
 pub fn check_rule_examples(rules: &RuleSet, tally: &mut Tally) -> Result<(), Error> {
     let mut pipelines: HashMap<StageName, Pipeline> = HashMap::new();

@@ -62,6 +62,15 @@ impl Error {
             Error::Rule(_) | Error::Input(_) => None,
         }
     }
+
+    /// The error as a message about the input `input`: `input: error`, or the error alone when it
+    /// names `input` already (a failed read of it), so the input is not named twice.
+    pub fn about(&self, input: &Path) -> String {
+        match self.path() == Some(input) {
+            true => self.to_string(),
+            false => format!("{}: {self}", input.display()),
+        }
+    }
 }
 
 /// The error of a directory walk that failed at some entry: an I/O error about that entry's path

@@ -81,6 +81,21 @@ pub struct CorpusDiff {
     pub failures: Vec<(PathBuf, Error)>,
 }
 
+/// The changes, then how many documents change and, if some could not be compared, how many.
+impl std::fmt::Display for CorpusDiff {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        for change in &self.changes {
+            write!(f, "{change}")?;
+        }
+        let changed = self.changes.len();
+        writeln!(f, "{changed} of {} documents change", self.documents)?;
+        match self.failures.len() {
+            0 => Ok(()),
+            failed => writeln!(f, "{failed} documents could not be compared"),
+        }
+    }
+}
+
 /// Clean every file with the `base` and the `new` pipeline, in parallel, and describe the
 /// documents whose output changes.
 pub fn diff_corpus(base: &Pipeline, new: &Pipeline, paths: &[&Path]) -> CorpusDiff {

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn sluice() -> Command {
-    Command::cargo_bin("sluice").unwrap()
-}
+// These tests read the default rules, not the fixtures.
+#[allow(dead_code)]
+#[path = "support/binary.rs"]
+mod binary;
+use binary::{sluice, stdout_of};
 
 fn default_rule_file(name: &str) -> String {
     std::fs::read_to_string(
@@ -111,9 +111,7 @@ fn an_undeclared_id_in_a_report_fails_check() {
 
 #[test]
 fn rules_id_documents_the_stage_settings() {
-    let output = sluice().args(["rules", "spam.cap"]).output().unwrap();
-    assert!(output.status.success());
-    let doc = String::from_utf8(output.stdout).unwrap();
+    let doc = stdout_of(sluice().args(["rules", "spam.cap"]));
     assert!(doc.contains("spam.toml:"), "{doc}");
     // The value in effect and the doc comment of the setting's field.
     assert!(doc.contains("  max_delete_share = 0.4\n"), "{doc}");

@@ -4,22 +4,15 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::{Map, Value};
 
 #[path = "support/warc_record.rs"]
 mod support;
 use support::{warc_record, warc_record_with};
 
-fn sluice() -> Command {
-    Command::cargo_bin("sluice").unwrap()
-}
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path)
-}
+#[path = "support/binary.rs"]
+mod binary;
+use binary::{fixture, sluice, stdout_of};
 
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = walkdir::WalkDir::new(dir)
@@ -387,9 +380,7 @@ fn cleaned_alone(dir: &Path, pages: &[Vec<u8>]) -> Vec<String> {
         .map(|(i, page)| {
             let path = alone.join(format!("{i}.html"));
             std::fs::write(&path, page).unwrap();
-            let output = sluice().arg("clean").arg(&path).output().unwrap();
-            assert!(output.status.success());
-            String::from_utf8(output.stdout).unwrap()
+            stdout_of(sluice().arg("clean").arg(&path))
         })
         .collect()
 }
@@ -463,22 +454,17 @@ fn deflate_brotli_and_http2_responses_and_zstd_warcs_are_read() {
     std::fs::write(dir.path().join("packed.warc.zst"), with_packed_dict).unwrap();
 
     let out = dir.path().join("out");
-    let output = sluice()
-        .current_dir(dir.path())
-        .args([
-            "clean",
-            "plain.warc",
-            "frames.warc.zst",
-            "dict.warc.zst",
-            "packed.warc.zst",
-        ])
-        .args(["-o", "out", "--keep-duplicates"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    stdout_of(
+        sluice()
+            .current_dir(dir.path())
+            .args([
+                "clean",
+                "plain.warc",
+                "frames.warc.zst",
+                "dict.warc.zst",
+                "packed.warc.zst",
+            ])
+            .args(["-o", "out", "--keep-duplicates"]),
     );
     let expected = cleaned_alone(dir.path(), &pages);
     for tree in ["plain", "frames", "dict", "packed"] {

@@ -11,3 +11,13 @@ pub mod spam_split;
 /// The sluice repository (this crate's parent directory): data paths in measurements are relative
 /// to it, and the shared corpora are at `REPO/../shared`.
 pub const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// Write a derived image at `path` in the repository (`data/…`), as the derivation binaries
+/// (`derive_*`) do, and say its size.
+pub fn write_image(path: &str, image: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let file = std::path::Path::new(REPO).join(path);
+    std::fs::write(file, image).with_context(|| format!("writing {path}"))?;
+    println!("{path}: {} bytes", image.len());
+    Ok(())
+}

@@ -33,9 +33,6 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Status> {
     } else {
         eprintln!("sluice: no fixtures directory {}", args.fixtures.display());
     }
-    for message in &tally.messages {
-        println!("{message}");
-    }
-    println!("{} passed, {} failed", tally.passed, tally.failed);
+    print!("{tally}");
     Ok(status(tally.failed == 0))
 }

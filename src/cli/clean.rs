@@ -1,15 +1,15 @@
 //! `sluice clean`: one file to stdout, many files to an output tree, or a JSON Lines stream.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use sluice::ReportLevel;
 use sluice::run::{
-    Engine, Inputs, Outcome, ShardFormat, ShardLimits, Sink, WriterFormat, WriterSink, open_stream,
+    Documents, Ending, Engine, OutputFormat, Progress, ShardLimits, Target, WriterFormat,
 };
 
-use super::{JobArgs, RuleArgs, Status, note, progress, report_failure, status, stream_status};
+use super::{JobArgs, RuleArgs, Status, note, status, stream_status, verbosity};
 
 #[derive(Args)]
 pub struct CleanArgs {
@@ -21,8 +21,8 @@ pub struct CleanArgs {
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
     /// What -o writes: a tree of texts and reports, or shards of records (OUT/00000.jsonl.zst …).
-    #[arg(long, value_enum, default_value_t = OutputKind::Tree, requires = "output")]
-    output_format: OutputKind,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Tree, requires = "output")]
+    output_format: OutputFormat,
     /// Records per shard.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     shard_records: usize,
@@ -66,17 +66,6 @@ pub struct CleanArgs {
     jobs: JobArgs,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputKind {
-    Tree,
-    Jsonl,
-    #[value(name = "jsonl.gz")]
-    JsonlGz,
-    #[value(name = "jsonl.zst")]
-    JsonlZst,
-    Parquet,
-}
-
 pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
     args.jobs.install();
     let rules = args.rules.load()?;
@@ -86,58 +75,33 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         .fingerprints(args.minhash)
         .report_level(args.report)
         .batch_size(args.batch_size);
-    let out = args.output.as_deref();
-    let inputs = match &args.jsonl {
-        Some(source) if out.is_none() => {
-            let started = std::time::Instant::now();
-            let summary = engine.clean_jsonl(open_stream(source)?, source, stdout())?;
-            return Ok(stream_status(&summary, started, args.fail_on_error));
-        }
-        Some(source) => Inputs::json_lines(source, out),
+    let documents = match args.jsonl {
+        Some(file) => Documents::JsonLines(file),
         None if args.paths.is_empty() => {
             bail!("nothing to clean: give files or directories, or --jsonl")
         }
-        None if args.follow => Inputs::collect_following_links(&args.paths, out),
-        None => Inputs::collect(&args.paths, out),
+        None => Documents::Paths {
+            paths: args.paths,
+            follow: args.follow,
+        },
     };
-    for link in inputs.skipped_links() {
-        let name = link.display();
-        note(
-            0,
-            format_args!("{name}: skipped: a symbolic link in a tree is not followed (--follow)"),
-        );
-    }
-    let mut failed = false;
-    let report = |outcome: &Outcome| match &outcome.result {
-        Err(error) => {
-            failed = true;
-            report_failure(Path::new(&outcome.name), error);
-        }
-        Ok(cleaned) => {
-            let edits = cleaned.report.edits.len();
-            note(1, format_args!("{}: cleaned, {edits} edits", outcome.name));
-        }
+    // A progress bar only beside an output directory: on stdout it would mix with the output.
+    let mut progress = Progress::new(verbosity(), args.output.is_some());
+    let target = match args.output {
+        Some(out) => Target::Dir {
+            out,
+            format: args.output_format,
+            limits: ShardLimits {
+                records: args.shard_records.max(1),
+                bytes: args.shard_bytes,
+            },
+        },
+        None => Target::Writer(stdout(), args.format),
     };
-    match &args.output {
-        Some(out) => {
-            let summary = match shard_format(args.output_format) {
-                None => {
-                    let mut tree = engine.tree(out, &inputs)?;
-                    note_started_over(out, tree.started_over());
-                    run_with_progress(&engine, inputs, &mut tree, report)?;
-                    tree.finish()?
-                }
-                Some(format) => {
-                    let limits = ShardLimits {
-                        records: args.shard_records.max(1),
-                        bytes: args.shard_bytes,
-                    };
-                    let mut shards = engine.shards(out, &inputs, format, limits)?;
-                    note_started_over(out, shards.started_over());
-                    run_with_progress(&engine, inputs, &mut shards, report)?;
-                    shards.finish()?
-                }
-            };
+    let started = std::time::Instant::now();
+    Ok(match engine.clean(documents, target, &mut progress)? {
+        Ending::Stream(summary) => stream_status(&summary, started, args.fail_on_error),
+        Ending::Dir { out, summary } => {
             note(
                 0,
                 format_args!(
@@ -149,49 +113,10 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
                 ),
             );
             // A rerun that continued a killed run fails as the whole run does.
-            return Ok(status(summary.failed == 0));
+            status(summary.failed == 0)
         }
-        None => {
-            let mut sink = WriterSink::new(stdout(), args.format).deduplicated(&engine);
-            engine.run(inputs, &mut sink, report)?;
-        }
-    }
-    Ok(status(!failed))
-}
-
-/// Say why a run into `out` started over instead of continuing the run state found there.
-fn note_started_over(out: &Path, why: Option<&str>) {
-    if let Some(why) = why {
-        let out = out.display();
-        note(0, format_args!("{out}: not continued, started over: {why}"));
-    }
-}
-
-/// The shard format of an output kind (none for a tree).
-fn shard_format(kind: OutputKind) -> Option<ShardFormat> {
-    match kind {
-        OutputKind::Tree => None,
-        OutputKind::Jsonl => Some(ShardFormat::Jsonl),
-        OutputKind::JsonlGz => Some(ShardFormat::JsonlGz),
-        OutputKind::JsonlZst => Some(ShardFormat::JsonlZst),
-        OutputKind::Parquet => Some(ShardFormat::Parquet),
-    }
-}
-
-/// Run into `sink` with a progress counter on a terminal.
-fn run_with_progress(
-    engine: &Engine,
-    inputs: Inputs,
-    sink: &mut dyn Sink,
-    mut report: impl FnMut(&Outcome),
-) -> anyhow::Result<()> {
-    let bar = progress(inputs.known_count());
-    engine.run(inputs, sink, |outcome| {
-        bar.inc(1);
-        report(outcome);
-    })?;
-    bar.finish_and_clear();
-    Ok(())
+        Ending::Printed { failed } => status(failed == 0),
+    })
 }
 
 /// Buffered stdout.

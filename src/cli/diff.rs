@@ -48,21 +48,10 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Status> {
     for (path, error) in &diff.failures {
         report_failure(path, error);
     }
-    let mut out = std::io::stdout().lock();
-    for change in &diff.changes {
-        write!(out, "{change}")?;
-    }
-    let changed = diff.changes.len();
-    writeln!(out, "{changed} of {} documents change", diff.documents)?;
-    if !diff.failures.is_empty() {
-        writeln!(
-            out,
-            "{} documents could not be compared",
-            diff.failures.len()
-        )?;
-    }
+    write!(std::io::stdout().lock(), "{diff}")?;
     // A document that could not be compared may hide a change.
+    let changed = !diff.changes.is_empty();
     Ok(status(
-        !(args.exit_code && changed > 0) && diff.failures.is_empty(),
+        !(args.exit_code && changed) && diff.failures.is_empty(),
     ))
 }

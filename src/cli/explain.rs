@@ -26,5 +26,5 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<Status> {
     let bytes = read_input(&args.file).with_context(|| name.clone())?;
     let explanation = sluice::explain::explain(&pipeline, &name, &bytes).context(name)?;
     std::io::stdout().lock().write_all(explanation.as_bytes())?;
-    Ok(Status::Success)
+    Ok(Status::SUCCESS)
 }

@@ -25,7 +25,7 @@ pub struct ManArgs {
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<Status> {
     let mut command = Cli::command();
     clap_complete::generate(args.shell, &mut command, "sluice", &mut std::io::stdout());
-    Ok(Status::Success)
+    Ok(Status::SUCCESS)
 }
 
 pub fn man(args: ManArgs) -> anyhow::Result<Status> {
@@ -43,5 +43,5 @@ pub fn man(args: ManArgs) -> anyhow::Result<Status> {
     man.render(&mut roff)
         .context("cannot render the man page")?;
     std::io::stdout().lock().write_all(&roff)?;
-    Ok(Status::Success)
+    Ok(Status::SUCCESS)
 }

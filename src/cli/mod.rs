@@ -8,7 +8,6 @@ mod generate;
 mod repair;
 mod rules;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -107,21 +106,15 @@ struct JobArgs {
 
 impl JobArgs {
     fn install(self) {
-        if let Some(n) = self.jobs {
-            // Only fails if a pool was already built, which happens once per process.
-            let _ = rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
-                .build_global();
+        if let Some(threads) = self.jobs {
+            sluice::run::use_threads(threads);
         }
     }
 }
 
-/// How a command ended.
-enum Status {
-    Success,
-    /// Some documents failed, or a check failed: exit 1.
-    Failed,
-}
+/// How a command ended: success, or exit 1 when some documents or checks failed (exit 2 is an
+/// error that ended the command).
+type Status = ExitCode;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -142,9 +135,9 @@ pub fn main() -> ExitCode {
         Command::Man(args) => generate::man(args),
     };
     match result {
-        Ok(Status::Success) => ExitCode::SUCCESS,
-        Ok(Status::Failed) => ExitCode::from(1),
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Ok(status) => status,
+        // A reader closed our stdout (`sluice clean … | head`): stop quietly.
+        Err(e) if e.chain().any(sluice::run::is_broken_pipe) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sluice: {e:#}");
             ExitCode::from(2)
@@ -154,7 +147,11 @@ pub fn main() -> ExitCode {
 
 /// Success, or the failure of some documents.
 fn status(ok: bool) -> Status {
-    if ok { Status::Success } else { Status::Failed }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 /// The end of a JSON Lines stream: its summary line on stderr, and a failure only when asked for
@@ -165,65 +162,12 @@ fn stream_status(
     started: std::time::Instant,
     fail_on_error: bool,
 ) -> Status {
-    note(
-        0,
-        format_args!(
-            "{} records, {} failed, {} duplicates, in {:.1} s",
-            summary.records,
-            summary.failed,
-            summary.duplicates,
-            started.elapsed().as_secs_f64()
-        ),
-    );
+    let seconds = started.elapsed().as_secs_f64();
+    note(0, format_args!("{summary}, in {seconds:.1} s"));
     status(!(fail_on_error && summary.failed > 0))
 }
 
-/// A reader closed our stdout (`sluice clean … | head`): stop quietly.
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        let kind = match cause.downcast_ref::<serde_json::Error>() {
-            Some(json) => json.io_error_kind(),
-            None => cause
-                .downcast_ref::<std::io::Error>()
-                .map(std::io::Error::kind),
-        };
-        kind == Some(std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// Progress on a terminal (never otherwise, nor with -q): a bar against `total` when the number of
-/// documents is known before they are read, a counter with its rate when it is not (the records of
-/// a WARC file are counted only as they are read).
-fn progress(total: Option<usize>) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() || verbosity() < 0 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let (bar, template) = match total {
-        Some(total) => (
-            indicatif::ProgressBar::new(total as u64),
-            "{bar:30} {human_pos}/{human_len} documents, {per_sec}, {elapsed} (ETA {eta}) {msg}",
-        ),
-        None => (
-            indicatif::ProgressBar::new_spinner(),
-            "{spinner} {human_pos} documents, {per_sec}, {elapsed} {msg}",
-        ),
-    };
-    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
-}
-
-/// One error line about one input, on stderr.
-fn report_error(what: &std::path::Path, error: &dyn std::fmt::Display) {
-    eprintln!("sluice: {}: {error}", what.display());
-}
-
-/// The error line of an input that failed. A failed read of the input names it already, so it is
-/// not named twice.
+/// The error line of an input that failed.
 fn report_failure(input: &std::path::Path, error: &sluice::Error) {
-    if error.path() == Some(input) {
-        eprintln!("sluice: {error}");
-    } else {
-        report_error(input, error);
-    }
+    eprintln!("sluice: {}", error.about(input));
 }

@@ -64,39 +64,31 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
     }
     let mut failed = false;
     let mut would_change = false;
+    let backup = (!args.no_backup).then_some(args.backup.as_str());
     for path in &args.files {
-        match repair_file(&pipeline, path) {
-            Ok((original, repaired)) => {
-                let changed = repaired.text.as_bytes() != original.as_slice();
-                would_change |= changed;
-                if args.check {
-                    if changed {
-                        eprintln!(
-                            "{}: would be repaired ({})",
-                            path.display(),
-                            repaired.describe()
-                        );
-                    }
-                } else if args.in_place {
-                    if changed {
-                        write_in_place(
-                            path,
-                            &original,
-                            &repaired.text,
-                            (!args.no_backup).then_some(args.backup.as_str()),
-                        )?;
-                        eprintln!("{}: repaired ({})", path.display(), repaired.describe());
-                    }
-                } else if args.diff {
-                    std::io::stdout().write_all(repaired.diff(path).as_bytes())?;
-                } else {
-                    std::io::stdout().write_all(repaired.text.as_bytes())?;
-                }
-            }
+        let (original, repaired) = match repair_file(&pipeline, path) {
+            Ok(repair) => repair,
             Err(error) => {
                 failed = true;
                 report_failure(path, &error);
+                continue;
             }
+        };
+        let changed = repaired.text.as_bytes() != original.as_slice();
+        would_change |= changed;
+        let name = path.display();
+        if args.check && changed {
+            eprintln!("{name}: would be repaired ({})", repaired.describe());
+        } else if args.in_place && changed {
+            write_in_place(path, &original, &repaired.text, backup)?;
+            eprintln!("{name}: repaired ({})", repaired.describe());
+        } else if !(args.check || args.in_place) {
+            let out = if args.diff {
+                repaired.diff(path)
+            } else {
+                repaired.text
+            };
+            std::io::stdout().write_all(out.as_bytes())?;
         }
     }
     Ok(status(!(failed || args.check && would_change)))

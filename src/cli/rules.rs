@@ -26,5 +26,5 @@ pub fn run(args: RulesArgs) -> anyhow::Result<Status> {
         },
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(Status::Success)
+    Ok(Status::SUCCESS)
 }

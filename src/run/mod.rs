@@ -5,15 +5,20 @@
 //!   streams; gzip and zstd decompressed by magic number), and JSON Lines streams cleaned to JSON
 //!   Lines ([`Engine::clean_jsonl`]).
 //! - Sinks: [`TreeSink`] (an output tree with sidecar reports, near-duplicate clusters and a run
-//!   summary), [`WriterSink`] (text or JSON on a writer), or any [`Sink`].
+//!   summary), [`ShardSink`] (numbered shards of records), [`WriterSink`] (text or JSON on a
+//!   writer), or any [`Sink`].
+//! - A whole run as `sluice clean` makes it, from [`Documents`] into a [`Target`], told to an
+//!   [`Observer`] ([`Engine::clean`]); [`Progress`] tells it on stderr.
 
 mod http;
 pub(crate) mod input;
+mod job;
 // The JSONL and WARC readers are public, hidden, for the fuzz targets and the limit tests that feed
 // them bytes directly; users read inputs through `Inputs` and `Engine::clean_jsonl`.
 #[doc(hidden)]
 pub mod jsonl;
 mod output;
+mod progress;
 mod resume;
 mod shards;
 mod source;
@@ -37,7 +42,9 @@ use crate::rules::RuleSet;
 use crate::text::fold::Folder;
 
 pub use input::{open_input, open_stream, read_input};
+pub use job::{Documents, Ending, Observer, OutputFormat, Target};
 pub use output::{RunSummary, TreeSink};
+pub use progress::Progress;
 pub use shards::{ShardFormat, ShardLimits, ShardSink};
 pub use source::Inputs;
 pub use stream::{Processed, StreamSummary, stream_jsonl};
@@ -299,6 +306,27 @@ impl Engine {
             Some(dedup),
         )
     }
+}
+
+/// Clean with `threads` worker threads (at least 1) instead of one per core; output is the same for
+/// any number. The threads are started once per process: a later call changes nothing.
+pub fn use_threads(threads: usize) {
+    // Fails only when the pool was built already.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build_global();
+}
+
+/// Whether `cause` (one error of a chain) is a closed pipe: a reader closed the output (`sluice
+/// clean … | head`), so the run stops quietly. JSON written to a closed pipe fails with it too.
+pub fn is_broken_pipe(cause: &(dyn std::error::Error + 'static)) -> bool {
+    let kind = match cause.downcast_ref::<serde_json::Error>() {
+        Some(json) => json.io_error_kind(),
+        None => cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind),
+    };
+    kind == Some(std::io::ErrorKind::BrokenPipe)
 }
 
 /// A unit with where the sink will write it; one the sink refuses fails unread, and one that failed

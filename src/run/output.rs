@@ -27,7 +27,7 @@ use crate::report_json::{Duplicates, ReportLevel, add_duplicates};
 /// texts and reports.
 ///
 /// Every file is written to a temporary name and renamed, and each batch written leaves a completion
-/// marker (see [`super::resume`]): a rerun of the same run skips the batches done, and the end of the
+/// marker (under `OUT/.sluice`): a rerun of the same run skips the batches done, and the end of the
 /// run (its clusters, the reports it rewrites, the summary, written last) is done again whole, to
 /// the same bytes.
 pub struct TreeSink<'e> {

@@ -59,7 +59,7 @@ pub struct ShardLimits {
 pub(crate) const SHARDS_SUMMARY: &str = "_summary.json";
 
 /// Writes a run's documents as records in shards of `OUT` (see the module documentation); the
-/// summary, `OUT/_summary.json` ([`SHARDS_SUMMARY`]), is written last by [`ShardSink::finish`].
+/// summary, `OUT/_summary.json`, is written last by [`ShardSink::finish`].
 pub struct ShardSink<'e> {
     engine: &'e Engine,
     out: PathBuf,

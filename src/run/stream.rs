@@ -45,6 +45,21 @@ pub struct StreamSummary {
     pub duplicates: usize,
 }
 
+/// `3 records, 1 failed, 0 duplicates`.
+impl std::fmt::Display for StreamSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let StreamSummary {
+            records,
+            failed,
+            duplicates,
+        } = self;
+        write!(
+            f,
+            "{records} records, {failed} failed, {duplicates} duplicates"
+        )
+    }
+}
+
 /// Process the JSON Lines of `reader` (`name` in messages) with `process`, which turns a document
 /// into the output fields of its record or an error message, and write the records to `out`. A
 /// record's content may be at most `max_content` bytes; its line, at most twice that. A line that

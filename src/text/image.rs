@@ -20,6 +20,32 @@ impl From<ImageError> for RuleError {
     }
 }
 
+/// What an image derived from data files is: four bytes naming its kind and the version of its
+/// layout, which it starts with, followed by the digest of the files it was derived from
+/// ([`digest_of`]).
+pub struct Kind {
+    pub magic: &'static [u8; 4],
+    pub version: u32,
+}
+
+impl Kind {
+    /// A writer of an image of this kind, derived from files of this `digest`.
+    pub fn writer(&self, digest: u128) -> Writer {
+        let mut w = Writer::default();
+        w.bytes(self.magic);
+        w.u32(self.version);
+        w.u128(digest);
+        w
+    }
+
+    /// The digest of the files the image was derived from, read from its start: `None` when the
+    /// image is not of this kind and layout.
+    pub fn digest(&self, r: &mut Reader) -> Option<u128> {
+        let (magic, version, digest) = (r.bytes().ok()?, r.u32().ok()?, r.u128().ok()?);
+        (magic == self.magic.as_slice() && version == self.version).then_some(digest)
+    }
+}
+
 /// Appends the parts of an image.
 #[derive(Default)]
 pub struct Writer {
@@ -200,5 +226,23 @@ mod tests {
         assert!(Reader::new(&bytes[..9]).u32s().is_err());
         assert!(Reader::new(&[0xFF, 0xFF, 0xFF, 0xFF]).bytes().is_err());
         assert!(Reader::new(&[0xFF, 0xFF, 0xFF, 0xFF]).char().is_err());
+    }
+
+    #[test]
+    fn an_image_of_another_kind_or_layout_has_no_digest() {
+        let kind = Kind {
+            magic: b"TEST",
+            version: 2,
+        };
+        let image = kind.writer(7).finish();
+        assert_eq!(kind.digest(&mut Reader::new(&image)), Some(7));
+        for other in [(b"TEST", 3), (b"ELSE", 2)] {
+            let other = Kind {
+                magic: other.0,
+                version: other.1,
+            };
+            assert_eq!(other.digest(&mut Reader::new(&image)), None);
+        }
+        assert_eq!(kind.digest(&mut Reader::new(&image[..9])), None);
     }
 }

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
 mod basics;
@@ -13,29 +12,13 @@ mod streams;
 #[path = "../support/warc_record.rs"]
 mod warc_support;
 
+#[path = "../support/binary.rs"]
+mod binary;
+use binary::{fixture, sluice, stdout_of};
+
 #[path = "../support/jsonl.rs"]
 mod jsonl_support;
 use jsonl_support::clean_jsonl;
-
-fn sluice() -> Command {
-    Command::cargo_bin("sluice").unwrap()
-}
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path)
-}
-
-fn stdout_of(cmd: &mut Command) -> String {
-    let output = cmd.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = walkdir::WalkDir::new(dir)

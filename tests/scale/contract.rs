@@ -74,15 +74,7 @@ fn gzip_and_zstd_json_lines_are_read() {
     let zst = dir.path().join("records.jsonl.zst");
     std::fs::write(&zst, zstd::encode_all(lines.as_bytes(), 3).unwrap()).unwrap();
     for file in [&gz, &zst] {
-        let output = sluice()
-            .arg("clean")
-            .arg("--jsonl")
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        let ids: Vec<String> = String::from_utf8(output.stdout)
-            .unwrap()
+        let ids: Vec<String> = stdout_of(sluice().arg("clean").arg("--jsonl").arg(file))
             .lines()
             .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].to_string())
             .collect();
@@ -155,11 +147,7 @@ fn report_summary_counts_and_report_none_leaves_only_the_summary() {
 
 #[test]
 fn completions_and_man_pages_come_from_the_command_line_definition() {
-    let stdout = |args: &[&str]| {
-        let output = sluice().args(args).output().unwrap();
-        assert!(output.status.success(), "{args:?}");
-        String::from_utf8(output.stdout).unwrap()
-    };
+    let stdout = |args: &[&str]| stdout_of(sluice().args(args));
     let bash = stdout(&["completions", "bash"]);
     assert!(bash.contains("_sluice") && bash.contains("--output-format"));
     assert!(stdout(&["completions", "zsh"]).contains("#compdef sluice"));

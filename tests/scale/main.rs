@@ -19,9 +19,11 @@ mod warc_support;
 mod seeds;
 use seeds::seed;
 
-fn sluice() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("sluice").unwrap()
-}
+// This binary needs no fixture but the seeds.
+#[allow(dead_code)]
+#[path = "../support/binary.rs"]
+mod binary;
+use binary::{sluice, stdout_of};
 
 #[path = "../support/jsonl.rs"]
 mod jsonl_support;

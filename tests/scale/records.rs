@@ -22,16 +22,7 @@ fn warc_records_printed_to_stdout_lose_their_later_near_duplicates() {
         .collect();
     let warc = dir.path().join("crawl.warc");
     std::fs::write(&warc, records).unwrap();
-    let stdout = |args: &[&str]| {
-        let output = sluice()
-            .arg("clean")
-            .args(args)
-            .arg(&warc)
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        String::from_utf8(output.stdout).unwrap()
-    };
+    let stdout = |args: &[&str]| stdout_of(sluice().arg("clean").args(args).arg(&warc));
     let text = stdout(&[]);
     assert!(
         text.contains("crawl.warc#0 <==") && text.contains("crawl.warc#1 <=="),

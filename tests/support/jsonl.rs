@@ -1,5 +1,6 @@
 //! `sluice clean --jsonl -` on bytes given as its stdin, for the end-to-end tests of the JSON Lines
-//! contract (`tests/cli.rs`, `tests/scale.rs`), which include this file with `#[path]`.
+//! contract (`tests/cli/`, `tests/scale/`), which include this file with `#[path]`, beside
+//! `support/binary.rs` as the module `binary`.
 
 use serde_json::Value;
 
@@ -23,8 +24,7 @@ impl JsonlRun {
 
 /// `sluice clean --jsonl - ARGS…` with `input` on its stdin.
 pub fn clean_jsonl(args: &[&str], input: impl Into<Vec<u8>>) -> JsonlRun {
-    let output = assert_cmd::Command::cargo_bin("sluice")
-        .unwrap()
+    let output = crate::binary::sluice()
         .args(["clean", "--jsonl", "-"])
         .args(args)
         .write_stdin(input)

@@ -28,7 +28,5 @@ fn main() -> anyhow::Result<()> {
         &gunzip(lm_image::DICTIONARY_FILE)?,
         &gunzip(lm_image::CHAR_BIGRAMS_FILE)?,
     )?;
-    std::fs::write(root.join(IMAGE), &image).with_context(|| format!("writing {IMAGE}"))?;
-    println!("{IMAGE}: {} bytes", image.len());
-    Ok(())
+    sluice_eval::write_image(IMAGE, &image)
 }

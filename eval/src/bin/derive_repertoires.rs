@@ -6,17 +6,10 @@
 //! cargo run --release -p sluice-eval --bin derive_repertoires
 //! ```
 
-use std::path::Path;
-
-use anyhow::Context;
 use sluice::internals::derive_repertoires;
 
 const IMAGE: &str = "data/charset/repertoires.bin";
 
 fn main() -> anyhow::Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let image = derive_repertoires();
-    std::fs::write(root.join(IMAGE), &image).with_context(|| format!("writing {IMAGE}"))?;
-    println!("{IMAGE}: {} bytes", image.len());
-    Ok(())
+    sluice_eval::write_image(IMAGE, &derive_repertoires())
 }

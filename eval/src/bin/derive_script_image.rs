@@ -8,18 +8,11 @@
 //! cargo run --release -p sluice-eval --bin derive_script_image
 //! ```
 
-use std::path::Path;
-
-use anyhow::Context;
 use sluice::RuleSet;
 use sluice::internals::derive_script_image;
 
 const IMAGE: &str = "data/script/tables.bin";
 
 fn main() -> anyhow::Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let image = derive_script_image(&RuleSet::defaults()?)?;
-    std::fs::write(root.join(IMAGE), &image).with_context(|| format!("writing {IMAGE}"))?;
-    println!("{IMAGE}: {} bytes", image.len());
-    Ok(())
+    sluice_eval::write_image(IMAGE, &derive_script_image(&RuleSet::defaults()?)?)
 }

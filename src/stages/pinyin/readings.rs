@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::RuleError;
 use crate::rules::RuleSet;
-use crate::text::image::{ImageError, Reader, Writer, digest_of};
+use crate::text::image::{ImageError, Kind, Reader, Writer, digest_of};
 use crate::text::table::{self, single_char};
 use crate::types::StageName;
 
@@ -17,8 +17,10 @@ use super::{GlossParams, toneless_letter};
 
 /// The readings derived from the default rules' table.
 static IMAGE: &[u8] = include_bytes!("../../../data/pinyin/readings.bin");
-const MAGIC: &[u8; 4] = b"SLPY";
-const VERSION: u32 = 1;
+const KIND: Kind = Kind {
+    magic: b"SLPY",
+    version: 1,
+};
 
 /// The readings of each character, as the table lists them (`reading,reading`), in one string
 /// with an index sorted by character: a table of 40,000 characters is read in one pass, without
@@ -39,7 +41,7 @@ impl Readings {
     /// derived from (decoded once per process and shared), else parsed from the file.
     pub(crate) fn load(rules: &RuleSet, file: &str) -> Result<Arc<Self>, RuleError> {
         static DECODED: OnceLock<Result<Arc<Readings>, ImageError>> = OnceLock::new();
-        if header(&mut Reader::new(IMAGE)) == Some(digest_of(rules, [file])?) {
+        if KIND.digest(&mut Reader::new(IMAGE)) == Some(digest_of(rules, [file])?) {
             let decoded = DECODED.get_or_init(|| Readings::read(IMAGE).map(Arc::new));
             return match decoded {
                 Ok(readings) => Ok(Arc::clone(readings)),
@@ -145,7 +147,8 @@ impl Readings {
     /// The readings of an image.
     fn read(image: &[u8]) -> Result<Self, ImageError> {
         let mut r = Reader::new(image);
-        header(&mut r).ok_or(ImageError("not an image of readings"))?;
+        KIND.digest(&mut r)
+            .ok_or(ImageError("not an image of readings"))?;
         let text = r.str()?.to_string();
         let (chars, starts, ends, first) = (r.chars()?, r.u32s()?, r.u32s()?, r.u32s()?);
         let count = r.len()?;
@@ -183,13 +186,6 @@ impl Readings {
     }
 }
 
-/// An image's header: the digest of the table it was derived from, if the image is one of this
-/// layout.
-fn header(r: &mut Reader) -> Option<u128> {
-    let (magic, version, digest) = (r.bytes().ok()?, r.u32().ok()?, r.u128().ok()?);
-    (magic == MAGIC.as_slice() && version == VERSION).then_some(digest)
-}
-
 /// The image of the readings table that `rules`' pinyin rule names.
 pub fn derive_image(rules: &RuleSet) -> Result<Vec<u8>, RuleError> {
     let rule = rules
@@ -199,10 +195,7 @@ pub fn derive_image(rules: &RuleSet) -> Result<Vec<u8>, RuleError> {
     let file = rule.parameters::<GlossParams>()?.readings;
     let file = file.as_str();
     let readings = Readings::parse(file, rules.data_str(file)?)?;
-    let mut w = Writer::default();
-    w.bytes(MAGIC);
-    w.u32(VERSION);
-    w.u128(digest_of(rules, [file])?);
+    let mut w = KIND.writer(digest_of(rules, [file])?);
     readings.write(&mut w);
     Ok(w.finish())
 }
@@ -225,13 +218,10 @@ mod tests {
     fn the_image_reads_back_as_the_table_parses() {
         let table = "# a comment\n重\tzhòng,chóng\n啊\ta,á\n好\thǎo,hào\n重\tchóng,zhòng\n";
         let parsed = Readings::parse("r", table).unwrap();
-        let mut w = Writer::default();
-        w.bytes(MAGIC);
-        w.u32(VERSION);
-        w.u128(7);
+        let mut w = KIND.writer(7);
         parsed.write(&mut w);
         let image = w.finish();
-        assert_eq!(header(&mut Reader::new(&image)), Some(7));
+        assert_eq!(KIND.digest(&mut Reader::new(&image)), Some(7));
         let read = Readings::read(&image).unwrap();
         assert_eq!(read.index, parsed.index);
         assert_eq!(read.text, parsed.text);
@@ -245,10 +235,7 @@ mod tests {
 
     #[test]
     fn a_damaged_image_is_an_error_not_a_panic() {
-        let mut w = Writer::default();
-        w.bytes(MAGIC);
-        w.u32(VERSION);
-        w.u128(0);
+        let mut w = KIND.writer(0);
         w.str("hǎo");
         w.chars(&['好']);
         w.u32s(&[0]);

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
-use crate::text::image::{ImageError, Reader, Writer, digest_of};
+use crate::text::image::{ImageError, Kind, Reader, Writer, digest_of};
 use crate::text::opencc;
 
 use super::auto::{AUTO_REGIONS, changeable_chars};
@@ -17,8 +17,10 @@ use super::{Built, CONVERT_RULE, Region, TraditionalSource};
 
 /// The tables derived from the default rules' conversion files.
 static IMAGE: &[u8] = include_bytes!("../../../data/script/tables.bin");
-const MAGIC: &[u8; 4] = b"SLSC";
-const VERSION: u32 = 1;
+const KIND: Kind = Kind {
+    magic: b"SLSC",
+    version: 1,
+};
 
 impl TraditionalSource {
     /// The standard, Taiwan and Hong Kong converters, sharing one phrase automaton.
@@ -134,8 +136,7 @@ pub(super) fn check_tables<'a>(
 /// traditional converters are only located, and read when first needed.
 fn read_image(image: &'static [u8], digest: u128) -> Option<Result<Derived, ImageError>> {
     let mut r = Reader::new(image);
-    let header = (r.bytes().ok()?, r.u32().ok()?, r.u128().ok()?);
-    if header != (MAGIC.as_slice(), VERSION, digest) {
+    if KIND.digest(&mut r) != Some(digest) {
         return None;
     }
     let read = |r: &mut Reader<'static>| {
@@ -163,10 +164,7 @@ pub fn derive_image(rules: &RuleSet) -> Result<Vec<u8>, RuleError> {
     check_tables(rules, table_files(&params))?;
     let derived = derive(rules, &params, &small)?;
     let [hant, tw, hk] = derived.traditional_source.build(&small.tw, &small.hk)?;
-    let mut w = Writer::default();
-    w.bytes(MAGIC);
-    w.u32(VERSION);
-    w.u128(digest_of(rules, table_files(&params))?);
+    let mut w = KIND.writer(digest_of(rules, table_files(&params))?);
     derived.classes.write(&mut w);
     derived.to_hans.write(&mut w);
     derived.phrase_neighbours.write(&mut w);
