@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use rustc_hash::FxHashMap;
+
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::pinyin::Readings;
@@ -33,6 +35,31 @@ pub const FEATURES: [&str; 10] = [
     "page_support",
 ];
 
+/// Indexes in [`FEATURES`] of the features computed after the cheap ones.
+const JOIN_GAIN: usize = 4;
+const NGRAM_GAIN: usize = 5;
+const PAGE_SUPPORT: usize = 9;
+
+/// The range of each feature, by index in [`FEATURES`]: the language-model gains are clamped to it.
+const SPAN_FEATURE_RANGES: [(f64, f64); FEATURES.len()] = [
+    (0.0, 1.0),
+    (0.0, 1.0),
+    (0.0, 1.0),
+    (0.0, 1.0),
+    (-5.0, 10.0),
+    (0.0, 20.0),
+    (f64::NEG_INFINITY, f64::INFINITY),
+    (0.0, 1.0),
+    (0.0, f64::INFINITY),
+    (0.0, 1.0),
+];
+
+/// A measured feature clamped to its range.
+fn clamp(feature: usize, value: f64) -> f64 {
+    let (low, high) = SPAN_FEATURE_RANGES[feature];
+    value.clamp(low, high)
+}
+
 /// Characters of n-gram context on the left of a span for the deletion gain.
 const LEFT_CONTEXT: usize = 6;
 /// Characters of n-gram context on the right (the model's order less one).
@@ -53,6 +80,9 @@ pub struct Sounds {
     /// Each character's sound, sorted by character (the readings table's order): built in one
     /// pass at start-up, where a hash map of 40,000 characters cost more than the lookups save.
     ids: Vec<(char, u32)>,
+    /// The sounds of the common Han block ([`Sounds::COMMON`]) by code point, [`Sounds::NONE`]
+    /// for a character with no reading: the lookup of every character folded before a comma.
+    common: Vec<u32>,
     names: Vec<Box<str>>,
     by_name: HashMap<Box<str>, u32>,
 }
@@ -60,12 +90,15 @@ pub struct Sounds {
 impl Sounds {
     const LETTER: &str = "a";
     const DIGIT: &str = "0";
+    const COMMON: std::ops::RangeInclusive<u32> = 0x3400..=0x9FFF;
+    const NONE: u32 = u32::MAX;
 
     /// The sounds of the readings' characters: their first syllables (interned once by the
     /// readings table) renumbered after the letter and digit classes.
     fn from_readings(readings: &Readings) -> Self {
         let mut sounds = Sounds {
             ids: Vec::new(),
+            common: vec![Self::NONE; Self::COMMON.count()],
             names: Vec::new(),
             by_name: HashMap::new(),
         };
@@ -74,6 +107,11 @@ impl Sounds {
         let (firsts, syllables) = readings.first_syllables();
         let renumbered: Vec<u32> = syllables.iter().map(|s| sounds.intern(s)).collect();
         sounds.ids = firsts.map(|(c, s)| (c, renumbered[s as usize])).collect();
+        for &(c, id) in &sounds.ids {
+            if Self::COMMON.contains(&(c as u32)) {
+                sounds.common[(c as u32 - Self::COMMON.start()) as usize] = id;
+            }
+        }
         sounds
     }
 
@@ -94,6 +132,9 @@ impl Sounds {
             Some(0)
         } else if c.is_ascii_digit() {
             Some(1)
+        } else if Self::COMMON.contains(&(c as u32)) {
+            let id = self.common[(c as u32 - Self::COMMON.start()) as usize];
+            (id != Self::NONE).then_some(id)
         } else {
             let at = self.ids.binary_search_by_key(&c, |&(han, _)| han).ok()?;
             Some(self.ids[at].1)
@@ -152,29 +193,53 @@ impl ScoredRule {
     /// Every candidate span of `text` the promotional bigrams reach and whose start cuts no word,
     /// with its features.
     pub(super) fn candidates(&self, stage: &Spam, text: &str) -> Vec<SpanCandidate> {
+        self.scan(stage, text, false)
+    }
+
+    /// The candidates; when `decisive`, only those that can reach the threshold. The language-model
+    /// features cost most of the stage's time, so each candidate is first bounded: the features
+    /// known so far, the others at their most probable value (`Logistic::can_reach`). A candidate
+    /// left out is below the threshold, so it would never be taken, nor outscore the best of its
+    /// comma when that one is taken: the stage's edits are those of the full list.
+    fn scan(&self, stage: &Spam, text: &str, decisive: bool) -> Vec<SpanCandidate> {
         let mut out = Vec::new();
-        // Built for the first comma that has a candidate: clean text rarely needs it.
+        // Built for the first comma that needs it: clean text rarely does.
         let mut running: Option<HashMap<(char, char), usize>> = None;
+        let may_reach = |features: &[f64], open: &[usize]| {
+            !decisive || self.model.can_reach(features, open, &SPAN_FEATURE_RANGES)
+        };
         for (at, c) in text.char_indices() {
             if !stage.is_comma(c) {
                 continue;
             }
             let comma_end = at + c.len_utf8();
             let starts = self.starts(text, at);
-            let by_start = self.promo_by_start(stage, text, at, &starts);
-            if by_start.is_empty() {
-                continue;
-            }
-            let running = running.get_or_insert_with(|| running_pairs(stage, text));
-            let supported = last_pair(stage, &text[..at])
-                .is_some_and(|pair| running.get(&pair).is_some_and(|n| *n > 0));
-            for (start, promo) in by_start {
+            let mut supported = None;
+            for (start, promo) in self.promo_by_start(stage, text, at, &starts) {
+                let range = start..comma_end;
+                let chars = text[range.clone()]
+                    .chars()
+                    .filter(|c| !is_invisible(*c))
+                    .count();
+                let mut features = self.features(stage, text, &range, (c, chars), promo);
+                if !may_reach(&features, &[JOIN_GAIN, NGRAM_GAIN, PAGE_SUPPORT]) {
+                    continue;
+                }
                 // An inserted span starts between words of the text around it.
                 if join_gain(text, &(start..start)) >= self.min_join_gain {
                     continue;
                 }
-                let range = start..comma_end;
-                let features = self.features(stage, text, &range, (c, supported), promo);
+                let supported = *supported.get_or_insert_with(|| {
+                    let running = running.get_or_insert_with(|| running_pairs(stage, text));
+                    last_pair(stage, &text[..at])
+                        .is_some_and(|pair| running.get(&pair).is_some_and(|n| *n > 0))
+                });
+                features[PAGE_SUPPORT] = f64::from(u8::from(supported));
+                features[JOIN_GAIN] = clamp(JOIN_GAIN, join_gain(text, &range));
+                if !may_reach(&features, &[NGRAM_GAIN]) {
+                    continue;
+                }
+                features[NGRAM_GAIN] = clamp(NGRAM_GAIN, deletion_gain(text, &range, chars));
                 out.push(SpanCandidate {
                     probability: self.model.probability(&features),
                     range,
@@ -231,7 +296,7 @@ impl ScoredRule {
 
     /// Remove, for each comma, its most probable span when it reaches the threshold.
     pub(super) fn find(&self, stage: &Spam, text: &str, found: &mut Found) {
-        let candidates = self.candidates(stage, text);
+        let candidates = self.scan(stage, text, true);
         let mut best: Vec<&SpanCandidate> = Vec::new();
         for candidate in &candidates {
             match best.last_mut() {
@@ -269,10 +334,11 @@ impl ScoredRule {
                 break;
             }
             at -= c.len_utf8();
-            if is_invisible(c) {
-                continue;
-            }
+            // No letter of a span is invisible: the Unicode lookup only for the other characters.
             if !(is_han(c) || c.is_ascii_alphanumeric() || is_fullwidth_alnum(c)) {
+                if is_invisible(c) {
+                    continue;
+                }
                 break;
             }
             visible += 1;
@@ -283,32 +349,29 @@ impl ScoredRule {
         starts
     }
 
+    /// The features that need no language model nor the page; the others are left at 0.
     fn features(
         &self,
         stage: &Spam,
         text: &str,
         range: &Range<usize>,
-        (comma, supported): (char, bool),
+        (comma, chars): (char, usize),
         (promo_mean, promo_cover): (f64, f64),
     ) -> [f64; FEATURES.len()] {
         let before = char_before(text, range.start);
         let after = char_after(text, range.end);
-        let chars = text[range.clone()]
-            .chars()
-            .filter(|c| !is_invisible(*c))
-            .count();
         let flag = |b: bool| f64::from(u8::from(b));
         [
             flag(comma == ','),
             flag(before.is_some_and(|b| stage.is_comma(b) && b != comma)),
             flag(after.is_none_or(is_clause_break)),
             flag(before.is_none_or(|b| is_clause_break(b) || stage.is_comma(b))),
-            join_gain(text, range).clamp(-5.0, 10.0),
-            deletion_gain(text, range, chars).clamp(0.0, 20.0),
+            0.0,
+            0.0,
             promo_mean,
             promo_cover,
             chars as f64 / 10.0,
-            flag(supported),
+            0.0,
         ]
     }
 }
@@ -395,7 +458,7 @@ pub(super) fn describe(names: &[&str], features: &[f64]) -> String {
 }
 
 /// Promotional sound bigrams with their log-likelihood ratio (spam phrases against ordinary text).
-pub(super) struct Promo(HashMap<(u32, u32), f32>);
+pub(super) struct Promo(FxHashMap<(u32, u32), f32>);
 
 impl Promo {
     /// `syllable syllable<TAB>log-likelihood ratio` lines.
@@ -469,13 +532,33 @@ impl Logistic {
         })
     }
 
+    /// Whether a candidate can reach the threshold: its probability with the `open` features (not
+    /// measured yet) at whichever end of their `ranges` scores higher. Floating-point sums and
+    /// products are monotone, so this never says no to a candidate that reaches it.
+    pub(super) fn can_reach(
+        &self,
+        features: &[f64],
+        open: &[usize],
+        ranges: &[(f64, f64)],
+    ) -> bool {
+        let best = features.iter().enumerate().map(|(i, &value)| {
+            if !open.contains(&i) {
+                value
+            } else if self.weights[i] >= 0.0 {
+                ranges[i].1
+            } else {
+                ranges[i].0
+            }
+        });
+        self.of(best) >= self.threshold
+    }
+
     pub(super) fn probability(&self, features: &[f64]) -> f64 {
-        let logit: f64 = self.bias
-            + features
-                .iter()
-                .zip(&self.weights)
-                .map(|(f, w)| f * w)
-                .sum::<f64>();
+        self.of(features.iter().copied())
+    }
+
+    fn of(&self, features: impl Iterator<Item = f64>) -> f64 {
+        let logit: f64 = self.bias + features.zip(&self.weights).map(|(f, w)| f * w).sum::<f64>();
         1.0 / (1.0 + (-logit).exp())
     }
 }
