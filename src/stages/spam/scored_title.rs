@@ -13,7 +13,7 @@ use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::text::lines::with_newline;
 
-use super::scored::{Logistic, Promo, describe};
+use super::model::{Logistic, Promo, describe};
 use super::title::first_line_of_groups;
 use super::{Found, Spam};
 
