@@ -49,27 +49,33 @@ pub(super) fn is_clause_break(c: char) -> bool {
 /// on either side are when they are read together (a word the span had split, 電|九州娛樂|商 → 電商)
 /// than when read apart. Near zero when the span sits between words.
 pub(super) fn join_gain(text: &str, range: &Range<usize>) -> f64 {
-    pub(super) const SIDE: usize = 3;
-    let left: String = {
-        let mut l: Vec<char> = text[..range.start]
-            .chars()
-            .rev()
-            .take_while(|c| is_han(*c))
-            .take(SIDE)
-            .collect();
-        l.reverse();
-        l.into_iter().collect()
-    };
-    let right: String = text[range.end..]
-        .chars()
-        .take_while(|c| is_han(*c))
+    const SIDE: usize = 3;
+    // The Han characters next to the span, as slices of the text: nothing is allocated for the
+    // span edges tried at every comma (an empty span reads its two sides as one slice).
+    let left_start = text[..range.start]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_han(*c))
         .take(SIDE)
-        .collect();
+        .last()
+        .map_or(range.start, |(i, _)| i);
+    let right_end = text[range.end..]
+        .char_indices()
+        .take_while(|(_, c)| is_han(*c))
+        .take(SIDE)
+        .last()
+        .map_or(range.end, |(i, c)| range.end + i + c.len_utf8());
+    let (left, right) = (&text[left_start..range.start], &text[range.end..right_end]);
     if left.is_empty() || right.is_empty() {
         return 0.0;
     }
     let model = lm::model();
-    model.score(&format!("{left}{right}")) - model.score(&left) - model.score(&right)
+    let joined = if range.is_empty() {
+        model.score(&text[left_start..right_end])
+    } else {
+        model.score(&format!("{left}{right}"))
+    };
+    joined - model.score(left) - model.score(right)
 }
 
 /// Whether a span edge at `at` would cut a word in two (所|谓): an inserted span starts and ends

@@ -43,6 +43,7 @@ pub use kinds::SpamKind;
 use lexicon::{check_homoglyphs, inside_latin_word, leftmost_longest};
 mod context;
 mod listed;
+mod model;
 mod scored;
 mod scored_title;
 
@@ -233,7 +234,9 @@ impl Spam {
                 folded_pos += f.len_utf8();
                 stepper.consume(f);
                 for m in stepper.matches() {
+                    // Newest first: a word is a few characters long.
                     let start = (count.saturating_sub(RING)..count)
+                        .rev()
                         .map(|i| ring[i % RING])
                         .find(|(pos, _)| *pos == m.start());
                     let Some((_, start)) = start else { continue };

@@ -13,12 +13,18 @@ use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::text::lines::with_newline;
 
-use super::scored::{Logistic, Promo, describe};
+use super::model::{Logistic, Promo, describe};
 use super::title::first_line_of_groups;
 use super::{Found, Spam};
 
 /// The title model's features, in the order of [`TitleCandidate::features`] and of its weights file.
 pub const TITLE_FEATURES: [&str; 4] = ["promo_mean", "promo_cover", "body_share", "groups"];
+
+/// The index of `body_share` in [`TITLE_FEATURES`], and the range of each feature it may take
+/// before it is measured (only `body_share`'s is read).
+const BODY_SHARE: usize = 2;
+const SHARE_RANGE: [(f64, f64); TITLE_FEATURES.len()] =
+    [(0.0, 0.0), (0.0, 0.0), (0.0, 1.0), (0.0, 0.0)];
 
 /// Characters of the body after the line compared with it: enough for a page's first paragraphs,
 /// and it bounds the cost on a long page.
@@ -70,8 +76,15 @@ impl ScoredTitle {
         })
     }
 
-    /// The line a hijacked title would be ([`first_line_of_groups`]), with its features.
-    pub(super) fn candidate(&self, stage: &Spam, text: &str) -> Option<TitleCandidate> {
+    /// The line a hijacked title would be ([`first_line_of_groups`]), with its features; when
+    /// `decisive`, only when it can reach the threshold (the page's share of its pairs, which
+    /// folds the first 4,000 characters of the body, is measured only then).
+    pub(super) fn candidate(
+        &self,
+        stage: &Spam,
+        text: &str,
+        decisive: bool,
+    ) -> Option<TitleCandidate> {
         let sounds = &stage.scored.as_ref()?.sounds;
         let (line, groups) = first_line_of_groups(text, &self.separators, self.min_groups)?;
         let line_text = &text[line.clone()];
@@ -88,12 +101,11 @@ impl ScoredTitle {
             previous = current;
         });
         let (promo_mean, promo_cover) = self.promo.score(&tokens).unwrap_or((0.0, 0.0));
-        let features = [
-            promo_mean,
-            promo_cover,
-            body_share(stage, &text[line.end..], &pairs),
-            groups.min(20) as f64 / 10.0,
-        ];
+        let mut features = [promo_mean, promo_cover, 0.0, groups.min(20) as f64 / 10.0];
+        if decisive && !self.model.can_reach(&features, &[BODY_SHARE], &SHARE_RANGE) {
+            return None;
+        }
+        features[BODY_SHARE] = body_share(stage, &text[line.end..], &pairs);
         Some(TitleCandidate {
             probability: self.model.probability(&features),
             range: with_newline(text, line),
@@ -102,7 +114,7 @@ impl ScoredTitle {
     }
 
     pub(super) fn find(&self, stage: &Spam, text: &str, found: &mut Found) {
-        let Some(candidate) = self.candidate(stage, text) else {
+        let Some(candidate) = self.candidate(stage, text, true) else {
             return;
         };
         if candidate.probability >= self.model.threshold {
@@ -145,7 +157,7 @@ impl Spam {
     /// The scored title rule's candidate line of `text` with its features (for training the model).
     #[doc(hidden)]
     pub fn title_candidate(&self, text: &str) -> Option<TitleCandidate> {
-        self.scored_title.as_ref()?.candidate(self, text)
+        self.scored_title.as_ref()?.candidate(self, text, false)
     }
 }
 

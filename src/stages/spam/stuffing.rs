@@ -24,22 +24,20 @@ impl StuffingRule {
             if items.len() < self.min_items {
                 continue;
             }
-            let listed = items.iter().filter(|i| stage.is_spam_words(i)).count();
-            // Items in no list that the phrase model finds promotional.
-            let scored = items
-                .iter()
-                .filter(|i| !stage.is_spam_words(i) && self.sounds_promotional(stage, i))
-                .count();
+            // Each item is a listed phrase or cue word, else promotional by the phrase model,
+            // else one with a weak cue word (推荐, 借款), which adds to the share once the line has
+            // enough strong items.
+            let (mut listed, mut scored, mut weak) = (0, 0, 0);
+            for item in &items {
+                if stage.is_spam_words(item) {
+                    listed += 1;
+                } else if self.sounds_promotional(stage, item) {
+                    scored += 1;
+                } else if stage.has_weak_cue(item) {
+                    weak += 1;
+                }
+            }
             let spam = listed + scored;
-            // Weak cue words (推荐, 借款) add to the share once the line has enough strong items.
-            let weak = items
-                .iter()
-                .filter(|i| {
-                    !stage.is_spam_words(i)
-                        && !self.sounds_promotional(stage, i)
-                        && stage.has_weak_cue(i)
-                })
-                .count();
             let share = (spam + weak) as f64 / items.len() as f64;
             if spam >= self.min_items && share >= self.min_spam_share {
                 let reason = format!(
