@@ -523,7 +523,11 @@ pub fn label(element: &ElementRef) -> String {
         label.push('#');
         label.push_str(id);
     }
-    for class in value.classes().take(2) {
+    // In the order of `scraper`'s `classes()` (sorted, no repeats), without interning every name.
+    let mut names: Vec<&str> = classes(value).collect();
+    names.sort_unstable();
+    names.dedup();
+    for class in names.into_iter().take(2) {
         label.push('.');
         label.push_str(class);
     }
