@@ -6,9 +6,9 @@
 //! repeat is often a part of an earlier paragraph, or carries a different lead-in. The first
 //! occurrence always stays. Corpus-level near-duplicates are in [`crate::corpus`].
 
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_64;
@@ -314,8 +314,11 @@ fn split_lines(text: &str, folded: &str) -> Vec<Line> {
 /// shingle characters; 0 for a blank line).
 fn scan(rule: &ParagraphRule, lines: &[Line], doc: &Document) -> (Vec<Verdict>, Vec<u64>) {
     // Each 5-gram with the first line it occurred in.
-    let mut seen_grams: HashMap<u64, usize> = HashMap::new();
-    let mut seen_lines: HashSet<u64> = HashSet::new();
+    // The keys are hashes already, so a plain hasher does; sized for every line's grams.
+    let grams_total = lines.iter().map(|line| line.chars.len()).sum();
+    let mut seen_grams: FxHashMap<u64, usize> =
+        FxHashMap::with_capacity_and_hasher(grams_total, Default::default());
+    let mut seen_lines: FxHashSet<u64> = FxHashSet::default();
     let mut keys = Vec::with_capacity(lines.len());
     let verdicts = lines
         .iter()
@@ -398,7 +401,7 @@ fn repeat_verdict(rule: &ParagraphRule, chars: &[char], hits: &[Option<usize>]) 
 
 /// The most frequent value (the smallest among ties; 0 for none).
 fn most_common(values: impl Iterator<Item = usize>) -> usize {
-    let mut counts: HashMap<usize, usize> = HashMap::new();
+    let mut counts: FxHashMap<usize, usize> = FxHashMap::default();
     for v in values {
         *counts.entry(v).or_default() += 1;
     }

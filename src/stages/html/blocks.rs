@@ -8,7 +8,7 @@ use ego_tree::iter::Edge;
 use rustc_hash::FxHasher;
 use scraper::{ElementRef, Node};
 
-use super::clean::Removal;
+use super::clean::{Removal, attr, classes};
 use super::content::{ContentRules, ElementClass};
 use super::elide::ELIDED_ATTR;
 use super::measure::{Measure, collapse_whitespace, measure};
@@ -273,13 +273,8 @@ const SHAPE_CLASSES: usize = 2;
 /// A hash of the element's tag name, first class names and id without their digits (see
 /// [`Element::shape`]).
 fn shape(element: &scraper::node::Element) -> Option<u64> {
-    let mut classes = element
-        .attr("class")
-        .unwrap_or("")
-        .split_ascii_whitespace()
-        .take(SHAPE_CLASSES)
-        .peekable();
-    let id = element.attr("id").map_or("", str::trim);
+    let mut classes = classes(element).take(SHAPE_CLASSES).peekable();
+    let id = attr(element, "id").map_or("", str::trim);
     if classes.peek().is_none() && id.is_empty() {
         return None;
     }
@@ -343,7 +338,7 @@ impl Walk {
         let parent = self.stack.last().copied();
         // Only `a[href]` is a link: a named anchor left open (`<a name=top>`) is reopened by the
         // parser around everything after it and must not make the page look like links.
-        let is_link = name == "a" && element.value().attr("href").is_some();
+        let is_link = name == "a" && attr(element.value(), "href").is_some();
         self.link_stack.push(is_link);
         if is_link {
             self.link_depth += 1;
@@ -410,7 +405,7 @@ impl Walk {
         for element in head.descendants().filter_map(ElementRef::wrap) {
             if let Some(Removal { rule, .. }) = removes(&element)
                 && (element.text().any(|t| !t.trim().is_empty())
-                    || element.value().attr(ELIDED_ATTR).is_some())
+                    || attr(element.value(), ELIDED_ATTR).is_some())
             {
                 let span = parsed.span(&element, markup);
                 if span.start >= after {
@@ -425,9 +420,7 @@ impl Walk {
         // A preview is enough for the report; removed scripts and styles can be large.
         let mut raw = String::new();
         // A script or style body cut before parsing (see `elide`) says how much was cut.
-        let mut bytes = element
-            .value()
-            .attr(ELIDED_ATTR)
+        let mut bytes = attr(element.value(), ELIDED_ATTR)
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
         for text in element.text() {
@@ -530,7 +523,11 @@ pub fn label(element: &ElementRef) -> String {
         label.push('#');
         label.push_str(id);
     }
-    for class in value.classes().take(2) {
+    // In the order of `scraper`'s `classes()` (sorted, no repeats), without interning every name.
+    let mut names: Vec<&str> = classes(value).collect();
+    names.sort_unstable();
+    names.dedup();
+    for class in names.into_iter().take(2) {
         label.push('.');
         label.push_str(class);
     }

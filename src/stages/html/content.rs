@@ -11,7 +11,7 @@
 use scraper::ElementRef;
 
 use super::blocks::{Guard, Page, Spared, label};
-use super::clean::{Matcher, classes};
+use super::clean::{Matcher, attr, classes};
 use super::kinds::{HtmlKind, html_rules};
 use super::posts::Posts;
 use super::prose::{DomProse, holds_most};
@@ -155,7 +155,7 @@ impl ContentRules {
     /// Classify an element by its class and id while the tree is walked.
     pub fn classify(&self, element: &ElementRef) -> ElementClass {
         let value = element.value();
-        let names = value.attr("id").into_iter().chain(classes(value));
+        let names = attr(value, "id").into_iter().chain(classes(value));
         let mut class = ElementClass::default();
         for name in names {
             if class.chrome.is_none() {

@@ -11,6 +11,7 @@
 use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
+use super::clean::attr;
 use super::measure::measure;
 
 /// Prose per element, indexed by the element's position in document order among all elements of
@@ -32,7 +33,7 @@ impl DomProse {
                     Node::Element(element) => {
                         let inherited = open.last().is_none_or(|&(_, counts)| counts);
                         let name = element.name();
-                        let is_link = name == "a" && element.attr("href").is_some();
+                        let is_link = name == "a" && attr(element, "href").is_some();
                         let counts = inherited && !is_link && !never_displayed(name);
                         open.push((per_element.len(), counts));
                         per_element.push(0);

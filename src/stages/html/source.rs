@@ -53,6 +53,7 @@ pub fn parse(markup: &str, elided: &[String]) -> Parsed {
             opts.tree_builder,
         ),
         queue: &queue,
+        held: BufferQueue::default(),
         len: parsed.len(),
     };
     let tokenizer = Tokenizer::new(tokens, opts.tokenizer);
@@ -127,6 +128,9 @@ fn own_end_tag(rest: &str, name: &str) -> usize {
 struct Tokens<'q> {
     builder: TreeBuilder<NodeId, Positions>,
     queue: &'q BufferQueue,
+    /// An empty queue to count the chunks of `queue` through, kept so that counting allocates
+    /// nothing: a new queue per token cost a `VecDeque` allocation for every tag and text.
+    held: BufferQueue,
     /// Bytes of markup fed.
     len: usize,
 }
@@ -135,10 +139,9 @@ impl Tokens<'_> {
     /// Bytes consumed so far: what was fed less what is left in the queue. The queue has one
     /// chunk unless the tokenizer gave some characters back, so this is cheap.
     fn consumed(&self) -> usize {
-        let held = BufferQueue::default();
-        self.queue.swap_with(&held);
+        self.queue.swap_with(&self.held);
         let mut left = 0;
-        while let Some(chunk) = held.pop_front() {
+        while let Some(chunk) = self.held.pop_front() {
             left += chunk.len();
             self.queue.push_back(chunk);
         }
