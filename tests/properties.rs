@@ -198,6 +198,18 @@ const FOUND: &[&str] = &[
     "1\n超清精品丝袜国产自在线拍|囯产精品久久久久久Av三级|亚\n前几集节奏稍慢，后面越看越有味道，台词写得克制，人物也都立得住。",
 ];
 
+/// A page a generated run found that still fails, left as a known limitation (README, Fuzzing and
+/// properties): `spam` judges a hijacked title on its input, and an inline removal in the same line
+/// (`spam.context-phrase` taking `Av還要緒文,`) leaves a title that a second pass removes. Removing
+/// stages run once (do no harm before idempotence; `src/settle/`).
+#[test]
+#[ignore = "known limitation: spam's rules judge the stage's input, not each other's output"]
+fn a_title_left_by_an_inline_removal_is_removed_on_a_second_pass() {
+    let page = "精品丝袜国产自在线拍|囯产精品久久久久久Av還要緒文,秦緒文講師,秦緒文聯";
+    let once = clean(page.as_bytes()).unwrap();
+    assert_eq!(clean(once.as_bytes()).unwrap_or_default(), once);
+}
+
 #[test]
 fn pages_found_failing_once_are_idempotent_and_replay() {
     for page in FOUND {
