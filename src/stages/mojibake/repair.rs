@@ -328,7 +328,14 @@ impl Mojibake {
         let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
         let open = Context::open("");
         let ngram = |t: &str| match rule.ngram_weight {
-            w if w > 0.0 => w * self.ngrams.fill_scores(&open, &[t], &open)[0],
+            w if w > 0.0 => {
+                // The stage's bonus per character, so a repair that restores a character (a lost
+                // byte) and one that drops one (an inserted byte) compare fairly: without it the
+                // 4-gram model, which charges every character its log-probability, favours the
+                // shorter text.
+                let bonus = self.char_bonus * t.chars().count() as f64;
+                w * (self.ngrams.fill_scores(&open, &[t], &open)[0] + bonus)
+            }
             _ => 0.0,
         };
         let judge = slip::Judge {
