@@ -89,6 +89,25 @@ fn rules_with_budget(min_scorings: usize) -> RuleSet {
 }
 
 #[test]
+fn a_lost_byte_is_restored_rather_than_its_neighbour_dropped() {
+    // Training cases of gbk_slip_drop: removing the orphan byte also reads as Chinese (`為營銷`,
+    // `美的麻醉劑`) but loses the character whose other byte was lost.
+    let stage = stage();
+    for (broken, original) in [
+        (
+            "微營銷,不要為藸I銷而營銷,也沒有所謂的一招鮮和三板斧殺敵。",
+            "微營銷,不要為了營銷而營銷,也沒有所謂的一招鮮和三板斧殺敵。",
+        ),
+        (
+            "從微信官方公開表態中我們不難看出,微信營銷對於企業而言,只是一個美畹穆樽韯\u{E7FE}\u{FFFD}",
+            "從微信官方公開表態中我們不難看出,微信營銷對於企業而言,只是一個美妙的麻醉劑。",
+        ),
+    ] {
+        assert_eq!(run(stage.as_ref(), broken).text(), original);
+    }
+}
+
+#[test]
 fn a_spent_search_budget_leaves_the_rest_flagged_not_searched() {
     let garbled: Vec<String> = cases()
         .into_iter()

@@ -6,6 +6,7 @@ use super::detect::{self, Suspicion};
 use super::latin::Step;
 use super::units::{changed_spans, describe, lossy_signature, overlaps, shifted};
 use super::{Budget, Lost, Mojibake, Slip, Unrepaired, Work, lost, roundtrip, slip};
+use crate::text::chars::is_han;
 use crate::text::lm::Context;
 
 impl Mojibake {
@@ -322,7 +323,15 @@ impl Mojibake {
         let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
         let open = Context::open("");
         let ngram = |t: &str| match rule.ngram_weight {
-            w if w > 0.0 => w * self.ngrams.fill_scores(&open, &[t], &open)[0],
+            w if w > 0.0 => {
+                // The stage's bonus per Han character, so a repair that restores a character (a
+                // lost byte) and one that drops one (an inserted byte) compare fairly: without it
+                // the 4-gram model, which charges every character its log-probability, favours
+                // the shorter text. Only Han characters count: a `?` or `!` the run keeps is no
+                // content restored.
+                let bonus = self.char_bonus * t.chars().filter(|&c| is_han(c)).count() as f64;
+                w * (self.ngrams.fill_scores(&open, &[t], &open)[0] + bonus)
+            }
             _ => 0.0,
         };
         let judge = slip::Judge {
