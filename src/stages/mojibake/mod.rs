@@ -220,9 +220,18 @@ impl Stage for Mojibake {
                 scorings_left: Cell::new(scorings),
             },
         };
+        // A unit searched in an earlier run on this document (a settle round) is not searched again:
+        // its edits and flags are in the report already. Every occurrence in this run is searched,
+        // since each needs its own edits.
+        let mut searched = Vec::new();
         for unit in search_units(&doc.text) {
-            self.repair_line(&doc.text[unit.clone()], unit.start, &mut work);
+            let line = &doc.text[unit.clone()];
+            if !doc.searched.contains(line) {
+                self.repair_line(line, unit.start, &mut work);
+                searched.push(line.to_string());
+            }
         }
+        doc.searched.extend(searched);
         let Work {
             changes,
             unrepaired,
