@@ -99,10 +99,10 @@ pub struct Document {
     /// Every change made so far.
     pub(crate) report: Report,
     /// The search units (lines, or sentence pieces of long lines) the `mojibake` stage has searched
-    /// in this document. Its judgement of a unit depends on the unit's text alone (and on what is
-    /// left of the document's search budget), so when the settle runs it again (src/settle/) it
-    /// searches only the units that changed: another search of an unchanged one finds nothing new
-    /// at the same cost.
+    /// in this document without repairing them. Its judgement of a unit depends on the unit's text
+    /// alone (and on what is left of the document's search budget), so when the settle runs it
+    /// again (src/settle/) it searches only the units that changed: another search of an unchanged
+    /// one finds nothing new at the same cost.
     pub(crate) searched: HashSet<String>,
 }
 
