@@ -1,6 +1,7 @@
 //! A document as it flows through the pipeline, and the one mechanism every text stage uses to
 //! change it: [`Document::apply`], which records each change as an [`Edit`].
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::error::Error;
@@ -97,6 +98,12 @@ pub struct Document {
     pub(crate) kinds: Vec<BlockKind>,
     /// Every change made so far.
     pub(crate) report: Report,
+    /// The search units (lines, or sentence pieces of long lines) the `mojibake` stage has searched
+    /// in this document without repairing them. Its judgement of a unit depends on the unit's text
+    /// alone (and on what is left of the document's search budget), so when the settle runs it
+    /// again (src/settle/) it searches only the units that changed: another search of an unchanged
+    /// one finds nothing new at the same cost.
+    pub(crate) searched: HashSet<String>,
 }
 
 impl Document {
@@ -110,6 +117,7 @@ impl Document {
             text: String::new(),
             kinds: Vec::new(),
             report: Report::default(),
+            searched: HashSet::new(),
         }
     }
 
@@ -123,6 +131,7 @@ impl Document {
             text: text.into(),
             kinds: Vec::new(),
             report: Report::default(),
+            searched: HashSet::new(),
         }
     }
 

@@ -220,9 +220,21 @@ impl Stage for Mojibake {
                 scorings_left: Cell::new(scorings),
             },
         };
+        // A unit searched without a repair in an earlier run on this document (a settle round) is
+        // not searched again: its flags are in the report already. A repaired unit's text is
+        // searched wherever it is found again, since each occurrence needs its own edits.
+        let mut searched = Vec::new();
         for unit in search_units(&doc.text) {
-            self.repair_line(&doc.text[unit.clone()], unit.start, &mut work);
+            let line = &doc.text[unit.clone()];
+            if !doc.searched.contains(line) {
+                let changes = work.changes.len();
+                self.repair_line(line, unit.start, &mut work);
+                if work.changes.len() == changes {
+                    searched.push(line.to_string());
+                }
+            }
         }
+        doc.searched.extend(searched);
         let Work {
             changes,
             unrepaired,
@@ -302,6 +314,37 @@ mod tests {
         ] {
             assert!(!written(&stage, line), "{line}");
         }
+    }
+
+    /// A settle round runs the stage again on a document: the lines it searched before without a
+    /// repair are not searched (nor flagged) again; a line another stage changed since is, and so
+    /// is the text of a line repaired before, found again.
+    #[test]
+    fn a_later_run_searches_only_the_lines_that_changed() {
+        let stage = stage();
+        let flagged = "這是一個句子，微博注定\u{FFFD}的弟子，大開微博營銷課。";
+        let repaired = "內容都適合扑\u{FFFD},用戶";
+        let mut doc = Document::from_text(format!("{flagged}\n{repaired}\n第三行"));
+        stage.run(&mut doc);
+        let (edits, flags) = (doc.report.edits.len(), doc.report.flags.len());
+        assert!(edits > 0 && flags > 0, "{:?}", doc.report);
+        stage.run(&mut doc);
+        assert_eq!(doc.report.edits.len(), edits, "{:?}", doc.report.edits);
+        assert_eq!(doc.report.flags.len(), flags, "{:?}", doc.report.flags);
+        let third = doc.text.find("第三行").unwrap();
+        let garbled = format!("Beta{} Haber\n{repaired}", "\u{FFFD}".repeat(4));
+        let change = Change::replace(third..doc.text.len(), garbled, "r", "a later stage");
+        doc.apply(StageName::Script, vec![change]);
+        stage.run(&mut doc);
+        let new_flags = &doc.report.flags[flags..];
+        assert!(!new_flags.is_empty(), "{:?}", doc.report.flags);
+        assert!(new_flags.iter().all(|f| f.position >= Some(third)));
+        let new_edits: Vec<_> = doc.report.edits[edits..]
+            .iter()
+            .filter(|e| e.stage == StageName::Mojibake)
+            .collect();
+        assert!(!new_edits.is_empty(), "{:?}", doc.report.edits);
+        assert!(new_edits.iter().all(|e| e.start > third));
     }
 
     #[test]
