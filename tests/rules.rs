@@ -116,7 +116,10 @@ fn rules_id_documents_the_stage_settings() {
     // The value in effect and the doc comment of the setting's field.
     assert!(doc.contains("  max_delete_share = 0.4\n"), "{doc}");
     assert!(
-        doc.contains("Above this share of a document's characters the stage removes nothing"),
+        doc.contains(
+            "Above this share of a document's characters (whitespace not counted) the stage \
+             removes nothing"
+        ),
         "{doc}"
     );
     let rule = sluice()
