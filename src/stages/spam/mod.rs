@@ -59,7 +59,8 @@ pub struct Spam {
     context: Option<ContextRule>,
     scored: Option<scored::ScoredRule>,
     scored_title: Option<scored_title::ScoredTitle>,
-    /// Above this share of the document's characters the stage removes nothing and flags instead.
+    /// Above this share of the document's characters (whitespace not counted) the stage removes
+    /// nothing and flags instead.
     max_delete_share: f64,
     /// Removals up to this many characters are never capped (short documents, rule examples).
     cap_free_chars: usize,
