@@ -178,14 +178,17 @@ impl Sink {
 }
 
 fn decode_whatwg(encoding: &'static Encoding, bytes: &[u8], sink: &mut Sink) {
+    // Straight into the sink's text (no intermediate buffer to copy from): the decoder writes
+    // into the string's spare capacity and asks for more with `OutputFull`.
     let mut decoder = encoding.new_decoder_without_bom_handling();
-    let mut buffer = "\0".repeat(CHUNK);
     let mut read_total = 0;
     loop {
-        let (result, read, written) =
-            decoder.decode_to_str_without_replacement(&bytes[read_total..], &mut buffer, true);
+        let rest = &bytes[read_total..];
+        let needed = decoder.max_utf8_buffer_length_without_replacement(rest.len());
+        sink.text.reserve(needed.unwrap_or(CHUNK).min(CHUNK));
+        let (result, read) =
+            decoder.decode_to_string_without_replacement(rest, &mut sink.text, true);
         read_total += read;
-        sink.push_str(&buffer[..written]);
         match result {
             DecoderResult::InputEmpty => break,
             DecoderResult::OutputFull => {}

@@ -27,11 +27,10 @@ const SCORE_SAMPLE_CHARS: usize = 8192;
 pub fn chinese_score(text: &str) -> f64 {
     let common = CommonHan::get();
     let (mut good, mut total) = (0usize, 0usize);
-    let sample = text
-        .chars()
-        .filter(|c| !c.is_ascii() && !c.is_whitespace())
-        .take(SCORE_SAMPLE_CHARS);
-    for c in sample {
+    for c in non_ascii_chars(text)
+        .filter(|c| !c.is_whitespace())
+        .take(SCORE_SAMPLE_CHARS)
+    {
         total += 1;
         if common.contains(c) || is_cjk_punct(c) || ('\u{FF01}'..='\u{FF5E}').contains(&c) {
             good += 1;
@@ -42,6 +41,27 @@ pub fn chinese_score(text: &str) -> f64 {
     } else {
         good as f64 / total as f64
     }
+}
+
+/// The non-ASCII characters of `text`, in order. Decoded pages are mostly ASCII markup, so the
+/// ASCII runs are skipped eight bytes at a time rather than decoded character by character.
+fn non_ascii_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while let Some(word) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            if word & HIGH_BITS != 0 {
+                break;
+            }
+            at += 8;
+        }
+        at += bytes[at..].iter().position(|&b| b >= 0x80)?;
+        let c = text[at..].chars().next()?;
+        at += c.len_utf8();
+        Some(c)
+    })
 }
 
 /// The common Han characters as a bitset over the CJK Unified Ideographs block, where all of them
@@ -92,5 +112,21 @@ impl CommonHan {
             let i = (code - CJK_BLOCK.start()) as usize;
             self.bits[i / 64] & (1 << (i % 64)) != 0
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_ascii_characters_are_found_across_ascii_runs_of_every_length() {
+        for run in 0..20 {
+            let ascii = "<a>x".repeat(run).chars().take(run).collect::<String>();
+            let text = format!("中{ascii}，é{ascii}{ascii}😀{ascii}");
+            let expected: Vec<char> = text.chars().filter(|c| !c.is_ascii()).collect();
+            assert_eq!(non_ascii_chars(&text).collect::<Vec<_>>(), expected);
+        }
+        assert_eq!(non_ascii_chars("plain ascii only").count(), 0);
     }
 }
