@@ -6,6 +6,21 @@
 
 use crate::text::fold::Folder;
 
+use super::Spam;
+
+impl Spam {
+    /// Pass each folded character of `text` to `emit` with the byte offset and the original
+    /// character it comes from, as the stage's folder folds each character in turn; the table is
+    /// built by the first call (about 29,000 characters folded), so building the stage for a
+    /// command that cleans nothing costs nothing more.
+    #[inline]
+    pub(super) fn fold_chars(&self, text: &str, emit: impl FnMut(usize, char, char)) {
+        self.folds
+            .get_or_init(|| CharFolds::new(&self.folder))
+            .each(&self.folder, text, emit);
+    }
+}
+
 /// The folded form of each character below [`CharFolds::END`] that folds to at most one character
 /// of the Basic Multilingual Plane, read from the folder itself: a character folds here exactly as
 /// `Folder::fold_each` folds it, and any other is folded by the folder.

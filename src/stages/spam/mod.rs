@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
 use regex::Regex;
@@ -53,8 +54,8 @@ pub use scored_title::{TITLE_FEATURES, TitleCandidate};
 
 pub struct Spam {
     folder: Folder,
-    /// The folder's work on the common characters, tabulated.
-    folds: folds::CharFolds,
+    /// The folder's work on the common characters, tabulated at the first document.
+    folds: OnceLock<folds::CharFolds>,
     title: Option<TitleRule>,
     stuffing: Option<StuffingRule>,
     tokens: Option<TokenRule>,
@@ -173,7 +174,7 @@ impl Spam {
             max_context_cues: settings.max_context_cues,
             commas: settings.commas.chars().collect(),
             lexicon: None,
-            folds: folds::CharFolds::new(&folder),
+            folds: OnceLock::new(),
             folder,
         };
         for rule in rules.for_stage(StageName::Spam) {
@@ -231,7 +232,7 @@ impl Spam {
         let mut ring = [(0usize, 0usize); RING];
         let mut count = 0usize;
         let mut folded_pos = 0usize;
-        self.folds.each(&self.folder, text, |offset, c, f| {
+        self.fold_chars(text, |offset, c, f| {
             let end = offset + c.len_utf8();
             ring[count % RING] = (folded_pos, offset);
             count += 1;

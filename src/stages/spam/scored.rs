@@ -231,9 +231,7 @@ impl ScoredRule {
             }
             spans.folded.clear();
             let character = &text[at..at + c.len_utf8()];
-            stage.folds.each(&stage.folder, character, |_, _, f| {
-                spans.folded.push(self.sounds.token(f))
-            });
+            stage.fold_chars(character, |_, _, f| spans.folded.push(self.sounds.token(f)));
             for &sound in spans.folded.iter().rev() {
                 if let Some(pair) = next.and_then(|after| sound.zip(after)) {
                     count += 1;
@@ -330,7 +328,7 @@ fn running_pairs(stage: &Spam, text: &str) -> FxHashMap<(char, char), usize> {
             *counts.entry(pair).or_default() += 1;
         }
     };
-    stage.folds.each(&stage.folder, text, |_, _, f| {
+    stage.fold_chars(text, |_, _, f| {
         if !stage.is_comma(f) {
             count(first.zip(second));
         }
@@ -387,7 +385,7 @@ impl Spam {
     pub(super) fn promo_cover(&self, text: &str) -> Option<f64> {
         let rule = self.scored.as_ref()?;
         let mut tally = Tally::default();
-        self.folds.each(&self.folder, text, |_, _, f| {
+        self.fold_chars(text, |_, _, f| {
             tally.push(&rule.promo, rule.sounds.token(f))
         });
         tally.score().map(|(_, cover)| cover)

@@ -89,7 +89,7 @@ impl ScoredTitle {
         let (line, groups) = first_line_of_groups(text, &self.separators, self.min_groups)?;
         let line_text = &text[line.clone()];
         let mut tally = Tally::default();
-        stage.folds.each(&stage.folder, line_text, |_, _, f| {
+        stage.fold_chars(line_text, |_, _, f| {
             tally.push(&self.promo, scored.sounds.token(f))
         });
         let (promo_mean, promo_cover) = tally.score().unwrap_or((0.0, 0.0));
@@ -127,7 +127,7 @@ impl ScoredTitle {
 fn sounded_pairs(stage: &Spam, sounds: &Sounds, line: &str) -> Vec<(char, char)> {
     let mut pairs = Vec::new();
     let mut previous = None;
-    stage.folds.each(&stage.folder, line, |_, _, f| {
+    stage.fold_chars(line, |_, _, f| {
         let current = sounds.token(f).map(|_| f);
         if let Some(pair) = previous.zip(current) {
             pairs.push(pair);
@@ -150,7 +150,7 @@ fn body_share(stage: &Spam, body: &str, pairs: &[(char, char)]) -> f64 {
         .map_or(body.len(), |(i, _)| i);
     let mut seen: HashSet<(char, char)> = HashSet::new();
     let mut previous: Option<char> = None;
-    stage.folds.each(&stage.folder, &body[..end], |_, _, f| {
+    stage.fold_chars(&body[..end], |_, _, f| {
         if let Some(p) = previous
             && line.contains(&(p, f))
         {
