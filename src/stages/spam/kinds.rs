@@ -247,7 +247,7 @@ impl Spam {
                 }
                 self.scored = Some(ScoredRule::compile(
                     rule,
-                    rules,
+                    (rules, self),
                     (bigrams.as_str(), weights.as_str(), readings.as_str()),
                     (min_span_chars, max_span_chars, min_join_gain),
                 )?);

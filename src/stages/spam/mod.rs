@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
 use regex::Regex;
@@ -33,6 +34,7 @@ use crate::text::fold::Folder;
 use crate::types::StageName;
 
 mod evidence;
+mod folds;
 mod kinds;
 mod lexicon;
 mod stuffing;
@@ -52,6 +54,8 @@ pub use scored_title::{TITLE_FEATURES, TitleCandidate};
 
 pub struct Spam {
     folder: Folder,
+    /// The folder's work on the common characters, tabulated at the first document.
+    folds: OnceLock<folds::CharFolds>,
     title: Option<TitleRule>,
     stuffing: Option<StuffingRule>,
     tokens: Option<TokenRule>,
@@ -170,6 +174,7 @@ impl Spam {
             max_context_cues: settings.max_context_cues,
             commas: settings.commas.chars().collect(),
             lexicon: None,
+            folds: OnceLock::new(),
             folder,
         };
         for rule in rules.for_stage(StageName::Spam) {
@@ -227,29 +232,27 @@ impl Spam {
         let mut ring = [(0usize, 0usize); RING];
         let mut count = 0usize;
         let mut folded_pos = 0usize;
-        for (offset, c) in text.char_indices() {
+        self.fold_chars(text, |offset, c, f| {
             let end = offset + c.len_utf8();
-            self.folder.fold_each(&text[offset..end], |f| {
-                ring[count % RING] = (folded_pos, offset);
-                count += 1;
-                folded_pos += f.len_utf8();
-                stepper.consume(f);
-                for m in stepper.matches() {
-                    // Newest first: a word is a few characters long.
-                    let start = (count.saturating_sub(RING)..count)
-                        .rev()
-                        .map(|i| ring[i % RING])
-                        .find(|(pos, _)| *pos == m.start());
-                    let Some((_, start)) = start else { continue };
-                    if inside_latin_word(text, &(start..end)) {
-                        continue;
-                    }
-                    for &(source, i) in &lexicon.owners[m.value() as usize] {
-                        by_source.entry(source).or_default().push((start..end, i));
-                    }
+            ring[count % RING] = (folded_pos, offset);
+            count += 1;
+            folded_pos += f.len_utf8();
+            stepper.consume(f);
+            for m in stepper.matches() {
+                // Newest first: a word is a few characters long.
+                let start = (count.saturating_sub(RING)..count)
+                    .rev()
+                    .map(|i| ring[i % RING])
+                    .find(|(pos, _)| *pos == m.start());
+                let Some((_, start)) = start else { continue };
+                if inside_latin_word(text, &(start..end)) {
+                    continue;
                 }
-            });
-        }
+                for &(source, i) in &lexicon.owners[m.value() as usize] {
+                    by_source.entry(source).or_default().push((start..end, i));
+                }
+            }
+        });
         let lists = self.lists();
         by_source
             .into_iter()

@@ -145,21 +145,38 @@ impl Promo {
         }
         self.llr.get(&pair).copied()
     }
+}
 
-    /// The mean log-likelihood ratio of the sound bigrams of `tokens` (`None` breaks a run) and
-    /// the share of them that are promotional; `None` when there is no bigram.
-    pub(super) fn score(&self, tokens: &[Option<u32>]) -> Option<(f64, f64)> {
-        let (mut total, mut known, mut count) = (0.0, 0usize, 0usize);
-        for pair in tokens.windows(2) {
-            if let [Some(a), Some(b)] = pair {
-                count += 1;
-                if let Some(llr) = self.get((*a, *b)) {
-                    total += f64::from(llr);
-                    known += 1;
-                }
+/// The promotional score of a run of sounds given one at a time (`None` breaks the run): the mean
+/// log-likelihood ratio of its bigrams and the share of them that are promotional.
+#[derive(Default)]
+pub(super) struct Tally {
+    previous: Option<u32>,
+    total: f64,
+    known: usize,
+    count: usize,
+}
+
+impl Tally {
+    pub(super) fn push(&mut self, promo: &Promo, token: Option<u32>) {
+        if let Some(pair) = self.previous.zip(token) {
+            self.count += 1;
+            if let Some(llr) = promo.get(pair) {
+                self.total += f64::from(llr);
+                self.known += 1;
             }
         }
-        (count > 0).then(|| (total / count as f64, known as f64 / count as f64))
+        self.previous = token;
+    }
+
+    /// `None` when there is no bigram.
+    pub(super) fn score(&self) -> Option<(f64, f64)> {
+        (self.count > 0).then(|| {
+            (
+                self.total / self.count as f64,
+                self.known as f64 / self.count as f64,
+            )
+        })
     }
 }
 

@@ -6,8 +6,9 @@
 //! bigrams are data files derived by `sluice-eval`'s `train_spam_model` from the train side of the
 //! development split.
 
-use std::collections::HashMap;
 use std::ops::Range;
+
+use rustc_hash::FxHashMap;
 
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
@@ -18,7 +19,7 @@ use crate::text::lm::{Context, ngrams};
 use super::evidence::{
     char_after, char_before, is_clause_break, is_fullwidth_alnum, is_inline_space, join_gain,
 };
-use super::model::{Logistic, Promo, Sounds, describe};
+use super::model::{Logistic, Promo, Sounds, Tally, describe};
 use super::{Found, Spam};
 
 /// The model's features, in the order of [`SpanCandidate::features`] and of the weights file.
@@ -87,6 +88,9 @@ struct Spans {
 pub(super) struct ScoredRule {
     pub(super) id: String,
     pub(super) sounds: Sounds,
+    /// Whether a byte starts the UTF-8 form of one of the stage's commas: the walk to the commas
+    /// tests a byte in a table, and decodes only the characters that start so.
+    comma_starts: [bool; 256],
     /// Log-likelihood ratio of each promotional sound bigram (spam phrases against ordinary text).
     promo: Promo,
     model: Logistic,
@@ -99,7 +103,7 @@ pub(super) struct ScoredRule {
 impl ScoredRule {
     pub(super) fn compile(
         rule: &Rule,
-        rules: &RuleSet,
+        (rules, stage): (&RuleSet, &Spam),
         (bigrams, weights, readings): (&str, &str, &str),
         (min_span_chars, max_span_chars, min_join_gain): (usize, usize, f64),
     ) -> Result<Self, RuleError> {
@@ -113,9 +117,14 @@ impl ScoredRule {
         let sounds = Sounds::from_readings(&readings);
         let promo = Promo::read(&sounds, bigrams, data(bigrams, "bigrams")?)?;
         let model = Logistic::read(weights, data(weights, "weights")?, &FEATURES)?;
+        let mut comma_starts = [false; 256];
+        for comma in &stage.commas {
+            comma_starts[usize::from(comma.encode_utf8(&mut [0; 4]).as_bytes()[0])] = true;
+        }
         Ok(ScoredRule {
             id: rule.id.clone(),
             sounds,
+            comma_starts,
             promo,
             model,
             min_span_chars,
@@ -130,23 +139,29 @@ impl ScoredRule {
         self.scan(stage, text, false)
     }
 
-    /// The candidates; when `decisive`, only those that can reach the threshold. The language-model
+    /// The candidates; when `decisive`, only those that reach the threshold. The language-model
     /// features cost most of the stage's time, so each candidate is first bounded: the features
-    /// known so far, the others at their most probable value (`Logistic::can_reach`). A candidate
-    /// left out is below the threshold, so it would never be taken, nor outscore the best of its
-    /// comma when that one is taken: the stage's edits are those of the full list.
+    /// known so far, the others at their most probable value (`Logistic::can_reach`): the word
+    /// model's join gain (which leaves fewest), the page's support, the character n-gram gain, and
+    /// whether the span's start cuts a word only for one that reaches it. A
+    /// candidate left out is below the threshold, so it would never be taken, nor outscore the
+    /// best of its comma when that one is taken: the stage's edits are those of the full list.
     fn scan(&self, stage: &Spam, text: &str, decisive: bool) -> Vec<SpanCandidate> {
         let mut out = Vec::new();
         // Built for the first comma that needs it: clean text rarely does.
-        let mut running: Option<HashMap<(char, char), usize>> = None;
+        let mut running: Option<FxHashMap<(char, char), usize>> = None;
         let may_reach = |features: &[f64], open: &[usize]| {
             !decisive || self.model.can_reach(features, open, &SPAN_FEATURE_RANGES)
         };
         let mut spans = Spans::default();
-        for (at, c) in text.char_indices() {
-            if !stage.is_comma(c) {
+        for (at, byte) in text.bytes().enumerate() {
+            // A first byte of a character's UTF-8 form is never inside another character.
+            if !self.comma_starts[usize::from(byte)] {
                 continue;
             }
+            let Some(c) = text[at..].chars().next().filter(|c| stage.is_comma(*c)) else {
+                continue;
+            };
             let comma_end = at + c.len_utf8();
             self.spans(stage, text, at, &mut spans);
             let mut supported = None;
@@ -162,10 +177,6 @@ impl ScoredRule {
                 if !may_reach(&features, &[NGRAM_GAIN, PAGE_SUPPORT]) {
                     continue;
                 }
-                // An inserted span starts between words of the text around it.
-                if join_gain(text, &(start..start)) >= self.min_join_gain {
-                    continue;
-                }
                 let supported = *supported.get_or_insert_with(|| {
                     let running = running.get_or_insert_with(|| running_pairs(stage, text));
                     last_pair(stage, &text[..at])
@@ -176,6 +187,13 @@ impl ScoredRule {
                     continue;
                 }
                 features[NGRAM_GAIN] = clamp(NGRAM_GAIN, deletion_gain(text, &range, chars));
+                if !may_reach(&features, &[]) {
+                    continue;
+                }
+                // An inserted span starts between words of the text around it.
+                if join_gain(text, &(start..start)) >= self.min_join_gain {
+                    continue;
+                }
                 out.push(SpanCandidate {
                     probability: self.model.probability(&features),
                     range,
@@ -212,9 +230,8 @@ impl ScoredRule {
                 break;
             }
             spans.folded.clear();
-            stage.folder.fold_each(&text[at..at + c.len_utf8()], |f| {
-                spans.folded.push(self.sounds.token(f))
-            });
+            let character = &text[at..at + c.len_utf8()];
+            stage.fold_chars(character, |_, _, f| spans.folded.push(self.sounds.token(f)));
             for &sound in spans.folded.iter().rev() {
                 if let Some(pair) = next.and_then(|after| sound.zip(after)) {
                     count += 1;
@@ -303,15 +320,15 @@ fn last_pair(stage: &Spam, text: &str) -> Option<(char, char)> {
 /// How often each pair of folded characters of the page runs on into the text: followed by
 /// anything but a comma. A phrase whose head word the page uses in its sentences is the page's
 /// subject (an article on the lottery), not an injection, which stands before its comma.
-fn running_pairs(stage: &Spam, text: &str) -> HashMap<(char, char), usize> {
-    let mut counts: HashMap<(char, char), usize> = HashMap::new();
+fn running_pairs(stage: &Spam, text: &str) -> FxHashMap<(char, char), usize> {
+    let mut counts: FxHashMap<(char, char), usize> = FxHashMap::default();
     let (mut first, mut second): (Option<char>, Option<char>) = (None, None);
     let mut count = |pair: Option<(char, char)>| {
         if let Some(pair) = pair {
             *counts.entry(pair).or_default() += 1;
         }
     };
-    stage.folder.fold_each(text, |f| {
+    stage.fold_chars(text, |_, _, f| {
         if !stage.is_comma(f) {
             count(first.zip(second));
         }
@@ -367,10 +384,11 @@ impl Spam {
     /// promotional; `None` without the rule or a bigram.
     pub(super) fn promo_cover(&self, text: &str) -> Option<f64> {
         let rule = self.scored.as_ref()?;
-        let mut tokens = Vec::new();
-        self.folder
-            .fold_each(text, |f| tokens.push(rule.sounds.token(f)));
-        rule.promo.score(&tokens).map(|(_, cover)| cover)
+        let mut tally = Tally::default();
+        self.fold_chars(text, |_, _, f| {
+            tally.push(&rule.promo, rule.sounds.token(f))
+        });
+        tally.score().map(|(_, cover)| cover)
     }
 
     /// The scored rule's candidate spans of `text` with their features (for training the model).

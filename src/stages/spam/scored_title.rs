@@ -13,7 +13,7 @@ use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::text::lines::with_newline;
 
-use super::model::{Logistic, Promo, describe};
+use super::model::{Logistic, Promo, Sounds, Tally, describe};
 use super::title::first_line_of_groups;
 use super::{Found, Spam};
 
@@ -85,26 +85,19 @@ impl ScoredTitle {
         text: &str,
         decisive: bool,
     ) -> Option<TitleCandidate> {
-        let sounds = &stage.scored.as_ref()?.sounds;
+        let scored = stage.scored.as_ref()?;
         let (line, groups) = first_line_of_groups(text, &self.separators, self.min_groups)?;
         let line_text = &text[line.clone()];
-        let mut tokens = Vec::new();
-        let mut pairs: Vec<(char, char)> = Vec::new();
-        let mut previous = None;
-        stage.folder.fold_each(line_text, |f| {
-            let token = sounds.token(f);
-            tokens.push(token);
-            let current = token.map(|_| f);
-            if let Some(pair) = previous.zip(current) {
-                pairs.push(pair);
-            }
-            previous = current;
+        let mut tally = Tally::default();
+        stage.fold_chars(line_text, |_, _, f| {
+            tally.push(&self.promo, scored.sounds.token(f))
         });
-        let (promo_mean, promo_cover) = self.promo.score(&tokens).unwrap_or((0.0, 0.0));
+        let (promo_mean, promo_cover) = tally.score().unwrap_or((0.0, 0.0));
         let mut features = [promo_mean, promo_cover, 0.0, groups.min(20) as f64 / 10.0];
         if decisive && !self.model.can_reach(&features, &[BODY_SHARE], &SHARE_RANGE) {
             return None;
         }
+        let pairs = sounded_pairs(stage, &scored.sounds, line_text);
         features[BODY_SHARE] = body_share(stage, &text[line.end..], &pairs);
         Some(TitleCandidate {
             probability: self.model.probability(&features),
@@ -129,6 +122,21 @@ impl ScoredTitle {
     }
 }
 
+/// The pairs of folded characters of `line` that both have a sound (letters): measured only for
+/// a line that may reach the threshold.
+fn sounded_pairs(stage: &Spam, sounds: &Sounds, line: &str) -> Vec<(char, char)> {
+    let mut pairs = Vec::new();
+    let mut previous = None;
+    stage.fold_chars(line, |_, _, f| {
+        let current = sounds.token(f).map(|_| f);
+        if let Some(pair) = previous.zip(current) {
+            pairs.push(pair);
+        }
+        previous = current;
+    });
+    pairs
+}
+
 /// The share of the line's distinct character pairs (folded letters) that the body uses too: a
 /// page's own title repeats its subject, a hijacked one is about something else.
 fn body_share(stage: &Spam, body: &str, pairs: &[(char, char)]) -> f64 {
@@ -142,7 +150,7 @@ fn body_share(stage: &Spam, body: &str, pairs: &[(char, char)]) -> f64 {
         .map_or(body.len(), |(i, _)| i);
     let mut seen: HashSet<(char, char)> = HashSet::new();
     let mut previous: Option<char> = None;
-    stage.folder.fold_each(&body[..end], |f| {
+    stage.fold_chars(&body[..end], |_, _, f| {
         if let Some(p) = previous
             && line.contains(&(p, f))
         {
