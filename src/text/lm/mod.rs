@@ -26,8 +26,10 @@ use crate::text::table;
 pub use image::ImageError;
 use image::{Image, Scalars, StrTable, Tables};
 
-/// The files the word model image is derived from, as `derive_lm_image` reads them (gzip).
+/// The files the word model image is derived from, as `derive_lm_image` reads them (gzip): the
+/// jieba dictionary,
 pub const DICTIONARY_FILE: &str = "data/lm/jieba_dict.txt.gz";
+/// and the character unigram and bigram counts.
 pub const CHAR_BIGRAMS_FILE: &str = "data/lm/char_bigrams.txt.gz";
 
 /// The word model: the tables derived from the jieba dictionary and the character bigram counts
