@@ -52,7 +52,7 @@ pub enum Bytes {
 impl Bytes {
     /// Whether these are the bytes of the embedded file `embedded`: at once when they are the
     /// embedded copy itself, else by comparing them.
-    pub fn are(&self, embedded: &'static [u8]) -> bool {
+    pub fn same_as(&self, embedded: &'static [u8]) -> bool {
         match self {
             Bytes::Embedded(bytes) => std::ptr::eq(*bytes, embedded) || *bytes == embedded,
             Bytes::Read(bytes) => **bytes == *embedded,

@@ -36,39 +36,32 @@ impl Resources {
     /// files, else built from its files (the embedded file standing in for one the set lacks, as
     /// with `--no-default-rules`); a file that does not read is an error naming it.
     pub(crate) fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let [words, ngrams, table] = FILES.map(|path| match rules.data_bytes(path) {
-            Ok(bytes) => bytes.clone(),
-            Err(_) => Bytes::Embedded(embedded(path).unwrap_or_default()),
-        });
-        let is_embedded = |bytes: &Bytes, path| embedded(path).is_some_and(|e| bytes.are(e));
+        let files = FILES.map(|path| file(Some(rules), path));
+        let is_embedded = |bytes: &Bytes, path| embedded(path).is_some_and(|e| bytes.same_as(e));
         if FILES
             .iter()
-            .zip([&words, &ngrams, &table])
+            .zip(&files)
             .all(|(path, bytes)| is_embedded(bytes, path))
         {
             return Ok(Self::embedded().clone());
         }
-        let table = std::str::from_utf8(&table)
-            .map_err(|e| RuleError::new(FOLD_TABLE, 0, format!("data file is not UTF-8: {e}")))?;
-        Self::build(words, ngrams, table)
+        Self::build(files)
     }
 
     /// The resources of the embedded files, built once per process.
     pub(crate) fn embedded() -> &'static Self {
         static EMBEDDED: OnceLock<Resources> = OnceLock::new();
         EMBEDDED.get_or_init(|| {
-            let file = |path| Bytes::Embedded(embedded(path).unwrap_or_default());
-            let table = std::str::from_utf8(embedded(FOLD_TABLE).unwrap_or_default());
-            Self::build(
-                file(WORD_MODEL),
-                file(NGRAM_MODEL),
-                table.unwrap_or_default(),
+            Self::build(FILES.map(|path| file(None, path))).expect(
+                "the embedded models are well-formed (derive_lm_image, derive_char_ngrams.py)",
             )
-            .expect("the embedded models are well-formed (derive_lm_image, derive_char_ngrams.py)")
         })
     }
 
-    fn build(words: Bytes, ngrams: Bytes, table: &str) -> Result<Self, RuleError> {
+    /// The models of the word model's, the n-gram model's and the character table's bytes.
+    fn build([words, ngrams, table]: [Bytes; 3]) -> Result<Self, RuleError> {
+        let table = std::str::from_utf8(&table)
+            .map_err(|e| RuleError::new(FOLD_TABLE, 0, format!("data file is not UTF-8: {e}")))?;
         let simplifier = Arc::new(Folder::from_opencc_ts_characters(table));
         let model = LanguageModel::read(words, Arc::clone(&simplifier))
             .map_err(|e| RuleError::new(WORD_MODEL, 0, e.to_string()))?;
@@ -79,6 +72,14 @@ impl Resources {
             ngrams: Arc::new(ngrams),
         })
     }
+}
+
+/// The file at `path` of `rules`, or the embedded one when there is no rule set or it lacks it.
+fn file(rules: Option<&RuleSet>, path: &str) -> Bytes {
+    rules
+        .and_then(|rules| rules.data_bytes(path).ok())
+        .cloned()
+        .unwrap_or_else(|| Bytes::Embedded(embedded(path).unwrap_or_default()))
 }
 
 #[cfg(test)]
@@ -92,6 +93,9 @@ mod tests {
         let process = Resources::embedded();
         let defaults = Resources::from_rules(&RuleSet::defaults().unwrap()).unwrap();
         assert!(Arc::ptr_eq(&defaults.model, &process.model));
+        // A set without them (`--no-default-rules`) uses the embedded files.
+        let empty = Resources::from_rules(&RuleSet::default()).unwrap();
+        assert!(Arc::ptr_eq(&empty.model, &process.model));
         // The same bytes read from a directory are the embedded files too.
         let copies = FILES.map(|path| (path.to_string(), embedded(path).unwrap().to_vec()));
         let copies = RuleSet::from_files(BTreeMap::from(copies)).unwrap();
