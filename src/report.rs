@@ -67,10 +67,10 @@ pub struct DecodeReport {
 }
 
 /// What the `html` stage left out of the text of a page, so that its output can be rebuilt from its
-/// input (the decoded markup) and this ([`crate::Pipeline::rebuild_html`]): every element a rule
-/// removed, as a byte range of the markup with the markup itself, and every block of text the
-/// main-content choice left out, with its text. Markup of the elements kept (tags, comments,
-/// white space collapsed between words) is the layout of the extraction, not a removal.
+/// input (the decoded markup) and this (as `tests/accounting.rs` does for every fixture): every
+/// element a rule removed, as a byte range of the markup with the markup itself, and every block
+/// of text the main-content choice left out, with its text. Markup of the elements kept (tags,
+/// comments, white space collapsed between words) is the layout of the extraction, not a removal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HtmlAccounting {
     /// Elements removed by a cleaning rule, in document order; none inside another.

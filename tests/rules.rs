@@ -199,3 +199,44 @@ fn a_malformed_table_line_fails_with_the_table_file_and_line() {
     let stderr = stderr_of_failure(&["check"], rules.path());
     assert!(stderr.contains("pinyin/readings.txt:3:"), "{stderr}");
 }
+
+/// The script stage's output for the line `text` under `rules`, as `sluice clean` writes it.
+fn script_output(rules: &sluice::RuleSet, text: &str) -> String {
+    let pipeline = sluice::Pipeline::with_stages(rules, [sluice::StageName::Script]).unwrap();
+    pipeline.run(sluice::Document::from_text(text)).render()
+}
+
+#[test]
+fn a_rules_directory_replaces_the_word_model() {
+    // The spin rule reverses 朋儕 (a substitute) to 朋友 when the word model prefers 朋友. A model
+    // that knows 朋侪 as a common word and 朋友 not at all prefers the text as written.
+    const SPUN: &str = "他把文章發到朋儕圈裡。";
+    let defaults = sluice::RuleSet::defaults().unwrap();
+    assert_eq!(script_output(&defaults, SPUN), "他把文章發到朋友圈裡。\n");
+    let image = sluice::internals::lm_image::derive_image(
+        "朋侪 1000 n\n朋 1 n\n友 1 n\n",
+        "朋\t1\n友\t1\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("lm")).unwrap();
+    std::fs::write(dir.path().join("lm/word_model.bin"), image).unwrap();
+    let replaced = sluice::RuleSet::load(dir.path(), true).unwrap();
+    assert_eq!(script_output(&replaced, SPUN), format!("{SPUN}\n"));
+}
+
+#[test]
+fn a_broken_model_file_fails_with_its_name() {
+    let page = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(page.path(), "正文。").unwrap();
+    for file in ["lm/word_model.bin", "lm/char_ngrams.bin"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("lm")).unwrap();
+        std::fs::write(dir.path().join(file), "not a model").unwrap();
+        let stderr = stderr_of_failure(&["clean", page.path().to_str().unwrap()], dir.path());
+        assert!(
+            stderr.contains(&format!("{file}:0:")) && !stderr.contains("panicked"),
+            "{file}: {stderr}"
+        );
+    }
+}

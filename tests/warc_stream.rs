@@ -14,19 +14,9 @@ use support::{warc_record, warc_record_with};
 mod binary;
 use binary::{fixture, sluice, stdout_of};
 
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files: Vec<(PathBuf, Vec<u8>)> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let relative = e.path().strip_prefix(dir).unwrap().to_path_buf();
-            (relative, std::fs::read(e.path()).unwrap())
-        })
-        .collect();
-    files.sort();
-    files
-}
+#[path = "support/tree.rs"]
+mod tree;
+use tree::snapshot;
 
 /// Clean `dir/crawl.warc.gz` into `out`, which must fail (exit 1) with `error` on stderr.
 fn clean_failing(dir: &Path, out: &Path, error: &str) {

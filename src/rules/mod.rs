@@ -8,20 +8,22 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
-use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::RuleError;
 use crate::types::StageName;
+use files::{Bytes, embedded_files};
+pub(crate) use resources::Resources;
 use settings::StageSettings;
 
 mod doc;
+pub(crate) mod files;
+mod resources;
 pub mod schema;
 pub mod settings;
-
-static DEFAULT_RULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
 /// Where something was defined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,9 +131,12 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     flags: Vec<DeclaredFlag>,
     settings: BTreeMap<StageName, BTreeMap<String, (toml::Value, Origin)>>,
-    data: BTreeMap<String, Vec<u8>>,
-    /// The digest of every file the set was built from (rules and data), for provenance.
-    digest: u128,
+    data: BTreeMap<String, Bytes>,
+    /// The digest of every file the set was built from (rules and data), for provenance: taken
+    /// when first asked for (it reads every byte of the language models).
+    digest: OnceLock<u128>,
+    /// The models the stages share, built when the first stage asks for them.
+    resources: OnceLock<Resources>,
 }
 
 #[derive(Deserialize)]
@@ -177,7 +182,7 @@ struct RawRule {
 impl RuleSet {
     /// The rule set embedded in the binary.
     pub fn defaults() -> Result<Self, RuleError> {
-        Self::from_files(embedded_files())
+        Self::from_data(embedded_files())
     }
 
     /// Load `dir` over the defaults (or alone, when `with_defaults` is false).
@@ -202,26 +207,31 @@ impl RuleSet {
             let bytes = std::fs::read(entry.path()).map_err(|e| {
                 RuleError::new(entry.path().display().to_string(), 0, e.to_string())
             })?;
-            files.insert(rel, bytes);
+            files.insert(rel, Bytes::Read(Arc::from(bytes)));
         }
-        Self::from_files(files)
+        Self::from_data(files)
     }
 
     /// Build a rule set from `(relative path, contents)` pairs.
     pub fn from_files(files: BTreeMap<String, Vec<u8>>) -> Result<Self, RuleError> {
-        let mut set = RuleSet {
-            digest: digest_files(&files),
-            ..RuleSet::default()
-        };
-        for (path, bytes) in files {
+        Self::from_data(
+            files
+                .into_iter()
+                .map(|(path, bytes)| (path, Bytes::Read(Arc::from(bytes))))
+                .collect(),
+        )
+    }
+
+    fn from_data(files: BTreeMap<String, Bytes>) -> Result<Self, RuleError> {
+        let mut set = RuleSet::default();
+        for (path, bytes) in &files {
             if path.ends_with(".toml") {
-                let text = std::str::from_utf8(&bytes)
-                    .map_err(|e| RuleError::new(&path, 0, format!("not UTF-8: {e}")))?;
-                set.add_toml(&path, text)?;
-            } else {
-                set.data.insert(path, bytes);
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|e| RuleError::new(path.as_str(), 0, format!("not UTF-8: {e}")))?;
+                set.add_toml(path, text)?;
             }
         }
+        set.data = files;
         set.rules
             .sort_by(|a, b| (a.stage, &a.id).cmp(&(b.stage, &b.id)));
         set.flags
@@ -314,7 +324,8 @@ impl RuleSet {
     /// path: two sets with the same digest are the same files. Settings given on the command line
     /// are not files: see [`RuleSet::describe_settings`].
     pub fn digest(&self) -> String {
-        format!("xxh3-128:{:032x}", self.digest)
+        let digest = self.digest.get_or_init(|| files::digest_set(&self.data));
+        format!("xxh3-128:{digest:032x}")
     }
 
     /// All rules, ordered by stage and id.
@@ -394,10 +405,24 @@ impl RuleSet {
 
     /// A data file by its path relative to the rules tree.
     pub fn data(&self, path: &str) -> Result<&[u8], RuleError> {
+        self.data_bytes(path).map(|bytes| &**bytes)
+    }
+
+    /// A data file as it is held: the embedded copy or the bytes read.
+    fn data_bytes(&self, path: &str) -> Result<&Bytes, RuleError> {
         self.data
             .get(path)
-            .map(Vec::as_slice)
             .ok_or_else(|| RuleError::new(path, 0, "data file is not in the rule set"))
+    }
+
+    /// The language models the stages share, built from this set's files once (the process's
+    /// embedded models when the files are the embedded ones).
+    pub(crate) fn resources(&self) -> Result<Resources, RuleError> {
+        if let Some(resources) = self.resources.get() {
+            return Ok(resources.clone());
+        }
+        let resources = Resources::from_rules(self)?;
+        Ok(self.resources.get_or_init(|| resources).clone())
     }
 
     /// A UTF-8 data file.
@@ -412,19 +437,6 @@ impl RuleSet {
             self.data_str(FOLD_TABLE)?,
         ))
     }
-}
-
-/// One digest of `(path, contents)` pairs: each part length-prefixed, so no two sets of files run
-/// together into the same bytes.
-fn digest_files(files: &BTreeMap<String, Vec<u8>>) -> u128 {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    for (path, bytes) in files {
-        for part in [path.as_bytes(), bytes] {
-            hasher.update(&(part.len() as u64).to_le_bytes());
-            hasher.update(part);
-        }
-    }
-    hasher.digest128()
 }
 
 /// The traditional→simplified character table behind the folded view.
@@ -473,24 +485,6 @@ fn validate(raw: RawRule, origin: Origin) -> Result<Rule, RuleError> {
         param_lines: BTreeMap::new(),
         origin,
     })
-}
-
-fn embedded_files() -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    collect(&DEFAULT_RULES, &mut files);
-    files
-}
-
-fn collect(dir: &Dir<'static>, files: &mut BTreeMap<String, Vec<u8>>) {
-    for file in dir.files() {
-        files.insert(
-            file.path().to_string_lossy().replace('\\', "/"),
-            file.contents().to_vec(),
-        );
-    }
-    for sub in dir.dirs() {
-        collect(sub, files);
-    }
 }
 
 /// 1-based line of a byte offset.

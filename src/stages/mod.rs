@@ -19,6 +19,7 @@ pub mod spam;
 /// One step of the pipeline. A stage is built once per run from the compiled rule set and then runs
 /// on many documents, possibly from several threads at once.
 pub trait Stage: Send + Sync {
+    /// Which stage this is (the stage of the ids it reports).
     fn name(&self) -> StageName;
     /// Change the document, recording every change with [`Document::apply`] and everything noticed
     /// but left alone with [`Document::flag`]. A stage never fails on input: bad input is flagged.

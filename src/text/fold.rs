@@ -78,6 +78,7 @@ impl Folder {
         }
     }
 
+    /// The folded view of `text`, with the way back to the original's positions.
     pub fn fold(&self, text: &str) -> Folded {
         let mut out = String::with_capacity(text.len());
         let mut origin = Vec::with_capacity(text.len() + 1);

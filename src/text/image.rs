@@ -186,14 +186,11 @@ pub fn digest_of<'a>(
     rules: &RuleSet,
     paths: impl IntoIterator<Item = &'a str>,
 ) -> Result<u128, RuleError> {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    for path in paths {
-        for part in [path.as_bytes(), rules.data(path)?] {
-            hasher.update(&(part.len() as u64).to_le_bytes());
-            hasher.update(part);
-        }
-    }
-    Ok(hasher.digest128())
+    let files = paths
+        .into_iter()
+        .map(|path| Ok((path, rules.data(path)?)))
+        .collect::<Result<Vec<_>, RuleError>>()?;
+    Ok(crate::rules::files::digest(files))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! End-to-end tests of the `sluice` binary on the fixtures, one module per topic, in one test binary
 //! (each file under `tests/` is a binary linked on its own).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -20,16 +20,9 @@ use binary::{fixture, sluice, stdout_of};
 mod jsonl_support;
 use jsonl_support::clean_jsonl;
 
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files: Vec<(PathBuf, Vec<u8>)> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().to_path_buf(), std::fs::read(e.path()).unwrap()))
-        .collect();
-    files.sort();
-    files
-}
+#[path = "../support/tree.rs"]
+mod tree;
+use tree::snapshot;
 
 /// `sluice clean ARGS…` run in `dir`: the exit code and stderr.
 fn clean_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {

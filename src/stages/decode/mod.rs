@@ -17,6 +17,8 @@ mod score;
 mod text_check;
 mod unicode;
 
+use std::sync::Arc;
+
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 
 use crate::document::Document;
@@ -25,6 +27,7 @@ use crate::report::DecodeReport;
 use crate::rules::RuleSet;
 use crate::rules::settings::DecodeSettings;
 use crate::stages::Stage;
+use crate::text::lm::LanguageModel;
 use crate::types::Format;
 use crate::types::StageName;
 
@@ -53,6 +56,8 @@ pub struct Decode {
     /// How much worse (in [`score::chinese_score`]) a declared charset may read than the detected
     /// one before it is overridden.
     override_margin: f64,
+    /// The rule set's word model, which decides between EUC-TW and another clean decoding.
+    model: Arc<LanguageModel>,
 }
 
 /// The decision: a decoding, how it was chosen and what showed it.
@@ -84,6 +89,7 @@ impl Decode {
         Ok(Decode {
             detector_sample: settings.detector_sample_kib.max(1) << 10,
             override_margin: settings.override_margin,
+            model: rules.resources()?.model,
         })
     }
 
@@ -194,7 +200,7 @@ impl Decode {
             && decoded.errors == 0
             && decoded.score >= READS_WELL
             && cns::decodes_cleanly(bytes)
-            && let Some(verdict) = euc_tw_by_language_model(bytes, &decoded, four_byte)
+            && let Some(verdict) = euc_tw_by_language_model(&self.model, bytes, &decoded, four_byte)
         {
             return verdict;
         }
@@ -274,14 +280,19 @@ fn candidate_verdict(best: Decoded, detected: &Decoded, four_byte: usize) -> Ver
 /// EUC-TW against another clean decoding that reads as Chinese too (short texts of common
 /// characters can: the CNS rows of frequent characters overlap GB 2312 level 1): the language
 /// model decides, by a clear margin.
-fn euc_tw_by_language_model(bytes: &[u8], other: &Decoded, four_byte: usize) -> Option<Verdict> {
+fn euc_tw_by_language_model(
+    model: &LanguageModel,
+    bytes: &[u8],
+    other: &Decoded,
+    four_byte: usize,
+) -> Option<Verdict> {
     let euc_tw = Charset::EucTw.decode(bytes, 0);
     if euc_tw.score < READS_WELL {
         return None;
     }
     let per_char = |text: &str| {
         let sample: String = text.chars().take(LANGUAGE_MODEL_SAMPLE).collect();
-        crate::text::lm::model().score_per_char(&sample)
+        model.score_per_char(&sample)
     };
     let (ours, theirs) = (per_char(&euc_tw.text), per_char(&other.text));
     if ours <= theirs + LANGUAGE_MODEL_MARGIN {

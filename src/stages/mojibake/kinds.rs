@@ -155,7 +155,7 @@ impl Mojibake {
                 round_trip_min_margin,
             } => {
                 let candidates = lost::Candidates::new(
-                    self.ngrams,
+                    &self.ngrams,
                     rules.data_str(&simplified_to_traditional)?,
                     rules.data_str(FOLD_TABLE)?,
                 );
@@ -164,7 +164,7 @@ impl Mojibake {
                     Some(lost::Lean::Traditional),
                     None,
                 ]
-                .map(|lean| roundtrip::options(self.ngrams, candidates.forms(), lean));
+                .map(|lean| roundtrip::options(&self.ngrams, candidates.forms(), lean));
                 self.lost = Some(Lost {
                     id: rule.id.clone(),
                     candidates,

@@ -33,13 +33,14 @@ use units::search_units;
 
 use std::cell::Cell;
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::settings::MojibakeSettings;
 use crate::rules::{FOLD_TABLE, RuleSet};
 use crate::stages::Stage;
-use crate::text::lm::{self, LanguageModel, NgramModel};
+use crate::text::lm::{LanguageModel, NgramModel};
 use crate::types::StageName;
 
 use codec::{Chain, Charset, PlainBig5};
@@ -80,8 +81,8 @@ pub struct Mojibake {
     /// A lone ASCII suspect whose two character-bigram transitions average at least this log-probability
     /// is a token of the text (`A股`, `T恤`), not a trail byte.
     ordinary_transition: f64,
-    lm: &'static LanguageModel,
-    ngrams: &'static NgramModel,
+    lm: Arc<LanguageModel>,
+    ngrams: Arc<NgramModel>,
 }
 
 struct Lost {
@@ -135,10 +136,10 @@ const UNREPAIRED_FLAG: &str = "mojibake.unrepaired";
 
 impl Mojibake {
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
-        let lm = lm::model();
+        let resources = rules.resources()?;
         let settings: MojibakeSettings = rules.settings()?;
         let mut stage = Mojibake {
-            detector: Detector::new(lm, settings.min_char_logp),
+            detector: Detector::new(&resources.model, settings.min_char_logp),
             entity: None,
             codepage: None,
             redecode: None,
@@ -155,8 +156,8 @@ impl Mojibake {
             scorings_per_kib: settings.scorings_per_kib,
             min_scorings: settings.min_scorings,
             ordinary_transition: settings.ordinary_transition,
-            lm,
-            ngrams: lm::ngrams(),
+            lm: resources.model,
+            ngrams: resources.ngrams,
         };
         for rule in rules.for_stage(StageName::Mojibake) {
             stage.compile(rule, rules)?;

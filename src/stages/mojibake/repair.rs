@@ -112,7 +112,7 @@ impl Mojibake {
     ) {
         let gaps = lost::gaps(line);
         let suspect = |at: usize| {
-            !lost::reads_as_question_mark(self.ngrams, line, at, rule.question_mark_logp)
+            !lost::reads_as_question_mark(&self.ngrams, line, at, rule.question_mark_logp)
         };
         let Some(&first) = gaps.iter().find(|&&at| suspect(at)) else {
             return;
@@ -172,7 +172,7 @@ impl Mojibake {
         };
         let judge = |text: &str| self.log_likelihood(text);
         let scoring = lost::Scoring {
-            model: self.ngrams,
+            model: &self.ngrams,
             settings: &rule.settings,
             judge: &judge,
             cost: &cost,

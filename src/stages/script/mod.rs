@@ -28,13 +28,14 @@ pub use build::derive_image;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 use crate::rules::settings::ScriptSettings;
 use crate::stages::Stage;
+use crate::text::lm::LanguageModel;
 use crate::types::StageName;
 
 use classes::CharClasses;
@@ -107,6 +108,8 @@ pub struct Script {
     /// suspect with no such neighbour cannot change unless its character entry converts it.
     phrase_neighbours: NeighbourValues,
     spin: Option<SpinDetector>,
+    /// The rule set's word model, which tells where a phrase straddles two words.
+    model: Arc<LanguageModel>,
 }
 
 impl Script {
@@ -158,6 +161,7 @@ impl Script {
             acceptable: built.acceptable,
             phrase_neighbours: built.phrase_neighbours,
             spin,
+            model: rules.resources()?.model,
         })
     }
 }

@@ -11,6 +11,7 @@
 //! distinct damage markers.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 use schemars::JsonSchema;
@@ -20,7 +21,7 @@ use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::RuleSet;
 use crate::stages::script::classes::CharClasses;
-use crate::text::lm;
+use crate::text::lm::LanguageModel;
 use crate::text::table;
 use crate::types::StageName;
 
@@ -59,6 +60,8 @@ pub struct SpinDetector {
     /// A page is spun with at least this many damage markers, and this many per 1000 Han characters.
     flag_min_markers: usize,
     flag_per_1000: f64,
+    /// The rule set's word model, which compares the two readings.
+    model: Arc<LanguageModel>,
 }
 
 /// A substitute found on the page, with what it replaces and how much the model prefers that.
@@ -142,6 +145,7 @@ impl SpinDetector {
             common_word_logp: damage_params.common_word_logp,
             flag_min_markers: damage_params.flag_min_markers,
             flag_per_1000: damage_params.flag_per_1000,
+            model: rules.resources()?.model,
         }))
     }
 
@@ -174,7 +178,7 @@ impl SpinDetector {
 
     /// The finding for one match, when the model prefers the original by the tier's margin.
     fn finding(&self, text: &str, pair: &Pair, range: std::ops::Range<usize>) -> Option<Finding> {
-        let model = lm::model();
+        let model = &self.model;
         let before = context_before(text, range.start);
         let after = context_after(text, range.end);
         let gain = model.score(&format!("{before}{}{after}", pair.original))

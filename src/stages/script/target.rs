@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::document::Change;
-use crate::text::lm;
 
 use super::auto::straddles;
 use super::convert::Converter;
@@ -184,7 +183,7 @@ impl Script {
                     if phrase && trip != from {
                         // A phrase may straddle two words (更加|注重 holds 加注 → 加註): then the
                         // character takes the conversion of its own word.
-                        let words = words.get_or_insert_with(|| lm::model().words(&folded));
+                        let words = words.get_or_insert_with(|| self.model.words(&folded));
                         if straddles(span, words) {
                             self.convert_in_word(converter, &folded, words, index)
                                 .unwrap_or(trip)

@@ -159,7 +159,7 @@ impl ContextRule {
             .into_iter()
             .filter(|&start| {
                 text[start..end].chars().count() <= self.max_span_chars
-                    && !splits_word(text, start, self.min_join_gain)
+                    && !splits_word(&stage.resources.model, text, start, self.min_join_gain)
             })
             .map(|start| {
                 let span = start..end;

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::text::chars::{is_cjk_punct, is_han};
-use crate::text::lm;
+use crate::text::lm::LanguageModel;
 
 use super::{Evidence, Spam};
 
@@ -48,7 +48,7 @@ pub(super) fn is_clause_break(c: char) -> bool {
 /// The language-model evidence that a span was inserted: how much more probable the few characters
 /// on either side are when they are read together (a word the span had split, 電|九州娛樂|商 → 電商)
 /// than when read apart. Near zero when the span sits between words.
-pub(super) fn join_gain(text: &str, range: &Range<usize>) -> f64 {
+pub(super) fn join_gain(model: &LanguageModel, text: &str, range: &Range<usize>) -> f64 {
     const SIDE: usize = 3;
     // The Han characters next to the span, as slices of the text: nothing is allocated for the
     // span edges tried at every comma (an empty span reads its two sides as one slice).
@@ -69,7 +69,6 @@ pub(super) fn join_gain(text: &str, range: &Range<usize>) -> f64 {
     if left.is_empty() || right.is_empty() {
         return 0.0;
     }
-    let model = lm::model();
     let joined = if range.is_empty() {
         model.score(&text[left_start..right_end])
     } else {
@@ -80,8 +79,13 @@ pub(super) fn join_gain(text: &str, range: &Range<usize>) -> f64 {
 
 /// Whether a span edge at `at` would cut a word in two (所|谓): an inserted span starts and ends
 /// between words of the text around it.
-pub(super) fn splits_word(text: &str, at: usize, min_join_gain: f64) -> bool {
-    join_gain(text, &(at..at)) >= min_join_gain
+pub(super) fn splits_word(
+    model: &LanguageModel,
+    text: &str,
+    at: usize,
+    min_join_gain: f64,
+) -> bool {
+    join_gain(model, text, &(at..at)) >= min_join_gain
 }
 
 impl Spam {
@@ -131,7 +135,7 @@ impl Evidence {
         Evidence {
             comma,
             stray_comma: comma && after.is_none_or(is_clause_break),
-            join_gain: join_gain(text, with_comma),
+            join_gain: join_gain(&stage.resources.model, text, with_comma),
             whole_clause: comma && before.is_none_or(|c| is_clause_break(c) || stage.is_comma(c)),
         }
     }

@@ -28,7 +28,7 @@ use regex::Regex;
 use crate::document::{Change, Document};
 use crate::error::RuleError;
 use crate::rules::settings::SpamSettings;
-use crate::rules::{FOLD_TABLE, RuleSet};
+use crate::rules::{FOLD_TABLE, Resources, RuleSet};
 use crate::stages::Stage;
 use crate::text::fold::Folder;
 use crate::types::StageName;
@@ -75,6 +75,8 @@ pub struct Spam {
     commas: Vec<char>,
     /// Every listed phrase and cue word in one automaton, so that clean text is scanned once.
     lexicon: Option<Lexicon>,
+    /// The rule set's language models, which weigh a span against the text around it.
+    resources: Resources,
 }
 
 /// Which list a lexicon word comes from.
@@ -176,6 +178,7 @@ impl Spam {
             lexicon: None,
             folds: OnceLock::new(),
             folder,
+            resources: rules.resources()?,
         };
         for rule in rules.for_stage(StageName::Spam) {
             stage.compile(rule, rules)?;

@@ -14,7 +14,7 @@ use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::pinyin::Readings;
 use crate::text::chars::{is_han, is_invisible};
-use crate::text::lm::{Context, ngrams};
+use crate::text::lm::{Context, NgramModel};
 
 use super::evidence::{
     char_after, char_before, is_clause_break, is_fullwidth_alnum, is_inline_space, join_gain,
@@ -173,7 +173,8 @@ impl ScoredRule {
                 if !may_reach(&features, &[JOIN_GAIN, NGRAM_GAIN, PAGE_SUPPORT]) {
                     continue;
                 }
-                features[JOIN_GAIN] = clamp(JOIN_GAIN, join_gain(text, &range));
+                features[JOIN_GAIN] =
+                    clamp(JOIN_GAIN, join_gain(&stage.resources.model, text, &range));
                 if !may_reach(&features, &[NGRAM_GAIN, PAGE_SUPPORT]) {
                     continue;
                 }
@@ -186,12 +187,15 @@ impl ScoredRule {
                 if !may_reach(&features, &[NGRAM_GAIN]) {
                     continue;
                 }
-                features[NGRAM_GAIN] = clamp(NGRAM_GAIN, deletion_gain(text, &range, chars));
+                features[NGRAM_GAIN] = clamp(
+                    NGRAM_GAIN,
+                    deletion_gain(&stage.resources.ngrams, text, &range, chars),
+                );
                 if !may_reach(&features, &[]) {
                     continue;
                 }
                 // An inserted span starts between words of the text around it.
-                if join_gain(text, &(start..start)) >= self.min_join_gain {
+                if join_gain(&stage.resources.model, text, &(start..start)) >= self.min_join_gain {
                     continue;
                 }
                 out.push(SpanCandidate {
@@ -340,7 +344,7 @@ fn running_pairs(stage: &Spam, text: &str) -> FxHashMap<(char, char), usize> {
 
 /// How much more probable, per removed character, the character n-gram model finds the line
 /// without the span: an inserted phrase costs more than its length in ordinary text would.
-fn deletion_gain(text: &str, range: &Range<usize>, chars: usize) -> f64 {
+fn deletion_gain(ngrams: &NgramModel, text: &str, range: &Range<usize>, chars: usize) -> f64 {
     // A line's indentation is not context: the output's layout trims it.
     let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
     let line_start = range.start
@@ -375,7 +379,7 @@ fn deletion_gain(text: &str, range: &Range<usize>, chars: usize) -> f64 {
     } else {
         Context::open(right)
     };
-    let scores = ngrams().fill_scores(&left, &["", &text[range.clone()]], &right);
+    let scores = ngrams.fill_scores(&left, &["", &text[range.clone()]], &right);
     (scores[0] - scores[1]) / chars.max(1) as f64
 }
 

@@ -9,6 +9,8 @@
 //! bits of the key's hash), two u32 per slot (the key's offset in the pool, the value's bits), and
 //! the pool: each key as a u16 length and its UTF-8 bytes. Linear probing from the hash's low bits.
 
+use crate::rules::files::Bytes;
+
 /// Why an image cannot be read.
 #[derive(Debug, thiserror::Error)]
 #[error("word model image: {0}")]
@@ -44,7 +46,7 @@ pub struct Image {
 
 /// One hash table of an image: string keys to 32-bit values.
 pub struct StrTable {
-    bytes: &'static [u8],
+    bytes: Bytes,
     mask: usize,
     tags_at: usize,
     slots_at: usize,
@@ -53,12 +55,12 @@ pub struct StrTable {
 
 impl Image {
     /// The image in `bytes`; checks the header and that every table fits.
-    pub fn read(bytes: &'static [u8]) -> Result<Self, ImageError> {
+    pub fn read(bytes: Bytes) -> Result<Self, ImageError> {
         if bytes.get(..4) != Some(MAGIC.as_slice()) {
             return Err(ImageError("not an SLLM file"));
         }
         let truncated = || ImageError("truncated");
-        let word = |at: usize| read_u32(bytes, at).ok_or_else(truncated);
+        let word = |at: usize| read_u32(&bytes, at).ok_or_else(truncated);
         if word(4)? != VERSION {
             return Err(ImageError("unknown version"));
         }
@@ -67,9 +69,9 @@ impl Image {
             oov: f32::from_bits(word(12)?),
             unigram_total: f64::from_bits(u64::from(word(16)?) | (u64::from(word(20)?) << 32)),
         };
-        let (words, at) = StrTable::read(bytes, HEADER_BYTES).ok_or_else(truncated)?;
-        let (chars, at) = StrTable::read(bytes, at).ok_or_else(truncated)?;
-        let (counts, _) = StrTable::read(bytes, at).ok_or_else(truncated)?;
+        let (words, at) = StrTable::read(&bytes, HEADER_BYTES).ok_or_else(truncated)?;
+        let (chars, at) = StrTable::read(&bytes, at).ok_or_else(truncated)?;
+        let (counts, _) = StrTable::read(&bytes, at).ok_or_else(truncated)?;
         Ok(Image {
             scalars,
             words,
@@ -81,7 +83,7 @@ impl Image {
 
 impl StrTable {
     /// The table starting at byte `at`, and where the next one starts.
-    fn read(bytes: &'static [u8], at: usize) -> Option<(Self, usize)> {
+    fn read(bytes: &Bytes, at: usize) -> Option<(Self, usize)> {
         let capacity = read_u32(bytes, at)? as usize;
         let pool_len = read_u32(bytes, at + 4)? as usize;
         if !capacity.is_power_of_two() {
@@ -93,7 +95,7 @@ impl StrTable {
         let end = align4(pool_at + pool_len);
         (end <= bytes.len()).then_some((
             StrTable {
-                bytes,
+                bytes: bytes.clone(),
                 mask: capacity - 1,
                 tags_at,
                 slots_at,
@@ -105,15 +107,16 @@ impl StrTable {
 
     /// The value of `key`, if the table has it.
     pub fn get(&self, key: &[u8]) -> Option<u32> {
+        let bytes: &[u8] = &self.bytes;
         let hash = fnv1a(key);
         let tag = tag_of(hash);
         let mut slot = hash as usize & self.mask;
         // At most one round: a damaged image with no empty slot ends the search, not the process.
         for _ in 0..=self.mask {
-            match *self.bytes.get(self.tags_at + slot)? {
+            match *bytes.get(self.tags_at + slot)? {
                 0 => return None,
-                t if t == tag && self.key(slot)? == key => {
-                    return read_u32(self.bytes, self.slots_at + 8 * slot + 4);
+                t if t == tag && self.key(bytes, slot)? == key => {
+                    return read_u32(bytes, self.slots_at + 8 * slot + 4);
                 }
                 _ => slot = (slot + 1) & self.mask,
             }
@@ -121,12 +124,10 @@ impl StrTable {
         None
     }
 
-    fn key(&self, slot: usize) -> Option<&[u8]> {
-        let at = self.pool_at + read_u32(self.bytes, self.slots_at + 8 * slot)? as usize;
-        let len = usize::from(u16::from_le_bytes(
-            self.bytes.get(at..at + 2)?.try_into().ok()?,
-        ));
-        self.bytes.get(at + 2..at + 2 + len)
+    fn key<'a>(&self, bytes: &'a [u8], slot: usize) -> Option<&'a [u8]> {
+        let at = self.pool_at + read_u32(bytes, self.slots_at + 8 * slot)? as usize;
+        let len = usize::from(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
+        bytes.get(at + 2..at + 2 + len)
     }
 }
 
@@ -212,7 +213,8 @@ fn align4(n: usize) -> usize {
     n.div_ceil(4) * 4
 }
 
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
+/// The little-endian `u32` at byte `at`, if the bytes reach that far.
+pub(super) fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
@@ -232,8 +234,7 @@ mod tests {
             chars: vec![('注', -7.0)],
             counts: vec![("a", 3), ("3月", 7)],
         };
-        let bytes: &'static [u8] = Box::leak(write(scalars, &tables).into_boxed_slice());
-        let image = Image::read(bytes).unwrap();
+        let image = Image::read(Bytes::Read(write(scalars, &tables).into())).unwrap();
         assert_eq!(image.scalars, scalars);
         let word = |w: &str| image.words.get(w.as_bytes()).map(f32::from_bits);
         assert_eq!(word("注重"), Some(-9.0));
@@ -246,8 +247,8 @@ mod tests {
 
     #[test]
     fn a_damaged_image_is_an_error_not_a_panic() {
-        assert!(Image::read(b"SLLM").is_err());
-        assert!(Image::read(b"NOPE\x01\0\0\0").is_err());
+        assert!(Image::read(Bytes::Embedded(b"SLLM")).is_err());
+        assert!(Image::read(Bytes::Embedded(b"NOPE\x01\0\0\0")).is_err());
         let mut bytes = write(
             Scalars {
                 max_word_chars: 1,
@@ -261,6 +262,6 @@ mod tests {
             },
         );
         bytes.truncate(bytes.len() - 1);
-        assert!(Image::read(Box::leak(bytes.into_boxed_slice())).is_err());
+        assert!(Image::read(Bytes::Read(bytes.into())).is_err());
     }
 }

@@ -9,28 +9,32 @@
 mod image;
 mod ngram;
 
-pub use ngram::{Context, NgramModel, ngrams};
+#[cfg(test)]
+pub use ngram::ngrams;
+pub use ngram::{Context, NgramModel};
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use crate::error::RuleError;
+use crate::rules::Resources;
+use crate::rules::files::Bytes;
 use crate::text::chars::{SENTENCE_ENDS, is_cjk_punct, is_han};
 use crate::text::fold::Folder;
 use crate::text::table;
 
+pub use image::ImageError;
 use image::{Image, Scalars, StrTable, Tables};
 
-/// The tables derived from the jieba dictionary and the character bigram counts (see
-/// [`derive_image`]), read in place.
-static IMAGE: &[u8] = include_bytes!("../../../data/lm/word_model.bin");
-static TS_CHARACTERS: &str = include_str!("../../../rules/script/opencc/TSCharacters.txt");
-
-/// The files the word model image is derived from, as `derive_lm_image` reads them (gzip).
+/// The files the word model image is derived from, as `derive_lm_image` reads them (gzip): the
+/// jieba dictionary,
 pub const DICTIONARY_FILE: &str = "data/lm/jieba_dict.txt.gz";
+/// and the character unigram and bigram counts.
 pub const CHAR_BIGRAMS_FILE: &str = "data/lm/char_bigrams.txt.gz";
 
-/// The word model. Build it with [`model`], which reads the bundled image once per process.
+/// The word model: the tables derived from the jieba dictionary and the character bigram counts
+/// (see [`derive_image`]), read in place. A rule set's models are its `Resources`; [`model`] is
+/// the embedded one.
 pub struct LanguageModel {
     /// Words and characters to log-probabilities (a character's is the log of the share of
     /// dictionary frequency carried by words containing it: how common it is in Chinese text,
@@ -39,7 +43,7 @@ pub struct LanguageModel {
     /// such as which characters precede `?` or follow a digit.
     image: Image,
     /// The dictionary is simplified: traditional text is scored through this character map.
-    simplifier: &'static Folder,
+    simplifier: Arc<Folder>,
 }
 
 /// Interpolation weight of the unigram distribution in a bigram probability (Witten-Bell style).
@@ -136,21 +140,10 @@ fn training_class(c: char) -> char {
     }
 }
 
-/// The shared model, read on first use.
+/// The embedded word model, read once per process (for tests and measurements: a stage takes
+/// its rule set's).
 pub fn model() -> &'static LanguageModel {
-    static MODEL: OnceLock<LanguageModel> = OnceLock::new();
-    MODEL.get_or_init(|| LanguageModel {
-        image: Image::read(IMAGE)
-            .expect("the bundled word model is well-formed (sluice-eval's derive_lm_image)"),
-        simplifier: simplifier(),
-    })
-}
-
-/// The traditional→simplified character map that both models score traditional text through:
-/// built once for the two.
-fn simplifier() -> &'static Folder {
-    static FOLDER: OnceLock<Folder> = OnceLock::new();
-    FOLDER.get_or_init(|| Folder::from_opencc_ts_characters(TS_CHARACTERS))
+    &Resources::embedded().model
 }
 
 const PUNCT_COST: f32 = -6.0;
@@ -168,6 +161,15 @@ fn char_key(table: &StrTable, chars: &[char]) -> Option<u32> {
 }
 
 impl LanguageModel {
+    /// The model in an image's `bytes`, scoring traditional text through `simplifier`; checks
+    /// the header and that every table fits.
+    pub fn read(bytes: Bytes, simplifier: Arc<Folder>) -> Result<Self, ImageError> {
+        Ok(LanguageModel {
+            image: Image::read(bytes)?,
+            simplifier,
+        })
+    }
+
     fn count(&self, chars: &[char]) -> f64 {
         char_key(&self.image.counts, chars).map_or(0.0, f64::from)
     }
@@ -392,7 +394,8 @@ mod tests {
     fn the_bundled_image_is_derived_from_the_bundled_dictionary_and_counts() {
         let derived = derive_image(&gunzip(DICTIONARY_FILE), &gunzip(CHAR_BIGRAMS_FILE)).unwrap();
         assert!(
-            derived == IMAGE,
+            crate::rules::files::embedded(crate::rules::files::WORD_MODEL)
+                == Some(derived.as_slice()),
             "run `cargo run --release -p sluice-eval --bin derive_lm_image`"
         );
     }

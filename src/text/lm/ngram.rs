@@ -9,11 +9,12 @@
 //! ASCII folded, digits to `0`, ASCII letters to `a`, traditional characters to simplified one at a
 //! time (OpenCC `TSCharacters`), so one model scores both scripts.
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 
+use crate::rules::files::Bytes;
 use crate::text::fold::Folder;
 
-static MODEL_BYTES: &[u8] = include_bytes!("../../../data/lm/char_ngrams.bin");
+use super::image::read_u32;
 
 /// Id of a character the model never saw.
 const UNKNOWN: u16 = 0;
@@ -29,17 +30,17 @@ pub enum NgramError {
     Format(&'static str),
 }
 
-/// The character n-gram model. Build it with [`ngrams`], which reads the bundled model once per
-/// process.
+/// The character n-gram model. A rule set's models are its `Resources`; [`ngrams`] is the
+/// embedded one.
 pub struct NgramModel {
-    bytes: &'static [u8],
+    bytes: Bytes,
     order: usize,
     step: f64,
     /// Byte offset of the sorted code points of the vocabulary, and their number.
     chars_at: usize,
     vocabulary: usize,
     tables: Vec<Table>,
-    simplifier: &'static Folder,
+    simplifier: Arc<Folder>,
 }
 
 /// The entries of one order: sorted keys (ids for unigrams, fingerprints above), quantised
@@ -51,25 +52,19 @@ struct Table {
     backoff_at: Option<usize>,
 }
 
-/// The bundled model, read on first use.
+/// The embedded model, read once per process (for tests: a stage takes its rule set's).
+#[cfg(test)]
 pub fn ngrams() -> &'static NgramModel {
-    static MODEL: OnceLock<NgramModel> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        NgramModel::from_bytes(MODEL_BYTES, super::simplifier())
-            .expect("the bundled n-gram model is well-formed (scripts/derive_char_ngrams.py)")
-    })
+    &crate::rules::Resources::embedded().ngrams
 }
 
 impl NgramModel {
     /// A model over the bytes the derivation script writes; checks that every array fits.
-    pub fn from_bytes(
-        bytes: &'static [u8],
-        simplifier: &'static Folder,
-    ) -> Result<Self, NgramError> {
+    pub fn from_bytes(bytes: Bytes, simplifier: Arc<Folder>) -> Result<Self, NgramError> {
         if bytes.get(..4) != Some(b"SLNG".as_slice()) {
             return Err(NgramError::Format("not an SLNG file"));
         }
-        let word = |i: usize| read_u32(bytes, 4 + 4 * i).ok_or(NgramError::Format("truncated"));
+        let word = |i: usize| read_u32(&bytes, 4 + 4 * i).ok_or(NgramError::Format("truncated"));
         if word(0)? != 1 {
             return Err(NgramError::Format("unknown version"));
         }
@@ -82,7 +77,7 @@ impl NgramModel {
             .map(|n| word(HEADER_WORDS - 1 + n).map(|w| w as usize))
             .collect::<Result<_, _>>()?;
         let step_at = 4 + 4 * (HEADER_WORDS - 1 + order);
-        let step = read_u32(bytes, step_at)
+        let step = read_u32(&bytes, step_at)
             .map(f32::from_bits)
             .ok_or(NgramError::Format("truncated"))?;
         let chars_at = step_at + 4;
@@ -174,7 +169,7 @@ impl NgramModel {
     /// Every character the model knows, in its normalised (simplified) form.
     pub fn vocabulary(&self) -> impl Iterator<Item = char> + '_ {
         (0..self.vocabulary)
-            .filter_map(|i| read_u32(self.bytes, self.chars_at + 4 * i).and_then(char::from_u32))
+            .filter_map(|i| read_u32(&self.bytes, self.chars_at + 4 * i).and_then(char::from_u32))
     }
 
     fn continuation(&self, history: &[u16], ids: &[u16]) -> f64 {
@@ -217,7 +212,8 @@ impl NgramModel {
         } else {
             fingerprint(gram)
         };
-        let key_at = |i: usize| read_u32(self.bytes, table.keys_at + 4 * i).unwrap_or(u32::MAX);
+        let bytes: &[u8] = &self.bytes;
+        let key_at = |i: usize| read_u32(bytes, table.keys_at + 4 * i).unwrap_or(u32::MAX);
         let i = partition_point(table.len, |i| key_at(i) < key);
         (i < table.len && key_at(i) == key).then_some(i)
     }
@@ -236,7 +232,8 @@ impl NgramModel {
     fn id(&self, c: char) -> u16 {
         let c = super::training_class(self.simplifier.simplify_char(c));
         let code = c as u32;
-        let at = |i: usize| read_u32(self.bytes, self.chars_at + 4 * i).unwrap_or(u32::MAX);
+        let bytes: &[u8] = &self.bytes;
+        let at = |i: usize| read_u32(bytes, self.chars_at + 4 * i).unwrap_or(u32::MAX);
         let i = partition_point(self.vocabulary, |i| at(i) < code);
         if i < self.vocabulary && at(i) == code {
             // The vocabulary is smaller than u16::MAX - 2 (checked when the model is read).
@@ -280,11 +277,6 @@ fn fingerprint(ids: &[u16]) -> u32 {
     key = (key ^ (key >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     key ^= key >> 31;
     (key >> 32) as u32
-}
-
-fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    let word = bytes.get(at..at + 4)?;
-    Some(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
 }
 
 /// The first index in `0..len` for which `before` is false (`before` is true, then false).
@@ -354,8 +346,9 @@ mod tests {
 
     #[test]
     fn truncated_files_are_refused() {
-        let folder = super::super::simplifier();
-        assert!(NgramModel::from_bytes(&MODEL_BYTES[..100], folder).is_err());
-        assert!(NgramModel::from_bytes(b"XXXX", folder).is_err());
+        let folder = || Arc::new(Folder::from_opencc_ts_characters(""));
+        let model = crate::rules::files::embedded(crate::rules::files::NGRAM_MODEL).unwrap();
+        assert!(NgramModel::from_bytes(Bytes::Embedded(&model[..100]), folder()).is_err());
+        assert!(NgramModel::from_bytes(Bytes::Embedded(b"XXXX"), folder()).is_err());
     }
 }
