@@ -42,7 +42,7 @@ use crate::stages::Stage;
 use crate::text::lm::{self, LanguageModel, NgramModel};
 use crate::types::StageName;
 
-use codec::{Chain, Charset, PlainBig5};
+use codec::{Chain, Charset, Tables};
 use detect::{Detector, Script};
 use entity::Entities;
 use latin::Utf8Fixer;
@@ -106,7 +106,7 @@ struct Lost {
 struct Redecode {
     id: String,
     chains: Vec<Chain>,
-    plain_big5: PlainBig5,
+    tables: Tables,
     min_gain_per_char: f64,
     min_chars: usize,
     /// Strong suspects a clause needs to prove a chain when none is hard.
