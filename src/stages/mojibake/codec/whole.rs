@@ -81,7 +81,7 @@ impl WholeCharacters {
         possible: &[Vec<u8>],
         (reach, keep): (usize, usize),
     ) -> Vec<Vec<u8>> {
-        let Some(model) = self.model else {
+        let Some(model) = self.model.filter(|_| count <= MAX_RUN) else {
             return Vec::new();
         };
         let w = width(really);
@@ -96,6 +96,11 @@ impl WholeCharacters {
                 .iter()
                 .filter(|c| c.bytes.iter().zip(allowed).all(|(b, p)| p.contains(b)))
                 .collect();
+            // Where the bytes hardly narrow the candidates (a lost UTF-8 character may be any),
+            // the context alone would have to tell: too costly, and no guess.
+            if fitting.len() > MAX_FITTING {
+                return Vec::new();
+            }
             let readings: Vec<(String, Vec<u8>)> = beam
                 .iter()
                 .flat_map(|(text, read)| {
@@ -126,6 +131,11 @@ impl WholeCharacters {
         self.model.map_or(0.0, |m| m.score_line(text))
     }
 }
+
+/// The most candidates a lost character's bytes may leave for it to be guessed.
+const MAX_FITTING: usize = 1024;
+/// The most lost characters side by side that are guessed together.
+const MAX_RUN: usize = 2;
 
 /// The bytes of a whole character of `charset` that a lost one is taken to be.
 pub fn width(charset: Charset) -> usize {
