@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::error::RuleError;
 use crate::rules::{FOLD_TABLE, Rule, RuleSet};
 
-use super::codec::PlainBig5;
+use super::codec::{PlainBig5, Tables, WholeCharacters};
 use super::entity::Entities;
 use super::latin::{Utf8Fixer, badness_regex};
 use super::slip::Op;
@@ -113,7 +113,10 @@ impl Mojibake {
                 self.redecode = Some(Redecode {
                     id: rule.id.clone(),
                     chains,
-                    plain_big5,
+                    tables: Tables {
+                        plain_big5,
+                        whole: WholeCharacters::new(self.ngrams),
+                    },
                     min_gain_per_char,
                     min_chars,
                     min_evidence,

@@ -43,7 +43,7 @@ use crate::stages::Stage;
 use crate::text::lm::{LanguageModel, NgramModel};
 use crate::types::StageName;
 
-use codec::{Chain, Charset, PlainBig5};
+use codec::{Chain, Charset, Tables};
 use detect::{Detector, Script};
 use entity::Entities;
 use latin::Utf8Fixer;
@@ -107,7 +107,7 @@ struct Lost {
 struct Redecode {
     id: String,
     chains: Vec<Chain>,
-    plain_big5: PlainBig5,
+    tables: Tables,
     min_gain_per_char: f64,
     min_chars: usize,
     /// Strong suspects a clause needs to prove a chain when none is hard.

@@ -70,8 +70,7 @@ impl Mojibake {
                 let (left, right) = separators(line, clause);
                 let margin = rule.whole_character_margin;
                 let context = (left, right);
-                let Some(decoded) = chain.undo(text, &rule.plain_big5, &score, context, margin)
-                else {
+                let Some(decoded) = chain.undo(text, &rule.tables, &score, context, margin) else {
                     continue;
                 };
                 let garbled = self.detector.strong_count(text);

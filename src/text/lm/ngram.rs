@@ -161,7 +161,6 @@ impl NgramModel {
 
     /// Whether the model knows `c` (after normalisation): characters it never saw all share one
     /// unknown id, so candidates should come from those it knows.
-    #[cfg(test)]
     pub fn knows(&self, c: char) -> bool {
         self.id(c) != UNKNOWN
     }

@@ -1,7 +1,8 @@
 //! Filling unknown and rejected bytes with the values the language model prefers, alone or
 //! jointly.
 
-use super::{Bytes, Charset, PlainBig5, UNKNOWN, decode, encode_with, rejects};
+use super::whole::{WholeCharacters, width};
+use super::{Bytes, Charset, Tables, UNKNOWN, decode, encode_with, rejects};
 
 /// Fill each unknown byte with the non-ASCII value whose decoding `score` prefers in its
 /// neighbourhood (`left`/`right` are context the bytes sit between). Left to right first, then once
@@ -29,7 +30,8 @@ pub fn resolve_unknowns(
 /// (UTF-8 read as GB18030 loses `0x80` before `BC E6`, since `0x83 0xE6` would have made a
 /// character). Unknowns a few bytes apart (one character of `really`) are filled jointly, every
 /// combination of their possible values scored together in a window; larger groups fall back to one
-/// at a time. Then each group's few best combinations are compared once more in a wider window
+/// at a time, except a group with a whole lost character, whose candidates are the characters
+/// `whole` knows whose bytes fit there, shortlisted by the n-gram model. Then each group's few best combinations are compared once more in a wider window
 /// (about a clause), so that what lies beyond the first (the script, a word further on) decides.
 /// A whole lost character is filled only when its best filling reads better than the next by
 /// `whole_character_margin` over that clause: the bytes tell nothing of it.
@@ -39,7 +41,7 @@ pub fn resolve_rejected(
     really: Charset,
     score: &dyn Fn(&str) -> f64,
     (left, right): (&str, &str),
-    whole_character_margin: f64,
+    (whole, whole_character_margin): (&WholeCharacters, f64),
 ) {
     let unknown = std::mem::take(&mut bytes.unknown);
     let window = Window {
@@ -47,6 +49,12 @@ pub fn resolve_rejected(
         score,
         left,
         right,
+    };
+    // A whole lost character is guessed by the stage's score and the n-gram model's together.
+    let with_ngrams = |t: &str| score(t) + whole.score(t);
+    let guessing = Window {
+        score: &with_ngrams,
+        ..window
     };
     let possible: Vec<Vec<u8>> = unknown
         .iter()
@@ -61,6 +69,10 @@ pub fn resolve_rejected(
             shortlists.push((positions, ranked));
         } else if !guesses_whole_character(positions, really) {
             fill_greedily(&mut bytes.bytes, positions, |i| &choices[i], &window);
+        } else {
+            let slots = character_slots(&bytes.bytes, positions, choices, really, whole);
+            let ranked = fill_slots(&mut bytes.bytes, positions, &slots, read_as, &guessing);
+            shortlists.push((positions, ranked));
         }
     }
     for (positions, ranked) in shortlists.iter().filter(|(_, r)| r.len() > 1) {
@@ -69,8 +81,13 @@ pub fn resolve_rejected(
             .iter()
             .map(|values| {
                 set(&mut bytes.bytes, positions, values);
+                let judge = if guesses_whole_character(positions, really) {
+                    &guessing
+                } else {
+                    &window
+                };
                 (
-                    window.score_wide(&bytes.bytes, first, last),
+                    judge.score_wide(&bytes.bytes, first, last),
                     values.as_slice(),
                 )
             })
@@ -129,7 +146,7 @@ pub(super) fn resolve_outer(
     bytes: &mut Bytes,
     (read_as, really): (Charset, Charset),
     inner: (Charset, Charset),
-    plain: &PlainBig5,
+    tables: &Tables,
     score: &dyn Fn(&str) -> f64,
     whole_character_margin: f64,
 ) {
@@ -160,7 +177,8 @@ pub(super) fn resolve_outer(
                 .iter()
                 .all(|&at| rejects(read_as, bytes.bytes[at], &bytes.bytes[at + 1..]));
             let output = decode(&bytes.bytes[lo..hi], really);
-            if let Some(encoded) = encode_with(&output, inner.0, plain).filter(|_| consistent) {
+            let encoded = encode_with(&output, inner.0, &tables.plain_big5);
+            if let Some(encoded) = encoded.filter(|_| consistent) {
                 let flaws = if inner.1 == Charset::Utf8 {
                     utf8_flaws(&encoded.bytes)
                 } else {
@@ -203,7 +221,7 @@ pub(super) fn resolve_outer(
                         inner.1,
                         score,
                         ("", ""),
-                        whole_character_margin,
+                        (&tables.whole, whole_character_margin),
                     );
                     (score(&decode(&p.inner.bytes, inner.1)), p.values)
                 })
@@ -269,6 +287,9 @@ pub(super) const MAX_COMBINATIONS: usize = 1024;
 pub(super) const MAX_INNER_FLAWS: usize = 1;
 /// Combinations of a group compared again in the whole text.
 pub(super) const SHORTLIST: usize = 4;
+/// The most candidates for one whole lost character that the stage's model scores (the n-gram
+/// model ranks them all first).
+pub(super) const CHARACTER_SHORTLIST: usize = 32;
 /// Bytes decoded either side of an unknown when scoring a value for it.
 pub(super) const REACH: usize = 15;
 /// Bytes decoded either side of a group when its shortlist is compared again: about a clause.
@@ -361,24 +382,42 @@ pub(super) fn fill_jointly(
     read_as: Charset,
     window: &Window,
 ) -> Vec<Vec<u8>> {
+    let slots: Vec<Vec<Vec<u8>>> = choices
+        .iter()
+        .map(|c| c.iter().map(|&v| vec![v]).collect())
+        .collect();
+    fill_slots(bytes, positions, &slots, read_as, window)
+}
+
+/// [`fill_jointly`] over slots: each slot fills the next few positions with one of its values (a
+/// byte, or the bytes of a whole character).
+fn fill_slots(
+    bytes: &mut [u8],
+    positions: &[usize],
+    slots: &[Vec<Vec<u8>>],
+    read_as: Charset,
+    window: &Window,
+) -> Vec<Vec<u8>> {
     let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
         return Vec::new();
     };
     let mut scored: Vec<(f64, Vec<u8>)> = Vec::new();
-    let mut index = vec![0usize; positions.len()];
-    if choices.iter().all(|c| !c.is_empty()) {
+    let mut index = vec![0usize; slots.len()];
+    if slots.iter().all(|c| !c.is_empty()) {
         loop {
-            for (i, &at) in positions.iter().enumerate() {
-                bytes[at] = choices[i][index[i]];
-            }
+            let values: Vec<u8> = index
+                .iter()
+                .zip(slots)
+                .flat_map(|(&i, slot)| slot[i].iter().copied())
+                .collect();
+            set(bytes, positions, &values);
             let consistent = positions
                 .iter()
                 .all(|&at| rejects(read_as, bytes[at], &bytes[at + 1..]));
             if consistent {
-                let s = window.score(bytes, first, last);
-                scored.push((s, positions.iter().map(|&at| bytes[at]).collect()));
+                scored.push((window.score(bytes, first, last), values));
             }
-            if !next_combination(&mut index, choices) {
+            if !next_combination(&mut index, slots) {
                 break;
             }
         }
@@ -392,8 +431,59 @@ pub(super) fn fill_jointly(
     scored.into_iter().map(|(_, values)| values).collect()
 }
 
+/// The slots of a group of unknowns too large to fill byte by byte that holds a whole lost
+/// character: each run of unknowns side by side as long as one or more characters of `really` is
+/// one slot of the readings `whole` ranks best there, each other unknown a slot of its possible
+/// values, the readings cut so that the combinations stay within [`MAX_COMBINATIONS`] (none when
+/// the single bytes alone exceed it: the group is then left unknown).
+fn character_slots(
+    bytes: &[u8],
+    positions: &[usize],
+    choices: &[Vec<u8>],
+    really: Charset,
+    whole: &WholeCharacters,
+) -> Vec<Vec<Vec<u8>>> {
+    let w = width(really);
+    // (first index, unknowns covered, whole characters)
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < positions.len() {
+        let side_by_side = positions[i..]
+            .iter()
+            .enumerate()
+            .take_while(|&(k, &at)| at == positions[i] + k)
+            .count();
+        let characters = side_by_side / w;
+        let len = if characters > 0 { characters * w } else { 1 };
+        runs.push((i, len, characters));
+        i += len;
+    }
+    let singles: Vec<Vec<u8>> = runs
+        .iter()
+        .filter(|r| r.2 == 0)
+        .map(|r| choices[r.0].clone())
+        .collect();
+    let slots = runs.iter().filter(|r| r.2 > 0).count() as u32;
+    let room = MAX_COMBINATIONS / combinations(&singles).max(1);
+    // The longest shortlist per slot whose power stays within the room left.
+    let keep = (1..=CHARACTER_SHORTLIST)
+        .take_while(|k| k.checked_pow(slots).is_some_and(|n| n <= room))
+        .last()
+        .unwrap_or(0);
+    runs.iter()
+        .map(|&(i, len, characters)| {
+            if characters == 0 {
+                choices[i].iter().map(|&v| vec![v]).collect()
+            } else {
+                let place = (bytes, positions[i], characters);
+                whole.ranked(really, place, &choices[i..i + len], (REACH, keep))
+            }
+        })
+        .collect()
+}
+
 /// Advance a mixed-radix counter over `choices`; false once every combination has been seen.
-pub(super) fn next_combination(index: &mut [usize], choices: &[Vec<u8>]) -> bool {
+pub(super) fn next_combination<T>(index: &mut [usize], choices: &[Vec<T>]) -> bool {
     for (i, slot) in index.iter_mut().enumerate().rev() {
         *slot += 1;
         if *slot < choices[i].len() {

@@ -14,9 +14,11 @@ use crate::error::RuleError;
 use crate::text::table::{self, single_char};
 
 mod fill;
+mod whole;
 
 use fill::resolve_outer;
 pub use fill::{resolve_rejected, resolve_unknowns};
+pub use whole::WholeCharacters;
 /// Stand-in for an unknown byte while decoding: invalid in every multi-byte charset used here.
 pub const UNKNOWN: u8 = 0xFF;
 
@@ -97,6 +99,14 @@ pub fn encode_with(text: &str, charset: Charset, plain: &PlainBig5) -> Option<By
         }
     }
     Some(out)
+}
+
+/// What undoing a chain reads besides the text: the plain Big5 bytes, and the characters a whole
+/// lost character may have been (without a model, none: such a character stays lost).
+#[derive(Default)]
+pub struct Tables {
+    pub plain_big5: PlainBig5,
+    pub whole: WholeCharacters,
 }
 
 /// The characters that plain Big5 (as Python's and other non-web decoders read it) has at other
@@ -292,7 +302,7 @@ impl Chain {
     pub fn undo(
         &self,
         text: &str,
-        plain: &PlainBig5,
+        tables: &Tables,
         score: &dyn Fn(&str) -> f64,
         context: (&str, &str),
         whole_character_margin: f64,
@@ -300,20 +310,20 @@ impl Chain {
         let mut current = text.to_string();
         let last = self.layers.len() - 1;
         for (i, &(read_as, really)) in self.layers.iter().enumerate() {
-            let mut bytes = encode_with(&current, read_as, plain)?;
+            let mut bytes = encode_with(&current, read_as, &tables.plain_big5)?;
             if bytes.unknown.len() * 3 > bytes.bytes.len() {
                 return None;
             }
             if i == last && really.is_multibyte() {
-                let margin = whole_character_margin;
-                resolve_rejected(&mut bytes, read_as, really, score, context, margin);
+                let whole = (&tables.whole, whole_character_margin);
+                resolve_rejected(&mut bytes, read_as, really, score, context, whole);
             } else if let Some(&inner) = self.layers.get(i + 1) {
                 let outer = (read_as, really);
                 resolve_outer(
                     &mut bytes,
                     outer,
                     inner,
-                    plain,
+                    tables,
                     score,
                     whole_character_margin,
                 );
@@ -343,7 +353,7 @@ mod tests {
         let garbled = "寰\u{e1bc}晢瑭查\u{FFFD}欐ǎ銆\u{FFFD}";
         let fixed = chain("gb18030>utf-8").undo(
             garbled,
-            &PlainBig5::default(),
+            &Tables::default(),
             &|t| model().score(t),
             ("", ""),
             MARGIN,
@@ -357,7 +367,7 @@ mod tests {
         let twice = decode(once.as_bytes(), Charset::Windows1252);
         let fixed = chain("windows-1252>utf-8,windows-1252>utf-8").undo(
             &twice,
-            &PlainBig5::default(),
+            &Tables::default(),
             &|t| model().score(t),
             ("", ""),
             MARGIN,
@@ -372,7 +382,7 @@ mod tests {
             chain("windows-1252>utf-8")
                 .undo(
                     "營銷",
-                    &PlainBig5::default(),
+                    &Tables::default(),
                     &|t| model().score(t),
                     ("", ""),
                     MARGIN
@@ -427,7 +437,7 @@ mod tests {
         let garbled = "婵″倹鐏夐弰锟\u{FFFD}";
         let fixed = chain("gb18030>utf-8,gb18030>utf-8").undo(
             garbled,
-            &PlainBig5::default(),
+            &Tables::default(),
             &|t| model().score(t) + 10.0 * t.chars().count() as f64,
             ("", ","),
             MARGIN,
