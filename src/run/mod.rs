@@ -40,7 +40,7 @@ use crate::error::Error;
 use crate::pipeline::{Cleaned, Pipeline};
 use crate::report_json::{Provenance, ReportJson, ReportLevel, RunInfo};
 use crate::rules::RuleSet;
-use crate::stages::spam::repeated::{self, Confirmed};
+use crate::stages::spam::repeated::{self, Confirmed, Suspect};
 use crate::text::fold::Folder;
 use spans::RunSpans;
 
@@ -160,7 +160,7 @@ pub struct Engine {
 /// is confirmed in its batch (both only when it has a suspect span).
 struct Cleaning {
     outcome: Outcome,
-    suspects: Vec<String>,
+    suspects: Vec<Suspect>,
     signature: Option<Arc<Signature>>,
     again: Option<(source::Unit, Option<PathBuf>)>,
 }
@@ -331,7 +331,7 @@ impl Engine {
         let confirmed = spans.confirmed();
         batch
             .par_iter_mut()
-            .filter(|c| c.suspects.iter().any(|s| fresh.contains(s)))
+            .filter(|c| c.suspects.iter().any(|s| fresh.contains(&s.key)))
             .for_each(|cleaning| {
                 if let Some((unit, output)) = cleaning.again.take() {
                     let run = || unit.run(&self.pipeline, output, &self.run);

@@ -41,10 +41,23 @@ pub(super) struct RepeatedRule {
     min_promo_cover: f64,
 }
 
+/// A suspect span of a document, with the text either side of it: an injected phrase sits in
+/// other text in each document, a sentence that pages share (a republished quote, a site's chrome)
+/// in the same text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Suspect {
+    /// The span's folded text.
+    pub key: String,
+    /// The letter before the span; `None` after punctuation or at the start of the text.
+    pub before: Option<char>,
+    /// The two characters after the span's comma.
+    pub after: String,
+}
+
 /// The run a document is cleaned in: what it confirmed before, and the suspects the stage saw.
 struct RunContext {
     confirmed: Arc<Confirmed>,
-    suspects: Vec<String>,
+    suspects: Vec<Suspect>,
 }
 
 thread_local! {
@@ -63,8 +76,8 @@ impl Drop for Reset {
 }
 
 /// Run `clean` (a document's pipeline) as part of a run that has confirmed `confirmed`: gives its
-/// result and the distinct suspect spans (folded) the spam stage found in the document.
-pub fn in_run<T>(confirmed: &Arc<Confirmed>, clean: impl FnOnce() -> T) -> (T, Vec<String>) {
+/// result and the suspect spans the spam stage found in the document, the first of each text.
+pub fn in_run<T>(confirmed: &Arc<Confirmed>, clean: impl FnOnce() -> T) -> (T, Vec<Suspect>) {
     RUN.with(|run| {
         *run.borrow_mut() = Some(RunContext {
             confirmed: Arc::clone(confirmed),
@@ -78,8 +91,8 @@ pub fn in_run<T>(confirmed: &Arc<Confirmed>, clean: impl FnOnce() -> T) -> (T, V
         .map(|run| run.suspects)
         .unwrap_or_default();
     drop(reset);
-    suspects.sort_unstable();
-    suspects.dedup();
+    let mut seen = std::collections::HashSet::new();
+    suspects.retain(|s| seen.insert(s.key.clone()));
     (out, suspects)
 }
 
@@ -105,8 +118,9 @@ pub fn is_run_level(rule: &Rule) -> bool {
 struct Span {
     start: usize,
     letters: usize,
-    key: String,
-    suspect: bool,
+    suspect: Suspect,
+    /// Whether the span looks suspect on its own.
+    suspicious: bool,
 }
 
 impl RepeatedRule {
@@ -141,12 +155,12 @@ impl RepeatedRule {
             let mut folded: Option<String> = None;
             let mut flags = Vec::new();
             for (comma, spans, bounded) in self.sites(stage, text) {
-                run.suspects
-                    .extend(spans.iter().filter(|s| s.suspect).map(|s| s.key.clone()));
+                let suspects = spans.iter().filter(|s| s.suspicious);
+                run.suspects.extend(suspects.map(|s| s.suspect.clone()));
                 let Some(span) = spans
                     .iter()
                     .rev()
-                    .find(|s| s.suspect && run.confirmed.contains_key(&s.key))
+                    .find(|s| s.suspicious && run.confirmed.contains_key(&s.suspect.key))
                 else {
                     continue;
                 };
@@ -154,16 +168,17 @@ impl RepeatedRule {
                     continue;
                 }
                 let range = span.start..comma + 1;
-                let docs = run.confirmed[&span.key];
+                let key = &span.suspect.key;
+                let docs = run.confirmed[key];
                 let folded = folded.get_or_insert_with(|| stage.folder.fold_text(text));
-                if runs_on(folded, &span.key) || whole_line(text, &range) {
-                    flags.push((span.key.clone(), docs, range.start));
+                if runs_on(folded, key) || whole_line(text, &range) {
+                    flags.push((key.clone(), docs, range.start));
                     continue;
                 }
                 let reason = format!(
                     "span `{}` with the injector's comma recurs in {docs} unrelated documents of \
                      this run (at least {})",
-                    span.key, self.min_docs
+                    key, self.min_docs
                 );
                 found.remove(range, &self.id, reason);
             }
@@ -183,6 +198,7 @@ impl RepeatedRule {
     /// not start inside a Latin word), and whether the run of letters before the comma ends within
     /// `max_span_chars`.
     fn sites(&self, stage: &Spam, text: &str) -> Vec<(usize, Vec<Span>, bool)> {
+        let fold = |s: &str| stage.folder.fold_text(s);
         let mut sites = Vec::new();
         for (comma, _) in text.match_indices(',') {
             let after = text[comma + 1..].chars().next();
@@ -200,7 +216,7 @@ impl RepeatedRule {
                 if is_invisible(c) {
                     continue;
                 }
-                if !(is_han(c) || c.is_ascii_alphanumeric() || is_fullwidth_alnum(c)) {
+                if !is_letter(c) {
                     break;
                 }
                 if letters == self.max_span_chars {
@@ -217,15 +233,20 @@ impl RepeatedRule {
                     continue;
                 }
                 let span = &text[at..comma];
-                let suspect = foreign
+                let suspicious = foreign
                     || stage
                         .promo_cover(span)
                         .is_some_and(|cover| cover >= self.min_promo_cover);
+                let before = before.peek().map(|(_, p)| *p).filter(|p| is_letter(*p));
                 spans.push(Span {
                     start: at,
                     letters,
-                    key: stage.folder.fold_text(span),
-                    suspect,
+                    suspect: Suspect {
+                        key: stage.folder.fold_text(span),
+                        before: before.and_then(|b| fold(&b.to_string()).chars().next()),
+                        after: fold(&text[comma + 1..].chars().take(2).collect::<String>()),
+                    },
+                    suspicious,
                 });
             }
             if !spans.is_empty() {
@@ -234,6 +255,11 @@ impl RepeatedRule {
         }
         sites
     }
+}
+
+/// A letter of a span: a Han character, an ASCII or full-width letter or digit.
+fn is_letter(c: char) -> bool {
+    is_han(c) || c.is_ascii_alphanumeric() || is_fullwidth_alnum(c)
 }
 
 /// Whether the folded page uses `key` in its own text: followed by anything but a comma.
@@ -260,7 +286,7 @@ fn whole_line(text: &str, range: &Range<usize>) -> bool {
 /// run has seen the spans often enough.
 pub fn as_confirmed<T>(clean: impl Fn() -> T) -> T {
     let (_, suspects) = in_run(&Arc::default(), &clean);
-    let confirmed: Confirmed = suspects.into_iter().map(|s| (s, 0)).collect();
+    let confirmed: Confirmed = suspects.into_iter().map(|s| (s.key, 0)).collect();
     in_run(&Arc::new(confirmed), clean).0
 }
 
@@ -276,18 +302,27 @@ mod tests {
     /// The text after the stage, in a run that confirmed `spans`, with the suspects it found.
     fn clean(stage: &Spam, text: &str, spans: &[&str]) -> (Document, Vec<String>) {
         let confirmed: Confirmed = spans.iter().map(|s| (s.to_string(), 3)).collect();
-        in_run(&Arc::new(confirmed), || {
+        let (doc, suspects) = in_run(&Arc::new(confirmed), || {
             let mut doc = Document::from_text(text);
             stage.run(&mut doc);
             doc
-        })
+        });
+        (doc, suspects.into_iter().map(|s| s.key).collect())
     }
 
     #[test]
     fn suspects_have_the_injectors_shape_or_sound() {
         let stage = stage();
-        let (_, suspects) = clean(&stage, "我們今天去了公園，除濕機推薦,天氣非常好。", &[]);
+        let text = "我們今天去了公園，除濕機推薦,天氣非常好。";
+        let (_, suspects) = clean(&stage, text, &[]);
         assert_eq!(suspects, ["机推荐", "湿机推荐", "除湿机推荐"]);
+        // With the text either side: the letter before (none after punctuation) and after.
+        let (_, suspects) = in_run(&Arc::default(), || {
+            stage.run(&mut Document::from_text(text))
+        });
+        assert_eq!(suspects[1].before, Some('除'));
+        assert_eq!(suspects[2].before, None);
+        assert_eq!(suspects[2].after, "天气");
         // An ASCII comma in a line of ASCII commas, before nothing promotional: no suspect.
         let (_, suspects) = clean(&stage, "据新华社报道,今天北京天气晴朗。", &[]);
         assert!(suspects.is_empty());
