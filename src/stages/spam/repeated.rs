@@ -119,8 +119,6 @@ struct Span {
     start: usize,
     letters: usize,
     suspect: Suspect,
-    /// Whether the span looks suspect on its own.
-    suspicious: bool,
 }
 
 impl RepeatedRule {
@@ -155,12 +153,11 @@ impl RepeatedRule {
             let mut folded: Option<String> = None;
             let mut flags = Vec::new();
             for (comma, spans, bounded) in self.sites(stage, text) {
-                let suspects = spans.iter().filter(|s| s.suspicious);
-                run.suspects.extend(suspects.map(|s| s.suspect.clone()));
+                run.suspects.extend(spans.iter().map(|s| s.suspect.clone()));
                 let Some(span) = spans
                     .iter()
                     .rev()
-                    .find(|s| s.suspicious && run.confirmed.contains_key(&s.suspect.key))
+                    .find(|s| run.confirmed.contains_key(&s.suspect.key))
                 else {
                     continue;
                 };
@@ -192,11 +189,12 @@ impl RepeatedRule {
         });
     }
 
-    /// The comma sites of `text`: each ASCII `,` after a letter and before no ASCII letter or digit
-    /// (`java,python`, `1,000`), with the spans before it from `min_span_chars` to
-    /// `max_span_chars` letters (shortest first; a span holds at least two Han characters and does
-    /// not start inside a Latin word), and whether the run of letters before the comma ends within
-    /// `max_span_chars`.
+    /// The suspect comma sites of `text`: each ASCII `,` after a letter and before no ASCII letter
+    /// or digit (`java,python`, `1,000`) that is foreign to its line or ends a promotional span,
+    /// with the spans before it from `min_span_chars` to `max_span_chars` letters (shortest first;
+    /// a span holds at least two Han characters and does not start inside a Latin word), and
+    /// whether the run of letters before the comma ends within `max_span_chars`. Every span of a
+    /// suspect comma is a suspect: which of them was injected is for the run to tell.
     fn sites(&self, stage: &Spam, text: &str) -> Vec<(usize, Vec<Span>, bool)> {
         let fold = |s: &str| stage.folder.fold_text(s);
         let mut sites = Vec::new();
@@ -210,6 +208,7 @@ impl RepeatedRule {
             let foreign = text[line_start..line_end].contains('，')
                 || after.is_none_or(|c| is_clause_break(c) && c != ',');
             let (mut spans, mut han, mut letters) = (Vec::new(), 0, 0);
+            let mut promotional = false;
             let mut bounded = true;
             let mut before = text[..comma].char_indices().rev().peekable();
             while let Some((at, c)) = before.next() {
@@ -233,7 +232,7 @@ impl RepeatedRule {
                     continue;
                 }
                 let span = &text[at..comma];
-                let suspicious = foreign
+                promotional = promotional
                     || stage
                         .promo_cover(span)
                         .is_some_and(|cover| cover >= self.min_promo_cover);
@@ -246,10 +245,9 @@ impl RepeatedRule {
                         before: before.and_then(|b| fold(&b.to_string()).chars().next()),
                         after: fold(&text[comma + 1..].chars().take(2).collect::<String>()),
                     },
-                    suspicious,
                 });
             }
-            if !spans.is_empty() {
+            if !spans.is_empty() && (foreign || promotional) {
                 sites.push((comma, spans, bounded));
             }
         }
