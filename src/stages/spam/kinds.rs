@@ -134,8 +134,10 @@ pub enum SpamKind {
         /// … and at most this many.
         max_span_chars: usize,
         /// A span whose comma is not foreign to its line is suspect when at least this share of its
-        /// syllable bigrams are promotional by the `scored-span` rule's phrase model.
-        min_promo_cover: f64,
+        /// syllable bigrams are promotional by the `scored-span` rule's phrase model. Absent: the
+        /// comma's shape only.
+        #[serde(default)]
+        min_promo_cover: Option<f64>,
     },
 }
 

@@ -5,8 +5,9 @@
 //! since real clauses recur across a crawl too (据新华社报道, a site's chrome, a republished quote),
 //! so a span counts only when it already looks suspect on its own: it ends at an ASCII `,` that is
 //! foreign to its line (the line punctuates with `，`, or punctuation or the line end follows the
-//! comma: `,。`), or it sounds promotional (at least `min_promo_cover` of its syllable bigrams are
-//! the scored rule's promotional ones).
+//! comma: `,。`), or, when the rule sets `min_promo_cover`, it sounds promotional (at least that share
+//! of its syllable bigrams are the scored rule's promotional ones; the default rules do not: on the
+//! train side it touched clean pages and restored nothing more).
 //!
 //! The stage sees one document; the run engine (`src/run/`) sees the run. While a run cleans a
 //! document ([`in_run`]), the stage records the document's suspect spans (their folded text, every
@@ -38,7 +39,7 @@ pub(super) struct RepeatedRule {
     min_docs: usize,
     min_span_chars: usize,
     max_span_chars: usize,
-    min_promo_cover: f64,
+    min_promo_cover: Option<f64>,
 }
 
 /// A suspect span of a document, with the text either side of it: an injected phrase sits in
@@ -126,7 +127,7 @@ impl RepeatedRule {
         rule: &Rule,
         min_docs: usize,
         (min_span_chars, max_span_chars): (usize, usize),
-        min_promo_cover: f64,
+        min_promo_cover: Option<f64>,
     ) -> Result<Self, RuleError> {
         if min_docs < 2 || min_span_chars < 2 || max_span_chars < min_span_chars {
             return Err(rule.error(
@@ -233,9 +234,9 @@ impl RepeatedRule {
                 }
                 let span = &text[at..comma];
                 promotional = promotional
-                    || stage
-                        .promo_cover(span)
-                        .is_some_and(|cover| cover >= self.min_promo_cover);
+                    || self.min_promo_cover.is_some_and(|min| {
+                        stage.promo_cover(span).is_some_and(|cover| cover >= min)
+                    });
                 let before = before.peek().map(|(_, p)| *p).filter(|p| is_letter(*p));
                 spans.push(Span {
                     start: at,
