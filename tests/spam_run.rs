@@ -1,6 +1,8 @@
 //! `spam.repeated-span` end to end: `sluice clean` over a tree whose unrelated documents carry the
 //! same unseen phrase with the injector's comma (issue 14).
 
+// Only the command is used here.
+#[allow(dead_code)]
 #[path = "support/binary.rs"]
 mod binary;
 
