@@ -13,6 +13,9 @@ use binary::sluice;
 /// An unseen phrase (in no list of the rules) with its ASCII comma.
 const PHRASE: &str = "除濕機推薦";
 
+/// The phrase as it stays in the simplified pages below: the script stage converts it.
+const KEPT: &str = "除湿机推荐";
+
 /// Unrelated pages, each punctuated with `，`; `{}` is where the phrase goes.
 const PAGES: [&str; 4] = [
     "股市今天上涨了两个百分点{}投资者的信心有所恢复，成交量也明显放大。分析师认为，短期内市场仍将震荡。",
@@ -21,8 +24,9 @@ const PAGES: [&str; 4] = [
     "研究人员发现，每天步行三十分钟{}可以明显降低心血管疾病的风险，效果在老年人中更加显著。",
 ];
 
-/// A page that uses the phrase in its own text, without the injector's comma.
-const LEGIT: &str = "梅雨季节到了，我看了很多除濕機推薦的文章，最后买了一台小型的，效果还不错。";
+/// A page that uses the phrase (in simplified characters, as the page is written) in its own text,
+/// without the injector's comma.
+const LEGIT: &str = "梅雨季节到了，我看了很多除湿机推荐的文章，最后买了一台小型的，效果还不错。";
 
 fn write_tree(dir: &Path, pages: &[String]) {
     std::fs::create_dir_all(dir).unwrap();
@@ -41,6 +45,8 @@ fn clean(pages: &[String], args: &[&str]) -> Vec<String> {
         .arg(&input)
         .arg("-o")
         .arg(&out)
+        // Copies of a page are near-duplicates: kept, so that each has an output.
+        .arg("--keep-duplicates")
         .args(args)
         .output()
         .unwrap();
@@ -66,7 +72,7 @@ fn the_span_goes_from_every_copy_and_stays_in_a_legit_context() {
     for (page, text) in PAGES.iter().zip(&cleaned) {
         assert_eq!(text.trim(), page.replace("{}", ""), "{page}");
     }
-    assert!(cleaned[4].contains(PHRASE), "{}", cleaned[4]);
+    assert_eq!(cleaned[4].trim(), LEGIT);
     // The edit is in each copy's report, with the rule's id.
     let dir = tempfile::tempdir().unwrap();
     write_tree(&dir.path().join("in"), &pages);
@@ -83,29 +89,27 @@ fn the_span_goes_from_every_copy_and_stays_in_a_legit_context() {
 }
 
 #[test]
-fn near_duplicates_count_once_and_one_document_is_not_a_run() {
+fn near_duplicates_count_once() {
     // Two unrelated pages and a copy of one of them: two supports, under `min_docs` (3).
     let pages: Vec<String> = [PAGES[0], PAGES[1], PAGES[0]]
         .iter()
         .map(|p| injected(p))
         .collect();
     for text in clean(&pages, &[]) {
-        assert!(text.contains(PHRASE), "{text}");
+        assert!(text.contains(KEPT), "{text}");
     }
-    let alone = clean(&[injected(PAGES[2])], &[]);
-    assert!(alone[0].contains(PHRASE));
 }
 
 #[test]
 fn output_is_the_same_for_any_number_of_threads() {
     let pages: Vec<String> = PAGES.iter().cycle().take(8).map(|p| injected(p)).collect();
     let one = clean(&pages, &["-j", "1"]);
-    assert!(one.iter().all(|t| !t.contains(PHRASE)));
+    assert!(one.iter().all(|t| !t.contains(KEPT)));
     for threads in ["2", "4"] {
         assert_eq!(clean(&pages, &["-j", threads]), one);
     }
     // In batches of two, the span is confirmed in the second batch and stays in the first.
     let batched = clean(&pages, &["--batch-size", "2", "-j", "2"]);
-    assert!(batched[..2].iter().all(|t| t.contains(PHRASE)));
-    assert!(batched[2..].iter().all(|t| !t.contains(PHRASE)));
+    assert!(batched[..2].iter().all(|t| t.contains(KEPT)));
+    assert!(batched[2..].iter().all(|t| !t.contains(KEPT)));
 }
