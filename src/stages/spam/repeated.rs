@@ -199,15 +199,24 @@ impl RepeatedRule {
     fn sites(&self, stage: &Spam, text: &str) -> Vec<(usize, Vec<Span>, bool)> {
         let fold = |s: &str| stage.folder.fold_text(s);
         let mut sites = Vec::new();
-        for (comma, _) in text.match_indices(',') {
+        // Each line once: whether it punctuates with `，`, then its commas.
+        let mut line_start = 0;
+        let commas = text.split_inclusive('\n').flat_map(|line| {
+            let start = line_start;
+            line_start += line.len();
+            let full_width = line.contains('，');
+            line.match_indices(',')
+                .map(move |(at, _)| (start + at, full_width))
+        });
+        for (comma, full_width) in commas {
             let after = text[comma + 1..].chars().next();
             if after.is_some_and(|c| c.is_ascii_alphanumeric()) {
                 continue;
             }
-            let line_start = text[..comma].rfind('\n').map_or(0, |i| i + 1);
-            let line_end = text[comma..].find('\n').map_or(text.len(), |i| comma + i);
-            let foreign = text[line_start..line_end].contains('，')
-                || after.is_none_or(|c| is_clause_break(c) && c != ',');
+            let foreign = full_width || after.is_none_or(|c| is_clause_break(c) && c != ',');
+            if !foreign && self.min_promo_cover.is_none() {
+                continue;
+            }
             let (mut spans, mut han, mut letters) = (Vec::new(), 0, 0);
             let mut promotional = false;
             let mut bounded = true;
