@@ -10,6 +10,7 @@ use crate::pipeline::Pipeline;
 use crate::report::Report;
 use crate::rules::{Rule, RuleSet};
 use crate::run::read_input;
+use crate::stages::spam;
 use crate::types::StageName;
 
 /// The checks run so far: how many passed and failed, and a message for each failure (a unified
@@ -54,6 +55,14 @@ pub fn check_rule_examples(rules: &RuleSet, tally: &mut Tally) -> Result<(), Err
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(Pipeline::with_stages(rules, [rule.stage])?)
+            }
+        };
+        // A run-level rule's examples are cleaned as documents of a run that confirmed their spans.
+        let run_example = |pipeline: &Pipeline, rule: &Rule, input: &str| {
+            if spam::repeated::is_run_level(rule) {
+                spam::repeated::as_confirmed(|| run_example(pipeline, rule, input))
+            } else {
+                run_example(pipeline, rule, input)
             }
         };
         for (n, example) in rule.examples.iter().enumerate() {

@@ -56,6 +56,7 @@ pub mod internals {
     /// `derive_script_image`.
     pub use crate::stages::script::derive_image as derive_script_image;
     pub use crate::stages::script::{Region, Script};
+    pub use crate::stages::spam::repeated::{as_confirmed, is_run_level};
     pub use crate::stages::spam::{
         FEATURES as SPAN_FEATURES, Spam, SpanCandidate, TITLE_FEATURES, TitleCandidate,
     };

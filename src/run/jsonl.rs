@@ -27,7 +27,7 @@ pub fn line_limit(max_content: usize) -> usize {
 
 /// One line of a stream: its number (1-based, blank lines counted) and its bytes, or its length when
 /// it was longer than the limit and was passed over unread.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub number: usize,
     pub bytes: Result<Vec<u8>, u64>,

@@ -22,6 +22,7 @@ mod progress;
 mod resume;
 mod shards;
 mod source;
+mod spans;
 mod stream;
 mod tree;
 #[doc(hidden)]
@@ -39,7 +40,9 @@ use crate::error::Error;
 use crate::pipeline::{Cleaned, Pipeline};
 use crate::report_json::{Provenance, ReportJson, ReportLevel, RunInfo};
 use crate::rules::RuleSet;
+use crate::stages::spam::repeated::{self, Confirmed, Suspect};
 use crate::text::fold::Folder;
+use spans::RunSpans;
 
 pub use input::{open_input, open_stream, read_input};
 pub use job::{Documents, Ending, Observer, OutputFormat, Target};
@@ -147,6 +150,19 @@ pub struct Engine {
     report: ReportLevel,
     batch_size: usize,
     run: Arc<RunInfo>,
+    /// The documents that confirm a span repeated across the run (`spam.repeated-span`); `None`
+    /// when the rules have no such rule.
+    repeated_min_docs: Option<usize>,
+}
+
+/// A document cleaned in a run that judges repeated spans: its outcome, the suspect spans the spam
+/// stage found in it, its signature and its input again, to clean it once more if one of its spans
+/// is confirmed in its batch (both only when it has a suspect span).
+struct Cleaning {
+    outcome: Outcome,
+    suspects: Vec<Suspect>,
+    signature: Option<Arc<Signature>>,
+    again: Option<(source::Unit, Option<PathBuf>)>,
 }
 
 impl Engine {
@@ -161,6 +177,7 @@ impl Engine {
             report: ReportLevel::Full,
             batch_size: BATCH,
             run: Arc::new(RunInfo::new(rules)?.option(KEEP_DUPLICATES, false.into())),
+            repeated_min_docs: repeated::min_docs(rules)?,
         })
     }
 
@@ -221,7 +238,9 @@ impl Engine {
 
     /// Clean every document of `inputs` into `sink`: a batch at a time, each batch cleaned in
     /// parallel and written in input order, so memory holds one batch. `observe` sees each outcome
-    /// after the sink wrote it (errors to report, progress to count).
+    /// after the sink wrote it (errors to report, progress to count). Spans repeated across the run
+    /// (`spam.repeated-span`) are counted in input order: a span confirmed in a batch is removed
+    /// from the documents of that batch that carry it (cleaned again) and from every later one.
     pub fn run(
         &self,
         inputs: Inputs,
@@ -235,6 +254,9 @@ impl Engine {
             admit(sink, unit);
         }
         let mut first = true;
+        let mut spans = self
+            .repeated_min_docs
+            .map(|min_docs| RunSpans::new(min_docs, self.dedup.jaccard));
         loop {
             let batch = source::next_batch(&mut units, self.batch_size);
             if batch.is_empty() {
@@ -245,16 +267,77 @@ impl Engine {
             }
             let admitted: Vec<(source::Unit, Option<PathBuf>)> =
                 batch.into_iter().map(|unit| admit(sink, unit)).collect();
-            let outcomes: Vec<Outcome> = admitted
+            let confirmed = spans.as_ref().map(RunSpans::confirmed);
+            let mut cleaned: Vec<Cleaning> = admitted
                 .into_par_iter()
-                .map(|(unit, output)| unit.run(&self.pipeline, output, &self.run))
+                .map(|(unit, output)| self.clean_unit(unit, output, confirmed.as_ref()))
                 .collect();
-            for mut outcome in outcomes {
+            if let Some(spans) = spans.as_mut() {
+                self.judge(spans, &mut cleaned);
+            }
+            for Cleaning { mut outcome, .. } in cleaned {
                 sink.write(&mut outcome)?;
                 observe(&outcome);
             }
             sink.flush()?;
         }
+    }
+
+    /// Clean one unit; in a run that judges repeated spans (`confirmed` so far), keep what judging
+    /// it needs.
+    fn clean_unit(
+        &self,
+        unit: source::Unit,
+        output: Option<PathBuf>,
+        confirmed: Option<&Arc<Confirmed>>,
+    ) -> Cleaning {
+        let Some(confirmed) = confirmed else {
+            return Cleaning {
+                outcome: unit.run(&self.pipeline, output, &self.run),
+                suspects: Vec::new(),
+                signature: None,
+                again: None,
+            };
+        };
+        let again = unit.replica().map(|unit| (unit, output.clone()));
+        let (outcome, suspects) =
+            repeated::in_run(confirmed, || unit.run(&self.pipeline, output, &self.run));
+        let signature = match &outcome.result {
+            Ok(cleaned) if !suspects.is_empty() => {
+                Some(Arc::new(Signature::of(&cleaned.text, &self.folder)))
+            }
+            _ => None,
+        };
+        Cleaning {
+            again: again.filter(|_| signature.is_some()),
+            outcome,
+            suspects,
+            signature,
+        }
+    }
+
+    /// Count a batch's suspect spans in input order; the documents that carry a span confirmed in
+    /// the batch are cleaned again (in parallel), with every span confirmed so far.
+    fn judge(&self, spans: &mut RunSpans, batch: &mut [Cleaning]) {
+        let mut fresh = std::collections::HashSet::new();
+        for cleaning in batch.iter() {
+            if let Some(signature) = &cleaning.signature {
+                fresh.extend(spans.observe(&cleaning.suspects, signature));
+            }
+        }
+        if fresh.is_empty() {
+            return;
+        }
+        let confirmed = spans.confirmed();
+        batch
+            .par_iter_mut()
+            .filter(|c| c.suspects.iter().any(|s| fresh.contains(&s.key)))
+            .for_each(|cleaning| {
+                if let Some((unit, output)) = cleaning.again.take() {
+                    let run = || unit.run(&self.pipeline, output, &self.run);
+                    cleaning.outcome = repeated::in_run(&confirmed, run).0;
+                }
+            });
     }
 
     /// Clean a JSON Lines stream (`name` says what it is in messages) into JSON Lines on `out`, one

@@ -229,6 +229,22 @@ impl Unit {
         (None, result)
     }
 
+    /// The same unit, to clean it again: a file is read again, a record is copied; stdin, read
+    /// once, and a failed unit have none.
+    pub fn replica(&self) -> Option<Unit> {
+        let source = match &self.source {
+            Source::File(path) => Source::File(path.clone()),
+            Source::Record(record) => Source::Record(record.clone()),
+            Source::JsonLine(line) => Source::JsonLine(line.clone()),
+            Source::Stdin | Source::Failed(_) => return None,
+        };
+        Some(Unit {
+            name: self.name.clone(),
+            relative: self.relative.clone(),
+            source,
+        })
+    }
+
     /// Clean the document; `output` is where the sink admitted it.
     pub fn run(self, pipeline: &Pipeline, output: Option<PathBuf>, run: &Arc<RunInfo>) -> Outcome {
         let (name, provenance, bytes_in) = (self.name.clone(), self.provenance(), self.bytes_in());

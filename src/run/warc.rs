@@ -30,7 +30,7 @@ const MAX_HEADER_BYTES: u64 = 1 << 20;
 const SNIFF_BYTES: u64 = 64 << 10;
 
 /// One document from a WARC file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct WarcDocument {
     pub url: Option<String>,
     pub record_id: Option<String>,

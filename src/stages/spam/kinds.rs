@@ -8,6 +8,7 @@ use regex::Regex;
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 
+use super::repeated::RepeatedRule;
 use super::scored::ScoredRule;
 use super::scored_title::ScoredTitle;
 use super::{ContextRule, ListedRule, Spam, StuffingRule, TitleRule, TokenRule};
@@ -121,6 +122,22 @@ pub enum SpamKind {
         separators: String,
         /// The line has at least this many keyword groups.
         min_groups: usize,
+    },
+    /// A suspect span injected into many unrelated documents of one run; judged only in a run (the
+    /// run engine counts the documents), so a document cleaned alone is left as it is.
+    RepeatedSpan {
+        /// A span is confirmed once this many documents of the run carry it that are not
+        /// near-duplicates of one another (by the `[settings.dedup]` Jaccard threshold).
+        min_docs: usize,
+        /// Spans of at least this many letters (Han characters, letters, digits) before their comma …
+        min_span_chars: usize,
+        /// … and at most this many.
+        max_span_chars: usize,
+        /// A span whose comma is not foreign to its line is suspect when at least this share of its
+        /// syllable bigrams are promotional by the `scored-span` rule's phrase model. Absent: the
+        /// comma's shape only.
+        #[serde(default)]
+        min_promo_cover: Option<f64>,
     },
 }
 
@@ -250,6 +267,22 @@ impl Spam {
                     (rules, self),
                     (bigrams.as_str(), weights.as_str(), readings.as_str()),
                     (min_span_chars, max_span_chars, min_join_gain),
+                )?);
+            }
+            SpamKind::RepeatedSpan {
+                min_docs,
+                min_span_chars,
+                max_span_chars,
+                min_promo_cover,
+            } => {
+                if self.repeated.is_some() {
+                    return Err(duplicate());
+                }
+                self.repeated = Some(RepeatedRule::compile(
+                    rule,
+                    min_docs,
+                    (min_span_chars, max_span_chars),
+                    min_promo_cover,
                 )?);
             }
             SpamKind::ScoredTitle {

@@ -14,6 +14,7 @@
 //! - `context-phrase`: a phrase in no list: a cue word extended to the span the injector inserted, with
 //!   injection evidence from the language model and the punctuation, and no support elsewhere on the page.
 //! - `scored-span`: a span ending at a comma, judged by one logistic model over list-free evidence.
+//! - `repeated-span`: a suspect span that unrelated documents of one run carry (`repeated.rs`).
 //!
 //! Cheap on clean text: one folding pass and automaton scans; the language model only scores the few
 //! characters around a candidate.
@@ -46,6 +47,7 @@ use lexicon::{check_homoglyphs, inside_latin_word, leftmost_longest};
 mod context;
 mod listed;
 mod model;
+pub mod repeated;
 mod scored;
 mod scored_title;
 
@@ -63,6 +65,7 @@ pub struct Spam {
     context: Option<ContextRule>,
     scored: Option<scored::ScoredRule>,
     scored_title: Option<scored_title::ScoredTitle>,
+    repeated: Option<repeated::RepeatedRule>,
     /// Above this share of the document's characters (whitespace not counted) the stage removes
     /// nothing and flags instead.
     max_delete_share: f64,
@@ -171,6 +174,7 @@ impl Spam {
             context: None,
             scored: None,
             scored_title: None,
+            repeated: None,
             max_delete_share: settings.max_delete_share,
             cap_free_chars: settings.cap_free_chars,
             max_context_cues: settings.max_context_cues,
@@ -366,6 +370,9 @@ impl Stage for Spam {
         }
         if let Some(rule) = &self.scored {
             rule.find(self, text, &mut found);
+        }
+        if let Some(rule) = &self.repeated {
+            rule.find(self, doc, &mut found);
         }
         if let Some(message) = skipped {
             doc.flag(StageName::Spam, "spam.context-phrase", message, None);
