@@ -1,5 +1,7 @@
 //! Each kind of mojibake rule read from its `[[rule]]`.
 
+use std::sync::Arc;
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -115,7 +117,7 @@ impl Mojibake {
                     chains,
                     tables: Tables {
                         plain_big5,
-                        whole: WholeCharacters::new(self.ngrams),
+                        whole: WholeCharacters::new(Arc::clone(&self.ngrams)),
                     },
                     min_gain_per_char,
                     min_chars,

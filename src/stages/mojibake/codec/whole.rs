@@ -5,7 +5,7 @@
 //! character), so only some hundreds of the model's characters fit a place, which the n-gram model
 //! ranks by the text either side.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::{Charset, decode, encode, rejects};
 use crate::text::lm::{Context, NgramModel};
@@ -15,7 +15,7 @@ use crate::text::lm::{Context, NgramModel};
 #[derive(Default)]
 pub struct WholeCharacters {
     /// Without a model, no whole lost character is guessed.
-    model: Option<&'static NgramModel>,
+    model: Option<Arc<NgramModel>>,
     utf8: OnceLock<Vec<Candidate>>,
     double_byte: [OnceLock<Vec<Candidate>>; 3],
 }
@@ -35,7 +35,7 @@ const RANGES: [std::ops::RangeInclusive<char>; 3] = [
 ];
 
 impl WholeCharacters {
-    pub fn new(model: &'static NgramModel) -> Self {
+    pub fn new(model: Arc<NgramModel>) -> Self {
         WholeCharacters {
             model: Some(model),
             ..Default::default()
@@ -81,7 +81,7 @@ impl WholeCharacters {
         possible: &[Vec<u8>],
         (reach, keep): (usize, usize),
     ) -> Vec<Vec<u8>> {
-        let Some(model) = self.model.filter(|_| count <= MAX_RUN) else {
+        let Some(model) = self.model.as_deref().filter(|_| count <= MAX_RUN) else {
             return Vec::new();
         };
         let w = width(really);
@@ -128,7 +128,7 @@ impl WholeCharacters {
     /// stage's score where a whole character is guessed: it knows both scripts' words, where the
     /// word model knows simplified ones.
     pub fn score(&self, text: &str) -> f64 {
-        self.model.map_or(0.0, |m| m.score_line(text))
+        self.model.as_ref().map_or(0.0, |m| m.score_line(text))
     }
 }
 
@@ -145,8 +145,8 @@ pub fn width(charset: Charset) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Resources;
     use crate::stages::mojibake::codec::UNKNOWN;
-    use crate::text::lm::ngrams;
 
     #[test]
     fn a_whole_lost_character_is_one_whose_bytes_the_wrong_decoder_rejects_there() {
@@ -160,7 +160,7 @@ mod tests {
                     .collect()
             })
             .collect();
-        let whole = WholeCharacters::new(ngrams());
+        let whole = WholeCharacters::new(Arc::clone(&Resources::embedded().ngrams));
         let all = whole.ranked(
             Charset::Gb18030,
             (&bytes, 4, 1),
