@@ -104,6 +104,9 @@ pub struct Document {
     /// again (src/settle/) it searches only the units that changed: another search of an unchanged
     /// one finds nothing new at the same cost.
     pub(crate) searched: HashSet<String>,
+    /// The language-model scorings the `mojibake` searches have spent on this document so far: the
+    /// search budget is the document's, so a settle round searches with what earlier rounds left.
+    pub(crate) scorings_spent: usize,
 }
 
 impl Document {
@@ -118,6 +121,7 @@ impl Document {
             kinds: Vec::new(),
             report: Report::default(),
             searched: HashSet::new(),
+            scorings_spent: 0,
         }
     }
 
@@ -132,6 +136,7 @@ impl Document {
             kinds: Vec::new(),
             report: Report::default(),
             searched: HashSet::new(),
+            scorings_spent: 0,
         }
     }
 

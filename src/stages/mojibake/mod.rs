@@ -194,11 +194,42 @@ struct Work {
 struct Budget {
     slip_attempts: usize,
     scorings_left: Cell<usize>,
+    /// N-gram scorings made since one was last charged to `scorings_left`.
+    ngram_scorings: Cell<usize>,
+}
+
+impl Mojibake {
+    /// N-gram scorings that cost one scoring of the budget: the ratio `mojibake.lost-characters`
+    /// declares (the model's cost does not depend on the search using it); each one a full scoring
+    /// without that rule.
+    fn ngram_scorings_per_scoring(&self) -> usize {
+        self.lost
+            .as_ref()
+            .map_or(1, |l| l.ngram_scorings_per_scoring)
+    }
 }
 
 impl Budget {
     fn spent(&self) -> bool {
         self.scorings_left.get() == 0
+    }
+
+    /// Counts one n-gram scoring, every `per`th charged as one scoring of the budget; false once
+    /// the budget is spent (the caller then scores `-inf` without scoring). Without this a byte-slip
+    /// search filling unknown bytes (127 values each) made n-gram scorings the budget never saw: a
+    /// 14 KB fuzz input took over a second.
+    fn charge_ngram(&self, per: usize) -> bool {
+        if self.spent() {
+            return false;
+        }
+        let made = self.ngram_scorings.get() + 1;
+        if made >= per {
+            self.ngram_scorings.set(0);
+            self.scorings_left.set(self.scorings_left.get() - 1);
+        } else {
+            self.ngram_scorings.set(made);
+        }
+        true
     }
 }
 
@@ -212,13 +243,15 @@ impl Stage for Mojibake {
         let scorings = self
             .scorings_per_kib
             .saturating_mul(kib)
-            .max(self.min_scorings);
+            .max(self.min_scorings)
+            .saturating_sub(doc.scorings_spent);
         let mut work = Work {
             changes: Vec::new(),
             unrepaired: Vec::new(),
             budget: Budget {
                 slip_attempts: self.max_slip_attempts,
                 scorings_left: Cell::new(scorings),
+                ngram_scorings: Cell::new(0),
             },
         };
         // A unit searched without a repair in an earlier run on this document (a settle round) is
@@ -236,6 +269,7 @@ impl Stage for Mojibake {
             }
         }
         doc.searched.extend(searched);
+        doc.scorings_spent += scorings - work.budget.scorings_left.get();
         let Work {
             changes,
             unrepaired,
@@ -291,6 +325,34 @@ mod tests {
     fn written(stage: &Mojibake, line: &str) -> bool {
         let classified = stage.detector.classify(line);
         stage.reads_as_written(&classified, 0..classified.len(), line)
+    }
+
+    /// The document's search budget for its text as it is now.
+    fn budget_of(stage: &Mojibake, doc: &Document) -> usize {
+        let kib = doc.text.len().div_ceil(1024);
+        stage
+            .scorings_per_kib
+            .saturating_mul(kib)
+            .max(stage.min_scorings)
+    }
+
+    #[test]
+    fn settle_rounds_share_the_documents_search_budget() {
+        // A fuzz input (kept in fixtures/fuzz/pipeline/) whose garbled lines spend the budget and
+        // whose repaired lines each settle round searched again with a fresh budget: 14 KB took
+        // over a second.
+        let bytes =
+            include_bytes!("../../../fixtures/fuzz/pipeline/slow-settle-rounds-14386-bytes");
+        let stage = stage();
+        let mut doc = Document::from_text(String::from_utf8_lossy(bytes));
+        let first = budget_of(&stage, &doc);
+        stage.run(&mut doc);
+        let after_one = doc.scorings_spent;
+        assert!(after_one > 0);
+        for _ in 0..2 {
+            stage.run(&mut doc);
+        }
+        assert!(doc.scorings_spent <= first.max(budget_of(&stage, &doc)));
     }
 
     #[test]

@@ -324,6 +324,9 @@ impl Mojibake {
         let open = Context::open("");
         let ngram = |t: &str| match rule.ngram_weight {
             w if w > 0.0 => {
+                if !budget.charge_ngram(self.ngram_scorings_per_scoring()) {
+                    return f64::NEG_INFINITY;
+                }
                 // The stage's bonus per Han character, so a repair that restores a character (a
                 // lost byte) and one that drops one (an inserted byte) compare fairly: without it
                 // the 4-gram model, which charges every character its log-probability, favours
