@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use sluice::run::{Engine, Inputs, Outcome, Sink};
 use sluice::{Error, RuleSet};
-use sluice_eval::spam_split::{Case, Side, SpamSplit, case_side, span_side};
+use sluice_eval::spam_split::{Case, Side, SpamSplit, case_side, clean_corpus_texts, span_side};
 
 /// The copies of each phrase in a run.
 const COPIES: usize = 4;
@@ -120,7 +120,7 @@ fn run_documents(
     side: Side,
     full_width: bool,
 ) -> anyhow::Result<(Vec<Doc>, usize)> {
-    let mut hosts: BTreeSet<String> = corpus_texts(root, side)?.into_iter().collect();
+    let mut hosts: BTreeSet<String> = clean_corpus_texts(root, side)?.into_iter().collect();
     let mut phrases: BTreeSet<String> = BTreeSet::new();
     for case in cases.iter().filter(|c| c.format == "text") {
         if case_side(split, case) == side && !full_width {
@@ -181,27 +181,6 @@ fn han_places(text: &str) -> impl Iterator<Item = usize> + '_ {
 
 fn places(text: &str) -> usize {
     han_places(text).count()
-}
-
-/// The clean corpora's main texts of `side` (by xxh3 of the file name, as the split's groups).
-fn corpus_texts(root: &Path, side: Side) -> anyhow::Result<Vec<String>> {
-    let mut texts = Vec::new();
-    for dir in [
-        "../shared/corpus/cwced/cleaned",
-        "../shared/corpus/cx163/silver",
-    ] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(dir))?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        paths.sort();
-        for path in paths {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            if Side::of_group(&name) == side {
-                texts.push(std::fs::read_to_string(&path)?);
-            }
-        }
-    }
-    Ok(texts)
 }
 
 /// A copy of the rules in `dir` with each line of the `spam.repeated-span` rule's table passed

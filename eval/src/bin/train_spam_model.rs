@@ -36,7 +36,7 @@ use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use sluice::internals::{SPAN_FEATURES, Spam, SpanCandidate, TITLE_FEATURES, TitleCandidate};
 use sluice::{RuleSet, StageName};
-use sluice_eval::spam_split::{Case, Side, SpamSplit, case_side, span_side};
+use sluice_eval::spam_split::{Case, Side, SpamSplit, case_side, clean_corpus_texts, span_side};
 
 /// Added to the log-odds of the most probable harmful train candidate to make the threshold.
 const THRESHOLD_MARGIN: f64 = 0.5;
@@ -72,7 +72,7 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .filter(|c| c.format == "text" && case_side(&split, c) == Side::Train)
         .collect();
-    let mut clean = clean_texts(&root)?;
+    let mut clean = clean_corpus_texts(&root, Side::Train)?;
     // The stage's must-not-change inputs (lottery news, a gambling crackdown) are ordinary text too.
     clean.extend(
         rules
@@ -346,29 +346,6 @@ fn labelled(stage: &Spam, cases: &[&Case]) -> Vec<Example> {
         }
     }
     out
-}
-
-/// The train side (by xxh3 of the file name, as the split's groups) of the clean corpora's main
-/// texts: ordinary text, where any span the stage would take is harmful.
-fn clean_texts(root: &Path) -> anyhow::Result<Vec<String>> {
-    let corpora = [
-        "../shared/corpus/cwced/cleaned",
-        "../shared/corpus/cx163/silver",
-    ];
-    let mut texts = Vec::new();
-    for dir in corpora {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(dir))?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        paths.sort();
-        for path in paths {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            if Side::of_group(&name) == Side::Train {
-                texts.push(std::fs::read_to_string(&path)?);
-            }
-        }
-    }
-    Ok(texts)
 }
 
 /// Every candidate of ordinary text, harmful; case indexes from `first_case` on.
