@@ -157,7 +157,8 @@ pub struct SpamSettings {
     /// Above this share of a document's characters (whitespace not counted) the stage removes
     /// nothing and flags `spam.cap`.
     pub max_delete_share: f64,
-    /// Removals of at most this many characters are never capped (short documents).
+    /// Removals of at most this many characters are not capped by the share (short documents),
+    /// unless they would remove every character: a document is never emptied.
     pub cap_free_chars: usize,
     /// Above this many cue words in one document the context rule is skipped and flagged.
     pub max_context_cues: usize,

@@ -390,13 +390,25 @@ impl Stage for Spam {
             .map(|c| letters(&text[c.range.clone()]))
             .sum();
         let total = letters(text);
-        if removed > self.cap_free_chars && removed as f64 > self.max_delete_share * total as f64 {
+        // A document is never emptied, however short: what the rules would take from a page with
+        // nothing else is as likely a misjudged sentence as spam (do no harm; the flag tells).
+        let empties = removed >= total;
+        if empties
+            || (removed > self.cap_free_chars
+                && removed as f64 > self.max_delete_share * total as f64)
+        {
             let first = found.changes.iter().map(|c| c.range.start).min();
-            let message = format!(
-                "spam rules would remove {removed} of {total} characters, over the cap of {:.0}% \
-                 (setting spam.max_delete_share); nothing removed",
-                self.max_delete_share * 100.0
-            );
+            let message = if empties {
+                format!(
+                    "spam rules would remove all {total} characters of the document; nothing removed"
+                )
+            } else {
+                format!(
+                    "spam rules would remove {removed} of {total} characters, over the cap of {:.0}% \
+                     (setting spam.max_delete_share); nothing removed",
+                    self.max_delete_share * 100.0
+                )
+            };
             doc.flag(StageName::Spam, "spam.cap", message, first);
             return;
         }
@@ -416,6 +428,26 @@ mod tests {
         let mut doc = Document::from_text(text);
         stage().run(&mut doc);
         doc.text
+    }
+
+    #[test]
+    fn a_document_is_never_emptied() {
+        let stage = stage();
+        for text in [
+            "網上直銷大行其道百家樂算牌,。",
+            "百家樂算牌,",
+            "百家樂算牌,\n",
+        ] {
+            let mut doc = Document::from_text(text);
+            stage.run(&mut doc);
+            assert!(
+                doc.text.chars().any(|c| !c.is_whitespace()),
+                "{text:?} emptied"
+            );
+        }
+        let mut doc = Document::from_text("百家樂算牌,");
+        stage.run(&mut doc);
+        assert_eq!(doc.text, "百家樂算牌,");
     }
 
     #[test]
