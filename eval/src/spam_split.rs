@@ -333,6 +333,29 @@ pub fn registrable_domain(url: &str) -> String {
     labels[labels.len().saturating_sub(keep)..].join(".")
 }
 
+/// The main texts of the clean corpora (cwced's cleaned pages, cx163's silver ones) on `side`, by
+/// a stable hash of the file name as the split's groups: ordinary text, where any span the spam
+/// stage takes is harmful.
+pub fn clean_corpus_texts(root: &Path, side: Side) -> anyhow::Result<Vec<String>> {
+    let mut texts = Vec::new();
+    for dir in [
+        "../shared/corpus/cwced/cleaned",
+        "../shared/corpus/cx163/silver",
+    ] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(dir))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        paths.sort();
+        for path in paths {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if Side::of_group(&name) == side {
+                texts.push(std::fs::read_to_string(&path)?);
+            }
+        }
+    }
+    Ok(texts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,27 +427,4 @@ mod tests {
         let side = Side::of_group("gambling | authored for this study");
         assert_eq!(side, Side::of_group("gambling | authored for this study"));
     }
-}
-
-/// The main texts of the clean corpora (cwced's cleaned pages, cx163's silver ones) on `side`, by
-/// a stable hash of the file name as the split's groups: ordinary text, where any span the spam
-/// stage takes is harmful.
-pub fn clean_corpus_texts(root: &Path, side: Side) -> anyhow::Result<Vec<String>> {
-    let mut texts = Vec::new();
-    for dir in [
-        "../shared/corpus/cwced/cleaned",
-        "../shared/corpus/cx163/silver",
-    ] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(dir))?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        paths.sort();
-        for path in paths {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            if Side::of_group(&name) == side {
-                texts.push(std::fs::read_to_string(&path)?);
-            }
-        }
-    }
-    Ok(texts)
 }
