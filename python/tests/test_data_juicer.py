@@ -8,10 +8,23 @@ pytest.importorskip("data_juicer")
 
 from data_juicer.core.data import NestedDataset  # noqa: E402
 from data_juicer.ops.base_op import OPERATORS  # noqa: E402
+from data_juicer.utils.lazy_loader import LazyLoader  # noqa: E402
 
 from sluice_zh.data_juicer import SluiceCleanMapper  # noqa: E402
 
 from conftest import ARTICLE, page  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_runtime_installs(monkeypatch):
+    """data-juicer pip-installs a missing module (torch: gigabytes of CUDA wheels) the moment anything
+    touches its lazy handle. A CI run on a nearly full disk failed that way, downloading CUDA wheels
+    until the disk was full, which hid the first error: refuse installs so the real error shows."""
+
+    def refuse(cls, package_spec, pip_args=None):
+        raise ImportError(f"data-juicer tried to install {package_spec} at run time; the test forbids it")
+
+    monkeypatch.setattr(LazyLoader, "_install_package", classmethod(refuse))
 
 
 def test_the_mapper_cleans_a_dataset_and_adds_its_columns():
