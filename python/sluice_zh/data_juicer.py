@@ -12,8 +12,11 @@ or use it directly: `NestedDataset.from_list(rows).process(SluiceCleanMapper())`
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from contextlib import contextmanager
 
+from data_juicer.ops import base_op
 from data_juicer.ops.base_op import OPERATORS, Mapper
 
 from ._worker import WorkerCleaner
@@ -43,6 +46,10 @@ class SluiceCleanMapper(WorkerCleaner, Mapper):
         self.rules_dir = rules_dir
         self.minhash = minhash
 
+    def run(self, dataset, *, exporter=None, tracer=None):
+        with _models_left_alone_without_torch():
+            return super().run(dataset, exporter=exporter, tracer=tracer)
+
     def process_batched(self, samples):
         results = self.cleaner.clean_batch(samples[self.text_key])
         samples[self.text_key] = [r["text"] or "" for r in results]
@@ -54,3 +61,20 @@ class SluiceCleanMapper(WorkerCleaner, Mapper):
             empty = {"slots": [], "bands": [], "text_bytes": 0}
             samples["sluice_minhash"] = [r.get("minhash", empty) for r in results]
         return samples
+
+
+@contextmanager
+def _models_left_alone_without_torch():
+    """data-juicer's `Mapper.run` ends with `free_models()`, whose `torch.cuda.empty_cache()` makes
+    data-juicer pip-install torch (gigabytes of CUDA wheels) when it is missing: torch is only in
+    its `all` extra. sluice loads no model, and without torch no other operator has one loaded, so
+    there is nothing to free: skip the call then, and keep it whenever torch is installed."""
+    if importlib.util.find_spec("torch") is not None:
+        yield
+        return
+    free_models = base_op.free_models
+    base_op.free_models = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        base_op.free_models = free_models

@@ -17,9 +17,10 @@ from conftest import ARTICLE, page  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def no_runtime_installs(monkeypatch):
-    """data-juicer pip-installs a missing module (torch: gigabytes of CUDA wheels) the moment anything
-    touches its lazy handle. A CI run on a nearly full disk failed that way, downloading CUDA wheels
-    until the disk was full, which hid the first error: refuse installs so the real error shows."""
+    """data-juicer pip-installs a missing module the moment anything touches its lazy handle: its
+    Mapper.run asked for torch (gigabytes of CUDA wheels) after every operator until the mapper
+    stopped it, and a CI run failed when that download filled the disk. Refuse installs, so a
+    mapper that needs a module the CI environment lacks fails here with the module's name."""
 
     def refuse(cls, package_spec, pip_args=None):
         raise ImportError(f"data-juicer tried to install {package_spec} at run time; the test forbids it")
