@@ -48,26 +48,7 @@ pub enum MojibakeKind {
         whole_character_margin: f64,
     },
     /// A byte lost, inserted or replaced in a double-byte stream.
-    ByteSlip {
-        /// The double-byte charset of the stream (`gb18030`, `big5`).
-        charset: String,
-        /// The slips tried (`lost-byte`, `inserted-byte`, `qmark-lead`, …).
-        ops: Vec<String>,
-        /// The best edit replaces the run when its score beats the run's by this …
-        min_gain: f64,
-        /// … or by this when all it does is drop ASCII characters …
-        min_gain_ascii_only: f64,
-        /// … or by this when the run's only suspects are U+FFFD among clean characters.
-        min_gain_rejected_only: f64,
-        /// The run re-encoded starts this many characters before the first suspect.
-        reach_back: usize,
-        /// Characters either side scored with the run.
-        context: usize,
-        /// Weight of the character 4-gram model added to the stage's language model when the
-        /// search compares repairs: its three characters of history tell a word from a pair of
-        /// plausible characters (`保稅倉` from `陳倉`).
-        ngram_weight: f64,
-    },
+    ByteSlip(SlipParams),
     /// `?` written for characters a GB2312 or Big5 page lacked, filled from the 4-gram model.
     LostCharacters {
         /// Readings kept by the beam search.
@@ -79,14 +60,36 @@ pub enum MojibakeKind {
         /// A `?` reads as a question mark (and is left alone) when the character n-gram model gives
         /// it and the character after it at least this log-probability.
         question_mark_logp: f64,
-        /// N-gram scorings that cost as much as one language-model scoring (the search budget).
-        ngram_scorings_per_scoring: usize,
         /// The simplified→traditional table (a data file of the rule set).
         simplified_to_traditional: String,
         /// The log-probability by which a character lost in a round trip through GBK (`平臺�?`)
         /// must beat every other candidate its bytes allow.
         round_trip_min_margin: f64,
     },
+}
+
+/// The parameters of a `byte-slip` rule.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlipParams {
+    /// The double-byte charset of the stream (`gb18030`, `big5`).
+    pub(super) charset: String,
+    /// The slips tried (`lost-byte`, `inserted-byte`, `qmark-lead`, …).
+    pub(super) ops: Vec<String>,
+    /// The best edit replaces the run when its score beats the run's by this …
+    pub(super) min_gain: f64,
+    /// … or by this when all it does is drop ASCII characters …
+    pub(super) min_gain_ascii_only: f64,
+    /// … or by this when the run's only suspects are U+FFFD among clean characters.
+    pub(super) min_gain_rejected_only: f64,
+    /// The run re-encoded starts this many characters before the first suspect.
+    pub(super) reach_back: usize,
+    /// Characters either side scored with the run.
+    pub(super) context: usize,
+    /// Weight of the character 4-gram model added to the stage's language model when the
+    /// search compares repairs: its three characters of history tell a word from a pair of
+    /// plausible characters (`保稅倉` from `陳倉`).
+    pub(super) ngram_weight: f64,
 }
 
 impl Mojibake {
@@ -107,10 +110,7 @@ impl Mojibake {
                 min_evidence,
                 whole_character_margin,
             } => {
-                let chains = chains
-                    .iter()
-                    .map(|n| n.parse().map_err(|e| rule.error(e)))
-                    .collect::<Result<_, _>>()?;
+                let chains = parse_each(rule, &chains, str::parse)?;
                 let plain_big5 = PlainBig5::parse(&plain_big5, rules.data_str(&plain_big5)?)?;
                 self.redecode = Some(Redecode {
                     id: rule.id.clone(),
@@ -125,29 +125,12 @@ impl Mojibake {
                     whole_character_margin,
                 });
             }
-            MojibakeKind::ByteSlip {
-                charset,
-                ops,
-                min_gain,
-                min_gain_ascii_only,
-                min_gain_rejected_only,
-                reach_back,
-                context,
-                ngram_weight,
-            } => {
+            MojibakeKind::ByteSlip(params) => {
                 self.slip = Some(Slip {
                     id: rule.id.clone(),
-                    charset: charset.parse().map_err(|e| rule.error(e))?,
-                    ops: ops
-                        .iter()
-                        .map(|o| Op::parse(o).map_err(|e| rule.error(e)))
-                        .collect::<Result<_, _>>()?,
-                    min_gain,
-                    min_gain_ascii_only,
-                    min_gain_rejected_only,
-                    reach_back,
-                    context,
-                    ngram_weight,
+                    charset: params.charset.parse().map_err(|e| rule.error(e))?,
+                    ops: parse_each(rule, &params.ops, Op::parse)?,
+                    params,
                 });
             }
             MojibakeKind::LostCharacters {
@@ -155,7 +138,6 @@ impl Mojibake {
                 per_gap,
                 min_margin,
                 question_mark_logp,
-                ngram_scorings_per_scoring,
                 simplified_to_traditional,
                 round_trip_min_margin,
             } => {
@@ -179,7 +161,6 @@ impl Mojibake {
                         min_margin,
                     },
                     question_mark_logp,
-                    ngram_scorings_per_scoring: ngram_scorings_per_scoring.max(1),
                     gbk_pairs: roundtrip::GbkPairs::new(),
                     round_trip_options,
                     round_trip_min_margin,
@@ -188,4 +169,16 @@ impl Mojibake {
         }
         Ok(())
     }
+}
+
+/// Each of a rule's names parsed, or the rule's error for the first that does not parse.
+fn parse_each<T, E: std::fmt::Display>(
+    rule: &Rule,
+    names: &[String],
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Vec<T>, RuleError> {
+    names
+        .iter()
+        .map(|n| parse(n).map_err(|e| rule.error(e)))
+        .collect()
 }

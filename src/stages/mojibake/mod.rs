@@ -75,9 +75,11 @@ pub struct Mojibake {
     max_slip_attempts: usize,
     /// Language-model scorings the searches of one document may make per KiB of its text, and at
     /// least: the stage's work stays linear in its input whatever the input holds, and a short text
-    /// (one garbled sentence takes up to about 48,000) is searched in full.
+    /// (one garbled sentence takes up to about 60,000) is searched in full.
     scorings_per_kib: usize,
     min_scorings: usize,
+    /// Character n-gram scorings that cost one scoring of the budget.
+    ngram_scorings_per_scoring: usize,
     /// A lone ASCII suspect whose two character-bigram transitions average at least this log-probability
     /// is a token of the text (`A股`, `T恤`), not a trail byte.
     ordinary_transition: f64,
@@ -92,9 +94,6 @@ struct Lost {
     /// A `?` whose n-gram log-probability as a question mark (with the character after it) is at
     /// least this is taken for one and not searched.
     question_mark_logp: f64,
-    /// n-gram candidate scorings that cost one scoring of the search budget (an n-gram lookup is
-    /// that much cheaper than a word-model scoring).
-    ngram_scorings_per_scoring: usize,
     /// The pairs a GBK decoder reads, for text pushed through GBK and back (`平臺�?`).
     gbk_pairs: roundtrip::GbkPairs,
     /// The candidates for a character lost in such a round trip, per script the line leans to:
@@ -120,14 +119,7 @@ struct Slip {
     id: String,
     charset: Charset,
     ops: Vec<Op>,
-    min_gain: f64,
-    min_gain_ascii_only: f64,
-    /// The least gain of a repair of a run whose only suspects are U+FFFD.
-    min_gain_rejected_only: f64,
-    reach_back: usize,
-    context: usize,
-    /// Weight of the character 4-gram model next to the stage's fitness in the search.
-    ngram_weight: f64,
+    params: kinds::SlipParams,
 }
 
 /// The flag of a garbled run left alone when neither the byte-slip nor the lost-character rule is in
@@ -155,6 +147,7 @@ impl Mojibake {
             max_slip_attempts: settings.max_slip_attempts,
             scorings_per_kib: settings.scorings_per_kib,
             min_scorings: settings.min_scorings,
+            ngram_scorings_per_scoring: settings.ngram_scorings_per_scoring.max(1),
             ordinary_transition: settings.ordinary_transition,
             lm: resources.model,
             ngrams: resources.ngrams,
@@ -196,17 +189,8 @@ struct Budget {
     scorings_left: Cell<usize>,
     /// N-gram scorings made since one was last charged to `scorings_left`.
     ngram_scorings: Cell<usize>,
-}
-
-impl Mojibake {
-    /// N-gram scorings that cost one scoring of the budget: the ratio `mojibake.lost-characters`
-    /// declares (the model's cost does not depend on the search using it); each one a full scoring
-    /// without that rule.
-    fn ngram_scorings_per_scoring(&self) -> usize {
-        self.lost
-            .as_ref()
-            .map_or(1, |l| l.ngram_scorings_per_scoring)
-    }
+    /// N-gram scorings charged as one scoring.
+    ngram_scorings_per_scoring: usize,
 }
 
 impl Budget {
@@ -214,21 +198,20 @@ impl Budget {
         self.scorings_left.get() == 0
     }
 
-    /// Counts one n-gram scoring, every `per`th charged as one scoring of the budget; false once
-    /// the budget is spent (the caller then scores `-inf` without scoring). Without this a byte-slip
-    /// search filling unknown bytes (127 values each) made n-gram scorings the budget never saw: a
-    /// 14 KB fuzz input took over a second.
-    fn charge_ngram(&self, per: usize) -> bool {
+    /// Counts `n` n-gram scorings, every `ngram_scorings_per_scoring`th charged as one scoring of
+    /// the budget; false once the budget is spent (the caller then scores `-inf` without scoring).
+    /// Without this a byte-slip search filling unknown bytes (127 values each) made n-gram scorings
+    /// the budget never saw: a 14 KB fuzz input took over a second.
+    fn charge_ngrams(&self, n: usize) -> bool {
         if self.spent() {
             return false;
         }
-        let made = self.ngram_scorings.get() + 1;
-        if made >= per {
-            self.ngram_scorings.set(0);
-            self.scorings_left.set(self.scorings_left.get() - 1);
-        } else {
-            self.ngram_scorings.set(made);
-        }
+        let made = self.ngram_scorings.get() + n;
+        self.ngram_scorings
+            .set(made % self.ngram_scorings_per_scoring);
+        let charged = made / self.ngram_scorings_per_scoring;
+        self.scorings_left
+            .set(self.scorings_left.get().saturating_sub(charged));
         true
     }
 }
@@ -252,6 +235,7 @@ impl Stage for Mojibake {
                 slip_attempts: self.max_slip_attempts,
                 scorings_left: Cell::new(scorings),
                 ngram_scorings: Cell::new(0),
+                ngram_scorings_per_scoring: self.ngram_scorings_per_scoring,
             },
         };
         // A unit searched without a repair in an earlier run on this document (a settle round) is

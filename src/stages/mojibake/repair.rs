@@ -41,7 +41,6 @@ impl Mojibake {
         if let Some(rule) = &self.lost
             && memchr::memchr(b'?', line.as_bytes()).is_some()
         {
-            self.repair_round_trip(rule, line, offset, work, &mut done);
             self.repair_lost(rule, line, offset, work, &mut done);
         }
         self.repair_cjk(line, offset, work, &mut done);
@@ -57,51 +56,11 @@ impl Mojibake {
         }
     }
 
-    /// Characters lost in a round trip through GBK (`平臺�?`): filled where the models are sure by
-    /// `round_trip_min_margin` among the characters the bytes allow, flagged where they are not.
-    fn repair_round_trip(
-        &self,
-        rule: &Lost,
-        line: &str,
-        offset: usize,
-        work: &mut Work,
-        done: &mut Vec<Range<usize>>,
-    ) {
-        let Some(first) = line.find("\u{FFFD}?").or_else(|| line.find("?\u{FFFD}")) else {
-            return;
-        };
-        let options = match rule.candidates.lean(line) {
-            Some(lost::Lean::Simplified) => &rule.round_trip_options[0],
-            Some(lost::Lean::Traditional) => &rule.round_trip_options[1],
-            None => &rule.round_trip_options[2],
-        };
-        let search = |scoring: &lost::Scoring| {
-            let filled = roundtrip::repair(&rule.gbk_pairs, line, options, scoring)?;
-            let found = filled.into_iter().map(|f| Found {
-                span: f.span,
-                filled: Some(f.filled),
-                margin: f.margin,
-                flag: true,
-            });
-            Some(("GBK", found.collect()))
-        };
-        let reason = |charset: &str, c: char, margin: f64| {
-            format!(
-                "a character lost in a round trip through {charset}: `{c}` fits best of those its bytes allow (+{margin:.1} over the next)"
-            )
-        };
-        let search = LostSearch {
-            first,
-            round_trip: true,
-            min_margin: rule.round_trip_min_margin,
-            search: &search,
-            reason: &reason,
-        };
-        self.repair_lost_characters(rule, &search, line, offset, work, done);
-    }
-
-    /// Characters a GB2312 or Big5 encoder wrote as `?`: filled where the models are sure by
-    /// `min_margin`, flagged where they are not; a `?` that reads as a question mark is left alone.
+    /// The searches of `mojibake.lost-characters`. Characters lost in a round trip through GBK
+    /// (`平臺�?`): filled where the models are sure by `round_trip_min_margin` among the characters
+    /// the bytes allow. Characters a GB2312 or Big5 encoder wrote as `?`: filled where the models
+    /// are sure by `min_margin`; a `?` that reads as a question mark is left alone. Both flag what
+    /// they do not fill.
     fn repair_lost(
         &self,
         rule: &Lost,
@@ -110,6 +69,30 @@ impl Mojibake {
         work: &mut Work,
         done: &mut Vec<Range<usize>>,
     ) {
+        if let Some(first) = line.find("\u{FFFD}?").or_else(|| line.find("?\u{FFFD}")) {
+            let options = match rule.candidates.lean(line) {
+                Some(lost::Lean::Simplified) => &rule.round_trip_options[0],
+                Some(lost::Lean::Traditional) => &rule.round_trip_options[1],
+                None => &rule.round_trip_options[2],
+            };
+            let search = |scoring: &lost::Scoring| {
+                let filled = roundtrip::repair(&rule.gbk_pairs, line, options, scoring)?;
+                let found = filled.into_iter().map(|f| Found {
+                    span: f.span,
+                    filled: Some(f.filled),
+                    margin: f.margin,
+                    flag: true,
+                });
+                Some(("GBK", found.collect()))
+            };
+            let search = LostSearch {
+                first,
+                round_trip: true,
+                min_margin: rule.round_trip_min_margin,
+                search: &search,
+            };
+            self.repair_lost_characters(rule, &search, line, offset, work, done);
+        }
         let gaps = lost::gaps(line);
         let suspect = |at: usize| {
             !lost::reads_as_question_mark(&self.ngrams, line, at, rule.question_mark_logp)
@@ -127,17 +110,11 @@ impl Mojibake {
             });
             Some((filling.repertoire, found.collect()))
         };
-        let reason = |repertoire: &str, c: char, margin: f64| {
-            format!(
-                "a character {repertoire} lacks, written as `?`: `{c}` fits best (+{margin:.1} over the next)"
-            )
-        };
         let search = LostSearch {
             first,
             round_trip: false,
             min_margin: rule.settings.min_margin,
             search: &search,
-            reason: &reason,
         };
         self.repair_lost_characters(rule, &search, line, offset, work, done);
     }
@@ -165,7 +142,7 @@ impl Mojibake {
             return;
         }
         let cost = |scorings: usize| {
-            let charged = scorings.div_ceil(rule.ngram_scorings_per_scoring);
+            let charged = scorings.div_ceil(work.budget.ngram_scorings_per_scoring);
             let left = work.budget.scorings_left.get();
             work.budget.scorings_left.set(left.saturating_sub(charged));
             left >= charged
@@ -196,7 +173,7 @@ impl Mojibake {
             let sure = margin >= search.min_margin;
             match filled {
                 Some(c) if sure => {
-                    let reason = (search.reason)(charset, c, margin);
+                    let reason = search.reason(charset, c, margin);
                     work.changes.push(shifted(
                         span.clone(),
                         offset,
@@ -312,19 +289,19 @@ impl Mojibake {
     ) -> Option<(Range<usize>, String, String)> {
         let (first, last) = (suspects.start, suspects.end);
         let byte_at = |i: usize| classified.get(i).map_or(line.len(), |c| c.0);
-        let mut lo = first.saturating_sub(rule.reach_back);
+        let mut lo = first.saturating_sub(rule.params.reach_back);
         // Never reach into a repaired range.
         while lo < first && done.iter().any(|d| d.contains(&byte_at(lo))) {
             lo += 1;
         }
         let hi = (last + 1).min(classified.len());
         let run = byte_at(lo)..byte_at(hi);
-        let left = &line[byte_at(lo.saturating_sub(rule.context))..run.start];
-        let right = &line[run.end..byte_at((hi + rule.context).min(classified.len()))];
+        let left = &line[byte_at(lo.saturating_sub(rule.params.context))..run.start];
+        let right = &line[run.end..byte_at((hi + rule.params.context).min(classified.len()))];
         let open = Context::open("");
-        let ngram = |t: &str| match rule.ngram_weight {
+        let ngram = |t: &str| match rule.params.ngram_weight {
             w if w > 0.0 => {
-                if !budget.charge_ngram(self.ngram_scorings_per_scoring()) {
+                if !budget.charge_ngrams(1) {
                     return f64::NEG_INFINITY;
                 }
                 // The stage's bonus per Han character, so a repair that restores a character (a
@@ -345,7 +322,7 @@ impl Mojibake {
                     - self.glyph_cost * self.detector.non_standard_han(t) as f64
             },
             clean: &|t| !self.detector.has_strong(t),
-            min_gain: rule.min_gain.min(rule.min_gain_ascii_only),
+            min_gain: rule.params.min_gain.min(rule.params.min_gain_ascii_only),
         };
         let repair = slip::best_repair(
             &line[run.clone()],
@@ -367,9 +344,9 @@ impl Mojibake {
             .filter(|c| c.2 == Suspicion::Strong)
             .all(|c| c.1 == '\u{FFFD}');
         let needed = match (only_ascii_dropped, only_rejected) {
-            (true, _) => rule.min_gain_ascii_only,
-            (false, true) => rule.min_gain_rejected_only,
-            (false, false) => rule.min_gain,
+            (true, _) => rule.params.min_gain_ascii_only,
+            (false, true) => rule.params.min_gain_rejected_only,
+            (false, false) => rule.params.min_gain,
         };
         (repair.gain >= needed).then(|| {
             let reason = format!("{} (+{:.1})", repair.what, repair.gain);
@@ -402,6 +379,22 @@ struct LostSearch<'s> {
     min_margin: f64,
     /// The places found, and the charset the damage went through.
     search: &'s dyn Fn(&lost::Scoring) -> Option<Findings>,
-    /// The reason of a repair, from that charset, the character and its margin.
-    reason: &'s dyn Fn(&str, char, f64) -> String,
+}
+
+impl LostSearch<'_> {
+    /// The reason of a repair, from the charset the damage went through, the character and its
+    /// margin.
+    fn reason(&self, charset: &str, c: char, margin: f64) -> String {
+        let lost = if self.round_trip {
+            format!("a character lost in a round trip through {charset}")
+        } else {
+            format!("a character {charset} lacks, written as `?`")
+        };
+        let among = if self.round_trip {
+            " of those its bytes allow"
+        } else {
+            ""
+        };
+        format!("{lost}: `{c}` fits best{among} (+{margin:.1} over the next)")
+    }
 }

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use crate::text::chars::is_han;
 
-use super::codec::Chain;
+use super::codec::{Chain, Guess};
 use super::detect::Suspicion;
 use super::units::{
     clauses, is_list_symbol, letter_touches_han, overlaps, reads_as_chinese, separators,
@@ -68,9 +68,12 @@ impl Mojibake {
                 let text = &line[clause.clone()];
                 let score = |t: &str| self.budgeted_fitness(budget, t);
                 let (left, right) = separators(line, clause);
-                let margin = rule.whole_character_margin;
+                let guess = Guess {
+                    margin: rule.whole_character_margin,
+                    charge: &|n| budget.charge_ngrams(n),
+                };
                 let context = (left, right);
-                let Some(decoded) = chain.undo(text, &rule.tables, &score, context, margin) else {
+                let Some(decoded) = chain.undo(text, &rule.tables, &score, context, guess) else {
                     continue;
                 };
                 let garbled = self.detector.strong_count(text);

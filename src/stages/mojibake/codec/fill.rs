@@ -1,7 +1,7 @@
 //! Filling unknown and rejected bytes with the values the language model prefers, alone or
 //! jointly.
 
-use super::whole::{WholeCharacters, width};
+use super::whole::{Guess, WholeCharacters, width};
 use super::{Bytes, Charset, Tables, UNKNOWN, decode, encode_with, rejects};
 
 /// Fill each unknown byte with the non-ASCII value whose decoding `score` prefers in its
@@ -34,14 +34,15 @@ pub fn resolve_unknowns(
 /// `whole` knows whose bytes fit there, shortlisted by the n-gram model. Then each group's few best combinations are compared once more in a wider window
 /// (about a clause), so that what lies beyond the first (the script, a word further on) decides.
 /// A whole lost character is filled only when its best filling reads better than the next by
-/// `whole_character_margin` over that clause: the bytes tell nothing of it.
+/// `guess.margin` over that clause: the bytes tell nothing of it. Its n-gram scorings are charged
+/// by `guess.charge`, which scores `-inf` once it refuses.
 pub fn resolve_rejected(
     bytes: &mut Bytes,
     read_as: Charset,
     really: Charset,
     score: &dyn Fn(&str) -> f64,
     (left, right): (&str, &str),
-    (whole, whole_character_margin): (&WholeCharacters, f64),
+    (whole, guess): (&WholeCharacters, Guess),
 ) {
     let unknown = std::mem::take(&mut bytes.unknown);
     let window = Window {
@@ -51,7 +52,10 @@ pub fn resolve_rejected(
         right,
     };
     // A whole lost character is guessed by the stage's score and the n-gram model's together.
-    let with_ngrams = |t: &str| score(t) + whole.score(t);
+    let with_ngrams = |t: &str| match (guess.charge)(1) {
+        true => score(t) + whole.score(t),
+        false => f64::NEG_INFINITY,
+    };
     let guessing = Window {
         score: &with_ngrams,
         ..window
@@ -70,7 +74,7 @@ pub fn resolve_rejected(
         } else if !guesses_whole_character(positions, really) {
             fill_greedily(&mut bytes.bytes, positions, |i| &choices[i], &window);
         } else {
-            let slots = character_slots(&bytes.bytes, positions, choices, really, whole);
+            let slots = character_slots(&bytes.bytes, positions, choices, really, (whole, guess));
             let ranked = fill_slots(&mut bytes.bytes, positions, &slots, read_as, &guessing);
             shortlists.push((positions, ranked));
         }
@@ -94,7 +98,7 @@ pub fn resolve_rejected(
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         let margin = scored[0].0 - scored[1].0;
-        if guesses_whole_character(positions, really) && margin < whole_character_margin {
+        if guesses_whole_character(positions, really) && margin < guess.margin {
             // The bytes cannot tell and the context does not decide: leave the character lost,
             // so the clause is left as it is and flagged rather than given a plausible wrong one.
             positions.iter().for_each(|&at| bytes.bytes[at] = UNKNOWN);
@@ -148,7 +152,7 @@ pub(super) fn resolve_outer(
     inner: (Charset, Charset),
     tables: &Tables,
     score: &dyn Fn(&str) -> f64,
-    whole_character_margin: f64,
+    guess: Guess,
 ) {
     let unknown = std::mem::take(&mut bytes.unknown);
     if !really.is_multibyte() {
@@ -221,7 +225,7 @@ pub(super) fn resolve_outer(
                         inner.1,
                         score,
                         ("", ""),
-                        (&tables.whole, whole_character_margin),
+                        (&tables.whole, guess),
                     );
                     (score(&decode(&p.inner.bytes, inner.1)), p.values)
                 })
@@ -441,7 +445,7 @@ fn character_slots(
     positions: &[usize],
     choices: &[Vec<u8>],
     really: Charset,
-    whole: &WholeCharacters,
+    (whole, guess): (&WholeCharacters, Guess),
 ) -> Vec<Vec<Vec<u8>>> {
     let w = width(really);
     // (first index, unknowns covered, whole characters)
@@ -476,7 +480,8 @@ fn character_slots(
                 choices[i].iter().map(|&v| vec![v]).collect()
             } else {
                 let place = (bytes, positions[i], characters);
-                whole.ranked(really, place, &choices[i..i + len], (REACH, keep))
+                let choices = &choices[i..i + len];
+                whole.ranked(really, place, choices, (REACH, keep), guess.charge)
             }
         })
         .collect()

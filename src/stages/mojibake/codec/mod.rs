@@ -18,7 +18,7 @@ mod whole;
 
 use fill::resolve_outer;
 pub use fill::{resolve_rejected, resolve_unknowns};
-pub use whole::WholeCharacters;
+pub use whole::{Guess, WholeCharacters};
 /// Stand-in for an unknown byte while decoding: invalid in every multi-byte charset used here.
 pub const UNKNOWN: u8 = 0xFF;
 
@@ -297,15 +297,15 @@ impl Chain {
 
     /// Undo the chain on `text`; `None` when the text cannot have come from it. Unknown bytes of the
     /// last layer are resolved with the model; those of an outer layer with what the layer under
-    /// it can make of each value ([`resolve_outer`]); a whole lost character only by
-    /// `whole_character_margin`.
+    /// it can make of each value ([`resolve_outer`]); a whole lost character only as `guess`
+    /// allows.
     pub fn undo(
         &self,
         text: &str,
         tables: &Tables,
         score: &dyn Fn(&str) -> f64,
         context: (&str, &str),
-        whole_character_margin: f64,
+        guess: Guess,
     ) -> Option<String> {
         let mut current = text.to_string();
         let last = self.layers.len() - 1;
@@ -315,18 +315,11 @@ impl Chain {
                 return None;
             }
             if i == last && really.is_multibyte() {
-                let whole = (&tables.whole, whole_character_margin);
+                let whole = (&tables.whole, guess);
                 resolve_rejected(&mut bytes, read_as, really, score, context, whole);
             } else if let Some(&inner) = self.layers.get(i + 1) {
                 let outer = (read_as, really);
-                resolve_outer(
-                    &mut bytes,
-                    outer,
-                    inner,
-                    tables,
-                    score,
-                    whole_character_margin,
-                );
+                resolve_outer(&mut bytes, outer, inner, tables, score, guess);
             }
             current = decode(&bytes.bytes, really);
         }
@@ -340,8 +333,11 @@ mod tests {
     use crate::text::lm::model;
     use fill::{guesses_whole_character, utf8_flaws};
 
-    /// The default rules' `whole_character_margin`.
-    const MARGIN: f64 = 4.0;
+    /// The default rules' `whole_character_margin`, the search unbounded.
+    const MARGIN: Guess = Guess {
+        margin: 4.0,
+        charge: &|_| true,
+    };
 
     fn chain(s: &str) -> Chain {
         s.parse().unwrap()

@@ -20,6 +20,15 @@ pub struct WholeCharacters {
     double_byte: [OnceLock<Vec<Candidate>>; 3],
 }
 
+/// How a whole lost character is guessed: by its best filling's `margin` over the next, the
+/// n-gram scorings of the search counted by `charge` (false once the document's search budget is
+/// spent: the search is then given up).
+#[derive(Clone, Copy)]
+pub struct Guess<'a> {
+    pub margin: f64,
+    pub charge: &'a dyn Fn(usize) -> bool,
+}
+
 /// A character and its bytes in the real charset.
 pub struct Candidate {
     pub character: char,
@@ -73,13 +82,14 @@ impl WholeCharacters {
     /// The readings of the `count` whole characters at `bytes[at..]` of `really` whose every byte
     /// is one `possible` allows there: a beam of `keep` over the characters left to right, ranked
     /// by the n-gram model after the text decoded `reach` bytes before them (and, for the last,
-    /// before the text after them), best first, as bytes.
+    /// before the text after them), best first, as bytes; none once `charge` refuses the scorings.
     pub fn ranked(
         &self,
         really: Charset,
         (bytes, at, count): (&[u8], usize, usize),
         possible: &[Vec<u8>],
         (reach, keep): (usize, usize),
+        charge: &dyn Fn(usize) -> bool,
     ) -> Vec<Vec<u8>> {
         let Some(model) = self.model.as_deref().filter(|_| count <= MAX_RUN) else {
             return Vec::new();
@@ -114,6 +124,9 @@ impl WholeCharacters {
                 })
                 .collect();
             let after = if k + 1 == count { right.as_str() } else { "" };
+            if !charge(readings.len()) {
+                return Vec::new();
+            }
             let texts: Vec<&str> = readings.iter().map(|r| r.0.as_str()).collect();
             let scores = model.fill_scores(&Context::open(&left), &texts, &Context::open(after));
             let mut scored: Vec<(f64, (String, Vec<u8>))> =
@@ -166,16 +179,18 @@ mod tests {
             (&bytes, 4, 1),
             &possible,
             (15, usize::MAX),
+            &|_| true,
         );
         assert!(all.contains(&vec![0x82, 0x80]));
         assert!(!all.contains(&vec![0xB5, 0xC4]));
-        let best = whole.ranked(Charset::Gb18030, (&bytes, 4, 1), &possible, (15, 8));
+        let free = |_: usize| true;
+        let best = whole.ranked(Charset::Gb18030, (&bytes, 4, 1), &possible, (15, 8), &free);
         assert_eq!(best.len(), 8);
         assert!(best.iter().all(|b| all.contains(b)));
         // Without a model nothing is guessed.
         let none = WholeCharacters::default();
         assert!(
-            none.ranked(Charset::Gb18030, (&bytes, 4, 1), &possible, (15, 8))
+            none.ranked(Charset::Gb18030, (&bytes, 4, 1), &possible, (15, 8), &free)
                 .is_empty()
         );
     }
