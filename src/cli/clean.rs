@@ -9,7 +9,7 @@ use sluice::run::{
     Documents, Ending, Engine, OutputFormat, Progress, ShardLimits, Target, WriterFormat,
 };
 
-use super::{JobArgs, RuleArgs, Status, note, status, stream_status, verbosity};
+use super::{JobArgs, RuleArgs, Status, status, stream_status, verbosity};
 
 #[derive(Args)]
 pub struct CleanArgs {
@@ -104,7 +104,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         return Ok(stream_status(summary, started, args.fail_on_error));
     }
     if let Ending::Dir { .. } = ending {
-        note(0, format_args!("{ending}"));
+        progress.note(0, format_args!("{ending}"));
     }
     // A rerun that continued a killed run fails as the whole run does.
     Ok(status(ending.failed() == 0))
