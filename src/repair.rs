@@ -129,8 +129,8 @@ pub enum RepairMode<'a> {
     Diff,
     /// Change nothing: tell whether the file would be repaired.
     Check,
-    /// Rewrite a file that changes, the original kept at its name and the suffix `backup` when
-    /// given ([`write_in_place`]).
+    /// Rewrite a file that changes atomically (a temporary file in its directory, renamed over
+    /// it), the original kept at its name and the suffix `backup` when given.
     InPlace {
         /// The backup's suffix.
         backup: Option<&'a str>,
