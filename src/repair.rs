@@ -120,9 +120,71 @@ impl Repaired {
     }
 }
 
+/// What `sluice repair` does with a file's repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepairMode<'a> {
+    /// Print the repaired text.
+    Print,
+    /// Print a unified diff of the repair ([`Repaired::diff`]).
+    Diff,
+    /// Change nothing: tell whether the file would be repaired.
+    Check,
+    /// Rewrite a file that changes atomically (a temporary file in its directory, renamed over
+    /// it), the original kept at its name and the suffix `backup` when given.
+    InPlace {
+        /// The backup's suffix.
+        backup: Option<&'a str>,
+    },
+}
+
+/// A file repaired in a [`RepairMode`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRepair {
+    /// The repair changes the file.
+    pub changed: bool,
+    /// What to print: the repaired text or the diff.
+    pub output: Option<String>,
+    /// What to tell of a file that changes, checked or rewritten:
+    /// `would be repaired (GB18030 → UTF-8, 3 edits)`, `repaired (…)`.
+    pub note: Option<String>,
+}
+
+/// Repair the file `path` (as [`repair_file`]) and do with it what `mode` says. The inner error is
+/// the file's (it could not be read or is not text); the outer one a file that could not be
+/// rewritten in place.
+pub fn repair_in_mode(
+    pipeline: &Pipeline,
+    path: &Path,
+    mode: RepairMode,
+) -> Result<Result<FileRepair, Error>, Error> {
+    let (original, repaired) = match repair_file(pipeline, path) {
+        Ok(repair) => repair,
+        Err(error) => return Ok(Err(error)),
+    };
+    let changed = repaired.text.as_bytes() != original.as_slice();
+    let (mut output, mut note) = (None, None);
+    match mode {
+        RepairMode::Check if changed => {
+            note = Some(format!("would be repaired ({})", repaired.describe()));
+        }
+        RepairMode::InPlace { backup } if changed => {
+            write_in_place(path, &original, &repaired.text, backup)?;
+            note = Some(format!("repaired ({})", repaired.describe()));
+        }
+        RepairMode::Check | RepairMode::InPlace { .. } => {}
+        RepairMode::Diff => output = Some(repaired.diff(path)),
+        RepairMode::Print => output = Some(repaired.text),
+    }
+    Ok(Ok(FileRepair {
+        changed,
+        output,
+        note,
+    }))
+}
+
 /// Replace `path` by `text` atomically (a temporary file in the same directory, renamed over it),
 /// after copying the original to `path + suffix` when `backup` is given.
-pub fn write_in_place(
+fn write_in_place(
     path: &Path,
     original: &[u8],
     text: &str,

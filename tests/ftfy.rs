@@ -7,15 +7,15 @@
 //! uncurls quotes, which is no repair of encoding. A *negative* case is one whose expected output is
 //! its input: text that must stay as it is.
 
-use std::path::Path;
+#[path = "support/binary.rs"]
+mod binary;
 
-use assert_cmd::Command;
+use binary::{fixture, sluice, stdout_of};
 use serde_json::{Value, json};
 
-fn fixture(path: &str) -> String {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path);
+/// The text of the file `path` under `fixtures/`.
+fn fixture_text(path: &str) -> String {
+    let full = fixture(path);
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 
@@ -25,18 +25,11 @@ fn repaired(texts: &[String]) -> Vec<String> {
         .iter()
         .map(|t| format!("{}\n", json!({ "text": t })))
         .collect();
-    let output = Command::cargo_bin("sluice")
-        .unwrap()
-        .args(["repair", "--script", "keep", "--jsonl", "-"])
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = stdout_of(
+        sluice()
+            .args(["repair", "--script", "keep", "--jsonl", "-"])
+            .write_stdin(input),
     );
-    let stdout = String::from_utf8(output.stdout).unwrap();
     // Records are split at `\n` alone: a repaired text may hold U+0085 or U+2028.
     let out: Vec<String> = stdout
         .split('\n')
@@ -69,7 +62,7 @@ struct FtfyCase {
 }
 
 fn ftfy_cases() -> Vec<FtfyCase> {
-    let cases: Vec<Value> = serde_json::from_str(&fixture("ftfy/test_cases.json")).unwrap();
+    let cases: Vec<Value> = serde_json::from_str(&fixture_text("ftfy/test_cases.json")).unwrap();
     cases
         .iter()
         .map(|c| {
@@ -129,8 +122,10 @@ fn without_trailing_commas(text: &str) -> String {
 
 #[test]
 fn opencc_inputs_are_left_unchanged() {
-    let file: Value =
-        serde_json::from_str(&without_trailing_commas(&fixture("opencc/testcases.json"))).unwrap();
+    let file: Value = serde_json::from_str(&without_trailing_commas(&fixture_text(
+        "opencc/testcases.json",
+    )))
+    .unwrap();
     let inputs: Vec<String> = file["cases"]
         .as_array()
         .expect("a `cases` array")

@@ -178,6 +178,54 @@ fn a_misspelled_html_parameter_fails_at_its_line() {
 }
 
 #[test]
+fn a_misspelled_setting_of_any_stage_fails_check_at_its_line() {
+    for stage in sluice::StageName::ALL {
+        let rules = tempfile::tempdir().unwrap();
+        let text = format!("# One site's settings.\n[settings.{stage}]\nmisspelled_setting = 1\n");
+        std::fs::write(rules.path().join("site.toml"), text).unwrap();
+        let stderr = stderr_of_failure(&["check"], rules.path());
+        assert!(
+            stderr.contains("site.toml:3:") && stderr.contains("misspelled_setting"),
+            "{stage}: {stderr}"
+        );
+    }
+}
+
+/// Every rule of the default files refuses a parameter its kind does not take, at the parameter's
+/// line: what `sluice check` reports when the rules do not compile.
+#[test]
+fn every_default_rule_refuses_a_misspelled_parameter_at_its_line() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut tried = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (header, _) in lines.iter().enumerate().filter(|(_, l)| **l == "[[rule]]") {
+            let mut changed = lines.clone();
+            changed.insert(header + 1, "misspelled_parameter = 1");
+            let rules = tempfile::tempdir().unwrap();
+            std::fs::write(rules.path().join(name), changed.join("\n")).unwrap();
+            let error = sluice::RuleSet::load(rules.path(), true)
+                .and_then(|rules| sluice::Pipeline::from_rules(&rules).map(drop))
+                .expect_err(name)
+                .to_string();
+            let at = format!("{name}:{}:", header + 2);
+            assert!(
+                error.contains(&at) && error.contains("misspelled_parameter"),
+                "{at} {error}"
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried > 50, "{tried} rules");
+}
+
+#[test]
 fn rules_id_documents_html_parameters() {
     let output = sluice().args(["rules", "html.link-farm"]).output().unwrap();
     let doc = String::from_utf8(output.stdout).unwrap();

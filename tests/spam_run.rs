@@ -1,14 +1,14 @@
 //! `spam.repeated-span` end to end: `sluice clean` over a tree whose unrelated documents carry the
 //! same unseen phrase with the injector's comma (issue 14).
 
-// Only the command is used here.
+// The fixtures are not used here.
 #[allow(dead_code)]
 #[path = "support/binary.rs"]
 mod binary;
 
 use std::path::Path;
 
-use binary::sluice;
+use binary::{sluice, stdout_of};
 
 /// An unseen phrase (in no list of the rules) with its ASCII comma.
 const PHRASE: &str = "除濕機推薦";
@@ -35,29 +35,39 @@ fn write_tree(dir: &Path, pages: &[String]) {
     }
 }
 
+/// `pages` cleaned as one run with `args`: the directory whose `out/` holds the outputs.
+fn run(pages: &[String], args: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    write_tree(&input, pages);
+    stdout_of(
+        sluice()
+            .arg("clean")
+            .arg(&input)
+            .arg("-o")
+            .arg(dir.path().join("out"))
+            // Copies of a page are near-duplicates: kept, so that each has an output.
+            .arg("--keep-duplicates")
+            .args(args),
+    );
+    dir
+}
+
+/// The output `name` of a run in `dir`.
+fn output(dir: &tempfile::TempDir, name: &str) -> String {
+    std::fs::read_to_string(dir.path().join("out").join(name)).unwrap()
+}
+
+/// The `count` cleaned texts of a run in `dir`, in name order.
+fn texts(dir: &tempfile::TempDir, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| output(dir, &format!("{i:02}.txt")))
+        .collect()
+}
+
 /// The cleaned texts of `pages`, in name order, cleaned as one run with `args`.
 fn clean(pages: &[String], args: &[&str]) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    let (input, out) = (dir.path().join("in"), dir.path().join("out"));
-    write_tree(&input, pages);
-    let output = sluice()
-        .arg("clean")
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        // Copies of a page are near-duplicates: kept, so that each has an output.
-        .arg("--keep-duplicates")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (0..pages.len())
-        .map(|i| std::fs::read_to_string(out.join(format!("{i:02}.txt"))).unwrap())
-        .collect()
+    texts(&run(pages, args), pages.len())
 }
 
 fn injected(page: &str) -> String {
@@ -68,23 +78,14 @@ fn injected(page: &str) -> String {
 fn the_span_goes_from_every_copy_and_stays_in_a_legit_context() {
     let mut pages: Vec<String> = PAGES.iter().map(|p| injected(p)).collect();
     pages.push(LEGIT.to_string());
-    let cleaned = clean(&pages, &[]);
+    let dir = run(&pages, &[]);
+    let cleaned = texts(&dir, pages.len());
     for (page, text) in PAGES.iter().zip(&cleaned) {
         assert_eq!(text.trim(), page.replace("{}", ""), "{page}");
     }
     assert_eq!(cleaned[4].trim(), LEGIT);
     // The edit is in each copy's report, with the rule's id.
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(&dir.path().join("in"), &pages);
-    let out = dir.path().join("out");
-    sluice()
-        .arg("clean")
-        .arg(dir.path().join("in"))
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
-    let report = std::fs::read_to_string(out.join("00.json")).unwrap();
+    let report = output(&dir, "00.json");
     assert!(report.contains("spam.repeated-span"), "{report}");
 }
 

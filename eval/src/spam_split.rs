@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use sluice::internals::Folder;
@@ -61,7 +62,7 @@ pub struct RealTitle {
 
 /// The split of `../shared/data/spam/`: every vocabulary phrase and real title with its side.
 pub struct SpamSplit {
-    folder: Folder,
+    folder: Arc<Folder>,
     /// Folded phrase → side. A phrase listed in two groups is validation if either group is.
     phrases: HashMap<String, Side>,
     /// Folded phrase → its group (the first listed), for the report.
@@ -74,7 +75,7 @@ pub struct SpamSplit {
 
 impl SpamSplit {
     /// Read `vocab-dev.jsonl` and `titles_real-dev.jsonl` from `data_dir`.
-    pub fn load(data_dir: &Path, folder: Folder) -> anyhow::Result<Self> {
+    pub fn load(data_dir: &Path, folder: Arc<Folder>) -> anyhow::Result<Self> {
         let mut phrases = HashMap::new();
         let mut groups = HashMap::new();
         let mut independent = Vec::new();
@@ -388,7 +389,7 @@ mod tests {
             ("网络赌球".to_string(), Side::Validation),
         ];
         SpamSplit {
-            folder: Folder::from_opencc_ts_characters(""),
+            folder: Arc::new(Folder::from_opencc_ts_characters("")),
             phrases: phrases.iter().cloned().collect(),
             groups: HashMap::new(),
             independent: phrases.to_vec(),

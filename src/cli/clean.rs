@@ -9,7 +9,7 @@ use sluice::run::{
     Documents, Ending, Engine, OutputFormat, Progress, ShardLimits, Target, WriterFormat,
 };
 
-use super::{JobArgs, RuleArgs, Status, note, status, stream_status, verbosity};
+use super::{JobArgs, RuleArgs, Status, status, stream_status, verbosity};
 
 #[derive(Args)]
 pub struct CleanArgs {
@@ -99,24 +99,15 @@ pub fn run(args: CleanArgs) -> anyhow::Result<Status> {
         None => Target::Writer(stdout(), args.format),
     };
     let started = std::time::Instant::now();
-    Ok(match engine.clean(documents, target, &mut progress)? {
-        Ending::Stream(summary) => stream_status(&summary, started, args.fail_on_error),
-        Ending::Dir { out, summary } => {
-            note(
-                0,
-                format_args!(
-                    "{} of {} documents cleaned into {}, {} failed",
-                    summary.cleaned,
-                    summary.documents,
-                    out.display(),
-                    summary.failed
-                ),
-            );
-            // A rerun that continued a killed run fails as the whole run does.
-            status(summary.failed == 0)
-        }
-        Ending::Printed { failed } => status(failed == 0),
-    })
+    let ending = engine.clean(documents, target, &mut progress)?;
+    if let Ending::Stream(summary) = &ending {
+        return Ok(stream_status(summary, started, args.fail_on_error));
+    }
+    if let Ending::Dir { .. } = ending {
+        progress.note(0, format_args!("{ending}"));
+    }
+    // A rerun that continued a killed run fails as the whole run does.
+    Ok(status(ending.failed() == 0))
 }
 
 /// Buffered stdout.

@@ -3,12 +3,11 @@
 //! unified diffs, with the rules whose edits appeared or disappeared.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use sluice::explain::diff_corpus;
-use sluice::run::Inputs;
 use sluice::{Pipeline, RuleSet};
 
 use super::{JobArgs, Status, report_failure, status};
@@ -42,9 +41,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<Status> {
         .with_context(|| format!("cannot load rules from {}", args.rules.display()))?;
     let base = Pipeline::from_rules(&base_rules).context("the base rules do not compile")?;
     let new = Pipeline::from_rules(&new_rules).context("the changed rules do not compile")?;
-    let inputs = Inputs::collect(&args.paths, None);
-    let inputs: Vec<&Path> = inputs.file_paths().collect();
-    let diff = diff_corpus(&base, &new, &inputs);
+    let diff = diff_corpus(&base, &new, &args.paths);
     for (path, error) in &diff.failures {
         report_failure(path, error);
     }

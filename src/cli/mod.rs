@@ -56,14 +56,6 @@ fn verbosity() -> i8 {
     VERBOSITY.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A line on stderr that is not an error (a summary, a note), unless -q; at `level` 1 and more only
-/// with as many -v.
-fn note(level: i8, message: std::fmt::Arguments) {
-    if verbosity() >= level {
-        eprintln!("sluice: {message}");
-    }
-}
-
 /// Options for choosing the rule set.
 #[derive(Args, Clone)]
 struct RuleArgs {
@@ -163,7 +155,8 @@ fn stream_status(
     fail_on_error: bool,
 ) -> Status {
     let seconds = started.elapsed().as_secs_f64();
-    note(0, format_args!("{summary}, in {seconds:.1} s"));
+    let progress = sluice::run::Progress::new(verbosity(), false);
+    progress.note(0, format_args!("{summary}, in {seconds:.1} s"));
     status(!(fail_on_error && summary.failed > 0))
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use sluice::repair::{repair_file, repair_jsonl, write_in_place};
+use sluice::repair::{RepairMode, repair_in_mode, repair_jsonl};
 use sluice::run::open_stream;
 use sluice::{Pipeline, Profile, RunInfo};
 
@@ -62,33 +62,29 @@ pub fn run(args: RepairArgs) -> anyhow::Result<Status> {
         let summary = repair_jsonl(&pipeline, &run, open_stream(source)?, source, stdout())?;
         return Ok(stream_status(&summary, started, args.fail_on_error));
     }
-    let mut failed = false;
-    let mut would_change = false;
     let backup = (!args.no_backup).then_some(args.backup.as_str());
+    let mode = match (args.check, args.in_place, args.diff) {
+        (true, _, _) => RepairMode::Check,
+        (_, true, _) => RepairMode::InPlace { backup },
+        (_, _, true) => RepairMode::Diff,
+        _ => RepairMode::Print,
+    };
+    let (mut failed, mut would_change) = (false, false);
     for path in &args.files {
-        let (original, repaired) = match repair_file(&pipeline, path) {
-            Ok(repair) => repair,
+        match repair_in_mode(&pipeline, path, mode)? {
+            Ok(repair) => {
+                would_change |= repair.changed;
+                if let Some(note) = repair.note {
+                    eprintln!("{}: {note}", path.display());
+                }
+                if let Some(output) = repair.output {
+                    std::io::stdout().write_all(output.as_bytes())?;
+                }
+            }
             Err(error) => {
                 failed = true;
                 report_failure(path, &error);
-                continue;
             }
-        };
-        let changed = repaired.text.as_bytes() != original.as_slice();
-        would_change |= changed;
-        let name = path.display();
-        if args.check && changed {
-            eprintln!("{name}: would be repaired ({})", repaired.describe());
-        } else if args.in_place && changed {
-            write_in_place(path, &original, &repaired.text, backup)?;
-            eprintln!("{name}: repaired ({})", repaired.describe());
-        } else if !(args.check || args.in_place) {
-            let out = if args.diff {
-                repaired.diff(path)
-            } else {
-                repaired.text
-            };
-            std::io::stdout().write_all(out.as_bytes())?;
         }
     }
     Ok(status(!(failed || args.check && would_change)))

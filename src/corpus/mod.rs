@@ -15,6 +15,8 @@ mod cluster;
 mod signature;
 mod stream;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::error::RuleError;
@@ -47,7 +49,7 @@ pub struct Fingerprint {
 /// Fingerprints of texts with the settings and folding of one rule set.
 pub struct Fingerprinter {
     settings: CorpusDedup,
-    folder: Folder,
+    folder: Arc<Folder>,
 }
 
 impl Fingerprinter {

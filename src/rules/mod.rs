@@ -431,11 +431,10 @@ impl RuleSet {
             .map_err(|e| RuleError::new(path, 0, format!("data file is not UTF-8: {e}")))
     }
 
-    /// The shared folding view's character table (`script/opencc/TSCharacters.txt`).
-    pub fn folder(&self) -> Result<crate::text::fold::Folder, RuleError> {
-        Ok(crate::text::fold::Folder::from_opencc_ts_characters(
-            self.data_str(FOLD_TABLE)?,
-        ))
+    /// The shared folding view of the character table (`script/opencc/TSCharacters.txt`), built
+    /// once with the rule set's language models.
+    pub fn folder(&self) -> Result<Arc<crate::text::fold::Folder>, RuleError> {
+        Ok(self.resources()?.folder)
     }
 }
 

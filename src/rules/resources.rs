@@ -1,6 +1,7 @@
 //! What several stages share, built once per rule set from its files: the word model
-//! ([`WORD_MODEL`]), the character n-gram model ([`NGRAM_MODEL`]) and the traditional→simplified
-//! character map both score traditional text through ([`FOLD_TABLE`]). A rule set whose files are
+//! ([`WORD_MODEL`]), the character n-gram model ([`NGRAM_MODEL`]) and the folding view of the
+//! traditional→simplified character map ([`FOLD_TABLE`]), which both models score traditional text
+//! through and near-duplicate signatures fold text with. A rule set whose files are
 //! the embedded ones shares the process's copy, built on first use; `--rules DIR` with its own
 //! files gets models of its own.
 
@@ -13,13 +14,15 @@ use crate::text::lm::{LanguageModel, NgramModel};
 use super::files::{Bytes, NGRAM_MODEL, WORD_MODEL, embedded};
 use super::{FOLD_TABLE, RuleSet};
 
-/// The models of a rule set; cloning shares them.
+/// The models and the folding view of a rule set; cloning shares them.
 #[derive(Clone)]
 pub(crate) struct Resources {
     /// The word model.
     pub(crate) model: Arc<LanguageModel>,
     /// The character n-gram model.
     pub(crate) ngrams: Arc<NgramModel>,
+    /// The folding view of the character table.
+    pub(crate) folder: Arc<Folder>,
 }
 
 impl std::fmt::Debug for Resources {
@@ -58,18 +61,20 @@ impl Resources {
         })
     }
 
-    /// The models of the word model's, the n-gram model's and the character table's bytes.
+    /// The models and the folding view of the word model's, the n-gram model's and the character
+    /// table's bytes.
     fn build([words, ngrams, table]: [Bytes; 3]) -> Result<Self, RuleError> {
         let table = std::str::from_utf8(&table)
             .map_err(|e| RuleError::new(FOLD_TABLE, 0, format!("data file is not UTF-8: {e}")))?;
-        let simplifier = Arc::new(Folder::from_opencc_ts_characters(table));
-        let model = LanguageModel::read(words, Arc::clone(&simplifier))
+        let folder = Arc::new(Folder::from_opencc_ts_characters(table));
+        let model = LanguageModel::read(words, Arc::clone(&folder))
             .map_err(|e| RuleError::new(WORD_MODEL, 0, e.to_string()))?;
-        let ngrams = NgramModel::from_bytes(ngrams, simplifier)
+        let ngrams = NgramModel::from_bytes(ngrams, Arc::clone(&folder))
             .map_err(|e| RuleError::new(NGRAM_MODEL, 0, e.to_string()))?;
         Ok(Resources {
             model: Arc::new(model),
             ngrams: Arc::new(ngrams),
+            folder,
         })
     }
 }
@@ -101,6 +106,7 @@ mod tests {
         let copies = RuleSet::from_files(BTreeMap::from(copies)).unwrap();
         let copied = Resources::from_rules(&copies).unwrap();
         assert!(Arc::ptr_eq(&copied.ngrams, &process.ngrams));
+        assert!(Arc::ptr_eq(&copied.folder, &process.folder));
     }
 
     #[test]

@@ -111,6 +111,36 @@ pub enum Ending {
     },
 }
 
+impl Ending {
+    /// The documents that failed.
+    pub fn failed(&self) -> usize {
+        match self {
+            Ending::Stream(summary) => summary.failed,
+            Ending::Dir { summary, .. } => summary.failed,
+            Ending::Printed { failed } => *failed,
+        }
+    }
+}
+
+/// The line that sums a run up: the stream's ([`StreamSummary`]), the documents cleaned into the
+/// output directory, or the documents printed that failed.
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Ending::Stream(summary) => write!(f, "{summary}"),
+            Ending::Dir { out, summary } => write!(
+                f,
+                "{} of {} documents cleaned into {}, {} failed",
+                summary.cleaned,
+                summary.documents,
+                out.display(),
+                summary.failed
+            ),
+            Ending::Printed { failed } => write!(f, "{failed} documents failed"),
+        }
+    }
+}
+
 /// An output directory's sink: a tree or shards, which may continue a killed run.
 trait DirSink: Sink {
     fn started_over(&self) -> Option<&str>;

@@ -144,7 +144,7 @@ const KEEP_DUPLICATES: &str = "keep_duplicates";
 pub struct Engine {
     pipeline: Pipeline,
     dedup: CorpusDedup,
-    folder: Folder,
+    folder: Arc<Folder>,
     keep_duplicates: bool,
     fingerprints: bool,
     report: ReportLevel,

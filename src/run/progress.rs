@@ -26,7 +26,8 @@ impl Progress {
         }
     }
 
-    fn note(&self, level: i8, message: std::fmt::Arguments) {
+    /// A line that is not a failure (a summary, a note), told from verbosity `level` on.
+    pub fn note(&self, level: i8, message: std::fmt::Arguments) {
         if self.verbosity >= level {
             eprintln!("sluice: {message}");
         }

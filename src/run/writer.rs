@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::stream::Dedup;
 use super::{Engine, Outcome, Sink, cannot_write};
@@ -28,7 +29,7 @@ pub struct WriterSink<W: Write> {
     format: WriterFormat,
     several: bool,
     /// Near-duplicates among several documents, when looked for ([`WriterSink::deduplicated`]).
-    dedup: Option<(Dedup, Folder)>,
+    dedup: Option<(Dedup, Arc<Folder>)>,
 }
 
 impl<W: Write> WriterSink<W> {

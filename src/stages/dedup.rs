@@ -7,6 +7,7 @@
 //! occurrence always stays. Corpus-level near-duplicates are in [`crate::corpus`].
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use schemars::JsonSchema;
@@ -22,7 +23,7 @@ use crate::text::fold::{Folded, Folder};
 use crate::types::{BlockKind, StageName};
 
 pub struct Dedup {
-    folder: Folder,
+    folder: Arc<Folder>,
     paragraph: Option<ParagraphRule>,
     /// The rule id of the extension over short lines between repeats, when that rule is present.
     between: Option<String>,

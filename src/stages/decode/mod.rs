@@ -50,6 +50,7 @@ const LANGUAGE_MODEL_SAMPLE: usize = 1000;
 /// to replace it.
 const CANDIDATE_MARGIN: f64 = 0.05;
 
+/// The `decode` stage: a document's bytes to UTF-8 text.
 pub struct Decode {
     /// At most this many content bytes go to chardetng.
     detector_sample: usize,
@@ -83,6 +84,7 @@ impl Verdict {
 }
 
 impl Decode {
+    /// The stage with the `[settings.decode]` of `rules` and its word model.
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let settings: DecodeSettings = rules.settings()?;
         cns::check_table()?;

@@ -42,6 +42,7 @@ use crate::stages::Stage;
 use crate::types::BlockKind;
 use crate::types::StageName;
 
+/// The `html` stage: a page's markup to its main content's blocks of text and its title.
 pub struct Html {
     cleaner: clean::Cleaner,
     /// Raw-text elements the cleaner removes by name, cut short before parsing.
@@ -52,6 +53,7 @@ pub struct Html {
 }
 
 impl Html {
+    /// The stage with the `html` rules and the `[settings.html]` of `rules`.
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let cleaner = clean::Cleaner::from_rules(rules)?;
         let content = content::ContentRules::from_rules(rules)?;
@@ -154,22 +156,38 @@ impl Stage for Html {
 /// together.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RebuildError {
+    /// A removed element's recorded markup is not the markup at its bytes.
     #[error("removed element {index} ({rule}) at {start}..{end} does not match the markup there")]
     Removed {
+        /// Its place among the accounting's removed elements.
         index: usize,
+        /// The rule that removed it.
         rule: String,
+        /// Its first byte in the markup.
         start: usize,
+        /// The byte after its last.
         end: usize,
     },
+    /// A removed element's bytes are no element's span in the parsed markup.
     #[error("removed element {index} ({rule}) at {start}..{end} is no element of the markup")]
     NoElement {
+        /// Its place among the accounting's removed elements.
         index: usize,
+        /// The rule that removed it.
         rule: String,
+        /// Its first byte in the markup.
         start: usize,
+        /// The byte after its last.
         end: usize,
     },
+    /// A dropped block is not among the markup's blocks, in the order of the accounting.
     #[error("dropped block {index} ({rule}) is not among the markup's blocks, in order")]
-    Dropped { index: usize, rule: String },
+    Dropped {
+        /// Its place among the accounting's dropped blocks.
+        index: usize,
+        /// The rule that dropped it.
+        rule: String,
+    },
 }
 
 impl Html {

@@ -57,8 +57,11 @@ enum Mode {
 /// A traditional target: OpenCC standard glyphs, or a region's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Region {
+    /// OpenCC's standard traditional glyphs.
     Standard,
+    /// Taiwan's glyphs.
     Tw,
+    /// Hong Kong's glyphs.
     Hk,
 }
 
@@ -81,6 +84,8 @@ impl CharChange {
     }
 }
 
+/// The `script` stage: characters brought into the page's script and region, or converted to a
+/// configured target; spun pages flagged and their substitutions reversed.
 pub struct Script {
     mode: Mode,
     /// `auto` converts a page only at this many changes per 1000 Han characters, and at least
@@ -113,6 +118,7 @@ pub struct Script {
 }
 
 impl Script {
+    /// The stage with the `script` rules and the `[settings.script]` of `rules`.
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let rule = rules
             .get(CONVERT_RULE)

@@ -54,6 +54,7 @@ mod scored_title;
 pub use scored::{FEATURES, SpanCandidate};
 pub use scored_title::{TITLE_FEATURES, TitleCandidate};
 
+/// The `spam` stage: injected SEO spam removed, the document kept.
 pub struct Spam {
     folder: Folder,
     /// The folder's work on the common characters, tabulated at the first document.
@@ -156,6 +157,7 @@ struct ContextRule {
 }
 
 impl Spam {
+    /// The stage with the `spam` rules and the `[settings.spam]` of `rules`.
     pub fn from_rules(rules: &RuleSet) -> Result<Self, RuleError> {
         let settings: SpamSettings = rules.settings()?;
         let homoglyphs = rules.data_str(&settings.homoglyphs)?;

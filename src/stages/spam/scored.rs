@@ -71,7 +71,9 @@ const RIGHT_CONTEXT: usize = 3;
 pub struct SpanCandidate {
     /// The span with its comma, in bytes of the text.
     pub range: Range<usize>,
+    /// The model's features of the span, in the order of [`FEATURES`].
     pub features: [f64; FEATURES.len()],
+    /// The model's probability that the span is injected.
     pub probability: f64,
 }
 

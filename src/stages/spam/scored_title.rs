@@ -35,7 +35,9 @@ const BODY_CHARS: usize = 4000;
 pub struct TitleCandidate {
     /// The line with its line break, in bytes of the text.
     pub range: Range<usize>,
+    /// The title model's features of the line, in the order of [`TITLE_FEATURES`].
     pub features: [f64; TITLE_FEATURES.len()],
+    /// The title model's probability that the line is a hijacked title.
     pub probability: f64,
 }
 
