@@ -88,9 +88,10 @@ struct Spans {
 pub(super) struct ScoredRule {
     pub(super) id: String,
     pub(super) sounds: Sounds,
-    /// Whether a byte starts the UTF-8 form of one of the stage's commas: the walk to the commas
-    /// tests a byte in a table, and decodes only the characters that start so.
-    comma_starts: [bool; 256],
+    /// The distinct first bytes of the UTF-8 forms of the stage's commas: the walk to the commas
+    /// jumps from one such byte to the next ([`comma_starts`]), and decodes only the characters
+    /// that start so.
+    comma_starts: Vec<u8>,
     /// Log-likelihood ratio of each promotional sound bigram (spam phrases against ordinary text).
     promo: Promo,
     model: Logistic,
@@ -117,10 +118,13 @@ impl ScoredRule {
         let sounds = Sounds::from_readings(&readings);
         let promo = Promo::read(&sounds, bigrams, data(bigrams, "bigrams")?)?;
         let model = Logistic::read(weights, data(weights, "weights")?, &FEATURES)?;
-        let mut comma_starts = [false; 256];
-        for comma in &stage.commas {
-            comma_starts[usize::from(comma.encode_utf8(&mut [0; 4]).as_bytes()[0])] = true;
-        }
+        let mut comma_starts: Vec<u8> = stage
+            .commas
+            .iter()
+            .map(|comma| comma.encode_utf8(&mut [0; 4]).as_bytes()[0])
+            .collect();
+        comma_starts.sort_unstable();
+        comma_starts.dedup();
         Ok(ScoredRule {
             id: rule.id.clone(),
             sounds,
@@ -154,11 +158,8 @@ impl ScoredRule {
             !decisive || self.model.can_reach(features, open, &SPAN_FEATURE_RANGES)
         };
         let mut spans = Spans::default();
-        for (at, byte) in text.bytes().enumerate() {
-            // A first byte of a character's UTF-8 form is never inside another character.
-            if !self.comma_starts[usize::from(byte)] {
-                continue;
-            }
+        // A first byte of a character's UTF-8 form is never inside another character.
+        for at in comma_starts(&self.comma_starts, text.as_bytes()) {
             let Some(c) = text[at..].chars().next().filter(|c| stage.is_comma(*c)) else {
                 continue;
             };
@@ -307,6 +308,22 @@ impl ScoredRule {
             chars as f64 / 10.0,
             0.0,
         ]
+    }
+}
+
+/// The offsets of the bytes of `text` that are one of `starts` (the commas' first bytes), by
+/// memchr for up to three of them (the default commas have two).
+fn comma_starts<'t>(starts: &'t [u8], text: &'t [u8]) -> Box<dyn Iterator<Item = usize> + 't> {
+    match *starts {
+        [a] => Box::new(memchr::memchr_iter(a, text)),
+        [a, b] => Box::new(memchr::memchr2_iter(a, b, text)),
+        [a, b, c] => Box::new(memchr::memchr3_iter(a, b, c, text)),
+        _ => Box::new(
+            text.iter()
+                .enumerate()
+                .filter(|(_, b)| starts.contains(b))
+                .map(|(i, _)| i),
+        ),
     }
 }
 
