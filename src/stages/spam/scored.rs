@@ -13,11 +13,12 @@ use rustc_hash::FxHashMap;
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::pinyin::Readings;
-use crate::text::chars::{is_han, is_invisible};
+use crate::text::chars::{is_cjk_punct, is_han, is_invisible};
 use crate::text::lm::{Context, NgramModel};
 
 use super::evidence::{
     char_after, char_before, is_clause_break, is_fullwidth_alnum, is_inline_space, join_gain,
+    join_gain_with,
 };
 use super::model::{Logistic, Promo, Sounds, Tally, describe};
 use super::{Found, Spam};
@@ -166,6 +167,8 @@ impl ScoredRule {
             let comma_end = at + c.len_utf8();
             self.spans(stage, text, at, &mut spans);
             let mut supported = None;
+            // The Han characters after the comma, scored once for all its spans.
+            let mut right_score = None;
             for &(start, letters, promo) in &spans.found {
                 let range = start..comma_end;
                 // The span's letters and its comma.
@@ -174,8 +177,11 @@ impl ScoredRule {
                 if !may_reach(&features, &[JOIN_GAIN, NGRAM_GAIN, PAGE_SUPPORT]) {
                     continue;
                 }
-                features[JOIN_GAIN] =
-                    clamp(JOIN_GAIN, join_gain(&stage.resources.model, text, &range));
+                let model = &stage.resources.model;
+                let gain = join_gain_with(model, text, &range, |right| {
+                    *right_score.get_or_insert_with(|| model.score(right))
+                });
+                features[JOIN_GAIN] = clamp(JOIN_GAIN, gain);
                 if !may_reach(&features, &[NGRAM_GAIN, PAGE_SUPPORT]) {
                     continue;
                 }
@@ -227,9 +233,10 @@ impl ScoredRule {
                 break;
             }
             at -= c.len_utf8();
-            // No letter of a span is invisible: the Unicode lookup only for the other characters.
+            // No letter of a span is invisible, nor ASCII or CJK punctuation (which end most
+            // spans): the Unicode lookup only for the other characters.
             if !(is_han(c) || c.is_ascii_alphanumeric() || is_fullwidth_alnum(c)) {
-                if is_invisible(c) {
+                if !c.is_ascii() && !is_cjk_punct(c) && is_invisible(c) {
                     continue;
                 }
                 break;
@@ -342,7 +349,9 @@ fn last_pair(stage: &Spam, text: &str) -> Option<(char, char)> {
 /// anything but a comma. A phrase whose head word the page uses in its sentences is the page's
 /// subject (an article on the lottery), not an injection, which stands before its comma.
 fn running_pairs(stage: &Spam, text: &str) -> FxHashMap<(char, char), usize> {
-    let mut counts: FxHashMap<(char, char), usize> = FxHashMap::default();
+    // About one pair per character of a Chinese page: sized once, not grown.
+    let mut counts: FxHashMap<(char, char), usize> =
+        FxHashMap::with_capacity_and_hasher(text.len() / 4, Default::default());
     let (mut first, mut second): (Option<char>, Option<char>) = (None, None);
     let mut count = |pair: Option<(char, char)>| {
         if let Some(pair) = pair {
@@ -474,6 +483,17 @@ mod tests {
             (all_count, kept_count) = (all_count + all.len(), kept_count + kept.len());
         }
         assert!(reaching_count > 0 && kept_count < all_count);
+    }
+
+    /// The walk back from a comma skips the Unicode lookup for ASCII and CJK punctuation: none of
+    /// them is invisible.
+    #[test]
+    fn no_ascii_or_cjk_punctuation_is_invisible() {
+        let skipped = (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_ascii() || is_cjk_punct(*c));
+        assert!(skipped.clone().count() > 128);
+        assert!(skipped.filter(|c| is_invisible(*c)).count() == 0);
     }
 
     #[test]
