@@ -6,6 +6,7 @@
 //! cargo run --release -p sluice-eval --bin eval_spam -- --holdout --misses # ... and the train misses
 //! cargo run --release -p sluice-eval --bin eval_spam -- --holdout --strict # no list word of validation
 //! cargo run --release -p sluice-eval --bin eval_spam -- --show MECH        # the failures of one mechanism
+//! cargo run --release -p sluice-eval --bin eval_spam -- --holdout --strict --show MECH  # ... with the train side's rules
 //! ```
 //!
 //! Text cases run the `markup` and `spam` stages (tag soup is the markup stage's) and are compared
@@ -72,10 +73,12 @@ fn main() -> anyhow::Result<()> {
 
     // The rules as they are on disk, so a retrained model is measured without a rebuild.
     let rules = RuleSet::load(&root.join("rules"), true)?;
-    let outcomes = evaluate(&rules, &cases, show.as_deref());
+    let holdout = args.iter().any(|a| a == "--holdout");
+    // With the split, `--show` shows what the train side's rules miss.
+    let outcomes = evaluate(&rules, &cases, show.as_deref().filter(|_| !holdout));
     print_table(&rows(&cases, &outcomes));
 
-    if args.iter().any(|a| a == "--holdout") {
+    if holdout {
         let split = SpamSplit::load(&data, rules.folder()?)?;
         let strict = args.iter().any(|a| a == "--strict");
         let (dir, dropped) = split.train_rules(&root.join("rules"), strict)?;
@@ -97,7 +100,7 @@ fn main() -> anyhow::Result<()> {
         for entry in &dropped {
             println!("  {entry}");
         }
-        let held = evaluate(&train_rules, &cases, None);
+        let held = evaluate(&train_rules, &cases, show.as_deref());
         for side in [Side::Validation, Side::Train] {
             print_side(&split, &cases, &sides, &held, side);
         }
