@@ -411,8 +411,10 @@ fn deletion_gain(ngrams: &NgramModel, text: &str, range: &Range<usize>, chars: u
 
 impl Spam {
     /// The share of the sound bigrams of `text` that the scored rule's phrase model finds
-    /// promotional; `None` without the rule or a bigram.
-    pub(super) fn promo_cover(&self, text: &str) -> Option<f64> {
+    /// promotional; `None` without the rule or a bigram (what `stuffing-line` measures of an
+    /// item; public for measuring it on ordinary text).
+    #[doc(hidden)]
+    pub fn promo_cover(&self, text: &str) -> Option<f64> {
         let rule = self.scored.as_ref()?;
         let mut tally = Tally::default();
         self.fold_chars(text, |_, _, f| {
