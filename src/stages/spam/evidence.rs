@@ -49,6 +49,17 @@ pub(super) fn is_clause_break(c: char) -> bool {
 /// on either side are when they are read together (a word the span had split, 電|九州娛樂|商 → 電商)
 /// than when read apart. Near zero when the span sits between words.
 pub(super) fn join_gain(model: &LanguageModel, text: &str, range: &Range<usize>) -> f64 {
+    join_gain_with(model, text, range, |right| model.score(right))
+}
+
+/// [`join_gain`], the right side's score given by `score_right`: a rule that weighs many spans
+/// ending at one place scores their common right side once.
+pub(super) fn join_gain_with(
+    model: &LanguageModel,
+    text: &str,
+    range: &Range<usize>,
+    score_right: impl FnOnce(&str) -> f64,
+) -> f64 {
     const SIDE: usize = 3;
     // The Han characters next to the span, as slices of the text: nothing is allocated for the
     // span edges tried at every comma (an empty span reads its two sides as one slice).
@@ -74,7 +85,7 @@ pub(super) fn join_gain(model: &LanguageModel, text: &str, range: &Range<usize>)
     } else {
         model.score(&format!("{left}{right}"))
     };
-    joined - model.score(left) - model.score(right)
+    joined - model.score(left) - score_right(right)
 }
 
 /// Whether a span edge at `at` would cut a word in two (所|谓): an inserted span starts and ends

@@ -341,11 +341,12 @@ impl Stage for Spam {
         }
         let text = doc.text.as_str();
         let mut found = Found::default();
+        let mut lines = title::TitleLines::new(self, text);
         if let Some(rule) = &self.title {
-            rule.find(&self.folder, text, &mut found);
+            rule.find(&mut lines, text, &mut found);
         }
         if let Some(rule) = &self.scored_title {
-            rule.find(self, text, &mut found);
+            rule.find(self, &mut lines, text, &mut found);
         }
         if let Some(rule) = &self.stuffing {
             rule.find(self, text, &mut found);

@@ -13,11 +13,12 @@ use rustc_hash::FxHashMap;
 use crate::error::RuleError;
 use crate::rules::{Rule, RuleSet};
 use crate::stages::pinyin::Readings;
-use crate::text::chars::{is_han, is_invisible};
+use crate::text::chars::{is_cjk_punct, is_han, is_invisible};
 use crate::text::lm::{Context, NgramModel};
 
 use super::evidence::{
     char_after, char_before, is_clause_break, is_fullwidth_alnum, is_inline_space, join_gain,
+    join_gain_with,
 };
 use super::model::{Logistic, Promo, Sounds, Tally, describe};
 use super::{Found, Spam};
@@ -90,9 +91,10 @@ struct Spans {
 pub(super) struct ScoredRule {
     pub(super) id: String,
     pub(super) sounds: Sounds,
-    /// Whether a byte starts the UTF-8 form of one of the stage's commas: the walk to the commas
-    /// tests a byte in a table, and decodes only the characters that start so.
-    comma_starts: [bool; 256],
+    /// The distinct first bytes of the UTF-8 forms of the stage's commas: the walk to the commas
+    /// jumps from one such byte to the next ([`comma_starts`]), and decodes only the characters
+    /// that start so.
+    comma_starts: Vec<u8>,
     /// Log-likelihood ratio of each promotional sound bigram (spam phrases against ordinary text).
     promo: Promo,
     model: Logistic,
@@ -119,10 +121,13 @@ impl ScoredRule {
         let sounds = Sounds::from_readings(&readings);
         let promo = Promo::read(&sounds, bigrams, data(bigrams, "bigrams")?)?;
         let model = Logistic::read(weights, data(weights, "weights")?, &FEATURES)?;
-        let mut comma_starts = [false; 256];
-        for comma in &stage.commas {
-            comma_starts[usize::from(comma.encode_utf8(&mut [0; 4]).as_bytes()[0])] = true;
-        }
+        let mut comma_starts: Vec<u8> = stage
+            .commas
+            .iter()
+            .map(|comma| comma.encode_utf8(&mut [0; 4]).as_bytes()[0])
+            .collect();
+        comma_starts.sort_unstable();
+        comma_starts.dedup();
         Ok(ScoredRule {
             id: rule.id.clone(),
             sounds,
@@ -156,17 +161,16 @@ impl ScoredRule {
             !decisive || self.model.can_reach(features, open, &SPAN_FEATURE_RANGES)
         };
         let mut spans = Spans::default();
-        for (at, byte) in text.bytes().enumerate() {
-            // A first byte of a character's UTF-8 form is never inside another character.
-            if !self.comma_starts[usize::from(byte)] {
-                continue;
-            }
+        // A first byte of a character's UTF-8 form is never inside another character.
+        for at in comma_starts(&self.comma_starts, text.as_bytes()) {
             let Some(c) = text[at..].chars().next().filter(|c| stage.is_comma(*c)) else {
                 continue;
             };
             let comma_end = at + c.len_utf8();
             self.spans(stage, text, at, &mut spans);
             let mut supported = None;
+            // The Han characters after the comma, scored once for all its spans.
+            let mut right_score = None;
             for &(start, letters, promo) in &spans.found {
                 let range = start..comma_end;
                 // The span's letters and its comma.
@@ -175,8 +179,11 @@ impl ScoredRule {
                 if !may_reach(&features, &[JOIN_GAIN, NGRAM_GAIN, PAGE_SUPPORT]) {
                     continue;
                 }
-                features[JOIN_GAIN] =
-                    clamp(JOIN_GAIN, join_gain(&stage.resources.model, text, &range));
+                let model = &stage.resources.model;
+                let gain = join_gain_with(model, text, &range, |right| {
+                    *right_score.get_or_insert_with(|| model.score(right))
+                });
+                features[JOIN_GAIN] = clamp(JOIN_GAIN, gain);
                 if !may_reach(&features, &[NGRAM_GAIN, PAGE_SUPPORT]) {
                     continue;
                 }
@@ -228,9 +235,10 @@ impl ScoredRule {
                 break;
             }
             at -= c.len_utf8();
-            // No letter of a span is invisible: the Unicode lookup only for the other characters.
+            // No letter of a span is invisible, nor ASCII or CJK punctuation (which end most
+            // spans): the Unicode lookup only for the other characters.
             if !(is_han(c) || c.is_ascii_alphanumeric() || is_fullwidth_alnum(c)) {
-                if is_invisible(c) {
+                if !c.is_ascii() && !is_cjk_punct(c) && is_invisible(c) {
                     continue;
                 }
                 break;
@@ -312,6 +320,22 @@ impl ScoredRule {
     }
 }
 
+/// The offsets of the bytes of `text` that are one of `starts` (the commas' first bytes), by
+/// memchr for up to three of them (the default commas have two).
+fn comma_starts<'t>(starts: &'t [u8], text: &'t [u8]) -> Box<dyn Iterator<Item = usize> + 't> {
+    match *starts {
+        [a] => Box::new(memchr::memchr_iter(a, text)),
+        [a, b] => Box::new(memchr::memchr2_iter(a, b, text)),
+        [a, b, c] => Box::new(memchr::memchr3_iter(a, b, c, text)),
+        _ => Box::new(
+            text.iter()
+                .enumerate()
+                .filter(|(_, b)| starts.contains(b))
+                .map(|(i, _)| i),
+        ),
+    }
+}
+
 /// The last two folded characters of `text` (a phrase's head word: Chinese phrases end in it).
 fn last_pair(stage: &Spam, text: &str) -> Option<(char, char)> {
     // A few characters back, so that invisible ones folded away still leave two.
@@ -327,7 +351,9 @@ fn last_pair(stage: &Spam, text: &str) -> Option<(char, char)> {
 /// anything but a comma. A phrase whose head word the page uses in its sentences is the page's
 /// subject (an article on the lottery), not an injection, which stands before its comma.
 fn running_pairs(stage: &Spam, text: &str) -> FxHashMap<(char, char), usize> {
-    let mut counts: FxHashMap<(char, char), usize> = FxHashMap::default();
+    // About one pair per character of a Chinese page: sized once, not grown.
+    let mut counts: FxHashMap<(char, char), usize> =
+        FxHashMap::with_capacity_and_hasher(text.len() / 4, Default::default());
     let (mut first, mut second): (Option<char>, Option<char>) = (None, None);
     let mut count = |pair: Option<(char, char)>| {
         if let Some(pair) = pair {
@@ -387,8 +413,10 @@ fn deletion_gain(ngrams: &NgramModel, text: &str, range: &Range<usize>, chars: u
 
 impl Spam {
     /// The share of the sound bigrams of `text` that the scored rule's phrase model finds
-    /// promotional; `None` without the rule or a bigram.
-    pub(super) fn promo_cover(&self, text: &str) -> Option<f64> {
+    /// promotional; `None` without the rule or a bigram (what `stuffing-line` measures of an
+    /// item; public for measuring it on ordinary text).
+    #[doc(hidden)]
+    pub fn promo_cover(&self, text: &str) -> Option<f64> {
         let rule = self.scored.as_ref()?;
         let mut tally = Tally::default();
         self.fold_chars(text, |_, _, f| {
@@ -459,6 +487,17 @@ mod tests {
             (all_count, kept_count) = (all_count + all.len(), kept_count + kept.len());
         }
         assert!(reaching_count > 0 && kept_count < all_count);
+    }
+
+    /// The walk back from a comma skips the Unicode lookup for ASCII and CJK punctuation: none of
+    /// them is invisible.
+    #[test]
+    fn no_ascii_or_cjk_punctuation_is_invisible() {
+        let skipped = (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_ascii() || is_cjk_punct(*c));
+        assert!(skipped.clone().count() > 128);
+        assert!(skipped.filter(|c| is_invisible(*c)).count() == 0);
     }
 
     #[test]

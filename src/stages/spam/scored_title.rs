@@ -14,7 +14,7 @@ use crate::rules::{Rule, RuleSet};
 use crate::text::lines::with_newline;
 
 use super::model::{Logistic, Promo, Sounds, Tally, describe};
-use super::title::first_line_of_groups;
+use super::title::TitleLines;
 use super::{Found, Spam};
 
 /// The title model's features, in the order of [`TitleCandidate::features`] and of its weights file.
@@ -78,38 +78,56 @@ impl ScoredTitle {
         })
     }
 
-    /// The line a hijacked title would be ([`first_line_of_groups`]), with its features; when
-    /// `decisive`, only when it can reach the threshold (the page's share of its pairs, which
-    /// folds the first 4,000 characters of the body, is measured only then).
-    pub(super) fn candidate(
-        &self,
+    /// The line a hijacked title would be ([`TitleLines`]), with its features; when `decisive`,
+    /// only when it can reach the threshold (the page's share of its pairs, which folds the first
+    /// 4,000 characters of the body, is measured only then).
+    pub(super) fn candidate<'a>(
+        &'a self,
         stage: &Spam,
+        lines: &mut TitleLines<'a>,
         text: &str,
         decisive: bool,
     ) -> Option<TitleCandidate> {
         let scored = stage.scored.as_ref()?;
-        let (line, groups) = first_line_of_groups(text, &self.separators, self.min_groups)?;
-        let line_text = &text[line.clone()];
+        let line = lines.get(&self.separators, self.min_groups)?;
         let mut tally = Tally::default();
-        stage.fold_chars(line_text, |_, _, f| {
-            tally.push(&self.promo, scored.sounds.token(f))
-        });
+        for f in line.folded.chars() {
+            tally.push(&self.promo, scored.sounds.token(f));
+        }
         let (promo_mean, promo_cover) = tally.score().unwrap_or((0.0, 0.0));
-        let mut features = [promo_mean, promo_cover, 0.0, groups.min(20) as f64 / 10.0];
+        let mut features = [
+            promo_mean,
+            promo_cover,
+            0.0,
+            line.groups.min(20) as f64 / 10.0,
+        ];
         if decisive && !self.model.can_reach(&features, &[BODY_SHARE], &SHARE_RANGE) {
             return None;
         }
-        let pairs = sounded_pairs(stage, &scored.sounds, line_text);
-        features[BODY_SHARE] = body_share(stage, &text[line.end..], &pairs);
+        let pairs = sounded_pairs(&scored.sounds, &line.folded);
+        features[BODY_SHARE] = body_share(stage, &text[line.range.end..], &pairs);
         Some(TitleCandidate {
             probability: self.model.probability(&features),
-            range: with_newline(text, line),
+            range: with_newline(text, line.range.clone()),
             features,
         })
     }
 
-    pub(super) fn find(&self, stage: &Spam, text: &str, found: &mut Found) {
-        let Some(candidate) = self.candidate(stage, text, true) else {
+    pub(super) fn find<'a>(
+        &'a self,
+        stage: &Spam,
+        lines: &mut TitleLines<'a>,
+        text: &str,
+        found: &mut Found,
+    ) {
+        // A line another rule (title-hijack) took is not scored: it could not be removed again.
+        if lines
+            .get(&self.separators, self.min_groups)
+            .is_none_or(|line| found.overlaps(&with_newline(text, line.range.clone())))
+        {
+            return;
+        }
+        let Some(candidate) = self.candidate(stage, lines, text, true) else {
             return;
         };
         if candidate.probability >= self.model.threshold {
@@ -124,18 +142,18 @@ impl ScoredTitle {
     }
 }
 
-/// The pairs of folded characters of `line` that both have a sound (letters): measured only for
-/// a line that may reach the threshold.
-fn sounded_pairs(stage: &Spam, sounds: &Sounds, line: &str) -> Vec<(char, char)> {
+/// The pairs of folded characters of the folded `line` that both have a sound (letters):
+/// measured only for a line that may reach the threshold.
+fn sounded_pairs(sounds: &Sounds, line: &str) -> Vec<(char, char)> {
     let mut pairs = Vec::new();
     let mut previous = None;
-    stage.fold_chars(line, |_, _, f| {
+    for f in line.chars() {
         let current = sounds.token(f).map(|_| f);
         if let Some(pair) = previous.zip(current) {
             pairs.push(pair);
         }
         previous = current;
-    });
+    }
     pairs
 }
 
@@ -167,7 +185,8 @@ impl Spam {
     /// The scored title rule's candidate line of `text` with its features (for training the model).
     #[doc(hidden)]
     pub fn title_candidate(&self, text: &str) -> Option<TitleCandidate> {
-        self.scored_title.as_ref()?.candidate(self, text, false)
+        let rule = self.scored_title.as_ref()?;
+        rule.candidate(self, &mut TitleLines::new(self, text), text, false)
     }
 }
 
