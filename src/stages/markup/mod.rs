@@ -14,6 +14,9 @@ use crate::rules::{Rule, RuleSet};
 use crate::stages::Stage;
 use crate::text::lines::{line_ranges, with_newline};
 use crate::types::StageName;
+use bbcode::{BbcodePattern, bbcode_changes};
+
+mod bbcode;
 
 pub struct Markup {
     rules: Vec<MarkupRule>,
@@ -36,7 +39,7 @@ enum MarkupRule {
     Bbcode {
         id: String,
         /// Object tags with their content (`[img]…[/img]`), then any listed tag alone.
-        pattern: Regex,
+        pattern: BbcodePattern,
         /// Tags that stand for a line break (`[br]`): replaced by one.
         breaks: Vec<String>,
         /// Tags used without a closing tag (`[hr]`, `[img src=…]`); any other tag goes only when
@@ -114,24 +117,12 @@ fn compile(rule: &Rule) -> Result<MarkupRule, RuleError> {
             objects,
             breaks,
             unpaired,
-        } => {
-            let names = |names: &[String]| {
-                let escaped: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
-                escaped.join("|")
-            };
-            let (tags, objects) = (names(&tags), names(&objects));
-            // An attribute runs to the closing bracket on the same line (`[url=…]`, `[img src=…]`).
-            let attributes = r"(?:[= ][^\[\]\n]{0,300})?";
-            let pattern = format!(
-                r"(?i)\[(?:{objects}){attributes}\][^\[\]\n]{{0,500}}\[/(?:{objects})\]|\[/?(?:{tags}){attributes}\]"
-            );
-            MarkupRule::Bbcode {
-                id,
-                pattern: Regex::new(&pattern).map_err(|e| rule.error(e.to_string()))?,
-                breaks: lower_case(breaks),
-                unpaired: lower_case(unpaired),
-            }
-        }
+        } => MarkupRule::Bbcode {
+            id,
+            pattern: BbcodePattern::new(&tags, &objects).map_err(|e| rule.error(e.to_string()))?,
+            breaks: lower_case(breaks),
+            unpaired: lower_case(unpaired),
+        },
     })
 }
 
@@ -207,87 +198,6 @@ impl Stage for Markup {
 
 fn lower_case(names: Vec<String>) -> Vec<String> {
     names.iter().map(|n| n.to_ascii_lowercase()).collect()
-}
-
-/// BBCode left in a forum post's text: a line-break tag becomes a line break, other tags go, and
-/// object tags (`[img]url[/img]`) go with their content. A tag right after a letter, digit or `_`
-/// is an index in code (`a[i]`), not BBCode, and stays; so does a paired tag whose partner is not in
-/// the text (`他說[b]不是`).
-fn bbcode_changes(
-    text: &str,
-    pattern: &Regex,
-    breaks: &[String],
-    unpaired: &[String],
-    id: &str,
-) -> Vec<Change> {
-    let tags: Vec<BbTag> = pattern
-        .find_iter(text)
-        .filter(|m| {
-            !text[..m.start()]
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-        .map(BbTag::new)
-        .collect();
-    // Where each tag name first opens and last closes: a paired tag needs its partner on the
-    // right side of it.
-    let mut first_open: HashMap<&str, usize> = HashMap::new();
-    let mut last_close: HashMap<&str, usize> = HashMap::new();
-    for tag in &tags {
-        if tag.closing {
-            last_close.insert(&tag.name, tag.range.start);
-        } else {
-            first_open.entry(&tag.name).or_insert(tag.range.start);
-        }
-    }
-    let listed = |list: &[String], name: &str| list.iter().any(|t| t == name);
-    tags.iter()
-        .filter(|tag| {
-            let at = tag.range.start;
-            tag.object
-                || listed(unpaired, &tag.name)
-                || if tag.closing {
-                    first_open.get(tag.name.as_str()).is_some_and(|&o| o < at)
-                } else {
-                    last_close.get(tag.name.as_str()).is_some_and(|&c| c > at)
-                }
-        })
-        .map(|tag| {
-            if listed(breaks, &tag.name) {
-                Change::replace(tag.range.clone(), "\n", id, "BBCode line break")
-            } else {
-                Change::remove(tag.range.clone(), id, "BBCode left in the text")
-            }
-        })
-        .collect()
-}
-
-/// One BBCode match: a tag, or an object tag with its content and closing tag.
-struct BbTag {
-    range: Range<usize>,
-    /// Lower-case.
-    name: String,
-    closing: bool,
-    object: bool,
-}
-
-impl BbTag {
-    fn new(m: regex::Match) -> Self {
-        let tag = m.as_str();
-        let closing = tag.starts_with("[/");
-        let name = tag[if closing { 2 } else { 1 }..]
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        BbTag {
-            range: m.range(),
-            name,
-            closing,
-            object: !closing && tag.contains("[/"),
-        }
-    }
 }
 
 fn tag_regex() -> &'static Regex {
