@@ -6,7 +6,6 @@
 //! cargo run --release -p sluice-eval --bin eval_spam -- --holdout --misses # ... and the train misses
 //! cargo run --release -p sluice-eval --bin eval_spam -- --holdout --strict # no list word of validation
 //! cargo run --release -p sluice-eval --bin eval_spam -- --show MECH        # the failures of one mechanism
-//! cargo run --release -p sluice-eval --bin eval_spam -- --stuffing-items   # ordinary train clauses as stuffing items
 //! cargo run --release -p sluice-eval --bin eval_spam -- --holdout --strict --show MECH  # ... with the train side's rules
 //! ```
 //!
@@ -26,9 +25,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use similar::{ChangeTag, TextDiff};
-use sluice::internals::Spam;
 use sluice::{Cleaned, Document, Pipeline, RuleSet, StageName};
-use sluice_eval::spam_split::{Case, Side, SpamSplit, case_side, clean_corpus_texts, span_side};
+use sluice_eval::spam_split::{Case, Side, SpamSplit, case_side, span_side};
 
 #[derive(Default)]
 struct Row {
@@ -75,9 +73,6 @@ fn main() -> anyhow::Result<()> {
 
     // The rules as they are on disk, so a retrained model is measured without a rebuild.
     let rules = RuleSet::load(&root.join("rules"), true)?;
-    if args.iter().any(|a| a == "--stuffing-items") {
-        return stuffing_items(&rules, &root);
-    }
     let holdout = args.iter().any(|a| a == "--holdout");
     // With the split, `--show` shows what the train side's rules miss.
     let outcomes = evaluate(&rules, &cases, show.as_deref().filter(|_| !holdout));
@@ -118,60 +113,6 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
-    }
-    Ok(())
-}
-
-/// How promotional ordinary text sounds to `stuffing-line`: every clause of 2 to 12 letters of the
-/// train side's clean corpora read as an item, and every three consecutive clauses as a line of
-/// items (all three must count when nothing is listed): the share of items, and of lines, whose
-/// sound bigrams are at least each cover promotional. The item threshold (`min_promo_cover`) has
-/// no train stuffing line to learn from; this is the harm a lower one risks.
-fn stuffing_items(rules: &RuleSet, root: &std::path::Path) -> anyhow::Result<()> {
-    let stage = Spam::from_rules(rules)?;
-    let mut covers: Vec<f64> = Vec::new();
-    let mut lines: Vec<f64> = Vec::new();
-    let mut worst: (f64, Vec<String>) = (0.0, Vec::new());
-    for text in clean_corpus_texts(root, Side::Train)? {
-        let mut run: Vec<(f64, &str)> = Vec::new();
-        for clause in text.split(|c: char| c.is_ascii_punctuation() || !c.is_alphanumeric()) {
-            let letters = clause.chars().count();
-            let cover = (2..=12)
-                .contains(&letters)
-                .then(|| stage.promo_cover(clause))
-                .flatten();
-            let Some(cover) = cover else {
-                run.clear();
-                continue;
-            };
-            covers.push(cover);
-            run.push((cover, clause));
-            if let [.., a, b, c] = run[..] {
-                let line = a.0.min(b.0).min(c.0);
-                lines.push(line);
-                if line > worst.0 {
-                    worst = (line, [a.1, b.1, c.1].map(str::to_string).to_vec());
-                }
-            }
-        }
-    }
-    println!(
-        "{} ordinary train clauses of 2-12 letters, {} runs of three",
-        covers.len(),
-        lines.len()
-    );
-    println!(
-        "  the most promotional run of three: {:.3} ({})",
-        worst.0,
-        worst.1.join(" | ")
-    );
-    for min in [0.5, 0.4, 0.34, 0.3, 0.25, 0.2] {
-        let share = |v: &[f64]| v.iter().filter(|c| **c >= min).count();
-        println!(
-            "  cover >= {min:.2}: {} clauses, {} runs of three",
-            share(&covers),
-            share(&lines)
-        );
     }
     Ok(())
 }

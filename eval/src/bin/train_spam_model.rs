@@ -22,9 +22,15 @@
 //!    a first line) and the stage's `unchanged` rule inputs add ordinary text, every candidate of
 //!    it harmful. A logistic regression (linfa) learns each model's weights, positives weighted up
 //!    by repetition to balance the classes.
-//! 3. Each threshold is the smallest that no harmful train candidate reaches, plus a margin: for
-//!    spans, one that is not inside a gold span (it would remove real text) and is the most
-//!    probable of its comma (the one the stage would take), on dirty and negative train cases alike.
+//! 3. Each threshold is the smallest that no harmful train candidate reaches, plus a margin
+//!    (`threshold`: `THRESHOLD_MARGIN` in log-odds): for spans, one that is not inside a gold span
+//!    (it would remove real text) and is the most probable of its comma (the one the stage would
+//!    take), on dirty and negative train cases alike; for titles, every line of keyword groups of
+//!    ordinary text. `spam.stuffing-line`'s `min_promo_cover` (the share of an unlisted item's
+//!    sound bigrams that are promotional) follows the same rule, the share read as a probability:
+//!    its harmful candidates are every three consecutive clauses of ordinary text read as the
+//!    items of a stuffing line (all three must count when nothing is listed, so a run scores its
+//!    least promotional clause). The value is written into `rules/spam.toml`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -87,7 +93,78 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(rules_dir.join("spam/span-weights.txt"), spans)?;
     let titles = title_model(&stage, &split, &train, &clean)?;
     std::fs::write(rules_dir.join("spam/title-weights.txt"), titles)?;
+    let cover = stuffing_cover(&stage, &train, &clean);
+    let toml = rules_dir.join("spam.toml");
+    let rules_text = std::fs::read_to_string(&toml)?;
+    std::fs::write(&toml, with_min_promo_cover(&rules_text, cover)?)?;
     Ok(())
+}
+
+/// `spam.stuffing-line`'s `min_promo_cover` by the thresholds' rule: every three consecutive
+/// clauses of 2 to 12 letters of ordinary train text (the train cases' clean texts, the clean
+/// corpora, the `unchanged` inputs) read as the items of a stuffing line, scored by the least
+/// promotional of the three; the gold are the items of the train cases' stuffing lines.
+fn stuffing_cover(stage: &Spam, train: &[&Case], clean: &[String]) -> f64 {
+    let mut harmful: Vec<(f64, String)> = Vec::new();
+    let ordinary = train
+        .iter()
+        .map(|c| c.clean.as_str())
+        .chain(clean.iter().map(String::as_str));
+    let mut clauses = 0;
+    for text in ordinary {
+        let mut run: Vec<(f64, &str)> = Vec::new();
+        for clause in text.split(|c: char| c.is_ascii_punctuation() || !c.is_alphanumeric()) {
+            let letters = clause.chars().count();
+            let cover = (2..=12)
+                .contains(&letters)
+                .then(|| stage.promo_cover(clause))
+                .flatten();
+            let Some(cover) = cover else {
+                run.clear();
+                continue;
+            };
+            clauses += 1;
+            run.push((cover, clause));
+            if let [.., a, b, c] = run[..] {
+                harmful.push((
+                    a.0.min(b.0).min(c.0),
+                    format!("{} | {} | {}", a.1, b.1, c.1),
+                ));
+            }
+        }
+    }
+    println!(
+        "stuffing: {clauses} ordinary train clauses of 2-12 letters, {} runs of three",
+        harmful.len()
+    );
+    let gold: Vec<f64> = train
+        .iter()
+        .flat_map(|c| &c.spam_spans)
+        .filter(|s| s.kind == "stuffing_line")
+        .flat_map(|s| s.text.split(|c: char| !c.is_alphanumeric()))
+        .filter_map(|item| stage.promo_cover(item))
+        .collect();
+    let harmful = harmful.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    threshold("stuffing", harmful, &gold)
+}
+
+/// `rules` (the text of `spam.toml`) with `min_promo_cover` set to `cover`.
+fn with_min_promo_cover(rules: &str, cover: f64) -> anyhow::Result<String> {
+    const KEY: &str = "min_promo_cover = ";
+    anyhow::ensure!(
+        rules.lines().filter(|l| l.starts_with(KEY)).count() == 1,
+        "spam.toml: expected one `{KEY}` line (spam.stuffing-line's)"
+    );
+    Ok(rules
+        .split_inclusive('\n')
+        .map(|line| {
+            if line.starts_with(KEY) {
+                format!("{KEY}{cover:.6}\n")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect())
 }
 
 /// The span model's weights file, fitted on the train cases' candidates and ordinary text.

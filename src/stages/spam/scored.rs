@@ -279,8 +279,14 @@ impl ScoredRule {
             }
         }
         for candidate in best {
-            let range = candidate.range.clone();
-            if candidate.probability < self.model.threshold || found.overlaps(&range) {
+            if candidate.probability < self.model.threshold {
+                continue;
+            }
+            // A brand code glued before the phrase (ＡＧ, DG) goes with it, as with the listed and
+            // context rules: the model scores the bare phrase, whose shorter span sounds more
+            // promotional.
+            let range = stage.with_brand_code(text, candidate.range.clone());
+            if found.overlaps(&range) {
                 continue;
             }
             let reason = format!(
