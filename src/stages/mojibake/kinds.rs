@@ -1,6 +1,6 @@
 //! Each kind of mojibake rule read from its `[[rule]]`.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use super::codec::{PlainBig5, Tables, WholeCharacters};
 use super::entity::Entities;
 use super::latin::{Utf8Fixer, badness_regex};
 use super::slip::Op;
-use super::{Lost, Mojibake, Redecode, Slip, lost, roundtrip};
+use super::{Lost, LostTables, Mojibake, Redecode, Slip, lost, roundtrip};
 
 /// The kinds of mojibake rule and their parameters (`kind = "…"` in a `[[rule]]` of the stage).
 #[derive(Deserialize, JsonSchema)]
@@ -141,28 +141,32 @@ impl Mojibake {
                 simplified_to_traditional,
                 round_trip_min_margin,
             } => {
-                let candidates = lost::Candidates::new(
-                    &self.ngrams,
-                    rules.data_str(&simplified_to_traditional)?,
-                    rules.data_str(FOLD_TABLE)?,
-                );
-                let round_trip_options = [
-                    Some(lost::Lean::Simplified),
-                    Some(lost::Lean::Traditional),
-                    None,
-                ]
-                .map(|lean| roundtrip::options(&self.ngrams, candidates.forms(), lean));
+                let ngrams = Arc::clone(&self.ngrams);
+                let st_table = rules.data_str(&simplified_to_traditional)?.to_string();
+                let ts_table = rules.data_str(FOLD_TABLE)?.to_string();
+                let build_tables = move || {
+                    let candidates = lost::Candidates::new(&ngrams, &st_table, &ts_table);
+                    let round_trip_options = [
+                        Some(lost::Lean::Simplified),
+                        Some(lost::Lean::Traditional),
+                        None,
+                    ]
+                    .map(|lean| roundtrip::options(&ngrams, candidates.forms(), lean));
+                    LostTables {
+                        candidates,
+                        gbk_pairs: roundtrip::GbkPairs::new(),
+                        round_trip_options,
+                    }
+                };
                 self.lost = Some(Lost {
                     id: rule.id.clone(),
-                    candidates,
+                    tables: LazyLock::new(Box::new(build_tables)),
                     settings: lost::Settings {
                         beam,
                         per_gap,
                         min_margin,
                     },
                     question_mark_logp,
-                    gbk_pairs: roundtrip::GbkPairs::new(),
-                    round_trip_options,
                     round_trip_min_margin,
                 });
             }

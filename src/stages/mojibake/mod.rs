@@ -33,7 +33,7 @@ use units::search_units;
 
 use std::cell::Cell;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use crate::document::{Change, Document};
 use crate::error::RuleError;
@@ -89,18 +89,25 @@ pub struct Mojibake {
 
 struct Lost {
     id: String,
-    candidates: lost::Candidates,
+    /// Built by the first line with a gap to fill: most documents have none, and building them
+    /// was a seventh of a process's start-up.
+    tables: LazyLock<LostTables, Box<dyn FnOnce() -> LostTables + Send>>,
     settings: lost::Settings,
     /// A `?` whose n-gram log-probability as a question mark (with the character after it) is at
     /// least this is taken for one and not searched.
     question_mark_logp: f64,
+    /// The margin a character lost in a round trip must win by to be filled.
+    round_trip_min_margin: f64,
+}
+
+/// What the searches for lost characters choose among.
+struct LostTables {
+    candidates: lost::Candidates,
     /// The pairs a GBK decoder reads, for text pushed through GBK and back (`平臺�?`).
     gbk_pairs: roundtrip::GbkPairs,
     /// The candidates for a character lost in such a round trip, per script the line leans to:
     /// simplified, traditional, either.
     round_trip_options: [Vec<char>; 3],
-    /// The margin a character lost in a round trip must win by to be filled.
-    round_trip_min_margin: f64,
 }
 
 struct Redecode {

@@ -70,13 +70,14 @@ impl Mojibake {
         done: &mut Vec<Range<usize>>,
     ) {
         if let Some(first) = line.find("\u{FFFD}?").or_else(|| line.find("?\u{FFFD}")) {
-            let options = match rule.candidates.lean(line) {
-                Some(lost::Lean::Simplified) => &rule.round_trip_options[0],
-                Some(lost::Lean::Traditional) => &rule.round_trip_options[1],
-                None => &rule.round_trip_options[2],
+            let tables = &*rule.tables;
+            let options = match tables.candidates.lean(line) {
+                Some(lost::Lean::Simplified) => &tables.round_trip_options[0],
+                Some(lost::Lean::Traditional) => &tables.round_trip_options[1],
+                None => &tables.round_trip_options[2],
             };
             let search = |scoring: &lost::Scoring| {
-                let filled = roundtrip::repair(&rule.gbk_pairs, line, options, scoring)?;
+                let filled = roundtrip::repair(&tables.gbk_pairs, line, options, scoring)?;
                 let found = filled.into_iter().map(|f| Found {
                     span: f.span,
                     filled: Some(f.filled),
@@ -101,7 +102,7 @@ impl Mojibake {
             return;
         };
         let search = |scoring: &lost::Scoring| {
-            let filling = lost::fill(line, &rule.candidates, scoring)?;
+            let filling = lost::fill(line, &rule.tables.candidates, scoring)?;
             let found = filling.gaps.into_iter().map(|g| Found {
                 span: g.at..g.at + 1,
                 filled: g.filled,
