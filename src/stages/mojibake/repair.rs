@@ -338,11 +338,15 @@ impl Mojibake {
         let only_ascii_dropped = non_ascii(&repair.text) == non_ascii(&line[run.clone()]);
         // A run whose only traces are bytes the decoder rejected, among characters that read
         // clean, shows no shifted stream (a slip garbles what follows it): a repair there trades a
-        // clean neighbour for a guess unless the model is sure.
+        // clean neighbour for a guess unless the model is sure. A repair that reads two or more of
+        // those clean characters again is the shifted stream shown (`盞安�` → `保税仓`, a full-width
+        // pair folded into a trail byte): wrong characters that read clean, which one guess does not
+        // explain.
         let only_rejected = (first..=last)
             .filter_map(|i| classified.get(i))
             .filter(|c| c.2 == Suspicion::Strong)
-            .all(|c| c.1 == '\u{FFFD}');
+            .all(|c| c.1 == '\u{FFFD}')
+            && rephased(&line[run.clone()], &repair.text) < 2;
         let needed = match (only_ascii_dropped, only_rejected) {
             (true, _) => rule.params.min_gain_ascii_only,
             (false, true) => rule.params.min_gain_rejected_only,
@@ -353,6 +357,23 @@ impl Mojibake {
             (run, repair.text, reason)
         })
     }
+}
+
+/// How many characters of `run`, other than U+FFFD, `repair` changes: those between the prefix and
+/// the suffix the two share.
+fn rephased(run: &str, repair: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (run.chars().collect(), repair.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    a[prefix..a.len() - suffix]
+        .iter()
+        .filter(|&&c| c != '\u{FFFD}')
+        .count()
 }
 
 /// What a lost-character search found at one damaged place of a line.
