@@ -419,3 +419,17 @@ impl LostSearch<'_> {
         format!("{lost}: `{c}` fits best{among} (+{margin:.1} over the next)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::rephased;
+
+    #[test]
+    fn a_repair_reading_clean_characters_again_shows_a_shifted_stream() {
+        // A full-width pair folded into a trail byte: two clean characters read again.
+        assert_eq!(rephased("下独立的盞安\u{FFFD},", "下独立的保税仓,"), 2);
+        // One guess where a character lost a byte: one clean character replaced.
+        assert_eq!(rephased("质上定位于媒\u{FFFD},", "质上定位于今,"), 1);
+        assert_eq!(rephased("媒\u{FFFD}", "媒\u{FFFD}"), 0);
+    }
+}
