@@ -339,11 +339,15 @@ impl Mojibake {
         let only_ascii_dropped = non_ascii(&repair.text) == non_ascii(&line[run.clone()]);
         // A run whose only traces are bytes the decoder rejected, among characters that read
         // clean, shows no shifted stream (a slip garbles what follows it): a repair there trades a
-        // clean neighbour for a guess unless the model is sure.
+        // clean neighbour for a guess unless the model is sure. A repair that reads two or more of
+        // those clean characters again is the shifted stream shown (`盞安�` → `保税仓`, a full-width
+        // pair folded into a trail byte): wrong characters that read clean, which one guess does not
+        // explain.
         let only_rejected = (first..=last)
             .filter_map(|i| classified.get(i))
             .filter(|c| c.2 == Suspicion::Strong)
-            .all(|c| c.1 == '\u{FFFD}');
+            .all(|c| c.1 == '\u{FFFD}')
+            && rephased(&line[run.clone()], &repair.text) < 2;
         let needed = match (only_ascii_dropped, only_rejected) {
             (true, _) => rule.params.min_gain_ascii_only,
             (false, true) => rule.params.min_gain_rejected_only,
@@ -354,6 +358,23 @@ impl Mojibake {
             (run, repair.text, reason)
         })
     }
+}
+
+/// How many characters of `run`, other than U+FFFD, `repair` changes: those between the prefix and
+/// the suffix the two share.
+fn rephased(run: &str, repair: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (run.chars().collect(), repair.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    a[prefix..a.len() - suffix]
+        .iter()
+        .filter(|&&c| c != '\u{FFFD}')
+        .count()
 }
 
 /// What a lost-character search found at one damaged place of a line.
@@ -397,5 +418,19 @@ impl LostSearch<'_> {
             ""
         };
         format!("{lost}: `{c}` fits best{among} (+{margin:.1} over the next)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rephased;
+
+    #[test]
+    fn a_repair_reading_clean_characters_again_shows_a_shifted_stream() {
+        // A full-width pair folded into a trail byte: two clean characters read again.
+        assert_eq!(rephased("下独立的盞安\u{FFFD},", "下独立的保税仓,"), 2);
+        // One guess where a character lost a byte: one clean character replaced.
+        assert_eq!(rephased("质上定位于媒\u{FFFD},", "质上定位于今,"), 1);
+        assert_eq!(rephased("媒\u{FFFD}", "媒\u{FFFD}"), 0);
     }
 }
