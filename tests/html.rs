@@ -300,6 +300,44 @@ fn posts_under_a_chrome_class_fall_back_to_the_second_extractor() {
     );
 }
 
+/// The main scorer finds only a topic's short first post (its replies are under `comment`
+/// names); the fallback's extraction is the reply list. Both stay: the fallback adds, it does not
+/// take the first post away.
+#[test]
+fn a_short_first_post_stays_beside_the_fallbacks_replies() {
+    let replies: String = [
+        "花钱就可以解决问题吗？我觉得还是要先想清楚自己到底需要什么。",
+        "有句话叫有钱能使鬼推磨，不过一天半也太久了，换作是我早就放弃了。",
+        "平板现在真的很难买，我上个月也跑了好几家店，最后还是在网上下的单。",
+        "四个平板是给家里人用的吗？要是给孩子上网课用，记得装上护眼的软件。",
+    ]
+    .iter()
+    .map(|r| format!("<div class=\"comment-item\"><p>{r}</p></div>"))
+    .collect();
+    let page = format!(
+        "<html><body><div class=\"thread\"><div class=\"topic\"><div class=\"post\"><p>花了一天半\
+         的时间买了四个平板，总算是解决了。</p></div></div><div class=\"topic-foot\">\
+         <div class=\"comment-list\">{replies}</div></div></div></body></html>"
+    );
+    let cleaned = clean(&page);
+    for sentence in ["总算是解决了", "先想清楚", "护眼的软件"] {
+        assert!(
+            cleaned.text.contains(sentence),
+            "{sentence}: {}",
+            cleaned.text
+        );
+    }
+    assert!(
+        flagged(
+            &cleaned,
+            "html.fallback",
+            "1 prose blocks of the main content beside it"
+        ),
+        "{:#?}",
+        cleaned.report.flags
+    );
+}
+
 #[test]
 fn prose_only_in_removed_elements_is_an_empty_body_that_says_why() {
     let prose = "这是一段放在文本框里的长文章，内容完整，句子也很长。".repeat(12);

@@ -10,7 +10,7 @@
 
 use scraper::Html;
 
-use super::blocks::{Page, label};
+use super::blocks::{Block, Page, label};
 use super::content::{Choice, ContentRules};
 use super::kinds::HtmlKind;
 use super::readability::{Readability, ReadabilitySettings};
@@ -69,8 +69,16 @@ impl Fallback {
 
     /// Replace `choice` when it is near-empty (less than `below_share` of the page's prose, and
     /// fewer than `below_prose` characters of it: an article beside a longer comment thread is
-    /// not) and a fallback holds more; say what was done.
-    pub fn settle(&self, page: &Page, html: &Html, choice: &mut Choice) -> Option<Rescue> {
+    /// not) and a fallback holds more; say what was done. The prose blocks of the replaced choice
+    /// stay beside the fallback's (`is_prose` is the scorer's test): a forum's short first post is
+    /// often all the main scorer found, and the fallback's comment list does not hold it.
+    pub fn settle(
+        &self,
+        page: &Page,
+        html: &Html,
+        choice: &mut Choice,
+        is_prose: &dyn Fn(&Block) -> bool,
+    ) -> Option<Rescue> {
         let share = page.prose_share(&choice.kept);
         let prose: u32 = choice.kept.iter().map(|&b| page.blocks[b].prose).sum();
         if page.prose_total == 0 || share >= self.below_share || prose >= self.below_prose {
@@ -87,15 +95,30 @@ impl Fallback {
             Some(article)
                 if page.prose_share(&article.blocks) >= MIN_GAIN * share.max(f64::EPSILON) =>
             {
+                // Losing content is worse than leaving dirt: the main choice's prose stays.
+                let from_article = article.blocks.len();
+                let article_share = page.prose_share(&article.blocks);
+                let mut kept = article.blocks;
+                kept.extend(
+                    choice
+                        .kept
+                        .iter()
+                        .copied()
+                        .filter(|&b| is_prose(&page.blocks[b])),
+                );
+                kept.sort_unstable();
+                kept.dedup();
                 let message = format!(
-                    "{main}; the readability-style extraction ({}) holds {}: taken",
+                    "{main}; the readability-style extraction ({}) holds {}: taken, and \
+                     {} prose blocks of the main content beside it",
                     describe_roots(page, html, &article.roots),
-                    percent(page.prose_share(&article.blocks))
+                    percent(article_share),
+                    kept.len() - from_article
                 );
                 *choice = Choice {
                     container: article.roots.first().copied(),
                     by_rule: Some(self.id.clone()),
-                    kept: article.blocks,
+                    kept,
                     dropped_inside: Vec::new(),
                     spared: std::mem::take(&mut choice.spared),
                 };

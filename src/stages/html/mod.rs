@@ -101,7 +101,7 @@ impl Stage for Html {
         let rescue = self
             .fallback
             .as_ref()
-            .and_then(|f| f.settle(&page, parsed, &mut choice));
+            .and_then(|f| f.settle(&page, parsed, &mut choice, &|b| self.content.is_prose(b)));
         let thread = self.content.settle_thread(&page, parsed, &mut choice);
         for spared in page.spared.iter().chain(&choice.spared) {
             doc.flag(
