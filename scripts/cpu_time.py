@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""CPU time (user + system, from getrusage: microseconds, not /usr/bin/time's 10 ms steps) and wall
+"""CPU time (user + system, from wait4's rusage: microseconds, not /usr/bin/time's 10 ms steps) and wall
 time of whole commands, run in turn so that a shared machine's load falls on each alike; medians.
 
     scripts/cpu_time.py RUNS -- CMD [ARG…] [-- CMD [ARG…] …]
 """
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -24,14 +24,15 @@ def commands(argv):
     return [g for g in groups if g]
 
 
-def run_once(cmd):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def child(command):
+    """Runs `command` with stdout and stderr to /dev/null: (wall, CPU) seconds, CPU being the
+    child's own user and system time (wait4's rusage)."""
     start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu * 1000, wall * 1000
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{command[0]} exited with status {status}")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -40,10 +41,10 @@ def main():
     timings = [[] for _ in cmds]
     for _ in range(runs):
         for cmd, times in zip(cmds, timings):
-            times.append(run_once(cmd))
+            times.append(child(cmd))
     for cmd, times in zip(cmds, timings):
-        cpu = statistics.median(t[0] for t in times)
-        wall = statistics.median(t[1] for t in times)
+        wall = statistics.median(t[0] for t in times) * 1000
+        cpu = statistics.median(t[1] for t in times) * 1000
         print(f"{cpu:6.1f} ms CPU  {wall:6.1f} ms wall  (medians of {runs})  {' '.join(cmd)}")
 
 

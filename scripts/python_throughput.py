@@ -18,11 +18,11 @@ import argparse
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from cpu_time import child
 from sluice_zh import Cleaner
 
 
@@ -43,16 +43,6 @@ def in_process(clean):
     start, cpu = time.perf_counter(), cpu_seconds(resource.getrusage(resource.RUSAGE_SELF))
     clean()
     return time.perf_counter() - start, cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - cpu
-
-
-def child(command):
-    """Runs `command` with stdout to /dev/null: (wall, CPU) seconds."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise SystemExit(f"{command[0]} exited with status {status}")
-    return time.perf_counter() - start, cpu_seconds(usage)
 
 
 def report(what, run, runs, mb):
