@@ -83,7 +83,9 @@ impl BbcodePattern {
         if content.chars().count() <= MAX_OBJECT_CHARS {
             return Some(found);
         }
-        let tag = self.tag.find_at(text, found.start)?;
+        // The tag alone can only be the object's opening tag: search no further than its end.
+        let opening = &text[..found.start + open_end];
+        let tag = self.tag.find_at(opening, found.start)?;
         (tag.start() == found.start).then(|| found.start..tag.end())
     }
 }
